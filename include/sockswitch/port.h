@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * port.h - switch port object, its transport vtable and its counters
+ *
+ * A transport embeds struct port in its own object and reaches back with
+ * container_of(). The core only ever queues frames on a port and asks the
+ * transport, through port_ops, to write them out.
+ */
+#ifndef SOCKSWITCH_PORT_H
+#define SOCKSWITCH_PORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sockswitch/txq.h"
+
+#ifndef container_of
+#define container_of(ptr, type, member)                                       \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#endif
+
+#define PORT_NAME_LEN 32
+#define PORT_DESCR_LEN 128
+
+struct port;
+
+/**
+ * struct port_ops - what a transport provides
+ * @name:	transport name shown in listings ("tcp", "unix", ...)
+ * @flush:	write out as much of the port's queue as the peer takes now,
+ *		without blocking; return 0, or a negative errno if the port is
+ *		broken (the transport then arranges its own close).
+ *		Context: called by sw_flush(); must not remove any port.
+ */
+struct port_ops {
+	const char *name;
+	int (*flush)(struct port *p);
+};
+
+/**
+ * enum port_drop - why a frame was dropped; counted on the port named
+ * @PORT_DROP_RX_RUNT:		received frame shorter than 14 bytes
+ * @PORT_DROP_RX_OVERSIZE:	received frame longer than the maximum
+ * @PORT_DROP_RX_FRAMING:	stream framing broken; the port is closed
+ * @PORT_DROP_RX_DISABLED:	received on a disabled port
+ * @PORT_DROP_RX_LOCAL:		destination is on the port it came from
+ * @PORT_DROP_RX_DEST_DOWN:	known destination port is down
+ * @PORT_DROP_TX_QUEUE_FULL:	destination's queue was full
+ * @PORT_DROP_TX_CLOSED:	still queued when the port closed
+ * @PORT_DROP_TX_NOMEM:		could not copy a queued frame
+ */
+enum port_drop {
+	PORT_DROP_RX_RUNT,
+	PORT_DROP_RX_OVERSIZE,
+	PORT_DROP_RX_FRAMING,
+	PORT_DROP_RX_DISABLED,
+	PORT_DROP_RX_LOCAL,
+	PORT_DROP_RX_DEST_DOWN,
+	PORT_DROP_TX_QUEUE_FULL,
+	PORT_DROP_TX_CLOSED,
+	PORT_DROP_TX_NOMEM,
+	PORT_DROP__MAX,
+};
+
+extern const char *const port_drop_name[PORT_DROP__MAX];
+
+/**
+ * struct port_stats - per-port counters, all monotonic
+ * @rx_frames:		frames received (every frame the transport delimited)
+ * @rx_bytes:		bytes of those frames
+ * @rx_broadcast:	of which broadcast
+ * @rx_multicast:	of which multicast (not broadcast)
+ * @rx_forwarded:	received frames handed to zero or more destinations
+ * @tx_queued:		frames accepted into this port's transmit queue
+ * @tx_frames:		frames fully written to the peer
+ * @tx_bytes:		bytes of those frames
+ * @mac_new:		source addresses learned on this port
+ * @mac_moves:		addresses that moved to this port from another
+ * @mac_held:		moves refused by the hold-down
+ * @mac_table_full:	source addresses not learned: table full
+ * @drops:		drops by reason
+ *
+ * Conservation: rx_frames = rx_forwarded + rx drops; every forwarded
+ * frame adds one to tx_queued or tx_queue_full on each destination; and
+ * tx_queued = tx_frames + tx_closed + tx_nomem + frames still queued.
+ */
+struct port_stats {
+	uint64_t rx_frames;
+	uint64_t rx_bytes;
+	uint64_t rx_broadcast;
+	uint64_t rx_multicast;
+	uint64_t rx_forwarded;
+	uint64_t tx_queued;
+	uint64_t tx_frames;
+	uint64_t tx_bytes;
+	uint64_t mac_new;
+	uint64_t mac_moves;
+	uint64_t mac_held;
+	uint64_t mac_table_full;
+	uint64_t drops[PORT_DROP__MAX];
+};
+
+/**
+ * struct port - one switch port
+ * @ops:	the transport's vtable
+ * @id:		port number, unique among live ports, lowest free from 1
+ * @idx:	position in sw->ports (for O(1) removal)
+ * @pidx:	position in sw->pending, or -1
+ * @up:		forwards and receives (false: disabled or closing)
+ * @enabled:	administratively enabled
+ * @name:	short name ("p3" unless the transport sets one)
+ * @descr:	free text: peer address, client description
+ * @txq:	bounded transmit queue
+ * @st:		counters
+ */
+struct port {
+	const struct port_ops *ops;
+	uint32_t id;
+	uint32_t idx;
+	int32_t pidx;
+	bool up;
+	bool enabled;
+	char name[PORT_NAME_LEN];
+	char descr[PORT_DESCR_LEN];
+	struct txq txq;
+	struct port_stats st;
+};
+
+static inline void port_count_drop(struct port *p, enum port_drop why)
+{
+	p->st.drops[why]++;
+}
+
+uint64_t port_rx_drops(const struct port *p);
+uint64_t port_tx_drops(const struct port *p);
+
+#endif /* SOCKSWITCH_PORT_H */

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sw.h - the forwarding core: ports, learning and forwarding
+ *
+ * No I/O, no clock, no logging: time comes in as an argument and frames go
+ * out only into ports' transmit queues. The daemon's loop and the unit tests
+ * drive the same entry points.
+ */
+#ifndef SOCKSWITCH_SW_H
+#define SOCKSWITCH_SW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sockswitch/frame.h"
+#include "sockswitch/mactable.h"
+#include "sockswitch/port.h"
+
+#define SW_MAC_TABLE_DEFAULT 8192
+#define SW_MAC_TABLE_LIMIT (1u << 24)
+#define SW_AGEING_DEFAULT_S 300
+#define SW_HOLD_DOWN_DEFAULT_MS 3000
+#define SW_MAX_PORTS_DEFAULT 1024
+#define SW_MAX_PORTS_LIMIT 65535
+
+/**
+ * struct sw_params - the core's tunables
+ * @mac_table_size:	bound on learned addresses
+ * @ageing_ms:		learned address lifetime without traffic
+ * @hold_down_ms:	a MAC refreshed this recently does not move port
+ * @max_ports:		bound on live ports
+ * @max_frame:		largest frame accepted, 14..FRAME_MAX_LEN_LIMIT
+ * @txq_frames:		per-port transmit queue bound, frames
+ * @txq_bytes:		per-port transmit queue bound, bytes
+ * @hub:		flood every frame, learn nothing
+ * @hash_secret:	per-run key for the MAC table hash
+ */
+struct sw_params {
+	uint32_t mac_table_size;
+	uint64_t ageing_ms;
+	uint64_t hold_down_ms;
+	uint32_t max_ports;
+	uint32_t max_frame;
+	uint32_t txq_frames;
+	size_t txq_bytes;
+	bool hub;
+	uint64_t hash_secret;
+};
+
+/**
+ * enum sw_event - what the core reports through sw->event_cb
+ */
+enum sw_event {
+	SW_EV_MAC_NEW,
+	SW_EV_MAC_MOVED,
+	SW_EV_MAC_AGED,
+	SW_EV_MAC_TABLE_FULL,
+};
+
+/**
+ * struct sw - one switch
+ * @prm:	tunables
+ * @mt:		learned addresses
+ * @ports:	live ports, dense, for flooding
+ * @nports:	number of live ports
+ * @pending:	ports that got frames since the last sw_flush()
+ * @npending:	number of those
+ * @id_used:	bitmap of port ids in use (bit 0 unused)
+ * @table_full_latched:	table-full event reported, not yet cleared
+ * @event_cb:	optional observer (logging, control events); may be NULL
+ * @event_opaque: its argument
+ */
+struct sw {
+	struct sw_params prm;
+	struct mac_table mt;
+	struct port **ports;
+	uint32_t nports;
+	struct port **pending;
+	uint32_t npending;
+	uint8_t *id_used;
+	bool table_full_latched;
+	void (*event_cb)(void *opaque, enum sw_event ev, uint16_t vid,
+			 const uint8_t *mac, struct port *from,
+			 struct port *to);
+	void *event_opaque;
+};
+
+void sw_params_default(struct sw_params *prm);
+int sw_init(struct sw *sw, const struct sw_params *prm);
+void sw_fini(struct sw *sw);
+int sw_set_params(struct sw *sw, const struct sw_params *prm);
+int sw_port_add(struct sw *sw, struct port *p, const struct port_ops *ops,
+		uint32_t want_id);
+void sw_port_remove(struct sw *sw, struct port *p);
+void sw_port_set_enabled(struct sw *sw, struct port *p, bool enabled);
+struct port *sw_port_by_id(const struct sw *sw, uint32_t id);
+void fwd_input(struct sw *sw, struct port *in, const uint8_t *frame,
+	       size_t len, uint64_t now_ms);
+void fwd_drop(struct port *in, size_t len, enum port_drop why);
+void sw_flush(struct sw *sw);
+unsigned sw_expire(struct sw *sw, uint64_t now_ms);
+
+#define port_foreach(sw, p, i)                                                \
+	for ((i) = 0; (i) < (sw)->nports && ((p) = (sw)->ports[(i)], 1); (i)++)
+
+#endif /* SOCKSWITCH_SW_H */

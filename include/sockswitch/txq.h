@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * txq.h - bounded per-port transmit queue
+ *
+ * Entries point at frames still in the loop's receive buffer ("borrowed")
+ * until the end of a receive batch; whatever the transport could not write
+ * by then is copied ("detached") so the buffer can be reused.
+ */
+#ifndef SOCKSWITCH_TXQ_H
+#define SOCKSWITCH_TXQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#define TXQ_FRAMES_DEFAULT 512
+#define TXQ_BYTES_DEFAULT (2u * 1024 * 1024)
+#define TXQ_HDR_LEN 4 /* stream framing: 32-bit big-endian length */
+
+/**
+ * struct txq_ent - one queued frame
+ * @data:	the frame
+ * @len:	its length in bytes
+ * @owned:	true if @data was copied and is freed by the queue
+ */
+struct txq_ent {
+	const uint8_t *data;
+	uint32_t len;
+	bool owned;
+};
+
+/**
+ * struct txq - ring of queued frames, bounded in frames and bytes
+ * @ring:	entries, allocated on first use and grown up to @max_frames
+ * @cap:	ring size (a power of two)
+ * @head:	index of the oldest entry
+ * @count:	entries queued
+ * @bytes:	frame bytes queued (without framing headers)
+ * @head_off:	bytes of the head entry already written (header included
+ *		when the transport writes one): a partial write resumes here
+ * @borrowed:	entries that still point into the receive buffer
+ * @max_frames:	bound on @count
+ * @max_bytes:	bound on @bytes
+ */
+struct txq {
+	struct txq_ent *ring;
+	uint32_t cap;
+	uint32_t head;
+	uint32_t count;
+	size_t bytes;
+	size_t head_off;
+	uint32_t borrowed;
+	uint32_t max_frames;
+	size_t max_bytes;
+};
+
+void txq_init(struct txq *q, uint32_t max_frames, size_t max_bytes);
+void txq_fini(struct txq *q);
+int txq_push(struct txq *q, const uint8_t *data, size_t len);
+size_t txq_iov(const struct txq *q, struct iovec *iov, size_t max_iov,
+	       uint8_t (*hdr)[TXQ_HDR_LEN], bool with_hdr);
+unsigned txq_advance(struct txq *q, size_t nbytes, bool with_hdr,
+		     uint64_t *frame_bytes);
+unsigned txq_detach(struct txq *q);
+unsigned txq_clear(struct txq *q);
+
+static inline bool txq_empty(const struct txq *q)
+{
+	return q->count == 0;
+}
+
+#endif /* SOCKSWITCH_TXQ_H */

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: MIT
+/*
+ * url.c - listener URLs: tcp:HOST:PORT, tcp:[V6]:PORT, unix:PATH
+ *
+ * Parsing only: no name resolution and no sockets here, so the config
+ * checker can validate a URL without touching the system.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sockswitchd.h"
+
+static int parse_port(const char *s, uint16_t *port)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end != '\0' || v > 65535)
+		return -EINVAL;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+static int parse_tcp(const char *rest, struct listen_addr *out, char *err,
+		     size_t errlen)
+{
+	const char *colon;
+	size_t hlen;
+
+	if (rest[0] == '[') {
+		const char *close = strchr(rest, ']');
+
+		if (!close || close[1] != ':') {
+			snprintf(err, errlen,
+				 "`%s': IPv6 address must be written [ADDR]:PORT",
+				 rest);
+			return -EINVAL;
+		}
+		hlen = (size_t)(close - rest - 1);
+		if (hlen == 0 || hlen >= sizeof(out->host)) {
+			snprintf(err, errlen, "`%s': bad IPv6 address", rest);
+			return -EINVAL;
+		}
+		memcpy(out->host, rest + 1, hlen);
+		out->host[hlen] = '\0';
+		colon = close + 1;
+	} else {
+		colon = strrchr(rest, ':');
+		if (!colon) {
+			snprintf(err, errlen, "`%s': expected HOST:PORT", rest);
+			return -EINVAL;
+		}
+		hlen = (size_t)(colon - rest);
+		if (hlen == 0 || hlen >= sizeof(out->host) ||
+		    memchr(rest, ':', hlen)) {
+			snprintf(err, errlen,
+				 "`%s': expected HOST:PORT (IPv6 as [ADDR]:PORT)",
+				 rest);
+			return -EINVAL;
+		}
+		memcpy(out->host, rest, hlen);
+		out->host[hlen] = '\0';
+	}
+	if (parse_port(colon + 1, &out->port) < 0) {
+		snprintf(err, errlen, "`%s': port must be 0-65535", colon + 1);
+		return -EINVAL;
+	}
+	out->kind = LISTEN_TCP;
+	return 0;
+}
+
+/**
+ * listen_url_parse() - parse a listener URL
+ * @url:	tcp:HOST:PORT, tcp:[V6]:PORT or unix:PATH
+ * @out:	parsed address
+ * @err:	on failure, a message quoting the bad part
+ * @errlen:	size of @err
+ *
+ * Return: 0 on success, negative error code on failure
+ */
+int listen_url_parse(const char *url, struct listen_addr *out, char *err,
+		     size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	if (strncmp(url, "tcp:", 4) == 0)
+		return parse_tcp(url + 4, out, err, errlen);
+	if (strncmp(url, "unix:", 5) == 0) {
+		const char *path = url + 5;
+
+		if (*path == '\0') {
+			snprintf(err, errlen, "`%s': empty unix socket path",
+				 url);
+			return -EINVAL;
+		}
+		if (strlen(path) >= sizeof(out->path)) {
+			snprintf(err, errlen,
+				 "`%s': unix socket path longer than %zu bytes",
+				 url, sizeof(out->path) - 1);
+			return -ENAMETOOLONG;
+		}
+		strcpy(out->path, path);
+		out->kind = LISTEN_UNIX;
+		return 0;
+	}
+	snprintf(err, errlen,
+		 "`%s': unknown listener; use tcp:HOST:PORT, tcp:[V6]:PORT or unix:PATH",
+		 url);
+	return -EINVAL;
+}
+
+/**
+ * listen_url_format() - write an address back as a URL
+ * @a:		the address
+ * @buf:	output
+ * @len:	size of @buf
+ *
+ * Return: 0 on success, -ENOSPC if @buf is too small
+ */
+int listen_url_format(const struct listen_addr *a, char *buf, size_t len)
+{
+	int n;
+
+	if (a->kind == LISTEN_UNIX)
+		n = snprintf(buf, len, "unix:%s", a->path);
+	else if (strchr(a->host, ':'))
+		n = snprintf(buf, len, "tcp:[%s]:%u", a->host, a->port);
+	else
+		n = snprintf(buf, len, "tcp:%s:%u", a->host, a->port);
+	return (n < 0 || (size_t)n >= len) ? -ENOSPC : 0;
+}
