@@ -12,7 +12,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/types.h>
 #include <sys/un.h>
 
@@ -107,5 +109,99 @@ int config_add_listen(struct sw_config *c, const char *url, int mode,
 		      gid_t group, char *err, size_t errlen);
 void config_fini(struct sw_config *c);
 int log_level_parse(const char *s, enum log_level *out);
+void config_clear_listen(struct sw_config *c);
+int config_locate(const char *text, size_t len, const char *path, bool at_key,
+		  unsigned *line, unsigned *col);
+
+/* log.c */
+
+/**
+ * struct log_state - the logger's settings (one instance, in main.c)
+ * @level:	most verbose level printed
+ * @use_syslog:	send to syslog instead of stderr
+ */
+struct log_state {
+	enum log_level level;
+	bool use_syslog;
+};
+
+extern struct log_state log_state;
+
+void log_init(enum log_level level, bool use_syslog);
+void log_set_level(enum log_level level);
+bool log_enabled(enum log_level level);
+void log_msg(enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fatalx(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), noreturn));
+
+#define log_error(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)
+#define log_warnx(...) log_msg(LOG_LVL_WARNING, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_LVL_INFO, __VA_ARGS__)
+#define log_debug(...)                                                        \
+	do {                                                                  \
+		if (log_enabled(LOG_LVL_DEBUG))                               \
+			log_msg(LOG_LVL_DEBUG, __VA_ARGS__);                  \
+	} while (0)
+
+/* loop.c */
+
+struct ev_loop;
+struct listener;
+
+#define SWD_IOV_MAX 1024
+#define SWD_READ_CHUNK (128 * 1024)
+
+/**
+ * struct swd - the running daemon: the one context passed everywhere
+ * @loop:	libev loop
+ * @sw:		forwarding core
+ * @cfg:	configuration in force
+ * @now_ms:	monotonic time, read once per loop iteration
+ * @start_ms:	when the daemon started
+ * @arena:	receive buffer shared by all ports for one batch
+ * @arena_len:	its size
+ * @arena_used:	bytes holding frames borrowed by transmit queues
+ * @iov:	scratch vector for transports' flushes
+ * @hdr:	scratch length headers for stream flushes
+ * @listeners:	list of listeners
+ * @closing:	ports to close after this dispatch (linked by close_next)
+ * @watchers:	libev watchers owned by loop.c (opaque here)
+ * @stopping:	shutting down
+ */
+struct swd {
+	struct ev_loop *loop;
+	struct sw sw;
+	struct sw_config cfg;
+	uint64_t now_ms;
+	uint64_t start_ms;
+	uint8_t *arena;
+	size_t arena_len;
+	size_t arena_used;
+	struct iovec *iov;
+	uint8_t (*hdr)[TXQ_HDR_LEN];
+	struct listener *listeners;
+	struct port *closing;
+	struct swd_watchers *watchers;
+	bool stopping;
+};
+
+int swd_init(struct swd *d, struct ev_loop *loop);
+void swd_fini(struct swd *d);
+uint8_t *swd_rx_buf(struct swd *d, size_t *space);
+void swd_rx_commit(struct swd *d, size_t used);
+void swd_port_close(struct swd *d, struct port *p, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void swd_process_closing(struct swd *d);
+void swd_close_all_ports(struct swd *d, const char *reason);
+void swd_log_port_stats(const struct port *p, const char *prefix);
+uint64_t swd_clock_ms(void);
+
+/* transport/stream.c */
+
+int listener_open(struct swd *d, const struct listen_cfg *lc);
+void listener_close_all(struct swd *d);
+void listener_print_all(const struct swd *d, FILE *out);
 
 #endif /* SOCKSWITCHD_H */

@@ -32,10 +32,14 @@ struct port;
  *		without blocking; return 0, or a negative errno if the port is
  *		broken (the transport then arranges its own close).
  *		Context: called by sw_flush(); must not remove any port.
+ * @close:	release the transport's descriptors and free the object.
+ *		Context: called by the daemon after the port was removed
+ *		from the switch, never from the port's own callbacks.
  */
 struct port_ops {
 	const char *name;
 	int (*flush)(struct port *p);
+	void (*close)(struct port *p);
 };
 
 /**
@@ -113,6 +117,9 @@ struct port_stats {
  * @descr:	free text: peer address, client description
  * @txq:	bounded transmit queue
  * @st:		counters
+ * @close_next:	the daemon's list of ports to close after dispatch
+ * @closing:	on that list
+ * @close_reason: why it is closing, for the log
  */
 struct port {
 	const struct port_ops *ops;
@@ -125,6 +132,9 @@ struct port {
 	char descr[PORT_DESCR_LEN];
 	struct txq txq;
 	struct port_stats st;
+	struct port *close_next;
+	bool closing;
+	char close_reason[128];
 };
 
 static inline void port_count_drop(struct port *p, enum port_drop why)

@@ -42,6 +42,8 @@ struct txq_ent {
  * @borrowed:	entries that still point into the receive buffer
  * @max_frames:	bound on @count
  * @max_bytes:	bound on @bytes
+ * @torn:	a partly written frame was lost (out of memory): the stream
+ *		can no longer be framed and the port must close
  */
 struct txq {
 	struct txq_ent *ring;
@@ -53,6 +55,7 @@ struct txq {
 	uint32_t borrowed;
 	uint32_t max_frames;
 	size_t max_bytes;
+	bool torn;
 };
 
 void txq_init(struct txq *q, uint32_t max_frames, size_t max_bytes);
@@ -64,6 +67,8 @@ unsigned txq_advance(struct txq *q, size_t nbytes, bool with_hdr,
 		     uint64_t *frame_bytes);
 unsigned txq_detach(struct txq *q);
 unsigned txq_clear(struct txq *q);
+void txq_trim(struct txq *q);
+void txq_set_limits(struct txq *q, uint32_t max_frames, size_t max_bytes);
 
 static inline bool txq_empty(const struct txq *q)
 {

@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mactable.c - MAC learning table
+ *
+ * DOC: Theory of Operation
+ * {VLAN, MAC} is packed into one 64-bit key (VLAN in bits 48-59) and
+ * hashed with a per-run secret through a Murmur3 finaliser, so a guest
+ * cannot pick addresses that pile into one bucket. Slots are probed
+ * linearly; deletion shifts later entries back, so there are no
+ * tombstones and a lookup ends at the first free slot. The table holds
+ * at most @max entries in 2 * @max (rounded up to a power of two) slots:
+ * at that load factor probes stay short, and when it is full learning
+ * stops while forwarding goes on by flooding (OpenBSD switchd does the
+ * same). Time is the caller's: entries older than the ageing time are
+ * invisible to lookups and are removed by mac_table_expire(), which the
+ * daemon calls from one periodic timer.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sockswitch/mactable.h"
+
+static uint64_t mac_key(uint16_t vid, const uint8_t *mac)
+{
+	uint64_t k = (uint64_t)(vid & VLAN_VID_MASK) << 48;
+	int i;
+
+	for (i = 0; i < MAC_LEN; i++)
+		k |= (uint64_t)mac[i] << (8 * (MAC_LEN - 1 - i));
+	return k;
+}
+
+static uint32_t mac_slot(const struct mac_table *t, uint64_t key)
+{
+	uint64_t h = key ^ t->secret;
+
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return (uint32_t)h & t->mask;
+}
+
+/**
+ * mac_table_init() - allocate an empty table
+ * @t:		the table
+ * @max:	bound on entries, at least 1
+ * @ageing_ms:	lifetime of an entry without traffic
+ * @hold_ms:	hold-down before an entry may move to another port
+ * @secret:	hash key
+ *
+ * Return: 0 on success, negative error code on failure
+ */
+int mac_table_init(struct mac_table *t, uint32_t max, uint64_t ageing_ms,
+		   uint64_t hold_ms, uint64_t secret)
+{
+	uint64_t slots = 16;
+
+	memset(t, 0, sizeof(*t));
+	if (max == 0 || max > (1u << 30))
+		return -EINVAL;
+	while (slots < 2ULL * max)
+		slots <<= 1;
+	t->slots = calloc(slots, sizeof(*t->slots));
+	if (!t->slots)
+		return -ENOMEM;
+	t->mask = (uint32_t)(slots - 1);
+	t->max = max;
+	t->ageing_ms = ageing_ms;
+	t->hold_ms = hold_ms;
+	t->secret = secret;
+	return 0;
+}
+
+/** mac_table_fini() - free the table's memory; safe on a zeroed table */
+void mac_table_fini(struct mac_table *t)
+{
+	free(t->slots);
+	t->slots = NULL;
+	t->count = 0;
+}
+
+static struct mac_entry *mac_find(const struct mac_table *t, uint64_t key)
+{
+	uint32_t i = mac_slot(t, key);
+
+	for (;;) {
+		struct mac_entry *e = &t->slots[i];
+
+		if (e->key == key)
+			return e;
+		if (e->key == 0)
+			return NULL;
+		i = (i + 1) & t->mask;
+	}
+}
+
+/* Remove the entry in slot @i, shifting back the entries probed past it. */
+static void mac_delete(struct mac_table *t, uint32_t i)
+{
+	uint32_t hole = i, j = i;
+
+	for (;;) {
+		uint32_t home;
+
+		j = (j + 1) & t->mask;
+		if (t->slots[j].key == 0)
+			break;
+		home = mac_slot(t, t->slots[j].key);
+		/* Entry j may fill the hole if its home is not cyclically
+		 * within (hole, j]. */
+		if (((j - home) & t->mask) >= ((j - hole) & t->mask)) {
+			t->slots[hole] = t->slots[j];
+			hole = j;
+		}
+	}
+	memset(&t->slots[hole], 0, sizeof(t->slots[hole]));
+	t->count--;
+}
+
+static bool mac_expired(const struct mac_table *t, const struct mac_entry *e,
+			uint64_t now_ms)
+{
+	return now_ms >= e->seen_ms && now_ms - e->seen_ms >= t->ageing_ms;
+}
+
+static enum mac_learn mac_insert(struct mac_table *t, uint64_t key,
+				 struct port *port, uint64_t now_ms)
+{
+	uint32_t i;
+
+	if (t->count >= t->max)
+		return MAC_LEARN_FULL;
+	i = mac_slot(t, key);
+	while (t->slots[i].key != 0)
+		i = (i + 1) & t->mask;
+	t->slots[i].key = key;
+	t->slots[i].port = port;
+	t->slots[i].seen_ms = now_ms;
+	t->count++;
+	return MAC_LEARN_NEW;
+}
+
+/**
+ * mac_table_learn() - note that @mac was seen as a source on @port
+ * @t:		the table
+ * @vid:	VLAN the frame belongs to
+ * @mac:	source address
+ * @port:	port it arrived on
+ * @now_ms:	current time
+ * @old:	set to the previous port when the result is MAC_LEARN_MOVED
+ *		or MAC_LEARN_HELD
+ *
+ * A known address moves to a new port only if it has not been seen on
+ * its old port for the hold-down time; an address that flaps between two
+ * ports therefore stays on the first one instead of thrashing.
+ *
+ * Return: what happened, see enum mac_learn
+ */
+enum mac_learn mac_table_learn(struct mac_table *t, uint16_t vid,
+			       const uint8_t *mac, struct port *port,
+			       uint64_t now_ms, struct port **old)
+{
+	uint64_t key;
+	struct mac_entry *e;
+
+	if (mac_is_multicast(mac) || mac_is_zero(mac))
+		return MAC_LEARN_IGNORED;
+	key = mac_key(vid, mac);
+	e = mac_find(t, key);
+	if (!e)
+		return mac_insert(t, key, port, now_ms);
+	if (e->port == port) {
+		e->seen_ms = now_ms;
+		return MAC_LEARN_REFRESH;
+	}
+	if (old)
+		*old = e->port;
+	if (!mac_expired(t, e, now_ms) && now_ms >= e->seen_ms &&
+	    now_ms - e->seen_ms < t->hold_ms)
+		return MAC_LEARN_HELD;
+	e->port = port;
+	e->seen_ms = now_ms;
+	return MAC_LEARN_MOVED;
+}
+
+/**
+ * mac_table_lookup() - which port is @mac on
+ * @t:		the table
+ * @vid:	VLAN
+ * @mac:	destination address
+ * @now_ms:	current time: an entry past its ageing time is not returned
+ *
+ * Return: the port, or NULL if unknown
+ */
+struct port *mac_table_lookup(const struct mac_table *t, uint16_t vid,
+			      const uint8_t *mac, uint64_t now_ms)
+{
+	const struct mac_entry *e = mac_find(t, mac_key(vid, mac));
+
+	if (!e || mac_expired(t, e, now_ms))
+		return NULL;
+	return e->port;
+}
+
+/**
+ * mac_table_flush_port() - forget every address learned on @port
+ * @t:		the table
+ * @port:	the port, or NULL for every port
+ *
+ * Return: number of entries removed
+ */
+unsigned mac_table_flush_port(struct mac_table *t, const struct port *port)
+{
+	unsigned n = 0;
+	uint32_t i = 0;
+
+	/* A deletion may shift a later entry into slot i: look again. */
+	while (i <= t->mask) {
+		if (t->slots[i].key != 0 &&
+		    (!port || t->slots[i].port == port)) {
+			mac_delete(t, i);
+			n++;
+			continue;
+		}
+		i++;
+	}
+	return n;
+}
+
+/**
+ * mac_table_expire() - remove entries not seen for the ageing time
+ * @t:		the table
+ * @now_ms:	current time
+ * @aged:	called for each entry before it is removed, may be NULL
+ * @opaque:	its argument
+ *
+ * Return: number of entries removed
+ */
+unsigned mac_table_expire(struct mac_table *t, uint64_t now_ms,
+			  void (*aged)(void *opaque, const struct mac_entry *e),
+			  void *opaque)
+{
+	unsigned n = 0;
+	uint32_t i = 0;
+
+	while (i <= t->mask) {
+		if (t->slots[i].key != 0 &&
+		    mac_expired(t, &t->slots[i], now_ms)) {
+			if (aged)
+				aged(opaque, &t->slots[i]);
+			mac_delete(t, i);
+			n++;
+			continue;
+		}
+		i++;
+	}
+	return n;
+}
+
+/**
+ * mac_entry_mac() - the MAC address of an entry
+ * @e:		the entry
+ * @mac:	output
+ */
+void mac_entry_mac(const struct mac_entry *e, uint8_t mac[static MAC_LEN])
+{
+	int i;
+
+	for (i = 0; i < MAC_LEN; i++)
+		mac[i] = (uint8_t)(e->key >> (8 * (MAC_LEN - 1 - i)));
+}

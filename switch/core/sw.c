@@ -1,0 +1,459 @@
+// SPDX-License-Identifier: MIT
+/*
+ * sw.c - the forwarding core: ports, learning, flooding
+ *
+ * DOC: Theory of Operation
+ * fwd_input() takes one received frame: it counts it, learns the source
+ * {VLAN, MAC} (never broadcast, multicast or all-zero sources), then
+ * queues the frame on its one destination port if the destination is
+ * known unicast, or on every other live port otherwise (broadcast,
+ * multicast, unknown unicast, or everything in hub mode). A frame is
+ * never sent back out of the port it came in on. Queued frames are
+ * borrowed from the caller's buffer; sw_flush(), at the end of a receive
+ * batch, asks each port that got frames to write them out and then copies
+ * what is left. Every received frame ends in exactly one place: forwarded
+ * (one queue entry or queue-full drop per destination) or an rx drop
+ * counter, which the unit tests check as an invariant.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sockswitch/sw.h"
+
+/**
+ * sw_params_default() - the documented defaults
+ * @prm:	filled in
+ */
+void sw_params_default(struct sw_params *prm)
+{
+	memset(prm, 0, sizeof(*prm));
+	prm->mac_table_size = SW_MAC_TABLE_DEFAULT;
+	prm->ageing_ms = SW_AGEING_DEFAULT_S * 1000ULL;
+	prm->hold_down_ms = SW_HOLD_DOWN_DEFAULT_MS;
+	prm->max_ports = SW_MAX_PORTS_DEFAULT;
+	prm->max_frame = FRAME_MAX_LEN_DEFAULT;
+	prm->txq_frames = TXQ_FRAMES_DEFAULT;
+	prm->txq_bytes = TXQ_BYTES_DEFAULT;
+}
+
+static int sw_params_check(const struct sw_params *prm)
+{
+	if (prm->mac_table_size == 0 ||
+	    prm->mac_table_size > SW_MAC_TABLE_LIMIT || prm->max_ports == 0 ||
+	    prm->max_ports > SW_MAX_PORTS_LIMIT ||
+	    prm->max_frame < FRAME_MIN_LEN ||
+	    prm->max_frame > FRAME_MAX_LEN_LIMIT || prm->txq_frames == 0 ||
+	    prm->txq_bytes < prm->max_frame)
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * sw_init() - set up an empty switch
+ * @sw:		the switch
+ * @prm:	tunables (copied)
+ *
+ * Return: 0 on success, negative error code on failure
+ */
+int sw_init(struct sw *sw, const struct sw_params *prm)
+{
+	int rc;
+
+	memset(sw, 0, sizeof(*sw));
+	if (sw_params_check(prm) < 0)
+		return -EINVAL;
+	sw->prm = *prm;
+	rc = mac_table_init(&sw->mt, prm->mac_table_size, prm->ageing_ms,
+			    prm->hold_down_ms, prm->hash_secret);
+	if (rc < 0)
+		return rc;
+	sw->ports = calloc(SW_MAX_PORTS_LIMIT, sizeof(*sw->ports));
+	sw->pending = calloc(SW_MAX_PORTS_LIMIT, sizeof(*sw->pending));
+	sw->id_used = calloc(SW_MAX_PORTS_LIMIT / 8 + 1, 1);
+	if (!sw->ports || !sw->pending || !sw->id_used) {
+		sw_fini(sw);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/**
+ * sw_fini() - free the switch's own memory
+ * @sw:		the switch; its ports belong to their transports and must
+ *		have been removed first
+ */
+void sw_fini(struct sw *sw)
+{
+	mac_table_fini(&sw->mt);
+	free(sw->ports);
+	free(sw->pending);
+	free(sw->id_used);
+	sw->ports = sw->pending = NULL;
+	sw->id_used = NULL;
+}
+
+static int sw_resize_table(struct sw *sw, const struct sw_params *prm)
+{
+	struct mac_table nt;
+	struct mac_entry *e;
+	int rc;
+
+	rc = mac_table_init(&nt, prm->mac_table_size, prm->ageing_ms,
+			    prm->hold_down_ms, sw->mt.secret);
+	if (rc < 0)
+		return rc;
+	mac_table_foreach(&sw->mt, e) {
+		uint8_t mac[MAC_LEN];
+
+		mac_entry_mac(e, mac);
+		mac_table_learn(&nt, mac_entry_vid(e), mac, e->port,
+				e->seen_ms, NULL);
+	}
+	mac_table_fini(&sw->mt);
+	sw->mt = nt;
+	return 0;
+}
+
+/**
+ * sw_set_params() - apply new tunables to a running switch
+ * @sw:		the switch
+ * @prm:	new tunables; hash_secret is ignored
+ *
+ * Learned addresses and queued frames are kept (a smaller table keeps
+ * what fits). Ports above a lower max_ports stay until they close.
+ *
+ * Return: 0 on success, negative error code (and nothing changed)
+ */
+int sw_set_params(struct sw *sw, const struct sw_params *prm)
+{
+	uint32_t i;
+	struct port *p;
+	int rc;
+
+	if (sw_params_check(prm) < 0)
+		return -EINVAL;
+	if (prm->mac_table_size != sw->prm.mac_table_size) {
+		rc = sw_resize_table(sw, prm);
+		if (rc < 0)
+			return rc;
+	}
+	sw->mt.ageing_ms = prm->ageing_ms;
+	sw->mt.hold_ms = prm->hold_down_ms;
+	port_foreach(sw, p, i)
+		txq_set_limits(&p->txq, prm->txq_frames, prm->txq_bytes);
+	sw->prm = (struct sw_params){ .mac_table_size = prm->mac_table_size,
+				      .ageing_ms = prm->ageing_ms,
+				      .hold_down_ms = prm->hold_down_ms,
+				      .max_ports = prm->max_ports,
+				      .max_frame = prm->max_frame,
+				      .txq_frames = prm->txq_frames,
+				      .txq_bytes = prm->txq_bytes,
+				      .hub = prm->hub,
+				      .hash_secret = sw->prm.hash_secret };
+	return 0;
+}
+
+static bool id_taken(const struct sw *sw, uint32_t id)
+{
+	return sw->id_used[id / 8] & (1u << (id % 8));
+}
+
+static void id_set(struct sw *sw, uint32_t id, bool on)
+{
+	if (on)
+		sw->id_used[id / 8] |= (uint8_t)(1u << (id % 8));
+	else
+		sw->id_used[id / 8] &= (uint8_t)~(1u << (id % 8));
+}
+
+/**
+ * sw_port_add() - attach a port
+ * @sw:		the switch
+ * @p:		the port, embedded in its transport's object; @name and
+ *		@descr may be set beforehand, everything else is set here
+ * @ops:	the transport's vtable
+ * @want_id:	requested port number, or 0 for the lowest free one
+ *
+ * Return: 0 on success, -ENOSPC if max_ports are attached
+ */
+int sw_port_add(struct sw *sw, struct port *p, const struct port_ops *ops,
+		uint32_t want_id)
+{
+	uint32_t id = 0, i;
+
+	if (sw->nports >= sw->prm.max_ports)
+		return -ENOSPC;
+	if (want_id && want_id <= SW_MAX_PORTS_LIMIT && !id_taken(sw, want_id))
+		id = want_id;
+	for (i = 1; !id && i <= SW_MAX_PORTS_LIMIT; i++)
+		if (!id_taken(sw, i))
+			id = i;
+	if (!id)
+		return -ENOSPC;
+	id_set(sw, id, true);
+	p->ops = ops;
+	p->id = id;
+	p->idx = sw->nports;
+	p->pidx = -1;
+	p->up = p->enabled = true;
+	if (p->name[0] == '\0')
+		snprintf(p->name, sizeof(p->name), "p%u", id);
+	txq_init(&p->txq, sw->prm.txq_frames, sw->prm.txq_bytes);
+	memset(&p->st, 0, sizeof(p->st));
+	sw->ports[sw->nports++] = p;
+	return 0;
+}
+
+static void sw_pending_del(struct sw *sw, struct port *p)
+{
+	struct port *last;
+
+	if (p->pidx < 0)
+		return;
+	last = sw->pending[--sw->npending];
+	sw->pending[p->pidx] = last;
+	last->pidx = p->pidx;
+	p->pidx = -1;
+}
+
+/**
+ * sw_port_remove() - detach a port: forget its addresses, drop its queue
+ * @sw:		the switch
+ * @p:		the port; its memory stays the caller's
+ */
+void sw_port_remove(struct sw *sw, struct port *p)
+{
+	struct port *last;
+
+	mac_table_flush_port(&sw->mt, p);
+	p->st.drops[PORT_DROP_TX_CLOSED] += txq_clear(&p->txq);
+	txq_fini(&p->txq);
+	sw_pending_del(sw, p);
+	last = sw->ports[--sw->nports];
+	sw->ports[p->idx] = last;
+	last->idx = p->idx;
+	id_set(sw, p->id, false);
+	p->up = false;
+}
+
+/**
+ * sw_port_set_enabled() - administratively enable or disable a port
+ * @sw:		the switch
+ * @p:		the port
+ * @enabled:	new state; a disabled port receives and sends nothing and
+ *		its learned addresses are forgotten
+ */
+void sw_port_set_enabled(struct sw *sw, struct port *p, bool enabled)
+{
+	p->enabled = enabled;
+	p->up = enabled && !p->closing;
+	if (!enabled)
+		mac_table_flush_port(&sw->mt, p);
+}
+
+/**
+ * sw_port_by_id() - find a live port by number
+ * @sw:		the switch
+ * @id:		port number
+ *
+ * Return: the port, or NULL
+ */
+struct port *sw_port_by_id(const struct sw *sw, uint32_t id)
+{
+	struct port *p;
+	uint32_t i;
+
+	port_foreach(sw, p, i)
+		if (p->id == id)
+			return p;
+	return NULL;
+}
+
+static void sw_enqueue(struct sw *sw, struct port *p, const uint8_t *frame,
+		       size_t len)
+{
+	int rc = txq_push(&p->txq, frame, len);
+
+	if (rc < 0) {
+		port_count_drop(p, rc == -ENOMEM ? PORT_DROP_TX_NOMEM :
+						   PORT_DROP_TX_QUEUE_FULL);
+		return;
+	}
+	p->st.tx_queued++;
+	if (p->pidx < 0) {
+		p->pidx = (int32_t)sw->npending;
+		sw->pending[sw->npending++] = p;
+	}
+}
+
+static void sw_event(struct sw *sw, enum sw_event ev, uint16_t vid,
+		     const uint8_t *mac, struct port *from, struct port *to)
+{
+	if (sw->event_cb)
+		sw->event_cb(sw->event_opaque, ev, vid, mac, from, to);
+}
+
+static void sw_learn(struct sw *sw, struct port *in,
+		     const struct frame_info *fi, uint64_t now_ms)
+{
+	struct port *old = NULL;
+
+	switch (mac_table_learn(&sw->mt, fi->vid, fi->src, in, now_ms, &old)) {
+	case MAC_LEARN_NEW:
+		in->st.mac_new++;
+		sw_event(sw, SW_EV_MAC_NEW, fi->vid, fi->src, NULL, in);
+		break;
+	case MAC_LEARN_MOVED:
+		in->st.mac_moves++;
+		sw_event(sw, SW_EV_MAC_MOVED, fi->vid, fi->src, old, in);
+		break;
+	case MAC_LEARN_HELD:
+		in->st.mac_held++;
+		break;
+	case MAC_LEARN_FULL:
+		in->st.mac_table_full++;
+		if (!sw->table_full_latched) {
+			sw->table_full_latched = true;
+			sw_event(sw, SW_EV_MAC_TABLE_FULL, fi->vid, fi->src,
+				 NULL, in);
+		}
+		break;
+	case MAC_LEARN_REFRESH:
+	case MAC_LEARN_IGNORED:
+		break;
+	}
+}
+
+/**
+ * fwd_drop() - count a frame the transport could not even delimit
+ * @in:		port it arrived on
+ * @len:	bytes of it received
+ * @why:	reason
+ */
+void fwd_drop(struct port *in, size_t len, enum port_drop why)
+{
+	in->st.rx_frames++;
+	in->st.rx_bytes += len;
+	port_count_drop(in, why);
+}
+
+static void fwd_flood(struct sw *sw, struct port *in, const uint8_t *frame,
+		      size_t len)
+{
+	uint32_t i;
+
+	for (i = 0; i < sw->nports; i++) {
+		struct port *p = sw->ports[i];
+
+		if (p != in && p->up)
+			sw_enqueue(sw, p, frame, len);
+	}
+}
+
+/**
+ * fwd_input() - forward one received frame
+ * @sw:		the switch
+ * @in:		port it arrived on
+ * @frame:	the frame; borrowed until the next sw_flush()
+ * @len:	its length
+ * @now_ms:	current time, for learning and ageing
+ *
+ * Context: may be called many times per receive batch; call sw_flush()
+ * before @frame's buffer is reused.
+ */
+void fwd_input(struct sw *sw, struct port *in, const uint8_t *frame,
+	       size_t len, uint64_t now_ms)
+{
+	struct frame_info fi;
+	struct port *out = NULL;
+	int why = -1;
+
+	in->st.rx_frames++;
+	in->st.rx_bytes += len;
+	if (!in->up)
+		why = PORT_DROP_RX_DISABLED;
+	else if (len > sw->prm.max_frame)
+		why = PORT_DROP_RX_OVERSIZE;
+	else if (frame_parse(frame, len, &fi) < 0)
+		why = PORT_DROP_RX_RUNT;
+	if (why >= 0)
+		goto drop;
+	if (mac_is_multicast(fi.dst)) {
+		if (mac_is_broadcast(fi.dst))
+			in->st.rx_broadcast++;
+		else
+			in->st.rx_multicast++;
+	}
+	if (!sw->prm.hub) {
+		sw_learn(sw, in, &fi, now_ms);
+		if (!mac_is_multicast(fi.dst))
+			out = mac_table_lookup(&sw->mt, fi.vid, fi.dst, now_ms);
+	}
+	if (out == in)
+		why = PORT_DROP_RX_LOCAL;
+	else if (out && !out->up)
+		why = PORT_DROP_RX_DEST_DOWN;
+	if (why >= 0)
+		goto drop;
+	in->st.rx_forwarded++;
+	if (out)
+		sw_enqueue(sw, out, frame, len);
+	else
+		fwd_flood(sw, in, frame, len);
+	return;
+drop:
+	port_count_drop(in, (enum port_drop)why);
+}
+
+/**
+ * sw_flush() - end of a receive batch: write out, then copy what is left
+ * @sw:		the switch
+ *
+ * Each port with new frames gets one ops->flush() call; frames it could
+ * not write are copied out of the receive buffer, which is then free.
+ */
+void sw_flush(struct sw *sw)
+{
+	uint32_t i;
+
+	for (i = 0; i < sw->npending; i++) {
+		struct port *p = sw->pending[i];
+
+		p->pidx = -1;
+		p->ops->flush(p);
+		p->st.drops[PORT_DROP_TX_NOMEM] += txq_detach(&p->txq);
+	}
+	sw->npending = 0;
+}
+
+static void sw_aged_cb(void *opaque, const struct mac_entry *e)
+{
+	struct sw *sw = opaque;
+	uint8_t mac[MAC_LEN];
+
+	mac_entry_mac(e, mac);
+	sw_event(sw, SW_EV_MAC_AGED, mac_entry_vid(e), mac, e->port, NULL);
+}
+
+/**
+ * sw_expire() - periodic housekeeping: age out addresses, trim idle queues
+ * @sw:		the switch
+ * @now_ms:	current time
+ *
+ * Return: number of addresses aged out
+ */
+unsigned sw_expire(struct sw *sw, uint64_t now_ms)
+{
+	unsigned n = mac_table_expire(&sw->mt, now_ms, sw_aged_cb, sw);
+	struct port *p;
+	uint32_t i;
+
+	if (sw->mt.count < sw->mt.max)
+		sw->table_full_latched = false;
+	port_foreach(sw, p, i)
+		if (p->pidx < 0)
+			txq_trim(&p->txq);
+	return n;
+}

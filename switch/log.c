@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: MIT
+/*
+ * log.c - logging to stderr (foreground) or syslog (daemon)
+ *
+ * After OpenBSD's log.c: log_warn() appends strerror(errno) and keeps
+ * errno; the others do not. fatalx() is for start-up only.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "sockswitchd.h"
+
+/* log_state is defined in main.c, the one home of mutable globals: the
+ * logger is process-wide by nature, like stderr and syslog. */
+
+static const char *const level_name[] = {
+	[LOG_LVL_ERROR] = "error",
+	[LOG_LVL_WARNING] = "warning",
+	[LOG_LVL_INFO] = "info",
+	[LOG_LVL_DEBUG] = "debug",
+};
+
+static const int level_prio[] = {
+	[LOG_LVL_ERROR] = LOG_ERR,
+	[LOG_LVL_WARNING] = LOG_WARNING,
+	[LOG_LVL_INFO] = LOG_INFO,
+	[LOG_LVL_DEBUG] = LOG_DEBUG,
+};
+
+/**
+ * log_init() - choose verbosity and destination
+ * @level:	most verbose level printed
+ * @use_syslog:	log to syslog (daemon) instead of stderr
+ */
+void log_init(enum log_level level, bool use_syslog)
+{
+	log_state.level = level;
+	log_state.use_syslog = use_syslog;
+	if (use_syslog)
+		openlog("sockswitch", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+/** log_set_level() - change verbosity at run time */
+void log_set_level(enum log_level level)
+{
+	log_state.level = level;
+}
+
+/** log_enabled() - would a message at @level be printed */
+bool log_enabled(enum log_level level)
+{
+	return level <= log_state.level;
+}
+
+static void log_vmsg(enum log_level level, const char *fmt, va_list ap,
+		     const char *suffix)
+{
+	char buf[1024];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (log_state.use_syslog) {
+		syslog(level_prio[level], "%s%s%s", buf, suffix ? ": " : "",
+		       suffix ? suffix : "");
+		return;
+	}
+	fprintf(stderr, "sockswitch: %s: %s%s%s\n", level_name[level], buf,
+		suffix ? ": " : "", suffix ? suffix : "");
+}
+
+/**
+ * log_msg() - log at @level
+ * @level:	severity
+ * @fmt:	printf format
+ */
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_enabled(level))
+		return;
+	va_start(ap, fmt);
+	log_vmsg(level, fmt, ap, NULL);
+	va_end(ap);
+}
+
+/**
+ * log_warn() - log a warning followed by strerror(errno); errno is kept
+ * @fmt:	printf format
+ */
+void log_warn(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	if (log_enabled(LOG_LVL_WARNING)) {
+		va_start(ap, fmt);
+		log_vmsg(LOG_LVL_WARNING, fmt, ap, strerror(saved));
+		va_end(ap);
+	}
+	errno = saved;
+}
+
+/**
+ * fatalx() - log an error and exit 1 (start-up only)
+ * @fmt:	printf format
+ */
+void fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_LVL_ERROR, fmt, ap, NULL);
+	va_end(ap);
+	exit(1);
+}

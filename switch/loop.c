@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: MIT
+/*
+ * loop.c - libev glue: receive batches, deferred port close, housekeeping
+ *
+ * DOC: Theory of Operation
+ * Every transport reads into one shared receive buffer (the arena) and
+ * hands frames to fwd_input(), which queues pointers into it. An
+ * ev_prepare watcher, which libev runs after all callbacks of an
+ * iteration and before it blocks again, ends the batch: sw_flush() writes
+ * every port's new frames with one system call each and copies what the
+ * peer did not take, then the arena is reused. If the arena fills up
+ * within one iteration the batch ends early, the same way. Ports are
+ * never closed inside their own callbacks: swd_port_close() marks them
+ * down and stops their watchers, and the prepare watcher removes and
+ * frees them after the flush. An ev_check watcher reads the monotonic
+ * clock once per iteration; a one-second timer ages the MAC table.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <ev.h>
+
+#include "sockswitch/stream_rx.h"
+#include "sockswitchd.h"
+
+#define SWEEP_INTERVAL_S 1.0
+
+/**
+ * struct swd_watchers - libev watchers owned by the daemon context
+ * @prepare:	ends receive batches, closes ports
+ * @check:	refreshes the clock
+ * @sweep:	ages the MAC table
+ */
+struct swd_watchers {
+	ev_prepare prepare;
+	ev_check check;
+	ev_timer sweep;
+};
+
+/**
+ * swd_clock_ms() - monotonic milliseconds
+ *
+ * Return: current CLOCK_MONOTONIC time in ms
+ */
+uint64_t swd_clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void swd_end_batch(struct swd *d)
+{
+	sw_flush(&d->sw);
+	d->arena_used = 0;
+}
+
+static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct swd *d = ev_userdata(loop);
+
+	(void)w;
+	(void)revents;
+	swd_end_batch(d);
+	swd_process_closing(d);
+}
+
+static void check_cb(struct ev_loop *loop, ev_check *w, int revents)
+{
+	struct swd *d = ev_userdata(loop);
+
+	(void)w;
+	(void)revents;
+	d->now_ms = swd_clock_ms();
+}
+
+static void sw_event_log(void *opaque, enum sw_event ev, uint16_t vid,
+			 const uint8_t *mac, struct port *from,
+			 struct port *to)
+{
+	struct swd *d = opaque;
+	char m[MAC_STRLEN];
+
+	switch (ev) {
+	case SW_EV_MAC_NEW:
+		log_debug("mac %s vlan %u learned on port %u", mac_format(mac, m),
+			  vid, to->id);
+		break;
+	case SW_EV_MAC_MOVED:
+		log_debug("mac %s vlan %u moved from port %u to port %u",
+			  mac_format(mac, m), vid, from->id, to->id);
+		break;
+	case SW_EV_MAC_AGED:
+		log_debug("mac %s vlan %u on port %u aged out",
+			  mac_format(mac, m), vid, from->id);
+		break;
+	case SW_EV_MAC_TABLE_FULL:
+		log_warnx("mac table full (%u entries): not learning %s from port %u; unknown destinations are flooded",
+			  d->sw.mt.max, mac_format(mac, m), to->id);
+		break;
+	}
+}
+
+static void sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct swd *d = ev_userdata(loop);
+
+	(void)w;
+	(void)revents;
+	sw_expire(&d->sw, swd_clock_ms());
+}
+
+/**
+ * swd_init() - set up the daemon context on @loop (config already in d->cfg)
+ * @d:		the daemon
+ * @loop:	libev loop
+ *
+ * Return: 0 on success, negative error code on failure
+ */
+int swd_init(struct swd *d, struct ev_loop *loop)
+{
+	struct swd_watchers *w;
+	int rc;
+
+	d->loop = loop;
+	ev_set_userdata(loop, d);
+	rc = sw_init(&d->sw, &d->cfg.core);
+	if (rc < 0)
+		return rc;
+	d->sw.event_cb = sw_event_log;
+	d->sw.event_opaque = d;
+	d->arena_len = 8 * SWD_READ_CHUNK + 2 * (STREAM_HDR_LEN + FRAME_MAX_LEN_LIMIT);
+	d->arena = malloc(d->arena_len);
+	d->iov = calloc(SWD_IOV_MAX, sizeof(*d->iov));
+	d->hdr = calloc(SWD_IOV_MAX / 2, sizeof(*d->hdr));
+	d->watchers = w = calloc(1, sizeof(*w));
+	if (!d->arena || !d->iov || !d->hdr || !w)
+		return -ENOMEM;
+	d->start_ms = d->now_ms = swd_clock_ms();
+	ev_prepare_init(&w->prepare, prepare_cb);
+	ev_prepare_start(loop, &w->prepare);
+	ev_check_init(&w->check, check_cb);
+	ev_check_start(loop, &w->check);
+	ev_timer_init(&w->sweep, sweep_cb, SWEEP_INTERVAL_S, SWEEP_INTERVAL_S);
+	ev_timer_start(loop, &w->sweep);
+	return 0;
+}
+
+/**
+ * swd_fini() - stop the daemon's own watchers and free its memory
+ * @d:		the daemon; ports and listeners must be closed already
+ */
+void swd_fini(struct swd *d)
+{
+	if (d->watchers && d->loop) {
+		ev_prepare_stop(d->loop, &d->watchers->prepare);
+		ev_check_stop(d->loop, &d->watchers->check);
+		ev_timer_stop(d->loop, &d->watchers->sweep);
+	}
+	free(d->watchers);
+	free(d->arena);
+	free(d->iov);
+	free(d->hdr);
+	d->watchers = NULL;
+	d->arena = NULL;
+	d->iov = NULL;
+	d->hdr = NULL;
+	sw_fini(&d->sw);
+}
+
+/**
+ * swd_rx_buf() - where the next read goes
+ * @d:		the daemon
+ * @space:	set to the bytes available, at least one full frame plus
+ *		SWD_READ_CHUNK
+ *
+ * Ends the batch early if the arena is too full for another read.
+ *
+ * Return: pointer into the arena
+ */
+uint8_t *swd_rx_buf(struct swd *d, size_t *space)
+{
+	size_t need = STREAM_HDR_LEN + d->sw.prm.max_frame + SWD_READ_CHUNK;
+
+	if (d->arena_len - d->arena_used < need)
+		swd_end_batch(d);
+	*space = d->arena_len - d->arena_used;
+	if (*space > need)
+		*space = need;
+	return d->arena + d->arena_used;
+}
+
+/**
+ * swd_rx_commit() - @used bytes at the last swd_rx_buf() now hold frames
+ * @d:		the daemon
+ * @used:	bytes to keep until the end of the batch
+ */
+void swd_rx_commit(struct swd *d, size_t used)
+{
+	d->arena_used += used;
+}
+
+/**
+ * swd_port_close() - take a port down now, close and free it after dispatch
+ * @d:		the daemon
+ * @p:		the port; its transport has stopped its watchers
+ * @fmt:	reason, for the log
+ *
+ * Context: safe from the port's own callbacks and from its flush.
+ */
+void swd_port_close(struct swd *d, struct port *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->closing)
+		return;
+	p->closing = true;
+	p->up = false;
+	va_start(ap, fmt);
+	vsnprintf(p->close_reason, sizeof(p->close_reason), fmt, ap);
+	va_end(ap);
+	p->close_next = d->closing;
+	d->closing = p;
+}
+
+/**
+ * swd_process_closing() - remove, log and free every port marked closing
+ * @d:		the daemon
+ *
+ * Context: only from the prepare watcher or at shutdown, never inside a
+ * port's callback.
+ */
+void swd_process_closing(struct swd *d)
+{
+	while (d->closing) {
+		struct port *p = d->closing;
+
+		d->closing = p->close_next;
+		sw_port_remove(&d->sw, p);
+		log_info("port %u (%s) closed: %s", p->id, p->descr,
+			 p->close_reason);
+		swd_log_port_stats(p, "final");
+		p->ops->close(p);
+	}
+}
+
+/**
+ * swd_close_all_ports() - close every port (shutdown)
+ * @d:		the daemon
+ * @reason:	for the log
+ */
+void swd_close_all_ports(struct swd *d, const char *reason)
+{
+	struct port *p;
+	uint32_t i;
+
+	swd_end_batch(d);
+	port_foreach(&d->sw, p, i)
+		swd_port_close(d, p, "%s", reason);
+	swd_process_closing(d);
+}
+
+/**
+ * swd_log_port_stats() - one key=value line with every counter of @p
+ * @p:		the port
+ * @prefix:	first word ("stats" for dumps, "final" at close)
+ */
+void swd_log_port_stats(const struct port *p, const char *prefix)
+{
+	char drops[512];
+	size_t off = 0;
+	int i;
+
+	drops[0] = '\0';
+	for (i = 0; i < PORT_DROP__MAX && off < sizeof(drops); i++) {
+		int n = snprintf(drops + off, sizeof(drops) - off,
+				 " drop_%s=%" PRIu64, port_drop_name[i],
+				 p->st.drops[i]);
+
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+	log_info("%s port=%u name=%s transport=%s peer=\"%s\" up=%d rx_frames=%" PRIu64
+		 " rx_bytes=%" PRIu64 " rx_broadcast=%" PRIu64
+		 " rx_multicast=%" PRIu64 " tx_frames=%" PRIu64
+		 " tx_bytes=%" PRIu64 " tx_queued_now=%u mac_new=%" PRIu64
+		 " mac_moves=%" PRIu64 " mac_table_full=%" PRIu64 "%s",
+		 prefix, p->id, p->name, p->ops->name, p->descr, p->up,
+		 p->st.rx_frames, p->st.rx_bytes, p->st.rx_broadcast,
+		 p->st.rx_multicast, p->st.tx_frames, p->st.tx_bytes,
+		 p->txq.count, p->st.mac_new, p->st.mac_moves,
+		 p->st.mac_table_full, drops);
+}

@@ -1,0 +1,573 @@
+// SPDX-License-Identifier: MIT
+/*
+ * stream.c - stream transport: TCP and unix stream listeners and ports
+ *
+ * Every accepted connection is a port speaking QEMU's stream framing
+ * (-netdev stream, -netdev socket,connect=, passt): a 32-bit big-endian
+ * length, then the frame. Reads go into the daemon's shared receive buffer
+ * in large chunks; frames are forwarded in place. Output is written with
+ * one sendmsg() of many frames per batch, straight from the queue, and a
+ * partial write resumes exactly where it stopped.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include "sockswitch/stream_rx.h"
+#include "sockswitchd.h"
+
+#define ACCEPT_BATCH 64
+#define ACCEPT_BACKOFF_S 1.0
+#define URL_LEN 320
+
+/**
+ * struct listener - a listening socket; every connection becomes a port
+ * @d:		the daemon
+ * @next:	next listener
+ * @addr:	what was asked for
+ * @url:	what is bound (real port for tcp:...:0)
+ * @fd:		listening socket
+ * @io:		accept watcher
+ * @backoff:	restarts @io after running out of descriptors
+ * @created:	we created the unix socket file (remove it on close)
+ * @dev:	device of that file, to not remove a successor's socket
+ * @ino:	inode of that file
+ */
+struct listener {
+	struct swd *d;
+	struct listener *next;
+	struct listen_addr addr;
+	char url[URL_LEN];
+	int fd;
+	ev_io io;
+	ev_timer backoff;
+	bool created;
+	dev_t dev;
+	ino_t ino;
+};
+
+/**
+ * struct stream_port - one accepted connection
+ * @port:	the switch port (must stay first for container_of clarity)
+ * @d:		the daemon
+ * @fd:		connected socket
+ * @rio:	read watcher
+ * @wio:	write watcher, active only while output is pending
+ * @rx:		frame reassembly
+ */
+struct stream_port {
+	struct port port;
+	struct swd *d;
+	int fd;
+	ev_io rio;
+	ev_io wio;
+	struct stream_rx rx;
+};
+
+static int stream_flush(struct port *p);
+static void stream_close(struct port *p);
+
+static const struct port_ops stream_unix_ops = {
+	.name = "unix",
+	.flush = stream_flush,
+	.close = stream_close,
+};
+
+static const struct port_ops stream_tcp_ops = {
+	.name = "tcp",
+	.flush = stream_flush,
+	.close = stream_close,
+};
+
+static void stream_fail(struct stream_port *sp)
+{
+	ev_io_stop(sp->d->loop, &sp->rio);
+	ev_io_stop(sp->d->loop, &sp->wio);
+}
+
+static void stream_port_frame_cb(void *opaque, const uint8_t *frame, size_t len)
+{
+	struct stream_port *sp = opaque;
+
+	fwd_input(&sp->d->sw, &sp->port, frame, len, sp->d->now_ms);
+}
+
+static void stream_eof(struct stream_port *sp, ssize_t r, size_t partial)
+{
+	struct port *p = &sp->port;
+
+	stream_fail(sp);
+	if (partial)
+		fwd_drop(p, partial, PORT_DROP_RX_FRAMING);
+	if (r < 0)
+		swd_port_close(sp->d, p, "read error: %s", strerror(errno));
+	else if (partial)
+		swd_port_close(sp->d, p,
+			       "peer closed the connection mid-frame (%zu bytes of an incomplete frame dropped)",
+			       partial);
+	else
+		swd_port_close(sp->d, p, "peer closed the connection");
+}
+
+static void stream_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct stream_port *sp = container_of(w, struct stream_port, rio);
+	struct swd *d = sp->d;
+	size_t space, have;
+	uint32_t bad = 0;
+	uint8_t *buf;
+	ssize_t r;
+	int rc;
+
+	(void)loop;
+	(void)revents;
+	buf = swd_rx_buf(d, &space);
+	have = stream_rx_restore(&sp->rx, buf);
+	r = recv(sp->fd, buf + have, space - have, 0);
+	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+		      errno == EINTR)) {
+		/* Nothing new: keep the tail (it holds no complete frame). */
+		r = 0;
+	} else if (r <= 0) {
+		stream_eof(sp, r, have);
+		return;
+	}
+	rc = stream_rx_consume(&sp->rx, buf, have + (size_t)r,
+			       d->sw.prm.max_frame, stream_port_frame_cb, sp, &bad);
+	swd_rx_commit(d, have + (size_t)r);
+	if (rc == -EPROTO) {
+		fwd_drop(&sp->port, 0, PORT_DROP_RX_OVERSIZE);
+		log_warnx("port %u (%s): frame length %u exceeds the maximum %u; the stream cannot be trusted, closing",
+			  sp->port.id, sp->port.descr, bad, d->sw.prm.max_frame);
+		stream_fail(sp);
+		swd_port_close(d, &sp->port,
+			       "oversize frame length %u (maximum %u)", bad,
+			       d->sw.prm.max_frame);
+	} else if (rc < 0) {
+		stream_fail(sp);
+		swd_port_close(d, &sp->port, "out of memory reassembling");
+	}
+}
+
+static int stream_flush(struct port *p)
+{
+	struct stream_port *sp = container_of(p, struct stream_port, port);
+	struct swd *d = sp->d;
+	struct txq *q = &p->txq;
+
+	if (p->closing)
+		return -EPIPE;
+	while (!txq_empty(q) && !q->torn) {
+		size_t n = txq_iov(q, d->iov, SWD_IOV_MAX, d->hdr, true), want = 0;
+		struct msghdr mh = { .msg_iov = d->iov, .msg_iovlen = n };
+		ssize_t r;
+		size_t i;
+
+		for (i = 0; i < n; i++)
+			want += d->iov[i].iov_len;
+		r = sendmsg(sp->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (r < 0) {
+			int err = errno;
+
+			stream_fail(sp);
+			swd_port_close(d, p, "write error: %s", strerror(err));
+			return -err;
+		}
+		p->st.tx_frames += txq_advance(q, (size_t)r, true,
+					       &p->st.tx_bytes);
+		if ((size_t)r < want)
+			break;
+	}
+	if (q->torn) {
+		stream_fail(sp);
+		swd_port_close(d, p, "out of memory: a partly sent frame was lost");
+		return -ENOMEM;
+	}
+	if (txq_empty(q))
+		ev_io_stop(d->loop, &sp->wio);
+	else
+		ev_io_start(d->loop, &sp->wio);
+	return 0;
+}
+
+static void stream_write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct stream_port *sp = container_of(w, struct stream_port, wio);
+
+	(void)loop;
+	(void)revents;
+	stream_flush(&sp->port);
+}
+
+static void stream_close(struct port *p)
+{
+	struct stream_port *sp = container_of(p, struct stream_port, port);
+
+	stream_fail(sp);
+	if (sp->fd >= 0)
+		close(sp->fd);
+	sp->fd = -1;
+	stream_rx_fini(&sp->rx);
+	free(sp);
+}
+
+static void describe_peer(const struct listener *l, int fd,
+			  const struct sockaddr_storage *ss, socklen_t slen,
+			  char *out, size_t len)
+{
+	char host[NI_MAXHOST], serv[NI_MAXSERV];
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+
+	if (l->addr.kind == LISTEN_UNIX) {
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0)
+			snprintf(out, len, "unix pid=%d uid=%u", (int)cred.pid,
+				 (unsigned)cred.uid);
+		else
+			snprintf(out, len, "unix peer unknown");
+		return;
+	}
+	if (getnameinfo((const struct sockaddr *)ss, slen, host, sizeof(host),
+			serv, sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV)) {
+		snprintf(out, len, "tcp peer unknown");
+		return;
+	}
+	snprintf(out, len, strchr(host, ':') ? "tcp [%s]:%s" : "tcp %s:%s",
+		 host, serv);
+}
+
+static void stream_port_new(struct listener *l, int fd,
+			    const struct sockaddr_storage *ss, socklen_t slen)
+{
+	struct swd *d = l->d;
+	struct stream_port *sp;
+	char peer[PORT_DESCR_LEN];
+	int one = 1, rc;
+
+	describe_peer(l, fd, ss, slen, peer, sizeof(peer));
+	sp = calloc(1, sizeof(*sp));
+	if (!sp) {
+		log_warnx("%s: out of memory; refusing %s", l->url, peer);
+		close(fd);
+		return;
+	}
+	snprintf(sp->port.descr, sizeof(sp->port.descr), "%s", peer);
+	rc = sw_port_add(&d->sw, &sp->port,
+			 l->addr.kind == LISTEN_UNIX ? &stream_unix_ops :
+						       &stream_tcp_ops,
+			 0);
+	if (rc < 0) {
+		log_warnx("%s: refusing %s: %u ports attached, the maximum (--max-ports)",
+			  l->url, peer, d->sw.prm.max_ports);
+		free(sp);
+		close(fd);
+		return;
+	}
+	if (l->addr.kind == LISTEN_TCP)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	sp->d = d;
+	sp->fd = fd;
+	stream_rx_init(&sp->rx);
+	ev_io_init(&sp->rio, stream_read_cb, fd, EV_READ);
+	ev_io_init(&sp->wio, stream_write_cb, fd, EV_WRITE);
+	ev_io_start(d->loop, &sp->rio);
+	log_info("port %u (%s) connected on %s", sp->port.id, peer, l->url);
+}
+
+static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct listener *l = container_of(w, struct listener, io);
+	int i;
+
+	(void)revents;
+	for (i = 0; i < ACCEPT_BATCH; i++) {
+		struct sockaddr_storage ss;
+		socklen_t slen = sizeof(ss);
+		int fd = accept4(l->fd, (struct sockaddr *)&ss, &slen,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd >= 0) {
+			stream_port_new(l, fd, &ss, slen);
+			continue;
+		}
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM) {
+			log_warn("%s: cannot accept, pausing for %.0f s",
+				 l->url, ACCEPT_BACKOFF_S);
+			ev_io_stop(loop, &l->io);
+			ev_timer_set(&l->backoff, ACCEPT_BACKOFF_S, 0);
+			ev_timer_start(loop, &l->backoff);
+		} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			   errno != EINTR && errno != ECONNABORTED) {
+			log_warn("%s: accept", l->url);
+		}
+		return;
+	}
+}
+
+static void backoff_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct listener *l = container_of(w, struct listener, backoff);
+
+	(void)revents;
+	ev_io_start(loop, &l->io);
+}
+
+/* Is someone listening on @path? A stale file from a dead daemon refuses. */
+static int unix_path_check(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode)) {
+		log_error("%s exists and is not a socket; not replacing it",
+			  path);
+		return -EEXIST;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	strcpy(sa.sun_path, path);
+	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	if (rc == 0 || errno == EAGAIN || errno == EINPROGRESS) {
+		close(fd);
+		log_error("another switch is already listening on %s; stop it or choose another path with --listen",
+			  path);
+		return -EADDRINUSE;
+	}
+	rc = errno;
+	close(fd);
+	if (rc != ECONNREFUSED && rc != ENOENT) {
+		errno = rc;
+		log_warn("cannot probe existing socket %s", path);
+		return -rc;
+	}
+	log_info("replacing stale socket %s (no switch behind it)", path);
+	if (unlink(path) < 0 && errno != ENOENT) {
+		log_warn("cannot remove stale socket %s", path);
+		return -errno;
+	}
+	return 0;
+}
+
+static int unix_listen(struct listener *l, const struct listen_cfg *lc,
+		       int mode)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	mode_t old;
+	int rc;
+
+	rc = unix_path_check(l->addr.path);
+	if (rc < 0)
+		return rc;
+	l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (l->fd < 0)
+		return -errno;
+	strcpy(sa.sun_path, l->addr.path);
+	old = umask(0177); /* never more open than 0600 before the chmod */
+	rc = bind(l->fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (rc < 0) {
+		log_warn("cannot bind %s", l->url);
+		return -errno;
+	}
+	l->created = true;
+	if (stat(l->addr.path, &st) == 0) {
+		l->dev = st.st_dev;
+		l->ino = st.st_ino;
+	}
+	if (chmod(l->addr.path, (mode_t)mode) < 0) {
+		log_warn("cannot chmod %s to %04o", l->addr.path, mode);
+		return -errno;
+	}
+	if (lc->group != CONFIG_GID_UNSET &&
+	    chown(l->addr.path, (uid_t)-1, lc->group) < 0) {
+		log_warn("cannot give %s to group %u", l->addr.path,
+			 (unsigned)lc->group);
+		return -errno;
+	}
+	return 0;
+}
+
+static int tcp_listen(struct listener *l)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+	struct sockaddr_storage ss;
+	socklen_t slen = sizeof(ss);
+	struct addrinfo *ai = NULL;
+	char port[8];
+	int one = 1, rc;
+
+	snprintf(port, sizeof(port), "%u", l->addr.port);
+	rc = getaddrinfo(l->addr.host, port, &hints, &ai);
+	if (rc != 0) {
+		log_error("%s: cannot resolve `%s': %s", l->url, l->addr.host,
+			  gai_strerror(rc));
+		return -EINVAL;
+	}
+	l->fd = socket(ai->ai_family,
+		       SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (l->fd < 0) {
+		rc = -errno;
+		goto out;
+	}
+	setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ai->ai_family == AF_INET6)
+		setsockopt(l->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(l->fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+		rc = -errno;
+		log_warn("cannot bind %s%s", l->url,
+			 errno == EADDRINUSE ?
+				 " (another switch running? pick another port with --listen)" :
+				 "");
+		goto out;
+	}
+	if (getsockname(l->fd, (struct sockaddr *)&ss, &slen) == 0)
+		l->addr.port = ntohs(ss.ss_family == AF_INET6 ?
+				     ((struct sockaddr_in6 *)&ss)->sin6_port :
+				     ((struct sockaddr_in *)&ss)->sin_port);
+	listen_url_format(&l->addr, l->url, sizeof(l->url));
+	rc = 0;
+out:
+	freeaddrinfo(ai);
+	return rc;
+}
+
+static void listener_free(struct listener *l)
+{
+	struct stat st;
+
+	if (l->d && l->d->loop) {
+		ev_io_stop(l->d->loop, &l->io);
+		ev_timer_stop(l->d->loop, &l->backoff);
+	}
+	if (l->fd >= 0)
+		close(l->fd);
+	if (l->created && stat(l->addr.path, &st) == 0 &&
+	    st.st_dev == l->dev && st.st_ino == l->ino)
+		unlink(l->addr.path);
+	free(l);
+}
+
+/**
+ * listener_open() - bind and start one listener
+ * @d:		the daemon
+ * @lc:		what to listen on
+ *
+ * Return: 0 on success, negative error code (already logged) on failure
+ */
+int listener_open(struct swd *d, const struct listen_cfg *lc)
+{
+	struct listener *l = calloc(1, sizeof(*l)), **tail;
+	int rc, mode;
+
+	if (!l)
+		return -ENOMEM;
+	l->d = d;
+	l->fd = -1;
+	l->addr = lc->addr;
+	listen_url_format(&l->addr, l->url, sizeof(l->url));
+	mode = lc->mode != CONFIG_MODE_UNSET ? lc->mode : d->cfg.socket_mode;
+	rc = l->addr.kind == LISTEN_UNIX ? unix_listen(l, lc, mode) :
+					   tcp_listen(l);
+	if (rc == 0 && listen(l->fd, SOMAXCONN) < 0) {
+		rc = -errno;
+		log_warn("cannot listen on %s", l->url);
+	}
+	if (rc < 0) {
+		listener_free(l);
+		return rc;
+	}
+	ev_io_init(&l->io, accept_cb, l->fd, EV_READ);
+	ev_init(&l->backoff, backoff_cb);
+	ev_io_start(d->loop, &l->io);
+	tail = &d->listeners;
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = l;
+	return 0;
+}
+
+/**
+ * listener_close_all() - stop accepting, close and remove socket files
+ * @d:		the daemon
+ */
+void listener_close_all(struct swd *d)
+{
+	while (d->listeners) {
+		struct listener *l = d->listeners;
+
+		d->listeners = l->next;
+		listener_free(l);
+	}
+}
+
+/* QEMU's option parser takes ",," for a literal comma in a value. */
+static void qemu_escape(const char *s, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *s && o + 2 < len; s++) {
+		out[o++] = *s;
+		if (*s == ',')
+			out[o++] = ',';
+	}
+	out[o] = '\0';
+}
+
+static void listener_print(const struct listener *l, FILE *out)
+{
+	char v[2 * URL_LEN];
+	const char *host = l->addr.host;
+
+	if (l->addr.kind == LISTEN_UNIX) {
+		qemu_escape(l->addr.path, v, sizeof(v));
+		fprintf(out,
+			"listening on %s  qemu: -netdev stream,id=net0,server=off,addr.type=unix,addr.path=%s",
+			l->url, v);
+	} else {
+		if (strcmp(host, "0.0.0.0") == 0)
+			host = "127.0.0.1";
+		else if (strcmp(host, "::") == 0)
+			host = "::1";
+		qemu_escape(host, v, sizeof(v));
+		fprintf(out,
+			"listening on %s  qemu: -netdev stream,id=net0,server=off,addr.type=inet,addr.host=%s,addr.port=%u",
+			l->url, v, l->addr.port);
+	}
+	fprintf(out,
+		" -device virtio-net-pci,netdev=net0,mac=52:54:00:00:00:01  (give each guest its own mac=)\n");
+}
+
+/**
+ * listener_print_all() - one line per listener with the QEMU arguments
+ * @d:		the daemon
+ * @out:	where to print
+ */
+void listener_print_all(const struct swd *d, FILE *out)
+{
+	const struct listener *l;
+
+	for (l = d->listeners; l; l = l->next)
+		listener_print(l, out);
+}
