@@ -1,0 +1,1399 @@
+// SPDX-License-Identifier: MIT
+/*
+ * config.c - the daemon's JSON configuration file
+ *
+ * Copyright (c) 2026 The sockswitch authors
+ *
+ * The only jansson user. Loads a file into struct sw_config, checks every
+ * key, type and range, and reports the first problem as
+ * FILE:LINE:COL: $.json.path: message. Also parses --listen URLs and log
+ * level names for main.c.
+ *
+ * DOC: Theory of Operation
+ * The file is read into memory once; jansson parses that text and reports
+ * syntax errors with their position. jansson keeps no positions for values,
+ * so a problem found afterwards (unknown key, wrong type, out of range) is
+ * placed by config_locate(): a small scanner that walks the same text along
+ * the JSON path of the bad value. Loading fills a copy of the caller's
+ * config, which replaces the caller's only when the whole file checked out,
+ * so a failed reload keeps the running configuration.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "sockswitchd.h"
+
+#define CONFIG_FILE_MAX (1 << 20) /* bytes; a config is a few hundred */
+#define JPATH_MAX 512		  /* bytes of "$.listen[3].mode" */
+#define QUOTE_MAX 80		  /* bytes of a bad value quoted back */
+#define AGEING_MAX_S 1000000
+#define HOLD_DOWN_MAX_MS 60000
+#define TXQ_FRAMES_MAX 65536
+#define TXQ_BYTES_MAX (1 << 30)
+#define GID_MAX_VALID 4294967294LL /* (gid_t)-1 means "unset" */
+
+/* ---- reading the file ------------------------------------------------ */
+
+/**
+ * read_all() - read an open file to its end into a NUL-terminated buffer
+ * @fd:		file to read
+ * @text:	on success, the contents (caller frees)
+ * @len:	on success, their length
+ *
+ * Reads until end of file rather than trusting st_size, so /dev/stdin and
+ * pipes work too.
+ *
+ * Return: 0 on success, -EFBIG above CONFIG_FILE_MAX, other negative error
+ * code on failure
+ */
+static int read_all(int fd, char **text, size_t *len)
+{
+	size_t size = 4096, used = 0;
+	char *buf = NULL, *nb;
+	ssize_t n;
+
+	for (;;) {
+		if (!buf || used + 1 >= size) {
+			size = buf ? size * 2 : size;
+			nb = realloc(buf, size);
+			if (!nb)
+				goto fail_errno;
+			buf = nb;
+		}
+		n = read(fd, buf + used, size - used - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail_errno;
+		if (n == 0)
+			break;
+		used += (size_t)n;
+		if (used > CONFIG_FILE_MAX) {
+			free(buf);
+			return -EFBIG;
+		}
+	}
+	buf[used] = '\0';
+	*text = buf;
+	*len = used;
+	return 0;
+fail_errno:
+	free(buf);
+	return -errno;
+}
+
+/**
+ * read_text() - read a whole (small) file into memory
+ * @path:	file to read
+ * @text:	on success, the contents, NUL-terminated (caller frees)
+ * @len:	on success, their length
+ * @err:	on failure, "FILE: what went wrong"
+ * @errlen:	size of @err
+ *
+ * Return: 0 on success, negative error code on failure
+ */
+static int read_text(const char *path, char **text, size_t *len, char *err,
+		     size_t errlen)
+{
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(-ret));
+		return ret;
+	}
+	ret = read_all(fd, text, len);
+	close(fd);
+	if (ret == -EFBIG)
+		snprintf(err, errlen, "%s: larger than %d bytes", path,
+			 CONFIG_FILE_MAX);
+	else if (ret < 0)
+		snprintf(err, errlen, "%s: cannot read: %s", path,
+			 strerror(-ret));
+	return ret;
+}
+
+/* ---- locating a JSON path in the text --------------------------------- */
+
+/**
+ * struct scan - a cursor over JSON text
+ * @p:		next byte
+ * @end:	end of the text
+ * @line:	line of @p, from 1
+ * @ncp:	code points before @p on its line (jansson counts columns in
+ *		code points, not bytes, so we do too)
+ */
+struct scan {
+	const char *p;
+	const char *end;
+	unsigned line;
+	unsigned ncp;
+};
+
+static int scan_peek(const struct scan *s)
+{
+	return s->p < s->end ? (unsigned char)*s->p : -1;
+}
+
+static void scan_adv(struct scan *s)
+{
+	unsigned char b;
+
+	if (s->p >= s->end)
+		return;
+	b = (unsigned char)*s->p++;
+	if (b == '\n') {
+		s->line++;
+		s->ncp = 0;
+	} else if ((b & 0xc0) != 0x80) {
+		s->ncp++;
+	}
+}
+
+static void scan_ws(struct scan *s)
+{
+	int c = scan_peek(s);
+
+	while (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+		scan_adv(s);
+		c = scan_peek(s);
+	}
+}
+
+static int scan_hex4(struct scan *s, unsigned *out)
+{
+	unsigned v = 0;
+	int i, c;
+
+	for (i = 0; i < 4; i++) {
+		c = scan_peek(s);
+		if (c >= '0' && c <= '9')
+			v = v * 16 + (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v = v * 16 + (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v = v * 16 + (unsigned)(c - 'A' + 10);
+		else
+			return -EINVAL;
+		scan_adv(s);
+	}
+	*out = v;
+	return 0;
+}
+
+/**
+ * scan_uescape() - decode the XXXX of \uXXXX (and a following low
+ * surrogate) into UTF-8
+ * @s:		cursor just after "\u"
+ * @out:	UTF-8 bytes
+ *
+ * Return: number of bytes in @out, or negative error code
+ */
+static int scan_uescape(struct scan *s, char out[4])
+{
+	unsigned cp, lo;
+
+	if (scan_hex4(s, &cp) < 0)
+		return -EINVAL;
+	if (cp >= 0xdc00 && cp <= 0xdfff)
+		return -EINVAL;
+	if (cp >= 0xd800 && cp <= 0xdbff) {
+		if (scan_peek(s) != '\\')
+			return -EINVAL;
+		scan_adv(s);
+		if (scan_peek(s) != 'u')
+			return -EINVAL;
+		scan_adv(s);
+		if (scan_hex4(s, &lo) < 0 || lo < 0xdc00 || lo > 0xdfff)
+			return -EINVAL;
+		cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+	}
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xc0 | cp >> 6);
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | cp >> 12);
+		out[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | cp >> 18);
+	out[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+	out[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/**
+ * scan_char() - decode the next character of a JSON string
+ * @s:		cursor inside a string (after its opening quote)
+ * @out:	the character's bytes, UTF-8
+ *
+ * Return: number of bytes in @out, 0 at the closing quote (consumed), or
+ * negative error code at end of text or on a bad escape
+ */
+static int scan_char(struct scan *s, char out[4])
+{
+	static const char esc_in[] = "\"\\/bfnrt";
+	static const char esc_out[] = "\"\\/\b\f\n\r\t";
+	const char *e;
+	int c = scan_peek(s);
+
+	if (c < 0)
+		return -EINVAL;
+	scan_adv(s);
+	if (c == '"')
+		return 0;
+	if (c != '\\') {
+		out[0] = (char)c;
+		return 1;
+	}
+	c = scan_peek(s);
+	if (c < 0)
+		return -EINVAL;
+	scan_adv(s);
+	if (c == 'u')
+		return scan_uescape(s, out);
+	e = c ? strchr(esc_in, c) : NULL;
+	if (!e)
+		return -EINVAL;
+	out[0] = esc_out[e - esc_in];
+	return 1;
+}
+
+/**
+ * scan_string_is() - consume a JSON string and compare it with @want
+ * @s:		cursor on the opening quote
+ * @want:	decoded bytes to compare with
+ * @wlen:	their length
+ *
+ * Return: 1 if equal, 0 if not, negative error code on bad text
+ */
+static int scan_string_is(struct scan *s, const char *want, size_t wlen)
+{
+	size_t at = 0;
+	bool same = true;
+	char ch[4];
+	int n;
+
+	scan_adv(s);
+	while ((n = scan_char(s, ch)) > 0) {
+		if (!same || at + (size_t)n > wlen ||
+		    memcmp(want + at, ch, (size_t)n))
+			same = false;
+		else
+			at += (size_t)n;
+	}
+	if (n < 0)
+		return n;
+	return same && at == wlen;
+}
+
+/**
+ * scan_skip() - step over one JSON value of any kind
+ * @s:		cursor on the value's first byte
+ *
+ * Containers are skipped by counting brackets outside strings, so nesting
+ * depth costs no stack.
+ *
+ * Return: 0 on success, negative error code on bad text
+ */
+static int scan_skip(struct scan *s)
+{
+	unsigned long depth = 0;
+	int c = scan_peek(s);
+
+	if (c == '"')
+		return scan_string_is(s, "", 0) < 0 ? -EINVAL : 0;
+	if (c != '{' && c != '[') {
+		while (c > 0 && !strchr(",]} \t\r\n", c)) {
+			scan_adv(s);
+			c = scan_peek(s);
+		}
+		return 0;
+	}
+	do {
+		c = scan_peek(s);
+		if (c < 0)
+			return -EINVAL;
+		if (c == '"') {
+			if (scan_string_is(s, "", 0) < 0)
+				return -EINVAL;
+			continue;
+		}
+		if (c == '{' || c == '[')
+			depth++;
+		else if (c == '}' || c == ']')
+			depth--;
+		scan_adv(s);
+	} while (depth > 0);
+	return 0;
+}
+
+/**
+ * scan_past_item() - step over a container's current value and its comma
+ * @s:		cursor on the value
+ *
+ * Return: 0 on success, -ENOENT if no comma follows (the container ends),
+ * other negative error code on bad text
+ */
+static int scan_past_item(struct scan *s)
+{
+	if (scan_skip(s) < 0)
+		return -EINVAL;
+	scan_ws(s);
+	if (scan_peek(s) != ',')
+		return -ENOENT;
+	scan_adv(s);
+	return 0;
+}
+
+/**
+ * scan_to_member() - move from an object's '{' to one member
+ * @s:		cursor on the object
+ * @key:	member name, decoded
+ * @klen:	its length
+ * @at_key:	stop on the member's key instead of its value
+ *
+ * Return: 0 on success, -ENOENT if there is no such member, negative error
+ * code on bad text
+ */
+static int scan_to_member(struct scan *s, const char *key, size_t klen,
+			  bool at_key)
+{
+	struct scan start;
+	int same, ret;
+
+	if (scan_peek(s) != '{')
+		return -ENOENT;
+	scan_adv(s);
+	for (;;) {
+		scan_ws(s);
+		if (scan_peek(s) != '"')
+			return -ENOENT;
+		start = *s;
+		same = scan_string_is(s, key, klen);
+		if (same < 0)
+			return same;
+		scan_ws(s);
+		if (scan_peek(s) != ':')
+			return -EINVAL;
+		scan_adv(s);
+		scan_ws(s);
+		if (same) {
+			if (at_key)
+				*s = start;
+			return 0;
+		}
+		ret = scan_past_item(s);
+		if (ret < 0)
+			return ret;
+	}
+}
+
+/**
+ * scan_to_element() - move from an array's '[' to one element
+ * @s:		cursor on the array
+ * @idx:	element index, from 0
+ *
+ * Return: 0 on success, -ENOENT if the array is shorter, negative error
+ * code on bad text
+ */
+static int scan_to_element(struct scan *s, unsigned long idx)
+{
+	unsigned long i;
+	int ret;
+
+	if (scan_peek(s) != '[')
+		return -ENOENT;
+	scan_adv(s);
+	for (i = 0;; i++) {
+		scan_ws(s);
+		if (scan_peek(s) == ']' || scan_peek(s) < 0)
+			return -ENOENT;
+		if (i == idx)
+			return 0;
+		ret = scan_past_item(s);
+		if (ret < 0)
+			return ret;
+	}
+}
+
+enum jseg {
+	JSEG_END,
+	JSEG_KEY,
+	JSEG_INDEX,
+};
+
+/**
+ * jpath_next() - split the next segment off a JSON path
+ * @pp:		cursor into the path, after "$"; advanced past the segment
+ * @key:	JSEG_KEY: decoded member name
+ * @keysz:	size of @key
+ * @klen:	JSEG_KEY: length of @key
+ * @idx:	JSEG_INDEX: the index
+ *
+ * Segments are .name (up to the next '.' or '['), ["json string"] for any
+ * other name, and [N].
+ *
+ * Return: enum jseg, or negative error code on a malformed path
+ */
+static int jpath_next(const char **pp, char *key, size_t keysz, size_t *klen,
+		      unsigned long *idx)
+{
+	const char *p = *pp;
+	struct scan s;
+	char *end;
+	int n;
+
+	*klen = 0;
+	if (*p == '\0')
+		return JSEG_END;
+	if (*p == '.') {
+		for (p++; *p && *p != '.' && *p != '['; p++) {
+			if (*klen + 1 >= keysz)
+				return -ENAMETOOLONG;
+			key[(*klen)++] = *p;
+		}
+		*pp = p;
+		return JSEG_KEY;
+	}
+	if (*p != '[')
+		return -EINVAL;
+	if (p[1] >= '0' && p[1] <= '9') {
+		errno = 0;
+		*idx = strtoul(p + 1, &end, 10);
+		if (errno || *end != ']')
+			return -EINVAL;
+		*pp = end + 1;
+		return JSEG_INDEX;
+	}
+	if (p[1] != '"')
+		return -EINVAL;
+	s = (struct scan){ .p = p + 2, .end = p + strlen(p), .line = 1 };
+	while ((n = scan_char(&s, key + *klen)) > 0) {
+		*klen += (size_t)n;
+		if (*klen + 4 > keysz)
+			return -ENAMETOOLONG;
+	}
+	if (n < 0 || scan_peek(&s) != ']')
+		return -EINVAL;
+	*pp = s.p + 1;
+	return JSEG_KEY;
+}
+
+/**
+ * config_locate() - find where a value (or a member's key) starts in JSON
+ * @text:	JSON text, as read from the file
+ * @len:	length of @text
+ * @path:	"$", "$.listen[1].mode", `$["odd key"]`...
+ * @at_key:	the last segment is a member name: locate its key, not its value
+ * @line:	on success, line number, from 1
+ * @col:	on success, column in code points, from 1 (as jansson counts)
+ *
+ * The text is expected to be valid JSON (jansson parsed it already); a
+ * malformed text or path makes it fail, never read out of bounds.
+ *
+ * Return: 0 on success, -ENOENT if @path is not in @text, other negative
+ * error code on malformed input
+ */
+int config_locate(const char *text, size_t len, const char *path, bool at_key,
+		  unsigned *line, unsigned *col)
+{
+	struct scan s = { .p = text, .end = text + len, .line = 1 };
+	char key[JPATH_MAX];
+	unsigned long idx = 0;
+	size_t klen;
+	int kind, ret;
+
+	if (*path++ != '$')
+		return -EINVAL;
+	for (;;) {
+		scan_ws(&s);
+		kind = jpath_next(&path, key, sizeof(key), &klen, &idx);
+		if (kind < 0)
+			return kind;
+		if (kind == JSEG_END)
+			break;
+		if (kind == JSEG_INDEX)
+			ret = scan_to_element(&s, idx);
+		else
+			ret = scan_to_member(&s, key, klen,
+					     at_key && *path == '\0');
+		if (ret < 0)
+			return ret;
+	}
+	if (s.p >= s.end)
+		return -ENOENT;
+	*line = s.line;
+	*col = s.ncp + 1;
+	return 0;
+}
+
+/* ---- messages ---------------------------------------------------------- */
+
+/**
+ * str_escape() - copy @s for a message, escaping quotes, backslashes and
+ * control bytes JSON-style
+ * @out:	output, always terminated
+ * @size:	size of @out, at least 1
+ * @s:		input
+ *
+ * Return: true if all of @s fit
+ */
+static bool str_escape(char *out, size_t size, const char *s)
+{
+	size_t o = 0;
+	unsigned char b;
+	int n;
+
+	for (; *s; s++) {
+		b = (unsigned char)*s;
+		if (b == '"' || b == '\\')
+			n = snprintf(out + o, size - o, "\\%c", b);
+		else if (b < 0x20 || b == 0x7f)
+			n = snprintf(out + o, size - o, "\\u%04x", b);
+		else
+			n = snprintf(out + o, size - o, "%c", b);
+		if (n < 0 || (size_t)n >= size - o) {
+			out[o] = '\0';
+			return false;
+		}
+		o += (size_t)n;
+	}
+	out[o] = '\0';
+	return true;
+}
+
+/**
+ * quote() - a user's value made safe to print inside `...'
+ * @buf:	output, QUOTE_MAX bytes
+ * @s:		the value
+ *
+ * Return: @buf
+ */
+static const char *quote(char buf[static QUOTE_MAX], const char *s)
+{
+	if (!str_escape(buf, QUOTE_MAX - 3, s))
+		strcat(buf, "...");
+	return buf;
+}
+
+static const char *json_kind(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+		return "an integer";
+	case JSON_REAL:
+		return "a real number";
+	case JSON_TRUE:
+		return "true";
+	case JSON_FALSE:
+		return "false";
+	default:
+		return "null";
+	}
+}
+
+/* ---- loading ------------------------------------------------------------ */
+
+/**
+ * struct loader - state of one config_load()
+ * @file:	file name for messages
+ * @text:	the file's contents
+ * @len:	their length
+ * @c:		the config being filled (a copy of the caller's)
+ * @path:	JSON path of the value being checked
+ * @plen:	length of @path; sizeof(@path) once a segment did not fit
+ * @err:	where the message goes
+ * @errlen:	size of @err
+ */
+struct loader {
+	const char *file;
+	const char *text;
+	size_t len;
+	struct sw_config *c;
+	char path[JPATH_MAX];
+	size_t plen;
+	char *err;
+	size_t errlen;
+};
+
+static bool key_is_plain(const char *key)
+{
+	const char *k;
+
+	if (!*key || (*key >= '0' && *key <= '9'))
+		return false;
+	for (k = key; *k; k++) {
+		if (!(*k == '_' || *k == '-' || (*k >= 'a' && *k <= 'z') ||
+		      (*k >= 'A' && *k <= 'Z') || (*k >= '0' && *k <= '9')))
+			return false;
+	}
+	return true;
+}
+
+/**
+ * path_push_key() - descend into member @key for messages
+ * @ld:		loader
+ * @key:	member name
+ *
+ * Return: the path length to hand back to path_pop()
+ */
+static size_t path_push_key(struct loader *ld, const char *key)
+{
+	size_t saved = ld->plen, room;
+	char *at;
+
+	if (saved >= sizeof(ld->path))
+		return saved;
+	at = ld->path + saved;
+	room = sizeof(ld->path) - saved;
+	if (key_is_plain(key)) {
+		if ((size_t)snprintf(at, room, ".%s", key) >= room)
+			ld->plen = sizeof(ld->path);
+		else
+			ld->plen += strlen(at);
+		return saved;
+	}
+	if (room < 5 || !str_escape(at + 2, room - 4, key)) {
+		ld->plen = sizeof(ld->path);
+		return saved;
+	}
+	memcpy(at, "[\"", 2);
+	strcat(at, "\"]");
+	ld->plen += strlen(at);
+	return saved;
+}
+
+static size_t path_push_index(struct loader *ld, size_t i)
+{
+	size_t saved = ld->plen, room = sizeof(ld->path) - saved;
+
+	if (saved >= sizeof(ld->path))
+		return saved;
+	if ((size_t)snprintf(ld->path + saved, room, "[%zu]", i) >= room)
+		ld->plen = sizeof(ld->path);
+	else
+		ld->plen += strlen(ld->path + saved);
+	return saved;
+}
+
+static void path_pop(struct loader *ld, size_t saved)
+{
+	ld->plen = saved;
+	ld->path[saved < sizeof(ld->path) ? saved : sizeof(ld->path) - 1] =
+		'\0';
+}
+
+/**
+ * ld_err() - format "FILE:LINE:COL: PATH: message" for the current path
+ * @ld:		loader
+ * @at_key:	point at the current member's key rather than its value
+ * @fmt:	message
+ *
+ * Without a position (path too long to track) the message is
+ * "FILE: PATH...: message".
+ *
+ * Return: -EINVAL, for the caller to pass up
+ */
+static int __attribute__((format(printf, 3, 4)))
+ld_err(struct loader *ld, bool at_key, const char *fmt, ...)
+{
+	bool cut = ld->plen >= sizeof(ld->path);
+	unsigned line, col;
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!cut && config_locate(ld->text, ld->len, ld->path, at_key, &line,
+				  &col) == 0)
+		snprintf(ld->err, ld->errlen, "%s:%u:%u: %s: %s", ld->file,
+			 line, col, ld->path, msg);
+	else
+		snprintf(ld->err, ld->errlen, "%s: %s%s: %s", ld->file,
+			 ld->path, cut ? "..." : "", msg);
+	return -EINVAL;
+}
+
+static int ld_nomem(struct loader *ld)
+{
+	snprintf(ld->err, ld->errlen, "%s: out of memory", ld->file);
+	return -ENOMEM;
+}
+
+/* ---- values ------------------------------------------------------------- */
+
+static int parse_octal_mode(const char *s, int *mode)
+{
+	int v = 0;
+
+	if (!*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '7')
+			return -EINVAL;
+		v = v * 8 + (*s - '0');
+		if (v > 0777)
+			return -ERANGE;
+	}
+	*mode = v;
+	return 0;
+}
+
+static int load_mode(struct loader *ld, json_t *v, int *mode)
+{
+	char q[QUOTE_MAX];
+
+	if (!json_is_string(v))
+		return ld_err(ld, false,
+			      "expected an octal mode string like \"0660\", got %s",
+			      json_kind(v));
+	if (parse_octal_mode(json_string_value(v), mode) < 0)
+		return ld_err(ld, false, "`%s' is not an octal mode 0-0777",
+			      quote(q, json_string_value(v)));
+	return 0;
+}
+
+static int load_bool(struct loader *ld, json_t *v, bool *out)
+{
+	if (!json_is_boolean(v))
+		return ld_err(ld, false, "expected true or false, got %s",
+			      json_kind(v));
+	*out = json_is_true(v);
+	return 0;
+}
+
+/**
+ * group_lookup() - resolve a group name with getgrnam_r()
+ * @name:	group name
+ * @gid:	on success, its id
+ *
+ * Return: 0 on success, -ENOENT if there is no such group, other negative
+ * error code if the lookup failed
+ */
+static int group_lookup(const char *name, gid_t *gid)
+{
+	struct group gr, *res = NULL;
+	size_t size = 1024;
+	char *buf = NULL, *nb;
+	int rc;
+
+	for (;;) {
+		nb = realloc(buf, size);
+		if (!nb) {
+			rc = ENOMEM;
+			break;
+		}
+		buf = nb;
+		rc = getgrnam_r(name, &gr, buf, size, &res);
+		if (rc != ERANGE || size >= (1 << 20))
+			break;
+		size *= 2;
+	}
+	if (rc == 0 && res)
+		*gid = res->gr_gid;
+	free(buf);
+	if (rc)
+		return -rc;
+	return res ? 0 : -ENOENT;
+}
+
+static int load_group(struct loader *ld, json_t *v, gid_t *gid)
+{
+	const char *s = json_string_value(v);
+	char q[QUOTE_MAX], *end;
+	long long n;
+	int ret;
+
+	if (json_is_integer(v)) {
+		n = json_integer_value(v);
+		if (n < 0 || n > GID_MAX_VALID)
+			return ld_err(ld, false, "`%lld' is not a group id 0-%lld",
+				      n, GID_MAX_VALID);
+		*gid = (gid_t)n;
+		return 0;
+	}
+	if (!s)
+		return ld_err(ld, false,
+			      "expected a group name or id, got %s",
+			      json_kind(v));
+	if (*s >= '0' && *s <= '9') {
+		errno = 0;
+		n = strtoll(s, &end, 10);
+		if (errno || *end || n > GID_MAX_VALID)
+			return ld_err(ld, false, "`%s' is not a group id 0-%lld",
+				      quote(q, s), GID_MAX_VALID);
+		*gid = (gid_t)n;
+		return 0;
+	}
+	ret = group_lookup(s, gid);
+	if (ret == -ENOENT)
+		return ld_err(ld, false, "unknown group `%s'", quote(q, s));
+	if (ret < 0)
+		return ld_err(ld, false, "cannot look up group `%s': %s",
+			      quote(q, s), strerror(-ret));
+	return 0;
+}
+
+/**
+ * struct int_key - a top-level integer key and where it goes
+ * @name:	JSON key
+ * @min:	smallest value allowed
+ * @max:	largest value allowed
+ * @set:	store a checked value into the config
+ */
+struct int_key {
+	const char *name;
+	json_int_t min;
+	json_int_t max;
+	void (*set)(struct sw_config *c, json_int_t v);
+};
+
+static void set_mac_table_size(struct sw_config *c, json_int_t v)
+{
+	c->core.mac_table_size = (uint32_t)v;
+}
+
+static void set_ageing(struct sw_config *c, json_int_t v)
+{
+	c->core.ageing_ms = (uint64_t)v * 1000;
+}
+
+static void set_hold_down(struct sw_config *c, json_int_t v)
+{
+	c->core.hold_down_ms = (uint64_t)v;
+}
+
+static void set_max_ports(struct sw_config *c, json_int_t v)
+{
+	c->core.max_ports = (uint32_t)v;
+}
+
+static void set_max_frame(struct sw_config *c, json_int_t v)
+{
+	c->core.max_frame = (uint32_t)v;
+}
+
+static void set_txq_frames(struct sw_config *c, json_int_t v)
+{
+	c->core.txq_frames = (uint32_t)v;
+}
+
+static void set_txq_bytes(struct sw_config *c, json_int_t v)
+{
+	c->core.txq_bytes = (size_t)v;
+}
+
+static const struct int_key int_keys[] = {
+	{ "mac_table_size", 1, SW_MAC_TABLE_LIMIT, set_mac_table_size },
+	{ "ageing", 1, AGEING_MAX_S, set_ageing },
+	{ "mac_hold_down_ms", 0, HOLD_DOWN_MAX_MS, set_hold_down },
+	{ "max_ports", 1, SW_MAX_PORTS_LIMIT, set_max_ports },
+	{ "max_frame", FRAME_MIN_LEN, FRAME_MAX_LEN_LIMIT, set_max_frame },
+	{ "tx_queue_frames", 1, TXQ_FRAMES_MAX, set_txq_frames },
+	{ "tx_queue_bytes", FRAME_MIN_LEN, TXQ_BYTES_MAX, set_txq_bytes },
+};
+
+static int load_int(struct loader *ld, json_t *v, const struct int_key *k)
+{
+	json_int_t n;
+
+	if (!json_is_integer(v))
+		return ld_err(ld, false,
+			      "expected an integer %" JSON_INTEGER_FORMAT
+			      "-%" JSON_INTEGER_FORMAT ", got %s",
+			      k->min, k->max, json_kind(v));
+	n = json_integer_value(v);
+	if (n < k->min || n > k->max)
+		return ld_err(ld, false,
+			      "`%" JSON_INTEGER_FORMAT "' is not %" JSON_INTEGER_FORMAT
+			      "-%" JSON_INTEGER_FORMAT,
+			      n, k->min, k->max);
+	k->set(ld->c, n);
+	return 0;
+}
+
+static int load_log_level(struct loader *ld, json_t *v)
+{
+	char q[QUOTE_MAX];
+
+	if (!json_is_string(v))
+		return ld_err(ld, false,
+			      "expected error, warning, info or debug, got %s",
+			      json_kind(v));
+	if (log_level_parse(json_string_value(v), &ld->c->log_level) < 0)
+		return ld_err(ld, false,
+			      "`%s' is not error, warning, info or debug",
+			      quote(q, json_string_value(v)));
+	return 0;
+}
+
+static int load_pidfile(struct loader *ld, json_t *v)
+{
+	char *copy;
+
+	if (!json_is_string(v))
+		return ld_err(ld, false, "expected a file name, got %s",
+			      json_kind(v));
+	if (!*json_string_value(v))
+		return ld_err(ld, false, "empty file name");
+	copy = strdup(json_string_value(v));
+	if (!copy)
+		return ld_nomem(ld);
+	free(ld->c->pidfile);
+	ld->c->pidfile = copy;
+	return 0;
+}
+
+/* ---- listeners ------------------------------------------------------------ */
+
+/**
+ * listen_append() - add a checked listener to @c
+ * @c:		config
+ * @url:	URL as written (copied)
+ * @addr:	its parsed form
+ * @mode:	socket mode or CONFIG_MODE_UNSET
+ * @group:	socket group or CONFIG_GID_UNSET
+ *
+ * Return: 0 on success, -ENOMEM
+ */
+static int listen_append(struct sw_config *c, const char *url,
+			 const struct listen_addr *addr, int mode, gid_t group)
+{
+	struct listen_cfg *l;
+	char *copy = strdup(url);
+
+	if (!copy)
+		return -ENOMEM;
+	l = realloc(c->listen, (c->nlisten + 1) * sizeof(*l));
+	if (!l) {
+		free(copy);
+		return -ENOMEM;
+	}
+	c->listen = l;
+	l += c->nlisten++;
+	l->url = copy;
+	l->addr = *addr;
+	l->mode = mode;
+	l->group = group;
+	return 0;
+}
+
+/**
+ * config_clear_listen() - drop all of @c's listeners
+ * @c:		config
+ *
+ * Leaves @c->listen_set alone: the caller is about to set new ones.
+ */
+void config_clear_listen(struct sw_config *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nlisten; i++)
+		free(c->listen[i].url);
+	free(c->listen);
+	c->listen = NULL;
+	c->nlisten = 0;
+}
+
+/**
+ * load_listener_url() - check a listener's URL and options, then add it
+ * @ld:		loader, path at the listener
+ * @url:	URL string from the file
+ * @obj:	the listener object, or NULL for the plain string form
+ * @mode:	"mode" or CONFIG_MODE_UNSET
+ * @group:	"group" or CONFIG_GID_UNSET
+ *
+ * Return: 0 on success, negative error code on failure
+ */
+static int load_listener_url(struct loader *ld, const char *url, json_t *obj,
+			     int mode, gid_t group)
+{
+	const char *opt = mode != CONFIG_MODE_UNSET ? "mode" : "group";
+	struct listen_addr addr;
+	char uerr[512];
+	size_t saved;
+	int ret;
+
+	saved = obj ? path_push_key(ld, "url") : ld->plen;
+	ret = listen_url_parse(url, &addr, uerr, sizeof(uerr));
+	if (ret < 0)
+		ret = ld_err(ld, false, "%s", uerr);
+	path_pop(ld, saved);
+	if (ret < 0)
+		return ret;
+	if (addr.kind == LISTEN_TCP &&
+	    (mode != CONFIG_MODE_UNSET || group != CONFIG_GID_UNSET)) {
+		saved = path_push_key(ld, opt);
+		ret = ld_err(ld, true, "%s applies only to unix: listeners",
+			     opt);
+		path_pop(ld, saved);
+		return ret;
+	}
+	if (listen_append(ld->c, url, &addr, mode, group) < 0)
+		return ld_nomem(ld);
+	return 0;
+}
+
+static int load_listener_obj(struct loader *ld, json_t *obj)
+{
+	const char *key, *url = NULL;
+	gid_t group = CONFIG_GID_UNSET;
+	int mode = CONFIG_MODE_UNSET;
+	size_t saved;
+	json_t *v;
+	int ret = 0;
+
+	json_object_foreach(obj, key, v) {
+		saved = path_push_key(ld, key);
+		if (!strcmp(key, "url") && !json_is_string(v))
+			ret = ld_err(ld, false, "expected a URL string, got %s",
+				     json_kind(v));
+		else if (!strcmp(key, "url"))
+			url = json_string_value(v);
+		else if (!strcmp(key, "mode"))
+			ret = load_mode(ld, v, &mode);
+		else if (!strcmp(key, "group"))
+			ret = load_group(ld, v, &group);
+		else
+			ret = ld_err(ld, true,
+				     "unknown key (expected url, mode or group)");
+		path_pop(ld, saved);
+		if (ret < 0)
+			return ret;
+	}
+	if (!url)
+		return ld_err(ld, false, "missing \"url\"");
+	return load_listener_url(ld, url, obj, mode, group);
+}
+
+static int load_listen(struct loader *ld, json_t *v)
+{
+	size_t i, saved;
+	json_t *item;
+	int ret = 0;
+
+	if (!json_is_array(v))
+		return ld_err(ld, false, "expected an array of listeners, got %s",
+			      json_kind(v));
+	if (json_array_size(v) == 0)
+		return ld_err(ld, false, "no listeners");
+	config_clear_listen(ld->c);
+	json_array_foreach(v, i, item) {
+		saved = path_push_index(ld, i);
+		if (json_is_string(item))
+			ret = load_listener_url(ld, json_string_value(item), NULL,
+						CONFIG_MODE_UNSET,
+						CONFIG_GID_UNSET);
+		else if (json_is_object(item))
+			ret = load_listener_obj(ld, item);
+		else
+			ret = ld_err(ld, false,
+				     "expected a URL string or an object, got %s",
+				     json_kind(item));
+		path_pop(ld, saved);
+		if (ret < 0)
+			return ret;
+	}
+	ld->c->listen_set = true;
+	return 0;
+}
+
+/* ---- the top level ---------------------------------------------------------- */
+
+static int load_member(struct loader *ld, const char *key, json_t *v)
+{
+	size_t i;
+
+	if (!strcmp(key, "listen"))
+		return load_listen(ld, v);
+	if (!strcmp(key, "hub"))
+		return load_bool(ld, v, &ld->c->core.hub);
+	if (!strcmp(key, "daemon"))
+		return load_bool(ld, v, &ld->c->daemon);
+	if (!strcmp(key, "socket_mode"))
+		return load_mode(ld, v, &ld->c->socket_mode);
+	if (!strcmp(key, "log_level"))
+		return load_log_level(ld, v);
+	if (!strcmp(key, "pidfile"))
+		return load_pidfile(ld, v);
+	for (i = 0; i < sizeof(int_keys) / sizeof(int_keys[0]); i++) {
+		if (!strcmp(key, int_keys[i].name))
+			return load_int(ld, v, &int_keys[i]);
+	}
+	return ld_err(ld, true, "unknown key");
+}
+
+/**
+ * check_txq_bytes() - a transmit queue must hold at least one whole frame
+ * @ld:		loader, path at the root
+ * @root:	the top-level object, to know which key to blame
+ *
+ * Return: 0 on success, negative error code on failure
+ */
+static int check_txq_bytes(struct loader *ld, json_t *root)
+{
+	const struct sw_params *p = &ld->c->core;
+	const char *blame = "tx_queue_bytes";
+	size_t saved;
+	int ret;
+
+	if (p->txq_bytes >= p->max_frame)
+		return 0;
+	if (!json_object_get(root, blame))
+		blame = "max_frame";
+	saved = path_push_key(ld, blame);
+	ret = ld_err(ld, false,
+		     "tx_queue_bytes (%zu) is smaller than max_frame (%u)",
+		     p->txq_bytes, p->max_frame);
+	path_pop(ld, saved);
+	return ret;
+}
+
+static int load_root(struct loader *ld, json_t *root)
+{
+	const char *key;
+	size_t saved;
+	json_t *v;
+	int ret;
+
+	if (!json_is_object(root))
+		return ld_err(ld, false, "expected an object, got %s",
+			      json_kind(root));
+	json_object_foreach(root, key, v) {
+		saved = path_push_key(ld, key);
+		ret = load_member(ld, key, v);
+		path_pop(ld, saved);
+		if (ret < 0)
+			return ret;
+	}
+	return check_txq_bytes(ld, root);
+}
+
+/* ---- the interface ---------------------------------------------------------- */
+
+/**
+ * config_init() - fill a config with the built-in defaults
+ * @c:		config to initialise; release it with config_fini()
+ *
+ * Defaults: sw_params_default() for the core, no listeners, unix socket
+ * mode 0600, log level info, no pidfile, stay in the foreground.
+ */
+void config_init(struct sw_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	sw_params_default(&c->core);
+	c->socket_mode = SOCKET_MODE_DEFAULT;
+	c->log_level = LOG_LVL_INFO;
+}
+
+/**
+ * config_fini() - release what a config owns and zero it
+ * @c:		config from config_init(), may be NULL
+ */
+void config_fini(struct sw_config *c)
+{
+	if (!c)
+		return;
+	config_clear_listen(c);
+	free(c->path);
+	free(c->pidfile);
+	memset(c, 0, sizeof(*c));
+}
+
+/**
+ * config_copy() - deep copy of a config
+ * @dst:	uninitialised destination
+ * @src:	source
+ *
+ * Return: 0 on success, -ENOMEM (then @dst holds nothing to release)
+ */
+static int config_copy(struct sw_config *dst, const struct sw_config *src)
+{
+	const struct listen_cfg *l;
+	size_t i;
+
+	*dst = *src;
+	dst->path = NULL;
+	dst->pidfile = NULL;
+	dst->listen = NULL;
+	dst->nlisten = 0;
+	if (src->path && !(dst->path = strdup(src->path)))
+		goto nomem;
+	if (src->pidfile && !(dst->pidfile = strdup(src->pidfile)))
+		goto nomem;
+	for (i = 0; i < src->nlisten; i++) {
+		l = &src->listen[i];
+		if (listen_append(dst, l->url, &l->addr, l->mode, l->group))
+			goto nomem;
+	}
+	return 0;
+nomem:
+	config_fini(dst);
+	return -ENOMEM;
+}
+
+static int load_text(struct loader *ld, const char *path)
+{
+	json_error_t jerr;
+	json_t *root;
+	int ret;
+
+	root = json_loadb(ld->text, ld->len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		if (jerr.line > 0)
+			snprintf(ld->err, ld->errlen, "%s:%d:%d: %s", path,
+				 jerr.line, jerr.column, jerr.text);
+		else
+			snprintf(ld->err, ld->errlen, "%s: %s", path,
+				 jerr.text);
+		return -EINVAL;
+	}
+	ret = load_root(ld, root);
+	if (ret == 0) {
+		free(ld->c->path);
+		ld->c->path = strdup(path);
+		if (!ld->c->path)
+			ret = ld_nomem(ld);
+	}
+	json_decref(root);
+	return ret;
+}
+
+/**
+ * config_load() - read a JSON config file on top of @c
+ * @c:		config to update; left untouched on failure
+ * @path:	file name
+ * @err:	on failure, "FILE:LINE:COL: $.json.path: message", or
+ *		"FILE: message" when there is no position (file unreadable)
+ * @errlen:	size of @err
+ *
+ * Keys absent from the file keep the value they have in @c (the defaults,
+ * after config_init()); a "listen" key replaces @c's listeners. Any unknown
+ * key, wrong type or value out of range fails the whole load.
+ *
+ * Return: 0 on success, negative error code on failure
+ */
+int config_load(struct sw_config *c, const char *path, char *err,
+		size_t errlen)
+{
+	struct loader ld = { .file = path, .path = "$", .plen = 1,
+			     .err = err, .errlen = errlen };
+	struct sw_config tmp;
+	char *text = NULL;
+	int ret;
+
+	ret = read_text(path, &text, &ld.len, err, errlen);
+	if (ret < 0)
+		return ret;
+	ld.text = text;
+	ret = config_copy(&tmp, c);
+	if (ret < 0) {
+		ld_nomem(&ld);
+		goto out;
+	}
+	ld.c = &tmp;
+	ret = load_text(&ld, path);
+	if (ret < 0) {
+		config_fini(&tmp);
+		goto out;
+	}
+	config_fini(c);
+	*c = tmp;
+out:
+	free(text);
+	return ret;
+}
+
+/**
+ * config_add_listen() - add a listener, as for a --listen flag
+ * @c:		config
+ * @url:	tcp:HOST:PORT, tcp:[V6]:PORT or unix:PATH
+ * @mode:	unix: socket mode 0-0777, or CONFIG_MODE_UNSET
+ * @group:	unix: socket group, or CONFIG_GID_UNSET
+ * @err:	on failure, a message quoting the bad part
+ * @errlen:	size of @err
+ *
+ * Appends to @c's listeners and sets @c->listen_set.
+ *
+ * Return: 0 on success, negative error code on failure
+ */
+int config_add_listen(struct sw_config *c, const char *url, int mode,
+		      gid_t group, char *err, size_t errlen)
+{
+	struct listen_addr addr;
+	int ret;
+
+	ret = listen_url_parse(url, &addr, err, errlen);
+	if (ret < 0)
+		return ret;
+	if (mode != CONFIG_MODE_UNSET && (mode < 0 || mode > 0777)) {
+		snprintf(err, errlen, "`%o' is not an octal mode 0-0777",
+			 (unsigned)mode);
+		return -EINVAL;
+	}
+	if (addr.kind == LISTEN_TCP &&
+	    (mode != CONFIG_MODE_UNSET || group != CONFIG_GID_UNSET)) {
+		snprintf(err, errlen,
+			 "`%s': mode and group apply only to unix: listeners",
+			 url);
+		return -EINVAL;
+	}
+	if (listen_append(c, url, &addr, mode, group) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	c->listen_set = true;
+	return 0;
+}
+
+/**
+ * log_level_parse() - a log level name to its value
+ * @s:		"error", "warning", "info" or "debug"
+ * @out:	on success, the level
+ *
+ * Return: 0 on success, -EINVAL for any other string
+ */
+int log_level_parse(const char *s, enum log_level *out)
+{
+	static const char *const names[] = {
+		[LOG_LVL_ERROR] = "error",
+		[LOG_LVL_WARNING] = "warning",
+		[LOG_LVL_INFO] = "info",
+		[LOG_LVL_DEBUG] = "debug",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(s, names[i])) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
