@@ -1,0 +1,722 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_config.c - config.c: keys, defaults, errors and their positions
+ *
+ * Copyright (c) 2026 The sockswitch authors
+ *
+ * Each test writes its JSON into a fresh temporary directory and loads it.
+ * Error tests compare the whole message after "FILE:", so the line, the
+ * column and the JSON path are all checked.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+
+#include "sockswitchd.h"
+
+static char dir[PATH_MAX];
+static char file[PATH_MAX + 16];
+
+static void setup(void)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(dir, sizeof(dir), "%s/sockswitch-config-XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/c.json", dir);
+}
+
+static void teardown(void)
+{
+	unlink(file);
+	rmdir(dir);
+}
+
+TestSuite(config, .init = setup, .fini = teardown);
+
+static void write_fixture(const char *json)
+{
+	FILE *f = fopen(file, "w");
+
+	cr_assert_not_null(f);
+	cr_assert_eq(fputs(json, f) >= 0, true);
+	cr_assert_eq(fclose(f), 0);
+}
+
+static int load(struct sw_config *c, const char *json, char *err,
+		size_t errlen)
+{
+	write_fixture(json);
+	return config_load(c, file, err, errlen);
+}
+
+/* Everything in a fresh config that a failed load must not touch. */
+static void assert_default(const struct sw_config *c)
+{
+	struct sw_params d;
+
+	sw_params_default(&d);
+	cr_assert_null(c->path);
+	cr_assert_null(c->listen);
+	cr_assert_eq(c->nlisten, 0);
+	cr_assert_eq(c->listen_set, false);
+	cr_assert_eq(c->core.mac_table_size, d.mac_table_size);
+	cr_assert_eq(c->core.ageing_ms, d.ageing_ms);
+	cr_assert_eq(c->core.hold_down_ms, d.hold_down_ms);
+	cr_assert_eq(c->core.max_ports, d.max_ports);
+	cr_assert_eq(c->core.max_frame, d.max_frame);
+	cr_assert_eq(c->core.txq_frames, d.txq_frames);
+	cr_assert_eq(c->core.txq_bytes, d.txq_bytes);
+	cr_assert_eq(c->core.hub, d.hub);
+	cr_assert_eq(c->socket_mode, 0600);
+	cr_assert_eq(c->log_level, LOG_LVL_INFO);
+	cr_assert_null(c->pidfile);
+	cr_assert_eq(c->daemon, false);
+}
+
+/**
+ * expect_error() - loading @json fails with "FILE:" @want, config untouched
+ * @json:	file contents
+ * @want:	message after the file name and its colon
+ */
+static void expect_error(const char *json, const char *want)
+{
+	struct sw_config c;
+	char err[1024], full[PATH_MAX + 1200];
+
+	config_init(&c);
+	cr_assert_eq(load(&c, json, err, sizeof(err)), -EINVAL, "%s", err);
+	snprintf(full, sizeof(full), "%s:%s", file, want);
+	cr_assert_str_eq(err, full);
+	assert_default(&c);
+	config_fini(&c);
+}
+
+/* ---- defaults and every key ---------------------------------------------- */
+
+Test(config, init_sets_documented_defaults)
+{
+	struct sw_config c;
+
+	config_init(&c);
+	assert_default(&c);
+	cr_assert_eq(c.core.mac_table_size, SW_MAC_TABLE_DEFAULT);
+	cr_assert_eq(c.core.ageing_ms, SW_AGEING_DEFAULT_S * 1000ull);
+	cr_assert_eq(c.core.max_ports, SW_MAX_PORTS_DEFAULT);
+	config_fini(&c);
+}
+
+Test(config, empty_object_keeps_defaults_and_records_path)
+{
+	struct sw_config c;
+	char err[512];
+
+	config_init(&c);
+	cr_assert_eq(load(&c, "{}\n", err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(c.path, file);
+	free(c.path);
+	c.path = NULL;
+	assert_default(&c);
+	config_fini(&c);
+}
+
+static const char every_key[] =
+	"{\n"
+	"  \"listen\": [\"unix:/run/user/1000/sw.sock\",\n"
+	"             \"tcp:127.0.0.1:1234\", \"tcp:[::1]:0\",\n"
+	"             {\"url\": \"unix:/tmp/x.sock\", \"mode\": \"0660\",\n"
+	"              \"group\": \"root\"},\n"
+	"             {\"url\": \"unix:/tmp/y.sock\", \"group\": 1234},\n"
+	"             {\"url\": \"unix:/tmp/z.sock\", \"group\": \"4321\"}],\n"
+	"  \"hub\": true,\n"
+	"  \"mac_table_size\": 100,\n"
+	"  \"ageing\": 60,\n"
+	"  \"mac_hold_down_ms\": 0,\n"
+	"  \"max_ports\": 7,\n"
+	"  \"max_frame\": 1518,\n"
+	"  \"tx_queue_frames\": 16,\n"
+	"  \"tx_queue_bytes\": 1518,\n"
+	"  \"socket_mode\": \"0666\",\n"
+	"  \"log_level\": \"debug\",\n"
+	"  \"pidfile\": \"/run/user/1000/sw.pid\",\n"
+	"  \"daemon\": true\n"
+	"}\n";
+
+Test(config, parses_every_key)
+{
+	struct sw_config c;
+	char err[512];
+
+	config_init(&c);
+	cr_assert_eq(load(&c, every_key, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c.core.hub, true);
+	cr_assert_eq(c.core.mac_table_size, 100);
+	cr_assert_eq(c.core.ageing_ms, 60000);
+	cr_assert_eq(c.core.hold_down_ms, 0);
+	cr_assert_eq(c.core.max_ports, 7);
+	cr_assert_eq(c.core.max_frame, 1518);
+	cr_assert_eq(c.core.txq_frames, 16);
+	cr_assert_eq(c.core.txq_bytes, 1518);
+	cr_assert_eq(c.socket_mode, 0666);
+	cr_assert_eq(c.log_level, LOG_LVL_DEBUG);
+	cr_assert_str_eq(c.pidfile, "/run/user/1000/sw.pid");
+	cr_assert_eq(c.daemon, true);
+	config_fini(&c);
+}
+
+Test(config, parses_listener_forms)
+{
+	struct sw_config c;
+	struct listen_cfg *l;
+	char err[512];
+
+	config_init(&c);
+	cr_assert_eq(load(&c, every_key, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c.listen_set, true);
+	cr_assert_eq(c.nlisten, 6);
+	l = c.listen;
+	cr_assert_str_eq(l[0].url, "unix:/run/user/1000/sw.sock");
+	cr_assert_eq(l[0].addr.kind, LISTEN_UNIX);
+	cr_assert_str_eq(l[0].addr.path, "/run/user/1000/sw.sock");
+	cr_assert_eq(l[0].mode, CONFIG_MODE_UNSET);
+	cr_assert_eq(l[0].group, CONFIG_GID_UNSET);
+	cr_assert_eq(l[1].addr.kind, LISTEN_TCP);
+	cr_assert_str_eq(l[1].addr.host, "127.0.0.1");
+	cr_assert_eq(l[1].addr.port, 1234);
+	cr_assert_str_eq(l[2].addr.host, "::1");
+	cr_assert_eq(l[2].addr.port, 0);
+	cr_assert_str_eq(l[3].url, "unix:/tmp/x.sock");
+	cr_assert_eq(l[3].mode, 0660);
+	cr_assert_eq(l[3].group, 0); /* root */
+	cr_assert_eq(l[4].mode, CONFIG_MODE_UNSET);
+	cr_assert_eq(l[4].group, 1234);
+	cr_assert_eq(l[5].group, 4321);
+	config_fini(&c);
+}
+
+Test(config, listen_key_replaces_earlier_listeners)
+{
+	struct sw_config c;
+	char err[512];
+
+	config_init(&c);
+	cr_assert_eq(config_add_listen(&c, "tcp:127.0.0.1:1", CONFIG_MODE_UNSET,
+				       CONFIG_GID_UNSET, err, sizeof(err)),
+		     0);
+	cr_assert_eq(load(&c, "{\"listen\": [\"unix:/tmp/a\"]}", err,
+			  sizeof(err)),
+		     0, "%s", err);
+	cr_assert_eq(c.nlisten, 1);
+	cr_assert_str_eq(c.listen[0].url, "unix:/tmp/a");
+	config_fini(&c);
+}
+
+Test(config, absent_keys_keep_current_values)
+{
+	struct sw_config c;
+	char err[512];
+
+	config_init(&c);
+	cr_assert_eq(load(&c, every_key, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(load(&c, "{\"max_ports\": 9}", err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert_eq(c.core.max_ports, 9);
+	cr_assert_eq(c.core.max_frame, 1518);
+	cr_assert_eq(c.nlisten, 6);
+	cr_assert_str_eq(c.pidfile, "/run/user/1000/sw.pid");
+	config_fini(&c);
+}
+
+Test(config, failed_load_leaves_config_unchanged)
+{
+	struct sw_config c;
+	char err[512];
+
+	config_init(&c);
+	cr_assert_eq(load(&c, every_key, err, sizeof(err)), 0, "%s", err);
+	/* Valid keys first, so the temporary copy is changed before failing. */
+	cr_assert_eq(load(&c,
+			  "{\"listen\": [\"tcp:127.0.0.1:9\"], \"pidfile\": "
+			  "\"/tmp/other.pid\", \"max_ports\": 3, \"hub\": 0}",
+			  err, sizeof(err)),
+		     -EINVAL);
+	cr_assert_eq(c.nlisten, 6);
+	cr_assert_str_eq(c.listen[0].url, "unix:/run/user/1000/sw.sock");
+	cr_assert_str_eq(c.pidfile, "/run/user/1000/sw.pid");
+	cr_assert_eq(c.core.max_ports, 7);
+	cr_assert_eq(c.core.hub, true);
+	cr_assert_str_eq(c.path, file);
+	config_fini(&c);
+}
+
+/* ---- errors, each class with its position ------------------------------- */
+
+Test(config, missing_file_is_reported)
+{
+	struct sw_config c;
+	char err[512], want[PATH_MAX + 64];
+
+	config_init(&c);
+	cr_assert_eq(config_load(&c, file, err, sizeof(err)), -ENOENT);
+	snprintf(want, sizeof(want),
+		 "%s: cannot open: No such file or directory", file);
+	cr_assert_str_eq(err, want);
+	assert_default(&c);
+}
+
+Test(config, directory_is_reported)
+{
+	struct sw_config c;
+	char err[512], want[PATH_MAX + 64];
+
+	config_init(&c);
+	cr_assert_eq(config_load(&c, dir, err, sizeof(err)), -EISDIR);
+	snprintf(want, sizeof(want), "%s: cannot read: Is a directory", dir);
+	cr_assert_str_eq(err, want);
+	assert_default(&c);
+}
+
+Test(config, oversized_file_is_refused)
+{
+	struct sw_config c;
+	char err[512], want[PATH_MAX + 64];
+	FILE *f = fopen(file, "w");
+	size_t i;
+
+	cr_assert_not_null(f);
+	for (i = 0; i < 1100; i++)
+		fprintf(f, "%01023d\n", 0);
+	cr_assert_eq(fclose(f), 0);
+	config_init(&c);
+	cr_assert_eq(config_load(&c, file, err, sizeof(err)), -EFBIG);
+	snprintf(want, sizeof(want), "%s: larger than 1048576 bytes", file);
+	cr_assert_str_eq(err, want);
+	assert_default(&c);
+}
+
+Test(config, crlf_line_ends_count_like_jansson)
+{
+	expect_error("{\r\n  \"hub\": true,\r\n  \"daemon\": 2\r\n}\r\n",
+		     "3:13: $.daemon: expected true or false, got an integer");
+}
+
+Test(config, syntax_error_comes_from_jansson)
+{
+	expect_error("{\n  \"hub\": true,\n}\n",
+		     "3:1: string or '}' expected near '}'");
+}
+
+Test(config, duplicate_key_is_an_error)
+{
+	expect_error("{\n  \"hub\": true,\n  \"hub\": false\n}\n",
+		     "3:7: duplicate object key near '\"hub\"'");
+}
+
+Test(config, top_level_must_be_an_object)
+{
+	expect_error("\n  [\"unix:/tmp/a\"]\n", "2:3: $: expected an object, got an array");
+}
+
+Test(config, unknown_top_level_key_points_at_the_key)
+{
+	expect_error("{\n  \"hub\": false,\n  \"max-ports\": 4\n}\n",
+		     "3:3: $.max-ports: unknown key");
+}
+
+Test(config, unknown_key_with_odd_characters_is_escaped_and_located)
+{
+	expect_error("{\"hub\": false, \"a\\\"b\\n\\u00e9\": 1}",
+		     "1:16: $[\"a\\\"b\\u000aé\"]: unknown key");
+}
+
+Test(config, unknown_listener_key)
+{
+	expect_error("{\"listen\": [\"unix:/tmp/a\",\n"
+		     "  {\"url\": \"unix:/tmp/b\", \"owner\": \"me\"}]}",
+		     "2:26: $.listen[1].owner: unknown key "
+		     "(expected url, mode or group)");
+}
+
+Test(config, wrong_types)
+{
+	expect_error("{\"hub\": \"yes\"}",
+		     "1:9: $.hub: expected true or false, got a string");
+	expect_error("{\"daemon\": 1}",
+		     "1:12: $.daemon: expected true or false, got an integer");
+	expect_error("{\"ageing\": 1.5}",
+		     "1:12: $.ageing: expected an integer 1-1000000, got a real number");
+	expect_error("{\"max_ports\": \"10\"}",
+		     "1:15: $.max_ports: expected an integer 1-65535, got a string");
+	expect_error("{\"max_frame\": null}",
+		     "1:15: $.max_frame: expected an integer 14-69632, got null");
+	expect_error("{\"socket_mode\": 384}",
+		     "1:17: $.socket_mode: expected an octal mode string like \"0660\", got an integer");
+	expect_error("{\"log_level\": 3}",
+		     "1:15: $.log_level: expected error, warning, info or debug, got an integer");
+	expect_error("{\"pidfile\": false}",
+		     "1:13: $.pidfile: expected a file name, got false");
+	expect_error("{\"listen\": \"unix:/tmp/a\"}",
+		     "1:12: $.listen: expected an array of listeners, got a string");
+	expect_error("{\"listen\": [[\"unix:/tmp/a\"]]}",
+		     "1:13: $.listen[0]: expected a URL string or an object, got an array");
+	expect_error("{\"listen\": [{\"url\": 5}]}",
+		     "1:21: $.listen[0].url: expected a URL string, got an integer");
+	expect_error("{\"listen\": [{\"url\": \"unix:/a\", \"group\": true}]}",
+		     "1:41: $.listen[0].group: expected a group name or id, got true");
+}
+
+Test(config, bad_values)
+{
+	expect_error("{\"socket_mode\": \"0999\"}",
+		     "1:17: $.socket_mode: `0999' is not an octal mode 0-0777");
+	expect_error("{\"socket_mode\": \"01000\"}",
+		     "1:17: $.socket_mode: `01000' is not an octal mode 0-0777");
+	expect_error("{\"socket_mode\": \"\"}",
+		     "1:17: $.socket_mode: `' is not an octal mode 0-0777");
+	expect_error("{\"log_level\": \"verbose\"}",
+		     "1:15: $.log_level: `verbose' is not error, warning, info or debug");
+	expect_error("{\"pidfile\": \"\"}", "1:13: $.pidfile: empty file name");
+	expect_error("{\"listen\": [{\"url\": \"unix:/a\", \"group\": \"no-such-group-here\"}]}",
+		     "1:41: $.listen[0].group: unknown group `no-such-group-here'");
+	expect_error("{\"listen\": [{\"url\": \"unix:/a\", \"group\": -1}]}",
+		     "1:41: $.listen[0].group: `-1' is not a group id 0-4294967294");
+	expect_error("{\"listen\": [{\"url\": \"unix:/a\", \"group\": \"4294967295\"}]}",
+		     "1:41: $.listen[0].group: `4294967295' is not a group id 0-4294967294");
+}
+
+Test(config, long_bad_value_is_cut_in_the_message)
+{
+	char json[400];
+
+	snprintf(json, sizeof(json), "{\"log_level\": \"%0200d\"}", 7);
+	expect_error(json, "1:15: $.log_level: `"
+			   "00000000000000000000000000000000000000000000000000"
+			   "00000000000000000000000000..."
+			   "' is not error, warning, info or debug");
+}
+
+Test(config, bad_listener_url)
+{
+	expect_error("{\n  \"listen\": [\"unix:/tmp/a\", \"tcp:127.0.0.1\"]\n}",
+		     "2:29: $.listen[1]: `127.0.0.1': expected HOST:PORT");
+	expect_error("{\"listen\": [{\"mode\": \"0600\", \"url\": \"udp:x:1\"}]}",
+		     "1:37: $.listen[0].url: `udp:x:1': unknown listener; "
+		     "use tcp:HOST:PORT, tcp:[V6]:PORT or unix:PATH");
+}
+
+Test(config, mode_and_group_only_on_unix_listeners)
+{
+	expect_error("{\"listen\": [\n"
+		     "  {\"url\": \"tcp:127.0.0.1:1\", \"mode\": \"0660\"}]}",
+		     "2:30: $.listen[0].mode: mode applies only to unix: listeners");
+	expect_error("{\"listen\": [{\"group\": 0, \"url\": \"tcp:[::1]:1\"}]}",
+		     "1:14: $.listen[0].group: group applies only to unix: listeners");
+}
+
+Test(config, listener_object_needs_url)
+{
+	expect_error("{\"listen\": [ {\"mode\": \"0600\"} ]}",
+		     "1:14: $.listen[0]: missing \"url\"");
+}
+
+Test(config, empty_listen_list)
+{
+	expect_error("{\n\t\"listen\": [ ]\n}", "2:12: $.listen: no listeners");
+}
+
+Test(config, tx_queue_must_hold_a_frame)
+{
+	struct sw_config c;
+	char err[512], want[PATH_MAX + 128];
+
+	expect_error("{\"tx_queue_bytes\": 1000, \"max_frame\": 1001}",
+		     "1:20: $.tx_queue_bytes: tx_queue_bytes (1000) is smaller "
+		     "than max_frame (1001)");
+	/* Only max_frame in this file: blame it, against the current queue. */
+	config_init(&c);
+	cr_assert_eq(load(&c, "{\"max_frame\": 100, \"tx_queue_bytes\": 100}",
+			  err, sizeof(err)),
+		     0, "%s", err);
+	cr_assert_eq(load(&c, "{\"max_frame\": 101}", err, sizeof(err)),
+		     -EINVAL);
+	snprintf(want, sizeof(want),
+		 "%s:1:15: $.max_frame: tx_queue_bytes (100) is smaller than "
+		 "max_frame (101)",
+		 file);
+	cr_assert_str_eq(err, want);
+	cr_assert_eq(c.core.max_frame, 100);
+	config_fini(&c);
+}
+
+/* ---- every integer bound, just inside and just outside ------------------ */
+
+/**
+ * struct bound_case - one integer key set to one value
+ * @key:	top-level key
+ * @value:	value written
+ * @want:	"" if it must load, else the message after "FILE:"
+ */
+struct bound_case {
+	char key[32];
+	long long value;
+	char want[128];
+};
+
+static unsigned long long field(const struct sw_config *c, const char *key)
+{
+	if (!strcmp(key, "mac_table_size"))
+		return c->core.mac_table_size;
+	if (!strcmp(key, "ageing"))
+		return c->core.ageing_ms / 1000;
+	if (!strcmp(key, "mac_hold_down_ms"))
+		return c->core.hold_down_ms;
+	if (!strcmp(key, "max_ports"))
+		return c->core.max_ports;
+	if (!strcmp(key, "max_frame"))
+		return c->core.max_frame;
+	if (!strcmp(key, "tx_queue_frames"))
+		return c->core.txq_frames;
+	return c->core.txq_bytes;
+}
+
+ParameterizedTestParameters(config, integer_bounds)
+{
+	static struct bound_case cases[] = {
+		{ "mac_table_size", 0, "2:21: $.mac_table_size: `0' is not 1-16777216" },
+		{ "mac_table_size", 1, "" },
+		{ "mac_table_size", 16777216, "" },
+		{ "mac_table_size", 16777217, "2:21: $.mac_table_size: `16777217' is not 1-16777216" },
+		{ "ageing", 0, "2:13: $.ageing: `0' is not 1-1000000" },
+		{ "ageing", 1, "" },
+		{ "ageing", 1000000, "" },
+		{ "ageing", 1000001, "2:13: $.ageing: `1000001' is not 1-1000000" },
+		{ "mac_hold_down_ms", -1, "2:23: $.mac_hold_down_ms: `-1' is not 0-60000" },
+		{ "mac_hold_down_ms", 0, "" },
+		{ "mac_hold_down_ms", 60000, "" },
+		{ "mac_hold_down_ms", 60001, "2:23: $.mac_hold_down_ms: `60001' is not 0-60000" },
+		{ "max_ports", 0, "2:16: $.max_ports: `0' is not 1-65535" },
+		{ "max_ports", 1, "" },
+		{ "max_ports", 65535, "" },
+		{ "max_ports", 65536, "2:16: $.max_ports: `65536' is not 1-65535" },
+		{ "max_frame", 13, "2:16: $.max_frame: `13' is not 14-69632" },
+		{ "max_frame", 14, "" },
+		{ "max_frame", 69632, "" },
+		{ "max_frame", 69633, "2:16: $.max_frame: `69633' is not 14-69632" },
+		{ "tx_queue_frames", 0, "2:22: $.tx_queue_frames: `0' is not 1-65536" },
+		{ "tx_queue_frames", 1, "" },
+		{ "tx_queue_frames", 65536, "" },
+		{ "tx_queue_frames", 65537, "2:22: $.tx_queue_frames: `65537' is not 1-65536" },
+		{ "tx_queue_bytes", 13, "2:21: $.tx_queue_bytes: `13' is not 14-1073741824" },
+		{ "tx_queue_bytes", 1073741824, "" },
+		{ "tx_queue_bytes", 1073741825, "2:21: $.tx_queue_bytes: `1073741825' is not 14-1073741824" },
+		{ "ageing", 9223372036854775807LL, "2:13: $.ageing: `9223372036854775807' is not 1-1000000" },
+	};
+
+	return cr_make_param_array(struct bound_case, cases,
+				   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct bound_case *bc, config, integer_bounds)
+{
+	struct sw_config c;
+	char json[128], err[512];
+
+	snprintf(json, sizeof(json), "{\n  \"%s\": %lld\n}\n", bc->key,
+		 bc->value);
+	if (bc->want[0]) {
+		expect_error(json, bc->want);
+		return;
+	}
+	config_init(&c);
+	cr_assert_eq(load(&c, json, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(field(&c, bc->key), (unsigned long long)bc->value);
+	config_fini(&c);
+}
+
+Test(config, smallest_tx_queue_with_smallest_frame)
+{
+	struct sw_config c;
+	char err[512];
+
+	config_init(&c);
+	cr_assert_eq(load(&c, "{\"max_frame\": 14, \"tx_queue_bytes\": 14}",
+			  err, sizeof(err)),
+		     0, "%s", err);
+	cr_assert_eq(c.core.txq_bytes, 14);
+	config_fini(&c);
+}
+
+/* ---- the position locator ------------------------------------------------ */
+
+static void expect_at(const char *text, const char *path, bool at_key,
+		      unsigned line, unsigned col)
+{
+	unsigned l = 0, c = 0;
+	int ret = config_locate(text, strlen(text), path, at_key, &l, &c);
+
+	cr_assert_eq(ret, 0, "%s: %d", path, ret);
+	cr_assert_eq(l, line, "%s: line %u, want %u", path, l, line);
+	cr_assert_eq(c, col, "%s: col %u, want %u", path, c, col);
+}
+
+static const char nested[] =
+	"{\"a\": [1, [2, {\"x\": \"}]\\\"{[\"}], {\"b\": {\"c\": [true, null]}}],\n"
+	"\t\"s\\\"}\": \"v\",\n"
+	"  \"caf\\u00e9\": {\"\xf0\x9f\x98\x80\": [10, 20]},\n"
+	"  \"\xc3\xa9\xc3\xa9\": 3, \"last\" : {}\n"
+	"}";
+
+Test(locate, finds_root_and_members)
+{
+	expect_at(nested, "$", false, 1, 1);
+	expect_at("  \n\t{}", "$", false, 2, 2);
+	expect_at(nested, "$.a", false, 1, 7);
+	expect_at(nested, "$.a", true, 1, 2);
+	expect_at(nested, "$.last", false, 4, 21);
+	expect_at(nested, "$.last", true, 4, 12);
+}
+
+Test(locate, walks_nested_arrays_and_objects)
+{
+	expect_at(nested, "$.a[0]", false, 1, 8);
+	expect_at(nested, "$.a[1]", false, 1, 11);
+	expect_at(nested, "$.a[1][1].x", false, 1, 21);
+	expect_at(nested, "$.a[2].b.c[1]", false, 1, 52);
+}
+
+Test(locate, skips_strings_with_escapes_and_brackets)
+{
+	/* "s\"}" as a key: the escaped quote and brace are part of the name. */
+	expect_at(nested, "$[\"s\\\"}\"]", false, 2, 10);
+	expect_at(nested, "$[\"s\\\"}\"]", true, 2, 2);
+}
+
+Test(locate, compares_keys_after_decoding_unicode)
+{
+	/* \u00e9 in the text matches a raw é in the path, and the reverse. */
+	expect_at(nested, "$.café", false, 3, 16);
+	expect_at(nested, "$[\"caf\\u00e9\"]", false, 3, 16);
+	/* U+1F600 written raw; the path spells it as a surrogate pair. */
+	expect_at(nested, "$.café[\"\\ud83d\\ude00\"][1]", false, 3, 27);
+	/* Columns count code points, as jansson does: é é is two columns. */
+	expect_at(nested, "$.éé", false, 4, 9);
+}
+
+Test(locate, reports_missing_paths)
+{
+	unsigned l, c;
+
+	cr_assert_eq(config_locate(nested, strlen(nested), "$.nope", false, &l,
+				   &c),
+		     -ENOENT);
+	cr_assert_eq(config_locate(nested, strlen(nested), "$.a[3]", false, &l,
+				   &c),
+		     -ENOENT);
+	cr_assert_eq(config_locate(nested, strlen(nested), "$.a.b", false, &l,
+				   &c),
+		     -ENOENT);
+	cr_assert_eq(config_locate(nested, strlen(nested), "$.a[0][0]", false,
+				   &l, &c),
+		     -ENOENT);
+	cr_assert_eq(config_locate(nested, strlen(nested), "$.last.x", false,
+				   &l, &c),
+		     -ENOENT);
+}
+
+Test(locate, rejects_malformed_paths)
+{
+	unsigned l, c;
+
+	cr_assert_eq(config_locate("{}", 2, "a", false, &l, &c), -EINVAL);
+	cr_assert_eq(config_locate("{}", 2, "$[x]", false, &l, &c), -EINVAL);
+	cr_assert_eq(config_locate("{}", 2, "$[1", false, &l, &c), -EINVAL);
+	cr_assert_eq(config_locate("{}", 2, "$[\"a]", false, &l, &c), -EINVAL);
+	cr_assert_eq(config_locate("{}", 2, "$x", false, &l, &c), -EINVAL);
+}
+
+Test(locate, survives_truncated_text)
+{
+	static const char *const cuts[] = {
+		"", "{", "{\"a", "{\"a\\", "{\"a\\u12", "{\"a\"", "{\"a\":",
+		"{\"a\": [", "{\"a\": [\"x", "{\"b\": [1, {\"c\": \"}", "[[[[",
+	};
+	unsigned l, c;
+	size_t i;
+
+	for (i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+		cr_assert_lt(config_locate(cuts[i], strlen(cuts[i]), "$.a[1]",
+					   false, &l, &c),
+			     0, "%s", cuts[i]);
+	}
+}
+
+/* ---- the flag helpers ---------------------------------------------------- */
+
+Test(add_listen, appends_and_marks_listen_set)
+{
+	struct sw_config c;
+	char err[256];
+
+	config_init(&c);
+	cr_assert_eq(config_add_listen(&c, "unix:/tmp/a.sock", 0660, 0, err,
+				       sizeof(err)),
+		     0);
+	cr_assert_eq(config_add_listen(&c, "tcp:[::1]:80", CONFIG_MODE_UNSET,
+				       CONFIG_GID_UNSET, err, sizeof(err)),
+		     0);
+	cr_assert_eq(c.listen_set, true);
+	cr_assert_eq(c.nlisten, 2);
+	cr_assert_eq(c.listen[0].mode, 0660);
+	cr_assert_eq(c.listen[0].group, 0);
+	cr_assert_eq(c.listen[1].addr.port, 80);
+	config_fini(&c);
+}
+
+Test(add_listen, rejects_bad_input)
+{
+	struct sw_config c;
+	char err[256];
+
+	config_init(&c);
+	cr_assert_eq(config_add_listen(&c, "tcp:x", CONFIG_MODE_UNSET,
+				       CONFIG_GID_UNSET, err, sizeof(err)),
+		     -EINVAL);
+	cr_assert_str_eq(err, "`x': expected HOST:PORT");
+	cr_assert_eq(config_add_listen(&c, "tcp:x:1", 0600, CONFIG_GID_UNSET,
+				       err, sizeof(err)),
+		     -EINVAL);
+	cr_assert_str_eq(err,
+			 "`tcp:x:1': mode and group apply only to unix: listeners");
+	cr_assert_eq(config_add_listen(&c, "unix:/a", 01000, CONFIG_GID_UNSET,
+				       err, sizeof(err)),
+		     -EINVAL);
+	cr_assert_str_eq(err, "`1000' is not an octal mode 0-0777");
+	cr_assert_eq(c.nlisten, 0);
+	cr_assert_eq(c.listen_set, false);
+	config_fini(&c);
+}
+
+Test(log_level, parses_the_four_names_only)
+{
+	enum log_level lv = LOG_LVL_INFO;
+
+	cr_assert_eq(log_level_parse("error", &lv), 0);
+	cr_assert_eq(lv, LOG_LVL_ERROR);
+	cr_assert_eq(log_level_parse("warning", &lv), 0);
+	cr_assert_eq(lv, LOG_LVL_WARNING);
+	cr_assert_eq(log_level_parse("info", &lv), 0);
+	cr_assert_eq(lv, LOG_LVL_INFO);
+	cr_assert_eq(log_level_parse("debug", &lv), 0);
+	cr_assert_eq(lv, LOG_LVL_DEBUG);
+	cr_assert_eq(log_level_parse("DEBUG", &lv), -EINVAL);
+	cr_assert_eq(log_level_parse("warn", &lv), -EINVAL);
+	cr_assert_eq(log_level_parse("", &lv), -EINVAL);
+	cr_assert_eq(lv, LOG_LVL_DEBUG);
+}
