@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: MIT
+# Convenience wrapper around CMake. The README's two commands:
+#   sh scripts/install-deps.sh && make run    build and run on the defaults
+#   sh scripts/install-deps.sh && make test   build and run every test
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+ARGS ?=
+
+.PHONY: all build run test test-fast test-asan e2e bench demo clean
+
+all: build
+
+build:
+	cmake -S . -B $(BUILD) -DSOCKSWITCH_WERROR=ON
+	cmake --build $(BUILD) -j $(JOBS)
+
+# Run the switch in the foreground on its embedded defaults.
+run: build
+	./$(BUILD)/switch/sockswitch $(ARGS)
+
+# Every test, twice: the normal build (warnings are errors), then the
+# ASan+UBSan build. Leaks fail the run (abort_on_error).
+test: test-fast test-asan
+
+test-fast: build
+	cd $(BUILD) && ctest --output-on-failure --timeout 900
+
+test-asan:
+	cmake -S . -B $(ASAN_BUILD) -DSOCKSWITCH_WERROR=ON -DSOCKSWITCH_SANITIZE=ON \
+		-DCMAKE_BUILD_TYPE=Debug
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest --output-on-failure --timeout 900
+
+e2e: build
+	cd $(BUILD) && ctest --output-on-failure -L e2e
+
+bench:
+	bash bench/run.sh
+
+demo: build
+	bash scripts/demo.sh
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

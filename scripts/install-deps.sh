@@ -1,0 +1,35 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# install-deps.sh - install the Debian 12 packages sockswitch needs to build
+# and test, only those that are missing. Run as root (or with sudo).
+set -eu
+
+# Build: compiler, CMake, libraries. Tests: Criterion; QEMU, a kernel and
+# busybox for the guests of the end-to-end tests.
+PKGS="make gcc libc6-dev cmake pkg-config libev-dev libjansson-dev
+libcriterion-dev
+qemu-system-x86 linux-image-amd64 busybox-static cpio kmod xz-utils zstd"
+
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then
+		SUDO=sudo
+	else
+		echo "install-deps: missing packages:$missing" >&2
+		echo "install-deps: run as root: apt-get install$missing" >&2
+		exit 1
+	fi
+else
+	SUDO=
+fi
+echo "install-deps: installing$missing"
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+	--no-install-recommends $missing
