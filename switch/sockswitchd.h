@@ -112,9 +112,6 @@ int log_level_parse(const char *s, enum log_level *out);
 void config_clear_listen(struct sw_config *c);
 int config_locate(const char *text, size_t len, const char *path, bool at_key,
 		  unsigned *line, unsigned *col);
-void config_clear_listen(struct sw_config *c);
-int config_locate(const char *text, size_t len, const char *path, bool at_key,
-		  unsigned *line, unsigned *col);
 
 /* log.c */
 
