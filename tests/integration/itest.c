@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: MIT
+/*
+ * itest.c - shared helpers for the Criterion integration tests
+ *
+ * Thin asserting wrappers over ssclient: start a daemon on a transport,
+ * attach stations one at a time (waiting for each `connected' log line,
+ * so no frame is sent before the switch has the port), send numbered test
+ * frames and check, byte for byte, what arrives next.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "itest.h"
+
+const uint8_t itest_bcast[SS_MAC_LEN] = { 0xff, 0xff, 0xff,
+					   0xff, 0xff, 0xff };
+uint8_t itest_buf[SS_FRAME_LIMIT];
+
+/**
+ * itest_tp_name() - transport name for messages
+ * @tp:		transport
+ *
+ * Return: static string
+ */
+const char *itest_tp_name(enum itest_tp tp)
+{
+	static const char *const names[] = { "unix", "tcp4", "tcp6" };
+
+	return names[tp];
+}
+
+/**
+ * itest_have_ipv6() - can we bind a TCP socket to [::1]?
+ *
+ * Return: true if IPv6 loopback works here
+ */
+bool itest_have_ipv6(void)
+{
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6,
+				     .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) == 0;
+	close(fd);
+	return ok;
+}
+
+/**
+ * itest_skip_unavailable() - skip the test if @tp cannot work here
+ * @tp:		transport
+ */
+void itest_skip_unavailable(enum itest_tp tp)
+{
+	if (tp == TP_TCP6 && !itest_have_ipv6())
+		cr_skip_test("IPv6 loopback [::1] is not available here");
+}
+
+/**
+ * itest_listen_url() - --listen argument for @tp (port 0 = ephemeral)
+ * @tp:		transport
+ *
+ * Return: static string, "@DIR@" stands for the daemon's directory
+ */
+const char *itest_listen_url(enum itest_tp tp)
+{
+	static const char *const urls[] = { "unix:@DIR@/sw.sock",
+					    "tcp:127.0.0.1:0", "tcp:[::1]:0" };
+
+	return urls[tp];
+}
+
+/**
+ * itest_dump_log() - copy the daemon's stdout and stderr to our stderr
+ * @d:		daemon
+ */
+void itest_dump_log(const struct ss_daemon *d)
+{
+	char *log = ss_daemon_log(d);
+
+	fprintf(stderr, "---- sockswitch stderr (%s) ----\n%s----\n",
+		d->err_path, log);
+	free(log);
+}
+
+/**
+ * itest_start() - start a daemon listening on @tp and assert it is ready
+ * @sw:		filled in
+ * @tp:		transport to listen on
+ * @extra:	more arguments (NULL-terminated), or NULL
+ */
+void itest_start(struct itest_sw *sw, enum itest_tp tp,
+		 const char *const *extra)
+{
+	static const char *const prefix[] = { "unix:", "tcp:127.0.0.1:",
+					      "tcp:[::1]:" };
+	const char *args[40] = { "--listen", itest_listen_url(tp) };
+	const char *port;
+	size_t n = 2;
+
+	for (; extra && *extra && n < 39; extra++)
+		args[n++] = *extra;
+	args[n] = NULL;
+	memset(sw, 0, sizeof(*sw));
+	sw->tp = tp;
+	sw->d = ss_daemon_start(args, SS_TIMEOUT_MS);
+	cr_assert_not_null(sw->d, "cannot start the daemon (SOCKSWITCH_BIN=%s): %s",
+			   ss_daemon_bin() ? ss_daemon_bin() : "(unset)",
+			   strerror(errno));
+	if (!sw->d->ready)
+		itest_dump_log(sw->d);
+	cr_assert(sw->d->ready, "daemon did not print `ready' (wait status 0x%x)",
+		  sw->d->status);
+	sw->url = ss_daemon_url(sw->d, prefix[tp]);
+	cr_assert_not_null(sw->url, "no `listening on %s...' line on stdout",
+			   prefix[tp]);
+	if (tp != TP_UNIX) {
+		port = strrchr(sw->url, ':');
+		cr_assert(port && atoi(port + 1) > 0,
+			  "`%s': the real ephemeral port should be printed",
+			  sw->url);
+	}
+}
+
+/**
+ * itest_join_one() - connect one station and wait until the switch has it
+ * @sw:		daemon
+ * @s:		station to fill in
+ * @url:	where to connect (NULL: @sw->url)
+ * @name:	for messages
+ * @macn:	station number for ss_mac()
+ * @rcvbuf:	SO_RCVBUF, or 0 for the default
+ */
+void itest_join_one(struct itest_sw *sw, struct itest_sta *s,
+		    const char *url, const char *name, unsigned int macn,
+		    int rcvbuf)
+{
+	int64_t deadline = ss_now_ms() + SS_TIMEOUT_MS;
+	char line[1024], peer[32];
+	int ret;
+
+	if (!url)
+		url = sw->url;
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	ss_mac(s->mac, macn);
+	s->c = ss_client_connect(url, rcvbuf);
+	cr_assert_not_null(s->c, "%s: connect to %s: %s", name, url,
+			   strerror(errno));
+	/* Our peer as the switch names it: other processes (a second daemon
+	 * probing the socket) may connect meanwhile. */
+	if (ss_local_port(s->c) >= 0)
+		snprintf(peer, sizeof(peer), ":%d)", ss_local_port(s->c));
+	else
+		snprintf(peer, sizeof(peer), "pid=%d ", (int)getpid());
+	do {
+		int left = (int)(deadline - ss_now_ms());
+
+		ret = ss_daemon_wait_log(sw->d, &sw->pos, LOG_CONNECTED, line,
+					 sizeof(line), left > 0 ? left : 0);
+		if (ret < 0)
+			itest_dump_log(sw->d);
+		cr_assert_eq(ret, 0,
+			     "%s: no `%s' log line with `%s' after connecting to %s",
+			     name, LOG_CONNECTED, peer, url);
+	} while (!strstr(line, peer));
+	s->port = ss_log_port(line);
+	cr_assert_geq(s->port, 0, "%s: no port number in `%s'", name, line);
+}
+
+/**
+ * itest_join() - connect @n stations A, B, C... (MACs 1, 2, 3...)
+ * @sw:		daemon
+ * @sta:	array of @n stations to fill in
+ * @n:		how many
+ */
+void itest_join(struct itest_sw *sw, struct itest_sta *sta, size_t n)
+{
+	char name[2] = "A";
+
+	for (size_t i = 0; i < n; i++) {
+		name[0] = (char)('A' + i);
+		itest_join_one(sw, &sta[i], NULL, name, (unsigned int)i + 1, 0);
+	}
+}
+
+/**
+ * itest_send() - send test frame @seq of @len bytes from @from to @dst
+ * @from:	sender (its MAC is the source)
+ * @dst:	destination MAC
+ * @seq:	sequence number
+ * @len:	frame length
+ */
+void itest_send(struct itest_sta *from, const uint8_t *dst, uint32_t seq,
+		size_t len)
+{
+	int ret;
+
+	ss_frame_build(itest_buf, len, dst, from->mac, seq);
+	ret = ss_send_frame(from->c, itest_buf, len);
+	cr_assert_eq(ret, 0, "%s: sending frame %u (%zu bytes): %s",
+		     from->name, seq, len, strerror(-ret));
+}
+
+static const char *recv_error(int ret)
+{
+	switch (ret) {
+	case -ETIMEDOUT:
+		return "nothing arrived in time";
+	case -EPIPE:
+		return "the switch closed the connection";
+	case -EPROTO:
+		return "the switch sent a length above 69632";
+	default:
+		return strerror(-ret);
+	}
+}
+
+/**
+ * itest_expect() - the next frame @to receives is exactly this one
+ * @to:		receiver
+ * @dst:	expected destination MAC
+ * @from:	expected sender (source MAC)
+ * @seq:	expected sequence number
+ * @len:	expected length
+ */
+void itest_expect(struct itest_sta *to, const uint8_t *dst,
+		  const struct itest_sta *from, uint32_t seq, size_t len)
+{
+	const uint8_t *f;
+	size_t flen;
+	int ret;
+
+	ret = ss_recv_frame(to->c, &f, &flen, SS_TIMEOUT_MS);
+	cr_assert_eq(ret, 0, "%s: expected frame %u from %s: %s", to->name,
+		     seq, from->name, recv_error(ret));
+	cr_assert_eq(flen, len, "%s: frame %u from %s: %zu bytes, expected %zu",
+		     to->name, seq, from->name, flen, len);
+	cr_assert(ss_frame_check(f, flen, dst, from->mac, seq),
+		  "%s: expected frame %u from %s, got a different one (seq %lld)",
+		  to->name, seq, from->name, (long long)ss_frame_seq(f, flen));
+}
+
+/**
+ * itest_expect_seq() - the next frame @to receives carries @seq
+ * @to:		receiver
+ * @seq:	expected sequence number
+ */
+void itest_expect_seq(struct itest_sta *to, uint32_t seq)
+{
+	const uint8_t *f;
+	size_t flen;
+	int ret;
+
+	ret = ss_recv_frame(to->c, &f, &flen, SS_TIMEOUT_MS);
+	cr_assert_eq(ret, 0, "%s: expected frame %u: %s", to->name, seq,
+		     recv_error(ret));
+	cr_assert_eq(ss_frame_seq(f, flen), (int64_t)seq,
+		     "%s: expected frame %u next, got frame %lld (%zu bytes)",
+		     to->name, seq, (long long)ss_frame_seq(f, flen), flen);
+}
+
+/**
+ * itest_skip_to_seq() - receive until frame @seq, ignoring others
+ * @to:		receiver
+ * @seq:	sequence number to wait for
+ */
+void itest_skip_to_seq(struct itest_sta *to, uint32_t seq)
+{
+	int64_t deadline = ss_now_ms() + SS_TIMEOUT_MS;
+	const uint8_t *f;
+	size_t flen;
+	int ret;
+
+	do {
+		int left = (int)(deadline - ss_now_ms());
+
+		ret = ss_recv_frame(to->c, &f, &flen, left > 0 ? left : 0);
+		cr_assert_eq(ret, 0, "%s: waiting for frame %u: %s", to->name,
+			     seq, recv_error(ret));
+	} while (ss_frame_seq(f, flen) != (int64_t)seq);
+}
+
+/**
+ * itest_learn_all() - each station broadcasts once; all others get it
+ * @sta:	stations
+ * @n:		how many
+ * @seq0:	sequence number of the first broadcast (then +1 per station)
+ *
+ * Afterwards the switch knows every station's MAC, and every station has
+ * read everything sent to it so far.
+ */
+void itest_learn_all(struct itest_sta *sta, size_t n, uint32_t seq0)
+{
+	for (size_t i = 0; i < n; i++) {
+		itest_send(&sta[i], itest_bcast, seq0 + (uint32_t)i, 64);
+		for (size_t j = 0; j < n; j++)
+			if (j != i)
+				itest_expect(&sta[j], itest_bcast, &sta[i],
+					     seq0 + (uint32_t)i, 64);
+	}
+}
+
+/**
+ * itest_ping() - unicast @a -> @b (@seq) and back (@seq + 1)
+ * @a:		one station
+ * @b:		the other
+ * @seq:	sequence number of the first frame
+ */
+void itest_ping(struct itest_sta *a, struct itest_sta *b, uint32_t seq)
+{
+	itest_send(a, b->mac, seq, 100);
+	itest_expect(b, b->mac, a, seq, 100);
+	itest_send(b, a->mac, seq + 1, 100);
+	itest_expect(a, a->mac, b, seq + 1, 100);
+}
+
+/**
+ * itest_wait_closed_log() - wait for the `closed' log line of @port
+ * @sw:		daemon
+ * @port:	port number
+ * @line:	if not NULL, the line
+ * @linelen:	size of @line
+ */
+void itest_wait_closed_log(struct itest_sw *sw, int port, char *line,
+			   size_t linelen)
+{
+	int64_t deadline = ss_now_ms() + SS_TIMEOUT_MS;
+	char needle[32], buf[2048];
+	size_t pos = 0;
+	int ret;
+
+	snprintf(needle, sizeof(needle), "port %d ", port);
+	for (;;) {
+		int left = (int)(deadline - ss_now_ms());
+
+		ret = ss_daemon_wait_log(sw->d, &pos, needle, buf, sizeof(buf),
+					 left > 0 ? left : 0);
+		if (ret < 0)
+			itest_dump_log(sw->d);
+		cr_assert_eq(ret, 0, "no `%s... %s' log line", needle,
+			     LOG_CLOSED);
+		if (strstr(buf, LOG_CLOSED))
+			break;
+	}
+	if (line)
+		snprintf(line, linelen, "%s", buf);
+}
+
+/**
+ * itest_expect_closed() - the switch closes @s and logs the close
+ * @sw:		daemon
+ * @s:		station
+ * @line:	if not NULL, the `closed' log line
+ * @linelen:	size of @line
+ */
+void itest_expect_closed(struct itest_sw *sw, struct itest_sta *s,
+			 char *line, size_t linelen)
+{
+	int ret = ss_wait_eof(s->c, SS_TIMEOUT_MS);
+
+	cr_assert_eq(ret, 0, "%s: the switch should have closed the connection",
+		     s->name);
+	itest_wait_closed_log(sw, s->port, line, linelen);
+}
+
+/**
+ * itest_stat() - one counter of one port from a SIGUSR1 stats dump
+ * @sw:		daemon
+ * @port:	port number
+ * @key:	counter name
+ *
+ * Return: its value
+ */
+long long itest_stat(struct itest_sw *sw, int port, const char *key)
+{
+	long long val = -1;
+	int ret;
+
+	ret = ss_daemon_stat(sw->d, port, key, &val, SS_TIMEOUT_MS);
+	if (ret < 0)
+		itest_dump_log(sw->d);
+	cr_assert_eq(ret, 0, "SIGUSR1: no `stats port=%d ... %s=N' line (%s)",
+		     port, key, strerror(-ret));
+	return val;
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * itest.h - shared helpers for the Criterion integration tests
+ *
+ * Start a daemon on one transport, attach named stations (a client, its
+ * switch port number and its MAC) and check what they receive. Every
+ * helper asserts, so a test reads as a list of expectations.
+ */
+#ifndef SOCKSWITCH_ITEST_H
+#define SOCKSWITCH_ITEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ssclient.h"
+
+/* Log fragments we match on (kept here so a wording change is one edit). */
+#define LOG_CONNECTED ") connected"
+#define LOG_CLOSED "closed"
+
+/**
+ * enum itest_tp - transport a test runs over
+ */
+enum itest_tp {
+	TP_UNIX,
+	TP_TCP4,
+	TP_TCP6,
+};
+
+/**
+ * struct itest_sw - a daemon under test and how to reach it
+ * @d:		the daemon
+ * @tp:		transport of @url
+ * @url:	URL clients connect to
+ * @pos:	log offset: `connected' lines before it are accounted for
+ */
+struct itest_sw {
+	struct ss_daemon *d;
+	enum itest_tp tp;
+	const char *url;
+	size_t pos;
+};
+
+/**
+ * struct itest_sta - a station: one client attached to the switch
+ * @c:		its connection
+ * @port:	switch port number from the `connected' log line
+ * @mac:	its MAC address
+ * @name:	for messages ("A", "B", ...)
+ */
+struct itest_sta {
+	struct ss_client *c;
+	int port;
+	uint8_t mac[SS_MAC_LEN];
+	char name[8];
+};
+
+extern const uint8_t itest_bcast[SS_MAC_LEN];
+extern uint8_t itest_buf[SS_FRAME_LIMIT];
+
+const char *itest_tp_name(enum itest_tp tp);
+bool itest_have_ipv6(void);
+void itest_skip_unavailable(enum itest_tp tp);
+const char *itest_listen_url(enum itest_tp tp);
+void itest_start(struct itest_sw *sw, enum itest_tp tp,
+		 const char *const *extra);
+void itest_join(struct itest_sw *sw, struct itest_sta *sta, size_t n);
+void itest_join_one(struct itest_sw *sw, struct itest_sta *s,
+		    const char *url, const char *name, unsigned int macn,
+		    int rcvbuf);
+void itest_send(struct itest_sta *from, const uint8_t *dst, uint32_t seq,
+		size_t len);
+void itest_expect(struct itest_sta *to, const uint8_t *dst,
+		  const struct itest_sta *from, uint32_t seq, size_t len);
+void itest_expect_seq(struct itest_sta *to, uint32_t seq);
+void itest_skip_to_seq(struct itest_sta *to, uint32_t seq);
+void itest_learn_all(struct itest_sta *sta, size_t n, uint32_t seq0);
+void itest_ping(struct itest_sta *a, struct itest_sta *b, uint32_t seq);
+void itest_wait_closed_log(struct itest_sw *sw, int port, char *line,
+			   size_t linelen);
+void itest_expect_closed(struct itest_sw *sw, struct itest_sta *s,
+			 char *line, size_t linelen);
+long long itest_stat(struct itest_sw *sw, int port, const char *key);
+void itest_dump_log(const struct ss_daemon *d);
+
+#endif /* SOCKSWITCH_ITEST_H */

@@ -1,0 +1,537 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ssclient.c - stream test client: connect, framed send/receive, test frames
+ *
+ * Speaks the 4-byte big-endian length framing that QEMU's -netdev
+ * stream/socket use. Sockets are nonblocking and every wait is a poll()
+ * with a deadline, so a misbehaving switch makes a test fail, not hang.
+ * Clients are registered so ss_cleanup() can free them after a test that
+ * stopped early.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ssclient.h"
+
+#define SS_MAX_CLIENTS 64
+#define SS_RX_CHUNK 65536
+
+static struct ss_client *clients[SS_MAX_CLIENTS];
+
+/**
+ * ss_now_ms() - monotonic clock in milliseconds
+ *
+ * Return: milliseconds since an arbitrary start
+ */
+int64_t ss_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int remaining_ms(int64_t deadline)
+{
+	int64_t left = deadline - ss_now_ms();
+
+	return left < 0 ? 0 : (int)left;
+}
+
+static int wait_fd(int fd, short events, int64_t deadline)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int n;
+
+	do {
+		n = poll(&p, 1, remaining_ms(deadline));
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return n == 0 ? -ETIMEDOUT : 0;
+}
+
+static int url_sockaddr(const char *url, struct sockaddr_storage *ss,
+			socklen_t *sslen)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV };
+	struct addrinfo *ai;
+	char host[SS_URL_LEN];
+	const char *port;
+	size_t hlen;
+
+	if (strncmp(url, "unix:", 5) == 0) {
+		struct sockaddr_un *sun = (struct sockaddr_un *)ss;
+
+		if (strlen(url + 5) >= sizeof(sun->sun_path))
+			return -ENAMETOOLONG;
+		memset(sun, 0, sizeof(*sun));
+		sun->sun_family = AF_UNIX;
+		strcpy(sun->sun_path, url + 5);
+		*sslen = sizeof(*sun);
+		return 0;
+	}
+	if (strncmp(url, "tcp:", 4) != 0)
+		return -EINVAL;
+	url += 4;
+	if (url[0] == '[') {
+		const char *close = strchr(url, ']');
+
+		if (!close || close[1] != ':')
+			return -EINVAL;
+		hlen = (size_t)(close - url - 1);
+		memcpy(host, url + 1, hlen < sizeof(host) ? hlen : 0);
+		port = close + 2;
+	} else {
+		const char *colon = strrchr(url, ':');
+
+		if (!colon)
+			return -EINVAL;
+		hlen = (size_t)(colon - url);
+		memcpy(host, url, hlen < sizeof(host) ? hlen : 0);
+		port = colon + 1;
+	}
+	if (hlen == 0 || hlen >= sizeof(host))
+		return -EINVAL;
+	host[hlen] = '\0';
+	if (getaddrinfo(host, port, &hints, &ai) != 0)
+		return -EINVAL;
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	*sslen = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return 0;
+}
+
+static int client_register(struct ss_client *c)
+{
+	for (size_t i = 0; i < SS_MAX_CLIENTS; i++) {
+		if (!clients[i]) {
+			clients[i] = c;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+/**
+ * ss_client_connect() - open a stream connection to the switch
+ * @url:	unix:PATH, tcp:HOST:PORT or tcp:[V6]:PORT (numeric hosts)
+ * @rcvbuf:	if > 0, SO_RCVBUF to set before connecting (small values make
+ *		a client that stops reading fill up quickly)
+ *
+ * Return: new client owned by the registry (see ss_cleanup()), or NULL
+ *	   with errno set
+ */
+struct ss_client *ss_client_connect(const char *url, int rcvbuf)
+{
+	struct sockaddr_storage ss;
+	struct ss_client *c;
+	socklen_t sslen, elen;
+	int ret, err = 0;
+
+	ret = url_sockaddr(url, &ss, &sslen);
+	if (ret < 0) {
+		errno = -ret;
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->cap = SS_HDR_LEN + SS_FRAME_LIMIT + SS_RX_CHUNK;
+	c->buf = malloc(c->cap);
+	c->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		       0);
+	if (!c->buf || c->fd < 0)
+		goto err;
+	snprintf(c->url, sizeof(c->url), "%s", url);
+	if (rcvbuf > 0 && setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+				     sizeof(rcvbuf)) < 0)
+		goto err;
+	if (connect(c->fd, (struct sockaddr *)&ss, sslen) < 0) {
+		if (errno != EINPROGRESS)
+			goto err;
+		ret = wait_fd(c->fd, POLLOUT, ss_now_ms() + SS_TIMEOUT_MS);
+		if (ret < 0) {
+			errno = -ret;
+			goto err;
+		}
+		elen = sizeof(err);
+		getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &elen);
+		if (err) {
+			errno = err;
+			goto err;
+		}
+	}
+	if (client_register(c) < 0) {
+		errno = ENOSPC;
+		goto err;
+	}
+	return c;
+err:
+	err = errno;
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->buf);
+	free(c);
+	errno = err;
+	return NULL;
+}
+
+/**
+ * ss_client_close() - close the connection and free the client
+ * @c:		client, or NULL
+ */
+void ss_client_close(struct ss_client *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < SS_MAX_CLIENTS; i++)
+		if (clients[i] == c)
+			clients[i] = NULL;
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->buf);
+	free(c);
+}
+
+static int send_iov(struct ss_client *c, struct iovec *iov, int iovcnt)
+{
+	int64_t deadline = ss_now_ms() + SS_TIMEOUT_MS;
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = (size_t)iovcnt };
+	ssize_t n;
+	int ret;
+
+	while (msg.msg_iovlen > 0) {
+		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				return -errno;
+			ret = wait_fd(c->fd, POLLOUT, deadline);
+			if (ret < 0)
+				return ret;
+			continue;
+		}
+		while (msg.msg_iovlen > 0 && (size_t)n >= msg.msg_iov->iov_len) {
+			n -= (ssize_t)msg.msg_iov->iov_len;
+			msg.msg_iov++;
+			msg.msg_iovlen--;
+		}
+		if (msg.msg_iovlen > 0) {
+			msg.msg_iov->iov_base = (char *)msg.msg_iov->iov_base + n;
+			msg.msg_iov->iov_len -= (size_t)n;
+		}
+	}
+	return 0;
+}
+
+/**
+ * ss_send_raw() - write bytes to the stream as they are, no framing
+ * @c:		client
+ * @buf:	bytes
+ * @len:	how many
+ *
+ * Waits (bounded) while the socket is full.
+ *
+ * Return: 0 on success, negative error code on failure (-ETIMEDOUT if the
+ *	   switch stopped reading)
+ */
+int ss_send_raw(struct ss_client *c, const void *buf, size_t len)
+{
+	struct iovec iov = { .iov_base = (void *)(uintptr_t)buf,
+			     .iov_len = len };
+
+	return send_iov(c, &iov, 1);
+}
+
+/**
+ * ss_send_len() - write only a 4-byte big-endian length prefix
+ * @c:		client
+ * @len:	the length to announce (need not match what follows)
+ *
+ * Return: 0 on success, negative error code on failure
+ */
+int ss_send_len(struct ss_client *c, uint32_t len)
+{
+	uint32_t be = htonl(len);
+
+	return ss_send_raw(c, &be, sizeof(be));
+}
+
+/**
+ * ss_send_frame() - send one frame with its length prefix
+ * @c:		client
+ * @frame:	the frame
+ * @len:	its length
+ *
+ * Return: 0 on success, negative error code on failure
+ */
+int ss_send_frame(struct ss_client *c, const void *frame, size_t len)
+{
+	uint32_t be = htonl((uint32_t)len);
+	struct iovec iov[2] = {
+		{ .iov_base = &be, .iov_len = sizeof(be) },
+		{ .iov_base = (void *)(uintptr_t)frame, .iov_len = len },
+	};
+
+	return send_iov(c, iov, 2);
+}
+
+/* One read into the buffer; 0 = got bytes, -EPIPE = closed, -EAGAIN. */
+static int fill(struct ss_client *c)
+{
+	ssize_t n;
+
+	if (c->off > 0 && (c->cap - c->len < SS_RX_CHUNK || c->off == c->len)) {
+		memmove(c->buf, c->buf + c->off, c->len - c->off);
+		c->len -= c->off;
+		c->off = 0;
+	}
+	n = read(c->fd, c->buf + c->len, c->cap - c->len);
+	if (n > 0) {
+		c->len += (size_t)n;
+		return 0;
+	}
+	if (n == 0 || errno == ECONNRESET) {
+		c->eof = true;
+		return -EPIPE;
+	}
+	return errno == EINTR ? 0 : -errno;
+}
+
+/* A complete frame in the buffer: 1, none yet: 0, bad length: -EPROTO. */
+static int frame_ready(struct ss_client *c, const uint8_t **frame,
+		       size_t *len)
+{
+	size_t have = c->len - c->off;
+	uint32_t be, flen;
+
+	if (have < SS_HDR_LEN)
+		return 0;
+	memcpy(&be, c->buf + c->off, sizeof(be));
+	flen = ntohl(be);
+	if (flen > SS_FRAME_LIMIT)
+		return -EPROTO;
+	if (have < SS_HDR_LEN + (size_t)flen)
+		return 0;
+	*frame = c->buf + c->off + SS_HDR_LEN;
+	*len = flen;
+	c->off += SS_HDR_LEN + flen;
+	return 1;
+}
+
+/**
+ * ss_recv_frame() - receive the next frame, reassembling across reads
+ * @c:		client
+ * @frame:	set to the frame (valid until the next receive on @c)
+ * @len:	set to its length
+ * @timeout_ms:	how long to wait; 0 only takes what is already readable
+ *
+ * Return: 0 on success, -ETIMEDOUT if no complete frame came in time,
+ *	   -EPIPE if the switch closed the connection, -EPROTO if the switch
+ *	   sent a length above SS_FRAME_LIMIT, other negative error codes
+ */
+int ss_recv_frame(struct ss_client *c, const uint8_t **frame, size_t *len,
+		  int timeout_ms)
+{
+	int64_t deadline = ss_now_ms() + timeout_ms;
+	int ret;
+
+	for (;;) {
+		ret = frame_ready(c, frame, len);
+		if (ret != 0)
+			return ret < 0 ? ret : 0;
+		if (c->eof)
+			return -EPIPE;
+		ret = fill(c);
+		if (ret == -EAGAIN) {
+			ret = wait_fd(c->fd, POLLIN, deadline);
+			if (ret < 0)
+				return ret;
+		} else if (ret < 0) {
+			return ret;
+		}
+	}
+}
+
+/**
+ * ss_wait_eof() - read and discard until the switch closes the connection
+ * @c:		client
+ * @timeout_ms:	bound
+ *
+ * Return: 0 once the connection is closed, -ETIMEDOUT if still open
+ */
+int ss_wait_eof(struct ss_client *c, int timeout_ms)
+{
+	int64_t deadline = ss_now_ms() + timeout_ms;
+	int ret;
+
+	while (!c->eof) {
+		c->off = c->len = 0;
+		ret = fill(c);
+		if (ret == -EAGAIN) {
+			ret = wait_fd(c->fd, POLLIN, deadline);
+			if (ret < 0)
+				return ret;
+		} else if (ret < 0 && ret != -EPIPE) {
+			/* Any hard error also means the switch is gone. */
+			c->eof = true;
+		}
+	}
+	return 0;
+}
+
+/**
+ * ss_drain() - discard every complete frame that is readable right now
+ * @c:		client
+ *
+ * Return: number of frames discarded
+ */
+size_t ss_drain(struct ss_client *c)
+{
+	const uint8_t *f;
+	size_t n = 0, len;
+
+	while (ss_recv_frame(c, &f, &len, 0) == 0)
+		n++;
+	return n;
+}
+
+/**
+ * ss_local_port() - the client's own TCP port (to find it in the logs)
+ * @c:		client
+ *
+ * Return: port number, or -1 for unix sockets and errors
+ */
+int ss_local_port(const struct ss_client *c)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(c->fd, (struct sockaddr *)&ss, &len) < 0)
+		return -1;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return -1;
+}
+
+/**
+ * ss_mac() - a locally administered unicast MAC for test station @n
+ * @mac:	output, 02:00:00:00:HH:LL
+ * @n:		station number
+ */
+void ss_mac(uint8_t mac[SS_MAC_LEN], unsigned int n)
+{
+	static const uint8_t base[SS_MAC_LEN] = { 0x02, 0x00, 0x00, 0x00 };
+
+	memcpy(mac, base, SS_MAC_LEN);
+	mac[4] = (uint8_t)(n >> 8);
+	mac[5] = (uint8_t)n;
+}
+
+static uint8_t pattern(uint32_t seq, size_t i)
+{
+	return (uint8_t)(seq * 131u + i * 7u + (i >> 8) * 13u);
+}
+
+/**
+ * ss_frame_build() - fill a test frame
+ * @buf:	output, at least @len bytes
+ * @len:	frame length, >= SS_ETH_HLEN
+ * @dst:	destination MAC
+ * @src:	source MAC
+ * @seq:	sequence number, stored after the EtherType if @len allows
+ *
+ * The payload after the sequence number is a pattern of @seq and the
+ * offset, so a corrupted, truncated or misordered frame is detected.
+ *
+ * Return: @len
+ */
+size_t ss_frame_build(uint8_t *buf, size_t len, const uint8_t *dst,
+		      const uint8_t *src, uint32_t seq)
+{
+	uint8_t hdr[SS_ETH_HLEN + 4];
+	uint32_t be = htonl(seq);
+
+	memcpy(hdr, dst, SS_MAC_LEN);
+	memcpy(hdr + 6, src, SS_MAC_LEN);
+	hdr[12] = SS_ETHERTYPE_TEST >> 8;
+	hdr[13] = SS_ETHERTYPE_TEST & 0xff;
+	memcpy(hdr + 14, &be, sizeof(be));
+	memcpy(buf, hdr, len < sizeof(hdr) ? len : sizeof(hdr));
+	for (size_t i = sizeof(hdr); i < len; i++)
+		buf[i] = pattern(seq, i);
+	return len;
+}
+
+/**
+ * ss_frame_check() - is @frame exactly what ss_frame_build() made?
+ * @frame:	received frame
+ * @len:	its length (compared with nothing: the caller knows the size)
+ * @dst:	expected destination MAC
+ * @src:	expected source MAC
+ * @seq:	expected sequence number
+ *
+ * Return: true if every byte matches
+ */
+bool ss_frame_check(const uint8_t *frame, size_t len, const uint8_t *dst,
+		    const uint8_t *src, uint32_t seq)
+{
+	uint8_t hdr[SS_ETH_HLEN + 4];
+	size_t n;
+
+	if (len < SS_ETH_HLEN)
+		return false;
+	ss_frame_build(hdr, sizeof(hdr), dst, src, seq);
+	n = len < sizeof(hdr) ? len : sizeof(hdr);
+	if (memcmp(frame, hdr, n) != 0)
+		return false;
+	for (size_t i = sizeof(hdr); i < len; i++)
+		if (frame[i] != pattern(seq, i))
+			return false;
+	return true;
+}
+
+/**
+ * ss_frame_seq() - sequence number of a test frame
+ * @frame:	frame
+ * @len:	its length
+ *
+ * Return: the sequence number, or -1 if this is not a test frame with one
+ */
+int64_t ss_frame_seq(const uint8_t *frame, size_t len)
+{
+	uint32_t be;
+
+	if (len < SS_ETH_HLEN + 4 || frame[12] != (SS_ETHERTYPE_TEST >> 8) ||
+	    frame[13] != (SS_ETHERTYPE_TEST & 0xff))
+		return -1;
+	memcpy(&be, frame + 14, sizeof(be));
+	return ntohl(be);
+}
+
+/**
+ * ss_cleanup() - kill every daemon, free every client and temporary dir
+ *
+ * Meant for a Criterion .fini hook; safe to call more than once.
+ */
+void ss_cleanup(void)
+{
+	for (size_t i = 0; i < SS_MAX_CLIENTS; i++)
+		ss_client_close(clients[i]);
+	ss_daemon_cleanup_all();
+}
