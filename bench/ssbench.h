@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ssbench.h - shared declarations of the ssbench load generator
+ *
+ * ssbench attaches simulated hosts to a switch over the stream protocol
+ * (4-byte big-endian length + Ethernet frame, as QEMU -netdev stream and
+ * socket send it) and measures throughput, loss and round-trip latency.
+ * ssbench_io.c owns sockets, framing and switch-side probes; ssbench.c owns
+ * the tests, options and output.
+ */
+#ifndef SOCKSWITCH_SSBENCH_H
+#define SOCKSWITCH_SSBENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define BENCH_HDR_LEN 4
+#define BENCH_MIN_FRAME 31 /* Ethernet header, magic, flow, seq, check byte */
+#define BENCH_MAX_FRAME 65550 /* the switch's default maximum */
+#define BENCH_RX_CHUNK (256 * 1024)
+#define BENCH_ETHERTYPE 0x88b5 /* IEEE local experimental */
+#define BENCH_MAGIC 0x53534231u /* "SSB1" */
+#define BENCH_MAX_HOSTS 250
+
+/**
+ * struct rx_buf - reassembly of length-prefixed frames from a stream
+ * @buf:	storage, BENCH_RX_CHUNK plus room for one incomplete frame
+ * @cap:	size of @buf
+ * @have:	bytes of valid data in @buf
+ * @off:	start of the first unparsed byte
+ * @bad_len:	a length prefix outside 0..BENCH_MAX_FRAME was seen
+ */
+struct rx_buf {
+	uint8_t *buf;
+	size_t cap;
+	size_t have;
+	size_t off;
+	bool bad_len;
+};
+
+/**
+ * struct bench_frame - fields ssbench puts into the payload of its frames
+ * @flow:	pair number (ping-pong uses 0)
+ * @seq:	per-flow sequence number, starting at 0
+ * @intact:	the last byte matches @seq (frame boundaries were kept)
+ */
+struct bench_frame {
+	uint32_t flow;
+	uint64_t seq;
+	bool intact;
+};
+
+#define BENCH_MAX_LIST 16
+
+/**
+ * struct bench_opts - command line options
+ * @unix_path:	switch's unix stream socket, or NULL
+ * @tcp_addr:	switch's HOST:PORT, or NULL
+ * @direct:	also run every test over direct socketpairs (no switch)
+ * @pairs:	pair counts to test
+ * @npairs:	entries in @pairs
+ * @sizes:	frame sizes to test
+ * @nsizes:	entries in @sizes
+ * @seconds:	duration of each throughput test, 0 = skip them
+ * @drain:	receivers wait at most this long for late frames
+ * @pingpong:	round trips of the ping-pong test, 0 = skip it
+ * @pp_size:	frame size of the ping-pong test
+ * @switch_pid:	switch process for CPU time and SIGUSR1 stats, or 0
+ * @switch_log:	file the switch's stderr goes to, or NULL
+ */
+struct bench_opts {
+	const char *unix_path;
+	const char *tcp_addr;
+	bool direct;
+	unsigned pairs[BENCH_MAX_LIST];
+	unsigned npairs;
+	unsigned sizes[BENCH_MAX_LIST];
+	unsigned nsizes;
+	double seconds;
+	double drain;
+	unsigned pingpong;
+	unsigned pp_size;
+	pid_t switch_pid;
+	const char *switch_log;
+};
+
+/**
+ * struct bench_result - outcome of one test
+ * @test:	"tput" or "pingpong"
+ * @mode:	"direct" or "switch"
+ * @pairs:	sender/receiver pairs
+ * @size:	frame length in bytes
+ * @err:	errno of the first failure, 0 if the test ran cleanly
+ * @elapsed:	seconds from start to the last frame received
+ * @sent:	frames sent (ping-pong: round trips attempted)
+ * @received:	frames received in sequence (ping-pong: round trips done)
+ * @writes:	write() calls made by the senders
+ * @reordered:	frames that arrived after a later one
+ * @bad:	frames delivered to the wrong host or torn
+ * @fps:	delivered frames per second (ping-pong: both directions)
+ * @mbps:	delivered frame bits per second / 1e6 (length prefix excluded)
+ * @writes_per_frame: @writes / @sent
+ * @cpu_us:	switch CPU time per delivered frame in microseconds, or -1
+ * @sw_drop:	sum of the switch's drop_tx_queue_full over the test's
+ *		ports, or -1 if unknown
+ * @pp_lost:	ping-pong round trips that timed out
+ * @pp_warmup:	untimed ping-pong round trips done before the timed ones
+ * @p50:	ping-pong median round trip, microseconds
+ * @p99:	ping-pong 99th percentile round trip, microseconds
+ */
+struct bench_result {
+	const char *test;
+	const char *mode;
+	unsigned pairs;
+	size_t size;
+	int err;
+	double elapsed;
+	uint64_t sent;
+	uint64_t received;
+	uint64_t writes;
+	uint64_t reordered;
+	uint64_t bad;
+	double fps;
+	double mbps;
+	double writes_per_frame;
+	double cpu_us;
+	long long sw_drop;
+	uint64_t pp_lost;
+	uint64_t pp_warmup;
+	double p50;
+	double p99;
+};
+
+/* ssbench_test.c */
+void bench_tput(const struct bench_opts *o, bool sw, unsigned pairs,
+		size_t size, struct bench_result *r);
+void bench_pingpong(const struct bench_opts *o, bool sw,
+		    struct bench_result *r);
+
+/* ssbench_io.c */
+double now_s(void);
+int rx_buf_init(struct rx_buf *r);
+void rx_buf_fini(struct rx_buf *r);
+ssize_t rx_buf_fill(int fd, struct rx_buf *r);
+const uint8_t *rx_buf_next(struct rx_buf *r, size_t *len);
+void host_mac(uint8_t mac[6], unsigned idx);
+size_t frame_build(uint8_t *out, const uint8_t dst[6], const uint8_t src[6],
+		   size_t size, uint32_t flow);
+void frame_set_seq(uint8_t *frame, size_t size, uint64_t seq);
+bool frame_parse(const uint8_t *frame, size_t len, struct bench_frame *bf);
+int write_frame(int fd, const uint8_t *buf, size_t total, uint64_t *writes);
+int switch_connect(const char *unix_path, const char *tcp_addr);
+int sock_timeouts(int fd, int snd_ms, int rcv_ms);
+int learn_hosts(const int *fds, struct rx_buf *rx, unsigned n, double limit);
+double proc_cpu_s(pid_t pid);
+long long switch_stats(pid_t pid, const char *log, unsigned nports);
+
+#endif /* SOCKSWITCH_SSBENCH_H */

@@ -1,0 +1,596 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ssbench_test.c - the throughput and ping-pong tests of ssbench
+ *
+ * Copyright (c) 2026 the sockswitch authors
+ *
+ * Owns one test run: attaching the simulated hosts (to the switch, or
+ * pairwise over socketpairs in direct mode), the sender and receiver
+ * threads, timing, and turning counters into a struct bench_result.
+ *
+ * DOC: Theory of Operation
+ * Every sender thread writes one length-prefixed frame per write() to its
+ * socket, as QEMU does, until the run phase ends. Every receiver thread reads
+ * up to 256 KiB per read(), reassembles frames and counts them by sequence
+ * number, so loss is exact: sent - received. After the senders stop, the
+ * receivers keep reading until the last sequence number arrived or nothing
+ * came for --drain seconds.
+ */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ssbench.h"
+
+#define SENT_UNKNOWN UINT64_MAX
+#define LEARN_LIMIT_S 5.0
+#define SND_TIMEOUT_MS 200
+#define RCV_TIMEOUT_MS 50
+#define PP_WARMUP 200
+#define PP_TIMEOUT_S 1.0
+
+enum run_phase {
+	PHASE_RUN,
+	PHASE_STOP,
+};
+
+/**
+ * struct run_ctl - shared state of one test run
+ * @phase:	enum run_phase
+ * @start:	all threads and the main thread meet here before timing starts
+ * @t_stop:	when @phase became PHASE_STOP (written before it)
+ * @drain:	receivers give up this long after the last frame or @t_stop
+ */
+struct run_ctl {
+	atomic_int phase;
+	pthread_barrier_t start;
+	double t_stop;
+	double drain;
+};
+
+/**
+ * struct hosts - the simulated hosts of one test
+ * @n:		how many; host i has MAC 02:00:00:00:00:(i+1)
+ * @fd:		each host's stream socket
+ * @rx:		each host's reassembly buffer
+ */
+struct hosts {
+	unsigned n;
+	int fd[BENCH_MAX_HOSTS];
+	struct rx_buf rx[BENCH_MAX_HOSTS];
+};
+
+/**
+ * struct flow - one pair: host 2k sends to host 2k+1
+ * @ctl:	run state
+ * @id:		k
+ * @tx_fd:	sender's socket
+ * @rx_fd:	receiver's socket
+ * @rx:		receiver's reassembly buffer
+ * @src:	sender's MAC
+ * @dst:	receiver's MAC
+ * @size:	frame length
+ * @sent:	frames completely written
+ * @writes:	write() calls issued by the sender
+ * @tx_err:	sender's errno, 0 if none
+ * @sent_final:	@sent published when the sender is done, else SENT_UNKNOWN
+ * @received:	frames received in sequence (duplicates not counted)
+ * @next_seq:	sequence number expected next
+ * @reordered:	frames older than @next_seq
+ * @bad:	frames of this flow with wrong addresses or torn boundaries
+ * @t_last_rx:	time of the last read that returned data
+ * @rx_err:	receiver's errno, 0 if none
+ */
+struct flow {
+	struct run_ctl *ctl;
+	uint32_t id;
+	int tx_fd;
+	int rx_fd;
+	struct rx_buf *rx;
+	uint8_t src[6];
+	uint8_t dst[6];
+	size_t size;
+	uint64_t sent;
+	uint64_t writes;
+	int tx_err;
+	_Atomic uint64_t sent_final;
+	uint64_t received;
+	uint64_t next_seq;
+	uint64_t reordered;
+	uint64_t bad;
+	double t_last_rx;
+	int rx_err;
+};
+
+static void hosts_close(struct hosts *h)
+{
+	unsigned i;
+
+	for (i = 0; i < h->n; i++) {
+		if (h->fd[i] >= 0)
+			close(h->fd[i]);
+		h->fd[i] = -1;
+		rx_buf_fini(&h->rx[i]);
+	}
+	h->n = 0;
+}
+
+/**
+ * hosts_open() - create and attach @n simulated hosts
+ * @o:		options (switch address)
+ * @sw:		attach to the switch; false: connect 2k and 2k+1 directly
+ * @n:		number of hosts, even
+ * @h:		output
+ *
+ * Return: 0 on success, negative error code on failure (nothing left open)
+ */
+static int hosts_open(const struct bench_opts *o, bool sw, unsigned n,
+		      struct hosts *h)
+{
+	int ret = 0, sv[2];
+	unsigned i;
+
+	memset(h, 0, sizeof(*h));
+	for (i = 0; i < n; i++)
+		h->fd[i] = -1;
+	h->n = n;
+	for (i = 0; i < n && !ret; i++) {
+		ret = rx_buf_init(&h->rx[i]);
+		if (ret)
+			break;
+		if (!sw && i % 2 == 0) {
+			if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+				       sv) < 0) {
+				ret = -errno;
+				break;
+			}
+			h->fd[i] = sv[0];
+			h->fd[i + 1] = sv[1];
+		} else if (sw) {
+			h->fd[i] = switch_connect(o->unix_path, o->tcp_addr);
+			ret = h->fd[i] < 0 ? h->fd[i] : 0;
+		}
+		if (!ret)
+			ret = sock_timeouts(h->fd[i], SND_TIMEOUT_MS,
+					    RCV_TIMEOUT_MS);
+	}
+	if (!ret && sw)
+		ret = learn_hosts(h->fd, h->rx, n, LEARN_LIMIT_S);
+	if (ret)
+		hosts_close(h);
+	return ret;
+}
+
+static void *sender_main(void *arg)
+{
+	struct flow *f = arg;
+	size_t total = BENCH_HDR_LEN + f->size;
+	uint8_t *buf = malloc(total);
+	uint64_t seq = 0;
+	int ret;
+
+	if (buf)
+		frame_build(buf, f->dst, f->src, f->size, f->id);
+	else
+		f->tx_err = ENOMEM;
+	pthread_barrier_wait(&f->ctl->start);
+	while (buf && atomic_load_explicit(&f->ctl->phase,
+					   memory_order_relaxed) == PHASE_RUN) {
+		frame_set_seq(buf + BENCH_HDR_LEN, f->size, seq);
+		ret = write_frame(f->tx_fd, buf, total, &f->writes);
+		if (ret == -EAGAIN)
+			continue;
+		if (ret < 0) {
+			f->tx_err = -ret;
+			break;
+		}
+		seq++;
+	}
+	f->sent = seq;
+	atomic_store(&f->sent_final, seq);
+	free(buf);
+	return NULL;
+}
+
+static void flow_account(struct flow *f, const uint8_t *fr, size_t len)
+{
+	struct bench_frame bf;
+
+	if (!frame_parse(fr, len, &bf))
+		return; /* late learning broadcasts and the like */
+	if (bf.flow != f->id || !bf.intact || len != f->size ||
+	    memcmp(fr, f->dst, 6) || memcmp(fr + 6, f->src, 6)) {
+		f->bad++;
+		return;
+	}
+	if (bf.seq < f->next_seq) {
+		f->reordered++;
+		return;
+	}
+	f->next_seq = bf.seq + 1;
+	f->received++;
+}
+
+static bool receiver_done(const struct flow *f)
+{
+	uint64_t sent;
+	double last;
+
+	if (atomic_load(&f->ctl->phase) != PHASE_STOP)
+		return false;
+	sent = atomic_load(&f->sent_final);
+	if (sent != SENT_UNKNOWN && f->next_seq >= sent)
+		return true;
+	last = fmax(f->t_last_rx, f->ctl->t_stop);
+	return now_s() - last > f->ctl->drain;
+}
+
+static void *receiver_main(void *arg)
+{
+	struct flow *f = arg;
+	const uint8_t *fr;
+	size_t len;
+	ssize_t n;
+
+	pthread_barrier_wait(&f->ctl->start);
+	do {
+		n = rx_buf_fill(f->rx_fd, f->rx);
+		if (n == 0) {
+			f->rx_err = ECONNRESET;
+			break;
+		}
+		if (n < 0 && n != -EAGAIN && n != -EINTR) {
+			f->rx_err = (int)-n;
+			break;
+		}
+		if (n < 0)
+			continue;
+		f->t_last_rx = now_s();
+		while ((fr = rx_buf_next(f->rx, &len)))
+			flow_account(f, fr, len);
+		if (f->rx->bad_len) {
+			f->rx_err = EPROTO;
+			break;
+		}
+	} while (!receiver_done(f));
+	return NULL;
+}
+
+static void sleep_s(double s)
+{
+	struct timespec ts = {(time_t)s, (long)((s - floor(s)) * 1e9)};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static void flows_setup(struct flow *fl, unsigned pairs, struct hosts *h,
+			struct run_ctl *ctl, size_t size)
+{
+	unsigned k;
+
+	for (k = 0; k < pairs; k++) {
+		fl[k].ctl = ctl;
+		fl[k].id = k;
+		fl[k].tx_fd = h->fd[2 * k];
+		fl[k].rx_fd = h->fd[2 * k + 1];
+		fl[k].rx = &h->rx[2 * k + 1];
+		host_mac(fl[k].src, 2 * k);
+		host_mac(fl[k].dst, 2 * k + 1);
+		fl[k].size = size;
+		atomic_init(&fl[k].sent_final, SENT_UNKNOWN);
+	}
+}
+
+static void flows_sum(const struct flow *fl, unsigned pairs, double t0,
+		      struct bench_result *r)
+{
+	double last = t0;
+	unsigned k;
+
+	for (k = 0; k < pairs; k++) {
+		r->sent += fl[k].sent;
+		r->received += fl[k].received;
+		r->writes += fl[k].writes;
+		r->reordered += fl[k].reordered;
+		r->bad += fl[k].bad;
+		if (fl[k].t_last_rx > last)
+			last = fl[k].t_last_rx;
+		if (!r->err)
+			r->err = fl[k].tx_err ? fl[k].tx_err : fl[k].rx_err;
+	}
+	r->elapsed = last - t0;
+	if (r->elapsed > 0) {
+		r->fps = (double)r->received / r->elapsed;
+		r->mbps = r->fps * (double)r->size * 8 / 1e6;
+	}
+	if (r->sent)
+		r->writes_per_frame = (double)r->writes / (double)r->sent;
+}
+
+/* Start 2 * @pairs threads, let them run for o->seconds, join them. */
+static int flows_run(const struct bench_opts *o, struct flow *fl,
+		     unsigned pairs, struct run_ctl *ctl, double *t0,
+		     double *cpu)
+{
+	pthread_t thr[BENCH_MAX_HOSTS];
+	unsigned k, started = 0;
+	double c0;
+	int ret = 0;
+
+	atomic_init(&ctl->phase, PHASE_RUN);
+	ctl->drain = o->drain;
+	ctl->t_stop = 0;
+	if (pthread_barrier_init(&ctl->start, NULL, 2 * pairs + 1))
+		return -ENOMEM;
+	for (k = 0; k < pairs && !ret; k++) {
+		ret = -pthread_create(&thr[started], NULL, sender_main, &fl[k]);
+		started += !ret;
+		if (!ret)
+			ret = -pthread_create(&thr[started], NULL,
+					      receiver_main, &fl[k]);
+		started += !ret;
+	}
+	if (ret) /* cannot happen in practice; the barrier would hang */
+		abort();
+	pthread_barrier_wait(&ctl->start);
+	*t0 = now_s();
+	c0 = proc_cpu_s(o->switch_pid);
+	sleep_s(o->seconds);
+	ctl->t_stop = now_s();
+	atomic_store(&ctl->phase, PHASE_STOP);
+	for (k = 0; k < started; k++)
+		pthread_join(thr[k], NULL);
+	*cpu = c0 >= 0 ? proc_cpu_s(o->switch_pid) - c0 : -1;
+	pthread_barrier_destroy(&ctl->start);
+	return 0;
+}
+
+/**
+ * bench_tput() - one throughput test
+ * @o:		options
+ * @sw:		through the switch (else direct socketpairs)
+ * @pairs:	number of sender/receiver pairs
+ * @size:	frame length
+ * @r:		result, filled in (r->err set on failure)
+ */
+void bench_tput(const struct bench_opts *o, bool sw, unsigned pairs,
+		size_t size, struct bench_result *r)
+{
+	struct hosts *h = calloc(1, sizeof(*h));
+	struct flow *fl = calloc(pairs, sizeof(*fl));
+	struct run_ctl ctl;
+	double t0, cpu;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	r->test = "tput";
+	r->mode = sw ? "switch" : "direct";
+	r->pairs = pairs;
+	r->size = size;
+	r->cpu_us = -1;
+	r->sw_drop = -1;
+	if (!h || !fl) {
+		r->err = ENOMEM;
+		goto out;
+	}
+	ret = hosts_open(o, sw, 2 * pairs, h);
+	if (ret) {
+		r->err = -ret;
+		goto out;
+	}
+	flows_setup(fl, pairs, h, &ctl, size);
+	flows_run(o, fl, pairs, &ctl, &t0, &cpu);
+	flows_sum(fl, pairs, t0, r);
+	if (sw && cpu >= 0 && r->received)
+		r->cpu_us = cpu * 1e6 / (double)r->received;
+	if (sw)
+		r->sw_drop = switch_stats(o->switch_pid, o->switch_log, h->n);
+	hosts_close(h);
+out:
+	free(fl);
+	free(h);
+}
+
+/**
+ * struct echo - the ping-pong responder (host 1)
+ * @ctl:	run state
+ * @fd:		its socket
+ * @rx:		its reassembly buffer
+ * @err:	errno, 0 if none
+ */
+struct echo {
+	struct run_ctl *ctl;
+	int fd;
+	struct rx_buf *rx;
+	int err;
+};
+
+static int echo_frames(struct echo *e, uint8_t *out)
+{
+	struct bench_frame bf;
+	const uint8_t *fr;
+	uint64_t writes = 0;
+	size_t len, total;
+	int ret;
+
+	while ((fr = rx_buf_next(e->rx, &len))) {
+		if (!frame_parse(fr, len, &bf))
+			continue;
+		/* reply to the source, from the destination */
+		total = frame_build(out, fr + 6, fr, len, bf.flow);
+		frame_set_seq(out + BENCH_HDR_LEN, len, bf.seq);
+		do
+			ret = write_frame(e->fd, out, total, &writes);
+		while (ret == -EAGAIN &&
+		       atomic_load(&e->ctl->phase) == PHASE_RUN);
+		if (ret < 0)
+			return ret;
+	}
+	return e->rx->bad_len ? -EPROTO : 0;
+}
+
+static void *echo_main(void *arg)
+{
+	uint8_t *out = malloc(BENCH_HDR_LEN + BENCH_MAX_FRAME);
+	struct echo *e = arg;
+	ssize_t n;
+	int ret;
+
+	if (!out) {
+		e->err = ENOMEM;
+		return NULL;
+	}
+	while (atomic_load(&e->ctl->phase) == PHASE_RUN) {
+		n = rx_buf_fill(e->fd, e->rx);
+		if (n == 0 || (n < 0 && n != -EAGAIN && n != -EINTR)) {
+			e->err = n ? (int)-n : ECONNRESET;
+			break;
+		}
+		ret = echo_frames(e, out);
+		if (ret < 0) {
+			e->err = -ret;
+			break;
+		}
+	}
+	free(out);
+	return NULL;
+}
+
+/* Wait for the reply carrying @seq. Return: 0, -EAGAIN on timeout, -errno */
+static int pp_wait(int fd, struct rx_buf *rx, uint64_t seq)
+{
+	double deadline = now_s() + PP_TIMEOUT_S;
+	struct bench_frame bf;
+	const uint8_t *fr;
+	size_t len;
+	ssize_t n;
+
+	for (;;) {
+		while ((fr = rx_buf_next(rx, &len)))
+			if (frame_parse(fr, len, &bf) && bf.seq == seq)
+				return 0;
+		if (rx->bad_len)
+			return -EPROTO;
+		if (now_s() > deadline)
+			return -EAGAIN;
+		n = rx_buf_fill(fd, rx);
+		if (n == 0)
+			return -ECONNRESET;
+		if (n < 0 && n != -EAGAIN && n != -EINTR)
+			return (int)n;
+	}
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Nearest-rank percentile of sorted @v. */
+static double percentile(const double *v, size_t n, double p)
+{
+	size_t rank = (size_t)ceil(p * (double)n);
+
+	return n ? v[rank ? rank - 1 : 0] : 0;
+}
+
+/* Timed round trips from host 0. Return: 0 or negative error code. */
+static int pp_loop(const struct bench_opts *o, struct hosts *h, double *rtt,
+		   struct bench_result *r)
+{
+	uint8_t *buf = malloc(BENCH_HDR_LEN + o->pp_size), m0[6], m1[6];
+	uint64_t i, writes = 0;
+	size_t total, k = 0;
+	double t1;
+	int ret = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	host_mac(m0, 0);
+	host_mac(m1, 1);
+	total = frame_build(buf, m1, m0, o->pp_size, 0);
+	for (i = 0; i < PP_WARMUP + (uint64_t)o->pingpong && !ret; i++) {
+		frame_set_seq(buf + BENCH_HDR_LEN, o->pp_size, i);
+		t1 = now_s();
+		ret = write_frame(h->fd[0], buf, total, &writes);
+		if (!ret)
+			ret = pp_wait(h->fd[0], &h->rx[0], i);
+		if (ret == -EAGAIN) {
+			r->pp_lost += i >= PP_WARMUP;
+			ret = 0;
+		} else if (!ret && i >= PP_WARMUP) {
+			rtt[k++] = (now_s() - t1) * 1e6;
+		}
+	}
+	r->received = k;
+	r->sent = k + r->pp_lost;
+	r->pp_warmup = PP_WARMUP;
+	free(buf);
+	return ret;
+}
+
+/**
+ * bench_pingpong() - round-trip latency with one frame outstanding
+ * @o:		options (o->pingpong round trips of o->pp_size bytes)
+ * @sw:		through the switch (else a direct socketpair)
+ * @r:		result, filled in (r->err set on failure)
+ */
+void bench_pingpong(const struct bench_opts *o, bool sw, struct bench_result *r)
+{
+	double *rtt = calloc(o->pingpong, sizeof(*rtt)), c0, t0;
+	struct hosts *h = calloc(1, sizeof(*h));
+	struct run_ctl ctl = {.drain = o->drain};
+	struct echo e = {.ctl = &ctl};
+	pthread_t thr;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	r->test = "pingpong";
+	r->mode = sw ? "switch" : "direct";
+	r->pairs = 1;
+	r->size = o->pp_size;
+	r->cpu_us = -1;
+	r->sw_drop = -1;
+	ret = !rtt || !h ? -ENOMEM : hosts_open(o, sw, 2, h);
+	if (ret) {
+		r->err = -ret;
+		goto out;
+	}
+	atomic_init(&ctl.phase, PHASE_RUN);
+	e.fd = h->fd[1];
+	e.rx = &h->rx[1];
+	if (pthread_create(&thr, NULL, echo_main, &e)) {
+		r->err = EAGAIN;
+		goto out_hosts;
+	}
+	t0 = now_s();
+	c0 = proc_cpu_s(o->switch_pid);
+	ret = pp_loop(o, h, rtt, r);
+	r->elapsed = now_s() - t0;
+	if (sw && c0 >= 0 && r->received)
+		r->cpu_us = (proc_cpu_s(o->switch_pid) - c0) * 1e6 /
+			    (2.0 * (double)(r->received + r->pp_warmup));
+	atomic_store(&ctl.phase, PHASE_STOP);
+	pthread_join(thr, NULL);
+	r->err = ret ? -ret : e.err;
+	qsort(rtt, r->received, sizeof(*rtt), cmp_double);
+	r->p50 = percentile(rtt, r->received, 0.50);
+	r->p99 = percentile(rtt, r->received, 0.99);
+	if (r->elapsed > 0)
+		r->fps = 2.0 * (double)r->received / r->elapsed;
+out_hosts:
+	hosts_close(h);
+out:
+	free(h);
+	free(rtt);
+}
