@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_fwd.c - the forwarding core on mock ports: flood sets, learning,
+ * hub mode, queue-full drops, port removal and the conservation invariant
+ */
+#include <stdlib.h>
+#include <errno.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "sockswitch/sw.h"
+
+#define NP 4
+
+/**
+ * struct mock_port - a port whose transport records what it is given
+ * @port:	the port
+ * @stalled:	the peer does not read: flush writes nothing
+ * @frames:	frames written
+ * @last:	first byte after the source MAC of the last frame (a tag)
+ */
+struct mock_port {
+	struct port port;
+	bool stalled;
+	unsigned frames;
+	uint8_t last;
+};
+
+static int mock_flush(struct port *p)
+{
+	struct mock_port *m = container_of(p, struct mock_port, port);
+	struct iovec iov[64];
+	size_t n, i, total = 0;
+
+	while (!m->stalled && !txq_empty(&p->txq)) {
+		n = txq_iov(&p->txq, iov, 64, NULL, false);
+		for (i = 0, total = 0; i < n; i++) {
+			total += iov[i].iov_len;
+			m->last = ((const uint8_t *)iov[i].iov_base)[14];
+		}
+		m->frames += txq_advance(&p->txq, total, false, &p->st.tx_bytes);
+		p->st.tx_frames = m->frames;
+	}
+	return 0;
+}
+
+static void mock_close(struct port *p)
+{
+	(void)p;
+}
+
+static const struct port_ops mock_ops = {
+	.name = "mock",
+	.flush = mock_flush,
+	.close = mock_close,
+};
+
+static struct sw sw;
+static struct mock_port mp[NP];
+
+static void setup_with(bool hub, uint32_t table, uint32_t qframes)
+{
+	struct sw_params prm;
+	int i;
+
+	sw_params_default(&prm);
+	prm.hub = hub;
+	prm.mac_table_size = table;
+	prm.txq_frames = qframes;
+	prm.hash_secret = 7;
+	cr_assert_eq(sw_init(&sw, &prm), 0);
+	memset(mp, 0, sizeof(mp));
+	for (i = 0; i < NP; i++)
+		cr_assert_eq(sw_port_add(&sw, &mp[i].port, &mock_ops, 0), 0);
+}
+
+static void setup(void)
+{
+	setup_with(false, 64, 512);
+}
+
+static void teardown(void)
+{
+	int i;
+
+	for (i = 0; i < NP; i++)
+		if (mp[i].port.up || mp[i].port.txq.ring)
+			sw_port_remove(&sw, &mp[i].port);
+	sw_fini(&sw);
+}
+
+/* Send a 60-byte frame from host @src (on port @in) to host @dst; host n
+ * has MAC 02:00:00:00:00:n, and 0xff means broadcast. */
+static void send_frame(int in, uint8_t dst, uint8_t src, uint8_t tag,
+		       uint64_t now)
+{
+	uint8_t f[60] = { 0 };
+
+	memset(f, dst == 0xff ? 0xff : 0, 6);
+	if (dst != 0xff) {
+		f[0] = 0x02;
+		f[5] = dst;
+	}
+	f[6] = 0x02;
+	f[11] = src;
+	f[12] = 0x08;
+	f[14] = tag;
+	fwd_input(&sw, &mp[in].port, f, sizeof(f), now);
+	sw_flush(&sw); /* f goes out of scope: queues must have copied it */
+}
+
+static unsigned got(int i)
+{
+	return mp[i].frames;
+}
+
+Test(fwd, broadcast_reaches_every_other_port_never_the_sender,
+     .init = setup, .fini = teardown)
+{
+	send_frame(0, 0xff, 1, 1, 0);
+	cr_assert_eq(got(0), 0);
+	cr_assert_eq(got(1), 1);
+	cr_assert_eq(got(2), 1);
+	cr_assert_eq(got(3), 1);
+	cr_assert_eq(mp[0].port.st.rx_broadcast, 1);
+}
+
+Test(fwd, unknown_unicast_is_flooded_known_unicast_goes_to_one_port,
+     .init = setup, .fini = teardown)
+{
+	send_frame(2, 9, 3, 1, 0); /* host 9 unknown: flood */
+	cr_assert_eq(got(0) + got(1) + got(3), 3);
+	send_frame(1, 3, 2, 2, 1); /* host 3 learned on port 2 */
+	cr_assert_eq(got(2), 1);
+	cr_assert_eq(mp[2].last, 2);
+	cr_assert_eq(got(0), 1, "known unicast must not be flooded");
+	cr_assert_eq(got(3), 1);
+}
+
+Test(fwd, multicast_is_flooded_and_not_learned, .init = setup,
+     .fini = teardown)
+{
+	uint8_t f[60] = { 0x01, 0x00, 0x5e, 0, 0, 1, 0x03, 0, 0, 0, 0, 5, 8 };
+
+	fwd_input(&sw, &mp[0].port, f, sizeof(f), 0);
+	sw_flush(&sw);
+	cr_assert_eq(got(1) + got(2) + got(3), 3);
+	cr_assert_eq(mp[0].port.st.rx_multicast, 1);
+	cr_assert_eq(sw.mt.count, 0, "multicast source must not be learned");
+}
+
+Test(fwd, frame_to_a_host_on_the_same_port_is_dropped_as_local,
+     .init = setup, .fini = teardown)
+{
+	send_frame(0, 0xff, 1, 1, 0);
+	send_frame(0, 0xff, 2, 1, 0); /* hosts 1 and 2 both behind port 0 */
+	send_frame(0, 2, 1, 3, 0);
+	cr_assert_eq(got(0), 0);
+	cr_assert_eq(got(1), 2);
+	cr_assert_eq(mp[0].port.st.drops[PORT_DROP_RX_LOCAL], 1);
+}
+
+Test(fwd, hub_mode_floods_known_unicast)
+{
+	setup_with(true, 64, 512);
+	send_frame(0, 0xff, 1, 1, 0);
+	send_frame(1, 1, 2, 2, 0);
+	cr_assert_eq(got(0), 1);
+	cr_assert_eq(got(2), 2);
+	cr_assert_eq(got(3), 2);
+	cr_assert_eq(sw.mt.count, 0);
+	teardown();
+}
+
+Test(fwd, full_table_keeps_flooding_and_counts)
+{
+	setup_with(false, 2, 512);
+	send_frame(0, 0xff, 1, 1, 0);
+	send_frame(1, 0xff, 2, 1, 0);
+	send_frame(2, 0xff, 3, 1, 0); /* table full: host 3 not learned */
+	cr_assert_eq(mp[2].port.st.mac_table_full, 1);
+	send_frame(0, 3, 1, 7, 0); /* so frames to host 3 are flooded */
+	cr_assert_eq(got(1), 3);
+	cr_assert_eq(got(2), 3);
+	cr_assert_eq(got(3), 4);
+	teardown();
+}
+
+Test(fwd, mac_move_is_counted_after_hold_down, .init = setup,
+     .fini = teardown)
+{
+	send_frame(0, 0xff, 1, 1, 0);
+	send_frame(3, 0xff, 1, 1, 1000); /* within 3 s: held */
+	cr_assert_eq(mp[3].port.st.mac_held, 1);
+	send_frame(2, 1, 5, 9, 1001);
+	cr_assert_eq(mp[0].last, 9, "still on port 0 during hold-down");
+	send_frame(3, 0xff, 1, 1, 4000);
+	cr_assert_eq(mp[3].port.st.mac_moves, 1);
+	send_frame(2, 1, 5, 10, 4001);
+	cr_assert_eq(mp[3].last, 10);
+}
+
+Test(fwd, stalled_port_drops_only_its_own_frames, .fini = teardown)
+{
+	int i;
+
+	setup_with(false, 64, 8);
+	mp[3].stalled = true;
+	for (i = 0; i < 100; i++)
+		send_frame(0, 0xff, 1, (uint8_t)i, (uint64_t)i);
+	cr_assert_eq(got(1), 100);
+	cr_assert_eq(got(2), 100);
+	cr_assert_eq(got(3), 0);
+	cr_assert_eq(mp[3].port.txq.count, 8, "queue stays at its bound");
+	cr_assert_eq(mp[3].port.st.drops[PORT_DROP_TX_QUEUE_FULL], 92);
+	/* Once it reads again, it gets the 8 queued (copied) frames. */
+	mp[3].stalled = false;
+	mock_flush(&mp[3].port);
+	cr_assert_eq(got(3), 8);
+	cr_assert_eq(mp[3].last, 7);
+}
+
+Test(fwd, removed_port_forgets_its_macs_and_queued_frames, .fini = teardown)
+{
+	setup_with(false, 64, 8);
+	mp[1].stalled = true;
+	send_frame(1, 0xff, 2, 1, 0);
+	send_frame(0, 0xff, 1, 1, 0);
+	cr_assert_eq(sw.mt.count, 2);
+	sw_port_remove(&sw, &mp[1].port);
+	cr_assert_eq(sw.mt.count, 1);
+	cr_assert_eq(mp[1].port.st.drops[PORT_DROP_TX_CLOSED], 1);
+	send_frame(0, 2, 1, 5, 1); /* host 2 unknown again: flooded */
+	cr_assert_eq(got(2), 3);
+	cr_assert_eq(sw.nports, 3);
+}
+
+Test(fwd, disabled_port_neither_sends_nor_receives, .init = setup,
+     .fini = teardown)
+{
+	sw_port_set_enabled(&sw, &mp[2].port, false);
+	send_frame(0, 0xff, 1, 1, 0);
+	cr_assert_eq(got(2), 0);
+	send_frame(2, 0xff, 3, 1, 0);
+	cr_assert_eq(mp[2].port.st.drops[PORT_DROP_RX_DISABLED], 1);
+	cr_assert_eq(got(1), 1);
+}
+
+Test(fwd, runt_and_oversize_are_dropped_and_counted, .init = setup,
+     .fini = teardown)
+{
+	uint8_t f[70000] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2 };
+
+	fwd_input(&sw, &mp[0].port, f, 13, 0);
+	fwd_input(&sw, &mp[0].port, f, 0, 0);
+	fwd_input(&sw, &mp[0].port, f, FRAME_MAX_LEN_DEFAULT + 1, 0);
+	fwd_input(&sw, &mp[0].port, f, FRAME_MAX_LEN_DEFAULT, 0);
+	sw_flush(&sw);
+	cr_assert_eq(mp[0].port.st.drops[PORT_DROP_RX_RUNT], 2);
+	cr_assert_eq(mp[0].port.st.drops[PORT_DROP_RX_OVERSIZE], 1);
+	cr_assert_eq(got(1), 1);
+}
+
+/* Sum over ports of frames put on (or refused by) a transmit queue. */
+static uint64_t deliveries(void)
+{
+	uint64_t n = 0;
+	int i;
+
+	for (i = 0; i < NP; i++)
+		n += mp[i].port.st.tx_queued +
+		     mp[i].port.st.drops[PORT_DROP_TX_QUEUE_FULL] +
+		     mp[i].port.st.drops[PORT_DROP_TX_NOMEM];
+	return n;
+}
+
+/* Random traffic, random stalls and removals: every received frame is
+ * forwarded (and then queued or dropped per destination) or dropped with
+ * a reason; every queued frame is sent, still queued or counted lost. */
+Test(fwd, conservation_invariant_under_random_traffic, .fini = teardown)
+{
+	uint64_t expected_deliveries = 0, rx = 0, fwded = 0, rxdrop = 0;
+	uint64_t queued = 0, qfull = 0, sent = 0, lost = 0, left = 0;
+	int step, i;
+
+	setup_with(false, 16, 6);
+	srand(4242);
+	for (step = 0; step < 5000; step++) {
+		int in = rand() % NP, live = 0;
+		uint8_t f[80] = { 0 };
+		size_t len = (size_t)(rand() % 80);
+
+		f[0] = rand() % 4 ? 0x02 : 0xff;
+		f[5] = (uint8_t)(rand() % 10);
+		f[6] = rand() % 8 ? 0x02 : 0x01;
+		f[11] = (uint8_t)(rand() % 10);
+		uint64_t before, after, fw0;
+
+		mp[rand() % NP].stalled = rand() % 3 == 0;
+		if (!mp[in].port.up)
+			continue;
+		for (i = 0; i < NP; i++)
+			live += mp[i].port.up && i != in;
+		before = deliveries();
+		fw0 = mp[in].port.st.rx_forwarded;
+		fwd_input(&sw, &mp[in].port, f, len, (uint64_t)step);
+		after = deliveries();
+		/* Per frame: no destination if dropped at ingress, else
+		 * exactly one (known unicast) or every other live port. */
+		if (mp[in].port.st.rx_forwarded == fw0)
+			cr_assert_eq(after, before);
+		else
+			cr_assert(after - before == 1 ||
+					  after - before == (uint64_t)live,
+				  "frame went to %lu ports, %d live others",
+				  (unsigned long)(after - before), live);
+		expected_deliveries += after - before;
+		if (step % 7 == 0)
+			sw_flush(&sw);
+		if (step == 2500)
+			sw_port_remove(&sw, &mp[1].port);
+	}
+	sw_flush(&sw);
+	for (i = 0; i < NP; i++) {
+		const struct port_stats *st = &mp[i].port.st;
+
+		rx += st->rx_frames;
+		fwded += st->rx_forwarded;
+		rxdrop += port_rx_drops(&mp[i].port);
+		queued += st->tx_queued;
+		qfull += st->drops[PORT_DROP_TX_QUEUE_FULL];
+		sent += st->tx_frames;
+		lost += st->drops[PORT_DROP_TX_CLOSED] +
+			st->drops[PORT_DROP_TX_NOMEM];
+		left += mp[i].port.txq.count;
+	}
+	cr_assert_eq(queued + qfull, expected_deliveries);
+	cr_assert_gt(rx, 1000);
+	cr_assert_eq(rx, fwded + rxdrop, "rx %lu != forwarded %lu + dropped %lu",
+		     (unsigned long)rx, (unsigned long)fwded,
+		     (unsigned long)rxdrop);
+	cr_assert_eq(queued, sent + lost + left);
+	cr_assert_gt(qfull, 0, "the test must exercise full queues");
+	cr_assert_gt(rxdrop, 0, "the test must exercise rx drops");
+	cr_assert_gt(queued + qfull, fwded, "flooding must fan out");
+}
