@@ -294,6 +294,24 @@ static void print_tput_row(const struct bench_result *d,
 	       pairs, size, dfps, sfps, ratio, dmb, smb, loss, drop, cpu);
 }
 
+/* Point out loss that the switch's own drop counters do not explain. */
+static void print_unexplained(const struct bench_result *res, unsigned n)
+{
+	long long lost;
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		lost = (long long)res[i].sent - (long long)res[i].received;
+		if (strcmp(res[i].test, "tput") || res[i].sw_drop < 0 ||
+		    res[i].err || lost == res[i].sw_drop)
+			continue;
+		printf("note: %s %u x %zu B: %lld frames lost, the switch "
+		       "counted %lld drop_tx_queue_full\n",
+		       res[i].mode, res[i].pairs, res[i].size, lost,
+		       res[i].sw_drop);
+	}
+}
+
 static void print_tables(const struct bench_opts *o,
 			 const struct bench_result *res, unsigned n)
 {
@@ -312,6 +330,7 @@ static void print_tables(const struct bench_opts *o,
 				       find(res, n, "tput", "switch",
 					    o->pairs[i], o->sizes[j]),
 				       o->pairs[i], o->sizes[j]);
+	print_unexplained(res, n);
 	if (!o->pingpong)
 		return;
 	d = find(res, n, "pingpong", "direct", 1, o->pp_size);
