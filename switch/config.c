@@ -33,8 +33,8 @@
 #include "sockswitchd.h"
 
 #define CONFIG_FILE_MAX (1 << 20) /* bytes; a config is a few hundred */
-#define JPATH_MAX 512		  /* bytes of "$.listen[3].mode" */
-#define QUOTE_MAX 80		  /* bytes of a bad value quoted back */
+#define JPATH_MAX 512 /* bytes of "$.listen[3].mode" */
+#define QUOTE_MAX 80 /* bytes of a bad value quoted back */
 #define AGEING_MAX_S 1000000
 #define HOLD_DOWN_MAX_MS 60000
 #define TXQ_FRAMES_MAX 65536
@@ -109,7 +109,8 @@ static int read_text(const char *path, char **text, size_t *len, char *err,
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		ret = -errno;
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(-ret));
+		snprintf(err, errlen, "%s: cannot open: %s", path,
+			 strerror(-ret));
 		return ret;
 	}
 	ret = read_all(fd, text, len);
@@ -486,7 +487,7 @@ static int jpath_next(const char **pp, char *key, size_t keysz, size_t *klen,
 	}
 	if (p[1] != '"')
 		return -EINVAL;
-	s = (struct scan){ .p = p + 2, .end = p + strlen(p), .line = 1 };
+	s = (struct scan){.p = p + 2, .end = p + strlen(p), .line = 1};
 	while ((n = scan_char(&s, key + *klen)) > 0) {
 		*klen += (size_t)n;
 		if (*klen + 4 > keysz)
@@ -516,7 +517,7 @@ static int jpath_next(const char **pp, char *key, size_t keysz, size_t *klen,
 int config_locate(const char *text, size_t len, const char *path, bool at_key,
 		  unsigned *line, unsigned *col)
 {
-	struct scan s = { .p = text, .end = text + len, .line = 1 };
+	struct scan s = {.p = text, .end = text + len, .line = 1};
 	char key[JPATH_MAX];
 	unsigned long idx = 0;
 	size_t klen;
@@ -770,9 +771,10 @@ static int load_mode(struct loader *ld, json_t *v, int *mode)
 	char q[QUOTE_MAX];
 
 	if (!json_is_string(v))
-		return ld_err(ld, false,
-			      "expected an octal mode string like \"0660\", got %s",
-			      json_kind(v));
+		return ld_err(
+			ld, false,
+			"expected an octal mode string like \"0660\", got %s",
+			json_kind(v));
 	if (parse_octal_mode(json_string_value(v), mode) < 0)
 		return ld_err(ld, false, "`%s' is not an octal mode 0-0777",
 			      quote(q, json_string_value(v)));
@@ -833,20 +835,21 @@ static int load_group(struct loader *ld, json_t *v, gid_t *gid)
 	if (json_is_integer(v)) {
 		n = json_integer_value(v);
 		if (n < 0 || n > GID_MAX_VALID)
-			return ld_err(ld, false, "`%lld' is not a group id 0-%lld",
-				      n, GID_MAX_VALID);
+			return ld_err(ld, false,
+				      "`%lld' is not a group id 0-%lld", n,
+				      GID_MAX_VALID);
 		*gid = (gid_t)n;
 		return 0;
 	}
 	if (!s)
-		return ld_err(ld, false,
-			      "expected a group name or id, got %s",
+		return ld_err(ld, false, "expected a group name or id, got %s",
 			      json_kind(v));
 	if (*s >= '0' && *s <= '9') {
 		errno = 0;
 		n = strtoll(s, &end, 10);
 		if (errno || *end || n > GID_MAX_VALID)
-			return ld_err(ld, false, "`%s' is not a group id 0-%lld",
+			return ld_err(ld, false,
+				      "`%s' is not a group id 0-%lld",
 				      quote(q, s), GID_MAX_VALID);
 		*gid = (gid_t)n;
 		return 0;
@@ -910,13 +913,13 @@ static void set_txq_bytes(struct sw_config *c, json_int_t v)
 }
 
 static const struct int_key int_keys[] = {
-	{ "mac_table_size", 1, SW_MAC_TABLE_LIMIT, set_mac_table_size },
-	{ "ageing", 1, AGEING_MAX_S, set_ageing },
-	{ "mac_hold_down_ms", 0, HOLD_DOWN_MAX_MS, set_hold_down },
-	{ "max_ports", 1, SW_MAX_PORTS_LIMIT, set_max_ports },
-	{ "max_frame", FRAME_MIN_LEN, FRAME_MAX_LEN_LIMIT, set_max_frame },
-	{ "tx_queue_frames", 1, TXQ_FRAMES_MAX, set_txq_frames },
-	{ "tx_queue_bytes", FRAME_MIN_LEN, TXQ_BYTES_MAX, set_txq_bytes },
+	{"mac_table_size", 1, SW_MAC_TABLE_LIMIT, set_mac_table_size},
+	{"ageing", 1, AGEING_MAX_S, set_ageing},
+	{"mac_hold_down_ms", 0, HOLD_DOWN_MAX_MS, set_hold_down},
+	{"max_ports", 1, SW_MAX_PORTS_LIMIT, set_max_ports},
+	{"max_frame", FRAME_MIN_LEN, FRAME_MAX_LEN_LIMIT, set_max_frame},
+	{"tx_queue_frames", 1, TXQ_FRAMES_MAX, set_txq_frames},
+	{"tx_queue_bytes", FRAME_MIN_LEN, TXQ_BYTES_MAX, set_txq_bytes},
 };
 
 static int load_int(struct loader *ld, json_t *v, const struct int_key *k)
@@ -931,7 +934,8 @@ static int load_int(struct loader *ld, json_t *v, const struct int_key *k)
 	n = json_integer_value(v);
 	if (n < k->min || n > k->max)
 		return ld_err(ld, false,
-			      "`%" JSON_INTEGER_FORMAT "' is not %" JSON_INTEGER_FORMAT
+			      "`%" JSON_INTEGER_FORMAT
+			      "' is not %" JSON_INTEGER_FORMAT
 			      "-%" JSON_INTEGER_FORMAT,
 			      n, k->min, k->max);
 	k->set(ld->c, n);
@@ -1081,8 +1085,9 @@ static int load_listener_obj(struct loader *ld, json_t *obj)
 		else if (!strcmp(key, "group"))
 			ret = load_group(ld, v, &group);
 		else
-			ret = ld_err(ld, true,
-				     "unknown key (expected url, mode or group)");
+			ret = ld_err(
+				ld, true,
+				"unknown key (expected url, mode or group)");
 		path_pop(ld, saved);
 		if (ret < 0)
 			return ret;
@@ -1099,7 +1104,8 @@ static int load_listen(struct loader *ld, json_t *v)
 	int ret = 0;
 
 	if (!json_is_array(v))
-		return ld_err(ld, false, "expected an array of listeners, got %s",
+		return ld_err(ld, false,
+			      "expected an array of listeners, got %s",
 			      json_kind(v));
 	if (json_array_size(v) == 0)
 		return ld_err(ld, false, "no listeners");
@@ -1107,15 +1113,16 @@ static int load_listen(struct loader *ld, json_t *v)
 	json_array_foreach(v, i, item) {
 		saved = path_push_index(ld, i);
 		if (json_is_string(item))
-			ret = load_listener_url(ld, json_string_value(item), NULL,
-						CONFIG_MODE_UNSET,
+			ret = load_listener_url(ld, json_string_value(item),
+						NULL, CONFIG_MODE_UNSET,
 						CONFIG_GID_UNSET);
 		else if (json_is_object(item))
 			ret = load_listener_obj(ld, item);
 		else
-			ret = ld_err(ld, false,
-				     "expected a URL string or an object, got %s",
-				     json_kind(item));
+			ret = ld_err(
+				ld, false,
+				"expected a URL string or an object, got %s",
+				json_kind(item));
 		path_pop(ld, saved);
 		if (ret < 0)
 			return ret;
@@ -1299,11 +1306,13 @@ static int load_text(struct loader *ld, const char *path)
  *
  * Return: 0 on success, negative error code on failure
  */
-int config_load(struct sw_config *c, const char *path, char *err,
-		size_t errlen)
+int config_load(struct sw_config *c, const char *path, char *err, size_t errlen)
 {
-	struct loader ld = { .file = path, .path = "$", .plen = 1,
-			     .err = err, .errlen = errlen };
+	struct loader ld = {.file = path,
+			    .path = "$",
+			    .plen = 1,
+			    .err = err,
+			    .errlen = errlen};
 	struct sw_config tmp;
 	char *text = NULL;
 	int ret;
