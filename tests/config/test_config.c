@@ -50,8 +50,7 @@ static void write_fixture(const char *json)
 	cr_assert_eq(fclose(f), 0);
 }
 
-static int load(struct sw_config *c, const char *json, char *err,
-		size_t errlen)
+static int load(struct sw_config *c, const char *json, char *err, size_t errlen)
 {
 	write_fixture(json);
 	return config_load(c, file, err, errlen);
@@ -210,9 +209,9 @@ Test(config, listen_key_replaces_earlier_listeners)
 	cr_assert_eq(config_add_listen(&c, "tcp:127.0.0.1:1", CONFIG_MODE_UNSET,
 				       CONFIG_GID_UNSET, err, sizeof(err)),
 		     0);
-	cr_assert_eq(load(&c, "{\"listen\": [\"unix:/tmp/a\"]}", err,
-			  sizeof(err)),
-		     0, "%s", err);
+	cr_assert_eq(
+		load(&c, "{\"listen\": [\"unix:/tmp/a\"]}", err, sizeof(err)),
+		0, "%s", err);
 	cr_assert_eq(c.nlisten, 1);
 	cr_assert_str_eq(c.listen[0].url, "unix:/tmp/a");
 	config_fini(&c);
@@ -225,8 +224,8 @@ Test(config, absent_keys_keep_current_values)
 
 	config_init(&c);
 	cr_assert_eq(load(&c, every_key, err, sizeof(err)), 0, "%s", err);
-	cr_assert_eq(load(&c, "{\"max_ports\": 9}", err, sizeof(err)), 0,
-		     "%s", err);
+	cr_assert_eq(load(&c, "{\"max_ports\": 9}", err, sizeof(err)), 0, "%s",
+		     err);
 	cr_assert_eq(c.core.max_ports, 9);
 	cr_assert_eq(c.core.max_frame, 1518);
 	cr_assert_eq(c.nlisten, 6);
@@ -321,7 +320,8 @@ Test(config, duplicate_key_is_an_error)
 
 Test(config, top_level_must_be_an_object)
 {
-	expect_error("\n  [\"unix:/tmp/a\"]\n", "2:3: $: expected an object, got an array");
+	expect_error("\n  [\"unix:/tmp/a\"]\n",
+		     "2:3: $: expected an object, got an array");
 }
 
 Test(config, unknown_top_level_key_points_at_the_key)
@@ -334,6 +334,26 @@ Test(config, unknown_key_with_odd_characters_is_escaped_and_located)
 {
 	expect_error("{\"hub\": false, \"a\\\"b\\n\\u00e9\": 1}",
 		     "1:16: $[\"a\\\"b\\u000aé\"]: unknown key");
+}
+
+Test(config, overlong_unknown_key_is_reported_without_position)
+{
+	struct sw_config c;
+	char json[1200], err[2048];
+	size_t n;
+
+	memset(json, 0, sizeof(json));
+	json[0] = '{';
+	json[1] = '"';
+	memset(json + 2, 'k', 1000);
+	strcat(json, "\": 1}");
+	config_init(&c);
+	cr_assert_eq(load(&c, json, err, sizeof(err)), -EINVAL);
+	n = strlen(file);
+	cr_assert_eq(strncmp(err, file, n), 0);
+	cr_assert_eq(strncmp(err + n, ": $.kkk", 7), 0, "%s", err);
+	cr_assert_not_null(strstr(err, "kkk...: unknown key"), "%s", err);
+	assert_default(&c);
 }
 
 Test(config, unknown_listener_key)
@@ -350,45 +370,59 @@ Test(config, wrong_types)
 		     "1:9: $.hub: expected true or false, got a string");
 	expect_error("{\"daemon\": 1}",
 		     "1:12: $.daemon: expected true or false, got an integer");
-	expect_error("{\"ageing\": 1.5}",
-		     "1:12: $.ageing: expected an integer 1-1000000, got a real number");
-	expect_error("{\"max_ports\": \"10\"}",
-		     "1:15: $.max_ports: expected an integer 1-65535, got a string");
-	expect_error("{\"max_frame\": null}",
-		     "1:15: $.max_frame: expected an integer 14-69632, got null");
-	expect_error("{\"socket_mode\": 384}",
-		     "1:17: $.socket_mode: expected an octal mode string like \"0660\", got an integer");
-	expect_error("{\"log_level\": 3}",
-		     "1:15: $.log_level: expected error, warning, info or debug, got an integer");
+	expect_error(
+		"{\"ageing\": 1.5}",
+		"1:12: $.ageing: expected an integer 1-1000000, got a real number");
+	expect_error(
+		"{\"max_ports\": \"10\"}",
+		"1:15: $.max_ports: expected an integer 1-65535, got a string");
+	expect_error(
+		"{\"max_frame\": null}",
+		"1:15: $.max_frame: expected an integer 14-69632, got null");
+	expect_error(
+		"{\"socket_mode\": 384}",
+		"1:17: $.socket_mode: expected an octal mode string like \"0660\", got an integer");
+	expect_error(
+		"{\"log_level\": 3}",
+		"1:15: $.log_level: expected error, warning, info or debug, got an integer");
 	expect_error("{\"pidfile\": false}",
 		     "1:13: $.pidfile: expected a file name, got false");
-	expect_error("{\"listen\": \"unix:/tmp/a\"}",
-		     "1:12: $.listen: expected an array of listeners, got a string");
-	expect_error("{\"listen\": [[\"unix:/tmp/a\"]]}",
-		     "1:13: $.listen[0]: expected a URL string or an object, got an array");
-	expect_error("{\"listen\": [{\"url\": 5}]}",
-		     "1:21: $.listen[0].url: expected a URL string, got an integer");
-	expect_error("{\"listen\": [{\"url\": \"unix:/a\", \"group\": true}]}",
-		     "1:41: $.listen[0].group: expected a group name or id, got true");
+	expect_error(
+		"{\"listen\": \"unix:/tmp/a\"}",
+		"1:12: $.listen: expected an array of listeners, got a string");
+	expect_error(
+		"{\"listen\": [[\"unix:/tmp/a\"]]}",
+		"1:13: $.listen[0]: expected a URL string or an object, got an array");
+	expect_error(
+		"{\"listen\": [{\"url\": 5}]}",
+		"1:21: $.listen[0].url: expected a URL string, got an integer");
+	expect_error(
+		"{\"listen\": [{\"url\": \"unix:/a\", \"group\": true}]}",
+		"1:41: $.listen[0].group: expected a group name or id, got true");
 }
 
 Test(config, bad_values)
 {
 	expect_error("{\"socket_mode\": \"0999\"}",
 		     "1:17: $.socket_mode: `0999' is not an octal mode 0-0777");
-	expect_error("{\"socket_mode\": \"01000\"}",
-		     "1:17: $.socket_mode: `01000' is not an octal mode 0-0777");
+	expect_error(
+		"{\"socket_mode\": \"01000\"}",
+		"1:17: $.socket_mode: `01000' is not an octal mode 0-0777");
 	expect_error("{\"socket_mode\": \"\"}",
 		     "1:17: $.socket_mode: `' is not an octal mode 0-0777");
-	expect_error("{\"log_level\": \"verbose\"}",
-		     "1:15: $.log_level: `verbose' is not error, warning, info or debug");
+	expect_error(
+		"{\"log_level\": \"verbose\"}",
+		"1:15: $.log_level: `verbose' is not error, warning, info or debug");
 	expect_error("{\"pidfile\": \"\"}", "1:13: $.pidfile: empty file name");
-	expect_error("{\"listen\": [{\"url\": \"unix:/a\", \"group\": \"no-such-group-here\"}]}",
-		     "1:41: $.listen[0].group: unknown group `no-such-group-here'");
-	expect_error("{\"listen\": [{\"url\": \"unix:/a\", \"group\": -1}]}",
-		     "1:41: $.listen[0].group: `-1' is not a group id 0-4294967294");
-	expect_error("{\"listen\": [{\"url\": \"unix:/a\", \"group\": \"4294967295\"}]}",
-		     "1:41: $.listen[0].group: `4294967295' is not a group id 0-4294967294");
+	expect_error(
+		"{\"listen\": [{\"url\": \"unix:/a\", \"group\": \"no-such-group-here\"}]}",
+		"1:41: $.listen[0].group: unknown group `no-such-group-here'");
+	expect_error(
+		"{\"listen\": [{\"url\": \"unix:/a\", \"group\": -1}]}",
+		"1:41: $.listen[0].group: `-1' is not a group id 0-4294967294");
+	expect_error(
+		"{\"listen\": [{\"url\": \"unix:/a\", \"group\": \"4294967295\"}]}",
+		"1:41: $.listen[0].group: `4294967295' is not a group id 0-4294967294");
 }
 
 Test(config, long_bad_value_is_cut_in_the_message)
@@ -406,18 +440,21 @@ Test(config, bad_listener_url)
 {
 	expect_error("{\n  \"listen\": [\"unix:/tmp/a\", \"tcp:127.0.0.1\"]\n}",
 		     "2:29: $.listen[1]: `127.0.0.1': expected HOST:PORT");
-	expect_error("{\"listen\": [{\"mode\": \"0600\", \"url\": \"udp:x:1\"}]}",
-		     "1:37: $.listen[0].url: `udp:x:1': unknown listener; "
-		     "use tcp:HOST:PORT, tcp:[V6]:PORT or unix:PATH");
+	expect_error(
+		"{\"listen\": [{\"mode\": \"0600\", \"url\": \"udp:x:1\"}]}",
+		"1:37: $.listen[0].url: `udp:x:1': unknown listener; "
+		"use tcp:HOST:PORT, tcp:[V6]:PORT or unix:PATH");
 }
 
 Test(config, mode_and_group_only_on_unix_listeners)
 {
-	expect_error("{\"listen\": [\n"
-		     "  {\"url\": \"tcp:127.0.0.1:1\", \"mode\": \"0660\"}]}",
-		     "2:30: $.listen[0].mode: mode applies only to unix: listeners");
-	expect_error("{\"listen\": [{\"group\": 0, \"url\": \"tcp:[::1]:1\"}]}",
-		     "1:14: $.listen[0].group: group applies only to unix: listeners");
+	expect_error(
+		"{\"listen\": [\n"
+		"  {\"url\": \"tcp:127.0.0.1:1\", \"mode\": \"0660\"}]}",
+		"2:30: $.listen[0].mode: mode applies only to unix: listeners");
+	expect_error(
+		"{\"listen\": [{\"group\": 0, \"url\": \"tcp:[::1]:1\"}]}",
+		"1:14: $.listen[0].group: group applies only to unix: listeners");
 }
 
 Test(config, listener_object_needs_url)
@@ -489,34 +526,46 @@ static unsigned long long field(const struct sw_config *c, const char *key)
 ParameterizedTestParameters(config, integer_bounds)
 {
 	static struct bound_case cases[] = {
-		{ "mac_table_size", 0, "2:21: $.mac_table_size: `0' is not 1-16777216" },
-		{ "mac_table_size", 1, "" },
-		{ "mac_table_size", 16777216, "" },
-		{ "mac_table_size", 16777217, "2:21: $.mac_table_size: `16777217' is not 1-16777216" },
-		{ "ageing", 0, "2:13: $.ageing: `0' is not 1-1000000" },
-		{ "ageing", 1, "" },
-		{ "ageing", 1000000, "" },
-		{ "ageing", 1000001, "2:13: $.ageing: `1000001' is not 1-1000000" },
-		{ "mac_hold_down_ms", -1, "2:23: $.mac_hold_down_ms: `-1' is not 0-60000" },
-		{ "mac_hold_down_ms", 0, "" },
-		{ "mac_hold_down_ms", 60000, "" },
-		{ "mac_hold_down_ms", 60001, "2:23: $.mac_hold_down_ms: `60001' is not 0-60000" },
-		{ "max_ports", 0, "2:16: $.max_ports: `0' is not 1-65535" },
-		{ "max_ports", 1, "" },
-		{ "max_ports", 65535, "" },
-		{ "max_ports", 65536, "2:16: $.max_ports: `65536' is not 1-65535" },
-		{ "max_frame", 13, "2:16: $.max_frame: `13' is not 14-69632" },
-		{ "max_frame", 14, "" },
-		{ "max_frame", 69632, "" },
-		{ "max_frame", 69633, "2:16: $.max_frame: `69633' is not 14-69632" },
-		{ "tx_queue_frames", 0, "2:22: $.tx_queue_frames: `0' is not 1-65536" },
-		{ "tx_queue_frames", 1, "" },
-		{ "tx_queue_frames", 65536, "" },
-		{ "tx_queue_frames", 65537, "2:22: $.tx_queue_frames: `65537' is not 1-65536" },
-		{ "tx_queue_bytes", 13, "2:21: $.tx_queue_bytes: `13' is not 14-1073741824" },
-		{ "tx_queue_bytes", 1073741824, "" },
-		{ "tx_queue_bytes", 1073741825, "2:21: $.tx_queue_bytes: `1073741825' is not 14-1073741824" },
-		{ "ageing", 9223372036854775807LL, "2:13: $.ageing: `9223372036854775807' is not 1-1000000" },
+		{"mac_table_size", 0,
+		 "2:21: $.mac_table_size: `0' is not 1-16777216"},
+		{"mac_table_size", 1, ""},
+		{"mac_table_size", 16777216, ""},
+		{"mac_table_size", 16777217,
+		 "2:21: $.mac_table_size: `16777217' is not 1-16777216"},
+		{"ageing", 0, "2:13: $.ageing: `0' is not 1-1000000"},
+		{"ageing", 1, ""},
+		{"ageing", 1000000, ""},
+		{"ageing", 1000001,
+		 "2:13: $.ageing: `1000001' is not 1-1000000"},
+		{"mac_hold_down_ms", -1,
+		 "2:23: $.mac_hold_down_ms: `-1' is not 0-60000"},
+		{"mac_hold_down_ms", 0, ""},
+		{"mac_hold_down_ms", 60000, ""},
+		{"mac_hold_down_ms", 60001,
+		 "2:23: $.mac_hold_down_ms: `60001' is not 0-60000"},
+		{"max_ports", 0, "2:16: $.max_ports: `0' is not 1-65535"},
+		{"max_ports", 1, ""},
+		{"max_ports", 65535, ""},
+		{"max_ports", 65536,
+		 "2:16: $.max_ports: `65536' is not 1-65535"},
+		{"max_frame", 13, "2:16: $.max_frame: `13' is not 14-69632"},
+		{"max_frame", 14, ""},
+		{"max_frame", 69632, ""},
+		{"max_frame", 69633,
+		 "2:16: $.max_frame: `69633' is not 14-69632"},
+		{"tx_queue_frames", 0,
+		 "2:22: $.tx_queue_frames: `0' is not 1-65536"},
+		{"tx_queue_frames", 1, ""},
+		{"tx_queue_frames", 65536, ""},
+		{"tx_queue_frames", 65537,
+		 "2:22: $.tx_queue_frames: `65537' is not 1-65536"},
+		{"tx_queue_bytes", 13,
+		 "2:21: $.tx_queue_bytes: `13' is not 14-1073741824"},
+		{"tx_queue_bytes", 1073741824, ""},
+		{"tx_queue_bytes", 1073741825,
+		 "2:21: $.tx_queue_bytes: `1073741825' is not 14-1073741824"},
+		{"ageing", 9223372036854775807LL,
+		 "2:13: $.ageing: `9223372036854775807' is not 1-1000000"},
 	};
 
 	return cr_make_param_array(struct bound_case, cases,
@@ -613,15 +662,15 @@ Test(locate, reports_missing_paths)
 {
 	unsigned l, c;
 
-	cr_assert_eq(config_locate(nested, strlen(nested), "$.nope", false, &l,
-				   &c),
-		     -ENOENT);
-	cr_assert_eq(config_locate(nested, strlen(nested), "$.a[3]", false, &l,
-				   &c),
-		     -ENOENT);
-	cr_assert_eq(config_locate(nested, strlen(nested), "$.a.b", false, &l,
-				   &c),
-		     -ENOENT);
+	cr_assert_eq(
+		config_locate(nested, strlen(nested), "$.nope", false, &l, &c),
+		-ENOENT);
+	cr_assert_eq(
+		config_locate(nested, strlen(nested), "$.a[3]", false, &l, &c),
+		-ENOENT);
+	cr_assert_eq(
+		config_locate(nested, strlen(nested), "$.a.b", false, &l, &c),
+		-ENOENT);
 	cr_assert_eq(config_locate(nested, strlen(nested), "$.a[0][0]", false,
 				   &l, &c),
 		     -ENOENT);
@@ -644,8 +693,17 @@ Test(locate, rejects_malformed_paths)
 Test(locate, survives_truncated_text)
 {
 	static const char *const cuts[] = {
-		"", "{", "{\"a", "{\"a\\", "{\"a\\u12", "{\"a\"", "{\"a\":",
-		"{\"a\": [", "{\"a\": [\"x", "{\"b\": [1, {\"c\": \"}", "[[[[",
+		"",
+		"{",
+		"{\"a",
+		"{\"a\\",
+		"{\"a\\u12",
+		"{\"a\"",
+		"{\"a\":",
+		"{\"a\": [",
+		"{\"a\": [\"x",
+		"{\"b\": [1, {\"c\": \"}",
+		"[[[[",
 	};
 	unsigned l, c;
 	size_t i;
@@ -692,8 +750,8 @@ Test(add_listen, rejects_bad_input)
 	cr_assert_eq(config_add_listen(&c, "tcp:x:1", 0600, CONFIG_GID_UNSET,
 				       err, sizeof(err)),
 		     -EINVAL);
-	cr_assert_str_eq(err,
-			 "`tcp:x:1': mode and group apply only to unix: listeners");
+	cr_assert_str_eq(
+		err, "`tcp:x:1': mode and group apply only to unix: listeners");
 	cr_assert_eq(config_add_listen(&c, "unix:/a", 01000, CONFIG_GID_UNSET,
 				       err, sizeof(err)),
 		     -EINVAL);
