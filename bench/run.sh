@@ -10,7 +10,8 @@
 # 64/1500/9000 bytes, plus ping-pong of 64-byte frames), reports the switch's
 # CPU time per forwarded frame and, when strace works, its system calls per
 # frame. Environment: BUILD_DIR (default <repo>/build-bench), BENCH_KEEP=1
-# keeps the temporary directory with the switch's logs.
+# keeps the temporary directory with the switch's logs, BENCH_TCP=1 attaches
+# the hosts over TCP 127.0.0.1 instead (direct links then use loopback TCP).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -18,6 +19,7 @@ build=${BUILD_DIR:-$root/build-bench}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/ssbench.XXXXXX")
 sw_pid=
 strace_pid=
+target=()
 
 log() { printf 'run.sh: %s\n' "$*" >&2; }
 
@@ -80,13 +82,24 @@ build_all() {
 
 start_switch() {
 	local i
-	"$build/switch/sockswitch" --foreground --listen "unix:$dir/sw.sock" \
+	local url=unix:$dir/sw.sock port
+	if [[ ${BENCH_TCP:-0} == 1 ]]; then
+		url=tcp:127.0.0.1:0
+	fi
+	"$build/switch/sockswitch" --foreground --listen "$url" \
 		>"$dir/sw.out" 2>"$dir/sw.err" &
 	sw_pid=$!
 	# bounded wait for the "ready" line (100 x 0.1 s)
 	for ((i = 0; i < 100; i++)); do
 		if grep -q '^ready' "$dir/sw.out"; then
-			return 0
+			target=(--unix "$dir/sw.sock")
+			[[ $url == unix:* ]] && return 0
+			port=$(sed -n 's/^listening on tcp:127\.0\.0\.1:\([0-9]*\).*/\1/p' \
+				"$dir/sw.out" | head -n 1)
+			target=(--tcp "127.0.0.1:$port")
+			[[ -n $port ]] && return 0
+			log "no TCP port in the switch's listening line"
+			return 1
 		fi
 		if ! kill -0 "$sw_pid" 2>/dev/null; then
 			log "sockswitch exited before printing ready:"
@@ -132,7 +145,7 @@ strace_pass() {
 			"$(head -c 200 "$dir/strace.err" | tr '\n' ' '))"
 		return 0
 	fi
-	"$build/bench/ssbench" --unix "$dir/sw.sock" "$@" \
+	"$build/bench/ssbench" "${target[@]}" "$@" \
 		>"$dir/strace_run.txt" 2>/dev/null || true
 	strace_detach
 	frames=$(switch_frames "$dir/strace_run.txt")
@@ -163,9 +176,10 @@ main() {
 	build_all
 	start_switch
 	echo "# ssbench $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(nproc) CPUs," \
-		"kernel $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+		"kernel $(uname -r), transport ${target[0]#--}," \
+		"load average $(cut -d' ' -f1-3 /proc/loadavg)"
 	t0=$(cpu_ticks "$sw_pid")
-	"$build/bench/ssbench" --unix "$dir/sw.sock" --direct --pairs 1,4 \
+	"$build/bench/ssbench" "${target[@]}" --direct --pairs 1,4 \
 		--size 64,1500,9000 --seconds 3 --pingpong 10000 \
 		--switch-pid "$sw_pid" --switch-log "$dir/sw.err" "$@" |
 		tee "$dir/result.txt" || log "ssbench reported a failed test"

@@ -152,6 +152,7 @@ void frame_set_seq(uint8_t *frame, size_t size, uint64_t seq);
 bool frame_parse(const uint8_t *frame, size_t len, struct bench_frame *bf);
 int write_frame(int fd, const uint8_t *buf, size_t total, uint64_t *writes);
 int switch_connect(const char *unix_path, const char *tcp_addr);
+int tcp_pair(int sv[2]);
 int sock_timeouts(int fd, int snd_ms, int rcv_ms);
 int learn_hosts(const int *fds, struct rx_buf *rx, unsigned n, double limit);
 double proc_cpu_s(pid_t pid);

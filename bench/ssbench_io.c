@@ -332,6 +332,41 @@ int switch_connect(const char *unix_path, const char *tcp_addr)
 }
 
 /**
+ * tcp_pair() - a connected pair of TCP sockets over 127.0.0.1
+ * @sv:		output, like socketpair(): both ends, with TCP_NODELAY
+ *
+ * Return: 0 on success, negative error code on failure
+ */
+int tcp_pair(int sv[2])
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	socklen_t len = sizeof(sin);
+	int lfd, ret = 0, one = 1;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sv[0] = sv[1] = -1;
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd < 0)
+		return -errno;
+	if (bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) || listen(lfd, 1) ||
+	    getsockname(lfd, (struct sockaddr *)&sin, &len) ||
+	    (sv[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    connect(sv[0], (struct sockaddr *)&sin, sizeof(sin)) ||
+	    (sv[1] = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) < 0) {
+		ret = -errno;
+		if (sv[0] >= 0)
+			close(sv[0]);
+		sv[0] = sv[1] = -1;
+		goto out;
+	}
+	setsockopt(sv[0], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(sv[1], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+out:
+	close(lfd);
+	return ret;
+}
+
+/**
  * sock_timeouts() - set SO_SNDTIMEO and SO_RCVTIMEO
  * @fd:		socket
  * @snd_ms:	send timeout, milliseconds

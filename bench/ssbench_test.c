@@ -122,10 +122,21 @@ static void hosts_close(struct hosts *h)
 	h->n = 0;
 }
 
+/* Direct link: loopback TCP when the switch is tested over TCP, else unix. */
+static int direct_pair(const struct bench_opts *o, int sv[2])
+{
+	if (o->tcp_addr)
+		return tcp_pair(sv);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	return 0;
+}
+
 /**
  * hosts_open() - create and attach @n simulated hosts
  * @o:		options (switch address)
  * @sw:		attach to the switch; false: connect 2k and 2k+1 directly
+ *		(unix socketpair, or loopback TCP when @o names a TCP switch)
  * @n:		number of hosts, even
  * @h:		output
  *
@@ -146,11 +157,9 @@ static int hosts_open(const struct bench_opts *o, bool sw, unsigned n,
 		if (ret)
 			break;
 		if (!sw && i % 2 == 0) {
-			if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
-				       sv) < 0) {
-				ret = -errno;
+			ret = direct_pair(o, sv);
+			if (ret)
 				break;
-			}
 			h->fd[i] = sv[0];
 			h->fd[i + 1] = sv[1];
 		} else if (sw) {
