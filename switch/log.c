@@ -56,8 +56,8 @@ bool log_enabled(enum log_level level)
 	return level <= log_state.level;
 }
 
-static void log_vmsg(enum log_level level, const char *fmt, va_list ap,
-		     const char *suffix)
+static void __attribute__((format(printf, 2, 0)))
+log_vmsg(enum log_level level, const char *fmt, va_list ap, const char *suffix)
 {
 	char buf[1024];
 

@@ -37,7 +37,8 @@ static int mock_flush(struct port *p)
 		n = txq_iov(&p->txq, iov, 64, NULL, false);
 		for (i = 0, total = 0; i < n; i++) {
 			total += iov[i].iov_len;
-			m->last = ((const uint8_t *)iov[i].iov_base)[14];
+			if (iov[i].iov_len > 14)
+				m->last = ((const uint8_t *)iov[i].iov_base)[14];
 		}
 		m->frames += txq_advance(&p->txq, total, false, &p->st.tx_bytes);
 		p->st.tx_frames = m->frames;
