@@ -48,11 +48,12 @@ int listen_url_parse(const char *url, struct listen_addr *out, char *err,
 		     size_t errlen);
 int listen_url_format(const struct listen_addr *a, char *buf, size_t len);
 
-/* config.c */
+/* config.c, jsonpos.c */
 
 #define CONFIG_MODE_UNSET (-1)
 #define CONFIG_GID_UNSET ((gid_t)-1)
 #define SOCKET_MODE_DEFAULT 0600
+#define JPATH_MAX 512 /* bytes of "$.listen[3].mode" */
 
 /**
  * struct listen_cfg - one listener from the config or a --listen flag
@@ -110,6 +111,7 @@ int config_add_listen(struct sw_config *c, const char *url, int mode,
 void config_fini(struct sw_config *c);
 int log_level_parse(const char *s, enum log_level *out);
 void config_clear_listen(struct sw_config *c);
+
 int config_locate(const char *text, size_t len, const char *path, bool at_key,
 		  unsigned *line, unsigned *col);
 
