@@ -1,0 +1,29 @@
+# SPDX-License-Identifier: MIT
+#
+# lib.sh - helpers sourced by the guest scenario scripts
+
+pass() { echo "E2E-RESULT: PASS $SW_NAME${1:+ $1}"; exit 0; }
+fail() { echo "E2E-RESULT: FAIL $SW_NAME $*"; exit 1; }
+mark() { echo "E2E-MARK $SW_NAME $*"; }
+
+# now: seconds since boot
+now() { read -r t _ </proc/uptime; echo "${t%.*}"; }
+
+# ping_retry ADDR SECS [ping options]: ping until one round trip works (the
+# peer may still be booting, its port not yet up), for at most SECS seconds;
+# then 3 more pings, which must all be answered.
+ping_retry() {
+	addr=$1 end=$(($(now) + $2))
+	shift 2
+	until ping -c 1 -W 1 "$@" "$addr" >/dev/null 2>&1; do
+		[ "$(now)" -ge "$end" ] && return 1
+		sleep 1
+	done
+	ping -c 3 -W 3 "$@" "$addr"
+}
+
+rx_bytes() { cat /sys/class/net/eth0/statistics/rx_bytes; }
+rx_packets() { cat /sys/class/net/eth0/statistics/rx_packets; }
+
+# bulk_data: the deterministic payload of the bulk scenarios (about 5.5 MB)
+bulk_data() { seq 1 800000; }
