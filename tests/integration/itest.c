@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -174,6 +175,7 @@ void itest_join_one(struct itest_sw *sw, struct itest_sta *s,
 			     name, LOG_CONNECTED, peer, url);
 	} while (!strstr(line, peer));
 	s->port = ss_log_port(line);
+	s->logpos = sw->pos;
 	cr_assert_geq(s->port, 0, "%s: no port number in `%s'", name, line);
 }
 
@@ -325,21 +327,21 @@ void itest_ping(struct itest_sta *a, struct itest_sta *b, uint32_t seq)
 }
 
 /**
- * itest_wait_closed_log() - wait for the `closed' log line of @port
+ * itest_wait_closed_log() - wait for the `closed' log line of @s's port
  * @sw:		daemon
- * @port:	port number
+ * @s:		station (its connection may already be closed)
  * @line:	if not NULL, the line
  * @linelen:	size of @line
  */
-void itest_wait_closed_log(struct itest_sw *sw, int port, char *line,
-			   size_t linelen)
+void itest_wait_closed_log(struct itest_sw *sw, const struct itest_sta *s,
+			   char *line, size_t linelen)
 {
 	int64_t deadline = ss_now_ms() + SS_TIMEOUT_MS;
 	char needle[32], buf[2048];
-	size_t pos = 0;
+	size_t pos = s->logpos;
 	int ret;
 
-	snprintf(needle, sizeof(needle), "port %d ", port);
+	snprintf(needle, sizeof(needle), "port %d ", s->port);
 	for (;;) {
 		int left = (int)(deadline - ss_now_ms());
 
@@ -347,8 +349,8 @@ void itest_wait_closed_log(struct itest_sw *sw, int port, char *line,
 					 left > 0 ? left : 0);
 		if (ret < 0)
 			itest_dump_log(sw->d);
-		cr_assert_eq(ret, 0, "no `%s... %s' log line", needle,
-			     LOG_CLOSED);
+		cr_assert_eq(ret, 0, "%s: no `%s... %s' log line", s->name,
+			     needle, LOG_CLOSED);
 		if (strstr(buf, LOG_CLOSED))
 			break;
 	}
@@ -370,7 +372,7 @@ void itest_expect_closed(struct itest_sw *sw, struct itest_sta *s,
 
 	cr_assert_eq(ret, 0, "%s: the switch should have closed the connection",
 		     s->name);
-	itest_wait_closed_log(sw, s->port, line, linelen);
+	itest_wait_closed_log(sw, s, line, linelen);
 }
 
 /**
@@ -392,4 +394,32 @@ long long itest_stat(struct itest_sw *sw, int port, const char *key)
 	cr_assert_eq(ret, 0, "SIGUSR1: no `stats port=%d ... %s=N' line (%s)",
 		     port, key, strerror(-ret));
 	return val;
+}
+
+/**
+ * itest_stop() - SIGTERM the daemon; it must exit 0 with a clean log
+ * @sw:		daemon
+ *
+ * Under the sanitizer build this also catches a leak at exit or an
+ * ASan/UBSan report from anywhere in the daemon's life.
+ */
+void itest_stop(struct itest_sw *sw)
+{
+	static const char *const bad[] = { "Sanitizer", "runtime error:" };
+	int st = ss_daemon_stop(sw->d, SS_TIMEOUT_MS);
+	char *log = ss_daemon_log(sw->d);
+	bool clean = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+
+	for (size_t i = 0; i < 2; i++)
+		if (strstr(log, bad[i]))
+			clean = false;
+	free(log);
+	if (!clean)
+		itest_dump_log(sw->d);
+	cr_assert(WIFEXITED(st), "SIGTERM: daemon did not exit by itself (%s %d)",
+		  WIFSIGNALED(st) ? "signal" : "status",
+		  WIFSIGNALED(st) ? WTERMSIG(st) : st);
+	cr_assert_eq(WEXITSTATUS(st), 0, "SIGTERM: exit status %d",
+		     WEXITSTATUS(st));
+	cr_assert(clean, "sanitizer report in the daemon's log");
 }

@@ -48,12 +48,15 @@ struct itest_sw {
  * @port:	switch port number from the `connected' log line
  * @mac:	its MAC address
  * @name:	for messages ("A", "B", ...)
+ * @logpos:	log offset just past its `connected' line (port numbers are
+ *		reused, so later lines about @port are searched from here)
  */
 struct itest_sta {
 	struct ss_client *c;
 	int port;
 	uint8_t mac[SS_MAC_LEN];
 	char name[8];
+	size_t logpos;
 };
 
 extern const uint8_t itest_bcast[SS_MAC_LEN];
@@ -77,11 +80,12 @@ void itest_expect_seq(struct itest_sta *to, uint32_t seq);
 void itest_skip_to_seq(struct itest_sta *to, uint32_t seq);
 void itest_learn_all(struct itest_sta *sta, size_t n, uint32_t seq0);
 void itest_ping(struct itest_sta *a, struct itest_sta *b, uint32_t seq);
-void itest_wait_closed_log(struct itest_sw *sw, int port, char *line,
-			   size_t linelen);
+void itest_wait_closed_log(struct itest_sw *sw, const struct itest_sta *s,
+			   char *line, size_t linelen);
 void itest_expect_closed(struct itest_sw *sw, struct itest_sta *s,
 			 char *line, size_t linelen);
 long long itest_stat(struct itest_sw *sw, int port, const char *key);
 void itest_dump_log(const struct ss_daemon *d);
+void itest_stop(struct itest_sw *sw);
 
 #endif /* SOCKSWITCH_ITEST_H */

@@ -33,15 +33,9 @@ static bool is_socket(const char *path)
 
 static void expect_clean_exit(struct ss_daemon *d)
 {
-	int st = ss_daemon_stop(d, SS_TIMEOUT_MS);
+	struct itest_sw sw = { .d = d };
 
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		itest_dump_log(d);
-	cr_assert(WIFEXITED(st), "SIGTERM: daemon did not exit by itself "
-		  "(%s %d)", WIFSIGNALED(st) ? "killed by signal" : "status",
-		  WIFSIGNALED(st) ? WTERMSIG(st) : st);
-	cr_assert_eq(WEXITSTATUS(st), 0, "SIGTERM: exit status %d",
-		     WEXITSTATUS(st));
+	itest_stop(&sw);
 }
 
 Test(lifecycle, sigterm_exits_0_and_removes_its_socket_files)
@@ -174,9 +168,10 @@ ParameterizedTest(enum itest_tp *tp, lifecycle,
 
 	ss_client_close(s.c);
 	s.c = NULL;
-	itest_wait_closed_log(&sw, s.port, closed, sizeof(closed));
+	itest_wait_closed_log(&sw, &s, closed, sizeof(closed));
 	for (size_t i = 0; i < 2; i++)
 		cr_assert_not_null(strstr(closed, want[i]),
 				   "close line should name the peer (%s): `%s'",
 				   want[i], closed);
+	itest_stop(&sw);
 }

@@ -63,6 +63,7 @@ ParameterizedTest(enum itest_tp *tp, stream,
 	itest_send(&s[0], itest_bcast, 100, 60);
 	for (size_t j = 1; j < 4; j++)
 		itest_expect_seq(&s[j], 100);
+	itest_stop(&sw);
 }
 
 TP_PARAMS(unicast_to_learned_mac_reaches_only_its_port)
@@ -88,6 +89,7 @@ ParameterizedTest(enum itest_tp *tp, stream,
 	itest_send(&s[0], itest_bcast, 13, 60);
 	itest_expect_seq(&s[1], 13);
 	itest_expect_seq(&s[2], 13);
+	itest_stop(&sw);
 }
 
 TP_PARAMS(unknown_unicast_is_flooded)
@@ -111,6 +113,7 @@ ParameterizedTest(enum itest_tp *tp, stream, unknown_unicast_is_flooded)
 	itest_send(&s[1], itest_bcast, 3, 60);
 	itest_expect_seq(&s[0], 3);
 	itest_expect_seq(&s[2], 3);
+	itest_stop(&sw);
 }
 
 TP_PARAMS(multicast_is_flooded)
@@ -131,6 +134,7 @@ ParameterizedTest(enum itest_tp *tp, stream, multicast_is_flooded)
 	itest_expect(&s[2], mac_mcast6, &s[0], 11, 200);
 	itest_send(&s[1], itest_bcast, 12, 60);
 	itest_expect_seq(&s[0], 12);
+	itest_stop(&sw);
 }
 
 /* A sends from a group or broadcast address; if the switch learned it on
@@ -142,10 +146,14 @@ ParameterizedTest(enum itest_tp *tp, stream, multicast_source_is_not_learned)
 	struct itest_sta s[3];
 	struct itest_sw sw;
 	uint32_t seq = 10;
+	long long learned;
 
 	start(&sw, tp, NULL);
 	itest_join(&sw, s, 3);
 	itest_learn_all(s, 3, 1);
+	learned = itest_stat(&sw, s[0].port, "mac_new");
+	cr_assert_eq(learned, 1, "A's own MAC is learned: mac_new=%lld",
+		     learned);
 
 	for (size_t i = 0; i < 2; i++, seq += 2) {
 		int ret;
@@ -160,6 +168,13 @@ ParameterizedTest(enum itest_tp *tp, stream, multicast_source_is_not_learned)
 		itest_skip_to_seq(&s[2], seq + 1);
 		itest_skip_to_seq(&s[0], seq + 1);
 	}
+	/* This switch never looks group destinations up, so the counter is
+	 * the only other place a wrongly learned group address shows. */
+	learned = itest_stat(&sw, s[0].port, "mac_new");
+	cr_assert_eq(learned, 1,
+		     "group/broadcast sources must not be learned: mac_new=%lld",
+		     learned);
+	itest_stop(&sw);
 }
 
 TP_PARAMS(frames_of_all_sizes_are_forwarded_intact)
@@ -179,6 +194,7 @@ ParameterizedTest(enum itest_tp *tp, stream,
 		itest_send(&s[1], s[0].mac, 100 + i, sizes[i]);
 		itest_expect(&s[0], s[0].mac, &s[1], 100 + i, sizes[i]);
 	}
+	itest_stop(&sw);
 }
 
 /* 300 frames of mixed sizes written with one write(): the switch must
@@ -208,6 +224,7 @@ ParameterizedTest(enum itest_tp *tp, stream,
 	cr_assert_eq(ret, 0, "A: send: %s", strerror(-ret));
 	for (uint32_t i = 0; i < 300; i++)
 		itest_expect(&s[1], itest_bcast, &s[0], i, 60 + (i * 97) % 1454);
+	itest_stop(&sw);
 }
 
 /* The length prefix and the frame arrive in pieces; a ping between two
@@ -245,6 +262,7 @@ ParameterizedTest(enum itest_tp *tp, stream,
 	cr_assert_eq(off, sizeof(wire));
 	itest_expect(&s[2], s[2].mac, &s[0], 50, 1000);
 	itest_ping(&s[0], &s[2], seq);
+	itest_stop(&sw);
 }
 
 TP_PARAMS(max_frame_option_lowers_the_limit)
@@ -269,6 +287,7 @@ ParameterizedTest(enum itest_tp *tp, stream, max_frame_option_lowers_the_limit)
 	itest_send(&s[2], itest_bcast, 12, 60);
 	itest_expect_seq(&s[1], 12);
 	itest_ping(&s[1], &s[2], 13);
+	itest_stop(&sw);
 }
 
 TP_PARAMS(runt_lengths_are_dropped_counted_and_keep_the_connection)
@@ -301,41 +320,57 @@ ParameterizedTest(enum itest_tp *tp, stream,
 		     n);
 	n = itest_stat(&sw, s[0].port, "rx_frames");
 	cr_assert_geq(n, 2, "A's good frames should count: rx_frames=%lld", n);
+	itest_stop(&sw);
+}
+
+/* Announce @len, send a few bytes in the same write; the switch must
+ * close @x and name the length in its log. */
+static void send_oversize(struct itest_sw *sw, struct itest_sta *x,
+			  uint32_t len)
+{
+	uint8_t wire[100] = { 0 };
+	size_t pos = x->logpos;
+	char needle[32];
+	int ret;
+
+	/* One write: the switch may close as soon as it sees the header. */
+	wire[0] = (uint8_t)(len >> 24);
+	wire[1] = (uint8_t)(len >> 16);
+	wire[2] = (uint8_t)(len >> 8);
+	wire[3] = (uint8_t)len;
+	ret = ss_send_raw(x->c, wire, sizeof(wire));
+	cr_assert_eq(ret, 0, "%s: send: %s", x->name, strerror(-ret));
+	itest_expect_closed(sw, x, NULL, 0);
+	snprintf(needle, sizeof(needle), "%u", len);
+	ret = ss_daemon_wait_log(sw->d, &pos, needle, NULL, 0, SS_TIMEOUT_MS);
+	if (ret < 0)
+		itest_dump_log(sw->d);
+	cr_assert_eq(ret, 0, "the log should name the bad length %u", len);
 }
 
 TP_PARAMS(oversize_length_closes_only_that_client)
 ParameterizedTest(enum itest_tp *tp, stream,
 		  oversize_length_closes_only_that_client)
 {
-	struct itest_sta s[4];
+	static const uint32_t lens[] = { 70000, 65551, 0xffffffffu };
+	struct itest_sta s[3];
 	struct itest_sw sw;
-	char line[2048];
-	uint8_t junk[100] = { 0 };
-	int ret;
 
 	start(&sw, tp, NULL);
 	itest_join(&sw, s, 3);
 	itest_learn_all(s, 3, 1);
 
-	/* One write: the switch may close as soon as it sees the header. */
-	junk[0] = 0;
-	junk[1] = 70000 >> 16;
-	junk[2] = (70000 >> 8) & 0xff;
-	junk[3] = 70000 & 0xff;
-	ret = ss_send_raw(s[0].c, junk, sizeof(junk));
-	cr_assert_eq(ret, 0, "A: send: %s", strerror(-ret));
-	itest_expect_closed(&sw, &s[0], line, sizeof(line));
-	ret = ss_daemon_wait_log(sw.d, NULL, "70000", NULL, 0, SS_TIMEOUT_MS);
-	if (ret < 0)
-		itest_dump_log(sw.d);
-	cr_assert_eq(ret, 0, "the log should name the bad length 70000");
-
-	itest_ping(&s[1], &s[2], 10);
-	itest_send(&s[1], itest_bcast, 12, 1500);
-	itest_expect(&s[2], itest_bcast, &s[1], 12, 1500);
-	/* The switch still accepts and serves new peers. */
-	itest_join_one(&sw, &s[3], NULL, "D", 4, 0);
-	itest_ping(&s[3], &s[1], 13);
+	for (uint32_t i = 0; i < 3; i++) {
+		send_oversize(&sw, &s[0], lens[i]);
+		ss_client_close(s[0].c);
+		itest_ping(&s[1], &s[2], 10 + 5 * i);
+		itest_send(&s[1], itest_bcast, 12 + 5 * i, 1500);
+		itest_expect(&s[2], itest_bcast, &s[1], 12 + 5 * i, 1500);
+		/* The switch still accepts and serves new peers. */
+		itest_join_one(&sw, &s[0], NULL, "A", 1, 0);
+		itest_ping(&s[0], &s[1], 13 + 5 * i);
+	}
+	itest_stop(&sw);
 }
 
 TP_PARAMS(client_closing_mid_frame_does_not_disturb_others)
@@ -344,7 +379,7 @@ ParameterizedTest(enum itest_tp *tp, stream,
 {
 	struct itest_sta s[4];
 	struct itest_sw sw;
-	int ret, aport;
+	int ret;
 
 	start(&sw, tp, NULL);
 	itest_join(&sw, s, 3);
@@ -356,10 +391,9 @@ ParameterizedTest(enum itest_tp *tp, stream,
 	cr_assert_eq(ret, 0);
 	ret = ss_send_raw(s[0].c, itest_buf, 750);
 	cr_assert_eq(ret, 0);
-	aport = s[0].port;
 	ss_client_close(s[0].c);
 	s[0].c = NULL;
-	itest_wait_closed_log(&sw, aport, NULL, 0);
+	itest_wait_closed_log(&sw, &s[0], NULL, 0);
 
 	/* The half frame went nowhere: B's next frame is C's. */
 	itest_send(&s[2], itest_bcast, 10, 60);
@@ -367,6 +401,7 @@ ParameterizedTest(enum itest_tp *tp, stream,
 	itest_ping(&s[1], &s[2], 11);
 	itest_join_one(&sw, &s[3], NULL, "D", 4, 0);
 	itest_ping(&s[3], &s[2], 13);
+	itest_stop(&sw);
 }
 
 /*
@@ -436,14 +471,15 @@ ParameterizedTest(enum itest_tp *tp, stream,
 	cr_assert_gt(drops, 0, "S never read: drop_tx_queue_full=%lld", drops);
 	ss_client_close(st->c);
 	st->c = NULL;
-	itest_wait_closed_log(&sw, st->port, NULL, 0);
+	itest_wait_closed_log(&sw, st, NULL, 0);
 	/* The counters at close come as a `final port=N ...' line. */
 	snprintf(needle, sizeof(needle), "final port=%d ", st->port);
-	cr_assert_eq(ss_daemon_wait_log(sw.d, NULL, needle, line, sizeof(line),
-					SS_TIMEOUT_MS), 0,
+	cr_assert_eq(ss_daemon_wait_log(sw.d, &st->logpos, needle, line,
+					sizeof(line), SS_TIMEOUT_MS), 0,
 		     "no `%s...' line after the close", needle);
 	cr_assert(ss_log_value(line, "drop_tx_queue_full", &drops) && drops > 0,
 		  "final counters should report the drops: `%s'", line);
+	itest_stop(&sw);
 }
 
 TP_PARAMS(hub_mode_floods_known_unicast)
@@ -462,6 +498,7 @@ ParameterizedTest(enum itest_tp *tp, stream, hub_mode_floods_known_unicast)
 	/* Still never back to the sender. */
 	itest_send(&s[1], itest_bcast, 11, 60);
 	itest_expect_seq(&s[0], 11);
+	itest_stop(&sw);
 }
 
 /* One daemon, several listeners: frames cross transports. */
@@ -497,4 +534,5 @@ Test(stream, frames_cross_between_listeners_of_different_transports)
 	itest_expect(&s[1], s[1].mac, &s[0], 20, 9000);
 	itest_send(&s[1], itest_bcast, 21, 60);
 	itest_expect_seq(&s[2], 21);
+	itest_stop(&sw);
 }
