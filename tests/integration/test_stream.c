@@ -377,8 +377,10 @@ TP_PARAMS(client_closing_mid_frame_does_not_disturb_others)
 ParameterizedTest(enum itest_tp *tp, stream,
 		  client_closing_mid_frame_does_not_disturb_others)
 {
+	char line[2048], needle[32];
 	struct itest_sta s[4];
 	struct itest_sw sw;
+	long long n;
 	int ret;
 
 	start(&sw, tp, NULL);
@@ -394,6 +396,13 @@ ParameterizedTest(enum itest_tp *tp, stream,
 	ss_client_close(s[0].c);
 	s[0].c = NULL;
 	itest_wait_closed_log(&sw, &s[0], NULL, 0);
+	snprintf(needle, sizeof(needle), "final port=%d ", s[0].port);
+	cr_assert_eq(ss_daemon_wait_log(sw.d, &s[0].logpos, needle, line,
+					sizeof(line), SS_TIMEOUT_MS), 0,
+		     "no `%s...' line after the close", needle);
+	cr_assert(ss_log_value(line, "drop_rx_framing", &n) && n == 1,
+		  "the half frame should count as drop_rx_framing=1: `%s'",
+		  line);
 
 	/* The half frame went nowhere: B's next frame is C's. */
 	itest_send(&s[2], itest_bcast, 10, 60);
@@ -401,6 +410,69 @@ ParameterizedTest(enum itest_tp *tp, stream,
 	itest_ping(&s[1], &s[2], 11);
 	itest_join_one(&sw, &s[3], NULL, "D", 4, 0);
 	itest_ping(&s[3], &s[2], 13);
+	itest_stop(&sw);
+}
+
+TP_PARAMS(many_clients_all_hear_every_broadcast)
+ParameterizedTest(enum itest_tp *tp, stream,
+		  many_clients_all_hear_every_broadcast)
+{
+	struct itest_sta s[24];
+	struct itest_sw sw;
+	char name[8];
+
+	start(&sw, tp, NULL);
+	for (unsigned int i = 0; i < 24; i++) {
+		snprintf(name, sizeof(name), "S%u", i);
+		itest_join_one(&sw, &s[i], NULL, name, i + 1, 0);
+	}
+	itest_learn_all(s, 24, 1);
+	for (size_t i = 0; i < 24; i++)
+		itest_ping(&s[i], &s[(i + 7) % 24], 100 + 2 * (uint32_t)i);
+	itest_stop(&sw);
+}
+
+/* 150 short-lived clients connect and go away (at once, after a frame,
+ * or mid-frame with a reset) without waiting for the switch, while A and
+ * B keep talking. Under the sanitizer build this exercises the close path
+ * for use-after-free; the final itest_stop() checks the log. */
+TP_PARAMS(churn_of_short_lived_clients_leaves_the_switch_working)
+ParameterizedTest(enum itest_tp *tp, stream,
+		  churn_of_short_lived_clients_leaves_the_switch_working)
+{
+	struct itest_sta s[2], x;
+	struct itest_sw sw;
+	uint32_t seq = 1000;
+
+	start(&sw, tp, NULL);
+	itest_join(&sw, s, 2);
+	itest_learn_all(s, 2, 1);
+	memset(&x, 0, sizeof(x));
+	snprintf(x.name, sizeof(x.name), "X");
+	for (unsigned int i = 0; i < 150; i++) {
+		x.c = ss_client_connect(sw.url, 0);
+		cr_assert_not_null(x.c, "X%u: connect: %s", i, strerror(errno));
+		ss_mac(x.mac, 100 + i);
+		if (i % 3 == 1) {
+			itest_send(&x, itest_bcast, 500 + i, 60);
+		} else if (i % 3 == 2) {
+			ss_frame_build(itest_buf, 1500, itest_bcast, x.mac, 0);
+			ss_send_len(x.c, 1500);
+			ss_send_raw(x.c, itest_buf, 700);
+		}
+		if (i % 3 == 2)
+			ss_client_abort(x.c);
+		else
+			ss_client_close(x.c);
+		if (i % 10 == 9) {
+			itest_send(&s[0], s[1].mac, seq, 100);
+			itest_skip_to_seq(&s[1], seq++);
+			itest_send(&s[1], s[0].mac, seq, 100);
+			itest_skip_to_seq(&s[0], seq++);
+		}
+	}
+	itest_send(&s[0], s[1].mac, seq, 9000);
+	itest_skip_to_seq(&s[1], seq);
 	itest_stop(&sw);
 }
 

@@ -205,6 +205,23 @@ void ss_client_close(struct ss_client *c)
 	free(c);
 }
 
+/**
+ * ss_client_abort() - reset the connection (TCP RST via SO_LINGER 0) and
+ *		       free the client
+ * @c:		client, or NULL
+ *
+ * For unix sockets this is a plain close.
+ */
+void ss_client_abort(struct ss_client *c)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	if (!c)
+		return;
+	setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	ss_client_close(c);
+}
+
 static int send_iov(struct ss_client *c, struct iovec *iov, int iovcnt)
 {
 	int64_t deadline = ss_now_ms() + SS_TIMEOUT_MS;

@@ -79,6 +79,7 @@ struct ss_daemon {
 /* Clients */
 struct ss_client *ss_client_connect(const char *url, int rcvbuf);
 void ss_client_close(struct ss_client *c);
+void ss_client_abort(struct ss_client *c);
 int ss_send_raw(struct ss_client *c, const void *buf, size_t len);
 int ss_send_len(struct ss_client *c, uint32_t len);
 int ss_send_frame(struct ss_client *c, const void *frame, size_t len);
