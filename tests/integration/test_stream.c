@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -473,6 +474,106 @@ ParameterizedTest(enum itest_tp *tp, stream,
 	}
 	itest_send(&s[0], s[1].mac, seq, 9000);
 	itest_skip_to_seq(&s[1], seq);
+	itest_stop(&sw);
+}
+
+/* A finishes its stream with FIN right after a burst: every frame that
+ * arrived before the EOF is still forwarded. */
+TP_PARAMS(frames_before_a_half_close_are_still_forwarded)
+ParameterizedTest(enum itest_tp *tp, stream,
+		  frames_before_a_half_close_are_still_forwarded)
+{
+	static uint8_t burst[20 * (SS_HDR_LEN + 1000)];
+	struct itest_sta s[2];
+	struct itest_sw sw;
+	size_t off = 0;
+	int ret;
+
+	start(&sw, tp, NULL);
+	itest_join(&sw, s, 2);
+	for (uint32_t i = 0; i < 20; i++) {
+		burst[off++] = 0;
+		burst[off++] = 0;
+		burst[off++] = 1000 >> 8;
+		burst[off++] = 1000 & 0xff;
+		off += ss_frame_build(burst + off, 1000, itest_bcast, s[0].mac,
+				      i);
+	}
+	ret = ss_send_raw(s[0].c, burst, off);
+	cr_assert_eq(ret, 0, "A: send: %s", strerror(-ret));
+	cr_assert_eq(shutdown(s[0].c->fd, SHUT_WR), 0);
+	for (uint32_t i = 0; i < 20; i++)
+		itest_expect(&s[1], itest_bcast, &s[0], i, 1000);
+	itest_expect_closed(&sw, &s[0], NULL, 0);
+	itest_stop(&sw);
+}
+
+static long long stat_wait(struct itest_sw *sw, int port, const char *key,
+			   long long want)
+{
+	int64_t deadline = ss_now_ms() + SS_TIMEOUT_MS;
+	long long v;
+
+	do {
+		v = itest_stat(sw, port, key);
+	} while (v != want && ss_now_ms() < deadline);
+	return v;
+}
+
+/*
+ * A sends 1200 frames of 9000 bytes (10.8 MB) to B, which reads nothing
+ * until the switch has taken them all in. More than B's queue and socket
+ * buffers hold, so some are dropped. Every frame must then either reach B
+ * whole and in order, or be counted in B's drop_tx_queue_full: never torn,
+ * duplicated or lost without a count.
+ */
+TP_PARAMS(frames_under_backpressure_arrive_whole_or_are_counted)
+ParameterizedTest(enum itest_tp *tp, stream,
+		  frames_under_backpressure_arrive_whole_or_are_counted)
+{
+	const uint32_t n = 1200;
+	struct itest_sta s[2];
+	struct itest_sw sw;
+	long long base, rx, drops, got = 0;
+	int64_t last = -1;
+
+	start(&sw, tp, NULL);
+	itest_join(&sw, s, 1);
+	itest_join_one(&sw, &s[1], NULL, "B", 2, 4096);
+	itest_learn_all(s, 2, 1);
+	base = itest_stat(&sw, s[0].port, "rx_frames");
+	for (uint32_t i = 0; i < n; i++)
+		itest_send(&s[0], s[1].mac, 100 + i, 9000);
+	rx = stat_wait(&sw, s[0].port, "rx_frames", base + n);
+	cr_assert_eq(rx, base + n, "the switch should read all of A's frames");
+	drops = itest_stat(&sw, s[1].port, "drop_tx_queue_full");
+	cr_assert_gt(drops, 0, "10.8 MB should overflow B's queue and socket buffers");
+
+	for (long long i = 0; i < (long long)n - drops; i++) {
+		const uint8_t *f;
+		size_t len;
+		int64_t seq;
+		int ret = ss_recv_frame(s[1].c, &f, &len, SS_TIMEOUT_MS);
+
+		cr_assert_eq(ret, 0, "B: got %lld of %lld frames (%lld dropped): %s",
+			     got, (long long)n - drops, drops, strerror(-ret));
+		seq = ss_frame_seq(f, len);
+		cr_assert(seq > last && seq >= 100 && seq < 100 + n,
+			  "B: frame %lld after %lld: duplicated or reordered",
+			  (long long)seq, (long long)last);
+		cr_assert(len == 9000 &&
+				  ss_frame_check(f, len, s[1].mac, s[0].mac,
+						 (uint32_t)seq),
+			  "B: frame %lld is torn or corrupted (%zu bytes)",
+			  (long long)seq, len);
+		last = seq;
+		got++;
+	}
+	/* Nothing more was queued for B: the next frame is this marker. */
+	itest_send(&s[0], s[1].mac, 9999, 60);
+	itest_expect(&s[1], s[1].mac, &s[0], 9999, 60);
+	cr_log_info("%s: %lld delivered, %lld dropped", itest_tp_name(*tp), got,
+		    drops);
 	itest_stop(&sw);
 }
 

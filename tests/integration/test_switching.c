@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_switching.c - switch limits and MAC learning rules, real daemon
+ *
+ * The forwarding rules that do not depend on the transport, checked over
+ * unix sockets: --max-ports refuses extra peers, a full MAC table keeps
+ * flooding what it cannot learn, and --hold-down decides whether an
+ * address may move to another port.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "itest.h"
+
+TestSuite(switching, .fini = ss_cleanup, .timeout = 60);
+
+Test(switching, max_ports_refuses_extra_clients)
+{
+	static const char *const extra[] = { "--max-ports", "2", NULL };
+	struct itest_sta s[3];
+	struct itest_sw sw;
+	struct ss_client *c;
+	char line[1024];
+	int ret;
+
+	itest_start(&sw, TP_UNIX, extra);
+	itest_join(&sw, s, 2);
+	c = ss_client_connect(sw.url, 0);
+	cr_assert_not_null(c, "connect: %s", strerror(errno));
+	cr_assert_eq(ss_wait_eof(c, SS_TIMEOUT_MS), 0,
+		     "a third client must be refused with --max-ports 2");
+	ret = ss_daemon_wait_log(sw.d, NULL, "refusing", line, sizeof(line),
+				 SS_TIMEOUT_MS);
+	cr_assert_eq(ret, 0, "the refusal should be logged");
+	cr_assert_not_null(strstr(line, "max-ports"),
+			   "the refusal should name the limit: `%s'", line);
+	ss_client_close(c);
+	itest_ping(&s[0], &s[1], 1);
+
+	/* A slot frees up when a port goes away. */
+	ss_client_close(s[0].c);
+	s[0].c = NULL;
+	itest_wait_closed_log(&sw, &s[0], NULL, 0);
+	itest_join_one(&sw, &s[2], NULL, "C", 3, 0);
+	itest_ping(&s[2], &s[1], 3);
+	itest_stop(&sw);
+}
+
+Test(switching, full_mac_table_floods_what_it_cannot_learn)
+{
+	static const char *const extra[] = { "--mac-table-size", "2", NULL };
+	struct itest_sta s[3];
+	struct itest_sw sw;
+	long long full;
+
+	itest_start(&sw, TP_UNIX, extra);
+	itest_join(&sw, s, 3);
+	/* A and B fill the table; C is not learned. */
+	itest_learn_all(s, 3, 1);
+	full = itest_stat(&sw, s[2].port, "mac_table_full");
+	cr_assert_gt(full, 0, "C's address should hit the full table");
+
+	itest_send(&s[0], s[2].mac, 10, 100);
+	itest_expect(&s[2], s[2].mac, &s[0], 10, 100);
+	itest_expect(&s[1], s[2].mac, &s[0], 10, 100);
+	/* Learned addresses still go to their port only. */
+	itest_send(&s[2], s[0].mac, 11, 100);
+	itest_expect(&s[0], s[0].mac, &s[2], 11, 100);
+	itest_send(&s[0], itest_bcast, 12, 60);
+	itest_expect_seq(&s[1], 12);
+	itest_stop(&sw);
+}
+
+/* C sends with A's address right after A did: within the hold-down time
+ * the address stays on A's port. */
+Test(switching, address_seen_recently_does_not_move)
+{
+	struct itest_sta s[3], spoof;
+	struct itest_sw sw;
+
+	itest_start(&sw, TP_UNIX, NULL);
+	itest_join(&sw, s, 3);
+	itest_learn_all(s, 3, 1);
+	spoof = s[2];
+	memcpy(spoof.mac, s[0].mac, SS_MAC_LEN);
+	itest_send(&spoof, itest_bcast, 10, 60);
+	itest_expect(&s[0], itest_bcast, &spoof, 10, 60);
+	itest_expect(&s[1], itest_bcast, &spoof, 10, 60);
+
+	itest_send(&s[1], s[0].mac, 11, 100);
+	itest_expect(&s[0], s[0].mac, &s[1], 11, 100);
+	itest_send(&s[1], itest_bcast, 12, 60);
+	itest_expect_seq(&s[2], 12);
+	itest_stop(&sw);
+}
+
+/* With --hold-down 0 the address follows the station to its new port. */
+Test(switching, address_moves_to_the_new_port_without_hold_down)
+{
+	static const char *const extra[] = { "--hold-down", "0", NULL };
+	struct itest_sta s[3], moved;
+	struct itest_sw sw;
+	long long moves;
+
+	itest_start(&sw, TP_UNIX, extra);
+	itest_join(&sw, s, 3);
+	itest_learn_all(s, 3, 1);
+	moved = s[2];
+	memcpy(moved.mac, s[0].mac, SS_MAC_LEN);
+	itest_send(&moved, itest_bcast, 10, 60);
+	itest_expect(&s[0], itest_bcast, &moved, 10, 60);
+	itest_expect(&s[1], itest_bcast, &moved, 10, 60);
+
+	itest_send(&s[1], s[0].mac, 11, 100);
+	itest_expect(&s[2], s[0].mac, &s[1], 11, 100);
+	itest_send(&s[1], itest_bcast, 12, 60);
+	itest_expect_seq(&s[0], 12);
+	moves = itest_stat(&sw, s[2].port, "mac_moves");
+	cr_assert_eq(moves, 1, "one move to C's port: mac_moves=%lld", moves);
+	itest_stop(&sw);
+}
