@@ -74,6 +74,43 @@ Test(switching, full_mac_table_floods_what_it_cannot_learn)
 	itest_stop(&sw);
 }
 
+/*
+ * The daemon may only have 24 descriptors. 30 more clients than it can
+ * take: accept() fails with EMFILE, the daemon must log it and pause
+ * accepting instead of spinning, keep forwarding between the ports it
+ * has, and accept again once descriptors are free.
+ */
+Test(switching, accept_pauses_at_the_fd_limit_and_resumes)
+{
+	struct ss_client *extra[30];
+	struct itest_sta s[3];
+	struct itest_sw sw;
+	int ret;
+
+	ss_daemon_nofile = 24;
+	itest_start(&sw, TP_TCP4, NULL);
+	ss_daemon_nofile = 0;
+	itest_join(&sw, s, 2);
+	itest_learn_all(s, 2, 1);
+	for (size_t i = 0; i < 30; i++) {
+		extra[i] = ss_client_connect(sw.url, 0);
+		cr_assert_not_null(extra[i], "extra %zu: connect: %s", i,
+				   strerror(errno));
+	}
+	ret = ss_daemon_wait_log(sw.d, NULL, "cannot accept", NULL, 0,
+				 SS_TIMEOUT_MS);
+	if (ret < 0)
+		itest_dump_log(sw.d);
+	cr_assert_eq(ret, 0, "running out of descriptors should be logged");
+	itest_ping(&s[0], &s[1], 10);
+
+	for (size_t i = 0; i < 30; i++)
+		ss_client_close(extra[i]);
+	itest_join_one(&sw, &s[2], NULL, "C", 3, 0);
+	itest_ping(&s[2], &s[0], 12);
+	itest_stop(&sw);
+}
+
 /* C sends with A's address right after A did: within the hold-down time
  * the address stays on A's port. */
 Test(switching, address_seen_recently_does_not_move)

@@ -98,6 +98,7 @@ bool ss_frame_check(const uint8_t *frame, size_t len, const uint8_t *dst,
 int64_t ss_frame_seq(const uint8_t *frame, size_t len);
 
 /* Daemon */
+extern int ss_daemon_nofile;
 const char *ss_daemon_bin(void);
 struct ss_daemon *ss_daemon_start(const char *const *args, int timeout_ms);
 int ss_daemon_stop(struct ss_daemon *d, int timeout_ms);

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -29,6 +30,10 @@
 #define SS_MAX_TMPDIRS 16
 #define SS_MAX_ARGS 64
 #define SS_POLL_MS 5
+
+/* If > 0, the next daemons start with this open file limit (soft and
+ * hard), to test what happens when accept() runs out of descriptors. */
+int ss_daemon_nofile;
 
 static struct ss_daemon *daemons[SS_MAX_DAEMONS];
 static char *tmpdirs[SS_MAX_TMPDIRS];
@@ -218,6 +223,13 @@ static void child_exec(struct ss_daemon *d, char **argv, pid_t parent)
 	nul = open("/dev/null", O_RDONLY);
 	if (out < 0 || err < 0 || nul < 0)
 		_exit(126);
+	if (ss_daemon_nofile > 0) {
+		struct rlimit rl = { .rlim_cur = (rlim_t)ss_daemon_nofile,
+				     .rlim_max = (rlim_t)ss_daemon_nofile };
+
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			_exit(126);
+	}
 	dup2(nul, 0);
 	dup2(out, 1);
 	dup2(err, 2);
