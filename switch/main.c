@@ -452,21 +452,48 @@ static int pidfile_write(const char *path)
 	return 0;
 }
 
-static void daemonize(struct ev_loop *loop)
+/*
+ * Fork into the background. The parent waits until the child has written
+ * its pidfile and printed "ready" (or failed), so when `sockswitch -d`
+ * returns 0 the switch is up; its exit status is the child's verdict.
+ * Return: in the child, the descriptor to notify the parent through.
+ */
+static int daemonize(void)
 {
+	int pfd[2];
 	pid_t pid;
-	int fd;
+	char c;
 
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		fatalx("pipe: %s", strerror(errno));
 	fflush(stdout);
 	pid = fork();
 	if (pid < 0)
 		fatalx("fork: %s", strerror(errno));
-	if (pid > 0)
-		_exit(0);
+	if (pid > 0) {
+		ssize_t r;
+
+		close(pfd[1]);
+		do
+			r = read(pfd[0], &c, 1);
+		while (r < 0 && errno == EINTR);
+		_exit(r == 1 ? 0 : 1);
+	}
+	close(pfd[0]);
 	setsid();
 	if (chdir("/") < 0)
 		fatalx("chdir /: %s", strerror(errno));
-	fd = open("/dev/null", O_RDWR);
+	return pfd[1];
+}
+
+/* The child is up: release the parent, detach stdio, log to syslog. */
+static void daemon_ready(struct ev_loop *loop, int notify_fd)
+{
+	int fd = open("/dev/null", O_RDWR);
+
+	if (write(notify_fd, "1", 1) != 1)
+		log_warn("cannot notify the parent process");
+	close(notify_fd);
 	if (fd >= 0) {
 		dup2(fd, STDIN_FILENO);
 		dup2(fd, STDOUT_FILENO);
@@ -579,8 +606,8 @@ static void load_config(struct swd *d, struct flags *f)
 
 static void start(struct swd *d, struct ev_loop *loop)
 {
+	int notify_fd = -1, rc;
 	size_t i;
-	int rc;
 
 	rc = swd_init(d, loop);
 	if (rc < 0)
@@ -594,7 +621,7 @@ static void start(struct swd *d, struct ev_loop *loop)
 	}
 	listener_print_all(d, stdout);
 	if (d->cfg.daemon)
-		daemonize(loop);
+		notify_fd = daemonize();
 	if (d->cfg.pidfile && pidfile_write(d->cfg.pidfile) < 0) {
 		listener_close_all(d);
 		exit(1);
@@ -604,6 +631,8 @@ static void start(struct swd *d, struct ev_loop *loop)
 	       d->cfg.core.mac_table_size, d->cfg.core.max_ports,
 	       d->cfg.core.hub ? ", hub mode" : "");
 	fflush(stdout);
+	if (notify_fd >= 0)
+		daemon_ready(loop, notify_fd);
 }
 
 int main(int argc, char **argv)

@@ -110,7 +110,10 @@ static void stream_eof(struct stream_port *sp, ssize_t r, size_t partial)
 	stream_fail(sp);
 	if (partial)
 		fwd_drop(p, partial, PORT_DROP_RX_FRAMING);
-	if (r < 0)
+	if (r < 0 && errno == ECONNRESET)
+		swd_port_close(sp->d, p, "peer reset the connection%s",
+			       partial ? " mid-frame" : "");
+	else if (r < 0)
 		swd_port_close(sp->d, p, "read error: %s", strerror(errno));
 	else if (partial)
 		swd_port_close(sp->d, p,
