@@ -9,12 +9,13 @@
 #
 # Environment: E2E_QEMU (default qemu-system-x86_64), E2E_ACCEL (default
 # kvm when a probe guest boots with it, else tcg), E2E_IMAGE_DIR (where
-# build-guest.sh caches the image), E2E_TIMEOUT (seconds to wait for the
-# guests' results, default 300), E2E_KEEP=1 (keep the work directory).
+# build-guest.sh caches the image), E2E_TIMEOUT (seconds the whole scenario
+# may take from e2e_init on, default 600), E2E_KEEP=1 (keep the work directory).
 
 E2E_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 E2E_QEMU=${E2E_QEMU:-qemu-system-x86_64}
-E2E_TIMEOUT=${E2E_TIMEOUT:-300}
+E2E_TIMEOUT=${E2E_TIMEOUT:-600}
+E2E_END=
 E2E_WORK=
 E2E_FAILED=0
 SW_PID=
@@ -39,6 +40,7 @@ e2e_init() {
 	[ $rc -eq 0 ] || { e2e_log "FAIL: build-guest.sh exited $rc"; exit 1; }
 	E2E_KERNEL=$(cat "$E2E_IMAGE_DIR/kernel")
 	E2E_INITRD=$E2E_IMAGE_DIR/guest.cpio.gz
+	E2E_END=$(($(date +%s) + E2E_TIMEOUT))
 	E2E_WORK=$(mktemp -d "${TMPDIR:-/tmp}/sockswitch-e2e.XXXXXX")
 	trap e2e_cleanup EXIT
 	trap 'exit 130' INT TERM
@@ -101,11 +103,12 @@ e2e_forget_pid() {
 }
 
 e2e_cleanup() {
-	local rc=$? pid
+	local rc=$? i
 	trap - EXIT
 	[ $rc -ne 0 ] && [ $rc -ne 77 ] && E2E_FAILED=1
-	for pid in "${E2E_PIDS[@]}"; do
-		[ -n "$pid" ] && e2e_stop_pid "$pid" || true
+	# Newest first: the guests, then the switch (it then logs their leaving).
+	for ((i = ${#E2E_PIDS[@]} - 1; i >= 0; i--)); do
+		e2e_stop_pid "${E2E_PIDS[i]}" || true
 	done
 	[ $E2E_FAILED -ne 0 ] && e2e_dump_logs
 	if [ -n "$E2E_WORK" ]; then
@@ -135,8 +138,9 @@ e2e_fail() {
 }
 
 # sw_start SOCKSWITCH [ARGS...]: start the switch listening on
-# $E2E_WORK/sw.sock and an ephemeral port of 127.0.0.1; wait for "ready".
-# Sets SW_PID, SW_UNIX (socket path), SW_TCP_PORT.
+# $E2E_WORK/sw.sock and an ephemeral port of 127.0.0.1 (ARGS may add
+# --listen tcp:[::1]:0); wait for "ready". Sets SW_PID, SW_UNIX (socket
+# path), SW_TCP_PORT and SW_TCP6_PORT (empty without an IPv6 listener).
 sw_start() {
 	local bin=$1 i port
 	shift
@@ -158,6 +162,9 @@ sw_start() {
 	[ -n "$port" ] && [ "$port" != 0 ] ||
 		e2e_fail "no TCP port in the switch's output"
 	SW_TCP_PORT=$port
+	# An IPv6 listener, when one was asked for: "listening on tcp:[::1]:N".
+	SW_TCP6_PORT=$(sed -n 's/^listening on tcp:\[::1\]:\([0-9][0-9]*\)\( .*\)\{0,1\}$/\1/p' \
+		"$E2E_WORK/switch.out" | head -n 1)
 	[ -S "$SW_UNIX" ] || e2e_fail "switch is ready but $SW_UNIX is not a socket"
 	e2e_log "switch pid $SW_PID ready: unix $SW_UNIX, tcp 127.0.0.1:$SW_TCP_PORT"
 }
@@ -192,6 +199,7 @@ netdev_for() {
 	socket) echo "socket,id=$2,connect=127.0.0.1:$SW_TCP_PORT" ;;
 	unix) echo "stream,id=$2,server=off,addr.type=unix,addr.path=$SW_UNIX" ;;
 	inet) echo "stream,id=$2,server=off,addr.type=inet,addr.host=127.0.0.1,addr.port=$SW_TCP_PORT" ;;
+	inet6) echo "stream,id=$2,server=off,addr.type=inet,addr.host=::1,addr.port=$SW_TCP6_PORT" ;;
 	*) e2e_fail "unknown transport $1" ;;
 	esac
 }
@@ -226,18 +234,18 @@ guest_kill() {
 	e2e_log "guest $1: killed QEMU pid $pid"
 }
 
-# guest_wait NAME REGEX [SECS]: wait until the console of NAME has a line
-# matching REGEX (grep -E); fail if the guest's QEMU exits first.
+# guest_wait NAME REGEX: wait until the console of NAME has a line matching
+# REGEX (grep -E); fail if the guest's QEMU exits first or the scenario's
+# time (E2E_TIMEOUT) runs out.
 guest_wait() {
-	local name=$1 re=$2 secs=${3:-$E2E_TIMEOUT} end
-	end=$(($(date +%s) + secs))
+	local name=$1 re=$2
 	while ! grep -aqE "$re" "${GUEST_LOG[$name]}" 2>/dev/null; do
 		if ! kill -0 "${GUEST_PID[$name]}" 2>/dev/null; then
 			grep -aqE "$re" "${GUEST_LOG[$name]}" 2>/dev/null && return 0
 			e2e_fail "guest $name exited before printing /$re/"
 		fi
-		[ "$(date +%s)" -ge "$end" ] &&
-			e2e_fail "guest $name: no /$re/ within $secs s"
+		[ "$(date +%s)" -ge "$E2E_END" ] &&
+			e2e_fail "guest $name: no /$re/ within E2E_TIMEOUT=$E2E_TIMEOUT s"
 		sleep 0.2
 	done
 }
@@ -258,8 +266,7 @@ guest_result() {
 # print how long each took (wall clock since its QEMU started, and the
 # guest kernel's uptime at that point).
 guests_booted() {
-	local name up end left=("$@") rest
-	end=$(($(date +%s) + E2E_TIMEOUT))
+	local name up left=("$@") rest
 	while [ ${#left[@]} -gt 0 ]; do
 		rest=()
 		for name in "${left[@]}"; do
@@ -274,7 +281,8 @@ guests_booted() {
 		done
 		left=("${rest[@]}")
 		[ ${#left[@]} -eq 0 ] && break
-		[ "$(date +%s)" -ge "$end" ] && e2e_fail "guests ${left[*]} not booted within $E2E_TIMEOUT s"
+		[ "$(date +%s)" -ge "$E2E_END" ] &&
+			e2e_fail "guests ${left[*]} not booted within E2E_TIMEOUT=$E2E_TIMEOUT s"
 		sleep 0.2
 	done
 }

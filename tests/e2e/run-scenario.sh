@@ -9,7 +9,8 @@
 #   selftest  two guests wired QEMU to QEMU (no switch): proves the image
 #   ping3     three guests on three transports (-netdev socket, stream unix,
 #             stream inet) ping each other in every direction
-#   ping6     IPv6 link-local pings between two guests
+#   ping6     IPv6 link-local pings between three guests (one of them joins
+#             the switch over TCP on ::1 when the host has it)
 #   bulk      5.5 MB over TCP at MTU 9000, sha256 checked, jumbo frames seen
 #   kill      a guest's QEMU killed mid-transfer: the others still talk and
 #             the switch logs that the port closed
@@ -25,7 +26,7 @@ LINGER=sw.linger=600	# guests stay up until the runner is done
 
 need_switch() {
 	[ -n "$switch" ] || e2e_fail "scenario $scenario needs the sockswitch binary"
-	sw_start "$switch" -v
+	sw_start "$switch" -v "$@"
 }
 
 scenario_selftest() {
@@ -63,13 +64,22 @@ scenario_ping3() {
 }
 
 scenario_ping6() {
-	need_switch
+	local t3=inet
+	# g3 reaches the switch over TCP on ::1 when the host has IPv6 loopback.
+	if grep -q '^0\{31\}1 .* lo$' /proc/net/if_inet6 2>/dev/null; then
+		need_switch --listen 'tcp:[::1]:0'
+		[ -n "$SW_TCP6_PORT" ] || e2e_fail "no tcp:[::1] port in the switch's output"
+		t3=inet6
+	else
+		e2e_log "no ::1 on this host: g3 uses 127.0.0.1"
+		need_switch
+	fi
 	# Link-local addresses are EUI-64 from the MACs 52:54:00:00:00:0N.
 	guest_start g1 1 "$(netdev_for unix net0)" virtio-net-pci \
 		sw.cmd=ping6 sw.peers=fe80::5054:ff:fe00:2,fe80::5054:ff:fe00:3 $LINGER
 	guest_start g2 2 "$(netdev_for socket net0)" virtio-net-pci \
 		sw.cmd=ping6 sw.peers=fe80::5054:ff:fe00:1,fe80::5054:ff:fe00:3 $LINGER
-	guest_start g3 3 "$(netdev_for inet net0)" e1000 \
+	guest_start g3 3 "$(netdev_for $t3 net0)" e1000 \
 		sw.cmd=ping6 sw.peers=fe80::5054:ff:fe00:1,fe80::5054:ff:fe00:2 $LINGER
 	guests_booted g1 g2 g3
 	guest_result g1

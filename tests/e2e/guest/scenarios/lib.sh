@@ -11,7 +11,8 @@ now() { read -r t _ </proc/uptime; echo "${t%.*}"; }
 
 # ping_retry ADDR SECS [ping options]: ping until one round trip works (the
 # peer may still be booting, its port not yet up), for at most SECS seconds;
-# then 3 more pings, which must all be answered.
+# then 3 more pings, of which at least one must be answered (busybox ping's
+# exit status).
 ping_retry() {
 	addr=$1 end=$(($(now) + $2))
 	shift 2
