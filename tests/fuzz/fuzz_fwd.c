@@ -1,0 +1,503 @@
+// SPDX-License-Identifier: MIT
+/*
+ * fuzz_fwd.c - the forwarding core driven by a script of events
+ *
+ * Copyright (c) 2026 The sockswitch authors
+ *
+ * A switch with four mock ports replays the input as a script: frames
+ * (built from a few hosts, or raw bytes), end of batch, a peer that stalls
+ * or takes only part of a write, ports removed and added back, disabled
+ * and enabled, the clock moving on, ageing, and new tunables. Every frame
+ * is its own exact-size allocation, freed at the end of its batch, so ASan
+ * reports any queue entry still borrowing it. After every step the port
+ * counters must balance and the bounds must hold (see check_all()).
+ *
+ * Script: 4 bytes of parameters, then one opcode byte per step followed by
+ * its operands; a missing operand reads as 0. tests/fuzz/gen_corpus.py
+ * spells the format out.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sockswitch/sw.h"
+
+#include "fuzz.h"
+
+#define NP 4
+#define BATCH_MAX 64 /* frames per receive batch before a forced flush */
+#define IOV_MAX_MOCK 64
+#define BUDGET_ALL (-1)
+#define HOSTS 8
+
+/**
+ * struct mock_port - a port whose peer reads as the script says
+ * @port:	the port
+ * @attached:	added to the switch and not removed since
+ * @budget:	bytes the peer takes per flush call, BUDGET_ALL or 0 (stalled)
+ * @prev_count:	queued frames before the current step (a lowered bound
+ *		keeps frames already queued)
+ * @prev_bytes:	queued bytes before the current step
+ */
+struct mock_port {
+	struct port port;
+	bool attached;
+	long budget;
+	uint32_t prev_count;
+	size_t prev_bytes;
+};
+
+/**
+ * struct run - one script's state
+ * @sw:		the switch
+ * @mp:		its ports
+ * @in:		script cursor
+ * @left:	script bytes left
+ * @batch:	frames of the current receive batch (each malloc'd)
+ * @nbatch:	how many
+ * @now:	the clock, milliseconds
+ */
+struct run {
+	struct sw sw;
+	struct mock_port mp[NP];
+	const uint8_t *in;
+	size_t left;
+	uint8_t *batch[BATCH_MAX];
+	unsigned nbatch;
+	uint64_t now;
+};
+
+static uint8_t next(struct run *r)
+{
+	if (!r->left)
+		return 0;
+	r->left--;
+	return *r->in++;
+}
+
+static struct mock_port *mock_of(struct port *p)
+{
+	return container_of(p, struct mock_port, port);
+}
+
+/* The peer reads: one writev() of at most @budget bytes (or everything). */
+static int mock_flush(struct port *p)
+{
+	struct mock_port *m = mock_of(p);
+	uint8_t hdr[IOV_MAX_MOCK / 2][TXQ_HDR_LEN];
+	struct iovec iov[IOV_MAX_MOCK];
+	size_t n, i, total;
+
+	FUZZ_ASSERT(m->attached, "flush on a removed port %u", p->id);
+	while (m->budget != 0 && !txq_empty(&p->txq)) {
+		n = txq_iov(&p->txq, iov, IOV_MAX_MOCK, hdr, true);
+		for (i = 0, total = 0; i < n; i++)
+			total += iov[i].iov_len;
+		if (m->budget != BUDGET_ALL && total > (size_t)m->budget)
+			total = (size_t)m->budget;
+		p->st.tx_frames +=
+			txq_advance(&p->txq, total, true, &p->st.tx_bytes);
+		if (m->budget != BUDGET_ALL)
+			break;
+	}
+	return 0;
+}
+
+static void mock_close(struct port *p)
+{
+	(void)p;
+}
+
+static const struct port_ops mock_ops = {
+	.name = "mock",
+	.flush = mock_flush,
+	.close = mock_close,
+};
+
+static bool is_mock(const struct run *r, const struct port *p)
+{
+	int i;
+
+	for (i = 0; i < NP; i++)
+		if (p == &r->mp[i].port)
+			return r->mp[i].attached;
+	return false;
+}
+
+static void event_cb(void *opaque, enum sw_event ev, uint16_t vid,
+		     const uint8_t *mac, struct port *from, struct port *to)
+{
+	const struct run *r = opaque;
+
+	FUZZ_ASSERT(mac && !mac_is_multicast(mac) && !mac_is_zero(mac),
+		    "event %d for a MAC that must never be learned", ev);
+	FUZZ_ASSERT(vid <= VLAN_VID_MASK, "event %d: vid %u", ev, vid);
+	if (ev == SW_EV_MAC_MOVED)
+		FUZZ_ASSERT(from && to && from != to && is_mock(r, to),
+			    "MAC moved from %p to %p", (void *)from,
+			    (void *)to);
+	if (ev == SW_EV_MAC_AGED)
+		FUZZ_ASSERT(is_mock(r, from), "aged entry on a removed port");
+}
+
+/* Touch every queued byte: a frame freed while still queued is a UAF.
+ * Same layout as mock_flush() (with headers), since head_off counts them. */
+static void read_queue(const struct txq *q)
+{
+	uint8_t hdr[IOV_MAX_MOCK / 2][TXQ_HDR_LEN];
+	struct iovec iov[IOV_MAX_MOCK];
+	volatile uint8_t sink = 0;
+	size_t n, i, j;
+
+	n = txq_iov(q, iov, IOV_MAX_MOCK, hdr, true);
+	for (i = 0; i < n; i++)
+		for (j = 0; j < iov[i].iov_len; j++)
+			sink ^= ((const uint8_t *)iov[i].iov_base)[j];
+	(void)sink;
+}
+
+static void check_port(const struct run *r, const struct mock_port *m)
+{
+	const struct port *p = &m->port;
+	const struct port_stats *st = &p->st;
+	const struct txq *q = &p->txq;
+
+	FUZZ_ASSERT(st->rx_frames == st->rx_forwarded + port_rx_drops(p),
+		    "port %u: rx %lu != forwarded %lu + drops %lu", p->id,
+		    (unsigned long)st->rx_frames,
+		    (unsigned long)st->rx_forwarded,
+		    (unsigned long)port_rx_drops(p));
+	FUZZ_ASSERT(st->tx_queued ==
+			    st->tx_frames + st->drops[PORT_DROP_TX_CLOSED] +
+				    st->drops[PORT_DROP_TX_NOMEM] + q->count,
+		    "port %u: queued %lu != sent %lu + closed %lu + nomem %lu"
+		    " + left %u",
+		    p->id, (unsigned long)st->tx_queued,
+		    (unsigned long)st->tx_frames,
+		    (unsigned long)st->drops[PORT_DROP_TX_CLOSED],
+		    (unsigned long)st->drops[PORT_DROP_TX_NOMEM], q->count);
+	FUZZ_ASSERT(q->count <= q->max_frames || q->count <= m->prev_count,
+		    "port %u: %u frames queued, bound %u", p->id, q->count,
+		    q->max_frames);
+	FUZZ_ASSERT(q->bytes <= q->max_bytes || q->bytes <= m->prev_bytes,
+		    "port %u: %zu bytes queued, bound %zu", p->id, q->bytes,
+		    q->max_bytes);
+	FUZZ_ASSERT(q->borrowed <= q->count, "port %u: borrowed %u > %u", p->id,
+		    q->borrowed, q->count);
+	FUZZ_ASSERT(q->count || !q->head_off, "port %u: empty, head_off %zu",
+		    p->id, q->head_off);
+	FUZZ_ASSERT(!q->torn, "port %u: torn", p->id);
+	if (!m->attached) {
+		FUZZ_ASSERT(q->count == 0 && !p->up,
+			    "removed port %u still has %u frames", p->id,
+			    q->count);
+		return;
+	}
+	FUZZ_ASSERT(sw_port_by_id(&r->sw, p->id) == p,
+		    "port number %u is not unique", p->id);
+	FUZZ_ASSERT(p->idx < r->sw.nports && r->sw.ports[p->idx] == p,
+		    "port %u: idx %u stale", p->id, p->idx);
+	FUZZ_ASSERT(p->pidx < 0 || ((uint32_t)p->pidx < r->sw.npending &&
+				    r->sw.pending[p->pidx] == p),
+		    "port %u: pidx %d stale", p->id, p->pidx);
+	read_queue(q);
+}
+
+static void check_all(struct run *r)
+{
+	const struct mac_table *t = &r->sw.mt;
+	const struct mac_entry *e;
+	uint32_t n = 0, attached = 0;
+	int i;
+
+	for (i = 0; i < NP; i++) {
+		check_port(r, &r->mp[i]);
+		attached += r->mp[i].attached;
+	}
+	FUZZ_ASSERT(r->sw.nports == attached, "nports %u, attached %u",
+		    r->sw.nports, attached);
+	FUZZ_ASSERT(t->count <= t->max, "MAC table %u > max %u", t->count,
+		    t->max);
+	mac_table_foreach(t, e) {
+		n++;
+		FUZZ_ASSERT(is_mock(r, e->port) && e->port->up,
+			    "entry on a port that is removed or down");
+	}
+	FUZZ_ASSERT(n == t->count, "MAC table holds %u, count says %u", n,
+		    t->count);
+	for (i = 0; i < NP; i++) {
+		r->mp[i].prev_count = r->mp[i].port.txq.count;
+		r->mp[i].prev_bytes = r->mp[i].port.txq.bytes;
+	}
+}
+
+/* End of a receive batch: flush, then the receive buffer is reused. */
+static void end_batch(struct run *r)
+{
+	unsigned i;
+
+	sw_flush(&r->sw);
+	for (i = 0; i < r->nbatch; i++)
+		free(r->batch[i]);
+	r->nbatch = 0;
+}
+
+static uint64_t deliveries(const struct run *r)
+{
+	uint64_t n = 0;
+	int i;
+
+	for (i = 0; i < NP; i++)
+		n += r->mp[i].port.st.tx_queued +
+		     r->mp[i].port.st.drops[PORT_DROP_TX_QUEUE_FULL] +
+		     r->mp[i].port.st.drops[PORT_DROP_TX_NOMEM];
+	return n;
+}
+
+/* One frame into the switch; it must reach no port, one, or all others. */
+static void input(struct run *r, int k, uint8_t *f, size_t len)
+{
+	struct port *in = &r->mp[k].port;
+	uint64_t before, fwd0, got;
+	unsigned live = 0;
+	int i;
+
+	if (!r->mp[k].attached) {
+		free(f);
+		return;
+	}
+	if (r->nbatch == BATCH_MAX)
+		end_batch(r);
+	r->batch[r->nbatch++] = f;
+	for (i = 0; i < NP; i++)
+		live += i != k && r->mp[i].attached && r->mp[i].port.up;
+	before = deliveries(r);
+	fwd0 = in->st.rx_forwarded;
+	fwd_input(&r->sw, in, f, len, r->now);
+	got = deliveries(r) - before;
+	if (in->st.rx_forwarded == fwd0)
+		FUZZ_ASSERT(got == 0, "dropped frame went to %lu ports",
+			    (unsigned long)got);
+	else
+		FUZZ_ASSERT(got == 1 || got == live,
+			    "frame went to %lu ports, %u live others",
+			    (unsigned long)got, live);
+}
+
+static void host_mac(uint8_t *mac, unsigned h)
+{
+	memset(mac, 0, MAC_LEN);
+	if (h == HOSTS - 1) {
+		memset(mac, 0xff, MAC_LEN); /* broadcast */
+	} else if (h == HOSTS - 2) {
+		mac[0] = 0x01; /* multicast */
+		mac[1] = 0x00;
+		mac[2] = 0x5e;
+		mac[5] = 0x01;
+	} else if (h != HOSTS - 3) { /* HOSTS - 3 is all-zero */
+		mac[0] = 0x02;
+		mac[5] = (uint8_t)h;
+	}
+}
+
+/* Operands: x = port (2 bits), dst host (3), tag (1); y = src host (3),
+ * VLAN id (2), length extra (3). */
+static void op_host_frame(struct run *r)
+{
+	uint8_t x = next(r), y = next(r);
+	size_t len = 60 + (size_t)(y >> 5) * 200, hdr = 12;
+	uint8_t *f;
+
+	if (len > r->sw.prm.max_frame + 4u)
+		len = r->sw.prm.max_frame + 4u;
+	f = calloc(1, len);
+	if (!f)
+		return;
+	host_mac(f, (x >> 2) & 7);
+	host_mac(f + 6, y & 7);
+	if (x & 0x20) {
+		f[hdr] = 0x81;
+		f[hdr + 2] = 0;
+		f[hdr + 3] = (uint8_t)((y >> 3) & 3);
+		hdr += 4;
+	}
+	f[hdr] = 0x08;
+	input(r, x & 3, f, len);
+}
+
+/* Operands: port, 16-bit length (up to a little over max_frame), then
+ * the frame's bytes from the script (zeros once it runs out). */
+static void op_raw_frame(struct run *r)
+{
+	int k = next(r) & 3;
+	size_t len =
+		((size_t)next(r) << 8 | next(r)) % (r->sw.prm.max_frame + 33u);
+	size_t have = len < r->left ? len : r->left;
+	uint8_t *f;
+
+	f = malloc(len ? len : 1);
+	if (!f)
+		return;
+	memcpy(f, r->in, have);
+	memset(f + have, 0, len - have);
+	r->in += have;
+	r->left -= have;
+	input(r, k, f, len);
+}
+
+static void op_budget(struct run *r)
+{
+	uint8_t b = next(r);
+	struct mock_port *m = &r->mp[b & 3];
+
+	b >>= 2;
+	m->budget = b == 0 ? 0 : b == 63 ? BUDGET_ALL : (long)b * 7;
+}
+
+/* Operand: port (2 bits), requested port number (3 bits, 0 = any). */
+static void op_attach(struct run *r)
+{
+	uint8_t x = next(r);
+	struct mock_port *m = &r->mp[x & 3];
+	uint32_t want = (x >> 2) & 7;
+	bool free_id;
+	int rc;
+
+	if (m->attached) {
+		sw_port_remove(&r->sw, &m->port);
+		m->attached = false;
+		return;
+	}
+	free_id = want && !sw_port_by_id(&r->sw, want);
+	rc = sw_port_add(&r->sw, &m->port, &mock_ops, want);
+	FUZZ_ASSERT(rc < 0 || !free_id || m->port.id == want,
+		    "asked for free port number %u, got %u", want, m->port.id);
+	FUZZ_ASSERT(rc == 0 || (rc == -ENOSPC &&
+				r->sw.nports >= r->sw.prm.max_ports),
+		    "sw_port_add: %d with %u of %u ports", rc, r->sw.nports,
+		    r->sw.prm.max_ports);
+	m->attached = rc == 0;
+	m->prev_count = 0;
+	m->prev_bytes = 0;
+}
+
+static void params_from(struct sw_params *prm, uint8_t a, uint8_t b)
+{
+	prm->mac_table_size = 1 + (a & 7);
+	prm->hub = a & 0x80;
+	prm->max_ports = a & 0x40 ? NP - 1 : NP;
+	prm->txq_frames = 1 + (b & 15);
+	prm->max_frame = FRAME_MIN_LEN + (uint32_t)(b >> 4) * 128;
+	prm->txq_bytes = (size_t)prm->max_frame * (1 + ((a >> 3) & 7));
+}
+
+static void op_params(struct run *r)
+{
+	struct sw_params prm = r->sw.prm;
+	uint8_t a = next(r), b = next(r);
+	int rc;
+
+	params_from(&prm, a, b);
+	rc = sw_set_params(&r->sw, &prm);
+	FUZZ_ASSERT(rc == 0, "sw_set_params: %d", rc);
+}
+
+static void step(struct run *r, uint8_t op)
+{
+	struct mock_port *m;
+
+	switch (op % 13) {
+	case 0:
+	case 1:
+		op_host_frame(r);
+		break;
+	case 2:
+		op_raw_frame(r);
+		break;
+	case 3:
+		end_batch(r);
+		break;
+	case 4:
+		op_budget(r);
+		break;
+	case 5:
+		op_attach(r);
+		break;
+	case 6:
+		m = &r->mp[next(r) & 3];
+		if (m->attached)
+			sw_port_set_enabled(&r->sw, &m->port, !m->port.enabled);
+		break;
+	case 7:
+		r->now += (uint64_t)next(r) * 64;
+		break;
+	case 8:
+		sw_expire(&r->sw, r->now);
+		break;
+	case 9: /* the peer became writable: the loop flushes outside a batch */
+		m = &r->mp[next(r) & 3];
+		if (m->attached && r->nbatch == 0)
+			mock_flush(&m->port);
+		break;
+	case 10:
+		op_params(r);
+		break;
+	case 11:
+		end_batch(r);
+		sw_expire(&r->sw, r->now);
+		break;
+	default: /* the transport could not delimit a frame */
+		op = next(r);
+		m = &r->mp[op & 3];
+		if (m->attached)
+			fwd_drop(&m->port, next(r),
+				 op & 4 ? PORT_DROP_RX_FRAMING
+					: PORT_DROP_RX_OVERSIZE);
+		break;
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct sw_params prm;
+	struct run *r;
+	int i;
+
+	if (size < 4)
+		return 0;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return 0;
+	sw_params_default(&prm);
+	params_from(&prm, data[0], data[1]);
+	prm.ageing_ms = 1000 * (1 + (uint64_t)(data[2] & 7));
+	prm.hold_down_ms = (uint64_t)(data[2] >> 3 & 3) * 500;
+	prm.hash_secret = data[3];
+	r->in = data + 4;
+	r->left = size - 4;
+	if (sw_init(&r->sw, &prm) < 0)
+		goto out;
+	r->sw.event_cb = event_cb;
+	r->sw.event_opaque = r;
+	for (i = 0; i < NP; i++) {
+		r->mp[i].budget = BUDGET_ALL;
+		r->mp[i].attached =
+			sw_port_add(&r->sw, &r->mp[i].port, &mock_ops, 0) == 0;
+	}
+	check_all(r);
+	while (r->left) {
+		step(r, next(r));
+		check_all(r);
+	}
+	end_batch(r);
+	check_all(r);
+	for (i = 0; i < NP; i++)
+		if (r->mp[i].attached)
+			sw_port_remove(&r->sw, &r->mp[i].port);
+	sw_fini(&r->sw);
+out:
+	free(r);
+	return 0;
+}

@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+# Writes the seed corpus under tests/fuzz/corpus/ (docs/fuzzing.md). Seeds
+# are named seed-*; inputs that libFuzzer found and that are worth keeping
+# (crash reproducers, new coverage) sit next to them under other names and
+# are not touched here. Run from anywhere: python3 tests/fuzz/gen_corpus.py
+import os
+import struct
+
+HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
+
+
+def put(target, name, data):
+    d = os.path.join(HERE, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "seed-" + name), "wb") as f:
+        f.write(data)
+
+
+# ---- stream_rx: [max_frame - 14 (be16)] [N] [N chunk sizes] [stream] ----
+
+def frame(n, fill=0x41):
+    return struct.pack(">I", n) + bytes([fill]) * n
+
+
+def rx(max_frame, sizes, stream):
+    return (struct.pack(">H", max_frame - 14) + bytes([len(sizes)]) +
+            bytes(sizes) + stream)
+
+
+put("stream_rx", "one-frame", rx(1514, [], frame(60)))
+put("stream_rx", "split-length-prefix",
+    rx(1514, [2, 3, 1, 61], frame(60) + frame(60, 0x42)))
+put("stream_rx", "byte-by-byte", rx(1514, [1], frame(14) + frame(20)))
+put("stream_rx", "runts-and-empty",
+    rx(1514, [7], frame(0) + frame(1) + frame(13) + frame(14)))
+put("stream_rx", "oversize-length",
+    rx(1514, [10], frame(60) + struct.pack(">I", 0xffff) + b"x" * 8))
+put("stream_rx", "length-max-plus-one",
+    rx(100, [200], frame(100) + frame(101)))
+put("stream_rx", "zero-size-reads", rx(1514, [0, 5, 0], frame(30) * 3))
+put("stream_rx", "big-chunks",
+    rx(9000, [0xf0, 3], frame(3000) + frame(5000, 0x43) + frame(60)))
+put("stream_rx", "truncated-tail", rx(1514, [], frame(60) + frame(60)[:30]))
+
+# ---- fwd: 4 parameter bytes, then opcodes with operands ----
+# params a: table 1+(a&7), bit 0x80 hub, 0x40 three ports, (a>>3&7) bytes
+# b: txq frames 1+(b&15), max_frame 14+(b>>4)*128
+# c: ageing 1+(c&7) s, hold-down (c>>3&3)*500 ms; d: hash secret
+# opcodes (byte % 13) and operands:
+#   0, 1 HOST x y        frame between hosts, see host() below
+#   2 RAW port len16 ... frame of raw bytes (zeros past the end)
+#   3 FLUSH              end of receive batch: sw_flush(), frames freed
+#   4 BUDGET b           port b&3 peer takes (b>>2)*7 bytes per flush,
+#                        0 = stalled, 63 = everything
+#   5 ATTACH x           remove port x&3, or add it back as number x>>2&7
+#   6 ENABLE port        toggle administrative state
+#   7 TIME n             clock += n * 64 ms
+#   8 EXPIRE             sw_expire()
+#   9 WRITABLE port      peer became writable: flush that port
+#   10 PARAMS a b        sw_set_params() with a, b as below
+#   11 HOUSEKEEP         FLUSH then EXPIRE
+#   12 DROP x len        fwd_drop() on port x&3 (framing if x&4, else
+#                        oversize)
+HOST, RAW, FLUSH, BUDGET, ATTACH, ENABLE, TIME, EXPIRE, WRITABLE, PARAMS, \
+    HOUSEKEEP, DROP = 0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12
+BCAST, MCAST, ZERO = 7, 6, 5
+STALL, ALL = 0, 63
+
+
+def host(port, dst, src, tagged=False, vid=0, extra=0):
+    return bytes([HOST, port | dst << 2 | (0x20 if tagged else 0),
+                  src | vid << 3 | extra << 5])
+
+
+def raw(port, data):
+    n = len(data)
+    return bytes([RAW, port, n >> 8, n & 0xff]) + data
+
+
+def budget(port, b):
+    return bytes([BUDGET, port | b << 2])
+
+
+def fwd(a, b, c, ops):
+    return bytes([a, b, c, 7]) + b"".join(ops)
+
+
+P = 0x17  # table 8, queue bytes 3 frames
+Q = 0xc7  # 8 frames, max_frame 1550
+put("fwd", "broadcast-floods",
+    fwd(P, Q, 0, [host(k, BCAST, k) for k in range(4)] + [bytes([FLUSH])]))
+put("fwd", "full-mac-table",
+    fwd(0x00, Q, 0, [host(k % 4, BCAST, k) for k in range(5)] +
+        [bytes([FLUSH])] + [host(0, k, 0) for k in range(1, 5)] +
+        [bytes([FLUSH])]))
+put("fwd", "stalled-queue-full",
+    fwd(P, 0xc3, 0, [budget(1, STALL)] +
+        [host(0, BCAST, 0, extra=2) for _ in range(12)] +
+        [bytes([FLUSH]), budget(1, ALL), bytes([WRITABLE, 1])]))
+put("fwd", "partial-writes",
+    fwd(P, Q, 0, [budget(2, 3)] + [host(0, 2, 1)] * 3 +
+        [bytes([FLUSH])] + [bytes([WRITABLE, 2])] * 12))
+put("fwd", "remove-readd-with-queue",
+    fwd(P, Q, 0, [budget(2, STALL), host(2, BCAST, 2), host(0, 2, 0),
+                  bytes([ATTACH, 2]), bytes([FLUSH]), host(0, 2, 0),
+                  bytes([ATTACH, 2]), host(2, 0, 2), bytes([FLUSH])]))
+put("fwd", "ageing",
+    fwd(P, Q, 1, [host(0, BCAST, 1), host(1, 1, 2), bytes([FLUSH]),
+                  bytes([TIME, 255]), bytes([EXPIRE]), host(1, 1, 2),
+                  bytes([HOUSEKEEP])]))
+put("fwd", "runt-oversize-tagged",
+    fwd(P, 0x17, 0, [raw(0, b"\xff" * 10), raw(1, b"\xff" * 150),
+                     raw(2, b"\xff" * 6 + b"\x02" + b"\x00" * 5 +
+                         b"\x81\x00\x00\x05\x08\x00" + b"\x00" * 40),
+                     host(3, BCAST, 3, tagged=True, vid=2),
+                     host(0, MCAST, ZERO), bytes([FLUSH])]))
+put("fwd", "lower-queue-bound",
+    fwd(P, Q, 0, [budget(3, STALL)] + [host(0, BCAST, 0)] * 8 +
+        [bytes([FLUSH]), bytes([PARAMS, P, 0xc0]), host(0, BCAST, 0),
+         bytes([FLUSH]), budget(3, ALL), bytes([WRITABLE, 3])]))
+put("fwd", "hub",
+    fwd(0x80 | P, Q, 0, [host(0, BCAST, 0), host(1, 0, 1),
+                         bytes([FLUSH])]))
+put("fwd", "hold-down-move",
+    fwd(P, Q, 0x08, [host(0, BCAST, 1), host(3, BCAST, 1),
+                     bytes([TIME, 20]), host(3, BCAST, 1), host(2, 1, 4),
+                     bytes([FLUSH])]))
+put("fwd", "disable-enable",
+    fwd(P, Q, 0, [host(2, BCAST, 2), bytes([ENABLE, 2]),
+                  host(0, 2, 0), host(2, BCAST, 2), bytes([ENABLE, 2]),
+                  bytes([FLUSH])]))
+put("fwd", "port-numbers-and-framing-drops",
+    fwd(P, Q, 0, [bytes([ATTACH, 1]), bytes([ATTACH, 1 | 3 << 2]),
+                  bytes([ATTACH, 2]), bytes([ATTACH, 2 | 3 << 2]),
+                  bytes([DROP, 1 | 4, 9]), bytes([DROP, 0, 200]),
+                  host(1, BCAST, 1), bytes([FLUSH])]))
+put("fwd", "three-ports",
+    fwd(0x40 | P, Q, 0, [bytes([ATTACH, 3]), bytes([ATTACH, 0]),
+                         bytes([ATTACH, 3]), host(3, BCAST, 3),
+                         bytes([FLUSH])]))
+
+# ---- config: a JSON file; with a NUL, "path\0text" for config_locate ----
+put("config", "minimal", b'{"listen": ["unix:/tmp/s.sock"]}')
+put("config", "full", b"""{
+  "listen": [
+    { "url": "unix:/tmp/a.sock", "mode": "0660", "group": 0 },
+    "tcp:127.0.0.1:7000", "tcp:[::1]:0"
+  ],
+  "hub": false, "mac_table_size": 64, "ageing": 120,
+  "mac_hold_down_ms": 1000, "max_ports": 16, "max_frame": 1514,
+  "tx_queue_frames": 8, "tx_queue_bytes": 65536, "socket_mode": "0600",
+  "log_level": "debug", "pidfile": "/tmp/p.pid", "daemon": false
+}""")
+put("config", "unknown-key-deep",
+    b'{"listen": [{"url": "unix:/x", "\\u00e9t\\u00e9": 1}]}')
+put("config", "wrong-type", b'{"listen": "tcp:1.2.3.4:5"}')
+put("config", "range", b'{"ageing": 0, "max_frame": 13}')
+put("config", "queue-smaller-than-frame",
+    b'{"max_frame": 9000, "tx_queue_bytes": 100}')
+put("config", "syntax", b'{"listen": [\n  "unix:/a",\n]}')
+put("config", "duplicate-key", b'{"hub": true, "hub": false}')
+put("config", "tcp-with-mode",
+    b'{"listen": [{"url": "tcp:127.0.0.1:1", "mode": "0600"}]}')
+put("config", "group-name", b'{"listen": [{"url": "unix:/a", '
+    b'"group": "nosuchgroup-fuzz"}]}')
+put("config", "locate-index", b'$.a[1].b\0{"a": [0, {"b": "\\"]["}]}')
+put("config", "locate-quoted-key",
+    b'$["k\\ud83d\\ude00"]\0{"x": [[{}]], "k\xf0\x9f\x98\x80": 1}')
+put("config", "locate-bad-text", b'$.a[3]\0{"a": [1, "unterminated')
