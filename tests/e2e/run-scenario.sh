@@ -12,6 +12,7 @@
 #   ping6     IPv6 link-local pings between three guests (one of them joins
 #             the switch over TCP on ::1 when the host has it)
 #   bulk      5.5 MB over TCP at MTU 9000, sha256 checked, jumbo frames seen
+#   bulk_ring three such transfers at once, g1 -> g2 -> g3 -> g1
 #   kill      a guest's QEMU killed mid-transfer: the others still talk and
 #             the switch logs that the port closed
 # Exit: 0 pass, 1 fail (every console log and the switch log are printed),
@@ -92,13 +93,31 @@ scenario_ping6() {
 scenario_bulk() {
 	need_switch
 	guest_start g1 1 "$(netdev_for unix net0)" virtio-net-pci \
-		sw.ip=10.0.0.1/24 sw.mtu=9000 sw.cmd=bulk-recv $LINGER
+		sw.ip=10.0.0.1/24 sw.mtu=${E2E_BULK_MTU:-9000} sw.cmd=bulk-recv $LINGER
 	guest_start g2 2 "$(netdev_for inet net0)" virtio-net-pci \
-		sw.ip=10.0.0.2/24 sw.mtu=9000 sw.cmd=bulk-send sw.peers=10.0.0.1 $LINGER
+		sw.ip=10.0.0.2/24 sw.mtu=${E2E_BULK_MTU:-9000} sw.cmd=bulk-send sw.peers=10.0.0.1 $LINGER
 	guests_booted g1 g2
 	guest_result g1
 	guest_result g2
 	grep -a 'E2E-MARK' "${GUEST_LOG[g1]}" "${GUEST_LOG[g2]}" | tr -d '\r' >&2
+	sw_stats
+	sw_stop
+}
+
+scenario_bulk_ring() {
+	need_switch
+	# Three transfers at once, g1 -> g2 -> g3 -> g1, each guest sending
+	# and receiving at the same time, at MTU 9000.
+	guest_start g1 1 "$(netdev_for socket net0)" virtio-net-pci \
+		sw.ip=10.0.0.1/24 sw.mtu=9000 sw.cmd=bulk-ring sw.peers=10.0.0.2 $LINGER
+	guest_start g2 2 "$(netdev_for unix net0)" virtio-net-pci \
+		sw.ip=10.0.0.2/24 sw.mtu=9000 sw.cmd=bulk-ring sw.peers=10.0.0.3 $LINGER
+	guest_start g3 3 "$(netdev_for inet net0)" e1000 \
+		sw.ip=10.0.0.3/24 sw.mtu=9000 sw.cmd=bulk-ring sw.peers=10.0.0.1 $LINGER
+	guests_booted g1 g2 g3
+	guest_result g1
+	guest_result g2
+	guest_result g3
 	sw_stats
 	sw_stop
 }
