@@ -10,7 +10,8 @@
 # Environment: E2E_QEMU (default qemu-system-x86_64), E2E_ACCEL (default
 # kvm when a probe guest boots with it, else tcg), E2E_IMAGE_DIR (where
 # build-guest.sh caches the image), E2E_TIMEOUT (seconds the whole scenario
-# may take from e2e_init on, default 600), E2E_KEEP=1 (keep the work directory).
+# may take from e2e_init on, default 600), E2E_KEEP=1 (keep the work
+# directory), E2E_KEEP_ON_FAIL=1 (keep it only when the scenario fails).
 
 E2E_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 E2E_QEMU=${E2E_QEMU:-qemu-system-x86_64}
@@ -19,7 +20,6 @@ E2E_END=
 E2E_WORK=
 E2E_FAILED=0
 SW_PID=
-SW_URLS=()
 declare -A GUEST_PID GUEST_LOG GUEST_T0
 E2E_PIDS=()
 
@@ -65,13 +65,15 @@ e2e_pick_accel() {
 			-initrd "$E2E_INITRD" -append "console=ttyS0 quiet panic=-1" \
 			>/dev/null 2>&1 </dev/null &
 		pid=$!
+		E2E_PIDS+=("$pid")
 		for i in $(seq 150); do
-			grep -aq '^E2E-RESULT' "$log" 2>/dev/null && E2E_ACCEL=kvm && break
+			grep -aq 'E2E-RESULT' "$log" 2>/dev/null && E2E_ACCEL=kvm && break
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
 		done
 		kill -KILL "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
+		e2e_forget_pid "$pid"
 		[ $E2E_ACCEL = kvm ] || e2e_log "/dev/kvm is there but a KVM guest did not boot in 15 s: using TCG"
 	fi
 	echo "$E2E_ACCEL" >"$cache"
@@ -253,8 +255,9 @@ guest_wait() {
 # guest_result NAME: wait for the guest's E2E-RESULT line; fail on FAIL.
 guest_result() {
 	local name=$1 line
-	guest_wait "$name" '^E2E-RESULT: (PASS|FAIL) '"$name"'( |$)'
-	line=$(grep -aE '^E2E-RESULT: ' "${GUEST_LOG[$name]}" | tr -d '\r' | head -n 1)
+	# Not anchored at ^: a kernel message may share the console line.
+	guest_wait "$name" 'E2E-RESULT: (PASS|FAIL) '"$name"'( |$)'
+	line=$(tr -d '\r' <"${GUEST_LOG[$name]}" | grep -aoE 'E2E-RESULT: .*' | head -n 1)
 	e2e_log "guest $name: $line (after $(e2e_since "${GUEST_T0[$name]}") s)"
 	case $line in
 	"E2E-RESULT: PASS "*) return 0 ;;
@@ -270,8 +273,8 @@ guests_booted() {
 	while [ ${#left[@]} -gt 0 ]; do
 		rest=()
 		for name in "${left[@]}"; do
-			if grep -aq '^E2E-BOOTED ' "${GUEST_LOG[$name]}" 2>/dev/null; then
-				up=$(grep -aoE '^E2E-BOOTED [^ ]+ uptime=[0-9.]+' "${GUEST_LOG[$name]}" | sed 's/.*uptime=//')
+			if grep -aq 'E2E-BOOTED ' "${GUEST_LOG[$name]}" 2>/dev/null; then
+				up=$(grep -aoE 'E2E-BOOTED [^ ]+ uptime=[0-9.]+' "${GUEST_LOG[$name]}" | sed 's/.*uptime=//')
 				e2e_log "guest $name booted in $(e2e_since "${GUEST_T0[$name]}") s (guest uptime $up s)"
 			else
 				kill -0 "${GUEST_PID[$name]}" 2>/dev/null ||
