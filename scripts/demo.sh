@@ -25,8 +25,8 @@ guest_start g2 2 "$(netdev_for unix net0)" virtio-net-pci \
 guest_start g3 3 "$(netdev_for inet net0)" e1000 \
 	sw.ip=10.0.0.3/24 sw.cmd=ping-all sw.peers=10.0.0.1,10.0.0.2 sw.linger=600
 guests_booted g1 g2 g3
+guests_result g1 g2 g3
 for g in g1 g2 g3; do
-	guest_result $g
 	echo "--- console of $g:"
 	grep -aE '^(PING|64 bytes|E2E-)' "${GUEST_LOG[$g]}" | tr -d '\r'
 done

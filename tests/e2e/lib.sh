@@ -252,17 +252,35 @@ guest_wait() {
 	done
 }
 
-# guest_result NAME: wait for the guest's E2E-RESULT line; fail on FAIL.
-guest_result() {
-	local name=$1 line
-	# Not anchored at ^: a kernel message may share the console line.
-	guest_wait "$name" 'E2E-RESULT: (PASS|FAIL) '"$name"'( |$)'
-	line=$(tr -d '\r' <"${GUEST_LOG[$name]}" | grep -aoE 'E2E-RESULT: .*' | head -n 1)
-	e2e_log "guest $name: $line (after $(e2e_since "${GUEST_T0[$name]}") s)"
-	case $line in
-	"E2E-RESULT: PASS "*) return 0 ;;
-	*) e2e_fail "guest $name: $line" ;;
-	esac
+# guests_result NAME...: wait for every guest's E2E-RESULT line and print
+# it; fail as soon as one guest reports FAIL, exits without a result, or the
+# scenario's time runs out.
+guests_result() {
+	local name line left=("$@") rest
+	while [ ${#left[@]} -gt 0 ]; do
+		rest=()
+		for name in "${left[@]}"; do
+			# Not anchored at ^: a kernel message may share the line.
+			line=$(tr -d '\r' <"${GUEST_LOG[$name]}" 2>/dev/null |
+				grep -aoE "E2E-RESULT: (PASS|FAIL) $name( .*)?\$" | head -n 1 || true)
+			if [ -n "$line" ]; then
+				e2e_log "guest $name: $line (after $(e2e_since "${GUEST_T0[$name]}") s)"
+				case $line in
+				"E2E-RESULT: PASS "*) ;;
+				*) e2e_fail "guest $name: $line" ;;
+				esac
+			else
+				kill -0 "${GUEST_PID[$name]}" 2>/dev/null ||
+					e2e_fail "guest $name exited without a result"
+				rest+=("$name")
+			fi
+		done
+		left=("${rest[@]}")
+		[ ${#left[@]} -eq 0 ] && break
+		[ "$(date +%s)" -ge "$E2E_END" ] &&
+			e2e_fail "no result from ${left[*]} within E2E_TIMEOUT=$E2E_TIMEOUT s"
+		sleep 0.2
+	done
 }
 
 # guests_booted NAME...: wait until each guest's init has configured eth0;

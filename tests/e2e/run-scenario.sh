@@ -15,6 +15,8 @@
 #   bulk_ring three such transfers at once, g1 -> g2 -> g3 -> g1
 #   kill      a guest's QEMU killed mid-transfer: the others still talk and
 #             the switch logs that the port closed
+# E2E_SWITCH_ARGS adds options to the switch (e.g. --hub); see lib.sh for
+# the other E2E_* variables.
 # Exit: 0 pass, 1 fail (every console log and the switch log are printed),
 # 77 skipped (no qemu, no readable kernel, ...).
 
@@ -27,7 +29,8 @@ LINGER=sw.linger=600	# guests stay up until the runner is done
 
 need_switch() {
 	[ -n "$switch" ] || e2e_fail "scenario $scenario needs the sockswitch binary"
-	sw_start "$switch" -v "$@"
+	# shellcheck disable=SC2086 # E2E_SWITCH_ARGS is a list of words
+	sw_start "$switch" -v "$@" ${E2E_SWITCH_ARGS:-}
 }
 
 scenario_selftest() {
@@ -44,8 +47,7 @@ scenario_selftest() {
 	guest_start g2 2 "stream,id=net0,server=off,addr.type=unix,addr.path=$sock" \
 		e1000 sw.ip=10.0.0.2/24 sw.cmd=ping-all sw.peers=10.0.0.1 $LINGER
 	guests_booted g1 g2
-	guest_result g1
-	guest_result g2
+	guests_result g1 g2
 }
 
 scenario_ping3() {
@@ -57,9 +59,7 @@ scenario_ping3() {
 	guest_start g3 3 "$(netdev_for inet net0)" e1000 \
 		sw.ip=10.0.0.3/24 sw.cmd=ping-all sw.peers=10.0.0.1,10.0.0.2 $LINGER
 	guests_booted g1 g2 g3
-	guest_result g1
-	guest_result g2
-	guest_result g3
+	guests_result g1 g2 g3
 	sw_stats
 	sw_stop
 }
@@ -83,9 +83,7 @@ scenario_ping6() {
 	guest_start g3 3 "$(netdev_for $t3 net0)" e1000 \
 		sw.cmd=ping6 sw.peers=fe80::5054:ff:fe00:1,fe80::5054:ff:fe00:2 $LINGER
 	guests_booted g1 g2 g3
-	guest_result g1
-	guest_result g2
-	guest_result g3
+	guests_result g1 g2 g3
 	sw_stats
 	sw_stop
 }
@@ -97,8 +95,7 @@ scenario_bulk() {
 	guest_start g2 2 "$(netdev_for inet net0)" virtio-net-pci \
 		sw.ip=10.0.0.2/24 sw.mtu=${E2E_BULK_MTU:-9000} sw.cmd=bulk-send sw.peers=10.0.0.1 $LINGER
 	guests_booted g1 g2
-	guest_result g1
-	guest_result g2
+	guests_result g1 g2
 	grep -a 'E2E-MARK' "${GUEST_LOG[g1]}" "${GUEST_LOG[g2]}" | tr -d '\r' >&2
 	sw_stats
 	sw_stop
@@ -115,9 +112,7 @@ scenario_bulk_ring() {
 	guest_start g3 3 "$(netdev_for inet net0)" e1000 \
 		sw.ip=10.0.0.3/24 sw.mtu=9000 sw.cmd=bulk-ring sw.peers=10.0.0.1 $LINGER
 	guests_booted g1 g2 g3
-	guest_result g1
-	guest_result g2
-	guest_result g3
+	guests_result g1 g2 g3
 	sw_stats
 	sw_stop
 }
@@ -135,8 +130,7 @@ scenario_kill() {
 	local closed_before
 	closed_before=$(grep -c 'port .*closed' "$E2E_WORK/switch.log" || true)
 	guest_kill g3
-	guest_result g1
-	guest_result g2
+	guests_result g1 g2
 	local i
 	for i in $(seq 50); do
 		[ "$(grep -c 'port .*closed' "$E2E_WORK/switch.log" || true)" -gt "$closed_before" ] && break
