@@ -32,9 +32,12 @@ MODULES="virtio_net virtio_pci e1000"
 
 kernel=${E2E_KERNEL:-}
 if [ -z "$kernel" ]; then
+	# shellcheck disable=SC2012 # kernel file names are plain
 	kernel=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1) || true
 fi
-[ -n "$kernel" ] && [ -e "$kernel" ] || skip "no kernel found (/boot/vmlinuz-*; Debian package linux-image-amd64)"
+if [ -z "$kernel" ] || [ ! -e "$kernel" ]; then
+	skip "no kernel ${kernel:-/boot/vmlinuz-*} (Debian package linux-image-amd64)"
+fi
 [ -r "$kernel" ] || skip "kernel $kernel is not readable by $(id -un) (run as root or set E2E_KERNEL)"
 kver=${kernel##*/vmlinuz-}
 moddir=${E2E_MODDIR:-/lib/modules/$kver}

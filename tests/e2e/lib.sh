@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# shellcheck shell=bash
 #
 # lib.sh - host side of the e2e tests: switch, guests, markers, cleanup
 #
@@ -114,7 +115,7 @@ e2e_cleanup() {
 	done
 	[ $E2E_FAILED -ne 0 ] && e2e_dump_logs
 	if [ -n "$E2E_WORK" ]; then
-		if [ "${E2E_KEEP:-0}" = 1 ] || [ $E2E_FAILED -ne 0 -a -n "${E2E_KEEP_ON_FAIL:-}" ]; then
+		if [ "${E2E_KEEP:-0}" = 1 ] || { [ $E2E_FAILED -ne 0 ] && [ -n "${E2E_KEEP_ON_FAIL:-}" ]; }; then
 			e2e_log "logs kept in $E2E_WORK"
 		else
 			rm -rf "$E2E_WORK"
@@ -161,8 +162,9 @@ sw_start() {
 	# "listening on URL  qemu: ...": the URL's last :NUMBER is the bound port.
 	port=$(sed -n 's/^listening on tcp[^ ]*:\([0-9][0-9]*\)\/\{0,1\}\( .*\)\{0,1\}$/\1/p' \
 		"$E2E_WORK/switch.out" | head -n 1)
-	[ -n "$port" ] && [ "$port" != 0 ] ||
+	if [ -z "$port" ] || [ "$port" = 0 ]; then
 		e2e_fail "no TCP port in the switch's output"
+	fi
 	SW_TCP_PORT=$port
 	# An IPv6 listener, when one was asked for: "listening on tcp:[::1]:N".
 	SW_TCP6_PORT=$(sed -n 's/^listening on tcp:\[::1\]:\([0-9][0-9]*\)\( .*\)\{0,1\}$/\1/p' \

@@ -21,6 +21,7 @@
 # 77 skipped (no qemu, no readable kernel, ...).
 
 set -euo pipefail
+# shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 scenario=${1:?usage: run-scenario.sh SCENARIO [SOCKSWITCH]}
@@ -91,9 +92,9 @@ scenario_ping6() {
 scenario_bulk() {
 	need_switch
 	guest_start g1 1 "$(netdev_for unix net0)" virtio-net-pci \
-		sw.ip=10.0.0.1/24 sw.mtu=${E2E_BULK_MTU:-9000} sw.cmd=bulk-recv $LINGER
+		sw.ip=10.0.0.1/24 sw.mtu="${E2E_BULK_MTU:-9000}" sw.cmd=bulk-recv $LINGER
 	guest_start g2 2 "$(netdev_for inet net0)" virtio-net-pci \
-		sw.ip=10.0.0.2/24 sw.mtu=${E2E_BULK_MTU:-9000} sw.cmd=bulk-send sw.peers=10.0.0.1 $LINGER
+		sw.ip=10.0.0.2/24 sw.mtu="${E2E_BULK_MTU:-9000}" sw.cmd=bulk-send sw.peers=10.0.0.1 $LINGER
 	guests_booted g1 g2
 	guests_result g1 g2
 	grep -a 'E2E-MARK' "${GUEST_LOG[g1]}" "${GUEST_LOG[g2]}" | tr -d '\r' >&2
@@ -131,8 +132,8 @@ scenario_kill() {
 	closed_before=$(grep -c 'port .*closed' "$E2E_WORK/switch.log" || true)
 	guest_kill g3
 	guests_result g1 g2
-	local i
-	for i in $(seq 50); do
+	local _
+	for _ in $(seq 50); do
 		[ "$(grep -c 'port .*closed' "$E2E_WORK/switch.log" || true)" -gt "$closed_before" ] && break
 		sleep 0.1
 	done

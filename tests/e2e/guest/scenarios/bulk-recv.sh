@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: MIT
+# shellcheck shell=sh
 # bulk-recv.sh - receive bulk_data on TCP port 5001 and check its checksum;
 # also check that the frames were really jumbo frames when the MTU is large.
+# shellcheck source=tests/e2e/guest/scenarios/lib.sh
 . /scenarios/lib.sh
 want=$(bulk_data | sha256sum | cut -d' ' -f1)
 size=$(bulk_data | wc -c)

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: MIT
+# shellcheck shell=sh
 # bulk-ring.sh - send bulk_data to the first peer in $SW_PEERS while
 # receiving it from another guest, at the same time; check the checksum.
+# shellcheck source=tests/e2e/guest/scenarios/lib.sh
 . /scenarios/lib.sh
 peer=${SW_PEERS%% *}
 [ -n "$peer" ] || fail "no sw.peers"

@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: MIT
+# shellcheck shell=sh
 # bulk-send.sh - send bulk_data to the first peer's TCP port 5001
+# shellcheck source=tests/e2e/guest/scenarios/lib.sh
 . /scenarios/lib.sh
 peer=${SW_PEERS%% *}
 [ -n "$peer" ] || fail "no sw.peers"

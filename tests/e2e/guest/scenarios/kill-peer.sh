@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: MIT
+# shellcheck shell=sh
 # kill-peer.sh - bystander of the kill scenario: wait for the receiver's
 # message on TCP port 5002 (sent after the sender died), then ping it.
+# shellcheck source=tests/e2e/guest/scenarios/lib.sh
 . /scenarios/lib.sh
 peer=${SW_PEERS%% *}
 [ -n "$peer" ] || fail "no sw.peers"

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: MIT
+# shellcheck shell=sh
 # kill-recv.sh - receive an endless stream on TCP port 5001; once it stops
 # (the runner kills the sender's QEMU), check that the first peer in
 # $SW_PEERS still answers, then tell that peer (TCP port 5002) to check us.
+# shellcheck source=tests/e2e/guest/scenarios/lib.sh
 . /scenarios/lib.sh
 peer=${SW_PEERS%% *}
 [ -n "$peer" ] || fail "no sw.peers"

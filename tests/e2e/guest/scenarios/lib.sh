@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# shellcheck shell=sh
 #
 # lib.sh - helpers sourced by the guest scenario scripts
 

@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: MIT
+# shellcheck shell=sh
 # ping-all.sh - ping every peer in $SW_PEERS (IPv4), each must answer
+# shellcheck source=tests/e2e/guest/scenarios/lib.sh
 . /scenarios/lib.sh
 [ -n "$SW_PEERS" ] || fail "no sw.peers"
 for p in $SW_PEERS; do

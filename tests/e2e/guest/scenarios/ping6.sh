@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: MIT
+# shellcheck shell=sh
 # ping6.sh - IPv6 link-local ping of every peer in $SW_PEERS (fe80::...)
+# shellcheck source=tests/e2e/guest/scenarios/lib.sh
 . /scenarios/lib.sh
 [ -n "$SW_PEERS" ] || fail "no sw.peers"
 # Wait until our link-local address has passed duplicate address detection:
@@ -8,6 +10,7 @@ end=$(($(now) + 30))
 while :; do
 	line=$(grep '^fe80.* eth0$' /proc/net/if_inet6)
 	if [ -n "$line" ]; then
+		# shellcheck disable=SC2086 # split into the columns
 		set -- $line
 		[ $((0x$5 & 0x40)) -eq 0 ] && break
 	fi
