@@ -5,10 +5,11 @@
 set -eu
 
 # Build: compiler, CMake, libraries. Tests: Criterion; QEMU, a kernel and
-# busybox for the guests of the end-to-end tests.
+# busybox for the guests of the end-to-end tests; shellcheck lints the test
+# scripts.
 PKGS="make gcc libc6-dev cmake pkg-config libev-dev libjansson-dev
 libcriterion-dev
-qemu-system-x86 linux-image-amd64 busybox-static cpio kmod xz-utils zstd"
+qemu-system-x86 linux-image-amd64 busybox-static shellcheck"
 
 missing=""
 for p in $PKGS; do
