@@ -489,13 +489,13 @@ static void set_txq_bytes(struct sw_config *c, json_int_t v)
 }
 
 static const struct int_key int_keys[] = {
-	{"mac_table_size", 1, SW_MAC_TABLE_LIMIT, set_mac_table_size},
-	{"ageing", 1, AGEING_MAX_S, set_ageing},
-	{"mac_hold_down_ms", 0, HOLD_DOWN_MAX_MS, set_hold_down},
-	{"max_ports", 1, SW_MAX_PORTS_LIMIT, set_max_ports},
-	{"max_frame", FRAME_MIN_LEN, FRAME_MAX_LEN_LIMIT, set_max_frame},
-	{"tx_queue_frames", 1, TXQ_FRAMES_MAX, set_txq_frames},
-	{"tx_queue_bytes", FRAME_MIN_LEN, TXQ_BYTES_MAX, set_txq_bytes},
+	{ "mac_table_size", 1, SW_MAC_TABLE_LIMIT, set_mac_table_size },
+	{ "ageing", 1, AGEING_MAX_S, set_ageing },
+	{ "mac_hold_down_ms", 0, HOLD_DOWN_MAX_MS, set_hold_down },
+	{ "max_ports", 1, SW_MAX_PORTS_LIMIT, set_max_ports },
+	{ "max_frame", FRAME_MIN_LEN, FRAME_MAX_LEN_LIMIT, set_max_frame },
+	{ "tx_queue_frames", 1, TXQ_FRAMES_MAX, set_txq_frames },
+	{ "tx_queue_bytes", FRAME_MIN_LEN, TXQ_BYTES_MAX, set_txq_bytes },
 };
 
 static int load_int(struct loader *ld, json_t *v, const struct int_key *k)
@@ -884,11 +884,11 @@ static int load_text(struct loader *ld, const char *path)
  */
 int config_load(struct sw_config *c, const char *path, char *err, size_t errlen)
 {
-	struct loader ld = {.file = path,
-			    .path = "$",
-			    .plen = 1,
-			    .err = err,
-			    .errlen = errlen};
+	struct loader ld = { .file = path,
+			     .path = "$",
+			     .plen = 1,
+			     .err = err,
+			     .errlen = errlen };
 	struct sw_config tmp;
 	char *text = NULL;
 	int ret;

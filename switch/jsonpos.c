@@ -380,7 +380,7 @@ static int jpath_next(const char **pp, char *key, size_t keysz, size_t *klen,
 	}
 	if (p[1] != '"')
 		return -EINVAL;
-	s = (struct scan){.p = p + 2, .end = p + strlen(p), .line = 1};
+	s = (struct scan){ .p = p + 2, .end = p + strlen(p), .line = 1 };
 	while ((n = scan_char(&s, key + *klen)) > 0) {
 		*klen += (size_t)n;
 		if (*klen + 4 > keysz)
@@ -410,7 +410,7 @@ static int jpath_next(const char **pp, char *key, size_t keysz, size_t *klen,
 int config_locate(const char *text, size_t len, const char *path, bool at_key,
 		  unsigned *line, unsigned *col)
 {
-	struct scan s = {.p = text, .end = text + len, .line = 1};
+	struct scan s = { .p = text, .end = text + len, .line = 1 };
 	char key[JPATH_MAX];
 	unsigned long idx = 0;
 	size_t klen;

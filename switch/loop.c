@@ -81,16 +81,15 @@ static void check_cb(struct ev_loop *loop, ev_check *w, int revents)
 }
 
 static void sw_event_log(void *opaque, enum sw_event ev, uint16_t vid,
-			 const uint8_t *mac, struct port *from,
-			 struct port *to)
+			 const uint8_t *mac, struct port *from, struct port *to)
 {
 	struct swd *d = opaque;
 	char m[MAC_STRLEN];
 
 	switch (ev) {
 	case SW_EV_MAC_NEW:
-		log_debug("mac %s vlan %u learned on port %u", mac_format(mac, m),
-			  vid, to->id);
+		log_debug("mac %s vlan %u learned on port %u",
+			  mac_format(mac, m), vid, to->id);
 		break;
 	case SW_EV_MAC_MOVED:
 		log_debug("mac %s vlan %u moved from port %u to port %u",
@@ -101,8 +100,9 @@ static void sw_event_log(void *opaque, enum sw_event ev, uint16_t vid,
 			  mac_format(mac, m), vid, from->id);
 		break;
 	case SW_EV_MAC_TABLE_FULL:
-		log_warnx("mac table full (%u entries): not learning %s from port %u; unknown destinations are flooded",
-			  d->sw.mt.max, mac_format(mac, m), to->id);
+		log_warnx(
+			"mac table full (%u entries): not learning %s from port %u; unknown destinations are flooded",
+			d->sw.mt.max, mac_format(mac, m), to->id);
 		break;
 	}
 }
@@ -135,7 +135,8 @@ int swd_init(struct swd *d, struct ev_loop *loop)
 		return rc;
 	d->sw.event_cb = sw_event_log;
 	d->sw.event_opaque = d;
-	d->arena_len = 8 * SWD_READ_CHUNK + 2 * (STREAM_HDR_LEN + FRAME_MAX_LEN_LIMIT);
+	d->arena_len =
+		8 * SWD_READ_CHUNK + 2 * (STREAM_HDR_LEN + FRAME_MAX_LEN_LIMIT);
 	d->arena = malloc(d->arena_len);
 	d->iov = calloc(SWD_IOV_MAX, sizeof(*d->iov));
 	d->hdr = calloc(SWD_IOV_MAX / 2, sizeof(*d->hdr));
@@ -287,14 +288,15 @@ void swd_log_port_stats(const struct port *p, const char *prefix)
 			break;
 		off += (size_t)n;
 	}
-	log_info("%s port=%u name=%s transport=%s peer=\"%s\" up=%d rx_frames=%" PRIu64
-		 " rx_bytes=%" PRIu64 " rx_broadcast=%" PRIu64
-		 " rx_multicast=%" PRIu64 " tx_frames=%" PRIu64
-		 " tx_bytes=%" PRIu64 " tx_queued_now=%u mac_new=%" PRIu64
-		 " mac_moves=%" PRIu64 " mac_table_full=%" PRIu64 "%s",
-		 prefix, p->id, p->name, p->ops->name, p->descr, p->up,
-		 p->st.rx_frames, p->st.rx_bytes, p->st.rx_broadcast,
-		 p->st.rx_multicast, p->st.tx_frames, p->st.tx_bytes,
-		 p->txq.count, p->st.mac_new, p->st.mac_moves,
-		 p->st.mac_table_full, drops);
+	log_info(
+		"%s port=%u name=%s transport=%s peer=\"%s\" up=%d rx_frames=%" PRIu64
+		" rx_bytes=%" PRIu64 " rx_broadcast=%" PRIu64
+		" rx_multicast=%" PRIu64 " tx_frames=%" PRIu64
+		" tx_bytes=%" PRIu64 " tx_queued_now=%u mac_new=%" PRIu64
+		" mac_moves=%" PRIu64 " mac_table_full=%" PRIu64 "%s",
+		prefix, p->id, p->name, p->ops->name, p->descr, p->up,
+		p->st.rx_frames, p->st.rx_bytes, p->st.rx_broadcast,
+		p->st.rx_multicast, p->st.tx_frames, p->st.tx_bytes,
+		p->txq.count, p->st.mac_new, p->st.mac_moves,
+		p->st.mac_table_full, drops);
 }

@@ -95,71 +95,71 @@ static const struct option long_opts[] = {
 static void usage(FILE *out)
 {
 	fprintf(out,
-"Usage: sockswitch [OPTION]...\n"
-"A learning Ethernet switch for QEMU guests, run without root.\n"
-"\n"
-"Guests attach with QEMU's own backends: -netdev stream (unix or inet),\n"
-"-netdev socket,connect=. With no options it listens on\n"
-"  unix:$XDG_RUNTIME_DIR/sockswitch/switch.sock (or /tmp/sockswitch-UID/)\n"
-"  " DEFAULT_TCP "\n"
-"and prints, for each listener, the QEMU arguments that attach a guest.\n"
-"\n"
-"Listeners and configuration:\n"
-"  -l, --listen URL          listen on URL; repeatable; replaces the default\n"
-"                            and the config file's listeners. URL is one of\n"
-"                              unix:PATH        unix stream socket\n"
-"                              tcp:HOST:PORT    TCP, e.g. tcp:127.0.0.1:1234\n"
-"                              tcp:[ADDR]:PORT  TCP over IPv6, e.g. tcp:[::1]:1234\n"
-"                            PORT 0 picks a free port (printed at start).\n"
-"                            Give each QEMU guest its own mac=.\n"
-"  -c, --config FILE         read settings from a JSON file (docs/config.md);\n"
-"                            options given here override the file\n"
-"  -n, --check-config FILE   check FILE, print the first problem as\n"
-"                            FILE:LINE:COL: $.path: message; exit 0 or 1\n"
-"      --socket-mode MODE    permissions of unix sockets (octal, default 0600)\n"
-"\n"
-"Switching:\n"
-"      --hub                 flood every frame to every other port, learn nothing\n"
-"      --mac-table-size N    bound on learned addresses (default %u); when\n"
-"                            full, new addresses are not learned and frames\n"
-"                            to them are flooded\n"
-"      --ageing SECONDS      forget an address after this long without\n"
-"                            traffic from it (default %u)\n"
-"      --hold-down MS        an address seen on its port within MS does not\n"
-"                            move to another port (anti-flap; default %u)\n"
-"      --max-ports N         bound on attached ports (default %u)\n"
-"      --max-frame BYTES     largest frame, %u..%u (default %u; QEMU drops\n"
-"                            the connection above %u)\n"
-"      --tx-queue-frames N   per-port transmit queue bound in frames\n"
-"                            (default %u); a full queue drops and counts\n"
-"      --tx-queue-bytes N    per-port transmit queue bound in bytes\n"
-"                            (default %u)\n"
-"\n"
-"Process:\n"
-"  -f, --foreground          stay in the foreground, log to stderr (default)\n"
-"  -d, --daemon              detach after the listeners are up, log to syslog\n"
-"  -p, --pidfile FILE        write the process id to FILE, removed at exit\n"
-"  -v, --verbose             more log output (repeat for debug)\n"
-"      --log-level LEVEL     error, warning, info (default) or debug\n"
-"  -V, --version             print the version and exit\n"
-"  -h, --help                print this help and exit\n"
-"\n"
-"Signals: SIGINT/SIGTERM stop the switch (sockets removed, exit 0);\n"
-"SIGUSR1 logs one line of counters per port.\n"
-"\n"
-"Example, two guests on one LAN:\n"
-"  sockswitch &\n"
-"  qemu-system-x86_64 ... -netdev stream,id=n0,server=off,addr.type=unix,\\\n"
-"      addr.path=$XDG_RUNTIME_DIR/sockswitch/switch.sock \\\n"
-"      -device virtio-net-pci,netdev=n0,mac=52:54:00:00:00:01\n"
-"  qemu-system-x86_64 ... -netdev socket,id=n0,connect=127.0.0.1:1234 \\\n"
-"      -device e1000,netdev=n0,mac=52:54:00:00:00:02\n"
-"QEMU 7.2 stream/socket clients do not reconnect: restart the guests after\n"
-"restarting the switch.\n",
-		SW_MAC_TABLE_DEFAULT, SW_AGEING_DEFAULT_S, SW_HOLD_DOWN_DEFAULT_MS,
-		SW_MAX_PORTS_DEFAULT, FRAME_MIN_LEN, FRAME_MAX_LEN_LIMIT,
-		FRAME_MAX_LEN_DEFAULT, FRAME_MAX_LEN_LIMIT, TXQ_FRAMES_DEFAULT,
-		TXQ_BYTES_DEFAULT);
+		"Usage: sockswitch [OPTION]...\n"
+		"A learning Ethernet switch for QEMU guests, run without root.\n"
+		"\n"
+		"Guests attach with QEMU's own backends: -netdev stream (unix or inet),\n"
+		"-netdev socket,connect=. With no options it listens on\n"
+		"  unix:$XDG_RUNTIME_DIR/sockswitch/switch.sock (or /tmp/sockswitch-UID/)\n"
+		"  " DEFAULT_TCP "\n"
+		"and prints, for each listener, the QEMU arguments that attach a guest.\n"
+		"\n"
+		"Listeners and configuration:\n"
+		"  -l, --listen URL          listen on URL; repeatable; replaces the default\n"
+		"                            and the config file's listeners. URL is one of\n"
+		"                              unix:PATH        unix stream socket\n"
+		"                              tcp:HOST:PORT    TCP, e.g. tcp:127.0.0.1:1234\n"
+		"                              tcp:[ADDR]:PORT  TCP over IPv6, e.g. tcp:[::1]:1234\n"
+		"                            PORT 0 picks a free port (printed at start).\n"
+		"                            Give each QEMU guest its own mac=.\n"
+		"  -c, --config FILE         read settings from a JSON file (docs/config.md);\n"
+		"                            options given here override the file\n"
+		"  -n, --check-config FILE   check FILE, print the first problem as\n"
+		"                            FILE:LINE:COL: $.path: message; exit 0 or 1\n"
+		"      --socket-mode MODE    permissions of unix sockets (octal, default 0600)\n"
+		"\n"
+		"Switching:\n"
+		"      --hub                 flood every frame to every other port, learn nothing\n"
+		"      --mac-table-size N    bound on learned addresses (default %u); when\n"
+		"                            full, new addresses are not learned and frames\n"
+		"                            to them are flooded\n"
+		"      --ageing SECONDS      forget an address after this long without\n"
+		"                            traffic from it (default %u)\n"
+		"      --hold-down MS        an address seen on its port within MS does not\n"
+		"                            move to another port (anti-flap; default %u)\n"
+		"      --max-ports N         bound on attached ports (default %u)\n"
+		"      --max-frame BYTES     largest frame, %u..%u (default %u; QEMU drops\n"
+		"                            the connection above %u)\n"
+		"      --tx-queue-frames N   per-port transmit queue bound in frames\n"
+		"                            (default %u); a full queue drops and counts\n"
+		"      --tx-queue-bytes N    per-port transmit queue bound in bytes\n"
+		"                            (default %u)\n"
+		"\n"
+		"Process:\n"
+		"  -f, --foreground          stay in the foreground, log to stderr (default)\n"
+		"  -d, --daemon              detach after the listeners are up, log to syslog\n"
+		"  -p, --pidfile FILE        write the process id to FILE, removed at exit\n"
+		"  -v, --verbose             more log output (repeat for debug)\n"
+		"      --log-level LEVEL     error, warning, info (default) or debug\n"
+		"  -V, --version             print the version and exit\n"
+		"  -h, --help                print this help and exit\n"
+		"\n"
+		"Signals: SIGINT/SIGTERM stop the switch (sockets removed, exit 0);\n"
+		"SIGUSR1 logs one line of counters per port.\n"
+		"\n"
+		"Example, two guests on one LAN:\n"
+		"  sockswitch &\n"
+		"  qemu-system-x86_64 ... -netdev stream,id=n0,server=off,addr.type=unix,\\\n"
+		"      addr.path=$XDG_RUNTIME_DIR/sockswitch/switch.sock \\\n"
+		"      -device virtio-net-pci,netdev=n0,mac=52:54:00:00:00:01\n"
+		"  qemu-system-x86_64 ... -netdev socket,id=n0,connect=127.0.0.1:1234 \\\n"
+		"      -device e1000,netdev=n0,mac=52:54:00:00:00:02\n"
+		"QEMU 7.2 stream/socket clients do not reconnect: restart the guests after\n"
+		"restarting the switch.\n",
+		SW_MAC_TABLE_DEFAULT, SW_AGEING_DEFAULT_S,
+		SW_HOLD_DOWN_DEFAULT_MS, SW_MAX_PORTS_DEFAULT, FRAME_MIN_LEN,
+		FRAME_MAX_LEN_LIMIT, FRAME_MAX_LEN_DEFAULT, FRAME_MAX_LEN_LIMIT,
+		TXQ_FRAMES_DEFAULT, TXQ_BYTES_DEFAULT);
 }
 
 static void __attribute__((format(printf, 1, 2), noreturn))
@@ -210,10 +210,9 @@ static void parse_flags(int argc, char **argv, struct flags *f)
 				NULL)) != -1) {
 		switch (c) {
 		case 'l':
-			if (config_add_listen(&f->listen, optarg,
-					      CONFIG_MODE_UNSET,
-					      CONFIG_GID_UNSET, err,
-					      sizeof(err)) < 0)
+			if (config_add_listen(
+				    &f->listen, optarg, CONFIG_MODE_UNSET,
+				    CONFIG_GID_UNSET, err, sizeof(err)) < 0)
 				die_usage("%s: %s", "--listen", err);
 			break;
 		case 'c':
@@ -227,9 +226,9 @@ static void parse_flags(int argc, char **argv, struct flags *f)
 			break;
 		case OPT_MAC_TABLE_SIZE:
 			f->set.mac_table_size = true;
-			f->v.mac_table_size = parse_num("--mac-table-size",
-							optarg, 1,
-							SW_MAC_TABLE_LIMIT);
+			f->v.mac_table_size =
+				parse_num("--mac-table-size", optarg, 1,
+					  SW_MAC_TABLE_LIMIT);
 			break;
 		case OPT_AGEING:
 			f->set.ageing = true;
@@ -237,8 +236,8 @@ static void parse_flags(int argc, char **argv, struct flags *f)
 			break;
 		case OPT_HOLD_DOWN:
 			f->set.hold_down = true;
-			f->v.hold_down = parse_num("--hold-down", optarg, 0,
-						   60000);
+			f->v.hold_down =
+				parse_num("--hold-down", optarg, 0, 60000);
 			break;
 		case OPT_MAX_PORTS:
 			f->set.max_ports = true;
@@ -247,9 +246,9 @@ static void parse_flags(int argc, char **argv, struct flags *f)
 			break;
 		case OPT_MAX_FRAME:
 			f->set.max_frame = true;
-			f->v.max_frame = parse_num("--max-frame", optarg,
-						   FRAME_MIN_LEN,
-						   FRAME_MAX_LEN_LIMIT);
+			f->v.max_frame =
+				parse_num("--max-frame", optarg, FRAME_MIN_LEN,
+					  FRAME_MAX_LEN_LIMIT);
 			break;
 		case OPT_TXQ_FRAMES:
 			f->set.txq_frames = true;
@@ -282,8 +281,9 @@ static void parse_flags(int argc, char **argv, struct flags *f)
 		case OPT_LOG_LEVEL:
 			f->set.log_level = true;
 			if (log_level_parse(optarg, &f->v.log_level) < 0)
-				die_usage("%s: `%s' is not error, warning, info or debug",
-					  "--log-level", optarg);
+				die_usage(
+					"%s: `%s' is not error, warning, info or debug",
+					"--log-level", optarg);
 			break;
 		case 'V':
 			printf("sockswitch %s\n", SOCKSWITCH_VERSION);
@@ -415,8 +415,9 @@ static void raise_fd_limit(uint32_t max_ports)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	if (rl.rlim_cur < (rlim_t)max_ports + 64)
-		log_warnx("open file limit %llu is below --max-ports %u plus headroom; connections beyond it are refused",
-			  (unsigned long long)rl.rlim_cur, max_ports);
+		log_warnx(
+			"open file limit %llu is below --max-ports %u plus headroom; connections beyond it are refused",
+			(unsigned long long)rl.rlim_cur, max_ports);
 }
 
 static int pidfile_write(const char *path)
@@ -431,8 +432,9 @@ static int pidfile_write(const char *path)
 		if (fscanf(f, "%ld", &pid) == 1 && pid > 0 &&
 		    pid != (long)getpid() && kill((pid_t)pid, 0) == 0) {
 			fclose(f);
-			log_error("pidfile %s names process %ld, which is running; is another sockswitch using it?",
-				  path, pid);
+			log_error(
+				"pidfile %s names process %ld, which is running; is another sockswitch using it?",
+				path, pid);
 			return -EEXIST;
 		}
 		fclose(f);
@@ -528,7 +530,8 @@ static void hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	(void)loop;
 	(void)w;
 	(void)revents;
-	log_warnx("SIGHUP: live reload is not supported yet; restart to apply a new config");
+	log_warnx(
+		"SIGHUP: live reload is not supported yet; restart to apply a new config");
 }
 
 static void usr1_cb(struct ev_loop *loop, ev_signal *w, int revents)
@@ -598,10 +601,11 @@ static void load_config(struct swd *d, struct flags *f)
 	if (d->cfg.core.txq_bytes < d->cfg.core.max_frame)
 		fatalx("tx queue bytes %zu is below the maximum frame %u",
 		       d->cfg.core.txq_bytes, d->cfg.core.max_frame);
-	if (getrandom(&d->cfg.core.hash_secret,
-		      sizeof(d->cfg.core.hash_secret), 0) < 0)
-		d->cfg.core.hash_secret = (uint64_t)getpid() * 0x9e3779b97f4a7c15ULL ^
-					  swd_clock_ms();
+	if (getrandom(&d->cfg.core.hash_secret, sizeof(d->cfg.core.hash_secret),
+		      0) < 0)
+		d->cfg.core.hash_secret =
+			(uint64_t)getpid() * 0x9e3779b97f4a7c15ULL ^
+			swd_clock_ms();
 }
 
 static void start(struct swd *d, struct ev_loop *loop)

@@ -37,9 +37,10 @@ static int parse_tcp(const char *rest, struct listen_addr *out, char *err,
 		const char *close = strchr(rest, ']');
 
 		if (!close || close[1] != ':') {
-			snprintf(err, errlen,
-				 "`%s': IPv6 address must be written [ADDR]:PORT",
-				 rest);
+			snprintf(
+				err, errlen,
+				"`%s': IPv6 address must be written [ADDR]:PORT",
+				rest);
 			return -EINVAL;
 		}
 		hlen = (size_t)(close - rest - 1);
@@ -59,9 +60,10 @@ static int parse_tcp(const char *rest, struct listen_addr *out, char *err,
 		hlen = (size_t)(colon - rest);
 		if (hlen == 0 || hlen >= sizeof(out->host) ||
 		    memchr(rest, ':', hlen)) {
-			snprintf(err, errlen,
-				 "`%s': expected HOST:PORT (IPv6 as [ADDR]:PORT)",
-				 rest);
+			snprintf(
+				err, errlen,
+				"`%s': expected HOST:PORT (IPv6 as [ADDR]:PORT)",
+				rest);
 			return -EINVAL;
 		}
 		memcpy(out->host, rest, hlen);
@@ -108,9 +110,10 @@ int listen_url_parse(const char *url, struct listen_addr *out, char *err,
 		out->kind = LISTEN_UNIX;
 		return 0;
 	}
-	snprintf(err, errlen,
-		 "`%s': unknown listener; use tcp:HOST:PORT, tcp:[V6]:PORT or unix:PATH",
-		 url);
+	snprintf(
+		err, errlen,
+		"`%s': unknown listener; use tcp:HOST:PORT, tcp:[V6]:PORT or unix:PATH",
+		url);
 	return -EINVAL;
 }
 

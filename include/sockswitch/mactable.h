@@ -86,8 +86,8 @@ static inline uint16_t mac_entry_vid(const struct mac_entry *e)
 void mac_entry_mac(const struct mac_entry *e, uint8_t mac[static MAC_LEN]);
 
 /* Visit every entry in use: for (i = 0; ...; ) style iterator. */
-#define mac_table_foreach(t, e)                                               \
-	for ((e) = (t)->slots; (e) < (t)->slots + (t)->mask + 1; (e)++)       \
+#define mac_table_foreach(t, e)                                         \
+	for ((e) = (t)->slots; (e) < (t)->slots + (t)->mask + 1; (e)++) \
 		if ((e)->key != 0)
 
 #endif /* SOCKSWITCH_MACTABLE_H */

@@ -16,8 +16,8 @@
 #include "sockswitch/txq.h"
 
 #ifndef container_of
-#define container_of(ptr, type, member)                                       \
-	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#define container_of(ptr, type, member) \
+	((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 #endif
 
 #define PORT_NAME_LEN 32

@@ -33,8 +33,7 @@ struct stream_rx {
  * @frame:	the frame (borrowed: valid until the buffer is reused)
  * @len:	its length, which may be below 14 (a runt; caller counts it)
  */
-typedef void (*stream_frame_cb)(void *opaque, const uint8_t *frame,
-				size_t len);
+typedef void (*stream_frame_cb)(void *opaque, const uint8_t *frame, size_t len);
 
 void stream_rx_init(struct stream_rx *rx);
 void stream_rx_fini(struct stream_rx *rx);

@@ -95,13 +95,13 @@ int sw_port_add(struct sw *sw, struct port *p, const struct port_ops *ops,
 void sw_port_remove(struct sw *sw, struct port *p);
 void sw_port_set_enabled(struct sw *sw, struct port *p, bool enabled);
 struct port *sw_port_by_id(const struct sw *sw, uint32_t id);
-void fwd_input(struct sw *sw, struct port *in, const uint8_t *frame,
-	       size_t len, uint64_t now_ms);
+void fwd_input(struct sw *sw, struct port *in, const uint8_t *frame, size_t len,
+	       uint64_t now_ms);
 void fwd_drop(struct port *in, size_t len, enum port_drop why);
 void sw_flush(struct sw *sw);
 unsigned sw_expire(struct sw *sw, uint64_t now_ms);
 
-#define port_foreach(sw, p, i)                                                \
+#define port_foreach(sw, p, i) \
 	for ((i) = 0; (i) < (sw)->nports && ((p) = (sw)->ports[(i)], 1); (i)++)
 
 #endif /* SOCKSWITCH_SW_H */

@@ -46,8 +46,9 @@ int frame_parse(const uint8_t *frame, size_t len, struct frame_info *fi)
 /** mac_is_broadcast() - ff:ff:ff:ff:ff:ff */
 bool mac_is_broadcast(const uint8_t *mac)
 {
-	static const uint8_t bc[MAC_LEN] = { 0xff, 0xff, 0xff,
-					     0xff, 0xff, 0xff };
+	static const uint8_t bc[MAC_LEN] = {
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff
+	};
 
 	return memcmp(mac, bc, MAC_LEN) == 0;
 }

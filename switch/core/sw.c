@@ -108,8 +108,8 @@ static int sw_resize_table(struct sw *sw, const struct sw_params *prm)
 		uint8_t mac[MAC_LEN];
 
 		mac_entry_mac(e, mac);
-		mac_table_learn(&nt, mac_entry_vid(e), mac, e->port,
-				e->seen_ms, NULL);
+		mac_table_learn(&nt, mac_entry_vid(e), mac, e->port, e->seen_ms,
+				NULL);
 	}
 	mac_table_fini(&sw->mt);
 	sw->mt = nt;
@@ -165,7 +165,7 @@ static void id_set(struct sw *sw, uint32_t id, bool on)
 	if (on)
 		sw->id_used[id / 8] |= (uint8_t)(1u << (id % 8));
 	else
-		sw->id_used[id / 8] &= (uint8_t)~(1u << (id % 8));
+		sw->id_used[id / 8] &= (uint8_t) ~(1u << (id % 8));
 }
 
 /**
@@ -277,8 +277,8 @@ static void sw_enqueue(struct sw *sw, struct port *p, const uint8_t *frame,
 	int rc = txq_push(&p->txq, frame, len);
 
 	if (rc < 0) {
-		port_count_drop(p, rc == -ENOMEM ? PORT_DROP_TX_NOMEM :
-						   PORT_DROP_TX_QUEUE_FULL);
+		port_count_drop(p, rc == -ENOMEM ? PORT_DROP_TX_NOMEM
+						 : PORT_DROP_TX_QUEUE_FULL);
 		return;
 	}
 	p->st.tx_queued++;
@@ -363,8 +363,8 @@ static void fwd_flood(struct sw *sw, struct port *in, const uint8_t *frame,
  * Context: may be called many times per receive batch; call sw_flush()
  * before @frame's buffer is reused.
  */
-void fwd_input(struct sw *sw, struct port *in, const uint8_t *frame,
-	       size_t len, uint64_t now_ms)
+void fwd_input(struct sw *sw, struct port *in, const uint8_t *frame, size_t len,
+	       uint64_t now_ms)
 {
 	struct frame_info fi;
 	struct port *out = NULL;

@@ -116,9 +116,10 @@ static void stream_eof(struct stream_port *sp, ssize_t r, size_t partial)
 	else if (r < 0)
 		swd_port_close(sp->d, p, "read error: %s", strerror(errno));
 	else if (partial)
-		swd_port_close(sp->d, p,
-			       "peer closed the connection mid-frame (%zu bytes of an incomplete frame dropped)",
-			       partial);
+		swd_port_close(
+			sp->d, p,
+			"peer closed the connection mid-frame (%zu bytes of an incomplete frame dropped)",
+			partial);
 	else
 		swd_port_close(sp->d, p, "peer closed the connection");
 }
@@ -138,8 +139,8 @@ static void stream_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	buf = swd_rx_buf(d, &space);
 	have = stream_rx_restore(&sp->rx, buf);
 	r = recv(sp->fd, buf + have, space - have, 0);
-	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-		      errno == EINTR)) {
+	if (r < 0 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
 		/* Nothing new: keep the tail (it holds no complete frame). */
 		r = 0;
 	} else if (r <= 0) {
@@ -147,12 +148,14 @@ static void stream_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	}
 	rc = stream_rx_consume(&sp->rx, buf, have + (size_t)r,
-			       d->sw.prm.max_frame, stream_port_frame_cb, sp, &bad);
+			       d->sw.prm.max_frame, stream_port_frame_cb, sp,
+			       &bad);
 	swd_rx_commit(d, have + (size_t)r);
 	if (rc == -EPROTO) {
 		fwd_drop(&sp->port, 0, PORT_DROP_RX_OVERSIZE);
-		log_warnx("port %u (%s): frame length %u exceeds the maximum %u; the stream cannot be trusted, closing",
-			  sp->port.id, sp->port.descr, bad, d->sw.prm.max_frame);
+		log_warnx(
+			"port %u (%s): frame length %u exceeds the maximum %u; the stream cannot be trusted, closing",
+			sp->port.id, sp->port.descr, bad, d->sw.prm.max_frame);
 		stream_fail(sp);
 		swd_port_close(d, &sp->port,
 			       "oversize frame length %u (maximum %u)", bad,
@@ -172,7 +175,8 @@ static int stream_flush(struct port *p)
 	if (p->closing)
 		return -EPIPE;
 	while (!txq_empty(q) && !q->torn) {
-		size_t n = txq_iov(q, d->iov, SWD_IOV_MAX, d->hdr, true), want = 0;
+		size_t n = txq_iov(q, d->iov, SWD_IOV_MAX, d->hdr, true),
+		       want = 0;
 		struct msghdr mh = { .msg_iov = d->iov, .msg_iovlen = n };
 		ssize_t r;
 		size_t i;
@@ -191,14 +195,15 @@ static int stream_flush(struct port *p)
 			swd_port_close(d, p, "write error: %s", strerror(err));
 			return -err;
 		}
-		p->st.tx_frames += txq_advance(q, (size_t)r, true,
-					       &p->st.tx_bytes);
+		p->st.tx_frames +=
+			txq_advance(q, (size_t)r, true, &p->st.tx_bytes);
 		if ((size_t)r < want)
 			break;
 	}
 	if (q->torn) {
 		stream_fail(sp);
-		swd_port_close(d, p, "out of memory: a partly sent frame was lost");
+		swd_port_close(d, p,
+			       "out of memory: a partly sent frame was lost");
 		return -ENOMEM;
 	}
 	if (txq_empty(q))
@@ -271,12 +276,13 @@ static void stream_port_new(struct listener *l, int fd,
 	}
 	snprintf(sp->port.descr, sizeof(sp->port.descr), "%s", peer);
 	rc = sw_port_add(&d->sw, &sp->port,
-			 l->addr.kind == LISTEN_UNIX ? &stream_unix_ops :
-						       &stream_tcp_ops,
+			 l->addr.kind == LISTEN_UNIX ? &stream_unix_ops
+						     : &stream_tcp_ops,
 			 0);
 	if (rc < 0) {
-		log_warnx("%s: refusing %s: %u ports attached, the maximum (--max-ports)",
-			  l->url, peer, d->sw.prm.max_ports);
+		log_warnx(
+			"%s: refusing %s: %u ports attached, the maximum (--max-ports)",
+			l->url, peer, d->sw.prm.max_ports);
 		free(sp);
 		close(fd);
 		return;
@@ -352,8 +358,9 @@ static int unix_path_check(const char *path)
 	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
 	if (rc == 0 || errno == EAGAIN || errno == EINPROGRESS) {
 		close(fd);
-		log_error("another switch is already listening on %s; stop it or choose another path with --listen",
-			  path);
+		log_error(
+			"another switch is already listening on %s; stop it or choose another path with --listen",
+			path);
 		return -EADDRINUSE;
 	}
 	rc = errno;
@@ -439,16 +446,18 @@ static int tcp_listen(struct listener *l)
 		setsockopt(l->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(l->fd, ai->ai_addr, ai->ai_addrlen) < 0) {
 		rc = -errno;
-		log_warn("cannot bind %s%s", l->url,
-			 errno == EADDRINUSE ?
-				 " (another switch running? pick another port with --listen)" :
-				 "");
+		log_warn(
+			"cannot bind %s%s", l->url,
+			errno == EADDRINUSE
+				? " (another switch running? pick another port with --listen)"
+				: "");
 		goto out;
 	}
 	if (getsockname(l->fd, (struct sockaddr *)&ss, &slen) == 0)
-		l->addr.port = ntohs(ss.ss_family == AF_INET6 ?
-				     ((struct sockaddr_in6 *)&ss)->sin6_port :
-				     ((struct sockaddr_in *)&ss)->sin_port);
+		l->addr.port =
+			ntohs(ss.ss_family == AF_INET6
+				      ? ((struct sockaddr_in6 *)&ss)->sin6_port
+				      : ((struct sockaddr_in *)&ss)->sin_port);
 	listen_url_format(&l->addr, l->url, sizeof(l->url));
 	rc = 0;
 out:
@@ -466,8 +475,8 @@ static void listener_free(struct listener *l)
 	}
 	if (l->fd >= 0)
 		close(l->fd);
-	if (l->created && stat(l->addr.path, &st) == 0 &&
-	    st.st_dev == l->dev && st.st_ino == l->ino)
+	if (l->created && stat(l->addr.path, &st) == 0 && st.st_dev == l->dev &&
+	    st.st_ino == l->ino)
 		unlink(l->addr.path);
 	free(l);
 }
@@ -491,8 +500,8 @@ int listener_open(struct swd *d, const struct listen_cfg *lc)
 	l->addr = lc->addr;
 	listen_url_format(&l->addr, l->url, sizeof(l->url));
 	mode = lc->mode != CONFIG_MODE_UNSET ? lc->mode : d->cfg.socket_mode;
-	rc = l->addr.kind == LISTEN_UNIX ? unix_listen(l, lc, mode) :
-					   tcp_listen(l);
+	rc = l->addr.kind == LISTEN_UNIX ? unix_listen(l, lc, mode)
+					 : tcp_listen(l);
 	if (rc == 0 && listen(l->fd, SOMAXCONN) < 0) {
 		rc = -errno;
 		log_warn("cannot listen on %s", l->url);

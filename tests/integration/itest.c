@@ -20,8 +20,7 @@
 
 #include "itest.h"
 
-const uint8_t itest_bcast[SS_MAC_LEN] = { 0xff, 0xff, 0xff,
-					   0xff, 0xff, 0xff };
+const uint8_t itest_bcast[SS_MAC_LEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 uint8_t itest_buf[SS_FRAME_LIMIT];
 
 /**
@@ -114,12 +113,13 @@ void itest_start(struct itest_sw *sw, enum itest_tp tp,
 	memset(sw, 0, sizeof(*sw));
 	sw->tp = tp;
 	sw->d = ss_daemon_start(args, SS_TIMEOUT_MS);
-	cr_assert_not_null(sw->d, "cannot start the daemon (SOCKSWITCH_BIN=%s): %s",
-			   ss_daemon_bin() ? ss_daemon_bin() : "(unset)",
-			   strerror(errno));
+	cr_assert_not_null(
+		sw->d, "cannot start the daemon (SOCKSWITCH_BIN=%s): %s",
+		ss_daemon_bin() ? ss_daemon_bin() : "(unset)", strerror(errno));
 	if (!sw->d->ready)
 		itest_dump_log(sw->d);
-	cr_assert(sw->d->ready, "daemon did not print `ready' (wait status 0x%x)",
+	cr_assert(sw->d->ready,
+		  "daemon did not print `ready' (wait status 0x%x)",
 		  sw->d->status);
 	sw->url = ss_daemon_url(sw->d, prefix[tp]);
 	cr_assert_not_null(sw->url, "no `listening on %s...' line on stdout",
@@ -141,9 +141,8 @@ void itest_start(struct itest_sw *sw, enum itest_tp tp,
  * @macn:	station number for ss_mac()
  * @rcvbuf:	SO_RCVBUF, or 0 for the default
  */
-void itest_join_one(struct itest_sw *sw, struct itest_sta *s,
-		    const char *url, const char *name, unsigned int macn,
-		    int rcvbuf)
+void itest_join_one(struct itest_sw *sw, struct itest_sta *s, const char *url,
+		    const char *name, unsigned int macn, int rcvbuf)
 {
 	int64_t deadline = ss_now_ms() + SS_TIMEOUT_MS;
 	char line[1024], peer[32];
@@ -170,9 +169,10 @@ void itest_join_one(struct itest_sw *sw, struct itest_sta *s,
 					 sizeof(line), left > 0 ? left : 0);
 		if (ret < 0)
 			itest_dump_log(sw->d);
-		cr_assert_eq(ret, 0,
-			     "%s: no `%s' log line with `%s' after connecting to %s",
-			     name, LOG_CONNECTED, peer, url);
+		cr_assert_eq(
+			ret, 0,
+			"%s: no `%s' log line with `%s' after connecting to %s",
+			name, LOG_CONNECTED, peer, url);
 	} while (!strstr(line, peer));
 	s->port = ss_log_port(line);
 	s->logpos = sw->pos;
@@ -209,8 +209,8 @@ void itest_send(struct itest_sta *from, const uint8_t *dst, uint32_t seq,
 
 	ss_frame_build(itest_buf, len, dst, from->mac, seq);
 	ret = ss_send_frame(from->c, itest_buf, len);
-	cr_assert_eq(ret, 0, "%s: sending frame %u (%zu bytes): %s",
-		     from->name, seq, len, strerror(-ret));
+	cr_assert_eq(ret, 0, "%s: sending frame %u (%zu bytes): %s", from->name,
+		     seq, len, strerror(-ret));
 }
 
 static const char *recv_error(int ret)
@@ -243,13 +243,14 @@ void itest_expect(struct itest_sta *to, const uint8_t *dst,
 	int ret;
 
 	ret = ss_recv_frame(to->c, &f, &flen, SS_TIMEOUT_MS);
-	cr_assert_eq(ret, 0, "%s: expected frame %u from %s: %s", to->name,
-		     seq, from->name, recv_error(ret));
+	cr_assert_eq(ret, 0, "%s: expected frame %u from %s: %s", to->name, seq,
+		     from->name, recv_error(ret));
 	cr_assert_eq(flen, len, "%s: frame %u from %s: %zu bytes, expected %zu",
 		     to->name, seq, from->name, flen, len);
-	cr_assert(ss_frame_check(f, flen, dst, from->mac, seq),
-		  "%s: expected frame %u from %s, got a different one (seq %lld)",
-		  to->name, seq, from->name, (long long)ss_frame_seq(f, flen));
+	cr_assert(
+		ss_frame_check(f, flen, dst, from->mac, seq),
+		"%s: expected frame %u from %s, got a different one (seq %lld)",
+		to->name, seq, from->name, (long long)ss_frame_seq(f, flen));
 }
 
 /**
@@ -365,8 +366,8 @@ void itest_wait_closed_log(struct itest_sw *sw, const struct itest_sta *s,
  * @line:	if not NULL, the `closed' log line
  * @linelen:	size of @line
  */
-void itest_expect_closed(struct itest_sw *sw, struct itest_sta *s,
-			 char *line, size_t linelen)
+void itest_expect_closed(struct itest_sw *sw, struct itest_sta *s, char *line,
+			 size_t linelen)
 {
 	int ret = ss_wait_eof(s->c, SS_TIMEOUT_MS);
 
@@ -416,10 +417,11 @@ void itest_stop(struct itest_sw *sw)
 	free(log);
 	if (!clean)
 		itest_dump_log(sw->d);
-	cr_assert(WIFEXITED(st),
-		  "SIGTERM: daemon should exit 0 but died of signal %d "
-		  "(6: abort, e.g. a sanitizer report; 9: did not stop in %d ms)",
-		  WIFSIGNALED(st) ? WTERMSIG(st) : -1, SS_TIMEOUT_MS);
+	cr_assert(
+		WIFEXITED(st),
+		"SIGTERM: daemon should exit 0 but died of signal %d "
+		"(6: abort, e.g. a sanitizer report; 9: did not stop in %d ms)",
+		WIFSIGNALED(st) ? WTERMSIG(st) : -1, SS_TIMEOUT_MS);
 	cr_assert_eq(WEXITSTATUS(st), 0, "SIGTERM: exit status %d",
 		     WEXITSTATUS(st));
 	cr_assert(clean, "sanitizer report in the daemon's log");

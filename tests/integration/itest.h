@@ -69,9 +69,8 @@ const char *itest_listen_url(enum itest_tp tp);
 void itest_start(struct itest_sw *sw, enum itest_tp tp,
 		 const char *const *extra);
 void itest_join(struct itest_sw *sw, struct itest_sta *sta, size_t n);
-void itest_join_one(struct itest_sw *sw, struct itest_sta *s,
-		    const char *url, const char *name, unsigned int macn,
-		    int rcvbuf);
+void itest_join_one(struct itest_sw *sw, struct itest_sta *s, const char *url,
+		    const char *name, unsigned int macn, int rcvbuf);
 void itest_send(struct itest_sta *from, const uint8_t *dst, uint32_t seq,
 		size_t len);
 void itest_expect(struct itest_sta *to, const uint8_t *dst,
@@ -82,8 +81,8 @@ void itest_learn_all(struct itest_sta *sta, size_t n, uint32_t seq0);
 void itest_ping(struct itest_sta *a, struct itest_sta *b, uint32_t seq);
 void itest_wait_closed_log(struct itest_sw *sw, const struct itest_sta *s,
 			   char *line, size_t linelen);
-void itest_expect_closed(struct itest_sw *sw, struct itest_sta *s,
-			 char *line, size_t linelen);
+void itest_expect_closed(struct itest_sw *sw, struct itest_sta *s, char *line,
+			 size_t linelen);
 long long itest_stat(struct itest_sw *sw, int port, const char *key);
 void itest_dump_log(const struct ss_daemon *d);
 void itest_stop(struct itest_sw *sw);

@@ -159,11 +159,13 @@ ParameterizedTest(enum itest_tp *tp, lifecycle,
 		snprintf(want[1], sizeof(want[1]), ":%d", ss_local_port(s.c));
 	}
 	cr_assert_eq(ss_daemon_wait_log(sw.d, &pos, LOG_CONNECTED, line,
-					sizeof(line), SS_TIMEOUT_MS), 0);
+					sizeof(line), SS_TIMEOUT_MS),
+		     0);
 	for (size_t i = 0; i < 2; i++)
-		cr_assert_not_null(strstr(line, want[i]),
-				   "connect line should name the peer (%s): `%s'",
-				   want[i], line);
+		cr_assert_not_null(
+			strstr(line, want[i]),
+			"connect line should name the peer (%s): `%s'", want[i],
+			line);
 	cr_assert_eq(ss_log_port(line), s.port);
 
 	ss_client_close(s.c);

@@ -64,21 +64,26 @@ Test(options, no_arguments_runs_on_the_embedded_default)
 	const char *url;
 
 	if (!tcp_port_free(1234))
-		cr_skip_test("127.0.0.1:1234 is in use here; the default cannot be tested");
+		cr_skip_test(
+			"127.0.0.1:1234 is in use here; the default cannot be tested");
 	snprintf(xdg, sizeof(xdg), "%s/xdg", ss_tmpdir());
 	cr_assert_eq(mkdir(xdg, 0700), 0, "%s: %s", xdg, strerror(errno));
 	setenv("XDG_RUNTIME_DIR", xdg, 1);
 	sw.d = ss_daemon_start(NULL, SS_TIMEOUT_MS);
-	cr_assert(sw.d && sw.d->ready, "the daemon must start with no arguments");
+	cr_assert(sw.d && sw.d->ready,
+		  "the daemon must start with no arguments");
 	snprintf(dir, sizeof(dir), "%s/sockswitch", xdg);
 	snprintf(sock, sizeof(sock), "%s/switch.sock", dir);
 	cr_assert_eq(stat(dir, &st), 0);
-	cr_assert_eq(st.st_mode & 07777, 0700, "socket dir mode %o", st.st_mode & 07777);
+	cr_assert_eq(st.st_mode & 07777, 0700, "socket dir mode %o",
+		     st.st_mode & 07777);
 	cr_assert_eq(stat(sock, &st), 0, "%s: %s", sock, strerror(errno));
 	cr_assert(S_ISSOCK(st.st_mode));
-	cr_assert_eq(st.st_mode & 0777, 0600, "socket mode %o", st.st_mode & 0777);
+	cr_assert_eq(st.st_mode & 0777, 0600, "socket mode %o",
+		     st.st_mode & 0777);
 	url = ss_daemon_url(sw.d, "tcp:");
-	cr_assert_str_eq(url, "tcp:127.0.0.1:1234", "default TCP listener is loopback:1234");
+	cr_assert_str_eq(url, "tcp:127.0.0.1:1234",
+			 "default TCP listener is loopback:1234");
 	/* Both default listeners are one LAN. */
 	sw.url = ss_daemon_url(sw.d, "unix:");
 	cr_assert_not_null(sw.url);
@@ -88,7 +93,8 @@ Test(options, no_arguments_runs_on_the_embedded_default)
 	itest_learn_all(s, 2, 1);
 	itest_ping(&s[0], &s[1], 10);
 	itest_stop(&sw);
-	cr_assert_neq(stat(sock, &st), 0, "the socket file must be removed at exit");
+	cr_assert_neq(stat(sock, &st), 0,
+		      "the socket file must be removed at exit");
 }
 
 Test(options, socket_mode_flag_sets_unix_socket_permissions)
@@ -99,7 +105,8 @@ Test(options, socket_mode_flag_sets_unix_socket_permissions)
 
 	itest_start(&sw, TP_UNIX, extra);
 	cr_assert_eq(stat(sw.url + 5, &st), 0);
-	cr_assert_eq(st.st_mode & 0777, 0660, "socket mode %o", st.st_mode & 0777);
+	cr_assert_eq(st.st_mode & 0777, 0660, "socket mode %o",
+		     st.st_mode & 0777);
 	itest_stop(&sw);
 }
 
@@ -158,7 +165,8 @@ Test(options, broken_config_stops_the_daemon_with_its_position)
 	struct ss_daemon *d;
 
 	snprintf(cfg, sizeof(cfg), "%s/bad.json", ss_tmpdir());
-	write_file(cfg, "{\n  \"max_ports\": 2,\n  \"mac_table_sise\": 10\n}\n");
+	write_file(cfg,
+		   "{\n  \"max_ports\": 2,\n  \"mac_table_sise\": 10\n}\n");
 	d = ss_daemon_start(args, SS_TIMEOUT_MS);
 	cr_assert_not_null(d);
 	cr_assert(!d->ready, "a broken config must not start the switch");
@@ -167,7 +175,8 @@ Test(options, broken_config_stops_the_daemon_with_its_position)
 		  "exit status 0x%x", d->status);
 	log = ss_daemon_log(d);
 	cr_assert_not_null(strstr(log, ":3:3: $.mac_table_sise"),
-			   "the error must name line, column and path: %s", log);
+			   "the error must name line, column and path: %s",
+			   log);
 	free(log);
 }
 
@@ -206,14 +215,18 @@ Test(options, daemon_mode_detaches_writes_pidfile_and_cleans_up)
 		_exit(127);
 	}
 	cr_assert_eq(waitpid(child, &status, 0), child);
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		  "sockswitch --daemon must exit 0 once the switch is up (0x%x)",
-		  status);
+	cr_assert(
+		WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		"sockswitch --daemon must exit 0 once the switch is up (0x%x)",
+		status);
 	daemon_pid = read_pidfile(pidf);
-	cr_assert_gt(daemon_pid, 0, "the pidfile must exist when --daemon returns");
+	cr_assert_gt(daemon_pid, 0,
+		     "the pidfile must exist when --daemon returns");
 	cr_assert_neq(daemon_pid, child, "the switch runs in a detached child");
-	cr_assert_eq(kill(daemon_pid, 0), 0, "pid %d must be running", daemon_pid);
-	cr_assert_eq(stat(sock, &st), 0, "the socket must exist when --daemon returns");
+	cr_assert_eq(kill(daemon_pid, 0), 0, "pid %d must be running",
+		     daemon_pid);
+	cr_assert_eq(stat(sock, &st), 0,
+		     "the socket must exist when --daemon returns");
 
 	for (i = 0; i < 2; i++) {
 		s[i].c = ss_client_connect(url, 0);

@@ -23,9 +23,9 @@
 TestSuite(stream, .fini = ss_cleanup, .timeout = 90);
 
 /* Every transport test runs over unix, tcp4 and tcp6. */
-#define TP_PARAMS(name)                                                    \
-	ParameterizedTestParameters(stream, name)                          \
-	{                                                                  \
+#define TP_PARAMS(name)                                                     \
+	ParameterizedTestParameters(stream, name)                           \
+	{                                                                   \
 		static enum itest_tp tps[] = { TP_UNIX, TP_TCP4, TP_TCP6 }; \
 		return cr_make_param_array(enum itest_tp, tps, 3);          \
 	}
@@ -172,9 +172,10 @@ ParameterizedTest(enum itest_tp *tp, stream, multicast_source_is_not_learned)
 	/* This switch never looks group destinations up, so the counter is
 	 * the only other place a wrongly learned group address shows. */
 	learned = itest_stat(&sw, s[0].port, "mac_new");
-	cr_assert_eq(learned, 1,
-		     "group/broadcast sources must not be learned: mac_new=%lld",
-		     learned);
+	cr_assert_eq(
+		learned, 1,
+		"group/broadcast sources must not be learned: mac_new=%lld",
+		learned);
 	itest_stop(&sw);
 }
 
@@ -182,8 +183,8 @@ TP_PARAMS(frames_of_all_sizes_are_forwarded_intact)
 ParameterizedTest(enum itest_tp *tp, stream,
 		  frames_of_all_sizes_are_forwarded_intact)
 {
-	static const size_t sizes[] = { 14, 15, 60, 1500, 1518, 9000, 65535,
-					65550 };
+	static const size_t sizes[] = { 14,   15,   60,	   1500,
+					1518, 9000, 65535, 65550 };
 	struct itest_sta s[2];
 	struct itest_sw sw;
 
@@ -219,12 +220,14 @@ ParameterizedTest(enum itest_tp *tp, stream,
 		burst[off++] = 0;
 		burst[off++] = (uint8_t)(len >> 8);
 		burst[off++] = (uint8_t)len;
-		off += ss_frame_build(burst + off, len, itest_bcast, s[0].mac, i);
+		off += ss_frame_build(burst + off, len, itest_bcast, s[0].mac,
+				      i);
 	}
 	ret = ss_send_raw(s[0].c, burst, off);
 	cr_assert_eq(ret, 0, "A: send: %s", strerror(-ret));
 	for (uint32_t i = 0; i < 300; i++)
-		itest_expect(&s[1], itest_bcast, &s[0], i, 60 + (i * 97) % 1454);
+		itest_expect(&s[1], itest_bcast, &s[0], i,
+			     60 + (i * 97) % 1454);
 	itest_stop(&sw);
 }
 
@@ -399,8 +402,8 @@ ParameterizedTest(enum itest_tp *tp, stream,
 	itest_wait_closed_log(&sw, &s[0], NULL, 0);
 	snprintf(needle, sizeof(needle), "final port=%d ", s[0].port);
 	cr_assert_eq(ss_daemon_wait_log(sw.d, &s[0].logpos, needle, line,
-					sizeof(line), SS_TIMEOUT_MS), 0,
-		     "no `%s...' line after the close", needle);
+					sizeof(line), SS_TIMEOUT_MS),
+		     0, "no `%s...' line after the close", needle);
 	cr_assert(ss_log_value(line, "drop_rx_framing", &n) && n == 1,
 		  "the half frame should count as drop_rx_framing=1: `%s'",
 		  line);
@@ -547,7 +550,8 @@ ParameterizedTest(enum itest_tp *tp, stream,
 	rx = stat_wait(&sw, s[0].port, "rx_frames", base + n);
 	cr_assert_eq(rx, base + n, "the switch should read all of A's frames");
 	drops = itest_stat(&sw, s[1].port, "drop_tx_queue_full");
-	cr_assert_gt(drops, 0, "10.8 MB should overflow B's queue and socket buffers");
+	cr_assert_gt(drops, 0,
+		     "10.8 MB should overflow B's queue and socket buffers");
 
 	for (long long i = 0; i < (long long)n - drops; i++) {
 		const uint8_t *f;
@@ -555,7 +559,8 @@ ParameterizedTest(enum itest_tp *tp, stream,
 		int64_t seq;
 		int ret = ss_recv_frame(s[1].c, &f, &len, SS_TIMEOUT_MS);
 
-		cr_assert_eq(ret, 0, "B: got %lld of %lld frames (%lld dropped): %s",
+		cr_assert_eq(ret, 0,
+			     "B: got %lld of %lld frames (%lld dropped): %s",
 			     got, (long long)n - drops, drops, strerror(-ret));
 		seq = ss_frame_seq(f, len);
 		cr_assert(seq > last && seq >= 100 && seq < 100 + n,
@@ -588,8 +593,8 @@ ParameterizedTest(enum itest_tp *tp, stream,
 #define PROBE_EVERY 32
 #define PROBE_MAX_MS 2000
 
-static void flood_probe(struct itest_sta *b, struct itest_sta *c,
-			uint32_t seq, int64_t *worst)
+static void flood_probe(struct itest_sta *b, struct itest_sta *c, uint32_t seq,
+			int64_t *worst)
 {
 	int64_t t0 = ss_now_ms(), dt;
 
@@ -633,7 +638,8 @@ ParameterizedTest(enum itest_tp *tp, stream,
 		    itest_tp_name(*tp), nframes, (long long)total,
 		    (long long)worst);
 	cr_assert_lt(worst, PROBE_MAX_MS,
-		     "B->C unicast took %lld ms during the flood", (long long)worst);
+		     "B->C unicast took %lld ms during the flood",
+		     (long long)worst);
 	cr_assert_lt(total, 60000, "flood of %u frames took %lld ms", nframes,
 		     (long long)total);
 	/* A's last frames may still be in flight: skip, don't expect. */
@@ -648,8 +654,8 @@ ParameterizedTest(enum itest_tp *tp, stream,
 	/* The counters at close come as a `final port=N ...' line. */
 	snprintf(needle, sizeof(needle), "final port=%d ", st->port);
 	cr_assert_eq(ss_daemon_wait_log(sw.d, &st->logpos, needle, line,
-					sizeof(line), SS_TIMEOUT_MS), 0,
-		     "no `%s...' line after the close", needle);
+					sizeof(line), SS_TIMEOUT_MS),
+		     0, "no `%s...' line after the close", needle);
 	cr_assert(ss_log_value(line, "drop_tx_queue_full", &drops) && drops > 0,
 		  "final counters should report the drops: `%s'", line);
 	itest_stop(&sw);
@@ -677,8 +683,9 @@ ParameterizedTest(enum itest_tp *tp, stream, hub_mode_floods_known_unicast)
 /* One daemon, several listeners: frames cross transports. */
 Test(stream, frames_cross_between_listeners_of_different_transports)
 {
-	const char *args[] = { "--listen", "unix:@DIR@/sw.sock", "--listen",
-			       "tcp:127.0.0.1:0", "--listen", "tcp:[::1]:0",
+	const char *args[] = { "--listen", "unix:@DIR@/sw.sock",
+			       "--listen", "tcp:127.0.0.1:0",
+			       "--listen", "tcp:[::1]:0",
 			       NULL };
 	struct itest_sta s[3];
 	struct itest_sw sw = { .tp = TP_UNIX };
@@ -687,7 +694,8 @@ Test(stream, frames_cross_between_listeners_of_different_transports)
 	if (!itest_have_ipv6())
 		args[4] = NULL;
 	sw.d = ss_daemon_start(args, SS_TIMEOUT_MS);
-	cr_assert_not_null(sw.d, "cannot start the daemon: %s", strerror(errno));
+	cr_assert_not_null(sw.d, "cannot start the daemon: %s",
+			   strerror(errno));
 	if (!sw.d->ready)
 		itest_dump_log(sw.d);
 	cr_assert(sw.d->ready);

@@ -241,13 +241,15 @@ static int send_iov(struct ss_client *c, struct iovec *iov, int iovcnt)
 				return ret;
 			continue;
 		}
-		while (msg.msg_iovlen > 0 && (size_t)n >= msg.msg_iov->iov_len) {
+		while (msg.msg_iovlen > 0 &&
+		       (size_t)n >= msg.msg_iov->iov_len) {
 			n -= (ssize_t)msg.msg_iov->iov_len;
 			msg.msg_iov++;
 			msg.msg_iovlen--;
 		}
 		if (msg.msg_iovlen > 0) {
-			msg.msg_iov->iov_base = (char *)msg.msg_iov->iov_base + n;
+			msg.msg_iov->iov_base =
+				(char *)msg.msg_iov->iov_base + n;
 			msg.msg_iov->iov_len -= (size_t)n;
 		}
 	}
@@ -329,8 +331,7 @@ static int fill(struct ss_client *c)
 }
 
 /* A complete frame in the buffer: 1, none yet: 0, bad length: -EPROTO. */
-static int frame_ready(struct ss_client *c, const uint8_t **frame,
-		       size_t *len)
+static int frame_ready(struct ss_client *c, const uint8_t **frame, size_t *len)
 {
 	size_t have = c->len - c->off;
 	uint32_t be, flen;

@@ -474,7 +474,8 @@ bool ss_log_value(const char *line, const char *key, long long *val)
 
 	while ((p = strstr(p, key))) {
 		if ((p == line || p[-1] == ' ' || p[-1] == '\t' ||
-		     p[-1] == ';' || p[-1] == '(') && p[klen] == '=') {
+		     p[-1] == ';' || p[-1] == '(') &&
+		    p[klen] == '=') {
 			*val = strtoll(p + klen + 1, &end, 10);
 			return end != p + klen + 1;
 		}

@@ -3,8 +3,8 @@
  * test_fwd.c - the forwarding core on mock ports: flood sets, learning,
  * hub mode, queue-full drops, port removal and the conservation invariant
  */
-#include <stdlib.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
@@ -38,9 +38,11 @@ static int mock_flush(struct port *p)
 		for (i = 0, total = 0; i < n; i++) {
 			total += iov[i].iov_len;
 			if (iov[i].iov_len > 14)
-				m->last = ((const uint8_t *)iov[i].iov_base)[14];
+				m->last =
+					((const uint8_t *)iov[i].iov_base)[14];
 		}
-		m->frames += txq_advance(&p->txq, total, false, &p->st.tx_bytes);
+		m->frames +=
+			txq_advance(&p->txq, total, false, &p->st.tx_bytes);
 		p->st.tx_frames = m->frames;
 	}
 	return 0;
@@ -116,8 +118,8 @@ static unsigned got(int i)
 	return mp[i].frames;
 }
 
-Test(fwd, broadcast_reaches_every_other_port_never_the_sender,
-     .init = setup, .fini = teardown)
+Test(fwd, broadcast_reaches_every_other_port_never_the_sender, .init = setup,
+     .fini = teardown)
 {
 	send_frame(0, 0xff, 1, 1, 0);
 	cr_assert_eq(got(0), 0);
@@ -139,8 +141,7 @@ Test(fwd, unknown_unicast_is_flooded_known_unicast_goes_to_one_port,
 	cr_assert_eq(got(3), 1);
 }
 
-Test(fwd, multicast_is_flooded_and_not_learned, .init = setup,
-     .fini = teardown)
+Test(fwd, multicast_is_flooded_and_not_learned, .init = setup, .fini = teardown)
 {
 	uint8_t f[60] = { 0x01, 0x00, 0x5e, 0, 0, 1, 0x03, 0, 0, 0, 0, 5, 8 };
 
@@ -151,8 +152,8 @@ Test(fwd, multicast_is_flooded_and_not_learned, .init = setup,
 	cr_assert_eq(sw.mt.count, 0, "multicast source must not be learned");
 }
 
-Test(fwd, frame_to_a_host_on_the_same_port_is_dropped_as_local,
-     .init = setup, .fini = teardown)
+Test(fwd, frame_to_a_host_on_the_same_port_is_dropped_as_local, .init = setup,
+     .fini = teardown)
 {
 	send_frame(0, 0xff, 1, 1, 0);
 	send_frame(0, 0xff, 2, 1, 0); /* hosts 1 and 2 both behind port 0 */
@@ -188,8 +189,7 @@ Test(fwd, full_table_keeps_flooding_and_counts)
 	teardown();
 }
 
-Test(fwd, mac_move_is_counted_after_hold_down, .init = setup,
-     .fini = teardown)
+Test(fwd, mac_move_is_counted_after_hold_down, .init = setup, .fini = teardown)
 {
 	send_frame(0, 0xff, 1, 1, 0);
 	send_frame(3, 0xff, 1, 1, 1000); /* within 3 s: held */
@@ -338,9 +338,9 @@ Test(fwd, conservation_invariant_under_random_traffic, .fini = teardown)
 	}
 	cr_assert_eq(queued + qfull, expected_deliveries);
 	cr_assert_gt(rx, 1000);
-	cr_assert_eq(rx, fwded + rxdrop, "rx %lu != forwarded %lu + dropped %lu",
-		     (unsigned long)rx, (unsigned long)fwded,
-		     (unsigned long)rxdrop);
+	cr_assert_eq(rx, fwded + rxdrop,
+		     "rx %lu != forwarded %lu + dropped %lu", (unsigned long)rx,
+		     (unsigned long)fwded, (unsigned long)rxdrop);
 	cr_assert_eq(queued, sent + lost + left);
 	cr_assert_gt(qfull, 0, "the test must exercise full queues");
 	cr_assert_gt(rxdrop, 0, "the test must exercise rx drops");

@@ -2,8 +2,8 @@
 /*
  * test_mactable.c - learning, ageing, bounds, hold-down, deletion
  */
-#include <stdlib.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
@@ -31,9 +31,12 @@ Test(mac_table, never_learns_broadcast_multicast_or_zero_sources)
 	struct mac_table t;
 
 	mac_table_init(&t, 16, 300000, 3000, 42);
-	cr_assert_eq(mac_table_learn(&t, 0, bc, P1, 0, NULL), MAC_LEARN_IGNORED);
-	cr_assert_eq(mac_table_learn(&t, 0, mc, P1, 0, NULL), MAC_LEARN_IGNORED);
-	cr_assert_eq(mac_table_learn(&t, 0, zero, P1, 0, NULL), MAC_LEARN_IGNORED);
+	cr_assert_eq(mac_table_learn(&t, 0, bc, P1, 0, NULL),
+		     MAC_LEARN_IGNORED);
+	cr_assert_eq(mac_table_learn(&t, 0, mc, P1, 0, NULL),
+		     MAC_LEARN_IGNORED);
+	cr_assert_eq(mac_table_learn(&t, 0, zero, P1, 0, NULL),
+		     MAC_LEARN_IGNORED);
 	cr_assert_eq(t.count, 0);
 	mac_table_fini(&t);
 }
@@ -78,7 +81,8 @@ Test(mac_table, traffic_refreshes_the_age)
 	mac_of(7, m);
 	mac_table_init(&t, 16, 10000, 3000, 1);
 	mac_table_learn(&t, 0, m, P1, 0, NULL);
-	cr_assert_eq(mac_table_learn(&t, 0, m, P1, 9000, NULL), MAC_LEARN_REFRESH);
+	cr_assert_eq(mac_table_learn(&t, 0, m, P1, 9000, NULL),
+		     MAC_LEARN_REFRESH);
 	cr_assert_eq(mac_table_expire(&t, 15000, NULL, NULL), 0);
 	cr_assert_eq(mac_table_lookup(&t, 0, m, 18999), P1);
 	mac_table_fini(&t);
@@ -93,7 +97,8 @@ Test(mac_table, stops_learning_when_full)
 	mac_table_init(&t, 8, 300000, 3000, 99);
 	for (i = 0; i < 8; i++) {
 		mac_of(i + 1, m);
-		cr_assert_eq(mac_table_learn(&t, 0, m, P1, 0, NULL), MAC_LEARN_NEW);
+		cr_assert_eq(mac_table_learn(&t, 0, m, P1, 0, NULL),
+			     MAC_LEARN_NEW);
 	}
 	mac_of(100, m);
 	cr_assert_eq(mac_table_learn(&t, 0, m, P1, 0, NULL), MAC_LEARN_FULL);
@@ -115,13 +120,17 @@ Test(mac_table, move_is_held_down_then_allowed)
 	mac_table_init(&t, 16, 300000, 3000, 5);
 	mac_table_learn(&t, 0, m, P1, 10000, NULL);
 	/* Seen on P2 while P1 still sends: flapping, stays on P1. */
-	cr_assert_eq(mac_table_learn(&t, 0, m, P2, 11000, &old), MAC_LEARN_HELD);
+	cr_assert_eq(mac_table_learn(&t, 0, m, P2, 11000, &old),
+		     MAC_LEARN_HELD);
 	cr_assert_eq(mac_table_lookup(&t, 0, m, 11000), P1);
-	cr_assert_eq(mac_table_learn(&t, 0, m, P1, 12000, NULL), MAC_LEARN_REFRESH);
-	cr_assert_eq(mac_table_learn(&t, 0, m, P2, 14999, &old), MAC_LEARN_HELD);
+	cr_assert_eq(mac_table_learn(&t, 0, m, P1, 12000, NULL),
+		     MAC_LEARN_REFRESH);
+	cr_assert_eq(mac_table_learn(&t, 0, m, P2, 14999, &old),
+		     MAC_LEARN_HELD);
 	/* Quiet on P1 for the hold-down: it moves, and the old port is told. */
 	old = NULL;
-	cr_assert_eq(mac_table_learn(&t, 0, m, P2, 15000, &old), MAC_LEARN_MOVED);
+	cr_assert_eq(mac_table_learn(&t, 0, m, P2, 15000, &old),
+		     MAC_LEARN_MOVED);
 	cr_assert_eq(old, P1);
 	cr_assert_eq(mac_table_lookup(&t, 0, m, 15000), P2);
 	mac_table_fini(&t);
@@ -135,7 +144,8 @@ Test(mac_table, zero_hold_down_moves_at_once)
 	mac_of(9, m);
 	mac_table_init(&t, 16, 300000, 0, 5);
 	mac_table_learn(&t, 0, m, P1, 10000, NULL);
-	cr_assert_eq(mac_table_learn(&t, 0, m, P2, 10000, NULL), MAC_LEARN_MOVED);
+	cr_assert_eq(mac_table_learn(&t, 0, m, P2, 10000, NULL),
+		     MAC_LEARN_MOVED);
 	mac_table_fini(&t);
 }
 
@@ -184,7 +194,8 @@ Test(mac_table, matches_a_reference_model_under_churn)
 		mac_of(k + 1, m);
 		r = mac_table_learn(&t, 0, m, p, now, NULL);
 		if (!model[k]) {
-			cr_assert_eq(r, count < MAX ? MAC_LEARN_NEW : MAC_LEARN_FULL);
+			cr_assert_eq(r, count < MAX ? MAC_LEARN_NEW
+						    : MAC_LEARN_FULL);
 			if (r == MAC_LEARN_NEW)
 				count++;
 		}
@@ -213,7 +224,8 @@ Test(mac_table, matches_a_reference_model_under_churn)
 	for (i = 0; i < N; i++) {
 		mac_of(i + 1, m);
 		cr_assert_eq(mac_table_lookup(&t, 0, m, 19999),
-			     (model[i] && 19999 - seen[i] < 1000) ? model[i] : NULL);
+			     (model[i] && 19999 - seen[i] < 1000) ? model[i]
+								  : NULL);
 	}
 	mac_table_fini(&t);
 }

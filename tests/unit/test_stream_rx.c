@@ -2,8 +2,8 @@
 /*
  * test_stream_rx.c - length-prefixed stream reassembly under any chunking
  */
-#include <stdlib.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
@@ -119,8 +119,9 @@ static void run_chunking(size_t (*next)(size_t))
 	uint32_t bad = 0;
 
 	for (i = 0; i < NFRAMES; i++)
-		lens[i] = (size_t[]){ 14, 60, 1514, 9000, 65550, 0, 5,
-				      64 }[i % 8];
+		lens[i] = (size_t[]){
+			14, 60, 1514, 9000, 65550, 0, 5, 64
+		}[i % 8];
 	total = build_stream(stream, lens, NFRAMES);
 	stream_rx_init(&rx);
 	cr_assert_eq(feed(&rx, &s, stream, total, next, &bad), 0);
@@ -159,14 +160,16 @@ Test(stream_rx, length_prefix_split_in_two)
 	stream_rx_init(&rx);
 	/* First read ends two bytes into the second header. */
 	memcpy(buf, stream, 104 + 2);
-	cr_assert_eq(stream_rx_consume(&rx, buf, 106, MAXF, sink_cb, &s, &bad), 0);
+	cr_assert_eq(stream_rx_consume(&rx, buf, 106, MAXF, sink_cb, &s, &bad),
+		     0);
 	cr_assert_eq(s.n, 1);
 	cr_assert_eq(rx.carry_len, 2);
 	have = stream_rx_restore(&rx, buf);
 	cr_assert_eq(have, 2);
 	memcpy(buf + have, stream + 106, total - 106);
 	cr_assert_eq(stream_rx_consume(&rx, buf, have + total - 106, MAXF,
-				       sink_cb, &s, &bad), 0);
+				       sink_cb, &s, &bad),
+		     0);
 	check_frames(&s, lens, 2);
 	stream_rx_fini(&rx);
 }
@@ -182,7 +185,8 @@ Test(stream_rx, zero_and_short_lengths_keep_the_stream_in_step)
 
 	stream_rx_init(&rx);
 	memcpy(buf, stream, total);
-	cr_assert_eq(stream_rx_consume(&rx, buf, total, MAXF, sink_cb, &s, &bad), 0);
+	cr_assert_eq(
+		stream_rx_consume(&rx, buf, total, MAXF, sink_cb, &s, &bad), 0);
 	check_frames(&s, lens, 6);
 	stream_rx_fini(&rx);
 }
@@ -219,9 +223,12 @@ Test(stream_rx, maximum_is_inclusive)
 	buf[2] = (uint8_t)(MAXF >> 8);
 	buf[3] = (uint8_t)MAXF;
 	stream_rx_init(&rx);
-	cr_assert_eq(stream_rx_consume(&rx, buf, MAXF + 4, MAXF, sink_cb, &s, &bad), 0);
+	cr_assert_eq(
+		stream_rx_consume(&rx, buf, MAXF + 4, MAXF, sink_cb, &s, &bad),
+		0);
 	cr_assert_eq(s.n, 1);
-	cr_assert_eq(stream_rx_consume(&rx, buf, MAXF + 4, MAXF - 1, sink_cb, &s, &bad),
+	cr_assert_eq(stream_rx_consume(&rx, buf, MAXF + 4, MAXF - 1, sink_cb,
+				       &s, &bad),
 		     -EPROTO);
 	cr_assert_eq(bad, MAXF);
 	stream_rx_fini(&rx);
