@@ -108,19 +108,19 @@ static int parse_seconds(const char *s, double max, double *v)
 enum { OPT_PP_SIZE = 256, OPT_DRAIN, OPT_SW_PID, OPT_SW_LOG };
 
 static const struct option long_opts[] = {
-	{"unix", required_argument, NULL, 'u'},
-	{"tcp", required_argument, NULL, 't'},
-	{"direct", no_argument, NULL, 'd'},
-	{"pairs", required_argument, NULL, 'p'},
-	{"size", required_argument, NULL, 's'},
-	{"seconds", required_argument, NULL, 'S'},
-	{"pingpong", required_argument, NULL, 'P'},
-	{"pp-size", required_argument, NULL, OPT_PP_SIZE},
-	{"drain", required_argument, NULL, OPT_DRAIN},
-	{"switch-pid", required_argument, NULL, OPT_SW_PID},
-	{"switch-log", required_argument, NULL, OPT_SW_LOG},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+	{ "unix", required_argument, NULL, 'u' },
+	{ "tcp", required_argument, NULL, 't' },
+	{ "direct", no_argument, NULL, 'd' },
+	{ "pairs", required_argument, NULL, 'p' },
+	{ "size", required_argument, NULL, 's' },
+	{ "seconds", required_argument, NULL, 'S' },
+	{ "pingpong", required_argument, NULL, 'P' },
+	{ "pp-size", required_argument, NULL, OPT_PP_SIZE },
+	{ "drain", required_argument, NULL, OPT_DRAIN },
+	{ "switch-pid", required_argument, NULL, OPT_SW_PID },
+	{ "switch-log", required_argument, NULL, OPT_SW_LOG },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
 };
 
 static int parse_opt(int c, const char *arg, struct bench_opts *o)
@@ -169,9 +169,9 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 	int c;
 
 	*o = (struct bench_opts){
-		.pairs = {1, 4},
+		.pairs = { 1, 4 },
 		.npairs = 2,
-		.sizes = {64, 1500, 9000},
+		.sizes = { 64, 1500, 9000 },
 		.nsizes = 3,
 		.seconds = 3,
 		.drain = 1,

@@ -149,7 +149,7 @@ const uint8_t *rx_buf_next(struct rx_buf *r, size_t *len)
  */
 void host_mac(uint8_t mac[6], unsigned idx)
 {
-	static const uint8_t base[6] = {0x02, 0, 0, 0, 0, 0};
+	static const uint8_t base[6] = { 0x02, 0, 0, 0, 0, 0 };
 
 	memcpy(mac, base, 6);
 	mac[5] = (uint8_t)(idx + 1);
@@ -265,7 +265,7 @@ int write_frame(int fd, const uint8_t *buf, size_t total, uint64_t *writes)
 
 static int connect_unix(const char *path)
 {
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	int fd;
 
 	if (strlen(path) >= sizeof(sun.sun_path))
@@ -285,7 +285,7 @@ static int connect_unix(const char *path)
 
 static int connect_tcp(const char *hostport)
 {
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res, *ai;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
 	char host[256];
 	const char *colon = strrchr(hostport, ':');
 	size_t hlen;
@@ -339,7 +339,7 @@ int switch_connect(const char *unix_path, const char *tcp_addr)
  */
 int tcp_pair(int sv[2])
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET};
+	struct sockaddr_in sin = { .sin_family = AF_INET };
 	socklen_t len = sizeof(sin);
 	int lfd, ret = 0, one = 1;
 
@@ -376,8 +376,8 @@ out:
  */
 int sock_timeouts(int fd, int snd_ms, int rcv_ms)
 {
-	struct timeval s = {snd_ms / 1000, (snd_ms % 1000) * 1000};
-	struct timeval r = {rcv_ms / 1000, (rcv_ms % 1000) * 1000};
+	struct timeval s = { snd_ms / 1000, (snd_ms % 1000) * 1000 };
+	struct timeval r = { rcv_ms / 1000, (rcv_ms % 1000) * 1000 };
 
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &s, sizeof(s)) ||
 	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &r, sizeof(r)))
@@ -387,10 +387,10 @@ int sock_timeouts(int fd, int snd_ms, int rcv_ms)
 
 static size_t arp_build(uint8_t *out, unsigned idx)
 {
-	static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-	static const uint8_t arp[8] = {0, 1, 8, 0, 6, 4, 0, 1};
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const uint8_t arp[8] = { 0, 1, 8, 0, 6, 4, 0, 1 };
 	uint8_t *f = out + BENCH_HDR_LEN;
-	uint8_t mac[6], ip[4] = {10, 0, 0, (uint8_t)(idx + 1)};
+	uint8_t mac[6], ip[4] = { 10, 0, 0, (uint8_t)(idx + 1) };
 
 	host_mac(mac, idx);
 	memset(out, 0, BENCH_HDR_LEN + ARP_FRAME_LEN);
@@ -486,8 +486,8 @@ int learn_hosts(const int *fds, struct rx_buf *rx, unsigned n, double limit)
 			break;
 		}
 		for (i = 0; i < n; i++)
-			pfd[i] =
-				(struct pollfd){.fd = fds[i], .events = POLLIN};
+			pfd[i] = (struct pollfd){ .fd = fds[i],
+						  .events = POLLIN };
 		if (poll(pfd, n, 20) < 0 && errno != EINTR) {
 			ret = -errno;
 			break;

@@ -274,7 +274,7 @@ static void *receiver_main(void *arg)
 
 static void sleep_s(double s)
 {
-	struct timespec ts = {(time_t)s, (long)((s - floor(s)) * 1e9)};
+	struct timespec ts = { (time_t)s, (long)((s - floor(s)) * 1e9) };
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
@@ -558,8 +558,8 @@ void bench_pingpong(const struct bench_opts *o, bool sw, struct bench_result *r)
 {
 	double *rtt = calloc(o->pingpong, sizeof(*rtt)), c0, t0;
 	struct hosts *h = calloc(1, sizeof(*h));
-	struct run_ctl ctl = {.drain = o->drain};
-	struct echo e = {.ctl = &ctl};
+	struct run_ctl ctl = { .drain = o->drain };
+	struct echo e = { .ctl = &ctl };
 	pthread_t thr;
 	int ret;
 
