@@ -6,10 +6,10 @@ set -eu
 
 # Build: compiler, CMake, libraries. Tests: Criterion; QEMU, a kernel and
 # busybox for the guests of the end-to-end tests; shellcheck lints the test
-# scripts.
+# scripts and clang-format checks the C style.
 PKGS="make gcc libc6-dev cmake pkg-config libev-dev libjansson-dev
 libcriterion-dev
-qemu-system-x86 linux-image-amd64 busybox-static shellcheck"
+qemu-system-x86 linux-image-amd64 busybox-static shellcheck clang-format"
 
 missing=""
 for p in $PKGS; do
