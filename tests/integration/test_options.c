@@ -262,3 +262,20 @@ Test(options, daemon_mode_detaches_writes_pidfile_and_cleans_up)
 	cr_assert_neq(stat(sock, &st), 0, "socket removed at exit");
 	cr_assert_neq(stat(pidf, &st), 0, "pidfile removed at exit");
 }
+
+Test(options, debug_log_level_logs_mac_learning)
+{
+	static const char *const extra[] = { "-v", "-v", NULL };
+	struct itest_sta s[2];
+	struct itest_sw sw;
+	char line[512];
+
+	itest_start(&sw, TP_UNIX, extra);
+	itest_join(&sw, s, 2);
+	itest_learn_all(s, 2, 1);
+	cr_assert_eq(ss_daemon_wait_log(sw.d, NULL, "learned on port", line,
+					sizeof(line), SS_TIMEOUT_MS),
+		     0, "-vv must log learned addresses");
+	cr_assert_not_null(strstr(line, "debug:"), "`%s'", line);
+	itest_stop(&sw);
+}
