@@ -128,6 +128,7 @@ static int sw_resize_table(struct sw *sw, const struct sw_params *prm)
  */
 int sw_set_params(struct sw *sw, const struct sw_params *prm)
 {
+	uint64_t secret;
 	uint32_t i;
 	struct port *p;
 	int rc;
@@ -143,15 +144,9 @@ int sw_set_params(struct sw *sw, const struct sw_params *prm)
 	sw->mt.hold_ms = prm->hold_down_ms;
 	port_foreach(sw, p, i)
 		txq_set_limits(&p->txq, prm->txq_frames, prm->txq_bytes);
-	sw->prm = (struct sw_params){ .mac_table_size = prm->mac_table_size,
-				      .ageing_ms = prm->ageing_ms,
-				      .hold_down_ms = prm->hold_down_ms,
-				      .max_ports = prm->max_ports,
-				      .max_frame = prm->max_frame,
-				      .txq_frames = prm->txq_frames,
-				      .txq_bytes = prm->txq_bytes,
-				      .hub = prm->hub,
-				      .hash_secret = sw->prm.hash_secret };
+	secret = sw->prm.hash_secret;
+	sw->prm = *prm;
+	sw->prm.hash_secret = secret;
 	return 0;
 }
 
