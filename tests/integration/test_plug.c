@@ -665,3 +665,79 @@ Test(plug, udp_switch_side)
 	dgram_roundtrip(fd, plug);
 	close(fd);
 }
+
+static long long stat_of(const char *err, const char *side, const char *key)
+{
+	char tag[32];
+	const char *line;
+	long long v = -1;
+
+	/* the last one: the counters at exit */
+	snprintf(tag, sizeof(tag), "stats %s ", side);
+	line = strstr(err, tag);
+	for (const char *n = line; n; n = strstr(n + 1, tag))
+		line = n;
+	cr_assert_not_null(line, "no `%s' line:\n%s", tag, err);
+	cr_assert(ss_log_value(line, key, &v), "no %s in `%s'", key, line);
+	return v;
+}
+
+/* A peer that does not read stdout: the pipe fills (partial writes), the
+ * bounded queue overflows, drops are counted, and what does come out is
+ * whole frames in order, every frame accounted for. */
+Test(plug, slow_stdout_reader_drops_are_counted)
+{
+	struct itest_sw sw;
+	struct itest_sta a;
+	struct proc *plug;
+	const uint32_t total = 3000;
+	const size_t flen = 1000;
+	long long got = 0, rx, tx, full, down;
+	int64_t last = 0;
+	const char *err;
+
+	start_sw(&sw);
+	{
+		const char *argv[] = { plug_bin(), sw.url, "-", NULL };
+
+		plug = spawn(argv, true, 4);
+	}
+	wait_port(&sw);
+	itest_join_one(&sw, &a, NULL, "A", 1, 0);
+	for (uint32_t seq = 1; seq <= total; seq++)
+		itest_send(&a, itest_bcast, seq, flen);
+	/* let the plug take in what the switch sends, then drain */
+	usleep(500000);
+	kill(plug->pid, SIGUSR1);
+	wait_err(plug, "stats peer", 1);
+	for (;;) {
+		const uint8_t *f;
+		size_t len;
+		int64_t seq;
+
+		if (pipe_recv(plug, &f, &len, 1000) < 0)
+			break;
+		seq = ss_frame_seq(f, len);
+		cr_assert_eq(len, flen, "frame %lld torn: %zu bytes",
+			     (long long)seq, len);
+		cr_assert(seq > last && ss_frame_check(f, len, itest_bcast,
+						       a.mac, (uint32_t)seq),
+			  "frame %lld after %lld: out of order or corrupt",
+			  (long long)seq, (long long)last);
+		last = seq;
+		got++;
+	}
+	proc_term(plug);
+	err = slurp(plug->err);
+	rx = stat_of(err, "switch", "rx_frames");
+	tx = stat_of(err, "peer", "tx_frames");
+	full = stat_of(err, "peer", "drop_tx_full");
+	down = stat_of(err, "peer", "drop_tx_down");
+	cr_assert_gt(full, 0, "the 1 MiB queue should have overflowed:\n%s",
+		     err);
+	cr_assert_eq(got, tx, "frames read %lld != tx_frames %lld", got, tx);
+	cr_assert_eq(rx, tx + full + down,
+		     "every frame from the switch is written or counted: "
+		     "rx %lld tx %lld full %lld down %lld",
+		     rx, tx, full, down);
+}
