@@ -87,6 +87,7 @@ struct side {
  * @seed:	jitter random state
  * @status:	exit status once the loop stops
  * @stop:	leave the loop
+ * @pid_written: the pidfile is ours to remove
  */
 struct plug {
 	struct side side[2];
@@ -100,6 +101,7 @@ struct plug {
 	unsigned int seed;
 	int status;
 	bool stop;
+	bool pid_written;
 };
 
 static int64_t now_ms(void)
@@ -432,6 +434,41 @@ static void side_io(struct plug *p, int i, const struct pollfd *f)
 		side_down(p, s, rc);
 }
 
+static int write_pidfile(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0) {
+		plug_log(PLUG_ERR, "pidfile %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * go_background() - after the first open, so a wrong URL is reported on
+ * the terminal: detach (--daemon) and write the pidfile.
+ */
+static int go_background(struct plug *p)
+{
+	if (p->daemon) {
+		/* Keep the working directory: relative socket paths are
+		 * reopened on reconnect. */
+		if (daemon(1, 0) < 0) {
+			plug_log(PLUG_ERR, "daemon: %s", strerror(errno));
+			return -1;
+		}
+		log_syslog = true;
+		openlog("sockswitch-plug", LOG_PID, LOG_DAEMON);
+	}
+	if (p->pidfile) {
+		if (write_pidfile(p->pidfile) < 0)
+			return -1;
+		p->pid_written = true;
+	}
+	return 0;
+}
+
 static int run(struct plug *p)
 {
 	struct pollfd pfd[7];
@@ -440,6 +477,8 @@ static int run(struct plug *p)
 	for (int i = 0; i < 2 && !p->stop; i++)
 		if (side_open(p, &p->side[i], now) < 0)
 			return 1;
+	if (go_background(p) < 0)
+		return 1;
 	while (!p->stop) {
 		int timeout;
 
@@ -474,17 +513,6 @@ static int run(struct plug *p)
 	return p->status;
 }
 
-static int write_pidfile(const char *path)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0) {
-		plug_log(PLUG_ERR, "pidfile %s: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	struct plug p = { .max_frame = PLUG_MAX_FRAME_DEFAULT,
@@ -500,30 +528,15 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 2; i++)
 		p.side[i].backoff_ms = BACKOFF_MIN_MS;
 	p.seed = (unsigned int)getpid() ^ (unsigned int)now_ms();
-	if (p.daemon) {
-		/* Keep the working directory: relative socket paths are
-		 * reopened on reconnect. */
-		if (daemon(1, 0) < 0) {
-			plug_log(PLUG_ERR, "daemon: %s", strerror(errno));
-			rc = 1;
-			goto out;
-		}
-		log_syslog = true;
-		openlog("sockswitch-plug", LOG_PID, LOG_DAEMON);
-	}
 	if (signals_init(&p) < 0) {
 		plug_log(PLUG_ERR, "signals: %s", strerror(errno));
-		rc = 1;
-		goto out;
-	}
-	if (p.pidfile && write_pidfile(p.pidfile) < 0) {
 		rc = 1;
 		goto out;
 	}
 	rc = run(&p);
 	ep_log_stats(&p.side[0].ep, PLUG_INFO);
 	ep_log_stats(&p.side[1].ep, PLUG_INFO);
-	if (p.pidfile)
+	if (p.pidfile && p.pid_written)
 		unlink(p.pidfile);
 out:
 	ep_fini(&p.side[0].ep);
