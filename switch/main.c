@@ -547,6 +547,7 @@ static void usr1_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		 (unsigned long long)((swd_clock_ms() - d->start_ms) / 1000));
 	port_foreach(&d->sw, p, i)
 		swd_log_port_stats(p, "stats");
+	listener_log_stats(d);
 }
 
 static void signals_start(struct ev_loop *loop, struct signals *s)

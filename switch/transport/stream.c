@@ -43,6 +43,8 @@
  * @created:	we created the unix socket file (remove it on close)
  * @dev:	device of that file, to not remove a successor's socket
  * @ino:	inode of that file
+ * @vde:	vde:DIR listeners: the VDE control socket (transport/vde.c)
+ *		does all the work and @fd stays -1
  */
 struct listener {
 	struct swd *d;
@@ -55,6 +57,7 @@ struct listener {
 	bool created;
 	dev_t dev;
 	ino_t ino;
+	struct vde_listener *vde;
 };
 
 /**
@@ -337,8 +340,16 @@ static void backoff_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_io_start(loop, &l->io);
 }
 
-/* Is someone listening on @path? A stale file from a dead daemon refuses. */
-static int unix_path_check(const char *path)
+/**
+ * unix_path_check() - make @path free for a new listening socket
+ * @path:	socket path
+ *
+ * A stale socket file (nobody listening) is removed; a live one, or a
+ * file that is not a socket, is an error (logged).
+ *
+ * Return: 0 if @path is free now, negative error code otherwise
+ */
+int unix_path_check(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
@@ -475,6 +486,8 @@ static void listener_free(struct listener *l)
 	}
 	if (l->fd >= 0)
 		close(l->fd);
+	if (l->vde)
+		vde_listener_free(l->vde);
 	if (l->created && stat(l->addr.path, &st) == 0 && st.st_dev == l->dev &&
 	    st.st_ino == l->ino)
 		unlink(l->addr.path);
@@ -500,9 +513,12 @@ int listener_open(struct swd *d, const struct listen_cfg *lc)
 	l->addr = lc->addr;
 	listen_url_format(&l->addr, l->url, sizeof(l->url));
 	mode = lc->mode != CONFIG_MODE_UNSET ? lc->mode : d->cfg.socket_mode;
-	rc = l->addr.kind == LISTEN_UNIX ? unix_listen(l, lc, mode)
-					 : tcp_listen(l);
-	if (rc == 0 && listen(l->fd, SOMAXCONN) < 0) {
+	if (l->addr.kind == LISTEN_VDE)
+		rc = vde_listener_open(d, lc, mode, &l->vde);
+	else
+		rc = l->addr.kind == LISTEN_UNIX ? unix_listen(l, lc, mode)
+						 : tcp_listen(l);
+	if (rc == 0 && !l->vde && listen(l->fd, SOMAXCONN) < 0) {
 		rc = -errno;
 		log_warn("cannot listen on %s", l->url);
 	}
@@ -512,7 +528,8 @@ int listener_open(struct swd *d, const struct listen_cfg *lc)
 	}
 	ev_io_init(&l->io, accept_cb, l->fd, EV_READ);
 	ev_init(&l->backoff, backoff_cb);
-	ev_io_start(d->loop, &l->io);
+	if (!l->vde)
+		ev_io_start(d->loop, &l->io);
 	tail = &d->listeners;
 	while (*tail)
 		tail = &(*tail)->next;
@@ -552,7 +569,9 @@ static void listener_print(const struct listener *l, FILE *out)
 	char v[2 * URL_LEN];
 	const char *host = l->addr.host;
 
-	if (l->addr.kind == LISTEN_UNIX) {
+	if (l->vde) {
+		vde_listener_print(l->vde, out);
+	} else if (l->addr.kind == LISTEN_UNIX) {
 		qemu_escape(l->addr.path, v, sizeof(v));
 		fprintf(out,
 			"listening on %s  qemu: -netdev stream,id=net0,server=off,addr.type=unix,addr.path=%s",
@@ -582,4 +601,17 @@ void listener_print_all(const struct swd *d, FILE *out)
 
 	for (l = d->listeners; l; l = l->next)
 		listener_print(l, out);
+}
+
+/**
+ * listener_log_stats() - log the listener-level counters (SIGUSR1)
+ * @d:		the daemon
+ */
+void listener_log_stats(const struct swd *d)
+{
+	const struct listener *l;
+
+	for (l = d->listeners; l; l = l->next)
+		if (l->vde)
+			vde_listener_log_stats(l->vde, "stats");
 }
