@@ -7,9 +7,11 @@ set -eu
 # Build: compiler, CMake, libraries. Tests: Criterion; QEMU, a kernel and
 # busybox for the guests of the end-to-end tests; shellcheck lints the test
 # scripts and clang-format checks the C style.
+# vdeplug: vde_plug, the real VDE client the vde:DIR listener tests attach.
 PKGS="make gcc libc6-dev cmake pkg-config libev-dev libjansson-dev
 libcriterion-dev
-qemu-system-x86 linux-image-amd64 busybox-static shellcheck clang-format"
+qemu-system-x86 linux-image-amd64 busybox-static shellcheck clang-format
+vdeplug"
 
 missing=""
 for p in $PKGS; do
