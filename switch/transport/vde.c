@@ -105,7 +105,7 @@ struct vde_stats {
  */
 struct vde_listener {
 	struct swd *d;
-	char dir[PATH_MAX];
+	char dir[VDE_DIR_MAX + 1];
 	char ctl[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char url[VDE_URL_LEN];
 	int fd;
@@ -194,7 +194,7 @@ struct vde_port {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	dev_t dev;
 	ino_t ino;
-	char dir[PATH_MAX];
+	char dir[VDE_DIR_MAX + 1];
 	bool rmdir;
 	uint64_t rx_empty;
 };
