@@ -208,6 +208,12 @@ void listener_close_all(struct swd *d);
 void listener_print_all(const struct swd *d, FILE *out);
 void listener_log_stats(const struct swd *d);
 int unix_path_check(const char *path);
+int unix_bind(int fd, const char *path, int mode, gid_t group, dev_t *dev,
+	      ino_t *ino, bool *created);
+struct ev_io;
+struct ev_timer;
+void accept_failed(struct ev_loop *loop, struct ev_io *io,
+		   struct ev_timer *backoff, const char *url);
 
 /* transport/vde.c */
 

@@ -301,6 +301,32 @@ static void stream_port_new(struct listener *l, int fd,
 	log_info("port %u (%s) connected on %s", sp->port.id, peer, l->url);
 }
 
+/**
+ * accept_failed() - handle accept4() failing with errno
+ * @loop:	the loop
+ * @io:		the listener's accept watcher
+ * @backoff:	its restart timer
+ * @url:	the listener, for the log
+ *
+ * Out of descriptors or memory: stop accepting for ACCEPT_BACKOFF_S
+ * instead of spinning. Other errors than "nothing to accept" are logged.
+ */
+void accept_failed(struct ev_loop *loop, ev_io *io, ev_timer *backoff,
+		   const char *url)
+{
+	if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+	    errno == ENOMEM) {
+		log_warn("%s: cannot accept, pausing for %.0f s", url,
+			 ACCEPT_BACKOFF_S);
+		ev_io_stop(loop, io);
+		ev_timer_set(backoff, ACCEPT_BACKOFF_S, 0);
+		ev_timer_start(loop, backoff);
+	} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+		   errno != ECONNABORTED) {
+		log_warn("%s: accept", url);
+	}
+}
+
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct listener *l = container_of(w, struct listener, io);
@@ -317,17 +343,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			stream_port_new(l, fd, &ss, slen);
 			continue;
 		}
-		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-		    errno == ENOMEM) {
-			log_warn("%s: cannot accept, pausing for %.0f s",
-				 l->url, ACCEPT_BACKOFF_S);
-			ev_io_stop(loop, &l->io);
-			ev_timer_set(&l->backoff, ACCEPT_BACKOFF_S, 0);
-			ev_timer_start(loop, &l->backoff);
-		} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			   errno != EINTR && errno != ECONNABORTED) {
-			log_warn("%s: accept", l->url);
-		}
+		accept_failed(loop, &l->io, &l->backoff, l->url);
 		return;
 	}
 }
@@ -389,12 +405,56 @@ int unix_path_check(const char *path)
 	return 0;
 }
 
-static int unix_listen(struct listener *l, const struct listen_cfg *lc,
-		       int mode)
+/**
+ * unix_bind() - bind @fd to @path, then give the file @mode and @group
+ * @fd:		unix socket
+ * @path:	where (must be free)
+ * @mode:	permissions
+ * @group:	group, or CONFIG_GID_UNSET
+ * @dev:	set to the file's device (to remove only our own file later)
+ * @ino:	set to its inode
+ * @created:	set once the file exists, or NULL
+ *
+ * Return: 0 on success, negative error code (already logged) on failure
+ */
+int unix_bind(int fd, const char *path, int mode, gid_t group, dev_t *dev,
+	      ino_t *ino, bool *created)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
 	mode_t old;
+	int rc;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	old = umask(0177); /* never more open than 0600 before the chmod */
+	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (rc < 0) {
+		log_warn("cannot bind %s", path);
+		return -errno;
+	}
+	if (created)
+		*created = true;
+	if (stat(path, &st) == 0) {
+		*dev = st.st_dev;
+		*ino = st.st_ino;
+	}
+	if (chmod(path, (mode_t)mode) < 0) {
+		log_warn("cannot chmod %s to %04o", path, mode);
+		return -errno;
+	}
+	if (group != CONFIG_GID_UNSET && chown(path, (uid_t)-1, group) < 0) {
+		log_warn("cannot give %s to group %u", path, (unsigned)group);
+		return -errno;
+	}
+	return 0;
+}
+
+static int unix_listen(struct listener *l, const struct listen_cfg *lc,
+		       int mode)
+{
 	int rc;
 
 	rc = unix_path_check(l->addr.path);
@@ -403,30 +463,8 @@ static int unix_listen(struct listener *l, const struct listen_cfg *lc,
 	l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (l->fd < 0)
 		return -errno;
-	strcpy(sa.sun_path, l->addr.path);
-	old = umask(0177); /* never more open than 0600 before the chmod */
-	rc = bind(l->fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
-	if (rc < 0) {
-		log_warn("cannot bind %s", l->url);
-		return -errno;
-	}
-	l->created = true;
-	if (stat(l->addr.path, &st) == 0) {
-		l->dev = st.st_dev;
-		l->ino = st.st_ino;
-	}
-	if (chmod(l->addr.path, (mode_t)mode) < 0) {
-		log_warn("cannot chmod %s to %04o", l->addr.path, mode);
-		return -errno;
-	}
-	if (lc->group != CONFIG_GID_UNSET &&
-	    chown(l->addr.path, (uid_t)-1, lc->group) < 0) {
-		log_warn("cannot give %s to group %u", l->addr.path,
-			 (unsigned)lc->group);
-		return -errno;
-	}
-	return 0;
+	return unix_bind(l->fd, l->addr.path, mode, lc->group, &l->dev, &l->ino,
+			 &l->created);
 }
 
 static int tcp_listen(struct listener *l)

@@ -542,7 +542,6 @@ static int vde_data_socket(struct vde_listener *l, struct vde_port *vp,
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
-	mode_t old;
 	int rc;
 
 	vp->data_fd =
@@ -565,24 +564,12 @@ static int vde_data_socket(struct vde_listener *l, struct vde_port *vp,
 	}
 	if (lstat(sa.sun_path, &st) == 0 && S_ISSOCK(st.st_mode))
 		unlink(sa.sun_path); /* left by a switch that died */
-	old = umask(0177);
-	rc = bind(vp->data_fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
-	if (rc < 0) {
-		snprintf(why, whylen, "cannot bind %s: %s", sa.sun_path,
-			 strerror(errno));
-		return -1;
-	}
 	strcpy(vp->path, sa.sun_path);
-	if (stat(vp->path, &st) == 0) {
-		vp->dev = st.st_dev;
-		vp->ino = st.st_ino;
-	}
-	if (chmod(vp->path, (mode_t)l->mode) < 0 ||
-	    (l->group != CONFIG_GID_UNSET &&
-	     chown(vp->path, (uid_t)-1, l->group) < 0)) {
-		snprintf(why, whylen, "cannot set the mode/group of %s: %s",
-			 vp->path, strerror(errno));
+	rc = unix_bind(vp->data_fd, vp->path, l->mode, l->group, &vp->dev,
+		       &vp->ino, NULL);
+	if (rc < 0) {
+		snprintf(why, whylen, "cannot set up %s: %s", vp->path,
+			 strerror(-rc));
 		return -1;
 	}
 	return 0;
@@ -826,17 +813,7 @@ static void vde_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			vde_ctl_new(l, fd);
 			continue;
 		}
-		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-		    errno == ENOMEM) {
-			log_warn("%s: cannot accept, pausing for %.0f s",
-				 l->url, VDE_ACCEPT_BACKOFF_S);
-			ev_io_stop(loop, &l->io);
-			ev_timer_set(&l->backoff, VDE_ACCEPT_BACKOFF_S, 0);
-			ev_timer_start(loop, &l->backoff);
-		} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			   errno != EINTR && errno != ECONNABORTED) {
-			log_warn("%s: accept", l->url);
-		}
+		accept_failed(loop, &l->io, &l->backoff, l->url);
 		return;
 	}
 }
@@ -905,9 +882,6 @@ static int vde_make_dir(struct vde_listener *l, const char *path)
 
 static int vde_listen(struct vde_listener *l)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stat st;
-	mode_t old;
 	int rc;
 
 	rc = unix_path_check(l->ctl);
@@ -916,24 +890,10 @@ static int vde_listen(struct vde_listener *l)
 	l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (l->fd < 0)
 		return -errno;
-	strcpy(sa.sun_path, l->ctl);
-	old = umask(0177);
-	rc = bind(l->fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
-	if (rc < 0) {
-		log_warn("cannot bind %s", l->ctl);
-		return -errno;
-	}
-	if (stat(l->ctl, &st) == 0) {
-		l->ctl_dev = st.st_dev;
-		l->ctl_ino = st.st_ino;
-	}
-	if (chmod(l->ctl, (mode_t)l->mode) < 0 ||
-	    (l->group != CONFIG_GID_UNSET &&
-	     chown(l->ctl, (uid_t)-1, l->group) < 0)) {
-		log_warn("cannot set mode %04o/group of %s", l->mode, l->ctl);
-		return -errno;
-	}
+	rc = unix_bind(l->fd, l->ctl, l->mode, l->group, &l->ctl_dev,
+		       &l->ctl_ino, NULL);
+	if (rc < 0)
+		return rc;
 	if (listen(l->fd, SOMAXCONN) < 0) {
 		log_warn("cannot listen on %s", l->ctl);
 		return -errno;
