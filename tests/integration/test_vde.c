@@ -268,9 +268,10 @@ static int ctl_connect(const char *dir)
 	return fd;
 }
 
-/* Handshake by hand: bind, request, reply, connect. */
+/* Handshake by hand: bind, request (v3, or the old v1 layout), reply,
+ * connect. */
 static void raw_join(struct itest_sw *sw, struct vsta *v, const char *dir,
-		     uint32_t want, const char *name, unsigned macn)
+		     uint32_t want, const char *name, unsigned macn, bool v1)
 {
 	static unsigned seq;
 	struct sockaddr_un me = { .sun_family = AF_UNIX }, sa;
@@ -292,6 +293,12 @@ static void raw_join(struct itest_sw *sw, struct vsta *v, const char *dir,
 	v->ctl = ctl_connect(dir);
 	snprintf(descr, sizeof(descr), "raw test client %s", name);
 	len = build_req(req, 0xfeedface, 3, want << 8, me.sun_path, descr);
+	if (v1) {
+		/* magic, type 0, a MAC, the address, the description */
+		memmove(req + 14, req + 12, len - 12);
+		memset(req + 4, 0, 10);
+		len += 2;
+	}
 	cr_assert_eq(send(v->ctl, req, len, 0), (ssize_t)len);
 	cr_assert_gt(wait_in(v->ctl, SS_TIMEOUT_MS), 0, "%s: no reply", name);
 	r = recv(v->ctl, &sa, sizeof(sa), 0);
@@ -736,7 +743,7 @@ Test(vde, peer_that_never_reads_drops_are_counted)
 	start(&sw, dir, sizeof(dir), NULL);
 	stream_join(&sw, &s, "S", 1);
 	plug_start(&sw, &p, dir, NULL, "P", 2);
-	raw_join(&sw, &r, dir, 0, "R", 3);
+	raw_join(&sw, &r, dir, 0, "R", 3, false);
 	for (int round = 0; round < 12; round++) {
 		for (int i = 0; i < 60; i++)
 			vs_send(&s, itest_bcast, seq + (uint32_t)i, 200);
@@ -766,7 +773,7 @@ Test(vde, empty_and_oversize_datagrams)
 
 	start(&sw, dir, sizeof(dir), more);
 	stream_join(&sw, &s, "S", 1);
-	raw_join(&sw, &r, dir, 9, "R", 2);
+	raw_join(&sw, &r, dir, 9, "R", 2, false);
 	cr_assert_eq(r.port, 9);
 	/* Mode like vde_switch -m: sockets 0660, the new DIR 0770. */
 	check_mode(dir, "ctl", 0660);
@@ -785,5 +792,54 @@ Test(vde, empty_and_oversize_datagrams)
 	/* And the other way: frames reach the raw client one per datagram. */
 	vs_send(&s, r.mac, 3, 999);
 	vs_expect(&r, r.mac, &s, 3, 999);
+	itest_stop(&sw);
+}
+
+/* The old v1 request layout is still accepted; port 0 gets a free port;
+ * a client whose data socket is gone loses its port. */
+Test(vde, v1_request_port0_and_data_socket_close)
+{
+	struct vsta s, r, p;
+	struct itest_sw sw;
+	char dir[256], line[1024];
+	size_t pos;
+
+	start(&sw, dir, sizeof(dir), NULL);
+	stream_join(&sw, &s, "S", 1);
+	raw_join(&sw, &r, dir, 0, "R", 2, true);
+	cr_assert_eq(r.port, 2);
+	cr_assert_eq(ss_daemon_wait_log(sw.d, NULL, "request v1", line,
+					sizeof(line), SS_TIMEOUT_MS),
+		     0);
+	vs_send(&r, itest_bcast, 1, 64);
+	vs_expect(&s, itest_bcast, &r, 1, 64);
+	vs_send(&s, r.mac, 2, 64);
+	vs_expect(&r, r.mac, &s, 2, 64);
+
+	plug_start(&sw, &p, dir, "[0]", "P", 3);
+	cr_assert_eq(p.port, 3, "port 0 should get the lowest free port");
+	cr_assert_eq(ss_daemon_wait_log(sw.d, NULL, "for port 0", line,
+					sizeof(line), SS_TIMEOUT_MS),
+		     0);
+
+	/* A closed datagram peer shows when the switch next sends to it. */
+	pos = ss_daemon_log_end(sw.d);
+	close(r.data);
+	vs_send(&s, itest_bcast, 3, 64);
+	vs_expect(&p, itest_bcast, &s, 3, 64);
+	{
+		struct itest_sta t = { .port = r.port, .logpos = pos };
+
+		snprintf(t.name, sizeof(t.name), "R");
+		itest_wait_closed_log(&sw, &t, line, sizeof(line));
+	}
+	cr_assert_not_null(strstr(line, "data socket"), "`%s'", line);
+	cr_assert_eq(wait_in(r.ctl, SS_TIMEOUT_MS), 1);
+	cr_assert_eq(recv(r.ctl, line, sizeof(line), 0), 0,
+		     "the switch should close R's control connection too");
+	close(r.ctl);
+	vs_send(&p, s.mac, 4, 64);
+	vs_expect(&s, s.mac, &p, 4, 64);
+	plug_kill(&p);
 	itest_stop(&sw);
 }
