@@ -847,20 +847,22 @@ static void dgram_listener_print(const struct dgram_listener *l, FILE *out)
 			" -device virtio-net-pci,netdev=net0,mac=52:54:00:00:00:01  (give each guest its own local.path= and mac=)\n");
 		return;
 	}
+	if (strchr(host, ':')) {
+		/* QEMU resolves dgram and socket,udp= hosts as IPv4 only. */
+		fprintf(out,
+			"listening on %s  qemu: none (QEMU's UDP backends are IPv4 only; add a udp:127.0.0.1:PORT listener for guests)\n",
+			l->url);
+		return;
+	}
 	if (strcmp(host, "0.0.0.0") == 0)
 		host = "127.0.0.1";
-	else if (strcmp(host, "::") == 0)
-		host = "::1";
 	qemu_escape(host, v, sizeof(v));
 	fprintf(out,
 		"listening on %s  qemu: -netdev dgram,id=net0,local.type=inet,local.host=%s,local.port=LPORT,remote.type=inet,remote.host=%s,remote.port=%u",
 		l->url, v, v, l->addr.port);
-	if (!strchr(host, ':'))
-		fprintf(out,
-			" (or -netdev socket,id=net0,udp=%s:%u,localaddr=%s:LPORT)",
-			v, l->addr.port, v);
 	fprintf(out,
-		" -device virtio-net-pci,netdev=net0,mac=52:54:00:00:00:01  (give each guest its own free LPORT and mac=)\n");
+		" -device virtio-net-pci,netdev=net0,mac=52:54:00:00:00:01  (give each guest its own free LPORT and mac=; or -netdev socket,id=net0,udp=%s:%u,localaddr=%s:LPORT)\n",
+		v, l->addr.port, v);
 }
 
 /**
