@@ -60,9 +60,7 @@ static void join_dgram(struct itest_sw *sw, struct itest_sta *s,
 		       const char *url, const char *local, const char *name,
 		       unsigned int macn)
 {
-	int64_t deadline = ss_now_ms() + SS_TIMEOUT_MS;
-	char line[1024], peer[300];
-	int ret;
+	char peer[300];
 
 	memset(s, 0, sizeof(*s));
 	snprintf(s->name, sizeof(s->name), "%s", name);
@@ -75,19 +73,7 @@ static void join_dgram(struct itest_sw *sw, struct itest_sta *s,
 	else
 		snprintf(peer, sizeof(peer), ":%d)", ss_local_port(s->c));
 	itest_send(s, s->mac, JOIN_SEQ, 60);
-	do {
-		int left = (int)(deadline - ss_now_ms());
-
-		ret = ss_daemon_wait_log(sw->d, &sw->pos, LOG_CONNECTED, line,
-					 sizeof(line), left > 0 ? left : 0);
-		if (ret < 0)
-			itest_dump_log(sw->d);
-		cr_assert_eq(ret, 0, "%s: no `%s' log line with `%s'", name,
-			     LOG_CONNECTED, peer);
-	} while (!strstr(line, peer));
-	s->port = ss_log_port(line);
-	s->logpos = sw->pos;
-	cr_assert_geq(s->port, 0, "%s: no port number in `%s'", name, line);
+	itest_wait_connected(sw, s, peer, url);
 }
 
 /* Nothing more arrives at any of @n stations. */

@@ -128,6 +128,26 @@ static int client_register(struct ss_client *c)
 	return -ENOSPC;
 }
 
+/* End of a constructor: register @c if @ok, else (or if the registry is
+ * full) free it, keeping errno. Return: @c or NULL. */
+static struct ss_client *client_done(struct ss_client *c, bool ok)
+{
+	int err = errno;
+
+	if (ok && client_register(c) == 0)
+		return c;
+	if (ok)
+		err = ENOSPC;
+	if (c->bound[0])
+		unlink(c->bound);
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->buf);
+	free(c);
+	errno = err;
+	return NULL;
+}
+
 /**
  * ss_client_connect() - open a stream connection to the switch
  * @url:	unix:PATH, tcp:HOST:PORT or tcp:[V6]:PORT (numeric hosts)
@@ -177,19 +197,9 @@ struct ss_client *ss_client_connect(const char *url, int rcvbuf)
 			goto err;
 		}
 	}
-	if (client_register(c) < 0) {
-		errno = ENOSPC;
-		goto err;
-	}
-	return c;
+	return client_done(c, true);
 err:
-	err = errno;
-	if (c->fd >= 0)
-		close(c->fd);
-	free(c->buf);
-	free(c);
-	errno = err;
-	return NULL;
+	return client_done(c, false);
 }
 
 /**
@@ -210,7 +220,7 @@ struct ss_client *ss_dgram_open(const char *url, const char *local_path,
 	struct sockaddr_storage local = { 0 };
 	socklen_t llen;
 	struct ss_client *c;
-	int ret, err;
+	int ret;
 
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -256,21 +266,9 @@ struct ss_client *ss_dgram_open(const char *url, const char *local_path,
 		goto err;
 	if (local.ss_family == AF_UNIX)
 		strcpy(c->bound, local_path);
-	if (client_register(c) < 0) {
-		errno = ENOSPC;
-		goto err;
-	}
-	return c;
+	return client_done(c, true);
 err:
-	err = errno;
-	if (c->bound[0])
-		unlink(c->bound);
-	if (c->fd >= 0)
-		close(c->fd);
-	free(c->buf);
-	free(c);
-	errno = err;
-	return NULL;
+	return client_done(c, false);
 }
 
 /* One datagram of the bytes in @iov; waits (bounded) while it is full. */
