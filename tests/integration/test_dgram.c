@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -321,5 +323,65 @@ Test(dgram, unixgram_guest_rebinds_its_path)
 	cr_assert_eq(itest_stat(&sw, port, "tx_frames"), 4,
 		     "C's port %d carried frames 11, 20, 32 and the broadcast",
 		     port);
+	itest_stop(&sw);
+}
+
+/* Datagram peers count against --max-ports; extra ones are refused, logged,
+ * and the attached ports keep working. */
+Test(dgram, max_ports_bounds_datagram_peers)
+{
+	static const char *const more[] = { "--max-ports", "2", NULL };
+	struct itest_sta s[2];
+	struct itest_sw sw;
+	struct ss_client *c;
+	char line[1024];
+	int ret;
+
+	start_mixed(&sw, more);
+	itest_join_one(&sw, &s[0], NULL, "A", 1, 0);
+	join_dgram(&sw, &s[1], dgram_url(&sw, "udp:"), NULL, "B", 2);
+	c = ss_dgram_open(dgram_url(&sw, "udp:"), NULL, 0);
+	cr_assert_not_null(c, "third UDP client: %s", strerror(errno));
+	ss_frame_build(itest_buf, 64, itest_bcast,
+		       (const uint8_t[]){ 2, 0, 0, 0, 0, 9 }, 5);
+	cr_assert_eq(ss_send_raw(c, itest_buf, 64), 0);
+	ret = ss_daemon_wait_log(sw.d, NULL, "refusing", line, sizeof(line),
+				 SS_TIMEOUT_MS);
+	cr_assert_eq(ret, 0, "the refusal should be logged");
+	cr_assert_not_null(strstr(line, "max-ports"),
+			   "the refusal should name the limit: `%s'", line);
+	expect_quiet(s, 2);
+	itest_ping(&s[0], &s[1], 10);
+	ss_client_close(c);
+	itest_stop(&sw);
+}
+
+/* A unix client that did not bind a path cannot be answered: dropped,
+ * logged, no port. */
+Test(dgram, unbound_unix_sender_is_ignored)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct itest_sta s[2];
+	struct itest_sw sw;
+	char path[300];
+	int fd;
+
+	start_mixed(&sw, NULL);
+	itest_join_one(&sw, &s[0], NULL, "A", 1, 0);
+	client_path(&sw, "b", path, sizeof(path));
+	join_dgram(&sw, &s[1], dgram_url(&sw, "unixgram:"), path, "B", 2);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	cr_assert_geq(fd, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s",
+		 dgram_url(&sw, "unixgram:") + 9);
+	ss_frame_build(itest_buf, 64, itest_bcast,
+		       (const uint8_t[]){ 2, 0, 0, 0, 0, 9 }, 5);
+	cr_assert_eq(sendto(fd, itest_buf, 64, 0, (struct sockaddr *)&sa,
+			    sizeof(sa)),
+		     64, "sendto: %s", strerror(errno));
+	close(fd);
+	wait_log_after(&sw, &s[1].logpos, "unbound socket");
+	expect_quiet(s, 2);
+	itest_ping(&s[0], &s[1], 10);
 	itest_stop(&sw);
 }
