@@ -99,7 +99,7 @@ struct ratelimit {
  *		descriptor or memory for the port)
  * @rl_empty:	empty datagrams from unknown peers
  * @rl_unnamed:	datagrams from unbound unix sockets (no address to reply to)
- * @rl_too_big:	UDP frames longer than a UDP datagram can carry, dropped
+ * @rl_too_big:	frames longer than one datagram can carry, dropped
  * @rl_rxerr:	receive errors
  * @rmm:	recvmmsg() headers
  * @riov:	their buffers (slots in the receive arena)
@@ -388,7 +388,8 @@ static int dgram_send_batch(struct dgram_port *dp)
 	return r;
 }
 
-/* UDP: drop the head frame, which no UDP datagram can carry. */
+/* Drop the head frame, which no datagram on this socket can carry (UDP:
+ * above 65,507 bytes over IPv4; unix: above the socket's send buffer). */
 static void dgram_drop_head(struct dgram_port *dp)
 {
 	struct dgram_listener *l = dp->l;
@@ -400,7 +401,7 @@ static void dgram_drop_head(struct dgram_port *dp)
 	if (ratelimit_due(&l->rl_too_big, l->d->now_ms)) {
 		log_warnx(
 			"%s: port %u (%s): %" PRIu64
-			" frame(s) too long for a UDP datagram dropped (this one %u bytes); lower the guests' MTU or --max-frame",
+			" frame(s) too long for one datagram dropped (this one %u bytes); lower the guests' MTU or --max-frame",
 			l->url, dp->port.id, dp->port.descr,
 			l->rl_too_big.count, len);
 		l->rl_too_big.count = 0;
@@ -428,7 +429,7 @@ static int dgram_flush(struct port *p)
 			wait = true;
 			break;
 		}
-		if (!l->unixgram && r == -EMSGSIZE) {
+		if (r == -EMSGSIZE) {
 			dgram_drop_head(dp);
 			continue;
 		}

@@ -385,3 +385,27 @@ Test(dgram, unbound_unix_sender_is_ignored)
 	itest_ping(&s[0], &s[1], 10);
 	itest_stop(&sw);
 }
+
+/* A frame longer than a UDP datagram can carry (65,507 bytes) is dropped
+ * for UDP ports only, with a log line; a unix datagram carries it. */
+Test(dgram, frame_too_long_for_udp)
+{
+	struct itest_sta s[3];
+	struct itest_sw sw;
+	char path[300];
+
+	start_mixed(&sw, NULL);
+	itest_join_one(&sw, &s[0], NULL, "A", 1, 0);
+	join_dgram(&sw, &s[1], dgram_url(&sw, "udp:"), NULL, "B", 2);
+	client_path(&sw, "c", path, sizeof(path));
+	join_dgram(&sw, &s[2], dgram_url(&sw, "unixgram:"), path, "C", 3);
+	itest_learn_all(s, 3, 1);
+	itest_send(&s[0], itest_bcast, 10, 65550);
+	itest_expect(&s[2], itest_bcast, &s[0], 10, 65550);
+	wait_log_after(&sw, &s[2].logpos, "too long for one datagram");
+	itest_send(&s[0], itest_bcast, 11, 1514);
+	itest_expect(&s[1], itest_bcast, &s[0], 11, 1514);
+	itest_expect(&s[2], itest_bcast, &s[0], 11, 1514);
+	ping_all_pairs(s, 3, 20);
+	itest_stop(&sw);
+}
