@@ -78,6 +78,22 @@ static void join_dgram(struct itest_sw *sw, struct itest_sta *s,
 	itest_wait_connected(sw, s, peer, url);
 }
 
+/*
+ * The daemon with every listener kind and three stations on it: A on the
+ * unix stream, B on UDP, C on the unixgram listener (at DIR/c.sock).
+ */
+static void start_abc(struct itest_sw *sw, struct itest_sta *s,
+		      const char *const *more)
+{
+	char path[300];
+
+	start_mixed(sw, more);
+	itest_join_one(sw, &s[0], NULL, "A", 1, 0);
+	join_dgram(sw, &s[1], dgram_url(sw, "udp:"), NULL, "B", 2);
+	client_path(sw, "c", path, sizeof(path));
+	join_dgram(sw, &s[2], dgram_url(sw, "unixgram:"), path, "C", 3);
+}
+
 /* Nothing more arrives at any of @n stations. */
 static void expect_quiet(struct itest_sta *sta, size_t n)
 {
@@ -119,13 +135,8 @@ Test(dgram, stream_udp_unixgram_clients_share_one_lan)
 {
 	struct itest_sta s[4];
 	struct itest_sw sw;
-	char path[300];
 
-	start_mixed(&sw, NULL);
-	itest_join_one(&sw, &s[0], NULL, "A", 1, 0);
-	join_dgram(&sw, &s[1], dgram_url(&sw, "udp:"), NULL, "B", 2);
-	client_path(&sw, "c", path, sizeof(path));
-	join_dgram(&sw, &s[2], dgram_url(&sw, "unixgram:"), path, "C", 3);
+	start_abc(&sw, s, NULL);
 	/* A second UDP client: two ports behind one socket. */
 	join_dgram(&sw, &s[3], dgram_url(&sw, "udp:"), NULL, "D", 4);
 	cr_assert(s[1].port != s[3].port, "two UDP peers need two ports");
@@ -166,14 +177,9 @@ Test(dgram, empty_and_oversize_datagrams_are_counted)
 	static const char *const more[] = { "--max-frame", "1518", NULL };
 	struct itest_sta s[3];
 	struct itest_sw sw;
-	char path[300];
 	uint8_t big[2000];
 
-	start_mixed(&sw, more);
-	itest_join_one(&sw, &s[0], NULL, "A", 1, 0);
-	join_dgram(&sw, &s[1], dgram_url(&sw, "udp:"), NULL, "B", 2);
-	client_path(&sw, "c", path, sizeof(path));
-	join_dgram(&sw, &s[2], dgram_url(&sw, "unixgram:"), path, "C", 3);
+	start_abc(&sw, s, more);
 	itest_learn_all(s, 3, 1);
 
 	for (int i = 1; i <= 2; i++) {
@@ -215,14 +221,9 @@ Test(dgram, unixgram_peer_that_never_reads)
 	static const char *const more[] = { "--tx-queue-frames", "16", NULL };
 	struct itest_sta s[3];
 	struct itest_sw sw;
-	char path[300];
 	long long full;
 
-	start_mixed(&sw, more);
-	itest_join_one(&sw, &s[0], NULL, "A", 1, 0);
-	join_dgram(&sw, &s[1], dgram_url(&sw, "udp:"), NULL, "B", 2);
-	client_path(&sw, "c", path, sizeof(path));
-	join_dgram(&sw, &s[2], dgram_url(&sw, "unixgram:"), path, "C", 3);
+	start_abc(&sw, s, more);
 	/* C (never reading from now on) announces its MAC. */
 	itest_send(&s[2], itest_bcast, 1, 64);
 	itest_expect(&s[0], itest_bcast, &s[2], 1, 64);
@@ -254,13 +255,9 @@ Test(dgram, idle_ports_expire)
 	static const char *const more[] = { "--dgram-idle", "1", NULL };
 	struct itest_sta s[3];
 	struct itest_sw sw;
-	char line[2048], path[300];
+	char line[2048];
 
-	start_mixed(&sw, more);
-	itest_join_one(&sw, &s[0], NULL, "A", 1, 0);
-	join_dgram(&sw, &s[1], dgram_url(&sw, "udp:"), NULL, "B", 2);
-	client_path(&sw, "c", path, sizeof(path));
-	join_dgram(&sw, &s[2], dgram_url(&sw, "unixgram:"), path, "C", 3);
+	start_abc(&sw, s, more);
 	itest_wait_closed_log(&sw, &s[1], line, sizeof(line));
 	cr_assert_not_null(strstr(line, "idle"), "B: `%s'", line);
 	itest_wait_closed_log(&sw, &s[2], line, sizeof(line));
@@ -392,13 +389,8 @@ Test(dgram, frame_too_long_for_udp)
 {
 	struct itest_sta s[3];
 	struct itest_sw sw;
-	char path[300];
 
-	start_mixed(&sw, NULL);
-	itest_join_one(&sw, &s[0], NULL, "A", 1, 0);
-	join_dgram(&sw, &s[1], dgram_url(&sw, "udp:"), NULL, "B", 2);
-	client_path(&sw, "c", path, sizeof(path));
-	join_dgram(&sw, &s[2], dgram_url(&sw, "unixgram:"), path, "C", 3);
+	start_abc(&sw, s, NULL);
 	itest_learn_all(s, 3, 1);
 	itest_send(&s[0], itest_bcast, 10, 65550);
 	itest_expect(&s[2], itest_bcast, &s[0], 10, 65550);
