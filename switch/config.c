@@ -488,6 +488,11 @@ static void set_txq_bytes(struct sw_config *c, json_int_t v)
 	c->core.txq_bytes = (size_t)v;
 }
 
+static void set_dgram_idle(struct sw_config *c, json_int_t v)
+{
+	c->dgram_idle_s = (uint32_t)v;
+}
+
 static const struct int_key int_keys[] = {
 	{ "mac_table_size", 1, SW_MAC_TABLE_LIMIT, set_mac_table_size },
 	{ "ageing", 1, AGEING_MAX_S, set_ageing },
@@ -496,6 +501,7 @@ static const struct int_key int_keys[] = {
 	{ "max_frame", FRAME_MIN_LEN, FRAME_MAX_LEN_LIMIT, set_max_frame },
 	{ "tx_queue_frames", 1, TXQ_FRAMES_MAX, set_txq_frames },
 	{ "tx_queue_bytes", FRAME_MIN_LEN, TXQ_BYTES_MAX, set_txq_bytes },
+	{ "dgram_idle", 1, DGRAM_IDLE_MAX_S, set_dgram_idle },
 };
 
 static int load_int(struct loader *ld, json_t *v, const struct int_key *k)
@@ -627,7 +633,7 @@ static int load_listener_url(struct loader *ld, const char *url, json_t *obj,
 	path_pop(ld, saved);
 	if (ret < 0)
 		return ret;
-	if (addr.kind == LISTEN_TCP &&
+	if ((addr.kind == LISTEN_TCP || addr.kind == LISTEN_UDP) &&
 	    (mode != CONFIG_MODE_UNSET || group != CONFIG_GID_UNSET)) {
 		saved = path_push_key(ld, opt);
 		ret = ld_err(ld, true, "%s applies only to unix: listeners",
@@ -793,6 +799,7 @@ void config_init(struct sw_config *c)
 	sw_params_default(&c->core);
 	c->socket_mode = SOCKET_MODE_DEFAULT;
 	c->log_level = LOG_LVL_INFO;
+	c->dgram_idle_s = DGRAM_IDLE_DEFAULT_S;
 }
 
 /**
@@ -942,7 +949,7 @@ int config_add_listen(struct sw_config *c, const char *url, int mode,
 			 (unsigned)mode);
 		return -EINVAL;
 	}
-	if (addr.kind == LISTEN_TCP &&
+	if ((addr.kind == LISTEN_TCP || addr.kind == LISTEN_UDP) &&
 	    (mode != CONFIG_MODE_UNSET || group != CONFIG_GID_UNSET)) {
 		snprintf(err, errlen,
 			 "`%s': mode and group apply only to unix: listeners",

@@ -42,6 +42,7 @@ struct flags {
 		bool hub, mac_table_size, ageing, hold_down, max_ports;
 		bool max_frame, txq_frames, txq_bytes, socket_mode, log_level;
 		bool pidfile, daemon;
+		bool dgram_idle;
 	} set;
 	struct {
 		bool hub, daemon;
@@ -50,6 +51,7 @@ struct flags {
 		int socket_mode;
 		enum log_level log_level;
 		const char *pidfile;
+		uint64_t dgram_idle;
 	} v;
 	const char *config;
 	const char *check;
@@ -66,6 +68,7 @@ enum {
 	OPT_TXQ_BYTES,
 	OPT_SOCKET_MODE,
 	OPT_LOG_LEVEL,
+	OPT_DGRAM_IDLE,
 };
 
 static const struct option long_opts[] = {
@@ -82,6 +85,7 @@ static const struct option long_opts[] = {
 	{ "tx-queue-frames", required_argument, NULL, OPT_TXQ_FRAMES },
 	{ "tx-queue-bytes", required_argument, NULL, OPT_TXQ_BYTES },
 	{ "socket-mode", required_argument, NULL, OPT_SOCKET_MODE },
+	{ "dgram-idle", required_argument, NULL, OPT_DGRAM_IDLE },
 	{ "foreground", no_argument, NULL, 'f' },
 	{ "daemon", no_argument, NULL, 'd' },
 	{ "pidfile", required_argument, NULL, 'p' },
@@ -99,8 +103,8 @@ static void usage(FILE *out)
 		"A learning Ethernet switch for QEMU guests, run without root.\n"
 		"\n"
 		"Guests attach with QEMU's own backends: -netdev stream (unix or inet),\n"
-		"-netdev socket,connect=, -netdev vde (a vde:DIR listener). With no options\n"
-		"it listens on\n"
+		"-netdev socket,connect=, -netdev dgram (unix or inet), -netdev socket,udp=\n"
+		"and -netdev vde (a vde:DIR listener). With no options it listens on\n"
 		"  unix:$XDG_RUNTIME_DIR/sockswitch/switch.sock (or /tmp/sockswitch-UID/)\n"
 		"  " DEFAULT_TCP "\n"
 		"and prints, for each listener, the QEMU arguments that attach a guest.\n"
@@ -111,6 +115,10 @@ static void usage(FILE *out)
 		"                              unix:PATH        unix stream socket\n"
 		"                              tcp:HOST:PORT    TCP, e.g. tcp:127.0.0.1:1234\n"
 		"                              tcp:[ADDR]:PORT  TCP over IPv6, e.g. tcp:[::1]:1234\n"
+		"                              udp:HOST:PORT    UDP (udp:[ADDR]:PORT for IPv6):\n"
+		"                                               each source address is a port\n"
+		"                              unixgram:PATH    unix datagram socket: each\n"
+		"                                               source path is a port\n"
 		"                              vde:DIR          like vde_switch, for qemu\n"
 		"                                               -netdev vde,sock=DIR and\n"
 		"                                               vde_plug vde:///DIR\n"
@@ -121,6 +129,8 @@ static void usage(FILE *out)
 		"  -n, --check-config FILE   check FILE, print the first problem as\n"
 		"                            FILE:LINE:COL: $.path: message; exit 0 or 1\n"
 		"      --socket-mode MODE    permissions of unix sockets (octal, default 0600)\n"
+		"      --dgram-idle SECONDS  close a udp:/unixgram: port after this long\n"
+		"                            without a datagram from it (default %u)\n"
 		"\n"
 		"Switching:\n"
 		"      --hub                 flood every frame to every other port, learn nothing\n"
@@ -160,7 +170,7 @@ static void usage(FILE *out)
 		"      -device e1000,netdev=n0,mac=52:54:00:00:00:02\n"
 		"QEMU 7.2 stream/socket clients do not reconnect: restart the guests after\n"
 		"restarting the switch.\n",
-		SW_MAC_TABLE_DEFAULT, SW_AGEING_DEFAULT_S,
+		DGRAM_IDLE_DEFAULT_S, SW_MAC_TABLE_DEFAULT, SW_AGEING_DEFAULT_S,
 		SW_HOLD_DOWN_DEFAULT_MS, SW_MAX_PORTS_DEFAULT, FRAME_MIN_LEN,
 		FRAME_MAX_LEN_LIMIT, FRAME_MAX_LEN_DEFAULT, FRAME_MAX_LEN_LIMIT,
 		TXQ_FRAMES_DEFAULT, TXQ_BYTES_DEFAULT);
@@ -264,6 +274,11 @@ static void parse_flags(int argc, char **argv, struct flags *f)
 			f->v.txq_bytes = parse_num("--tx-queue-bytes", optarg,
 						   FRAME_MIN_LEN, 1u << 30);
 			break;
+		case OPT_DGRAM_IDLE:
+			f->set.dgram_idle = true;
+			f->v.dgram_idle = parse_num("--dgram-idle", optarg, 1,
+						    DGRAM_IDLE_MAX_S);
+			break;
 		case OPT_SOCKET_MODE:
 			f->set.socket_mode = true;
 			f->v.socket_mode = parse_mode("--socket-mode", optarg);
@@ -333,6 +348,8 @@ static void apply_flags(struct sw_config *c, struct flags *f)
 		c->core.txq_bytes = (size_t)f->v.txq_bytes;
 	if (f->set.socket_mode)
 		c->socket_mode = f->v.socket_mode;
+	if (f->set.dgram_idle)
+		c->dgram_idle_s = (uint32_t)f->v.dgram_idle;
 	if (f->set.log_level)
 		c->log_level = f->v.log_level;
 	if (f->nverbose)
@@ -391,12 +408,14 @@ static void absolutize_paths(struct sw_config *c)
 	for (i = 0; i < c->nlisten; i++) {
 		struct listen_addr *a = &c->listen[i].addr;
 
-		if (a->kind != LISTEN_UNIX || a->path[0] == '/')
+		if ((a->kind != LISTEN_UNIX && a->kind != LISTEN_UNIXGRAM &&
+		     a->kind != LISTEN_VDE) ||
+		    a->path[0] == '/')
 			continue;
 		snprintf(abs, sizeof(abs), "%s/%s", cwd, a->path);
 		if (strlen(abs) >= sizeof(a->path))
-			fatalx("unix:%s: the absolute path %s is longer than %zu bytes",
-			       a->path, abs, sizeof(a->path) - 1);
+			fatalx("%s: the absolute path %s is longer than %zu bytes",
+			       c->listen[i].url, abs, sizeof(a->path) - 1);
 		strcpy(a->path, abs);
 	}
 	if (c->pidfile && c->pidfile[0] != '/') {

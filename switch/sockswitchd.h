@@ -29,14 +29,16 @@ enum listen_kind {
 	LISTEN_TCP,
 	LISTEN_UNIX,
 	LISTEN_VDE,
+	LISTEN_UDP,
+	LISTEN_UNIXGRAM,
 };
 
 /**
  * struct listen_addr - a parsed listener URL
- * @kind:	TCP or unix stream
- * @host:	TCP: numeric address or name, without brackets
- * @port:	TCP: port number, 0 = let the kernel pick
- * @path:	unix: socket path; vde: the switch directory
+ * @kind:	TCP, unix stream, UDP, unix datagram or VDE directory
+ * @host:	TCP, UDP: numeric address or name, without brackets
+ * @port:	TCP, UDP: port number, 0 = let the kernel pick
+ * @path:	unix, unixgram: socket path; vde: the switch directory
  */
 struct listen_addr {
 	enum listen_kind kind;
@@ -54,6 +56,8 @@ int listen_url_format(const struct listen_addr *a, char *buf, size_t len);
 #define CONFIG_MODE_UNSET (-1)
 #define CONFIG_GID_UNSET ((gid_t)-1)
 #define SOCKET_MODE_DEFAULT 0600
+#define DGRAM_IDLE_DEFAULT_S 300
+#define DGRAM_IDLE_MAX_S 1000000
 #define JPATH_MAX 512 /* bytes of "$.listen[3].mode" */
 
 /**
@@ -91,6 +95,7 @@ enum log_level {
  * @log_level:		verbosity
  * @pidfile:		write our pid here (owned), or NULL
  * @daemon:		detach and log to syslog
+ * @dgram_idle_s:	datagram ports close after this long without input
  */
 struct sw_config {
 	char *path;
@@ -102,6 +107,7 @@ struct sw_config {
 	enum log_level log_level;
 	char *pidfile;
 	bool daemon;
+	uint32_t dgram_idle_s;
 };
 
 void config_init(struct sw_config *c);
@@ -152,6 +158,7 @@ void fatalx(const char *fmt, ...)
 
 struct ev_loop;
 struct listener;
+struct dgram_listener;
 
 #define SWD_IOV_MAX 1024
 #define SWD_READ_CHUNK (128 * 1024)
@@ -169,6 +176,7 @@ struct listener;
  * @iov:	scratch vector for transports' flushes
  * @hdr:	scratch length headers for stream flushes
  * @listeners:	list of listeners
+ * @dgram_listeners: list of datagram listeners (transport/dgram.c)
  * @closing:	ports to close after this dispatch (linked by close_next)
  * @watchers:	libev watchers owned by loop.c (opaque here)
  * @stopping:	shutting down
@@ -185,6 +193,7 @@ struct swd {
 	struct iovec *iov;
 	uint8_t (*hdr)[TXQ_HDR_LEN];
 	struct listener *listeners;
+	struct dgram_listener *dgram_listeners;
 	struct port *closing;
 	struct swd_watchers *watchers;
 	bool stopping;
@@ -206,10 +215,12 @@ uint64_t swd_clock_ms(void);
 int listener_open(struct swd *d, const struct listen_cfg *lc);
 void listener_close_all(struct swd *d);
 void listener_print_all(const struct swd *d, FILE *out);
+int unix_path_check(const char *path, int type);
+int inet_bind(struct listen_addr *a, int type, const char *url);
+int unix_bind_path(int fd, const char *path, int mode, gid_t group,
+		   bool *created, dev_t *dev, ino_t *ino);
+void qemu_escape(const char *s, char *out, size_t len);
 void listener_log_stats(const struct swd *d);
-int unix_path_check(const char *path);
-int unix_bind(int fd, const char *path, int mode, gid_t group, dev_t *dev,
-	      ino_t *ino, bool *created);
 struct ev_io;
 struct ev_timer;
 void accept_failed(struct ev_loop *loop, struct ev_io *io,
@@ -226,5 +237,11 @@ int vde_listener_open(struct swd *d, const struct listen_cfg *lc, int mode,
 void vde_listener_free(struct vde_listener *vl);
 void vde_listener_print(const struct vde_listener *vl, FILE *out);
 void vde_listener_log_stats(const struct vde_listener *vl, const char *prefix);
+
+/* transport/dgram.c */
+
+int dgram_listener_open(struct swd *d, const struct listen_cfg *lc);
+void dgram_listener_close_all(struct swd *d);
+void dgram_listener_print_all(const struct swd *d, FILE *out);
 
 #endif /* SOCKSWITCHD_H */

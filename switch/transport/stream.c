@@ -357,15 +357,14 @@ static void backoff_cb(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 /**
- * unix_path_check() - make @path free for a new listening socket
+ * unix_path_check() - may we bind @path? Removes a stale socket file.
  * @path:	socket path
+ * @type:	SOCK_STREAM or SOCK_DGRAM: how to probe for a live owner
  *
- * A stale socket file (nobody listening) is removed; a live one, or a
- * file that is not a socket, is an error (logged).
- *
- * Return: 0 if @path is free now, negative error code otherwise
+ * Return: 0 if @path is free now, negative error code (logged) if a live
+ *	   socket or a non-socket file is there
  */
-int unix_path_check(const char *path)
+int unix_path_check(const char *path, int type)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
@@ -378,12 +377,13 @@ int unix_path_check(const char *path)
 			  path);
 		return -EEXIST;
 	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	strcpy(sa.sun_path, path);
 	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	if (rc == 0 || errno == EAGAIN || errno == EINPROGRESS) {
+	if (rc == 0 || errno == EAGAIN || errno == EINPROGRESS ||
+	    errno == EPROTOTYPE) {
 		close(fd);
 		log_error(
 			"another switch is already listening on %s; stop it or choose another path with --listen",
@@ -406,19 +406,19 @@ int unix_path_check(const char *path)
 }
 
 /**
- * unix_bind() - bind @fd to @path, then give the file @mode and @group
- * @fd:		unix socket
- * @path:	where (must be free)
- * @mode:	permissions
- * @group:	group, or CONFIG_GID_UNSET
- * @dev:	set to the file's device (to remove only our own file later)
- * @ino:	set to its inode
- * @created:	set once the file exists, or NULL
+ * unix_bind_path() - bind @fd to @path with the listener's mode and group
+ * @fd:		unix socket, not bound yet
+ * @path:	socket path (free: see unix_path_check())
+ * @mode:	file permissions
+ * @group:	file group, or CONFIG_GID_UNSET
+ * @created:	set once the file exists (the caller removes it on close)
+ * @dev:	device of the file, to not remove a successor's socket
+ * @ino:	inode of the file
  *
- * Return: 0 on success, negative error code (already logged) on failure
+ * Return: 0 on success, negative error code (logged) on failure
  */
-int unix_bind(int fd, const char *path, int mode, gid_t group, dev_t *dev,
-	      ino_t *ino, bool *created)
+int unix_bind_path(int fd, const char *path, int mode, gid_t group,
+		   bool *created, dev_t *dev, ino_t *ino)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
@@ -457,61 +457,80 @@ static int unix_listen(struct listener *l, const struct listen_cfg *lc,
 {
 	int rc;
 
-	rc = unix_path_check(l->addr.path);
+	rc = unix_path_check(l->addr.path, SOCK_STREAM);
 	if (rc < 0)
 		return rc;
 	l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (l->fd < 0)
 		return -errno;
-	return unix_bind(l->fd, l->addr.path, mode, lc->group, &l->dev, &l->ino,
-			 &l->created);
+	return unix_bind_path(l->fd, l->addr.path, mode, lc->group, &l->created,
+			      &l->dev, &l->ino);
 }
 
-static int tcp_listen(struct listener *l)
+/**
+ * inet_bind() - resolve @a and bind a new nonblocking socket to it
+ * @a:		host and port; a port 0 is replaced by the one bound
+ * @type:	SOCK_STREAM (gets SO_REUSEADDR) or SOCK_DGRAM
+ * @url:	for messages
+ *
+ * Return: the socket, or a negative error code (logged)
+ */
+int inet_bind(struct listen_addr *a, int type, const char *url)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+	struct addrinfo hints = { .ai_socktype = type,
 				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
 	struct sockaddr_storage ss;
 	socklen_t slen = sizeof(ss);
 	struct addrinfo *ai = NULL;
 	char port[8];
-	int one = 1, rc;
+	int one = 1, rc, fd;
 
-	snprintf(port, sizeof(port), "%u", l->addr.port);
-	rc = getaddrinfo(l->addr.host, port, &hints, &ai);
+	snprintf(port, sizeof(port), "%u", a->port);
+	rc = getaddrinfo(a->host, port, &hints, &ai);
 	if (rc != 0) {
-		log_error("%s: cannot resolve `%s': %s", l->url, l->addr.host,
+		log_error("%s: cannot resolve `%s': %s", url, a->host,
 			  gai_strerror(rc));
 		return -EINVAL;
 	}
-	l->fd = socket(ai->ai_family,
-		       SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (l->fd < 0) {
+	fd = socket(ai->ai_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
 		rc = -errno;
 		goto out;
 	}
-	setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (type == SOCK_STREAM)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (ai->ai_family == AF_INET6)
-		setsockopt(l->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(l->fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
 		rc = -errno;
 		log_warn(
-			"cannot bind %s%s", l->url,
+			"cannot bind %s%s", url,
 			errno == EADDRINUSE
 				? " (another switch running? pick another port with --listen)"
 				: "");
+		close(fd);
 		goto out;
 	}
-	if (getsockname(l->fd, (struct sockaddr *)&ss, &slen) == 0)
-		l->addr.port =
+	if (getsockname(fd, (struct sockaddr *)&ss, &slen) == 0)
+		a->port =
 			ntohs(ss.ss_family == AF_INET6
 				      ? ((struct sockaddr_in6 *)&ss)->sin6_port
 				      : ((struct sockaddr_in *)&ss)->sin_port);
-	listen_url_format(&l->addr, l->url, sizeof(l->url));
-	rc = 0;
+	rc = fd;
 out:
 	freeaddrinfo(ai);
 	return rc;
+}
+
+static int tcp_listen(struct listener *l)
+{
+	int fd = inet_bind(&l->addr, SOCK_STREAM, l->url);
+
+	if (fd < 0)
+		return fd;
+	l->fd = fd;
+	listen_url_format(&l->addr, l->url, sizeof(l->url));
+	return 0;
 }
 
 static void listener_free(struct listener *l)
@@ -541,9 +560,12 @@ static void listener_free(struct listener *l)
  */
 int listener_open(struct swd *d, const struct listen_cfg *lc)
 {
-	struct listener *l = calloc(1, sizeof(*l)), **tail;
+	struct listener *l, **tail;
 	int rc, mode;
 
+	if (lc->addr.kind == LISTEN_UDP || lc->addr.kind == LISTEN_UNIXGRAM)
+		return dgram_listener_open(d, lc);
+	l = calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
 	l->d = d;
@@ -587,10 +609,16 @@ void listener_close_all(struct swd *d)
 		d->listeners = l->next;
 		listener_free(l);
 	}
+	dgram_listener_close_all(d);
 }
 
-/* QEMU's option parser takes ",," for a literal comma in a value. */
-static void qemu_escape(const char *s, char *out, size_t len)
+/**
+ * qemu_escape() - QEMU's option parser takes ",," for a literal comma
+ * @s:		value
+ * @out:	escaped copy
+ * @len:	size of @out
+ */
+void qemu_escape(const char *s, char *out, size_t len)
 {
 	size_t o = 0;
 
@@ -639,6 +667,7 @@ void listener_print_all(const struct swd *d, FILE *out)
 
 	for (l = d->listeners; l; l = l->next)
 		listener_print(l, out);
+	dgram_listener_print_all(d, out);
 }
 
 /**

@@ -2,6 +2,8 @@
 /*
  * ssclient.h - test client and daemon launcher for integration tests
  *
+ * A datagram client (udp:, unixgram:) sends and receives one raw frame
+ * per datagram, as QEMU's -netdev dgram and socket,udp= do.
  * A stream client speaks the 4-byte big-endian length framing of QEMU's
  * -netdev stream/socket (protocols.md sections 1, 2 and 10) over unix or
  * TCP sockets, and can also write raw bytes to build malformed streams. The
@@ -18,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #define SS_MAC_LEN 6
@@ -43,6 +46,11 @@
  * @off:	start of the unconsumed bytes in @buf
  * @cap:	size of @buf
  * @eof:	the switch closed the connection (or reset it)
+ * @dgram:	a datagram client (udp: or unixgram:): one frame per
+ *		datagram, sent with sendto() to @peer
+ * @peer:	datagram: the switch's address
+ * @peerlen:	its length
+ * @bound:	unixgram: the path this client bound (removed at close)
  */
 struct ss_client {
 	int fd;
@@ -52,6 +60,10 @@ struct ss_client {
 	size_t off;
 	size_t cap;
 	bool eof;
+	bool dgram;
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+	char bound[108];
 };
 
 /**
@@ -78,6 +90,8 @@ struct ss_daemon {
 
 /* Clients */
 struct ss_client *ss_client_connect(const char *url, int rcvbuf);
+struct ss_client *ss_dgram_open(const char *url, const char *local_path,
+				int rcvbuf);
 void ss_client_close(struct ss_client *c);
 void ss_client_abort(struct ss_client *c);
 int ss_send_raw(struct ss_client *c, const void *buf, size_t len);
