@@ -550,6 +550,27 @@ static int load_pidfile(struct loader *ld, json_t *v)
 	return 0;
 }
 
+static int load_metrics(struct loader *ld, json_t *v)
+{
+	struct listen_addr a;
+	char msg[256], q[QUOTE_MAX];
+	char *copy;
+
+	if (!json_is_string(v))
+		return ld_err(ld, false,
+			      "expected tcp:HOST:PORT or unix:PATH, got %s",
+			      json_kind(v));
+	if (listen_url_parse(json_string_value(v), &a, msg, sizeof(msg)) < 0)
+		return ld_err(ld, false, "`%s': %s",
+			      quote(q, json_string_value(v)), msg);
+	copy = strdup(json_string_value(v));
+	if (!copy)
+		return ld_nomem(ld);
+	free(ld->c->metrics);
+	ld->c->metrics = copy;
+	return 0;
+}
+
 /* ---- listeners ------------------------------------------------------------ */
 
 /**
@@ -725,6 +746,8 @@ static int load_member(struct loader *ld, const char *key, json_t *v)
 		return load_log_level(ld, v);
 	if (!strcmp(key, "pidfile"))
 		return load_pidfile(ld, v);
+	if (!strcmp(key, "metrics"))
+		return load_metrics(ld, v);
 	for (i = 0; i < sizeof(int_keys) / sizeof(int_keys[0]); i++) {
 		if (!strcmp(key, int_keys[i].name))
 			return load_int(ld, v, &int_keys[i]);
@@ -806,6 +829,7 @@ void config_fini(struct sw_config *c)
 	config_clear_listen(c);
 	free(c->path);
 	free(c->pidfile);
+	free(c->metrics);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -824,11 +848,14 @@ static int config_copy(struct sw_config *dst, const struct sw_config *src)
 	*dst = *src;
 	dst->path = NULL;
 	dst->pidfile = NULL;
+	dst->metrics = NULL;
 	dst->listen = NULL;
 	dst->nlisten = 0;
 	if (src->path && !(dst->path = strdup(src->path)))
 		goto nomem;
 	if (src->pidfile && !(dst->pidfile = strdup(src->pidfile)))
+		goto nomem;
+	if (src->metrics && !(dst->metrics = strdup(src->metrics)))
 		goto nomem;
 	for (i = 0; i < src->nlisten; i++) {
 		l = &src->listen[i];

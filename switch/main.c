@@ -41,7 +41,7 @@ struct flags {
 	struct {
 		bool hub, mac_table_size, ageing, hold_down, max_ports;
 		bool max_frame, txq_frames, txq_bytes, socket_mode, log_level;
-		bool pidfile, daemon;
+		bool pidfile, daemon, metrics;
 	} set;
 	struct {
 		bool hub, daemon;
@@ -50,9 +50,11 @@ struct flags {
 		int socket_mode;
 		enum log_level log_level;
 		const char *pidfile;
+		const char *metrics;
 	} v;
 	const char *config;
 	const char *check;
+	char *capture;
 };
 
 enum {
@@ -66,6 +68,8 @@ enum {
 	OPT_TXQ_BYTES,
 	OPT_SOCKET_MODE,
 	OPT_LOG_LEVEL,
+	OPT_METRICS,
+	OPT_CAPTURE,
 };
 
 static const struct option long_opts[] = {
@@ -82,6 +86,8 @@ static const struct option long_opts[] = {
 	{ "tx-queue-frames", required_argument, NULL, OPT_TXQ_FRAMES },
 	{ "tx-queue-bytes", required_argument, NULL, OPT_TXQ_BYTES },
 	{ "socket-mode", required_argument, NULL, OPT_SOCKET_MODE },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "capture", required_argument, NULL, OPT_CAPTURE },
 	{ "foreground", no_argument, NULL, 'f' },
 	{ "daemon", no_argument, NULL, 'd' },
 	{ "pidfile", required_argument, NULL, 'p' },
@@ -117,6 +123,12 @@ static void usage(FILE *out)
 		"  -n, --check-config FILE   check FILE, print the first problem as\n"
 		"                            FILE:LINE:COL: $.path: message; exit 0 or 1\n"
 		"      --socket-mode MODE    permissions of unix sockets (octal, default 0600)\n"
+		"      --metrics URL         serve Prometheus metrics (GET /metrics) on\n"
+		"                            tcp:HOST:PORT or unix:PATH (docs/metrics.md)\n"
+		"      --capture SPEC        capture packets to a pcap file or FIFO from the\n"
+		"                            start: port=all,file=PATH[,max-frames=N]\n"
+		"                            [,max-bytes=N][,snaplen=N][,buffer=N]\n"
+		"                            [,filter=BPF EXPR] (docs/capture.md)\n"
 		"\n"
 		"Switching:\n"
 		"      --hub                 flood every frame to every other port, learn nothing\n"
@@ -201,8 +213,22 @@ static int parse_mode(const char *opt, const char *s)
 	return (int)v;
 }
 
+static int check_capture_spec(const char *spec, char *err, size_t errlen)
+{
+	struct capture_spec cs;
+	char *copy = strdup(spec);
+	int rc;
+
+	if (!copy)
+		fatalx("out of memory");
+	rc = capture_spec_parse(copy, &cs, err, errlen);
+	free(copy);
+	return rc;
+}
+
 static void parse_flags(int argc, char **argv, struct flags *f)
 {
+	struct listen_addr addr;
 	char err[ERRLEN];
 	int c;
 
@@ -263,6 +289,18 @@ static void parse_flags(int argc, char **argv, struct flags *f)
 		case OPT_SOCKET_MODE:
 			f->set.socket_mode = true;
 			f->v.socket_mode = parse_mode("--socket-mode", optarg);
+			break;
+		case OPT_METRICS:
+			f->set.metrics = true;
+			f->v.metrics = optarg;
+			if (listen_url_parse(optarg, &addr, err, sizeof(err)) <
+			    0)
+				die_usage("%s: %s", "--metrics", err);
+			break;
+		case OPT_CAPTURE:
+			f->capture = optarg;
+			if (check_capture_spec(optarg, err, sizeof(err)) < 0)
+				die_usage("%s: %s", "--capture", err);
 			break;
 		case 'f':
 			f->set.daemon = true;
@@ -335,6 +373,10 @@ static void apply_flags(struct sw_config *c, struct flags *f)
 		c->log_level = f->nverbose > 1 ? LOG_LVL_DEBUG : LOG_LVL_INFO;
 	if (f->set.daemon)
 		c->daemon = f->v.daemon;
+	if (f->set.metrics) {
+		free(c->metrics);
+		c->metrics = strdup(f->v.metrics);
+	}
 	if (f->set.pidfile) {
 		free(c->pidfile);
 		c->pidfile = strdup(f->v.pidfile);
@@ -608,13 +650,31 @@ static void load_config(struct swd *d, struct flags *f)
 			swd_clock_ms();
 }
 
-static void start(struct swd *d, struct ev_loop *loop)
+/* --capture: a whole-switch capture from the start. */
+static void start_capture(struct swd *d, const char *spec)
+{
+	struct capture_spec cs;
+	char err[ERRLEN], *copy;
+
+	if (!spec)
+		return;
+	copy = strdup(spec);
+	if (!copy || capture_spec_parse(copy, &cs, err, sizeof(err)) < 0 ||
+	    capture_start(d, &cs, err, sizeof(err)) < 0) {
+		listener_close_all(d);
+		metrics_stop(d);
+		fatalx("--capture: %s", copy ? err : "out of memory");
+	}
+	free(copy);
+}
+
+static void start(struct swd *d, struct ev_loop *loop, const char *capture)
 {
 	int notify_fd = -1, rc;
 	size_t i;
 
 	rc = swd_init(d, loop);
-	if (rc < 0)
+	if (rc < 0 || (rc = capture_init(d)) < 0)
 		fatalx("cannot start the switch: %s", strerror(-rc));
 	for (i = 0; i < d->cfg.nlisten; i++) {
 		if (listener_open(d, &d->cfg.listen[i]) < 0) {
@@ -623,7 +683,14 @@ static void start(struct swd *d, struct ev_loop *loop)
 			       d->cfg.listen[i].url);
 		}
 	}
+	if (d->cfg.metrics && metrics_start(d, d->cfg.metrics) < 0) {
+		listener_close_all(d);
+		fatalx("cannot serve metrics on %s; not starting",
+		       d->cfg.metrics);
+	}
+	start_capture(d, capture);
 	listener_print_all(d, stdout);
+	metrics_print(d, stdout);
 	if (d->cfg.daemon)
 		notify_fd = daemonize();
 	if (d->cfg.pidfile && pidfile_write(d->cfg.pidfile) < 0) {
@@ -659,12 +726,14 @@ int main(int argc, char **argv)
 	loop = ev_default_loop(EVFLAG_AUTO);
 	if (!loop)
 		fatalx("cannot initialise libev");
-	start(&d, loop);
+	start(&d, loop, f.capture);
 	signals_start(loop, &sigs);
 	ev_run(loop, 0);
 
 	listener_close_all(&d);
+	metrics_stop(&d);
 	swd_close_all_ports(&d, "switch stopping");
+	capture_fini(&d);
 	signals_stop(loop, &sigs);
 	swd_fini(&d);
 	if (d.cfg.pidfile)

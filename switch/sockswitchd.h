@@ -90,6 +90,7 @@ enum log_level {
  * @log_level:		verbosity
  * @pidfile:		write our pid here (owned), or NULL
  * @daemon:		detach and log to syslog
+ * @metrics:		metrics endpoint URL (owned), or NULL
  */
 struct sw_config {
 	char *path;
@@ -101,6 +102,7 @@ struct sw_config {
 	enum log_level log_level;
 	char *pidfile;
 	bool daemon;
+	char *metrics;
 };
 
 void config_init(struct sw_config *c);
@@ -170,6 +172,8 @@ struct listener;
  * @listeners:	list of listeners
  * @closing:	ports to close after this dispatch (linked by close_next)
  * @watchers:	libev watchers owned by loop.c (opaque here)
+ * @metrics:	the metrics endpoint (metrics.c), or NULL
+ * @captures:	packet captures (capture.c)
  * @stopping:	shutting down
  */
 struct swd {
@@ -186,6 +190,8 @@ struct swd {
 	struct listener *listeners;
 	struct port *closing;
 	struct swd_watchers *watchers;
+	struct metrics *metrics;
+	struct capture_set *captures;
 	bool stopping;
 };
 
@@ -205,5 +211,82 @@ uint64_t swd_clock_ms(void);
 int listener_open(struct swd *d, const struct listen_cfg *lc);
 void listener_close_all(struct swd *d);
 void listener_print_all(const struct swd *d, FILE *out);
+int unix_path_check(const char *path);
+
+/* metrics.c */
+
+int metrics_start(struct swd *d, const char *url);
+void metrics_stop(struct swd *d);
+void metrics_print(const struct swd *d, FILE *out);
+
+/* capture.c */
+
+#define CAPTURE_MAX 8
+#define CAPTURE_SNAPLEN_DEFAULT 262144
+#define CAPTURE_BUFFER_DEFAULT (1024 * 1024)
+
+/**
+ * struct capture_spec - what to capture, where, and how much
+ * @target:	port id, port name, or "all" (every frame as received)
+ * @path:	file or FIFO to write the pcap stream to
+ * @filter:	BPF expression (tcpdump syntax), or NULL
+ * @max_bytes:	stop after this many bytes written (0 = no limit)
+ * @max_frames:	stop after this many frames written (0 = no limit)
+ * @snaplen:	bytes kept of each frame
+ * @buffer:	bytes of memory buffered for a slow reader
+ */
+struct capture_spec {
+	const char *target;
+	const char *path;
+	const char *filter;
+	uint64_t max_bytes;
+	uint64_t max_frames;
+	uint32_t snaplen;
+	size_t buffer;
+};
+
+/**
+ * struct capture_info - one capture's state, for listings
+ * @id:		capture number
+ * @port:	port id, or 0 for all ports
+ * @port_name:	port name, or "all"
+ * @path:	where it writes
+ * @filter:	BPF expression or ""
+ * @frames:	frames written
+ * @bytes:	bytes written (file header included)
+ * @dropped:	frames dropped because the buffer was full
+ * @filtered:	frames the filter rejected
+ * @buffered:	bytes waiting for the reader
+ * @max_bytes:	limit, 0 = none
+ * @max_frames:	limit, 0 = none
+ * @snaplen:	bytes kept of each frame
+ */
+struct capture_info {
+	unsigned id;
+	uint32_t port;
+	const char *port_name;
+	const char *path;
+	const char *filter;
+	uint64_t frames;
+	uint64_t bytes;
+	uint64_t dropped;
+	uint64_t filtered;
+	size_t buffered;
+	uint64_t max_bytes;
+	uint64_t max_frames;
+	uint32_t snaplen;
+};
+
+void capture_spec_default(struct capture_spec *s);
+int capture_spec_parse(char *text, struct capture_spec *s, char *err,
+		       size_t errlen);
+int capture_init(struct swd *d);
+void capture_fini(struct swd *d);
+int capture_start(struct swd *d, const struct capture_spec *s, char *err,
+		  size_t errlen);
+int capture_stop(struct swd *d, unsigned id, const char *target, char *err,
+		 size_t errlen);
+void capture_port_closed(struct swd *d, struct port *p);
+bool capture_get(const struct swd *d, unsigned slot, struct capture_info *out);
 
 #endif /* SOCKSWITCHD_H */

@@ -337,8 +337,16 @@ static void backoff_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_io_start(loop, &l->io);
 }
 
-/* Is someone listening on @path? A stale file from a dead daemon refuses. */
-static int unix_path_check(const char *path)
+/**
+ * unix_path_check() - may a unix socket be bound at @path?
+ * @path:	socket path
+ *
+ * A stale socket file from a dead daemon (connect refused) is removed;
+ * a live socket or any other kind of file is left alone and refused.
+ *
+ * Return: 0 if @path is free now, negative error code (logged) if not
+ */
+int unix_path_check(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
