@@ -205,12 +205,13 @@ static void capture_close(struct capture *c)
 
 	ev_io_stop(loop, &c->io);
 	ev_timer_stop(loop, &c->timer);
-	log_info("capture %u (port %s) to %s ended: %s; %" PRIu64
-		 " frames, %" PRIu64 " bytes, %" PRIu64
-		 " dropped (buffer full), %" PRIu64
-		 " filtered out, %zu bytes not written",
-		 c->id, c->port_name, c->path, c->reason, c->frames, c->bytes,
-		 c->dropped, c->filtered, c->len);
+	if (c->id) /* not for a start that failed */
+		log_info("capture %u (port %s) to %s ended: %s; %" PRIu64
+			 " frames, %" PRIu64 " bytes, %" PRIu64
+			 " dropped (buffer full), %" PRIu64
+			 " filtered out, %zu bytes not written",
+			 c->id, c->port_name, c->path, c->reason, c->frames,
+			 c->bytes, c->dropped, c->filtered, c->len);
 	if (c->dumper)
 		pcap_dump_close(c->dumper); /* fclose()s c->fp */
 	else if (c->fp)

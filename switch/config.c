@@ -728,6 +728,77 @@ static int load_listen(struct loader *ld, json_t *v)
 	return 0;
 }
 
+/* ---- control socket -------------------------------------------------------- */
+
+static int control_set_path(struct loader *ld, const char *path)
+{
+	char *copy;
+
+	if (!*path)
+		return ld_err(ld, false, "empty socket path");
+	if (strlen(path) >= sizeof(((struct listen_addr *)0)->path))
+		return ld_err(ld, false, "socket path longer than %zu bytes",
+			      sizeof(((struct listen_addr *)0)->path) - 1);
+	copy = strdup(path);
+	if (!copy)
+		return ld_nomem(ld);
+	free(ld->c->control.path);
+	ld->c->control.path = copy;
+	ld->c->control.off = false;
+	return 0;
+}
+
+/**
+ * load_control() - "control": "PATH", null (off), or {"path", "mode",
+ * "group"}
+ * @ld:		loader, path at the key
+ * @v:		its value
+ *
+ * Return: 0 on success, negative error code on failure
+ */
+static int load_control(struct loader *ld, json_t *v)
+{
+	const char *key;
+	size_t saved;
+	json_t *m;
+	int ret = 0;
+
+	if (json_is_null(v)) {
+		free(ld->c->control.path);
+		ld->c->control.path = NULL;
+		ld->c->control.off = true;
+		return 0;
+	}
+	if (json_is_string(v))
+		return control_set_path(ld, json_string_value(v));
+	if (!json_is_object(v))
+		return ld_err(
+			ld, false,
+			"expected a socket path, null or an object, got %s",
+			json_kind(v));
+	json_object_foreach(v, key, m) {
+		saved = path_push_key(ld, key);
+		if (!strcmp(key, "path") && !json_is_string(m))
+			ret = ld_err(ld, false,
+				     "expected a socket path, got %s",
+				     json_kind(m));
+		else if (!strcmp(key, "path"))
+			ret = control_set_path(ld, json_string_value(m));
+		else if (!strcmp(key, "mode"))
+			ret = load_mode(ld, m, &ld->c->control.mode);
+		else if (!strcmp(key, "group"))
+			ret = load_group(ld, m, &ld->c->control.group);
+		else
+			ret = ld_err(
+				ld, true,
+				"unknown key (expected path, mode or group)");
+		path_pop(ld, saved);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
 /* ---- the top level ---------------------------------------------------------- */
 
 static int load_member(struct loader *ld, const char *key, json_t *v)
@@ -748,6 +819,8 @@ static int load_member(struct loader *ld, const char *key, json_t *v)
 		return load_pidfile(ld, v);
 	if (!strcmp(key, "metrics"))
 		return load_metrics(ld, v);
+	if (!strcmp(key, "control"))
+		return load_control(ld, v);
 	for (i = 0; i < sizeof(int_keys) / sizeof(int_keys[0]); i++) {
 		if (!strcmp(key, int_keys[i].name))
 			return load_int(ld, v, &int_keys[i]);
@@ -816,6 +889,8 @@ void config_init(struct sw_config *c)
 	sw_params_default(&c->core);
 	c->socket_mode = SOCKET_MODE_DEFAULT;
 	c->log_level = LOG_LVL_INFO;
+	c->control.mode = CONFIG_MODE_UNSET;
+	c->control.group = CONFIG_GID_UNSET;
 }
 
 /**
@@ -830,6 +905,7 @@ void config_fini(struct sw_config *c)
 	free(c->path);
 	free(c->pidfile);
 	free(c->metrics);
+	free(c->control.path);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -849,6 +925,7 @@ static int config_copy(struct sw_config *dst, const struct sw_config *src)
 	dst->path = NULL;
 	dst->pidfile = NULL;
 	dst->metrics = NULL;
+	dst->control.path = NULL;
 	dst->listen = NULL;
 	dst->nlisten = 0;
 	if (src->path && !(dst->path = strdup(src->path)))
@@ -856,6 +933,9 @@ static int config_copy(struct sw_config *dst, const struct sw_config *src)
 	if (src->pidfile && !(dst->pidfile = strdup(src->pidfile)))
 		goto nomem;
 	if (src->metrics && !(dst->metrics = strdup(src->metrics)))
+		goto nomem;
+	if (src->control.path &&
+	    !(dst->control.path = strdup(src->control.path)))
 		goto nomem;
 	for (i = 0; i < src->nlisten; i++) {
 		l = &src->listen[i];

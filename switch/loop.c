@@ -105,6 +105,7 @@ static void sw_event_log(void *opaque, enum sw_event ev, uint16_t vid,
 			d->sw.mt.max, mac_format(mac, m), to->id);
 		break;
 	}
+	ctl_sw_event(d, ev, vid, mac, from, to);
 }
 
 static void sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -248,6 +249,7 @@ void swd_process_closing(struct swd *d)
 		sw_port_remove(&d->sw, p);
 		log_info("port %u (%s) closed: %s", p->id, p->descr,
 			 p->close_reason);
+		ctl_port_event(d, p, false, p->close_reason);
 		swd_log_port_stats(p, "final");
 		p->ops->close(p);
 	}

@@ -91,6 +91,14 @@ enum log_level {
  * @pidfile:		write our pid here (owned), or NULL
  * @daemon:		detach and log to syslog
  * @metrics:		metrics endpoint URL (owned), or NULL
+ * @control:		the control socket (docs/control.md)
+ * @control.path:	unix socket path (owned), or NULL for the default
+ *			(main.c resolves it, then NULL means "none")
+ * @control.off:	disabled ("control": null, --control none)
+ * @control.is_default:	@path is the default one: if another switch holds
+ *			it, run without a control socket instead of failing
+ * @control.mode:	socket file permissions, or CONFIG_MODE_UNSET (0600)
+ * @control.group:	socket file group, or CONFIG_GID_UNSET
  */
 struct sw_config {
 	char *path;
@@ -103,6 +111,13 @@ struct sw_config {
 	char *pidfile;
 	bool daemon;
 	char *metrics;
+	struct {
+		char *path;
+		bool off;
+		bool is_default;
+		int mode;
+		gid_t group;
+	} control;
 };
 
 void config_init(struct sw_config *c);
@@ -175,6 +190,8 @@ struct listener;
  * @metrics:	the metrics endpoint (metrics.c), or NULL
  * @captures:	packet captures (capture.c)
  * @stopping:	shutting down
+ * @ctl:	control socket and command registry (control.c), or NULL
+ * @reload:	reload builder and hooks (reload.c), or NULL
  */
 struct swd {
 	struct ev_loop *loop;
@@ -193,6 +210,8 @@ struct swd {
 	struct metrics *metrics;
 	struct capture_set *captures;
 	bool stopping;
+	struct ctl *ctl;
+	struct reload_state *reload;
 };
 
 int swd_init(struct swd *d, struct ev_loop *loop);
@@ -212,6 +231,128 @@ int listener_open(struct swd *d, const struct listen_cfg *lc);
 void listener_close_all(struct swd *d);
 void listener_print_all(const struct swd *d, FILE *out);
 int unix_path_check(const char *path);
+struct listener *listener_find(struct swd *d, const struct listen_addr *want);
+void listener_close(struct swd *d, struct listener *l);
+const struct listener *listener_next(const struct swd *d,
+				     const struct listener *l);
+const char *listener_url(const struct listener *l);
+
+/* control.c, control_cmds.c - the control socket (docs/control.md)
+ *
+ * Extension point: any module adds commands with ctl_register() at start-up
+ * (before or after ctl_open(); the registry is created on first use), with
+ * a static table of struct ctl_cmd. A handler gets the request's
+ * "arguments" object and returns the "return" value (a new jansson
+ * reference), or NULL after ctl_fail(). Events go to every subscribed
+ * client with ctl_emit(). jansson types appear only in the control files
+ * and in modules that add commands.
+ */
+
+struct json_t;
+struct ctl_client;
+
+#define CTL_ERR_GENERIC "GenericError"
+#define CTL_ERR_NOT_FOUND "CommandNotFound"
+#define CTL_ERR_NO_PORT "DeviceNotFound"
+
+/**
+ * struct ctl_req - one command being run
+ * @d:		the daemon
+ * @client:	the connection it came on
+ * @args:	its "arguments" object (an empty object if none was given)
+ * @err_class:	set by ctl_fail(): QMP-style error class
+ * @err:	set by ctl_fail(): human-readable description
+ */
+struct ctl_req {
+	struct swd *d;
+	struct ctl_client *client;
+	struct json_t *args;
+	const char *err_class;
+	char err[512];
+};
+
+/**
+ * struct ctl_cmd - one control command
+ * @name:	what "execute" names ("query-ports")
+ * @fn:		handler: the "return" value (new reference), or NULL after
+ *		ctl_fail(). Context: runs in the control client's callback;
+ *		must not block; may close ports (swd_port_close defers).
+ * @help:	one line for query-commands
+ */
+struct ctl_cmd {
+	const char *name;
+	struct json_t *(*fn)(struct ctl_req *r);
+	const char *help;
+};
+
+int ctl_register(struct swd *d, const struct ctl_cmd *cmds, size_t n);
+int ctl_open(struct swd *d, const struct sw_config *c);
+void ctl_close(struct swd *d);
+void ctl_fini(struct swd *d);
+const char *ctl_path(const struct swd *d);
+struct json_t *ctl_fail(struct ctl_req *r, const char *cls, const char *fmt,
+			...) __attribute__((format(printf, 3, 4)));
+void ctl_emit(struct swd *d, const char *event, struct json_t *data);
+bool ctl_has_subscribers(const struct swd *d);
+void ctl_subscribe(struct ctl_client *c);
+struct json_t *ctl_stats_json(const struct swd *d);
+struct json_t *ctl_commands_json(const struct swd *d);
+void ctl_sw_event(struct swd *d, enum sw_event ev, uint16_t vid,
+		  const uint8_t *mac, struct port *from, struct port *to);
+void ctl_port_event(struct swd *d, struct port *p, bool up, const char *cause);
+struct json_t *ctl_port_json(const struct swd *d, const struct port *p);
+int ctl_cmds_register(struct swd *d);
+const char *swd_port_state(const struct port *p);
+
+/* reload.c - live reconfiguration (SIGHUP, the reload command)
+ *
+ * Extension point: a module with its own config section registers a
+ * struct reload_hook with reload_hook_add(). On reload, every hook's
+ * prepare() runs against the new config before anything is applied; if
+ * any fails, the ones already prepared get abort() and nothing changes.
+ * Otherwise every hook's commit() runs with the old and new config.
+ */
+
+/**
+ * struct reload_hook - a module's part of a reload
+ * @name:	for messages
+ * @prepare:	check @newc and acquire what it needs (open sockets...);
+ *		return 0, or a negative error code with @err filled in
+ * @commit:	switch over to @newc, release what @oldc needed
+ * @abort:	undo prepare() (another part of the reload failed)
+ * @opaque:	passed back
+ */
+struct reload_hook {
+	const char *name;
+	int (*prepare)(struct swd *d, const struct sw_config *newc, char *err,
+		       size_t errlen, void *opaque);
+	void (*commit)(struct swd *d, const struct sw_config *oldc,
+		       const struct sw_config *newc, void *opaque);
+	void (*abort)(struct swd *d, const struct sw_config *newc,
+		      void *opaque);
+	void *opaque;
+};
+
+/**
+ * typedef reload_build_fn - build the config a reload would apply
+ * @out:	an uninitialised config to fill (file, then flags, defaults)
+ *
+ * Return: 0, or a negative error code with @err filled in
+ */
+typedef int (*reload_build_fn)(struct sw_config *out, char *err, size_t errlen,
+			       void *opaque);
+
+int reload_set_builder(struct swd *d, reload_build_fn fn, void *opaque);
+int reload_hook_add(struct swd *d, const struct reload_hook *h);
+int swd_reload(struct swd *d, const char *why, char *err, size_t errlen,
+	       char *summary, size_t sumlen);
+void reload_fini(struct swd *d);
+bool listen_addr_same(const struct listen_addr *a, const struct listen_addr *b);
+
+/* notify.c - readiness for supervisors */
+
+void notify_ready(int ready_fd, const char *status);
+void notify_status(const char *state);
 
 /* metrics.c */
 
@@ -288,5 +429,9 @@ int capture_stop(struct swd *d, unsigned id, const char *target, char *err,
 		 size_t errlen);
 void capture_port_closed(struct swd *d, struct port *p);
 bool capture_get(const struct swd *d, unsigned slot, struct capture_info *out);
+
+/* capture_ctl.c */
+
+int capture_ctl_register(struct swd *d);
 
 #endif /* SOCKSWITCHD_H */

@@ -35,11 +35,15 @@ struct port;
  * @close:	release the transport's descriptors and free the object.
  *		Context: called by the daemon after the port was removed
  *		from the switch, never from the port's own callbacks.
+ * @state:	optional: the transport's own state of a live, enabled port
+ *		("up", "down", "retrying"...), for listings; NULL means "up".
+ *		"disabled" and "closing" are derived by the daemon.
  */
 struct port_ops {
 	const char *name;
 	int (*flush)(struct port *p);
 	void (*close)(struct port *p);
+	const char *(*state)(const struct port *p);
 };
 
 /**

@@ -35,7 +35,8 @@
  * struct listener - a listening socket; every connection becomes a port
  * @d:		the daemon
  * @next:	next listener
- * @addr:	what was asked for
+ * @addr:	what was asked for (with the real port once bound)
+ * @want:	what the config said (reload matches on it)
  * @url:	what is bound (real port for tcp:...:0)
  * @fd:		listening socket
  * @io:		accept watcher
@@ -48,6 +49,7 @@ struct listener {
 	struct swd *d;
 	struct listener *next;
 	struct listen_addr addr;
+	struct listen_addr want;
 	char url[URL_LEN];
 	int fd;
 	ev_io io;
@@ -296,6 +298,7 @@ static void stream_port_new(struct listener *l, int fd,
 	ev_io_init(&sp->wio, stream_write_cb, fd, EV_WRITE);
 	ev_io_start(d->loop, &sp->rio);
 	log_info("port %u (%s) connected on %s", sp->port.id, peer, l->url);
+	ctl_port_event(d, &sp->port, true, "connected");
 }
 
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -338,13 +341,14 @@ static void backoff_cb(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 /**
- * unix_path_check() - may a unix socket be bound at @path?
+ * unix_path_check() - may we bind a unix socket at @path
  * @path:	socket path
  *
- * A stale socket file from a dead daemon (connect refused) is removed;
- * a live socket or any other kind of file is left alone and refused.
+ * A stale socket file (nobody accepts on it) is removed; a live one, or a
+ * file that is not a socket, is left alone.
  *
- * Return: 0 if @path is free now, negative error code (logged) if not
+ * Return: 0 if @path is free now, -EADDRINUSE or another negative error
+ * code (logged) if not
  */
 int unix_path_check(const char *path)
 {
@@ -506,6 +510,7 @@ int listener_open(struct swd *d, const struct listen_cfg *lc)
 	l->d = d;
 	l->fd = -1;
 	l->addr = lc->addr;
+	l->want = lc->addr;
 	listen_url_format(&l->addr, l->url, sizeof(l->url));
 	mode = lc->mode != CONFIG_MODE_UNSET ? lc->mode : d->cfg.socket_mode;
 	rc = l->addr.kind == LISTEN_UNIX ? unix_listen(l, lc, mode)
@@ -590,4 +595,64 @@ void listener_print_all(const struct swd *d, FILE *out)
 
 	for (l = d->listeners; l; l = l->next)
 		listener_print(l, out);
+}
+
+/**
+ * listener_find() - the running listener started for a configured address
+ * @d:		the daemon
+ * @want:	address as configured (port 0 stays 0)
+ *
+ * Return: the listener, or NULL
+ */
+struct listener *listener_find(struct swd *d, const struct listen_addr *want)
+{
+	struct listener *l;
+
+	for (l = d->listeners; l; l = l->next)
+		if (listen_addr_same(&l->want, want))
+			return l;
+	return NULL;
+}
+
+/**
+ * listener_close() - stop one listener; connections it accepted stay
+ * @d:		the daemon
+ * @l:		the listener (NULL: nothing to do)
+ */
+void listener_close(struct swd *d, struct listener *l)
+{
+	struct listener **pp;
+
+	for (pp = &d->listeners; l && *pp; pp = &(*pp)->next) {
+		if (*pp == l) {
+			*pp = l->next;
+			log_info("stopped listening on %s", l->url);
+			listener_free(l);
+			return;
+		}
+	}
+}
+
+/**
+ * listener_next() - walk the listeners
+ * @d:		the daemon
+ * @l:		previous one, or NULL for the first
+ *
+ * Return: the next listener, or NULL at the end
+ */
+const struct listener *listener_next(const struct swd *d,
+				     const struct listener *l)
+{
+	return l ? l->next : d->listeners;
+}
+
+/**
+ * listener_url() - what a listener is bound to (real port for port 0)
+ * @l:		the listener
+ *
+ * Return: its URL
+ */
+const char *listener_url(const struct listener *l)
+{
+	return l->url;
 }
