@@ -148,6 +148,10 @@ static json_t *cmd_capture_start(struct ctl_req *r)
 	if (!s.path)
 		return ctl_fail(r, CTL_ERR_GENERIC,
 				"missing argument \"file\" (file or FIFO)");
+	if (s.path[0] != '/')
+		return ctl_fail(
+			r, CTL_ERR_GENERIC,
+			"\"file\" must be an absolute path (the switch's working directory is not yours)");
 	if (s.filter && !*s.filter)
 		s.filter = NULL;
 	s.target = target;

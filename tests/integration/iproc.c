@@ -40,25 +40,18 @@ bool iproc_have(const char *prog)
 }
 
 /**
- * iproc_run() - run @argv to completion, or kill it at the deadline
+ * iproc_spawn() - start @argv in the background
  * @argv:	program and arguments, NULL-terminated (searched in $PATH)
  * @in_path:	file for its stdin, or NULL for /dev/null
  * @out_path:	file for its stdout and stderr (truncated)
- * @timeout_ms:	deadline
  *
- * Return: its exit status 0-255, or -1 (could not run, killed by a
- * signal, or late: then killed)
+ * Return: its pid, or -1; reap it with iproc_wait()
  */
-int iproc_run(const char *const *argv, const char *in_path,
-	      const char *out_path, int timeout_ms)
+pid_t iproc_spawn(const char *const *argv, const char *in_path,
+		  const char *out_path)
 {
-	int64_t deadline = ss_now_ms() + timeout_ms;
-	int status;
-	pid_t pid, r;
+	pid_t pid = fork();
 
-	pid = fork();
-	if (pid < 0)
-		return -1;
 	if (pid == 0) {
 		int in = open(in_path ? in_path : "/dev/null", O_RDONLY);
 		int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -71,6 +64,25 @@ int iproc_run(const char *const *argv, const char *in_path,
 		execvp(argv[0], (char *const *)(uintptr_t)argv);
 		_exit(127);
 	}
+	return pid;
+}
+
+/**
+ * iproc_wait() - wait for @pid to exit, or kill it at the deadline
+ * @pid:	from iproc_spawn()
+ * @timeout_ms:	deadline
+ *
+ * Return: its exit status 0-255, or -1 (killed by a signal, or late:
+ * then killed by its pid)
+ */
+int iproc_wait(pid_t pid, int timeout_ms)
+{
+	int64_t deadline = ss_now_ms() + timeout_ms;
+	int status;
+	pid_t r;
+
+	if (pid < 0)
+		return -1;
 	for (;;) {
 		r = waitpid(pid, &status, WNOHANG);
 		if (r == pid)
@@ -85,6 +97,21 @@ int iproc_run(const char *const *argv, const char *in_path,
 		usleep(5000);
 	}
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/**
+ * iproc_run() - run @argv to completion, or kill it at the deadline
+ * @argv:	program and arguments, NULL-terminated (searched in $PATH)
+ * @in_path:	file for its stdin, or NULL for /dev/null
+ * @out_path:	file for its stdout and stderr (truncated)
+ * @timeout_ms:	deadline
+ *
+ * Return: as iproc_wait()
+ */
+int iproc_run(const char *const *argv, const char *in_path,
+	      const char *out_path, int timeout_ms)
+{
+	return iproc_wait(iproc_spawn(argv, in_path, out_path), timeout_ms);
 }
 
 /**

@@ -10,10 +10,14 @@
 #define SOCKSWITCH_IPROC_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "ssclient.h"
 
 bool iproc_have(const char *prog);
+pid_t iproc_spawn(const char *const *argv, const char *in_path,
+		  const char *out_path);
+int iproc_wait(pid_t pid, int timeout_ms);
 int iproc_run(const char *const *argv, const char *in_path,
 	      const char *out_path, int timeout_ms);
 char *iproc_read(const char *path);
