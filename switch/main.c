@@ -860,11 +860,11 @@ static void start(struct swd *d, struct ev_loop *loop, struct build_ctx *b)
 		fatalx("cannot open the control socket %s; not starting (--control none runs without one)",
 		       d->cfg.control.path);
 	}
-	if (d->cfg.metrics && metrics_start(d, d->cfg.metrics) < 0) {
+	if (metrics_init(d) < 0) {
 		listener_close_all(d);
 		ctl_close(d);
 		fatalx("cannot serve metrics on %s; not starting",
-		       d->cfg.metrics);
+		       d->cfg.metrics ? d->cfg.metrics : "(out of memory)");
 	}
 	start_capture(d, b->f->capture);
 	listener_print_all(d, stdout);

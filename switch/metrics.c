@@ -36,7 +36,7 @@
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 /**
- * struct metrics - the endpoint
+ * struct metrics_ep - one endpoint
  * @d:		the daemon
  * @mhd:	libmicrohttpd instance
  * @io:		watches MHD's epoll descriptor
@@ -46,7 +46,7 @@
  * @unlink:	unix socket file we created, to remove at stop
  * @start_wall:	wall clock at start-up, seconds since the epoch
  */
-struct metrics {
+struct metrics_ep {
 	struct swd *d;
 	struct MHD_Daemon *mhd;
 	ev_io io;
@@ -55,6 +55,18 @@ struct metrics {
 	char url[sizeof(((struct listen_addr *)0)->path) + 16];
 	bool unlink;
 	double start_wall;
+};
+
+/**
+ * struct metrics - the endpoint in use, and the one a reload is opening
+ * @cur:	serving now, or NULL (off)
+ * @next:	opened by a reload's prepare, installed by its commit
+ * @changing:	a reload in progress changes the URL
+ */
+struct metrics {
+	struct metrics_ep *cur;
+	struct metrics_ep *next;
+	bool changing;
 };
 
 /* Prometheus label values escape backslash, double quote and newline. */
@@ -197,7 +209,7 @@ static void put_gauge(FILE *f, const char *name, const char *help, double val)
 	fprintf(f, "%s %.15g\n", name, val);
 }
 
-static void put_switch(FILE *f, const struct metrics *m)
+static void put_switch(FILE *f, const struct metrics_ep *m)
 {
 	const struct swd *d = m->d;
 	double up = (double)(swd_clock_ms() - d->start_ms) / 1000.0;
@@ -240,7 +252,7 @@ static void put_captures(FILE *f, const struct swd *d)
  *
  * Return: malloc'd text, or NULL when out of memory
  */
-static char *metrics_format(const struct metrics *m, size_t *len)
+static char *metrics_format(const struct metrics_ep *m, size_t *len)
 {
 	char *buf = NULL;
 	size_t i;
@@ -288,7 +300,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 			      const char *version, const char *upload_data,
 			      size_t *upload_data_size, void **con_cls)
 {
-	struct metrics *m = cls;
+	struct metrics_ep *m = cls;
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 	size_t len;
@@ -341,7 +353,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
  * its listening socket back into its epoll set only at the start of a
  * later run, and nothing else would wake us up for that.
  */
-static void metrics_run(struct ev_loop *loop, struct metrics *m)
+static void metrics_run(struct ev_loop *loop, struct metrics_ep *m)
 {
 	MHD_UNSIGNED_LONG_LONG ms;
 	double after = METRICS_TICK_S;
@@ -357,16 +369,16 @@ static void metrics_run(struct ev_loop *loop, struct metrics *m)
 static void metrics_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	(void)revents;
-	metrics_run(loop, container_of(w, struct metrics, io));
+	metrics_run(loop, container_of(w, struct metrics_ep, io));
 }
 
 static void metrics_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)revents;
-	metrics_run(loop, container_of(w, struct metrics, timer));
+	metrics_run(loop, container_of(w, struct metrics_ep, timer));
 }
 
-static int unix_socket(struct metrics *m, int mode)
+static int unix_socket(struct metrics_ep *m, int mode)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	mode_t old;
@@ -398,7 +410,7 @@ static int unix_socket(struct metrics *m, int mode)
 	return fd;
 }
 
-static struct MHD_Daemon *start_mhd(struct metrics *m, int fd,
+static struct MHD_Daemon *start_mhd(struct metrics_ep *m, int fd,
 				    const struct sockaddr *sa)
 {
 	struct MHD_OptionItem opts[] = {
@@ -424,7 +436,7 @@ static struct MHD_Daemon *start_mhd(struct metrics *m, int fd,
 				sa, MHD_OPTION_END);
 }
 
-static int tcp_start(struct metrics *m)
+static int tcp_start(struct metrics_ep *m)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
 				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
@@ -464,24 +476,30 @@ static int absolute_path(char *path, size_t size)
 	return 0;
 }
 
-/**
- * metrics_start() - serve GET /metrics at @url
- * @d:		the daemon (its loop, switch and socket mode)
- * @url:	tcp:HOST:PORT or unix:PATH
- *
- * Return: 0 on success, -1 on failure (logged)
- */
-int metrics_start(struct swd *d, const char *url)
+static void ep_close(struct ev_loop *loop, struct metrics_ep *m)
+{
+	if (!m)
+		return;
+	ev_io_stop(loop, &m->io);
+	ev_timer_stop(loop, &m->timer);
+	MHD_stop_daemon(m->mhd);
+	if (m->unlink)
+		unlink(m->addr.path);
+	free(m);
+}
+
+/* Serve GET /metrics at @url: the new endpoint, or NULL (logged). */
+static struct metrics_ep *ep_open(struct swd *d, const char *url, int mode)
 {
 	const union MHD_DaemonInfo *info;
 	char err[256];
-	struct metrics *m;
+	struct metrics_ep *m;
 	struct timeval tv;
 	int fd;
 
 	m = calloc(1, sizeof(*m));
 	if (!m)
-		return -1;
+		return NULL;
 	m->d = d;
 	gettimeofday(&tv, NULL);
 	m->start_wall = (double)tv.tv_sec + (double)tv.tv_usec / 1e6 -
@@ -497,7 +515,7 @@ int metrics_start(struct swd *d, const char *url)
 		goto fail;
 	}
 	if (m->addr.kind == LISTEN_UNIX) {
-		fd = unix_socket(m, d->cfg.socket_mode);
+		fd = unix_socket(m, mode);
 		if (fd >= 0) {
 			m->mhd = start_mhd(m, fd, NULL);
 			if (!m->mhd)
@@ -521,13 +539,97 @@ int metrics_start(struct swd *d, const char *url)
 	ev_io_start(d->loop, &m->io);
 	ev_init(&m->timer, metrics_timer_cb);
 	metrics_run(d->loop, m);
-	d->metrics = m;
-	return 0;
+	return m;
 fail:
 	if (m->unlink)
 		unlink(m->addr.path);
 	free(m);
+	return NULL;
+}
+
+static bool url_same(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* Reload: open the new endpoint first; the old one goes at commit. */
+static int metrics_prepare(struct swd *d, const struct sw_config *nc, char *err,
+			   size_t errlen, void *opaque)
+{
+	struct metrics *mt = d->metrics;
+
+	(void)opaque;
+	mt->changing = !url_same(d->cfg.metrics, nc->metrics);
+	if (!mt->changing || !nc->metrics)
+		return 0;
+	mt->next = ep_open(d, nc->metrics, nc->socket_mode);
+	if (mt->next)
+		return 0;
+	mt->changing = false;
+	snprintf(
+		err, errlen,
+		"metrics: cannot serve %s (an address still in use by the old endpoint must change in two reloads)",
+		nc->metrics);
 	return -1;
+}
+
+static void metrics_commit(struct swd *d, const struct sw_config *oc,
+			   const struct sw_config *nc, void *opaque)
+{
+	struct metrics *mt = d->metrics;
+
+	(void)oc;
+	(void)nc;
+	(void)opaque;
+	if (!mt->changing)
+		return;
+	ep_close(d->loop, mt->cur);
+	mt->cur = mt->next;
+	mt->next = NULL;
+	mt->changing = false;
+	if (mt->cur)
+		log_info("metrics now on %s", mt->cur->url);
+	else
+		log_info("metrics endpoint closed");
+}
+
+static void metrics_abort(struct swd *d, const struct sw_config *nc,
+			  void *opaque)
+{
+	struct metrics *mt = d->metrics;
+
+	(void)nc;
+	(void)opaque;
+	ep_close(d->loop, mt->next);
+	mt->next = NULL;
+	mt->changing = false;
+}
+
+/**
+ * metrics_init() - serve metrics if the config says so; follow reloads
+ * @d:		the daemon, d->cfg in force
+ *
+ * Return: 0 on success, -1 on failure (logged)
+ */
+int metrics_init(struct swd *d)
+{
+	static const struct reload_hook hook = {
+		.name = "metrics",
+		.prepare = metrics_prepare,
+		.commit = metrics_commit,
+		.abort = metrics_abort,
+	};
+	struct metrics *mt = calloc(1, sizeof(*mt));
+
+	if (!mt)
+		return -1;
+	d->metrics = mt;
+	if (reload_hook_add(d, &hook) < 0)
+		return -1;
+	if (d->cfg.metrics &&
+	    !(mt->cur = ep_open(d, d->cfg.metrics, d->cfg.socket_mode)))
+		return -1;
+	return 0;
 }
 
 /**
@@ -536,16 +638,13 @@ fail:
  */
 void metrics_stop(struct swd *d)
 {
-	struct metrics *m = d->metrics;
+	struct metrics *mt = d->metrics;
 
-	if (!m)
+	if (!mt)
 		return;
-	ev_io_stop(d->loop, &m->io);
-	ev_timer_stop(d->loop, &m->timer);
-	MHD_stop_daemon(m->mhd);
-	if (m->unlink)
-		unlink(m->addr.path);
-	free(m);
+	ep_close(d->loop, mt->cur);
+	ep_close(d->loop, mt->next);
+	free(mt);
 	d->metrics = NULL;
 }
 
@@ -556,7 +655,7 @@ void metrics_stop(struct swd *d)
  */
 void metrics_print(const struct swd *d, FILE *out)
 {
-	const struct metrics *m = d->metrics;
+	const struct metrics_ep *m = d->metrics ? d->metrics->cur : NULL;
 
 	if (!m)
 		return;

@@ -356,7 +356,7 @@ void notify_status(const char *state);
 
 /* metrics.c */
 
-int metrics_start(struct swd *d, const char *url);
+int metrics_init(struct swd *d);
 void metrics_stop(struct swd *d);
 void metrics_print(const struct swd *d, FILE *out);
 

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -330,5 +331,81 @@ Test(promtool, scrape_passes_promtool_check_metrics)
 	cr_expect(verdict && !*verdict,
 		  "promtool should have nothing to say, said:\n%s", verdict);
 	free(verdict);
+	itest_stop(&sw);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	fputs(text, f);
+	fclose(f);
+}
+
+/* A reload moves the endpoint from TCP to a unix socket; a reload that
+ * cannot bind the new address changes nothing. */
+Test(metrics, reload_moves_the_endpoint)
+{
+	const char *dir = ss_tmpdir();
+	const char *args[] = { "--config", NULL, NULL };
+	char conf[512], sock[512], text[1024], line[1024];
+	struct itest_sta s[2];
+	struct itest_sw sw;
+	struct stat st;
+	size_t pos;
+	char *scr;
+
+	cr_assert_not_null(dir);
+	snprintf(conf, sizeof(conf), "%s/sw.json", dir);
+	snprintf(sock, sizeof(sock), "%s/metrics.sock", dir);
+	write_file(conf, "{\"metrics\": \"tcp:127.0.0.1:0\"}\n");
+	args[1] = conf;
+	itest_start(&sw, TP_UNIX, args);
+	itest_join(&sw, s, 2);
+	itest_ping(&s[0], &s[1], 1);
+	scr = scrape(&sw);
+	expect_metric(scr, "sockswitch_port_rx_frames_total", s[0].port, NULL,
+		      1);
+	free(scr);
+
+	snprintf(text, sizeof(text), "{\"metrics\": \"unix:%s\"}\n", sock);
+	write_file(conf, text);
+	pos = ss_daemon_log_end(sw.d);
+	cr_assert_eq(kill(sw.d->pid, SIGHUP), 0);
+	cr_assert_eq(ss_daemon_wait_log(sw.d, &pos, "metrics now on unix:",
+					line, sizeof(line), SS_TIMEOUT_MS),
+		     0, "the reload should move the endpoint");
+	cr_assert_eq(stat(sock, &st), 0, "%s: %s", sock, strerror(errno));
+	itest_ping(&s[0], &s[1], 3);
+	{
+		const char *argv[] = { "curl",
+				       "-sS",
+				       "--max-time",
+				       "10",
+				       "--unix-socket",
+				       sock,
+				       "http://localhost/metrics",
+				       NULL };
+		char out[600];
+		int rc;
+
+		snprintf(out, sizeof(out), "%s/scrape2.txt", dir);
+		rc = iproc_run(argv, NULL, out, CURL_TIMEOUT_MS);
+		scr = iproc_read(out);
+		cr_assert_eq(rc, 0, "curl on the new socket: %s", scr);
+		expect_metric(scr, "sockswitch_port_rx_frames_total", s[0].port,
+			      NULL, 2);
+		free(scr);
+	}
+
+	/* Not an address it can serve: the reload fails, the socket stays. */
+	write_file(conf, "{\"metrics\": \"tcp:192.0.2.1:1\"}\n");
+	cr_assert_eq(kill(sw.d->pid, SIGHUP), 0);
+	cr_assert_eq(ss_daemon_wait_log(sw.d, &pos, "metrics: cannot serve",
+					line, sizeof(line), SS_TIMEOUT_MS),
+		     0, "a reload that cannot bind should say so");
+	itest_ping(&s[0], &s[1], 5);
+	cr_expect_eq(stat(sock, &st), 0, "the old endpoint must stay");
 	itest_stop(&sw);
 }
