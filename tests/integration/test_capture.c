@@ -135,6 +135,20 @@ static void cap_stop(struct itest_sw *sw, int id)
 	cap_wait_end(sw, id, line, sizeof(line));
 }
 
+/* query-ports shows whether @port is being captured. */
+static void expect_port_capture(struct itest_sw *sw, int port, bool on)
+{
+	char *r = ctl(
+		sw,
+		"{\"execute\": \"query-ports\", \"arguments\": {\"port\": %d}}",
+		port);
+
+	cr_expect_not_null(
+		strstr(r, on ? "\"capture\":true" : "\"capture\":false"),
+		"port %d should%s be captured: %s", port, on ? "" : " not", r);
+	free(r);
+}
+
 /**
  * struct pkt - one packet as tcpdump -e printed it
  * @src:	source MAC
@@ -211,6 +225,8 @@ Test(capture, port_capture_started_at_run_time_holds_that_port_both_ways)
 	snprintf(args, sizeof(args), "\"port\": %d, \"file\": \"%s\"",
 		 s[1].port, file);
 	id = cap_start(&sw, args);
+	expect_port_capture(&sw, s[1].port, true);
+	expect_port_capture(&sw, s[0].port, false);
 
 	for (uint32_t i = 0; i < 3; i++) {
 		itest_send(&s[0], s[1].mac, 10 + i, 100 + i);
@@ -224,6 +240,7 @@ Test(capture, port_capture_started_at_run_time_holds_that_port_both_ways)
 	itest_expect(&s[0], itest_bcast, &s[2], 40, 64);
 	itest_expect(&s[1], itest_bcast, &s[2], 40, 64);
 	cap_stop(&sw, id);
+	expect_port_capture(&sw, s[1].port, false);
 
 	n = tcpdump(&sw, file, pk);
 	cr_assert_eq(n, 5, "B's capture should hold 5 frames, has %zu", n);
