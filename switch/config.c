@@ -553,7 +553,7 @@ static int load_pidfile(struct loader *ld, json_t *v)
 static int load_metrics(struct loader *ld, json_t *v)
 {
 	struct listen_addr a;
-	char msg[256], q[QUOTE_MAX];
+	char msg[256];
 	char *copy;
 
 	if (!json_is_string(v))
@@ -561,8 +561,7 @@ static int load_metrics(struct loader *ld, json_t *v)
 			      "expected tcp:HOST:PORT or unix:PATH, got %s",
 			      json_kind(v));
 	if (listen_url_parse(json_string_value(v), &a, msg, sizeof(msg)) < 0)
-		return ld_err(ld, false, "`%s': %s",
-			      quote(q, json_string_value(v)), msg);
+		return ld_err(ld, false, "%s", msg);
 	copy = strdup(json_string_value(v));
 	if (!copy)
 		return ld_nomem(ld);
