@@ -461,3 +461,67 @@ Test(capture, capture_ends_when_its_port_closes)
 	cr_expect_not_null(strstr(line, "port closed"), "%s", line);
 	itest_stop(&sw);
 }
+
+/* snaplen 20 keeps 20 bytes of each frame; max-bytes ends the capture
+ * before the file would pass it, on a whole record. */
+Test(capture, snaplen_and_max_bytes)
+{
+	struct pkt pk[MAX_PKTS];
+	struct itest_sta s[2];
+	struct itest_sw sw;
+	char file[512], args[1024], line[1024];
+	struct stat st;
+	size_t n;
+	int id;
+
+	itest_start(&sw, TP_UNIX, ctl_args);
+	itest_join(&sw, s, 2);
+	itest_learn_all(s, 2, 1);
+	snprintf(file, sizeof(file), "%s/s.pcap", sw.d->dir);
+	/* 24-byte file header + 3 records of 16 + 20 bytes = 132 */
+	snprintf(args, sizeof(args),
+		 "\"port\": \"all\", \"file\": \"%s\", \"snaplen\": 20, "
+		 "\"max-bytes\": 140",
+		 file);
+	id = cap_start(&sw, args);
+	for (uint32_t i = 0; i < 5; i++) {
+		itest_send(&s[0], s[1].mac, 10 + i, 90);
+		itest_expect(&s[1], s[1].mac, &s[0], 10 + i, 90);
+	}
+	cap_wait_end(&sw, id, line, sizeof(line));
+	cr_expect_not_null(strstr(line, "max-bytes reached"), "%s", line);
+	cr_assert_eq(stat(file, &st), 0);
+	cr_expect_eq(st.st_size, 132, "file size %lld, expected 132",
+		     (long long)st.st_size);
+	n = tcpdump(&sw, file, pk);
+	cr_assert_eq(n, 3, "%zu frames", n);
+	expect_pkt(pk, 2, s[0].mac, s[1].mac, 90);
+	itest_stop(&sw);
+}
+
+/* --capture starts a whole-switch capture with the daemon. */
+Test(capture, capture_flag_at_start_up)
+{
+	static const char *const extra[] = {
+		"--capture", "port=all,file=@DIR@/start.pcap,max-frames=2",
+		"--control", "none", NULL
+	};
+	struct pkt pk[MAX_PKTS];
+	struct itest_sta s[2];
+	struct itest_sw sw;
+	char file[512], line[1024];
+	size_t n;
+
+	itest_start(&sw, TP_UNIX, extra);
+	snprintf(file, sizeof(file), "%s/start.pcap", sw.d->dir);
+	itest_join(&sw, s, 2);
+	itest_learn_all(s, 2, 1);
+	itest_ping(&s[0], &s[1], 3);
+	cap_wait_end(&sw, 1, line, sizeof(line));
+	cr_expect_not_null(strstr(line, "max-frames reached"), "%s", line);
+	n = tcpdump(&sw, file, pk);
+	cr_assert_eq(n, 2, "%zu frames", n);
+	expect_pkt(pk, 0, s[0].mac, itest_bcast, 64);
+	expect_pkt(pk, 1, s[1].mac, itest_bcast, 64);
+	itest_stop(&sw);
+}
