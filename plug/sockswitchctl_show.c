@@ -274,13 +274,21 @@ static json_t *top_port(const json_t *p, struct top_sample *prev, long tick,
 		r[4] = (double)(cur.drops - prev->drops) / dt;
 	}
 	*prev = cur;
-	if (json)
-		return json_pack("{s:I,s:s,s:s,s:f,s:f,s:f,s:f,s:f,s:I}", "id",
-				 (json_int_t)jint(p, "id"), "name",
-				 jstr(p, "name"), "state", jstr(p, "state"),
-				 "rx_fps", r[0], "rx_bps", r[1], "tx_fps", r[2],
-				 "tx_bps", r[3], "drops_ps", r[4], "queue",
-				 (json_int_t)jint2(p, "queue", "frames"));
+	if (json) {
+		static const char *const key[] = { "rx_fps", "rx_bps", "tx_fps",
+						   "tx_bps", "drops_ps" };
+
+		/* Rates are null until there are two samples. */
+		o = json_pack("{s:I,s:s,s:s,s:I}", "id",
+			      (json_int_t)jint(p, "id"), "name",
+			      jstr(p, "name"), "state", jstr(p, "state"),
+			      "queue", (json_int_t)jint2(p, "queue", "frames"));
+		for (i = 0; o && i < 5; i++)
+			json_object_set_new(o, key[i],
+					    have ? json_real(r[i])
+						 : json_null());
+		return o;
+	}
 	for (i = 0; i < 5; i++) {
 		if (have)
 			fmt_rate(r[i], s[i], sizeof(s[i]));

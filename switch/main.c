@@ -588,6 +588,21 @@ static void raise_fd_limit(uint32_t max_ports)
 			(unsigned long long)rl.rlim_cur, max_ports);
 }
 
+/* A reload that raises max_ports raises the descriptor limit with it. */
+static void fd_limit_commit(struct swd *d, const struct sw_config *oldc,
+			    const struct sw_config *newc, void *opaque)
+{
+	(void)d;
+	(void)opaque;
+	if (newc->core.max_ports > oldc->core.max_ports)
+		raise_fd_limit(newc->core.max_ports);
+}
+
+static const struct reload_hook fd_limit_hook = {
+	.name = "open file limit",
+	.commit = fd_limit_commit,
+};
+
 static int pidfile_write(const char *path)
 {
 	char buf[32];
@@ -846,7 +861,8 @@ static void start(struct swd *d, struct ev_loop *loop, struct build_ctx *b)
 	if (rc < 0 || (rc = capture_init(d)) < 0)
 		fatalx("cannot start the switch: %s", strerror(-rc));
 	if (ctl_cmds_register(d) < 0 || capture_ctl_register(d) < 0 ||
-	    reload_set_builder(d, build_config, b))
+	    reload_set_builder(d, build_config, b) < 0 ||
+	    reload_hook_add(d, &fd_limit_hook) < 0)
 		fatalx("out of memory");
 	for (i = 0; i < d->cfg.nlisten; i++) {
 		if (listener_open(d, &d->cfg.listen[i]) < 0) {

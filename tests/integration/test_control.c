@@ -526,3 +526,34 @@ Test(control, subscriber_that_never_reads_is_cut_off_while_frames_flow)
 	ss_ctl_close(c);
 	itest_stop(&sw);
 }
+
+Test(control, clients_beyond_the_maximum_are_refused)
+{
+	struct ss_ctl *c[64], *extra;
+	struct itest_sw sw;
+	json_t *v;
+	size_t i;
+
+	itest_start(&sw, TP_UNIX, NULL);
+	for (i = 0; i < 64; i++)
+		c[i] = ct_connect(&sw);
+	extra = ss_ctl_connect(sw.d->ctl_path, 0);
+	cr_assert_null(extra, "the 65th client gets no greeting");
+	ss_ctl_close(c[0]);
+	v = NULL;
+	for (i = 0; i < 200 && !v; i++) {
+		/* The slot frees once the switch has seen the close. */
+		extra = ss_ctl_connect(sw.d->ctl_path, 0);
+		if (extra)
+			v = ct_ok(extra, "query-status", NULL);
+		else
+			usleep(10000);
+	}
+	cr_assert_not_null(v, "a slot frees up when a client leaves");
+	cr_assert_geq(ct_int(v, "control.refused"), 1);
+	json_decref(v);
+	ss_ctl_close(extra);
+	for (i = 1; i < 64; i++)
+		ss_ctl_close(c[i]);
+	itest_stop(&sw);
+}

@@ -44,16 +44,18 @@ static void write_config(const char *path, const char *listen, const char *more)
 	write_file(path, text);
 }
 
-/* Start from a config with one unix listener at DIR/a.sock. */
+/* Start from a config with one unix listener at DIR/a.sock; DIR is made
+ * here unless @dir is set already. */
 static void start_with_config(struct itest_sw *sw, char *cfg, size_t cfglen,
 			      char *dir, size_t dirlen, const char *more)
 {
 	const char *args[4] = { "--config", cfg, NULL };
 	char listen[600];
-	const char *t = ss_tmpdir();
+	const char *t = dir[0] ? dir : ss_tmpdir();
 
 	cr_assert_not_null(t);
-	snprintf(dir, dirlen, "%s", t);
+	if (t != dir)
+		snprintf(dir, dirlen, "%s", t);
 	snprintf(cfg, cfglen, "%s/sw.json", dir);
 	snprintf(listen, sizeof(listen), "\"unix:%s/a.sock\"", dir);
 	write_config(cfg, listen, more);
@@ -70,7 +72,7 @@ Test(reload, adds_and_removes_listeners_while_ports_keep_forwarding)
 	struct itest_sta s[3];
 	struct itest_sw sw;
 	struct ss_ctl *c, *ev;
-	char cfg[512], dir[256], listen[700], url[600];
+	char cfg[512], dir[256] = "", listen[700], url[600];
 	json_t *r, *st, *d;
 	const char *changes;
 	uint32_t i;
@@ -127,7 +129,7 @@ Test(reload, broken_config_on_sighup_changes_nothing)
 	struct itest_sta s[3];
 	struct itest_sw sw;
 	struct ss_ctl *c, *ev;
-	char cfg[512], dir[256], listen[700], line[2048];
+	char cfg[512], dir[256] = "", listen[700], line[2048];
 	json_t *d, *st;
 	size_t pos;
 
@@ -180,7 +182,7 @@ Test(reload, applies_new_limits_and_log_level)
 	struct itest_sta s[3];
 	struct itest_sw sw;
 	struct ss_ctl *c;
-	char cfg[512], dir[256], listen[700];
+	char cfg[512], dir[256] = "", listen[700];
 	size_t pos;
 	json_t *st, *m;
 
@@ -314,4 +316,74 @@ Test(reload, notify_socket_gets_ready_reloading_stopping)
 	buf[n] = '\0';
 	cr_assert_str_eq(buf, "STOPPING=1");
 	close(fd);
+}
+
+Test(reload, failing_step_undoes_the_steps_before_it)
+{
+	struct itest_sta s[3];
+	struct itest_sw sw;
+	struct ss_ctl *c;
+	char cfg[512], dir[256] = "", listen[900], path[400], url[600];
+	json_t *st;
+
+	start_with_config(&sw, cfg, sizeof(cfg), dir, sizeof(dir), NULL);
+	itest_join(&sw, s, 2);
+	c = ct_connect(&sw);
+	/* b.sock can be opened, c.sock cannot (a plain file is in the way). */
+	snprintf(path, sizeof(path), "%s/c.sock", dir);
+	write_file(path, "not a socket\n");
+	snprintf(listen, sizeof(listen),
+		 "\"unix:%s/a.sock\", \"unix:%s/b.sock\", \"unix:%s/c.sock\"",
+		 dir, dir, dir);
+	write_config(cfg, listen, "\"mac_table_size\": 5");
+	ct_fails(c, "reload", NULL, "GenericError", "cannot listen on unix:");
+	snprintf(url, sizeof(url), "unix:%s/b.sock", dir);
+	cr_assert_null(
+		ss_client_connect(url, 0),
+		"the listener opened before the failure is closed again");
+	st = ct_ok(c, "query-status", NULL);
+	cr_assert_eq(ct_int(st, "counts.listeners"), 1);
+	cr_assert_eq(ct_int(st, "params.mac_table_size"), 8192);
+	json_decref(st);
+	itest_join_one(&sw, &s[2], NULL, "C", 3, 0);
+	itest_learn_all(s, 3, 1);
+	ss_ctl_close(c);
+	itest_stop(&sw);
+}
+
+Test(reload, moves_the_control_socket_and_keeps_its_clients)
+{
+	struct itest_sta s[2];
+	struct itest_sw sw;
+	struct ss_ctl *c, *c2;
+	char cfg[512], dir[256] = "", listen[700], more[600], path[400];
+	json_t *st;
+
+	/* The control socket comes from the file (a flag would win). */
+	snprintf(dir, sizeof(dir), "%s", ss_tmpdir());
+	snprintf(more, sizeof(more), "\"control\": \"%s/ctl1.sock\"", dir);
+	ss_daemon_auto_control = false;
+	start_with_config(&sw, cfg, sizeof(cfg), dir, sizeof(dir), more);
+	ss_daemon_auto_control = true;
+	itest_join(&sw, s, 2);
+	c = ct_connect(&sw);
+	snprintf(listen, sizeof(listen), "\"unix:%s/a.sock\"", dir);
+	snprintf(path, sizeof(path), "%s/ctl2.sock", dir);
+	snprintf(more, sizeof(more), "\"control\": \"%s\"", path);
+	write_config(cfg, listen, more);
+	json_decref(ct_ok(c, "reload", NULL));
+	cr_assert_neq(access(sw.d->ctl_path, F_OK), 0,
+		      "the old control socket is removed");
+	c2 = ss_ctl_connect(path, 0);
+	cr_assert_not_null(c2, "the new control socket accepts");
+	st = ct_ok(c2, "query-status", NULL);
+	cr_assert_str_eq(json_string_value(json_object_get(
+				 json_object_get(st, "control"), "path")),
+			 path);
+	json_decref(st);
+	json_decref(ct_ok(c, "query-status", NULL)); /* old client stays */
+	itest_ping(&s[0], &s[1], 1);
+	ss_ctl_close(c);
+	ss_ctl_close(c2);
+	itest_stop(&sw);
 }
