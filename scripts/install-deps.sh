@@ -6,13 +6,17 @@ set -eu
 
 # Build: compiler, CMake, libraries. Tests: Criterion; QEMU, a kernel and
 # busybox for the guests of the end-to-end tests; shellcheck lints the test
-# scripts and clang-format checks the C style.
+# scripts and clang-format checks the C style. Metrics and capture need
+# libmicrohttpd and libpcap; their tests use promtool (prometheus), tcpdump, curl.
 PKGS="make gcc libc6-dev cmake pkg-config libev-dev libjansson-dev
 libcriterion-dev
 qemu-system-x86 linux-image-amd64 busybox-static shellcheck clang-format"
 # sockswitch-plug links libvdeplug; the tests use vde_plug, dpipe and
 # vde_switch (the vde:DIR listener's real clients and peer).
 PKGS="$PKGS libvdeplug-dev vdeplug vde2"
+# Metrics (libmicrohttpd) and capture (libpcap); their tests use curl,
+# promtool (prometheus) and tcpdump.
+PKGS="$PKGS libmicrohttpd-dev libpcap-dev prometheus tcpdump curl"
 
 missing=""
 for p in $PKGS; do

@@ -556,6 +556,26 @@ static int load_pidfile(struct loader *ld, json_t *v)
 	return 0;
 }
 
+static int load_metrics(struct loader *ld, json_t *v)
+{
+	struct listen_addr a;
+	char msg[256];
+	char *copy;
+
+	if (!json_is_string(v))
+		return ld_err(ld, false,
+			      "expected tcp:HOST:PORT or unix:PATH, got %s",
+			      json_kind(v));
+	if (endpoint_url_parse(json_string_value(v), &a, msg, sizeof(msg)) < 0)
+		return ld_err(ld, false, "%s", msg);
+	copy = strdup(json_string_value(v));
+	if (!copy)
+		return ld_nomem(ld);
+	free(ld->c->metrics);
+	ld->c->metrics = copy;
+	return 0;
+}
+
 /* ---- listeners ------------------------------------------------------------ */
 
 /**
@@ -802,6 +822,8 @@ static int load_member(struct loader *ld, const char *key, json_t *v)
 		return load_log_level(ld, v);
 	if (!strcmp(key, "pidfile"))
 		return load_pidfile(ld, v);
+	if (!strcmp(key, "metrics"))
+		return load_metrics(ld, v);
 	if (!strcmp(key, "control"))
 		return load_control(ld, v);
 	for (i = 0; i < sizeof(int_keys) / sizeof(int_keys[0]); i++) {
@@ -888,6 +910,7 @@ void config_fini(struct sw_config *c)
 	config_clear_listen(c);
 	free(c->path);
 	free(c->pidfile);
+	free(c->metrics);
 	free(c->control.path);
 	memset(c, 0, sizeof(*c));
 }
@@ -907,12 +930,15 @@ static int config_copy(struct sw_config *dst, const struct sw_config *src)
 	*dst = *src;
 	dst->path = NULL;
 	dst->pidfile = NULL;
+	dst->metrics = NULL;
 	dst->control.path = NULL;
 	dst->listen = NULL;
 	dst->nlisten = 0;
 	if (src->path && !(dst->path = strdup(src->path)))
 		goto nomem;
 	if (src->pidfile && !(dst->pidfile = strdup(src->pidfile)))
+		goto nomem;
+	if (src->metrics && !(dst->metrics = strdup(src->metrics)))
 		goto nomem;
 	if (src->control.path &&
 	    !(dst->control.path = strdup(src->control.path)))

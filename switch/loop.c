@@ -245,6 +245,7 @@ void swd_process_closing(struct swd *d)
 		struct port *p = d->closing;
 
 		d->closing = p->close_next;
+		capture_port_closed(d, p);
 		sw_port_remove(&d->sw, p);
 		log_info("port %u (%s) closed: %s", p->id, p->descr,
 			 p->close_reason);

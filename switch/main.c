@@ -41,7 +41,7 @@ struct flags {
 	struct {
 		bool hub, mac_table_size, ageing, hold_down, max_ports;
 		bool max_frame, txq_frames, txq_bytes, socket_mode, log_level;
-		bool pidfile, daemon, control;
+		bool pidfile, daemon, control, metrics;
 		bool dgram_idle;
 	} set;
 	struct {
@@ -53,10 +53,12 @@ struct flags {
 		const char *pidfile;
 		uint64_t dgram_idle;
 		const char *control;
+		const char *metrics;
 	} v;
 	const char *config;
 	const char *check;
 	int ready_fd;
+	const char *capture;
 };
 
 /**
@@ -91,6 +93,8 @@ enum {
 	OPT_DGRAM_IDLE,
 	OPT_CONTROL,
 	OPT_READY_FD,
+	OPT_METRICS,
+	OPT_CAPTURE,
 };
 
 static const struct option long_opts[] = {
@@ -108,6 +112,8 @@ static const struct option long_opts[] = {
 	{ "tx-queue-bytes", required_argument, NULL, OPT_TXQ_BYTES },
 	{ "socket-mode", required_argument, NULL, OPT_SOCKET_MODE },
 	{ "dgram-idle", required_argument, NULL, OPT_DGRAM_IDLE },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "capture", required_argument, NULL, OPT_CAPTURE },
 	{ "foreground", no_argument, NULL, 'f' },
 	{ "daemon", no_argument, NULL, 'd' },
 	{ "pidfile", required_argument, NULL, 'p' },
@@ -155,6 +161,12 @@ static void usage(FILE *out)
 		"      --socket-mode MODE    permissions of unix sockets (octal, default 0600)\n"
 		"      --dgram-idle SECONDS  close a udp:/unixgram: port after this long\n"
 		"                            without a datagram from it (default %u)\n"
+		"      --metrics URL         serve Prometheus metrics (GET /metrics) on\n"
+		"                            tcp:HOST:PORT or unix:PATH (docs/metrics.md)\n"
+		"      --capture SPEC        capture packets to a pcap file or FIFO from the\n"
+		"                            start: port=all,file=PATH[,max-frames=N]\n"
+		"                            [,max-bytes=N][,snaplen=N][,buffer=N]\n"
+		"                            [,filter=BPF EXPR] (docs/capture.md)\n"
 		"      --control PATH        control socket for sockswitchctl (docs/control.md);\n"
 		"                            default: control.sock beside the default unix\n"
 		"                            socket, mode 0600; `none' turns it off\n"
@@ -247,8 +259,22 @@ static int parse_mode(const char *opt, const char *s)
 	return (int)v;
 }
 
+static int check_capture_spec(const char *spec, char *err, size_t errlen)
+{
+	struct capture_spec cs;
+	char *copy = strdup(spec);
+	int rc;
+
+	if (!copy)
+		fatalx("out of memory");
+	rc = capture_spec_parse(copy, &cs, err, errlen);
+	free(copy);
+	return rc;
+}
+
 static void parse_flags(int argc, char **argv, struct flags *f)
 {
+	struct listen_addr addr;
 	char err[ERRLEN];
 	int c;
 
@@ -314,6 +340,18 @@ static void parse_flags(int argc, char **argv, struct flags *f)
 		case OPT_SOCKET_MODE:
 			f->set.socket_mode = true;
 			f->v.socket_mode = parse_mode("--socket-mode", optarg);
+			break;
+		case OPT_METRICS:
+			f->set.metrics = true;
+			f->v.metrics = optarg;
+			if (endpoint_url_parse(optarg, &addr, err,
+					       sizeof(err)) < 0)
+				die_usage("%s: %s", "--metrics", err);
+			break;
+		case OPT_CAPTURE:
+			f->capture = optarg;
+			if (check_capture_spec(optarg, err, sizeof(err)) < 0)
+				die_usage("%s: %s", "--capture", err);
 			break;
 		case 'f':
 			f->set.daemon = true;
@@ -412,6 +450,11 @@ static int apply_flags(struct sw_config *c, const struct flags *f, char *err,
 		c->log_level = f->nverbose > 1 ? LOG_LVL_DEBUG : LOG_LVL_INFO;
 	if (f->set.daemon)
 		c->daemon = f->v.daemon;
+	if (f->set.metrics) {
+		free(c->metrics);
+		if (!(c->metrics = strdup(f->v.metrics)))
+			return -ENOMEM;
+	}
 	if (f->set.pidfile) {
 		free(c->pidfile);
 		c->pidfile = strdup(f->v.pidfile);
@@ -812,6 +855,25 @@ static void load_config(struct swd *d, struct build_ctx *b)
 			swd_clock_ms();
 }
 
+/* --capture: a whole-switch capture from the start. */
+static void start_capture(struct swd *d, const char *spec)
+{
+	struct capture_spec cs;
+	char err[ERRLEN], *copy;
+
+	if (!spec)
+		return;
+	copy = strdup(spec);
+	if (!copy || capture_spec_parse(copy, &cs, err, sizeof(err)) < 0 ||
+	    capture_start(d, &cs, err, sizeof(err)) < 0) {
+		listener_close_all(d);
+		ctl_close(d);
+		metrics_stop(d);
+		fatalx("--capture: %s", copy ? err : "out of memory");
+	}
+	free(copy);
+}
+
 static void start(struct swd *d, struct ev_loop *loop, struct build_ctx *b)
 {
 	int notify_fd = -1, rc;
@@ -819,9 +881,9 @@ static void start(struct swd *d, struct ev_loop *loop, struct build_ctx *b)
 	size_t i;
 
 	rc = swd_init(d, loop);
-	if (rc < 0)
+	if (rc < 0 || (rc = capture_init(d)) < 0)
 		fatalx("cannot start the switch: %s", strerror(-rc));
-	if (ctl_cmds_register(d) < 0 ||
+	if (ctl_cmds_register(d) < 0 || capture_ctl_register(d) < 0 ||
 	    reload_set_builder(d, build_config, b) < 0 ||
 	    reload_hook_add(d, &fd_limit_hook) < 0)
 		fatalx("out of memory");
@@ -837,7 +899,15 @@ static void start(struct swd *d, struct ev_loop *loop, struct build_ctx *b)
 		fatalx("cannot open the control socket %s; not starting (--control none runs without one)",
 		       d->cfg.control.path);
 	}
+	if (metrics_init(d) < 0) {
+		listener_close_all(d);
+		ctl_close(d);
+		fatalx("cannot serve metrics on %s; not starting",
+		       d->cfg.metrics ? d->cfg.metrics : "(out of memory)");
+	}
+	start_capture(d, b->f->capture);
 	listener_print_all(d, stdout);
+	metrics_print(d, stdout);
 	if (ctl_path(d))
 		printf("control socket %s  sockswitchctl -s %s status\n",
 		       ctl_path(d), ctl_path(d));
@@ -886,7 +956,9 @@ int main(int argc, char **argv)
 	notify_status("STOPPING=1");
 	listener_close_all(&d);
 	ctl_close(&d);
+	metrics_stop(&d);
 	swd_close_all_ports(&d, "switch stopping");
+	capture_fini(&d);
 	signals_stop(loop, &sigs);
 	ctl_fini(&d);
 	reload_fini(&d);

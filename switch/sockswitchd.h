@@ -49,6 +49,8 @@ struct listen_addr {
 
 int listen_url_parse(const char *url, struct listen_addr *out, char *err,
 		     size_t errlen);
+int endpoint_url_parse(const char *url, struct listen_addr *out, char *err,
+		       size_t errlen);
 int listen_url_format(const struct listen_addr *a, char *buf, size_t len);
 
 /* config.c, jsonpos.c */
@@ -96,6 +98,7 @@ enum log_level {
  * @pidfile:		write our pid here (owned), or NULL
  * @daemon:		detach and log to syslog
  * @dgram_idle_s:	datagram ports close after this long without input
+ * @metrics:		metrics endpoint URL (owned), or NULL
  * @control:		the control socket (docs/control.md)
  * @control.path:	unix socket path (owned), or NULL for the default
  *			(main.c resolves it, then NULL means "none")
@@ -116,6 +119,7 @@ struct sw_config {
 	char *pidfile;
 	bool daemon;
 	uint32_t dgram_idle_s;
+	char *metrics;
 	struct {
 		char *path;
 		bool off;
@@ -194,6 +198,8 @@ struct dgram_listener;
  * @dgram_listeners: list of datagram listeners (transport/dgram.c)
  * @closing:	ports to close after this dispatch (linked by close_next)
  * @watchers:	libev watchers owned by loop.c (opaque here)
+ * @metrics:	the metrics endpoint (metrics.c), or NULL
+ * @captures:	packet captures (capture.c)
  * @stopping:	shutting down
  * @ctl:	control socket and command registry (control.c), or NULL
  * @reload:	reload builder and hooks (reload.c), or NULL
@@ -213,6 +219,8 @@ struct swd {
 	struct dgram_listener *dgram_listeners;
 	struct port *closing;
 	struct swd_watchers *watchers;
+	struct metrics *metrics;
+	struct capture_set *captures;
 	bool stopping;
 	struct ctl *ctl;
 	struct reload_state *reload;
@@ -385,5 +393,85 @@ bool listen_addr_same(const struct listen_addr *a, const struct listen_addr *b);
 
 void notify_ready(int ready_fd, const char *status);
 void notify_status(const char *state);
+
+/* metrics.c */
+
+int metrics_init(struct swd *d);
+void metrics_stop(struct swd *d);
+void metrics_print(const struct swd *d, FILE *out);
+
+/* capture.c */
+
+#define CAPTURE_MAX 8
+#define CAPTURE_SNAPLEN_DEFAULT 262144
+#define CAPTURE_BUFFER_DEFAULT (1024 * 1024)
+
+/**
+ * struct capture_spec - what to capture, where, and how much
+ * @target:	port id, port name, or "all" (every frame as received)
+ * @path:	file or FIFO to write the pcap stream to
+ * @filter:	BPF expression (tcpdump syntax), or NULL
+ * @max_bytes:	stop after this many bytes written (0 = no limit)
+ * @max_frames:	stop after this many frames written (0 = no limit)
+ * @snaplen:	bytes kept of each frame
+ * @buffer:	bytes of memory buffered for a slow reader
+ */
+struct capture_spec {
+	const char *target;
+	const char *path;
+	const char *filter;
+	uint64_t max_bytes;
+	uint64_t max_frames;
+	uint32_t snaplen;
+	size_t buffer;
+};
+
+/**
+ * struct capture_info - one capture's state, for listings
+ * @id:		capture number
+ * @port:	port id, or 0 for all ports
+ * @port_name:	port name, or "all"
+ * @path:	where it writes
+ * @filter:	BPF expression or ""
+ * @frames:	frames written
+ * @bytes:	bytes written (file header included)
+ * @dropped:	frames dropped because the buffer was full
+ * @filtered:	frames the filter rejected
+ * @buffered:	bytes waiting for the reader
+ * @max_bytes:	limit, 0 = none
+ * @max_frames:	limit, 0 = none
+ * @snaplen:	bytes kept of each frame
+ */
+struct capture_info {
+	unsigned id;
+	uint32_t port;
+	const char *port_name;
+	const char *path;
+	const char *filter;
+	uint64_t frames;
+	uint64_t bytes;
+	uint64_t dropped;
+	uint64_t filtered;
+	size_t buffered;
+	uint64_t max_bytes;
+	uint64_t max_frames;
+	uint32_t snaplen;
+};
+
+void capture_spec_default(struct capture_spec *s);
+int capture_spec_parse(char *text, struct capture_spec *s, char *err,
+		       size_t errlen);
+int capture_init(struct swd *d);
+void capture_fini(struct swd *d);
+int capture_start(struct swd *d, const struct capture_spec *s, char *err,
+		  size_t errlen);
+int capture_stop(struct swd *d, unsigned id, const char *target, char *err,
+		 size_t errlen);
+void capture_port_closed(struct swd *d, struct port *p);
+bool capture_get(const struct swd *d, unsigned slot, struct capture_info *out);
+
+/* capture_ctl.c */
+
+int capture_ctl_register(struct swd *d);
 
 #endif /* SOCKSWITCHD_H */

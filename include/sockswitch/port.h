@@ -117,6 +117,7 @@ struct port_stats {
  * @pidx:	position in sw->pending, or -1
  * @up:		forwards and receives (false: disabled or closing)
  * @enabled:	administratively enabled
+ * @capture:	hand its frames to sw->capture_cb
  * @name:	short name ("p3" unless the transport sets one)
  * @descr:	free text: peer address, client description
  * @txq:	bounded transmit queue
@@ -132,6 +133,7 @@ struct port {
 	int32_t pidx;
 	bool up;
 	bool enabled;
+	bool capture;
 	char name[PORT_NAME_LEN];
 	char descr[PORT_DESCR_LEN];
 	struct txq txq;

@@ -5,7 +5,7 @@
  * Each subcommand is run as a user would ($SOCKSWITCHCTL_BIN, output
  * captured) and its output checked against what the switch did: ports and
  * their counters, learned MACs, events, rates in `top', errors when the
- * daemon is absent or lacks a command.
+ * daemon is absent or an argument is missing.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -233,7 +233,7 @@ Test(ctlcli, errors_are_plain)
 
 	itest_start(&sw, TP_UNIX, NULL);
 	cr_assert_eq(ctl_run(sw.d->ctl_path, "capture start port=1", out), 1);
-	expect_out(out, "has no `capture-start' command", "capture");
+	expect_out(out, "capture-start: missing argument \"file\"", "capture");
 	cr_assert_eq(ctl_run(sw.d->ctl_path,
 			     "raw '{\"execute\":\"query-macs\",\"id\":5}'",
 			     out),
