@@ -666,9 +666,8 @@ static void start(struct swd *d, struct ev_loop *loop)
 	if (notify_fd >= 0)
 		ev_loop_fork(loop);
 	uplinks_start(d);
-	printf("ready pid=%ld: %zu listener%s, %zu uplink%s, mac table %u, max ports %u%s\n",
+	printf("ready pid=%ld: %zu listener%s, mac table %u, max ports %u%s\n",
 	       (long)getpid(), d->cfg.nlisten, d->cfg.nlisten == 1 ? "" : "s",
-	       d->cfg.nuplinks, d->cfg.nuplinks == 1 ? "" : "s",
 	       d->cfg.core.mac_table_size, d->cfg.core.max_ports,
 	       d->cfg.core.hub ? ", hub mode" : "");
 	fflush(stdout);

@@ -101,4 +101,5 @@ stop_pid "$SW2"
 echo "ok: unprivileged with a setuid helper works; without setuid, the fix is named"
 
 stop_pid "$SW"
+clean_logs
 echo "PASS"

@@ -87,3 +87,10 @@ stop_pid() {
 	PIDS=$(echo "$PIDS" | sed "s/ $1\b//")
 	[ "$st" = 0 ] || fail "pid $1 exited with status $st"
 }
+
+# clean_logs: no sanitizer report in any log (ASan/UBSan builds).
+clean_logs() {
+	if grep -l -e "Sanitizer" -e "runtime error:" "$T"/*.log; then
+		fail "sanitizer report in the logs above"
+	fi
+}

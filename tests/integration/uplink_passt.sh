@@ -99,4 +99,5 @@ echo "ok: passt restarted after it died"
 alive "$SW" "the switch"
 stop_pid "$SW"
 grep -q "stopped passt" "$T/sw.log" || fail "passt not stopped at exit"
+clean_logs
 echo "PASS"

@@ -110,4 +110,5 @@ echo "ok: unprivileged: own tap attached, EPERM and missing tap explained"
 alive "$SW" "the switch"
 stop_pid "$SW"
 grep -q "final port=.*transport=tap" "$T/sw.log" || fail "no final stats"
+clean_logs
 echo "PASS"
