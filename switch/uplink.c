@@ -246,19 +246,8 @@ int uplinks_start(struct swd *d)
 	return bad;
 }
 
-/**
- * uplink_spawn() - run a helper program as a child, without a shell
- * @argv:	program path and arguments, NULL-terminated
- * @keep_fd:	descriptor the child inherits (others are close-on-exec),
- *		or -1
- *
- * The child gets default signal handling and an empty signal mask (libev
- * may block signals in the parent). Its stdout/stderr are ours, so what
- * it prints shows up in the switch's output.
- *
- * Return: the child's pid, or -1 with errno set
- */
-pid_t uplink_spawn(const char *const *argv, int keep_fd)
+/* Run @argv as a child; it keeps @keep_fd, signals are reset. */
+static pid_t uplink_spawn(const char *const *argv, int keep_fd)
 {
 	char *const *av;
 	sigset_t none;
@@ -272,15 +261,57 @@ pid_t uplink_spawn(const char *const *argv, int keep_fd)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
-	if (keep_fd >= 0) {
-		int fl = fcntl(keep_fd, F_GETFD);
-
-		if (fl >= 0)
-			fcntl(keep_fd, F_SETFD, fl & ~FD_CLOEXEC);
-	}
+	fcntl(keep_fd, F_SETFD, 0);
 	memcpy(&av, &argv, sizeof(av)); /* execvp's prototype lacks const */
 	execvp(argv[0], av);
 	dprintf(STDERR_FILENO, "sockswitch: cannot run %s: %s\n", argv[0],
 		strerror(errno));
 	_exit(127);
+}
+
+/**
+ * uplink_spawn_paired() - run a helper program with one end of a socketpair
+ * @u:		the uplink; a failure is reported with uplink_fail()
+ * @argv:	program (searched in PATH) and arguments, NULL-terminated;
+ *		one of them points at @fdarg
+ * @fdarg:	filled in with @prefix and the child's descriptor number
+ * @fdarglen:	size of @fdarg
+ * @prefix:	text before the number ("--fd=", or "")
+ * @child:	child watcher, started for the new pid with @cb
+ * @cb:		its callback
+ * @pid:	set to the child's pid, 0 on failure
+ *
+ * No shell is involved. The child gets default signal handling and an
+ * empty signal mask (libev may block signals in the parent); its stdout
+ * and stderr are ours, so what it prints shows up in the switch's output.
+ *
+ * Return: our end of the socketpair (nonblocking, close-on-exec), or -1
+ */
+int uplink_spawn_paired(struct uplink *u, const char *const *argv, char *fdarg,
+			size_t fdarglen, const char *prefix, ev_child *child,
+			void (*cb)(struct ev_loop *, ev_child *, int),
+			pid_t *pid)
+{
+	int sv[2], err;
+
+	*pid = 0;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		uplink_fail(u, true, "socketpair: %s", strerror(errno));
+		return -1;
+	}
+	snprintf(fdarg, fdarglen, "%s%d", prefix, sv[1]);
+	*pid = uplink_spawn(argv, sv[1]);
+	err = errno;
+	close(sv[1]);
+	if (*pid < 0) {
+		*pid = 0;
+		close(sv[0]);
+		uplink_fail(u, true, "cannot start %s: %s", argv[0],
+			    strerror(err));
+		return -1;
+	}
+	fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
+	ev_child_init(child, cb, *pid, 0);
+	ev_child_start(u->d->loop, child);
+	return sv[0];
 }

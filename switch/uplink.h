@@ -102,7 +102,10 @@ void uplink_up(struct uplink *u);
 void uplink_fail(struct uplink *u, bool retry, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 const char *uplink_state_name(const struct port *p);
-pid_t uplink_spawn(const char *const *argv, int keep_fd);
+int uplink_spawn_paired(struct uplink *u, const char *const *argv, char *fdarg,
+			size_t fdarglen, const char *prefix, ev_child *child,
+			void (*cb)(struct ev_loop *, ev_child *, int),
+			pid_t *pid);
 
 /* transport/tap.c */
 extern const struct uplink_ops uplink_tap_ops;

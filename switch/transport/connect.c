@@ -302,27 +302,14 @@ static void passt_spawn(struct uplink *u)
 	struct conn_priv *c = u->priv;
 	char fdarg[16];
 	const char *argv[] = { PASST_BIN, "-f", "-q", "-F", fdarg, NULL };
-	int sv[2];
+	int fd = uplink_spawn_paired(u, argv, fdarg, sizeof(fdarg), "",
+				     &c->child, passt_child_cb, &c->pid);
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		uplink_fail(u, true, "socketpair: %s", strerror(errno));
+	if (fd < 0)
 		return;
-	}
-	snprintf(fdarg, sizeof(fdarg), "%d", sv[1]);
-	c->pid = uplink_spawn(argv, sv[1]);
-	close(sv[1]);
-	if (c->pid < 0) {
-		c->pid = 0;
-		close(sv[0]);
-		uplink_fail(u, true, "cannot start passt: %s", strerror(errno));
-		return;
-	}
-	ev_child_init(&c->child, passt_child_cb, c->pid, 0);
-	ev_child_start(u->d->loop, &c->child);
 	snprintf(u->what, sizeof(u->what), "passt pid %d", (int)c->pid);
 	log_info("%s: started passt -f -q -F %s", u->what, fdarg);
-	fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
-	conn_established(u, sv[0]);
+	conn_established(u, fd);
 }
 
 static void passt_start(struct uplink *u)

@@ -496,7 +496,6 @@ static void bridge_start(struct uplink *u)
 	struct bridge_priv *b = u->priv;
 	char fdarg[32], brarg[64];
 	const char *argv[4];
-	int sv[2];
 
 	if (!b) {
 		b = calloc(1, sizeof(*b));
@@ -508,30 +507,18 @@ static void bridge_start(struct uplink *u)
 		b->sock = -1;
 		u->priv = b;
 	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		uplink_fail(u, true, "socketpair: %s", strerror(errno));
-		return;
-	}
-	snprintf(fdarg, sizeof(fdarg), "--fd=%d", sv[1]);
 	snprintf(brarg, sizeof(brarg), "--br=%s", u->cfg->arg);
 	argv[0] = u->cfg->helper;
 	argv[1] = brarg;
 	argv[2] = fdarg;
 	argv[3] = NULL;
-	b->pid = uplink_spawn(argv, sv[1]);
-	close(sv[1]);
-	if (b->pid < 0) {
-		b->pid = 0;
-		close(sv[0]);
-		uplink_fail(u, true, "cannot start %s: %s", u->cfg->helper,
-			    strerror(errno));
+	b->sock = uplink_spawn_paired(u, argv, fdarg, sizeof(fdarg),
+				      "--fd=", &b->child, bridge_child_cb,
+				      &b->pid);
+	if (b->sock < 0)
 		return;
-	}
-	b->sock = sv[0];
 	ev_io_init(&b->sio, bridge_sock_cb, b->sock, EV_READ);
 	ev_io_start(u->d->loop, &b->sio);
-	ev_child_init(&b->child, bridge_child_cb, b->pid, 0);
-	ev_child_start(u->d->loop, &b->child);
 	ev_timer_init(&b->timeout, bridge_timeout_cb, BRIDGE_TIMEOUT_S, 0);
 	ev_timer_start(u->d->loop, &b->timeout);
 	log_debug("%s: started %s %s %s (pid %d)", u->what, argv[0], brarg,
