@@ -524,26 +524,41 @@ int config_absolutize_uplinks(struct sw_config *c, const char *cwd, char *err,
 
 	for (i = 0; i < c->nuplinks; i++) {
 		struct uplink_cfg *u = &c->uplinks[i];
-		char *p = NULL;
+		const char *rel = NULL;
+		char *arg = NULL, *spec;
 
-		if (u->kind == UPLINK_CONNECT && u->addr.kind == LISTEN_UNIX &&
-		    u->addr.path[0] != '/') {
-			snprintf(abs, sizeof(abs), "%s/%s", cwd, u->addr.path);
-			if (strlen(abs) >= sizeof(u->addr.path)) {
-				snprintf(err, errlen,
-					 "%s: the absolute path %s is too long",
-					 u->spec, abs);
-				return -ENAMETOOLONG;
-			}
-			strcpy(u->addr.path, abs);
-		} else if (u->kind == UPLINK_PASST && u->arg &&
-			   u->arg[0] != '/') {
-			snprintf(abs, sizeof(abs), "%s/%s", cwd, u->arg);
-			p = strdup(abs);
-			if (!p)
-				return -ENOMEM;
+		if (u->kind == UPLINK_CONNECT && u->addr.kind == LISTEN_UNIX)
+			rel = u->addr.path;
+		else if (u->kind == UPLINK_PASST && u->arg)
+			rel = u->arg;
+		if (!rel || rel[0] == '/')
+			continue;
+		snprintf(abs, sizeof(abs), "%s/%s", cwd, rel);
+		if (u->kind == UPLINK_CONNECT &&
+		    strlen(abs) >= sizeof(u->addr.path)) {
+			snprintf(err, errlen,
+				 "%s: the absolute path %s is too long",
+				 u->spec, abs);
+			return -ENAMETOOLONG;
+		}
+		spec = malloc(strlen(abs) + 8);
+		if (u->kind == UPLINK_PASST)
+			arg = strdup(abs);
+		if (!spec || (u->kind == UPLINK_PASST && !arg)) {
+			free(spec);
+			free(arg);
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		sprintf(spec, "%s:%s",
+			u->kind == UPLINK_CONNECT ? "unix" : "passt", abs);
+		free(u->spec);
+		u->spec = spec;
+		if (arg) {
 			free(u->arg);
-			u->arg = p;
+			u->arg = arg;
+		} else {
+			strcpy(u->addr.path, abs);
 		}
 	}
 	return 0;
