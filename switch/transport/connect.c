@@ -31,6 +31,7 @@
 
 #define CONNECT_TIMEOUT_S 10.0
 #define PASST_BIN "passt"
+#define PASST_BUSY_S 1.0
 
 /**
  * struct conn_priv - an outbound connection's state
@@ -123,8 +124,17 @@ static int conn_flush(struct uplink *u)
 static void conn_stream_fail(struct stream_conn *sc, const char *reason)
 {
 	struct conn_priv *c = container_of(sc, struct conn_priv, sc);
+	struct uplink *u = c->u;
 
-	uplink_fail(c->u, true, "%s", reason);
+	/* passt takes one client: it accepts a second and hangs up at once. */
+	if (u->cfg->kind == UPLINK_PASST && u->cfg->arg &&
+	    ev_now(u->d->loop) - u->up_since < PASST_BUSY_S)
+		uplink_fail(
+			u, true,
+			"%s at once (passt serves one client: is another guest or switch attached to it?)",
+			reason);
+	else
+		uplink_fail(u, true, "%s", reason);
 }
 
 static void conn_established(struct uplink *u, int fd)

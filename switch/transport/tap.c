@@ -253,6 +253,11 @@ static void tap_name_start(struct uplink *u)
 			u, true,
 			"tap `%s' is already attached to another program (a QEMU guest or another switch); stop that one or use another tap",
 			name);
+	else if (err == EINVAL && sysfs_num(name, "tun_flags") < 0)
+		uplink_fail(
+			u, true,
+			"`%s' is another kind of interface, not a tap; pick another name",
+			name);
 	else if (err == EINVAL)
 		uplink_fail(
 			u, true,

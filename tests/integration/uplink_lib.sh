@@ -94,3 +94,13 @@ clean_logs() {
 		fail "sanitizer report in the logs above"
 	fi
 }
+
+# wait_for_socket PATH: wait until PATH exists and is a socket.
+wait_for_socket() {
+	n=0
+	while [ ! -S "$1" ] && [ "$n" -lt 200 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	[ -S "$1" ] || fail "no socket $1 within 20 s"
+}

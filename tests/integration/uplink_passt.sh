@@ -99,5 +99,22 @@ echo "ok: passt restarted after it died"
 alive "$SW" "the switch"
 stop_pid "$SW"
 grep -q "stopped passt" "$T/sw.log" || fail "passt not stopped at exit"
+
+# passt:PATH takes passt's only client slot; a second switch is told so.
+mkdir "$T/nobody" && chown 65534:65534 "$T/nobody"
+start_bg passt.log passt -f -q -s "$T/nobody/passt.sock"
+wait_for_socket "$T/nobody/passt.sock"
+start_bg sw4.log "$SOCKSWITCH_BIN" --listen "unix:$T/sw4.sock" \
+	--uplink "passt:$T/nobody/passt.sock"
+SW4=$BG
+wait_log sw4.log "(passt $T/nobody/passt.sock) up"
+start_bg sw5.log "$SOCKSWITCH_BIN" --listen "unix:$T/sw5.sock" \
+	--uplink "passt:$T/nobody/passt.sock"
+SW5=$BG
+wait_log sw5.log "passt serves one client"
+alive "$SW5" "the second passt client switch"
+stop_pid "$SW5"
+stop_pid "$SW4"
+echo "ok: passt:PATH attaches; a second client is told passt is taken"
 clean_logs
 echo "PASS"
