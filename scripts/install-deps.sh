@@ -10,6 +10,7 @@ set -eu
 PKGS="make gcc libc6-dev cmake pkg-config libev-dev libjansson-dev
 libcriterion-dev
 qemu-system-x86 linux-image-amd64 busybox-static shellcheck clang-format"
+PKGS="$PKGS passt iproute2 curl python3" # uplink tests: passt, netns, fetch, HTTP server
 
 missing=""
 for p in $PKGS; do
