@@ -11,15 +11,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/if.h>
 #include <linux/if_tun.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -175,13 +174,10 @@ static long sysfs_num(const char *ifname, const char *file)
 	return v;
 }
 
+/* In our network namespace (sysfs may show another one). */
 static bool iface_exists(const char *ifname)
 {
-	char path[128];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "/sys/class/net/%s", ifname);
-	return stat(path, &st) == 0;
+	return if_nametoindex(ifname) != 0;
 }
 
 /* EPERM from TUNSETIFF: the device is missing, or not ours. */
