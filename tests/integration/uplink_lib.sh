@@ -95,12 +95,12 @@ clean_logs() {
 	fi
 }
 
-# wait_for_socket PATH: wait until PATH exists and is a socket.
-wait_for_socket() {
+# wait_for TEST PATH: wait until `test TEST PATH' holds (-S socket, -e any).
+wait_for() {
 	n=0
-	while [ ! -S "$1" ] && [ "$n" -lt 200 ]; do
+	while ! test "$1" "$2" && [ "$n" -lt 200 ]; do
 		sleep 0.1
 		n=$((n + 1))
 	done
-	[ -S "$1" ] || fail "no socket $1 within 20 s"
+	test "$1" "$2" || fail "no $2 within 20 s"
 }

@@ -103,7 +103,7 @@ grep -q "stopped passt" "$T/sw.log" || fail "passt not stopped at exit"
 # passt:PATH takes passt's only client slot; a second switch is told so.
 mkdir "$T/nobody" && chown 65534:65534 "$T/nobody"
 start_bg passt.log passt -f -q -s "$T/nobody/passt.sock"
-wait_for_socket "$T/nobody/passt.sock"
+wait_for -S "$T/nobody/passt.sock"
 start_bg sw4.log "$SOCKSWITCH_BIN" --listen "unix:$T/sw4.sock" \
 	--uplink "passt:$T/nobody/passt.sock"
 SW4=$BG

@@ -96,11 +96,7 @@ PY
 	start_bg bulk-recv.log ip netns exec "$NSB" python3 "$T/bulk.py" recv \
 		10.79.0.2 "$T/bulk-ready"
 	RECV=$BG
-	n=0
-	while [ ! -e "$T/bulk-ready" ] && [ "$n" -lt 100 ]; do
-		sleep 0.1
-		n=$((n + 1))
-	done
+	wait_for -e "$T/bulk-ready"
 	ip netns exec "$NSA" python3 "$T/bulk.py" send 10.79.0.2 \
 		>"$T/bulk-send.log" 2>&1 || fail "bulk send failed"
 	wait "$RECV" || fail "bulk receive failed"
