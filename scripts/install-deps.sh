@@ -17,6 +17,9 @@ PKGS="$PKGS libvdeplug-dev vdeplug vde2"
 # Metrics (libmicrohttpd) and capture (libpcap); their tests use curl,
 # promtool (prometheus) and tcpdump.
 PKGS="$PKGS libmicrohttpd-dev libpcap-dev prometheus tcpdump curl"
+# Uplink tests: passt, network namespaces (iproute2), a fetch (curl) from
+# a test HTTP server (python3).
+PKGS="$PKGS passt iproute2 python3"
 
 missing=""
 for p in $PKGS; do

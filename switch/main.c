@@ -22,6 +22,7 @@
 #include <ev.h>
 
 #include "sockswitchd.h"
+#include "uplink.h"
 
 struct log_state log_state = { LOG_LVL_INFO, false };
 
@@ -95,10 +96,14 @@ enum {
 	OPT_READY_FD,
 	OPT_METRICS,
 	OPT_CAPTURE,
+	OPT_UPLINK,
+	OPT_CONNECT,
 };
 
 static const struct option long_opts[] = {
 	{ "listen", required_argument, NULL, 'l' },
+	{ "uplink", required_argument, NULL, OPT_UPLINK },
+	{ "connect", required_argument, NULL, OPT_CONNECT },
 	{ "config", required_argument, NULL, 'c' },
 	{ "check-config", required_argument, NULL, 'n' },
 	{ "hub", no_argument, NULL, OPT_HUB },
@@ -170,6 +175,20 @@ static void usage(FILE *out)
 		"      --control PATH        control socket for sockswitchctl (docs/control.md);\n"
 		"                            default: control.sock beside the default unix\n"
 		"                            socket, mode 0600; `none' turns it off\n"
+		"\n"
+		"Uplinks (ports the switch opens itself; repeatable, added to the config's;\n"
+		"a missing device or peer is retried with backoff, see docs/uplinks.md):\n"
+		"      --uplink tap:NAME     attach to persistent tap NAME made for this user\n"
+		"                            (ip tuntap add dev NAME mode tap user USER)\n"
+		"      --uplink tap-fd:N     use tap descriptor N passed by the parent\n"
+		"      --uplink bridge:BRIDGE[,helper=PATH]\n"
+		"                            get a tap on BRIDGE from qemu-bridge-helper\n"
+		"      --uplink slirp[,OPTION=VALUE...]  user-mode NAT (-netdev user options)\n"
+		"      --uplink passt        start passt (NAT for one guest) as a child\n"
+		"      --uplink passt:PATH   connect to a running passt's socket\n"
+		"      --connect URL         dial unix:PATH or tcp:HOST:PORT (a QEMU guest with\n"
+		"                            -netdev stream,server=on, another sockswitch) and\n"
+		"                            redial whenever the peer goes away\n"
 		"\n"
 		"Switching:\n"
 		"      --hub                 flood every frame to every other port, learn nothing\n"
@@ -286,6 +305,16 @@ static void parse_flags(int argc, char **argv, struct flags *f)
 				    &f->listen, optarg, CONFIG_MODE_UNSET,
 				    CONFIG_GID_UNSET, err, sizeof(err)) < 0)
 				die_usage("%s: %s", "--listen", err);
+			break;
+		case OPT_UPLINK:
+		case OPT_CONNECT:
+			if (config_add_uplink(&f->listen, optarg,
+					      c == OPT_CONNECT, err,
+					      sizeof(err)) < 0)
+				die_usage("%s: %s",
+					  c == OPT_CONNECT ? "--connect"
+							   : "--uplink",
+					  err);
 			break;
 		case 'c':
 			f->config = optarg;
@@ -424,6 +453,8 @@ static int apply_flags(struct sw_config *c, const struct flags *f, char *err,
 		    !(c->control.path = strdup(f->v.control)))
 			return -ENOMEM;
 	}
+	if (f->listen.nuplinks && config_copy_uplinks(c, &f->listen) < 0)
+		fatalx("out of memory");
 	if (f->set.hub)
 		c->core.hub = f->v.hub;
 	if (f->set.mac_table_size)
@@ -586,6 +617,8 @@ static int absolutize_paths(struct sw_config *c, const char *cwd, char *err,
 		    absolutize(a->path, sizeof(a->path), cwd, err, errlen) < 0)
 			return -ENAMETOOLONG;
 	}
+	if (config_absolutize_uplinks(c, cwd, err, errlen) < 0)
+		return -ENAMETOOLONG;
 	if (absolutize_dup(&c->pidfile, cwd) < 0 ||
 	    absolutize_dup(&c->control.path, cwd) < 0) {
 		snprintf(err, errlen, "out of memory");
@@ -917,6 +950,9 @@ static void start(struct swd *d, struct ev_loop *loop, struct build_ctx *b)
 		listener_close_all(d);
 		exit(1);
 	}
+	if (notify_fd >= 0)
+		ev_loop_fork(loop);
+	uplinks_start(d);
 	printf("ready pid=%ld: %zu listener%s, mac table %u, max ports %u%s\n",
 	       (long)getpid(), d->cfg.nlisten, d->cfg.nlisten == 1 ? "" : "s",
 	       d->cfg.core.mac_table_size, d->cfg.core.max_ports,
