@@ -707,6 +707,28 @@ static int load_listen(struct loader *ld, json_t *v)
 	return 0;
 }
 
+/* "uplinks" and "connect": parsed in uplink_cfg.c, blamed here. */
+static int load_uplinks(struct loader *ld, json_t *v, bool connect)
+{
+	struct uplink_json_err where;
+	char msg[768];
+	size_t saved = ld->plen;
+	int ret;
+
+	ret = config_load_uplinks(ld->c, v, connect, &where, msg, sizeof(msg));
+	if (ret == -ENOMEM)
+		return ld_nomem(ld);
+	if (ret == 0)
+		return 0;
+	if (where.has_index)
+		path_push_index(ld, where.index);
+	if (where.key)
+		path_push_key(ld, where.key);
+	ret = ld_err(ld, where.at_key, "%s", msg);
+	path_pop(ld, saved);
+	return ret;
+}
+
 /* ---- the top level ---------------------------------------------------------- */
 
 static int load_member(struct loader *ld, const char *key, json_t *v)
@@ -725,6 +747,8 @@ static int load_member(struct loader *ld, const char *key, json_t *v)
 		return load_log_level(ld, v);
 	if (!strcmp(key, "pidfile"))
 		return load_pidfile(ld, v);
+	if (!strcmp(key, "uplinks") || !strcmp(key, "connect"))
+		return load_uplinks(ld, v, key[0] == 'c');
 	for (i = 0; i < sizeof(int_keys) / sizeof(int_keys[0]); i++) {
 		if (!strcmp(key, int_keys[i].name))
 			return load_int(ld, v, &int_keys[i]);
@@ -804,6 +828,7 @@ void config_fini(struct sw_config *c)
 	if (!c)
 		return;
 	config_clear_listen(c);
+	config_clear_uplinks(c);
 	free(c->path);
 	free(c->pidfile);
 	memset(c, 0, sizeof(*c));
@@ -826,9 +851,13 @@ static int config_copy(struct sw_config *dst, const struct sw_config *src)
 	dst->pidfile = NULL;
 	dst->listen = NULL;
 	dst->nlisten = 0;
+	dst->uplinks = NULL;
+	dst->nuplinks = 0;
 	if (src->path && !(dst->path = strdup(src->path)))
 		goto nomem;
 	if (src->pidfile && !(dst->pidfile = strdup(src->pidfile)))
+		goto nomem;
+	if (config_copy_uplinks(dst, src) < 0)
 		goto nomem;
 	for (i = 0; i < src->nlisten; i++) {
 		l = &src->listen[i];

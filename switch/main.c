@@ -22,6 +22,7 @@
 #include <ev.h>
 
 #include "sockswitchd.h"
+#include "uplink.h"
 
 struct log_state log_state = { LOG_LVL_INFO, false };
 
@@ -66,10 +67,14 @@ enum {
 	OPT_TXQ_BYTES,
 	OPT_SOCKET_MODE,
 	OPT_LOG_LEVEL,
+	OPT_UPLINK,
+	OPT_CONNECT,
 };
 
 static const struct option long_opts[] = {
 	{ "listen", required_argument, NULL, 'l' },
+	{ "uplink", required_argument, NULL, OPT_UPLINK },
+	{ "connect", required_argument, NULL, OPT_CONNECT },
 	{ "config", required_argument, NULL, 'c' },
 	{ "check-config", required_argument, NULL, 'n' },
 	{ "hub", no_argument, NULL, OPT_HUB },
@@ -117,6 +122,20 @@ static void usage(FILE *out)
 		"  -n, --check-config FILE   check FILE, print the first problem as\n"
 		"                            FILE:LINE:COL: $.path: message; exit 0 or 1\n"
 		"      --socket-mode MODE    permissions of unix sockets (octal, default 0600)\n"
+		"\n"
+		"Uplinks (ports the switch opens itself; repeatable, added to the config's;\n"
+		"a missing device or peer is retried with backoff, see docs/uplinks.md):\n"
+		"      --uplink tap:NAME     attach to persistent tap NAME made for this user\n"
+		"                            (ip tuntap add dev NAME mode tap user USER)\n"
+		"      --uplink tap-fd:N     use tap descriptor N passed by the parent\n"
+		"      --uplink bridge:BRIDGE[,helper=PATH]\n"
+		"                            get a tap on BRIDGE from qemu-bridge-helper\n"
+		"      --uplink slirp[,OPTION=VALUE...]  user-mode NAT (-netdev user options)\n"
+		"      --uplink passt        start passt (NAT for one guest) as a child\n"
+		"      --uplink passt:PATH   connect to a running passt's socket\n"
+		"      --connect URL         dial unix:PATH or tcp:HOST:PORT (a QEMU guest with\n"
+		"                            -netdev stream,server=on, another sockswitch) and\n"
+		"                            redial whenever the peer goes away\n"
 		"\n"
 		"Switching:\n"
 		"      --hub                 flood every frame to every other port, learn nothing\n"
@@ -215,6 +234,16 @@ static void parse_flags(int argc, char **argv, struct flags *f)
 				    CONFIG_GID_UNSET, err, sizeof(err)) < 0)
 				die_usage("%s: %s", "--listen", err);
 			break;
+		case OPT_UPLINK:
+		case OPT_CONNECT:
+			if (config_add_uplink(&f->listen, optarg,
+					      c == OPT_CONNECT, err,
+					      sizeof(err)) < 0)
+				die_usage("%s: %s",
+					  c == OPT_CONNECT ? "--connect"
+							   : "--uplink",
+					  err);
+			break;
 		case 'c':
 			f->config = optarg;
 			break;
@@ -311,6 +340,8 @@ static void apply_flags(struct sw_config *c, struct flags *f)
 		f->listen.listen = NULL;
 		f->listen.nlisten = 0;
 	}
+	if (f->listen.nuplinks && config_copy_uplinks(c, &f->listen) < 0)
+		fatalx("out of memory");
 	if (f->set.hub)
 		c->core.hub = f->v.hub;
 	if (f->set.mac_table_size)
@@ -395,6 +426,8 @@ static void absolutize_paths(struct sw_config *c)
 			       a->path, abs, sizeof(a->path) - 1);
 		strcpy(a->path, abs);
 	}
+	if (config_absolutize_uplinks(c, cwd, abs, sizeof(abs)) < 0)
+		fatalx("%s", abs);
 	if (c->pidfile && c->pidfile[0] != '/') {
 		snprintf(abs, sizeof(abs), "%s/%s", cwd, c->pidfile);
 		free(c->pidfile);
@@ -630,8 +663,12 @@ static void start(struct swd *d, struct ev_loop *loop)
 		listener_close_all(d);
 		exit(1);
 	}
-	printf("ready pid=%ld: %zu listener%s, mac table %u, max ports %u%s\n",
+	if (notify_fd >= 0)
+		ev_loop_fork(loop);
+	uplinks_start(d);
+	printf("ready pid=%ld: %zu listener%s, %zu uplink%s, mac table %u, max ports %u%s\n",
 	       (long)getpid(), d->cfg.nlisten, d->cfg.nlisten == 1 ? "" : "s",
+	       d->cfg.nuplinks, d->cfg.nuplinks == 1 ? "" : "s",
 	       d->cfg.core.mac_table_size, d->cfg.core.max_ports,
 	       d->cfg.core.hub ? ", hub mode" : "");
 	fflush(stdout);

@@ -48,6 +48,70 @@ int listen_url_parse(const char *url, struct listen_addr *out, char *err,
 		     size_t errlen);
 int listen_url_format(const struct listen_addr *a, char *buf, size_t len);
 
+/* uplink_cfg.c */
+
+#define UPLINK_BRIDGE_HELPER_DEFAULT "/usr/lib/qemu/qemu-bridge-helper"
+
+/**
+ * enum uplink_kind - what an --uplink/--connect spec names
+ */
+enum uplink_kind {
+	UPLINK_TAP,
+	UPLINK_TAP_FD,
+	UPLINK_BRIDGE,
+	UPLINK_SLIRP,
+	UPLINK_PASST,
+	UPLINK_CONNECT,
+};
+
+/**
+ * struct uplink_cfg - one uplink from the config or a flag
+ * @spec:	canonical spec text ("tap:tap0", "unix:/run/x.sock")
+ * @kind:	its kind
+ * @arg:	tap/bridge name, passt socket path (NULL: start passt),
+ *		slirp options after "slirp," ("" if none)
+ * @helper:	bridge: qemu-bridge-helper path
+ * @fd:		tap-fd: the inherited descriptor
+ * @addr:	connect: where to dial
+ */
+struct uplink_cfg {
+	char *spec;
+	enum uplink_kind kind;
+	char *arg;
+	char *helper;
+	int fd;
+	struct listen_addr addr;
+};
+
+/**
+ * struct uplink_json_err - where in an "uplinks"/"connect" value it failed
+ * @has_index:	@index is valid
+ * @index:	array element
+ * @key:	member of that element, or NULL
+ * @at_key:	point at the key rather than the value
+ */
+struct uplink_json_err {
+	bool has_index;
+	size_t index;
+	const char *key;
+	bool at_key;
+};
+
+struct sw_config;
+struct json_t;
+
+int uplink_cfg_parse(const char *spec, bool connect, struct uplink_cfg *out,
+		     char *err, size_t errlen);
+int config_add_uplink(struct sw_config *c, const char *spec, bool connect,
+		      char *err, size_t errlen);
+int config_load_uplinks(struct sw_config *c, struct json_t *v, bool connect,
+			struct uplink_json_err *where, char *err,
+			size_t errlen);
+void config_clear_uplinks(struct sw_config *c);
+int config_copy_uplinks(struct sw_config *dst, const struct sw_config *src);
+int config_absolutize_uplinks(struct sw_config *c, const char *cwd, char *err,
+			      size_t errlen);
+
 /* config.c, jsonpos.c */
 
 #define CONFIG_MODE_UNSET (-1)
@@ -90,6 +154,8 @@ enum log_level {
  * @log_level:		verbosity
  * @pidfile:		write our pid here (owned), or NULL
  * @daemon:		detach and log to syslog
+ * @uplinks:		uplinks and outbound connections (owned array)
+ * @nuplinks:		how many
  */
 struct sw_config {
 	char *path;
@@ -101,6 +167,8 @@ struct sw_config {
 	enum log_level log_level;
 	char *pidfile;
 	bool daemon;
+	struct uplink_cfg *uplinks;
+	size_t nuplinks;
 };
 
 void config_init(struct sw_config *c);

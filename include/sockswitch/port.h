@@ -35,11 +35,14 @@ struct port;
  * @close:	release the transport's descriptors and free the object.
  *		Context: called by the daemon after the port was removed
  *		from the switch, never from the port's own callbacks.
+ * @state:	optional: "up", "down" or "retrying" for listings; NULL
+ *		means derive it from @up and @enabled
  */
 struct port_ops {
 	const char *name;
 	int (*flush)(struct port *p);
 	void (*close)(struct port *p);
+	const char *(*state)(const struct port *p);
 };
 
 /**
