@@ -663,6 +663,29 @@ static int json_value_str(const char *key, json_t *v, char *buf, size_t len,
 			       : " or true/false");
 }
 
+/*
+ * Messages start with "KEY: ". In the JSON form the path names the key
+ * already: point *@bad_key at that member (also for the checks made after
+ * all options were read) and drop the prefix.
+ */
+static int json_blame(json_t *obj, const char **bad_key, char *err)
+{
+	const char *colon = strstr(err, ": "), *key;
+	json_t *v;
+
+	if (!colon)
+		return -EINVAL;
+	json_object_foreach(obj, key, v) {
+		if (strlen(key) == (size_t)(colon - err) &&
+		    !strncmp(err, key, strlen(key))) {
+			*bad_key = key;
+			memmove(err, colon + 2, strlen(colon + 2) + 1);
+			break;
+		}
+	}
+	return -EINVAL;
+}
+
 /**
  * slirp_opts_from_json() - options from a config object and finish
  * @o:		options, set up with slirp_opts_init()
@@ -691,23 +714,26 @@ int slirp_opts_from_json(struct slirp_opts *o, json_t *obj,
 		if (json_is_array(v) &&
 		    (!strcmp(key, "hostfwd") || !strcmp(key, "dnssearch"))) {
 			json_array_foreach(v, i, e) {
-				if (!json_is_string(e))
-					return opt_err(
+				if (!json_is_string(e)) {
+					snprintf(
 						err, errlen,
-						"%s: every entry must be a string",
-						key);
+						"every entry must be a string");
+					return -EINVAL;
+				}
 				if (slirp_opts_set(o, key, json_string_value(e),
 						   err, errlen) < 0)
-					return -EINVAL;
+					return json_blame(obj, bad_key, err);
 			}
 			continue;
 		}
 		if (json_value_str(key, v, buf, sizeof(buf), err, errlen) < 0 ||
 		    slirp_opts_set(o, key, buf, err, errlen) < 0)
-			return -EINVAL;
+			return json_blame(obj, bad_key, err);
 	}
 	*bad_key = NULL;
-	return slirp_opts_finish(o, err, errlen);
+	if (slirp_opts_finish(o, err, errlen) < 0)
+		return json_blame(obj, bad_key, err);
+	return 0;
 }
 
 static char *strdup_or_null(const char *s, bool *fail)

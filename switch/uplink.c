@@ -31,7 +31,7 @@ static const struct uplink_ops *const uplink_kinds[] = {
 	[UPLINK_TAP] = &uplink_tap_ops,
 	[UPLINK_TAP_FD] = &uplink_tap_fd_ops,
 	[UPLINK_BRIDGE] = &uplink_bridge_ops,
-	[UPLINK_SLIRP] = NULL, /* the slirp transport plugs in here */
+	[UPLINK_SLIRP] = &uplink_slirp_ops,
 	[UPLINK_PASST] = &uplink_passt_ops,
 	[UPLINK_CONNECT] = &uplink_connect_ops,
 };
