@@ -430,8 +430,14 @@ int slirp_opts_set(struct slirp_opts *o, const char *key, const char *val,
 		return parse_onoff(key, val, &o->restricted, err, errlen);
 	if (!strcmp(key, "hostfwd"))
 		return add_hostfwd(o, val, err, errlen);
-	if (!strcmp(key, "tftp"))
+	if (!strcmp(key, "tftp")) {
+		if (val[0] != '/')
+			return opt_err(
+				err, errlen,
+				"tftp: `%s' must be an absolute directory path",
+				val);
 		return set_string(key, val, &o->tftp, err, errlen);
+	}
 	if (!strcmp(key, "bootfile"))
 		return set_string(key, val, &o->bootfile, err, errlen);
 	if (!strcmp(key, "ipv6"))

@@ -180,6 +180,8 @@ static void uplink_what(struct uplink *u)
 		return;
 	}
 	snprintf(u->what, sizeof(u->what), "%s", u->cfg->spec);
+	if (u->cfg->kind == UPLINK_SLIRP)
+		return; /* options may hold colons; slirp.c describes it */
 	colon = strchr(u->what, ':');
 	if (colon)
 		*colon = ' ';

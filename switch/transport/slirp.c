@@ -44,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <ev.h>
 #include <libslirp.h>
@@ -617,6 +618,10 @@ static void slirp_start(struct uplink *u)
 			return;
 		}
 		slirp_opts_describe(&ss->opts, u->what, sizeof(u->what));
+		if (ss->opts.tftp && access(ss->opts.tftp, R_OK | X_OK) < 0)
+			log_warnx(
+				"%s: tftp directory %s: %s; TFTP requests will fail",
+				u->what, ss->opts.tftp, strerror(errno));
 		snprintf(u->port.name, sizeof(u->port.name), "slirp");
 	}
 	slirp_config(&ss->opts, &cfg);

@@ -172,6 +172,7 @@ static const struct {
 	{ "slirp,domainname=a b", "domainname: `a b' is not a domain name" },
 	{ "slirp,hostname=", "hostname: must be 1-255 characters" },
 	{ "slirp,bootfile=pxelinux.0", "bootfile: needs tftp=DIR" },
+	{ "slirp,tftp=srv", "tftp: `srv' must be an absolute directory path" },
 };
 
 Test(slirp_opts, bad_specs_say_what_is_wrong)

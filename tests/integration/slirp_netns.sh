@@ -88,6 +88,11 @@ TOKEN_HOST="host-$RANDOM-$RANDOM"
 TOKEN_A="guest-a-$RANDOM-$RANDOM"
 echo "$TOKEN_HOST" >"$WORK/www/hello.txt"
 echo "$TOKEN_A" >"$WORK/www_a/a.txt"
+# A bulk file: libslirp sends faster than one frame at a time, so this
+# goes through the switch's backlog of frames from slirp.
+head -c $((16 * 1024 * 1024)) /dev/urandom >"$WORK/www/bulk.bin"
+BULK_SUM=$(cksum <"$WORK/www/bulk.bin")
+cp "$WORK/www/bulk.bin" "$WORK/www_a/bulk.bin"
 HTTP_PORT=$(free_port)
 python3 -m http.server --bind 127.0.0.1 --directory "$WORK/www" "$HTTP_PORT" \
 	>"$WORK/http.log" 2>&1 &
@@ -171,6 +176,12 @@ for ns in "$NS_A" "$NS_B"; do
 	log "$ns fetched the host's file through 10.0.2.2:$HTTP_PORT"
 done
 
+got=$(ip netns exec "$NS_A" busybox timeout 120 busybox wget -q -O - \
+	"http://10.0.2.2:$HTTP_PORT/bulk.bin" 2>"$WORK/wget.bulk.log" | cksum)
+[ "$got" = "$BULK_SUM" ] ||
+	fail "16 MiB fetched by $NS_A differs: cksum $got, expected $BULK_SUM ($(cat "$WORK/wget.bulk.log"))"
+log "$NS_A fetched 16 MiB intact from the host"
+
 # --- in through hostfwd: host 127.0.0.1:FWD_PORT -> first lease :8080 ----
 ip netns exec "$NS_A" busybox httpd -f -p 8080 -h "$WORK/www_a" \
 	>"$WORK/httpd.log" 2>&1 &
@@ -184,6 +195,11 @@ done
 [ "$got" = "$TOKEN_A" ] ||
 	fail "host 127.0.0.1:$FWD_PORT gave \`$got', expected \`$TOKEN_A' from $NS_A's server"
 log "hostfwd 127.0.0.1:$FWD_PORT reached the server in $NS_A ($IP_A:8080)"
+got=$(busybox timeout 120 busybox wget -q -O - \
+	"http://127.0.0.1:$FWD_PORT/bulk.bin" 2>"$WORK/wget.fwd.log" | cksum)
+[ "$got" = "$BULK_SUM" ] ||
+	fail "16 MiB through hostfwd differs: cksum $got, expected $BULK_SUM ($(cat "$WORK/wget.fwd.log"))"
+log "16 MiB came out of $NS_A intact through hostfwd"
 
 # --- counters: frames really went through the slirp port ----------------
 kill -USR1 "$SW_PID"
