@@ -104,7 +104,7 @@ ip tuntap add dev "$TAP_B" mode tap || fail "cannot create tap $TAP_B"
 FWD_PORT=$(free_port)
 "$SW" --listen "unix:$WORK/sw.sock" --uplink "tap:$TAP_A" \
 	--uplink "tap:$TAP_B" \
-	--uplink "slirp,hostname=slirptest,hostfwd=tcp:127.0.0.1:$FWD_PORT-:8080" \
+	--uplink "slirp,hostname=slirptest,domainname=lab.example,dnssearch=a.example,hostfwd=tcp:127.0.0.1:$FWD_PORT-:8080" \
 	>"$WORK/sw.log" 2>&1 &
 SW_PID=$!
 PIDS+=("$SW_PID")
@@ -123,7 +123,7 @@ bound | renew)
 	busybox ip addr flush dev "$interface"
 	busybox ip addr add "$ip/$mask" dev "$interface"
 	busybox ip route add default via "$router" dev "$interface"
-	echo "$ip $router $dns" >"$LEASE_FILE"
+	echo "$ip $router $dns ${hostname:--} ${domain:--} ${search:--}" >"$LEASE_FILE"
 	;;
 esac
 exit 0
@@ -149,10 +149,14 @@ dhcp() { # NS TAP
 setup_ns "$NS_A" "$TAP_A"
 setup_ns "$NS_B" "$TAP_B"
 dhcp "$NS_A" "$TAP_A"
-read -r IP_A ROUTER_A DNS_A <"$WORK/lease.$NS_A"
-log "$NS_A leased $IP_A (router $ROUTER_A, dns $DNS_A)"
+read -r IP_A ROUTER_A DNS_A HOST_A DOMAIN_A SEARCH_A <"$WORK/lease.$NS_A"
+log "$NS_A leased $IP_A (router $ROUTER_A, dns $DNS_A, hostname $HOST_A, domain $DOMAIN_A, search $SEARCH_A)"
 [ "$IP_A" = 10.0.2.15 ] || fail "first lease is $IP_A, expected 10.0.2.15"
 [ "$ROUTER_A" = 10.0.2.2 ] || fail "router is $ROUTER_A, expected 10.0.2.2"
+[ "$DNS_A" = 10.0.2.3 ] || fail "dns is $DNS_A, expected 10.0.2.3"
+[ "$HOST_A" = slirptest ] || fail "hostname is $HOST_A, expected slirptest"
+[ "$DOMAIN_A" = lab.example ] || fail "domain is $DOMAIN_A, expected lab.example"
+[ "$SEARCH_A" = a.example ] || fail "search is $SEARCH_A, expected a.example"
 dhcp "$NS_B" "$TAP_B"
 read -r IP_B ROUTER_B _ <"$WORK/lease.$NS_B"
 log "$NS_B leased $IP_B (router $ROUTER_B)"
