@@ -68,6 +68,20 @@ static struct conn_priv *conn_priv(struct uplink *u)
 	return c;
 }
 
+static void passt_log_exit(struct uplink *u, int st)
+{
+	if (WIFEXITED(st))
+		log_warnx("%s: passt exited with status %d%s", u->what,
+			  WEXITSTATUS(st),
+			  WEXITSTATUS(st) == 127
+				  ? " (not installed? Debian package passt)"
+			  : WEXITSTATUS(st) ? " (its messages are above)"
+					    : "");
+	else
+		log_warnx("%s: passt was killed by signal %d", u->what,
+			  WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+}
+
 static void conn_stop(struct uplink *u)
 {
 	struct conn_priv *c = u->priv;
@@ -81,10 +95,14 @@ static void conn_stop(struct uplink *u)
 		close(c->cfd);
 	c->cfd = -1;
 	if (c->pid > 0) {
+		int st = 0;
+
 		/* passt: closing its socket ends it; make sure. */
 		ev_child_stop(u->d->loop, &c->child);
-		kill(c->pid, SIGTERM);
-		log_info("%s: stopped passt (pid %d)", u->what, (int)c->pid);
+		if (waitpid(c->pid, &st, WNOHANG) == c->pid)
+			passt_log_exit(u, st);
+		else if (kill(c->pid, SIGTERM) == 0)
+			log_info("%s: stopped passt", u->what);
 		c->pid = 0;
 	}
 }
@@ -270,23 +288,12 @@ const struct uplink_ops uplink_connect_ops = {
 static void passt_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 {
 	struct conn_priv *c = container_of(w, struct conn_priv, child);
-	int st = w->rstatus;
 
 	(void)revents;
 	ev_child_stop(loop, w);
 	c->pid = 0;
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
-		uplink_fail(
-			c->u, true,
-			"cannot run passt (see the message above); install the passt package");
-	else if (WIFEXITED(st))
-		uplink_fail(
-			c->u, true,
-			"passt exited with status %d (its messages are above)",
-			WEXITSTATUS(st));
-	else
-		uplink_fail(c->u, true, "passt was killed by signal %d",
-			    WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	passt_log_exit(c->u, w->rstatus);
+	uplink_fail(c->u, true, "passt is gone");
 }
 
 /* Run passt -f -F FD on one end of a socketpair; the other is our port. */

@@ -188,6 +188,8 @@ static bool iface_exists(const char *ifname)
 static void tap_eperm(struct uplink *u, const char *name)
 {
 	long owner = sysfs_num(name, "owner"), group = sysfs_num(name, "group");
+	char who[64] = "no owner";
+	int n = 0;
 
 	if (!iface_exists(name)) {
 		uplink_fail(
@@ -203,11 +205,16 @@ static void tap_eperm(struct uplink *u, const char *name)
 			name);
 		return;
 	}
+	if (owner >= 0)
+		n = snprintf(who, sizeof(who), "user %ld", owner);
+	if (group >= 0)
+		snprintf(who + n, sizeof(who) - (size_t)n, "%sgroup %ld",
+			 n ? " and " : "", group);
 	uplink_fail(
 		u, true,
-		"not your tap: `%s' belongs to user %ld group %ld and we run as uid %u gid %u; recreate it with `ip tuntap del dev %s mode tap && ip tuntap add dev %s mode tap user %u'",
-		name, owner, group, (unsigned)getuid(), (unsigned)getgid(),
-		name, name, (unsigned)getuid());
+		"not your tap: `%s' belongs to %s and we run as uid %u gid %u; recreate it with `ip tuntap del dev %s mode tap && ip tuntap add dev %s mode tap user %u'",
+		name, who, (unsigned)getuid(), (unsigned)getgid(), name, name,
+		(unsigned)getuid());
 }
 
 static void tap_name_start(struct uplink *u)
