@@ -15,7 +15,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SLIRP_NB_LEASES 16 /* libslirp's NB_BOOTP_CLIENTS (bootp.h) */
 #define SLIRP_HOSTFWD_TEXT 96
 
 /**
