@@ -542,4 +542,18 @@ bool capture_get(const struct swd *d, unsigned slot, struct capture_info *out);
 
 int capture_ctl_register(struct swd *d);
 
+/* transport/slirp.c: port forwards of a running slirp uplink, for the
+ * control socket (hostfwd-add / hostfwd-remove). @rule is QEMU's syntax:
+ * add [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT (empty GUESTADDR:
+ * the first DHCP address), remove [tcp|udp]:[HOSTADDR]:HOSTPORT. Return 0,
+ * or -EINVAL (bad rule, not a slirp uplink or not up), -EADDRINUSE (host
+ * port cannot be bound), -ENOENT (no such forward), -ENOMEM; the message
+ * is in @err. Forwards added are kept if the uplink restarts. */
+
+bool slirp_uplink_is(const struct port *p);
+int slirp_uplink_hostfwd_add(struct port *p, const char *rule, char *err,
+			     size_t errlen);
+int slirp_uplink_hostfwd_remove(struct port *p, const char *rule, char *err,
+				size_t errlen);
+
 #endif /* SOCKSWITCHD_H */

@@ -31,7 +31,7 @@ static const struct uplink_ops *const uplink_kinds[] = {
 	[UPLINK_TAP] = &uplink_tap_ops,
 	[UPLINK_TAP_FD] = &uplink_tap_fd_ops,
 	[UPLINK_BRIDGE] = &uplink_bridge_ops,
-	[UPLINK_SLIRP] = NULL, /* the slirp transport plugs in here */
+	[UPLINK_SLIRP] = &uplink_slirp_ops,
 	[UPLINK_PASST] = &uplink_passt_ops,
 	[UPLINK_CONNECT] = &uplink_connect_ops,
 };
@@ -180,6 +180,8 @@ static void uplink_what(struct uplink *u)
 		return;
 	}
 	snprintf(u->what, sizeof(u->what), "%s", u->cfg->spec);
+	if (u->cfg->kind == UPLINK_SLIRP)
+		return; /* options may hold colons; slirp.c describes it */
 	colon = strchr(u->what, ':');
 	if (colon)
 		*colon = ' ';

@@ -116,4 +116,7 @@ extern const struct uplink_ops uplink_bridge_ops;
 extern const struct uplink_ops uplink_connect_ops;
 extern const struct uplink_ops uplink_passt_ops;
 
+/* transport/slirp.c */
+extern const struct uplink_ops uplink_slirp_ops;
+
 #endif /* SOCKSWITCH_UPLINK_H */

@@ -15,22 +15,22 @@
 
 #include <jansson.h>
 
+#include "slirp_opts.h"
 #include "sockswitchd.h"
 
 #define SPEC_MAX 4096
 #define IFNAME_MAX 15 /* IFNAMSIZ - 1 */
 
-/*
- * slirp: the libslirp transport plugs its option checker in here. Until
- * it lands, "slirp" is a recognised kind that cannot be used yet.
- */
+/* slirp: the options are checked here (slirp_opts.c), at config time. */
 static int slirp_spec_check(const char *opts, char *err, size_t errlen)
 {
-	(void)opts;
-	snprintf(
-		err, errlen,
-		"slirp uplinks are not built into this sockswitch yet; use passt or a tap");
-	return -ENOTSUP;
+	struct slirp_opts o;
+	int ret;
+
+	slirp_opts_init(&o);
+	ret = slirp_opts_parse_spec(&o, opts, err, errlen);
+	slirp_opts_fini(&o);
+	return ret;
 }
 
 static int ifname_check(const char *what, const char *name, char *err,
@@ -247,6 +247,24 @@ int config_add_uplink(struct sw_config *c, const char *spec, bool connect,
 	return ret;
 }
 
+/* ",KEY=VALUE" with a comma in VALUE doubled, as QEMU's option syntax. */
+static int spec_add_escaped(char *buf, size_t len, const char *key,
+			    const char *val)
+{
+	int n = snprintf(buf, len, ",%s=", key);
+	size_t o;
+
+	if (n < 0 || (size_t)n >= len)
+		return n;
+	for (o = (size_t)n; *val && o + 2 < len; val++) {
+		buf[o++] = *val;
+		if (*val == ',')
+			buf[o++] = ',';
+	}
+	buf[o] = '\0';
+	return *val ? (int)len : (int)o;
+}
+
 /* Append ",KEY=VALUE" for one member of a slirp object (arrays repeat). */
 static int spec_add_opt(char *buf, size_t len, const char *key, json_t *v,
 			char *err, size_t errlen)
@@ -268,8 +286,8 @@ static int spec_add_opt(char *buf, size_t len, const char *key, json_t *v,
 		return 0;
 	}
 	if (json_is_string(v))
-		n = snprintf(buf + off, len - off, ",%s=%s", key,
-			     json_string_value(v));
+		n = spec_add_escaped(buf + off, len - off, key,
+				     json_string_value(v));
 	else if (json_is_boolean(v))
 		n = snprintf(buf + off, len - off, ",%s=%s", key,
 			     json_is_true(v) ? "on" : "off");
@@ -346,6 +364,17 @@ static int obj_to_spec(json_t *obj, char *buf, size_t len,
 		return -EINVAL;
 	}
 	snprintf(buf, len, "%s", type);
+	if (k == UPLINK_SLIRP) {
+		struct slirp_opts o;
+		int ret;
+
+		/* Checked as an object first, to blame the right member. */
+		slirp_opts_init(&o);
+		ret = slirp_opts_from_json(&o, obj, &where->key, err, errlen);
+		slirp_opts_fini(&o);
+		if (ret < 0)
+			return ret;
+	}
 	json_object_foreach(obj, key, v) {
 		bool known = k == UPLINK_SLIRP;
 

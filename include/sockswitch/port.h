@@ -57,6 +57,8 @@ struct port_ops {
  * @PORT_DROP_TX_QUEUE_FULL:	destination's queue was full
  * @PORT_DROP_TX_CLOSED:	still queued when the port closed
  * @PORT_DROP_TX_NOMEM:		could not copy a queued frame
+ * @PORT_DROP_RX_BACKLOG:	a user-mode stack (slirp) produced frames
+ *				faster than the switch took them in
  */
 enum port_drop {
 	PORT_DROP_RX_RUNT,
@@ -68,6 +70,7 @@ enum port_drop {
 	PORT_DROP_TX_QUEUE_FULL,
 	PORT_DROP_TX_CLOSED,
 	PORT_DROP_TX_NOMEM,
+	PORT_DROP_RX_BACKLOG,
 	PORT_DROP__MAX,
 };
 

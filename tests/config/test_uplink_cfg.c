@@ -118,7 +118,7 @@ Test(uplink_cfg, bad_specs)
 	parse_bad("tap-fd:x", false, "expected a descriptor number");
 	parse_bad("bridge:br0,foo=1", false, "the only bridge option");
 	parse_bad("passt:", false, "needs a socket path");
-	parse_bad("slirp,net=10.0.2.0/24", false, "slirp");
+	parse_bad("slirp,nett=10.0.2.0/24", false, "unknown slirp option");
 	parse_bad("unix:/x", false, "--connect URL");
 	parse_bad("vde:/x", false, "unknown uplink");
 	parse_bad("tcp:127.0.0.1:0", true, "cannot connect to port 0");

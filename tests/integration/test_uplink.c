@@ -144,17 +144,3 @@ Test(uplink, tcp_connect_refused_retries)
 	still_switching(&sw, "retrying");
 	itest_stop(&sw);
 }
-
-Test(uplink, slirp_is_reserved_and_refused)
-{
-	static const char *const args[] = { "--uplink", "slirp", NULL };
-	struct ss_daemon *d = ss_daemon_start(args, SS_TIMEOUT_MS);
-	char *log;
-
-	cr_assert_not_null(d);
-	cr_assert(!d->ready, "slirp is not built in yet: usage error");
-	log = ss_daemon_log(d);
-	cr_assert_not_null(strstr(log, "slirp uplinks are not built"), "%s",
-			   log);
-	free(log);
-}
