@@ -188,6 +188,8 @@ static json_t *cmd_query_status(struct ctl_req *r)
 	struct swd *d = r->d;
 	const struct listener *l;
 	json_t *ls = json_array();
+	const char *url;
+	size_t i;
 
 	if (args_only(r, no_args) < 0) {
 		json_decref(ls);
@@ -195,6 +197,8 @@ static json_t *cmd_query_status(struct ctl_req *r)
 	}
 	for (l = listener_next(d, NULL); ls && l; l = listener_next(d, l))
 		json_array_append_new(ls, json_string(listener_url(l)));
+	for (i = 0; ls && (url = dgram_listener_url_at(d, i)); i++)
+		json_array_append_new(ls, json_string(url));
 	return json_pack(
 		"{s:s,s:I,s:f,s:s?,s:s,s:{s:I,s:I,s:I,s:I,s:I},s:o?,s:o?,s:o?}",
 		"version", SOCKSWITCH_VERSION, "pid", (json_int_t)getpid(),
@@ -325,7 +329,10 @@ static json_t *cmd_port_enable(struct ctl_req *r, bool on)
 	sw_port_set_enabled(&r->d->sw, p, on);
 	log_info("port %u (%s) %s by control command", p->id, p->descr,
 		 on ? "enabled" : "disabled");
-	ctl_port_event(r->d, p, on, on ? "enabled" : "disabled");
+	/* Enabling a port whose transport has no carrier (an uplink that
+	 * is retrying) leaves it down: no PORT_UP until the link comes. */
+	if (!on || p->up)
+		ctl_port_event(r->d, p, on, on ? "enabled" : "disabled");
 	return ret;
 }
 

@@ -112,7 +112,8 @@ bool listen_addr_same(const struct listen_addr *a, const struct listen_addr *b)
 {
 	if (a->kind != b->kind)
 		return false;
-	if (a->kind == LISTEN_UNIX)
+	if (a->kind == LISTEN_UNIX || a->kind == LISTEN_UNIXGRAM ||
+	    a->kind == LISTEN_VDE)
 		return !strcmp(a->path, b->path);
 	return a->port == b->port && !strcmp(a->host, b->host);
 }
@@ -196,6 +197,16 @@ static bool control_changed(const struct sw_config *o,
 	       o->control.group != n->control.group;
 }
 
+/* Stop the listener of any kind started for @a (see docs/config.md for
+ * what happens to the ports it accepted). */
+static void listen_stop(struct swd *d, const struct listen_addr *a)
+{
+	if (a->kind == LISTEN_UDP || a->kind == LISTEN_UNIXGRAM)
+		dgram_listener_close(d, a);
+	else
+		listener_close(d, listener_find(d, a));
+}
+
 /* Close the listeners opened for @nc (marked in @added). */
 static void undo_listeners(struct swd *d, const struct sw_config *nc,
 			   const bool *added)
@@ -204,8 +215,7 @@ static void undo_listeners(struct swd *d, const struct sw_config *nc,
 
 	for (i = 0; i < nc->nlisten; i++)
 		if (added[i])
-			listener_close(d,
-				       listener_find(d, &nc->listen[i].addr));
+			listen_stop(d, &nc->listen[i].addr);
 }
 
 static int open_listeners(struct swd *d, const struct sw_config *nc,
@@ -299,7 +309,7 @@ undo_listeners:
 static void update_perms(const struct listen_cfg *o, const struct listen_cfg *n,
 			 int omode, int nmode, struct summary *s)
 {
-	if (n->addr.kind != LISTEN_UNIX)
+	if (n->addr.kind != LISTEN_UNIX && n->addr.kind != LISTEN_UNIXGRAM)
 		return;
 	if (omode != nmode) {
 		if (chmod(n->addr.path, (mode_t)nmode) < 0)
@@ -314,6 +324,28 @@ static void update_perms(const struct listen_cfg *o, const struct listen_cfg *n,
 				 n->addr.path, (unsigned)n->group);
 		else
 			sum_add(s, "%s group %u", n->url, (unsigned)n->group);
+	}
+}
+
+/* Uplinks started and stopped (uplink_ctl.c does it, by the same rule). */
+static void sum_uplinks(struct summary *s, const struct sw_config *oc,
+			const struct sw_config *nc)
+{
+	size_t i, j;
+
+	for (i = 0; i < oc->nuplinks; i++) {
+		for (j = 0; j < nc->nuplinks; j++)
+			if (uplink_cfg_same(&oc->uplinks[i], &nc->uplinks[j]))
+				break;
+		if (j == nc->nuplinks)
+			sum_add(s, "stopped uplink %s", oc->uplinks[i].spec);
+	}
+	for (j = 0; j < nc->nuplinks; j++) {
+		for (i = 0; i < oc->nuplinks; i++)
+			if (uplink_cfg_same(&oc->uplinks[i], &nc->uplinks[j]))
+				break;
+		if (i == oc->nuplinks)
+			sum_add(s, "started uplink %s", nc->uplinks[j].spec);
 	}
 }
 
@@ -341,12 +373,13 @@ static void reload_commit(struct swd *d, struct sw_config *nc,
 				     s);
 			continue;
 		}
-		listener_close(d, listener_find(d, &oc->listen[i].addr));
+		listen_stop(d, &oc->listen[i].addr);
 		sum_add(s, "stopped listening on %s", oc->listen[i].url);
 	}
 	for (i = 0; i < nc->nlisten; i++)
 		if (added[i])
 			sum_add(s, "listening on %s", nc->listen[i].url);
+	sum_uplinks(s, oc, nc);
 	if (control_changed(oc, nc))
 		sum_add(s, "control socket %s",
 			ctl_path(d) ? ctl_path(d) : "off");

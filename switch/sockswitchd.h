@@ -113,6 +113,8 @@ int config_load_uplinks(struct sw_config *c, struct json_t *v, bool connect,
 			struct uplink_json_err *where, char *err,
 			size_t errlen);
 void config_clear_uplinks(struct sw_config *c);
+void uplink_cfg_fini(struct uplink_cfg *u);
+bool uplink_cfg_same(const struct uplink_cfg *a, const struct uplink_cfg *b);
 int config_copy_uplinks(struct sw_config *dst, const struct sw_config *src);
 int config_absolutize_uplinks(struct sw_config *c, const char *cwd, char *err,
 			      size_t errlen);
@@ -344,6 +346,8 @@ void vde_listener_log_stats(const struct vde_listener *vl, const char *prefix);
 int dgram_listener_open(struct swd *d, const struct listen_cfg *lc);
 void dgram_listener_close_all(struct swd *d);
 void dgram_listener_print_all(const struct swd *d, FILE *out);
+bool dgram_listener_close(struct swd *d, const struct listen_addr *want);
+const char *dgram_listener_url_at(const struct swd *d, size_t i);
 
 /* control.c, control_cmds.c - the control socket (docs/control.md)
  *
@@ -555,5 +559,6 @@ int slirp_uplink_hostfwd_add(struct port *p, const char *rule, char *err,
 			     size_t errlen);
 int slirp_uplink_hostfwd_remove(struct port *p, const char *rule, char *err,
 				size_t errlen);
+const char *slirp_uplink_hostfwd_at(const struct port *p, size_t i);
 
 #endif /* SOCKSWITCHD_H */

@@ -88,9 +88,12 @@ void uplink_up(struct uplink *u)
 {
 	u->state = UPLINK_UP;
 	u->up_since = ev_now(u->d->loop);
+	u->port.no_carrier = false;
 	u->port.up = u->port.enabled && !u->port.closing;
 	uplink_descr(u, 0);
 	log_info("port %u (%s) up", u->port.id, u->what);
+	if (u->port.up)
+		ctl_port_event(u->d, &u->port, true, "connected");
 }
 
 /**
@@ -107,6 +110,7 @@ void uplink_fail(struct uplink *u, bool retry, const char *fmt, ...)
 	struct port *p = &u->port;
 	char reason[512];
 	double delay;
+	bool was_up;
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -116,13 +120,17 @@ void uplink_fail(struct uplink *u, bool retry, const char *fmt, ...)
 	    ev_now(u->d->loop) - u->up_since >= UPLINK_STABLE_S)
 		u->delay = UPLINK_RETRY_FIRST_S;
 	u->ops->stop(u);
+	was_up = p->up;
 	p->up = false;
+	p->no_carrier = true;
 	p->st.drops[PORT_DROP_TX_CLOSED] += txq_clear(&p->txq);
 	if (!retry || u->d->stopping) {
 		u->state = UPLINK_DOWN;
 		uplink_descr(u, 0);
 		log_error("port %u (%s): %s; not retrying", p->id, u->what,
 			  reason);
+		if (p->enabled && !p->closing && !u->d->stopping)
+			ctl_port_event(u->d, p, false, reason);
 		return;
 	}
 	delay = uplink_jitter(u, u->delay);
@@ -136,6 +144,8 @@ void uplink_fail(struct uplink *u, bool retry, const char *fmt, ...)
 	uplink_descr(u, delay);
 	log_warnx("port %u (%s): %s; retrying in %.1f s", p->id, u->what,
 		  reason, delay);
+	if (was_up)
+		ctl_port_event(u->d, p, false, reason);
 }
 
 static void uplink_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -167,7 +177,37 @@ static void uplink_port_close(struct port *p)
 	u->ops->stop(u);
 	if (u->ops->destroy)
 		u->ops->destroy(u);
+	uplink_cfg_fini(&u->own);
 	free(u);
+}
+
+/**
+ * uplink_of() - the uplink behind a port
+ * @p:		any port
+ *
+ * Return: the uplink, or NULL if @p is not one
+ */
+struct uplink *uplink_of(struct port *p)
+{
+	if (!p || p->ops->close != uplink_port_close)
+		return NULL;
+	return container_of(p, struct uplink, port);
+}
+
+/**
+ * uplink_remove() - stop an uplink for good and close its port
+ * @u:		the uplink
+ * @why:	close reason, for the log and the PORT_DOWN event
+ *
+ * The device or connection is dropped and the retry timer stopped at
+ * once; the port itself is freed after this dispatch (swd_port_close).
+ */
+void uplink_remove(struct uplink *u, const char *why)
+{
+	ev_timer_stop(u->d->loop, &u->retry);
+	u->ops->stop(u);
+	u->port.no_carrier = true;
+	swd_port_close(u->d, &u->port, "%s", why);
 }
 
 /* "tap:tap0" -> "tap tap0"; connections -> "connect unix:/path". */
@@ -187,10 +227,19 @@ static void uplink_what(struct uplink *u)
 		*colon = ' ';
 }
 
-static int uplink_new(struct swd *d, const struct uplink_cfg *uc)
+/**
+ * uplink_add() - register one uplink and make a first try
+ * @d:		the daemon
+ * @uc:		what to open (copied: the uplink keeps its own, so a reload
+ *		may free the config it came from)
+ *
+ * Return: 0, or a negative error code (logged) if it cannot be registered
+ */
+int uplink_add(struct swd *d, const struct uplink_cfg *uc)
 {
 	const struct uplink_ops *ops = uplink_kinds[uc->kind];
 	struct uplink *u;
+	char err[256];
 
 	if (!ops) {
 		log_error("%s: this kind of uplink is not built in", uc->spec);
@@ -199,8 +248,14 @@ static int uplink_new(struct swd *d, const struct uplink_cfg *uc)
 	u = calloc(1, sizeof(*u));
 	if (!u)
 		return -ENOMEM;
+	if (uplink_cfg_parse(uc->spec, uc->kind == UPLINK_CONNECT, &u->own, err,
+			     sizeof(err)) < 0) {
+		log_error("%s: %s", uc->spec, err);
+		free(u);
+		return -EINVAL;
+	}
 	u->d = d;
-	u->cfg = uc;
+	u->cfg = &u->own;
 	u->ops = ops;
 	u->fd = -1;
 	u->delay = UPLINK_RETRY_FIRST_S;
@@ -216,10 +271,12 @@ static int uplink_new(struct swd *d, const struct uplink_cfg *uc)
 		log_error(
 			"%s: cannot add the uplink: %u ports attached, the maximum (--max-ports)",
 			u->what, d->sw.prm.max_ports);
+		uplink_cfg_fini(&u->own);
 		free(u);
 		return -ENOSPC;
 	}
 	u->port.up = false;
+	u->port.no_carrier = true;
 	u->rng = (d->cfg.core.hash_secret ^
 		  (0x9e3779b97f4a7c15ULL * (u->port.id + 1))) |
 		 1;
@@ -243,7 +300,7 @@ int uplinks_start(struct swd *d)
 	int bad = 0;
 
 	for (i = 0; i < d->cfg.nuplinks; i++)
-		if (uplink_new(d, &d->cfg.uplinks[i]) < 0)
+		if (uplink_add(d, &d->cfg.uplinks[i]) < 0)
 			bad++;
 	return bad;
 }

@@ -66,7 +66,7 @@ struct uplink_ops {
  * @port:	the switch port, registered for the uplink's whole life
  * @pops:	its port_ops (name per kind)
  * @d:		the daemon
- * @cfg:	what was asked for (points into d->cfg)
+ * @cfg:	what was asked for (points at @own)
  * @ops:	the kind
  * @state:	see enum uplink_state
  * @retry:	backoff timer
@@ -78,6 +78,7 @@ struct uplink_ops {
  * @rio:	read watcher on @fd (kinds may use it)
  * @wio:	write watcher on @fd (kinds may use it)
  * @priv:	the kind's own state
+ * @own:	the uplink's copy of its config entry
  */
 struct uplink {
 	struct port port;
@@ -95,9 +96,14 @@ struct uplink {
 	ev_io rio;
 	ev_io wio;
 	void *priv;
+	struct uplink_cfg own;
 };
 
 int uplinks_start(struct swd *d);
+int uplink_add(struct swd *d, const struct uplink_cfg *uc);
+struct uplink *uplink_of(struct port *p);
+void uplink_remove(struct uplink *u, const char *why);
+int uplink_ctl_register(struct swd *d);
 void uplink_up(struct uplink *u);
 void uplink_fail(struct uplink *u, bool retry, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

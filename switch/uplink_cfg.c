@@ -128,6 +128,27 @@ static void uplink_cfg_free(struct uplink_cfg *u)
 	memset(u, 0, sizeof(*u));
 }
 
+/**
+ * uplink_cfg_fini() - free what uplink_cfg_parse() allocated
+ * @u:		the entry (zeroed afterwards)
+ */
+void uplink_cfg_fini(struct uplink_cfg *u)
+{
+	uplink_cfg_free(u);
+}
+
+/**
+ * uplink_cfg_same() - would two entries open the same uplink
+ * @a:		one
+ * @b:		the other
+ *
+ * Return: true if the kind and the canonical spec are equal
+ */
+bool uplink_cfg_same(const struct uplink_cfg *a, const struct uplink_cfg *b)
+{
+	return a->kind == b->kind && !strcmp(a->spec, b->spec);
+}
+
 static int parse_kind(const char *spec, struct uplink_cfg *out, char *err,
 		      size_t errlen)
 {

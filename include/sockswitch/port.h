@@ -118,8 +118,12 @@ struct port_stats {
  * @id:		port number, unique among live ports, lowest free from 1
  * @idx:	position in sw->ports (for O(1) removal)
  * @pidx:	position in sw->pending, or -1
- * @up:		forwards and receives (false: disabled or closing)
+ * @up:		forwards and receives (false: disabled, closing or no
+ *		carrier)
  * @enabled:	administratively enabled
+ * @no_carrier:	the transport has no link (an uplink not connected, a
+ *		datagram peer gone); enabling the port does not make it up
+ *		until the transport clears this and sets @up itself
  * @capture:	hand its frames to sw->capture_cb
  * @name:	short name ("p3" unless the transport sets one)
  * @descr:	free text: peer address, client description
@@ -136,6 +140,7 @@ struct port {
 	int32_t pidx;
 	bool up;
 	bool enabled;
+	bool no_carrier;
 	bool capture;
 	char name[PORT_NAME_LEN];
 	char descr[PORT_DESCR_LEN];

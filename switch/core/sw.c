@@ -193,6 +193,7 @@ int sw_port_add(struct sw *sw, struct port *p, const struct port_ops *ops,
 	p->idx = sw->nports;
 	p->pidx = -1;
 	p->up = p->enabled = true;
+	p->no_carrier = false;
 	p->capture = sw->capture_new_ports;
 	if (p->name[0] == '\0')
 		snprintf(p->name, sizeof(p->name), "p%u", id);
@@ -239,12 +240,13 @@ void sw_port_remove(struct sw *sw, struct port *p)
  * @sw:		the switch
  * @p:		the port
  * @enabled:	new state; a disabled port receives and sends nothing and
- *		its learned addresses are forgotten
+ *		its learned addresses are forgotten; an enabled one is up
+ *		only if its transport has a carrier (see struct port)
  */
 void sw_port_set_enabled(struct sw *sw, struct port *p, bool enabled)
 {
 	p->enabled = enabled;
-	p->up = enabled && !p->closing;
+	p->up = enabled && !p->closing && !p->no_carrier;
 	if (!enabled)
 		mac_table_flush_port(&sw->mt, p);
 }

@@ -82,6 +82,7 @@ struct ratelimit {
  * @d:		the daemon
  * @next:	next datagram listener
  * @addr:	what was asked for (real port for udp:...:0)
+ * @want:	what the config said (reload matches on it)
  * @url:	what is bound
  * @unixgram:	unix datagram (else UDP)
  * @fd:		the socket
@@ -110,6 +111,7 @@ struct dgram_listener {
 	struct swd *d;
 	struct dgram_listener *next;
 	struct listen_addr addr;
+	struct listen_addr want;
 	char url[DGRAM_URL_LEN];
 	bool unixgram;
 	int fd;
@@ -325,6 +327,7 @@ static int dgram_connect(struct dgram_port *dp)
 		return -errno;
 	if (dp->absent) {
 		dp->absent = false;
+		dp->port.no_carrier = false;
 		dp->port.up = dp->port.enabled && !dp->port.closing;
 		log_info("port %u (%s): peer is back, sending to it again",
 			 dp->port.id, dp->port.descr);
@@ -343,6 +346,7 @@ static void dgram_peer_gone(struct dgram_port *dp, int err)
 	if (dp->absent)
 		return;
 	dp->absent = true;
+	p->no_carrier = true;
 	p->up = false;
 	log_info(
 		"port %u (%s): peer's socket is gone (%s); %u queued frames dropped, port down until it sends again",
@@ -561,6 +565,7 @@ static struct dgram_port *dgram_port_new(struct dgram_listener *l,
 		l->ports->prev = dp;
 	l->ports = dp;
 	log_info("port %u (%s) connected on %s", dp->port.id, peer, l->url);
+	ctl_port_event(d, &dp->port, true, "connected");
 	if (dp->fd >= 0) {
 		int rc = dgram_connect(dp);
 
@@ -773,6 +778,7 @@ int dgram_listener_open(struct swd *d, const struct listen_cfg *lc)
 	l->d = d;
 	l->fd = -1;
 	l->addr = lc->addr;
+	l->want = lc->addr;
 	l->unixgram = lc->addr.kind == LISTEN_UNIXGRAM;
 	l->idle_ms = (uint64_t)d->cfg.dgram_idle_s * 1000;
 	listen_url_format(&l->addr, l->url, sizeof(l->url));
@@ -878,4 +884,49 @@ void dgram_listener_print_all(const struct swd *d, FILE *out)
 
 	for (l = d->dgram_listeners; l; l = l->next)
 		dgram_listener_print(l, out);
+}
+
+/**
+ * dgram_listener_close() - stop the datagram listener started for a
+ *			    configured address, and close its ports
+ * @d:		the daemon
+ * @want:	address as configured (port 0 stays 0)
+ *
+ * Unlike a stream listener's connections, a UDP port sends through the
+ * listener's own socket, so its ports cannot outlive it: they are
+ * detached and closed (deferred, as always) before the socket goes.
+ * Unixgram ports have their own sockets but close too, for one rule.
+ *
+ * Return: true if there was such a listener
+ */
+bool dgram_listener_close(struct swd *d, const struct listen_addr *want)
+{
+	struct dgram_listener **pp, *l;
+
+	for (pp = &d->dgram_listeners; *pp; pp = &(*pp)->next) {
+		l = *pp;
+		if (!listen_addr_same(&l->want, want))
+			continue;
+		*pp = l->next;
+		log_info("stopped listening on %s", l->url);
+		dgram_listener_free(l);
+		return true;
+	}
+	return false;
+}
+
+/**
+ * dgram_listener_url_at() - what the @i-th datagram listener is bound to
+ * @d:		the daemon
+ * @i:		index from 0
+ *
+ * Return: its URL (real port for port 0), or NULL past the end
+ */
+const char *dgram_listener_url_at(const struct swd *d, size_t i)
+{
+	const struct dgram_listener *l = d->dgram_listeners;
+
+	while (l && i--)
+		l = l->next;
+	return l ? l->url : NULL;
 }

@@ -791,3 +791,23 @@ int slirp_uplink_hostfwd_remove(struct port *p, const char *rule, char *err,
 	log_info("port %u (%s): hostfwd %s removed", p->id, ss->u->what, rule);
 	return 0;
 }
+
+/**
+ * slirp_uplink_hostfwd_at() - one of a slirp uplink's port forwards
+ * @p:		the slirp uplink's port
+ * @i:		index from 0
+ *
+ * Return: the rule as written (configured or added at run time), or NULL
+ * past the end or if @p is not a slirp uplink that has run
+ */
+const char *slirp_uplink_hostfwd_at(const struct port *p, size_t i)
+{
+	const struct uplink *u;
+	const struct slirp_state *ss;
+
+	if (!slirp_uplink_is(p))
+		return NULL;
+	u = (const void *)((const char *)p - offsetof(struct uplink, port));
+	ss = u->priv;
+	return ss && i < ss->opts.nfwd ? ss->opts.fwd[i].text : NULL;
+}

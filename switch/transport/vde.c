@@ -692,6 +692,7 @@ static void vde_port_new(struct vde_ctl *c, const struct vde_req *r)
 			? " for port 0 (given an ordinary port)"
 			: "",
 		r->sun.sun_path, vp->path);
+	ctl_port_event(d, &vp->port, true, "connected");
 	vde_ctl_done(c);
 }
 
