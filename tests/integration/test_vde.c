@@ -27,7 +27,7 @@
 
 #include <criterion/criterion.h>
 
-#include "itest.h"
+#include "ctltest.h"
 
 #define VDE_PLUG_BIN "vde_plug"
 #define MAX_PLUGS 8
@@ -841,5 +841,89 @@ Test(vde, v1_request_port0_and_data_socket_close)
 	vs_send(&p, s.mac, 4, 64);
 	vs_expect(&s, s.mac, &p, 4, 64);
 	plug_kill(&p);
+	itest_stop(&sw);
+}
+
+/*
+ * Reload removes the vde: listener: DIR/ctl goes, new clients cannot
+ * attach, and the VDE ports it made stay attached and forwarding (like a
+ * stream listener's connections: each has its own sockets) until their
+ * clients leave. Their PORT_UP event comes after the handshake.
+ */
+Test(vde, reload_removes_the_listener_and_its_ports_stay)
+{
+	struct vsta a, b, *v[] = { &a, &b };
+	struct itest_sw sw;
+	struct ss_ctl *c, *ev;
+	const char *t = ss_tmpdir(), *args[] = { "--config", NULL, NULL };
+	char cfg[400], json[1024], dir[300], path[400];
+	struct stat st;
+	json_t *e, *p;
+
+	if (!have_vde_plug())
+		cr_skip_test(
+			"vde_plug (Debian package vdeplug) is not installed");
+	cr_assert_not_null(t);
+	snprintf(cfg, sizeof(cfg), "%s/sw.json", t);
+	snprintf(dir, sizeof(dir), "%s/vde", t);
+	snprintf(json, sizeof(json),
+		 "{\"listen\": [\"unix:%s/sw.sock\", \"vde:%s\"]}", t, dir);
+	{
+		FILE *f = fopen(cfg, "w");
+
+		cr_assert_not_null(f);
+		fputs(json, f);
+		cr_assert_eq(fclose(f), 0);
+	}
+	args[1] = cfg;
+	memset(&sw, 0, sizeof(sw));
+	sw.tp = TP_UNIX;
+	sw.d = ss_daemon_start(args, SS_TIMEOUT_MS);
+	cr_assert(sw.d && sw.d->ready);
+	sw.url = ss_daemon_url(sw.d, "unix:");
+	cr_assert_not_null(sw.url);
+	c = ct_connect(&sw);
+	ev = ct_connect(&sw);
+	json_decref(ct_ok(ev, "subscribe", NULL));
+
+	plug_start(&sw, &a, dir, NULL, "A", 1);
+	e = ct_event(ev, "PORT_UP");
+	cr_assert_eq(ct_int(e, "port"), a.port);
+	cr_assert_str_eq(json_string_value(json_object_get(e, "transport")),
+			 "vde");
+	cr_assert_str_eq(json_string_value(json_object_get(e, "cause")),
+			 "connected");
+	json_decref(e);
+	stream_join(&sw, &b, "B", 2);
+	learn_all(v, 2, 1);
+
+	{
+		FILE *f = fopen(cfg, "w");
+
+		cr_assert_not_null(f);
+		fprintf(f, "{\"listen\": [\"unix:%s/sw.sock\"]}", t);
+		cr_assert_eq(fclose(f), 0);
+	}
+	e = ct_ok(c, "reload", NULL);
+	cr_assert_not_null(
+		strstr(json_string_value(json_object_get(e, "changes")),
+		       "stopped listening on vde:"));
+	json_decref(e);
+	snprintf(path, sizeof(path), "%s/ctl", dir);
+	cr_assert_neq(stat(path, &st), 0, "DIR/ctl is removed");
+	cr_assert_neq(plug_run_to_exit(dir, ""), 0,
+		      "a new vde_plug cannot attach any more");
+	p = ct_port(c, a.port);
+	cr_assert_str_eq(json_string_value(json_object_get(p, "state")), "up",
+			 "the VDE port stays");
+	json_decref(p);
+	unicast_only(v, 2, 0, 1, 10);
+	unicast_only(v, 2, 1, 0, 12);
+	plug_kill(&a);
+	e = ct_event(ev, "PORT_DOWN");
+	cr_assert_eq(ct_int(e, "port"), a.port);
+	json_decref(e);
+	ss_ctl_close(c);
+	ss_ctl_close(ev);
 	itest_stop(&sw);
 }
