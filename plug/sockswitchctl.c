@@ -52,6 +52,11 @@ static void usage(FILE *out)
 		"  capture start|stop [KEY=VALUE]...\n"
 		"                         packet capture (capture-start / capture-stop;\n"
 		"                         KEY=VALUE pairs become its arguments)\n"
+		"  hostfwd add|remove RULE [PORT], hostfwd list [PORT]\n"
+		"                         port forwards of the slirp uplink (PORT: which\n"
+		"                         one, if several); RULE in QEMU's hostfwd syntax,\n"
+		"                         e.g. tcp:127.0.0.1:2222-:22 (remove: the same,\n"
+		"                         or tcp:127.0.0.1:2222)\n"
 		"  raw JSON               send one request as is, print the reply line,\n"
 		"                         e.g. raw '{\"execute\": \"query-commands\"}'\n"
 		"PORT is a port number or name (as `ports' shows them).\n"
@@ -513,6 +518,52 @@ static int cmd_capture(struct ctl_conn *c, int argc, char **argv)
 	return rc;
 }
 
+static int cmd_hostfwd(struct ctl_conn *c, int argc, char **argv)
+{
+	bool list = argc >= 2 && !strcmp(argv[1], "list");
+	int nrule = list ? 0 : 1, rc;
+	json_t *args = json_object(), *reply, *ret, *v;
+	const char *cmd;
+	size_t i;
+
+	if (argc < 2 ||
+	    (!list && strcmp(argv[1], "add") && strcmp(argv[1], "remove")))
+		die_usage("hostfwd: expected add, remove or list");
+	if (argc < 2 + nrule || argc > 3 + nrule)
+		die_usage(list ? "hostfwd list: expected at most one PORT"
+			       : "hostfwd %s: expected RULE [PORT]",
+			  argv[1]);
+	cmd = list			? "hostfwd-list"
+	      : !strcmp(argv[1], "add") ? "hostfwd-add"
+					: "hostfwd-remove";
+	if (!list)
+		json_object_set_new(args, "rule", json_string(argv[2]));
+	if (argc == 3 + nrule)
+		json_object_set_new(args, "port", port_value(argv[2 + nrule]));
+	reply = ctl_call(c, cmd, args);
+	ret = json_object_get(reply, "return");
+	if (!ret) {
+		rc = report_error(reply, cmd);
+	} else if (c->json) {
+		show_json(ret);
+		rc = 0;
+	} else if (list) {
+		json_array_foreach(json_object_get(ret, "rules"), i, v)
+			printf("%s\n", json_string_value(v));
+		rc = 0;
+	} else {
+		printf("hostfwd %s %s on port %lld (%s)\n",
+		       json_string_value(json_object_get(ret, "rule")),
+		       !strcmp(argv[1], "add") ? "added" : "removed",
+		       (long long)json_integer_value(
+			       json_object_get(ret, "port")),
+		       json_string_value(json_object_get(ret, "name")));
+		rc = 0;
+	}
+	json_decref(reply);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -560,7 +611,8 @@ int main(int argc, char **argv)
 			return run_simple(&c, &simple_cmds[i], argc, argv);
 	}
 	if (strcmp(sub, "events") && strcmp(sub, "top") &&
-	    strcmp(sub, "capture") && strcmp(sub, "raw"))
+	    strcmp(sub, "capture") && strcmp(sub, "hostfwd") &&
+	    strcmp(sub, "raw"))
 		die_usage("unknown command `%s'", sub);
 	ctl_connect(&c);
 	if (!strcmp(sub, "events"))
@@ -569,5 +621,7 @@ int main(int argc, char **argv)
 		return cmd_top(&c, argc, argv);
 	if (!strcmp(sub, "capture"))
 		return cmd_capture(&c, argc, argv);
+	if (!strcmp(sub, "hostfwd"))
+		return cmd_hostfwd(&c, argc, argv);
 	return cmd_raw(&c, argc, argv);
 }

@@ -8,9 +8,11 @@
  * daemon is absent or an argument is missing.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -260,5 +262,44 @@ Test(ctlcli, finds_the_default_control_socket)
 			   sw.d->ctl_path);
 	cr_assert_eq(ctl_run(NULL, "status", out), 0, "%s", out);
 	expect_out(out, sw.d->ctl_path, "found without -s");
+	itest_stop(&sw);
+}
+
+Test(ctlcli, hostfwd_add_list_remove)
+{
+	static const char *const extra[] = { "--uplink",
+					     "slirp,net=10.9.0.0/24", NULL };
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	char args[160], rule[64];
+	struct itest_sw sw;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	/* A free host port: bind one, note it, let it go. */
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert(fd >= 0);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, len), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	close(fd);
+	snprintf(rule, sizeof(rule), "tcp:127.0.0.1:%u-:22",
+		 ntohs(sa.sin_port));
+
+	itest_start(&sw, TP_UNIX, extra);
+	snprintf(args, sizeof(args), "hostfwd add %s", rule);
+	cr_assert_eq(ctl_run(sw.d->ctl_path, args, out), 0, "%s", out);
+	expect_out(out, "added on port", "hostfwd add");
+	cr_assert_eq(ctl_run(sw.d->ctl_path, "hostfwd list", out), 0, "%s",
+		     out);
+	expect_out(out, rule, "hostfwd list");
+	cr_assert_eq(ctl_run(sw.d->ctl_path, args, out), 1, "%s", out);
+	expect_out(out, "cannot bind host TCP", "hostfwd add twice");
+	snprintf(args, sizeof(args), "hostfwd remove %s", rule);
+	cr_assert_eq(ctl_run(sw.d->ctl_path, args, out), 0, "%s", out);
+	expect_out(out, "removed on port", "hostfwd remove");
+	cr_assert_eq(ctl_run(sw.d->ctl_path, "hostfwd list", out), 0, "%s",
+		     out);
+	cr_assert_null(strstr(out, rule), "removed, yet listed:\n%s", out);
+	cr_assert_eq(ctl_run(sw.d->ctl_path, "hostfwd frob", out), 2, "%s",
+		     out);
 	itest_stop(&sw);
 }
