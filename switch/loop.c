@@ -299,9 +299,8 @@ void swd_log_port_stats(const struct port *p, const char *prefix)
 		" tx_bytes=%" PRIu64 " tx_queued_now=%u mac_new=%" PRIu64
 		" mac_moves=%" PRIu64 " mac_table_full=%" PRIu64 "%s",
 		prefix, p->id, p->name, p->ops->name, p->descr, p->up,
-		p->ops->state ? p->ops->state(p) : (p->up ? "up" : "down"),
-		p->st.rx_frames, p->st.rx_bytes, p->st.rx_broadcast,
-		p->st.rx_multicast, p->st.tx_frames, p->st.tx_bytes,
-		p->txq.count, p->st.mac_new, p->st.mac_moves,
+		swd_port_state(p), p->st.rx_frames, p->st.rx_bytes,
+		p->st.rx_broadcast, p->st.rx_multicast, p->st.tx_frames,
+		p->st.tx_bytes, p->txq.count, p->st.mac_new, p->st.mac_moves,
 		p->st.mac_table_full, drops);
 }
