@@ -384,6 +384,10 @@ static void reload_commit(struct swd *d, struct sw_config *nc,
 		sum_add(s, "control socket %s",
 			ctl_path(d) ? ctl_path(d) : "off");
 	sum_params(s, &oc->core, &nc->core);
+	dgram_listener_set_idle(d, nc->dgram_idle_s);
+	if (oc->dgram_idle_s != nc->dgram_idle_s)
+		sum_add(s, "dgram_idle %u -> %u", (unsigned)oc->dgram_idle_s,
+			(unsigned)nc->dgram_idle_s);
 	if (nc->core.max_ports < d->sw.nports)
 		log_warnx(
 			"reload: %u ports attached, above the new max_ports %u; they stay until they close",

@@ -348,6 +348,7 @@ void dgram_listener_close_all(struct swd *d);
 void dgram_listener_print_all(const struct swd *d, FILE *out);
 bool dgram_listener_close(struct swd *d, const struct listen_addr *want);
 const char *dgram_listener_url_at(const struct swd *d, size_t i);
+void dgram_listener_set_idle(struct swd *d, uint32_t idle_s);
 
 /* control.c, control_cmds.c - the control socket (docs/control.md)
  *

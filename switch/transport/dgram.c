@@ -930,3 +930,17 @@ const char *dgram_listener_url_at(const struct swd *d, size_t i)
 		l = l->next;
 	return l ? l->url : NULL;
 }
+
+/**
+ * dgram_listener_set_idle() - apply a new dgram_idle to every datagram
+ *			       listener (reload)
+ * @d:		the daemon
+ * @idle_s:	seconds without a datagram before a port closes
+ */
+void dgram_listener_set_idle(struct swd *d, uint32_t idle_s)
+{
+	struct dgram_listener *l;
+
+	for (l = d->dgram_listeners; l; l = l->next)
+		l->idle_ms = (uint64_t)idle_s * 1000;
+}

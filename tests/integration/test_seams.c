@@ -311,6 +311,22 @@ Test(seams, reload_adds_removes_and_rolls_back_datagram_listeners)
 	cr_assert_null(status_listener(st, "unixgram:"));
 	json_decref(st);
 	itest_ping(&s[3], &s[0], 400);
+
+	/* A new dgram_idle applies to datagram listeners at once. */
+	snprintf(json, sizeof(json),
+		 "{\"listen\": [\"unix:%s/a.sock\", \"udp:127.0.0.1:0\"], "
+		 "\"dgram_idle\": 1}",
+		 dir);
+	reload_ok(c, cfg, json, "dgram_idle 300 -> 1");
+	st = ct_ok(c, "query-status", NULL);
+	udp = status_listener(st, "udp:127.0.0.1:");
+	cr_assert_not_null(udp);
+	ss_client_close(s[1].c);
+	join_dgram(&sw, &s[1], udp, NULL, "E", 5);
+	json_decref(st);
+	e = port_event(ev, "PORT_DOWN", s[1].port);
+	cr_assert_not_null(strstr(str_at(e, "cause"), "idle"));
+	json_decref(e);
 	ss_ctl_close(c);
 	ss_ctl_close(ev);
 	itest_stop(&sw);
