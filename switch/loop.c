@@ -14,6 +14,11 @@
  * down and stops their watchers, and the prepare watcher removes and
  * frees them after the flush. An ev_check watcher reads the monotonic
  * clock once per iteration; a one-second timer ages the MAC table.
+ * After the flush, sw_throttle_update() pauses ports whose unicast
+ * destination is over its high-water mark and resumes those whose
+ * destination drained; while any port is throttled a short timer keeps
+ * the loop polling so that the time bound holds even when nothing else
+ * happens.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -29,17 +34,20 @@
 #include "sockswitchd.h"
 
 #define SWEEP_INTERVAL_S 1.0
+#define THROTTLE_POLL_S 0.005
 
 /**
  * struct swd_watchers - libev watchers owned by the daemon context
  * @prepare:	ends receive batches, closes ports
  * @check:	refreshes the clock
  * @sweep:	ages the MAC table
+ * @throttle:	runs while ports are throttled (the wakeup is the point)
  */
 struct swd_watchers {
 	ev_prepare prepare;
 	ev_check check;
 	ev_timer sweep;
+	ev_timer throttle;
 };
 
 /**
@@ -69,6 +77,20 @@ static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	(void)revents;
 	swd_end_batch(d);
 	swd_process_closing(d);
+	if (d->sw.nthrottled && sw_throttle_update(&d->sw, d->now_ms) != 0) {
+		if (!ev_is_active(&d->watchers->throttle))
+			ev_timer_again(loop, &d->watchers->throttle);
+	} else if (ev_is_active(&d->watchers->throttle)) {
+		ev_timer_stop(loop, &d->watchers->throttle);
+	}
+}
+
+static void throttle_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	/* The prepare watcher does the work before the loop blocks again. */
 }
 
 static void check_cb(struct ev_loop *loop, ev_check *w, int revents)
@@ -152,6 +174,8 @@ int swd_init(struct swd *d, struct ev_loop *loop)
 	ev_check_start(loop, &w->check);
 	ev_timer_init(&w->sweep, sweep_cb, SWEEP_INTERVAL_S, SWEEP_INTERVAL_S);
 	ev_timer_start(loop, &w->sweep);
+	ev_init(&w->throttle, throttle_cb);
+	w->throttle.repeat = THROTTLE_POLL_S;
 	return 0;
 }
 
@@ -165,6 +189,7 @@ void swd_fini(struct swd *d)
 		ev_prepare_stop(d->loop, &d->watchers->prepare);
 		ev_check_stop(d->loop, &d->watchers->check);
 		ev_timer_stop(d->loop, &d->watchers->sweep);
+		ev_timer_stop(d->loop, &d->watchers->throttle);
 	}
 	free(d->watchers);
 	free(d->arena);
@@ -297,10 +322,12 @@ void swd_log_port_stats(const struct port *p, const char *prefix)
 		" rx_bytes=%" PRIu64 " rx_broadcast=%" PRIu64
 		" rx_multicast=%" PRIu64 " tx_frames=%" PRIu64
 		" tx_bytes=%" PRIu64 " tx_queued_now=%u mac_new=%" PRIu64
-		" mac_moves=%" PRIu64 " mac_table_full=%" PRIu64 "%s",
+		" mac_moves=%" PRIu64 " mac_table_full=%" PRIu64
+		" throttled=%" PRIu64 " throttle_timeouts=%" PRIu64 "%s",
 		prefix, p->id, p->name, p->ops->name, p->descr, p->up,
 		swd_port_state(p), p->st.rx_frames, p->st.rx_bytes,
 		p->st.rx_broadcast, p->st.rx_multicast, p->st.tx_frames,
 		p->st.tx_bytes, p->txq.count, p->st.mac_new, p->st.mac_moves,
-		p->st.mac_table_full, drops);
+		p->st.mac_table_full, p->st.throttled, p->st.throttle_timeouts,
+		drops);
 }

@@ -38,12 +38,18 @@ struct port;
  * @state:	optional: the transport's own state of a live, enabled port
  *		("up", "down", "retrying"...), for listings; NULL means "up".
  *		"disabled" and "closing" are derived by the daemon.
+ * @rx_pause:	optional: stop (@pause true) or restart reading the port's
+ *		own receive descriptor. Ports without it are never
+ *		throttled (shared-socket datagram ports, slirp).
+ *		Context: called by sw_throttle_update(), never for a
+ *		closing port; must not remove any port.
  */
 struct port_ops {
 	const char *name;
 	int (*flush)(struct port *p);
 	void (*close)(struct port *p);
 	const char *(*state)(const struct port *p);
+	void (*rx_pause)(struct port *p, bool pause);
 };
 
 /**
@@ -90,6 +96,10 @@ extern const char *const port_drop_name[PORT_DROP__MAX];
  * @mac_moves:		addresses that moved to this port from another
  * @mac_held:		moves refused by the hold-down
  * @mac_table_full:	source addresses not learned: table full
+ * @throttled:		times reading this port was paused because a
+ *			destination's queue passed its high-water mark
+ * @throttle_timeouts:	of which ended by the time bound, not by the
+ *			destination draining
  * @drops:		drops by reason
  *
  * Conservation: rx_frames = rx_forwarded + rx drops; every forwarded
@@ -109,6 +119,8 @@ struct port_stats {
 	uint64_t mac_moves;
 	uint64_t mac_held;
 	uint64_t mac_table_full;
+	uint64_t throttled;
+	uint64_t throttle_timeouts;
 	uint64_t drops[PORT_DROP__MAX];
 };
 
@@ -132,6 +144,14 @@ struct port_stats {
  * @close_next:	the daemon's list of ports to close after dispatch
  * @closing:	on that list
  * @close_reason: why it is closing, for the log
+ * @throttle_on: id of the destination whose full queue throttles this
+ *		port's input, or 0 (see sw_throttle_update())
+ * @throttle_since_ms: when that throttle began
+ * @tidx:	position in sw->throttled, or -1
+ * @rx_paused:	ops->rx_pause(p, true) is in force
+ * @tx_stalled:	a sender throttled on this port timed out: nobody is
+ *		throttled on it again until its queue falls below the
+ *		low-water mark; frames beyond the bound drop as before
  */
 struct port {
 	const struct port_ops *ops;
@@ -149,6 +169,11 @@ struct port {
 	struct port *close_next;
 	bool closing;
 	char close_reason[128];
+	uint32_t throttle_on;
+	uint64_t throttle_since_ms;
+	int32_t tidx;
+	bool rx_paused;
+	bool tx_stalled;
 };
 
 static inline void port_count_drop(struct port *p, enum port_drop why)

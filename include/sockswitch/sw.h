@@ -23,6 +23,7 @@
 #define SW_HOLD_DOWN_DEFAULT_MS 3000
 #define SW_MAX_PORTS_DEFAULT 1024
 #define SW_MAX_PORTS_LIMIT 65535
+#define SW_THROTTLE_DEFAULT_MS 100
 
 /**
  * struct sw_params - the core's tunables
@@ -35,6 +36,8 @@
  * @txq_bytes:		per-port transmit queue bound, bytes
  * @hub:		flood every frame, learn nothing
  * @hash_secret:	per-run key for the MAC table hash
+ * @throttle_ms:	longest a sender stays throttled on one full
+ *			destination; 0 turns backpressure off
  */
 struct sw_params {
 	uint32_t mac_table_size;
@@ -46,6 +49,7 @@ struct sw_params {
 	size_t txq_bytes;
 	bool hub;
 	uint64_t hash_secret;
+	uint64_t throttle_ms;
 };
 
 /**
@@ -82,6 +86,9 @@ enum sw_dir {
  *		whose capture flag is set; may be NULL while no flag is set
  * @capture_opaque: its argument
  * @capture_new_ports: new ports start with their capture flag set
+ * @by_id:	live ports by id (index 0 unused)
+ * @throttled:	ports whose input is throttled (see sw_throttle_update())
+ * @nthrottled:	number of those
  */
 struct sw {
 	struct sw_params prm;
@@ -100,6 +107,9 @@ struct sw {
 			   const uint8_t *frame, size_t len);
 	void *capture_opaque;
 	bool capture_new_ports;
+	struct port **by_id;
+	struct port **throttled;
+	uint32_t nthrottled;
 };
 
 void sw_params_default(struct sw_params *prm);
@@ -116,6 +126,7 @@ void fwd_input(struct sw *sw, struct port *in, const uint8_t *frame, size_t len,
 void fwd_drop(struct port *in, size_t len, enum port_drop why);
 void sw_flush(struct sw *sw);
 unsigned sw_expire(struct sw *sw, uint64_t now_ms);
+uint32_t sw_throttle_update(struct sw *sw, uint64_t now_ms);
 
 #define port_foreach(sw, p, i) \
 	for ((i) = 0; (i) < (sw)->nports && ((p) = (sw)->ports[(i)], 1); (i)++)

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#define TXQ_FRAMES_DEFAULT 512
+#define TXQ_FRAMES_DEFAULT 4096
 #define TXQ_BYTES_DEFAULT (2u * 1024 * 1024)
 #define TXQ_HDR_LEN 4 /* stream framing: 32-bit big-endian length */
 
@@ -73,6 +73,31 @@ void txq_set_limits(struct txq *q, uint32_t max_frames, size_t max_bytes);
 static inline bool txq_empty(const struct txq *q)
 {
 	return q->count == 0;
+}
+
+/**
+ * txq_above_high() - queue at least half full, in frames or bytes
+ * @q:		the queue
+ *
+ * Senders into it are throttled from here; the other half is headroom
+ * for the reads already under way.
+ *
+ * Return: true if above the high-water mark
+ */
+static inline bool txq_above_high(const struct txq *q)
+{
+	return q->count >= q->max_frames / 2 || q->bytes >= q->max_bytes / 2;
+}
+
+/**
+ * txq_below_low() - queue at most an eighth full, in frames and bytes
+ * @q:		the queue
+ *
+ * Return: true if below the low-water mark (throttled senders resume)
+ */
+static inline bool txq_below_low(const struct txq *q)
+{
+	return q->count <= q->max_frames / 8 && q->bytes <= q->max_bytes / 8;
 }
 
 #endif /* SOCKSWITCH_TXQ_H */

@@ -14,6 +14,18 @@
  * what is left. Every received frame ends in exactly one place: forwarded
  * (one queue entry or queue-full drop per destination) or an rx drop
  * counter, which the unit tests check as an invariant.
+ *
+ * Backpressure: when a known unicast destination's queue passes its
+ * high-water mark (half full), the source port is marked throttled on
+ * that destination (if its transport can pause reading: ops->rx_pause).
+ * The core only records this; sw_throttle_update(), run by the daemon
+ * after each batch, pauses the marked ports and resumes them once the
+ * destination fell below its low-water mark (an eighth), went away, or
+ * after prm.throttle_ms. A timeout marks the destination stalled: nobody
+ * is throttled on it again until it drains, so a receiver that stops
+ * reading holds its senders up only once, for the bound, and then loses
+ * its own frames (queue-full drops) as it did without backpressure.
+ * Floods never throttle: one slow port must not slow a broadcast domain.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -36,6 +48,7 @@ void sw_params_default(struct sw_params *prm)
 	prm->max_frame = FRAME_MAX_LEN_DEFAULT;
 	prm->txq_frames = TXQ_FRAMES_DEFAULT;
 	prm->txq_bytes = TXQ_BYTES_DEFAULT;
+	prm->throttle_ms = SW_THROTTLE_DEFAULT_MS;
 }
 
 static int sw_params_check(const struct sw_params *prm)
@@ -72,7 +85,10 @@ int sw_init(struct sw *sw, const struct sw_params *prm)
 	sw->ports = calloc(SW_MAX_PORTS_LIMIT, sizeof(*sw->ports));
 	sw->pending = calloc(SW_MAX_PORTS_LIMIT, sizeof(*sw->pending));
 	sw->id_used = calloc(SW_MAX_PORTS_LIMIT / 8 + 1, 1);
-	if (!sw->ports || !sw->pending || !sw->id_used) {
+	sw->by_id = calloc(SW_MAX_PORTS_LIMIT + 1, sizeof(*sw->by_id));
+	sw->throttled = calloc(SW_MAX_PORTS_LIMIT, sizeof(*sw->throttled));
+	if (!sw->ports || !sw->pending || !sw->id_used || !sw->by_id ||
+	    !sw->throttled) {
 		sw_fini(sw);
 		return -ENOMEM;
 	}
@@ -90,6 +106,9 @@ void sw_fini(struct sw *sw)
 	free(sw->ports);
 	free(sw->pending);
 	free(sw->id_used);
+	free(sw->by_id);
+	free(sw->throttled);
+	sw->by_id = sw->throttled = NULL;
 	sw->ports = sw->pending = NULL;
 	sw->id_used = NULL;
 }
@@ -192,6 +211,9 @@ int sw_port_add(struct sw *sw, struct port *p, const struct port_ops *ops,
 	p->id = id;
 	p->idx = sw->nports;
 	p->pidx = -1;
+	p->tidx = -1;
+	p->throttle_on = 0;
+	p->rx_paused = p->tx_stalled = false;
 	p->up = p->enabled = true;
 	p->no_carrier = false;
 	p->capture = sw->capture_new_ports;
@@ -200,6 +222,7 @@ int sw_port_add(struct sw *sw, struct port *p, const struct port_ops *ops,
 	txq_init(&p->txq, sw->prm.txq_frames, sw->prm.txq_bytes);
 	memset(&p->st, 0, sizeof(p->st));
 	sw->ports[sw->nports++] = p;
+	sw->by_id[id] = p;
 	return 0;
 }
 
@@ -215,6 +238,19 @@ static void sw_pending_del(struct sw *sw, struct port *p)
 	p->pidx = -1;
 }
 
+static void sw_throttle_del(struct sw *sw, struct port *p)
+{
+	struct port *last;
+
+	p->throttle_on = 0;
+	if (p->tidx < 0)
+		return;
+	last = sw->throttled[--sw->nthrottled];
+	sw->throttled[p->tidx] = last;
+	last->tidx = p->tidx;
+	p->tidx = -1;
+}
+
 /**
  * sw_port_remove() - detach a port: forget its addresses, drop its queue
  * @sw:		the switch
@@ -228,6 +264,9 @@ void sw_port_remove(struct sw *sw, struct port *p)
 	p->st.drops[PORT_DROP_TX_CLOSED] += txq_clear(&p->txq);
 	txq_fini(&p->txq);
 	sw_pending_del(sw, p);
+	sw_throttle_del(sw, p);
+	p->rx_paused = false;
+	sw->by_id[p->id] = NULL;
 	last = sw->ports[--sw->nports];
 	sw->ports[p->idx] = last;
 	last->idx = p->idx;
@@ -260,13 +299,7 @@ void sw_port_set_enabled(struct sw *sw, struct port *p, bool enabled)
  */
 struct port *sw_port_by_id(const struct sw *sw, uint32_t id)
 {
-	struct port *p;
-	uint32_t i;
-
-	port_foreach(sw, p, i)
-		if (p->id == id)
-			return p;
-	return NULL;
+	return id <= SW_MAX_PORTS_LIMIT ? sw->by_id[id] : NULL;
 }
 
 static void sw_enqueue(struct sw *sw, struct port *p, const uint8_t *frame,
@@ -286,6 +319,26 @@ static void sw_enqueue(struct sw *sw, struct port *p, const uint8_t *frame,
 		p->pidx = (int32_t)sw->npending;
 		sw->pending[sw->npending++] = p;
 	}
+}
+
+/* A unicast frame from @in was just queued on (or dropped at) @out. */
+static void sw_maybe_throttle(struct sw *sw, struct port *in, struct port *out,
+			      uint64_t now_ms)
+{
+	if (in->throttle_on || !in->ops->rx_pause || !sw->prm.throttle_ms)
+		return;
+	if (out->tx_stalled) {
+		if (!txq_below_low(&out->txq))
+			return;
+		out->tx_stalled = false;
+	}
+	if (!txq_above_high(&out->txq))
+		return;
+	in->throttle_on = out->id;
+	in->throttle_since_ms = now_ms;
+	in->st.throttled++;
+	in->tidx = (int32_t)sw->nthrottled;
+	sw->throttled[sw->nthrottled++] = in;
 }
 
 static void sw_event(struct sw *sw, enum sw_event ev, uint16_t vid,
@@ -400,9 +453,10 @@ void fwd_input(struct sw *sw, struct port *in, const uint8_t *frame, size_t len,
 	if (why >= 0)
 		goto drop;
 	in->st.rx_forwarded++;
-	if (out)
+	if (out) {
 		sw_enqueue(sw, out, frame, len);
-	else
+		sw_maybe_throttle(sw, in, out, now_ms);
+	} else
 		fwd_flood(sw, in, frame, len);
 	return;
 drop:
@@ -437,6 +491,53 @@ static void sw_aged_cb(void *opaque, const struct mac_entry *e)
 
 	mac_entry_mac(e, mac);
 	sw_event(sw, SW_EV_MAC_AGED, mac_entry_vid(e), mac, e->port, NULL);
+}
+
+/**
+ * sw_throttle_update() - pause newly throttled ports, resume finished ones
+ * @sw:		the switch
+ * @now_ms:	current time
+ *
+ * A throttled port resumes when its destination is gone or down, has
+ * drained below its low-water mark, or after prm.throttle_ms (the
+ * destination is then marked stalled); a port that is itself down is let
+ * go. Ports still throttled are paused through ops->rx_pause.
+ *
+ * Context: after sw_flush(), so that a destination that drained in this
+ * batch does not pause its senders at all.
+ *
+ * Return: number of ports still throttled (the caller polls again while
+ *	   this is not zero)
+ */
+uint32_t sw_throttle_update(struct sw *sw, uint64_t now_ms)
+{
+	uint32_t i = 0;
+
+	while (i < sw->nthrottled) {
+		struct port *p = sw->throttled[i];
+		struct port *out = sw->by_id[p->throttle_on];
+		bool drained = !out || !out->up || txq_below_low(&out->txq);
+		bool expired =
+			now_ms - p->throttle_since_ms >= sw->prm.throttle_ms;
+
+		if (p->up && !drained && !expired) {
+			if (!p->rx_paused) {
+				p->rx_paused = true;
+				p->ops->rx_pause(p, true);
+			}
+			i++;
+			continue;
+		}
+		if (!drained) {
+			out->tx_stalled = true;
+			p->st.throttle_timeouts++;
+		}
+		sw_throttle_del(sw, p); /* moves the last one to i */
+		if (p->rx_paused && !p->closing)
+			p->ops->rx_pause(p, false);
+		p->rx_paused = false;
+	}
+	return sw->nthrottled;
 }
 
 /**

@@ -76,17 +76,20 @@ struct stream_port {
 
 static int stream_flush(struct port *p);
 static void stream_close(struct port *p);
+static void stream_rx_pause(struct port *p, bool pause);
 
 static const struct port_ops stream_unix_ops = {
 	.name = "unix",
 	.flush = stream_flush,
 	.close = stream_close,
+	.rx_pause = stream_rx_pause,
 };
 
 static const struct port_ops stream_tcp_ops = {
 	.name = "tcp",
 	.flush = stream_flush,
 	.close = stream_close,
+	.rx_pause = stream_rx_pause,
 };
 
 static void __attribute__((format(printf, 2, 3)))
@@ -260,6 +263,29 @@ void stream_conn_stop(struct stream_conn *c)
 	close(c->fd);
 	c->fd = -1;
 	stream_rx_fini(&c->rx);
+}
+
+/**
+ * stream_conn_pause() - stop or restart reading (backpressure)
+ * @c:		the connection
+ * @pause:	stop (true) or restart reading
+ *
+ * Unread input stays in the socket, so the peer's writes block: that is
+ * the point. A stopped connection is left alone.
+ */
+void stream_conn_pause(struct stream_conn *c, bool pause)
+{
+	if (c->fd < 0)
+		return;
+	if (pause)
+		ev_io_stop(c->d->loop, &c->rio);
+	else
+		ev_io_start(c->d->loop, &c->rio);
+}
+
+static void stream_rx_pause(struct port *p, bool pause)
+{
+	stream_conn_pause(&container_of(p, struct stream_port, port)->c, pause);
 }
 
 static int stream_flush(struct port *p)

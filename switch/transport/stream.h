@@ -46,5 +46,6 @@ void stream_conn_start(struct stream_conn *c, struct swd *d, struct port *p,
 		       int fd, stream_fail_fn fail);
 int stream_conn_flush(struct stream_conn *c);
 void stream_conn_stop(struct stream_conn *c);
+void stream_conn_pause(struct stream_conn *c, bool pause);
 
 #endif /* SOCKSWITCH_STREAM_H */

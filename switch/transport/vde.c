@@ -201,11 +201,13 @@ struct vde_port {
 
 static int vde_flush(struct port *p);
 static void vde_close(struct port *p);
+static void vde_rx_pause(struct port *p, bool pause);
 
 static const struct port_ops vde_ops = {
 	.name = "vde",
 	.flush = vde_flush,
 	.close = vde_close,
+	.rx_pause = vde_rx_pause,
 };
 
 static uint32_t get32(const uint8_t *b)
@@ -291,9 +293,24 @@ static void vde_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	for (round = 0; round < VDE_RX_ROUNDS && !vp->port.closing; round++)
+	for (round = 0; round < VDE_RX_ROUNDS && !vp->port.closing &&
+			!vp->port.throttle_on;
+	     round++)
 		if (!vde_read_round(vp))
 			break;
+}
+
+/* Backpressure: datagrams wait in the socket until we read again. */
+static void vde_rx_pause(struct port *p, bool pause)
+{
+	struct vde_port *vp = container_of(p, struct vde_port, port);
+
+	if (vp->data_fd < 0)
+		return;
+	if (pause)
+		ev_io_stop(vp->d->loop, &vp->rio);
+	else
+		ev_io_start(vp->d->loop, &vp->rio);
 }
 
 static int vde_flush(struct port *p)

@@ -734,13 +734,14 @@ Test(vde, killed_vde_plug_closes_its_port_and_socket)
 /* A VDE peer that never reads: its queue fills and drops, others go on. */
 Test(vde, peer_that_never_reads_drops_are_counted)
 {
+	static const char *const more[] = { "--tx-queue-frames", "512", NULL };
 	struct vsta s, p, r;
 	struct itest_sw sw;
 	char dir[256];
 	uint32_t seq = 1;
 	long long full;
 
-	start(&sw, dir, sizeof(dir), NULL);
+	start(&sw, dir, sizeof(dir), more);
 	stream_join(&sw, &s, "S", 1);
 	plug_start(&sw, &p, dir, NULL, "P", 2);
 	raw_join(&sw, &r, dir, 0, "R", 3, false);
@@ -755,7 +756,7 @@ Test(vde, peer_that_never_reads_drops_are_counted)
 	cr_assert_gt(full, 0, "R never reads: its full queue must drop");
 	cr_assert_eq(itest_stat(&sw, p.port, "drop_tx_queue_full"), 0);
 	cr_assert_eq(itest_stat(&sw, r.port, "tx_queued_now"),
-		     512); /* the default --tx-queue-frames */
+		     512); /* --tx-queue-frames */
 	vs_send(&p, s.mac, seq, 100);
 	vs_expect(&s, s.mac, &p, seq, 100);
 	plug_kill(&p);

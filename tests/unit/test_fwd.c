@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * test_fwd.c - the forwarding core on mock ports: flood sets, learning,
- * hub mode, queue-full drops, port removal and the conservation invariant
+ * hub mode, queue-full drops, port removal, backpressure (throttling)
+ * and the conservation invariant
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -19,12 +20,16 @@
  * @stalled:	the peer does not read: flush writes nothing
  * @frames:	frames written
  * @last:	first byte after the source MAC of the last frame (a tag)
+ * @paused:	reading is paused (pause_ops only)
+ * @pauses:	ops->rx_pause calls
  */
 struct mock_port {
 	struct port port;
 	bool stalled;
 	unsigned frames;
 	uint8_t last;
+	bool paused;
+	unsigned pauses;
 };
 
 static int mock_flush(struct port *p)
@@ -57,6 +62,24 @@ static const struct port_ops mock_ops = {
 	.name = "mock",
 	.flush = mock_flush,
 	.close = mock_close,
+};
+
+static void mock_rx_pause(struct port *p, bool pause)
+{
+	struct mock_port *m = container_of(p, struct mock_port, port);
+
+	cr_assert_neq(m->paused, pause, "pause state must alternate");
+	cr_assert(!p->closing, "a closing port is never resumed");
+	m->paused = pause;
+	m->pauses++;
+}
+
+/* A transport with its own receive descriptor: it can be throttled. */
+static const struct port_ops pause_ops = {
+	.name = "mockpause",
+	.flush = mock_flush,
+	.close = mock_close,
+	.rx_pause = mock_rx_pause,
 };
 
 static struct sw sw;
@@ -263,6 +286,154 @@ Test(fwd, runt_and_oversize_are_dropped_and_counted, .init = setup,
 	cr_assert_eq(got(1), 1);
 }
 
+/* Backpressure: ports 0..2 can pause reading, port 3 cannot. Host n+1 is
+ * learned on port n; port 2's peer does not read; queues hold 8 frames. */
+static void setup_throttle(void)
+{
+	int i;
+
+	setup_with(false, 64, 8);
+	for (i = 0; i < 3; i++)
+		mp[i].port.ops = &pause_ops;
+	for (i = 0; i < NP; i++)
+		send_frame(i, 0xff, (uint8_t)(i + 1), 0, 0);
+	for (i = 0; i < NP; i++)
+		mp[i].frames = 0;
+	mp[2].stalled = true;
+}
+
+/* @n unicast frames from port @in to host @dst, one batch, then flush. */
+static void send_burst(int in, uint8_t dst, int n, uint64_t now)
+{
+	uint8_t f[60] = { 0x02, 0, 0, 0, 0, dst, 0x02, 0, 0, 0, 0, 0, 8 };
+	int i;
+
+	f[11] = (uint8_t)(in + 1);
+	for (i = 0; i < n; i++)
+		fwd_input(&sw, &mp[in].port, f, sizeof(f), now);
+	sw_flush(&sw);
+}
+
+Test(fwd, full_unicast_destination_throttles_its_sender_until_it_drains,
+     .init = setup_throttle, .fini = teardown)
+{
+	send_burst(0, 3, 3, 10);
+	cr_assert_eq(mp[0].port.throttle_on, 0, "below the high-water mark");
+	send_burst(0, 3, 1, 10); /* 4 of 8 queued: high water */
+	cr_assert_eq(mp[0].port.throttle_on, mp[2].port.id);
+	cr_assert_eq(mp[0].port.st.throttled, 1);
+	cr_assert_not(mp[0].paused, "the core only marks; the update pauses");
+	cr_assert_eq(sw_throttle_update(&sw, 11), 1);
+	cr_assert(mp[0].paused);
+	send_burst(0, 3, 2, 12); /* reads already under way use the headroom */
+	cr_assert_eq(mp[0].port.st.throttled, 1, "one throttle event");
+	cr_assert_eq(mp[2].port.txq.count, 6);
+	cr_assert_eq(mp[2].port.st.drops[PORT_DROP_TX_QUEUE_FULL], 0);
+	cr_assert_eq(sw_throttle_update(&sw, 13), 1, "still full");
+	mp[2].stalled = false; /* the receiver reads again: it drains */
+	mock_flush(&mp[2].port);
+	cr_assert_eq(sw_throttle_update(&sw, 14), 0);
+	cr_assert_not(mp[0].paused);
+	cr_assert_eq(mp[0].pauses, 2);
+	cr_assert_eq(got(2), 6, "every frame arrived");
+	cr_assert_eq(mp[0].port.st.throttle_timeouts, 0);
+}
+
+Test(fwd, destination_draining_within_the_batch_pauses_nobody,
+     .init = setup_throttle, .fini = teardown)
+{
+	mp[2].stalled = false;
+	send_burst(0, 3, 6, 10);
+	cr_assert_eq(mp[0].port.st.throttled, 1);
+	cr_assert_eq(sw_throttle_update(&sw, 10), 0);
+	cr_assert_eq(mp[0].pauses, 0);
+	cr_assert_eq(mp[0].port.throttle_on, 0);
+}
+
+Test(fwd, floods_and_unpausable_senders_are_never_throttled,
+     .init = setup_throttle, .fini = teardown)
+{
+	int i;
+
+	for (i = 0; i < 20; i++)
+		send_frame(0, 0xff, 1, (uint8_t)i, 10);
+	cr_assert_eq(mp[0].port.throttle_on, 0);
+	cr_assert_gt(mp[2].port.st.drops[PORT_DROP_TX_QUEUE_FULL], 0);
+	send_burst(3, 3, 20, 10); /* port 3 has no rx_pause */
+	cr_assert_eq(mp[3].port.throttle_on, 0);
+	cr_assert_eq(sw.nthrottled, 0);
+	cr_assert_eq(got(1), 20);
+}
+
+Test(fwd, throttle_is_bounded_then_the_stuck_destination_drops,
+     .init = setup_throttle, .fini = teardown)
+{
+	uint64_t t0 = 1000, bound = sw.prm.throttle_ms;
+
+	send_burst(0, 3, 5, t0);
+	cr_assert_eq(sw_throttle_update(&sw, t0), 1);
+	cr_assert(mp[0].paused);
+	cr_assert_eq(sw_throttle_update(&sw, t0 + bound - 1), 1);
+	cr_assert_eq(sw_throttle_update(&sw, t0 + bound), 0);
+	cr_assert_not(mp[0].paused);
+	cr_assert_eq(mp[0].port.st.throttle_timeouts, 1);
+	cr_assert(mp[2].port.tx_stalled);
+	/* Now frames to the stuck port drop, and nobody is throttled on it. */
+	send_burst(0, 3, 10, t0 + bound);
+	send_burst(1, 3, 10, t0 + bound);
+	cr_assert_eq(sw.nthrottled, 0);
+	cr_assert_eq(mp[0].port.st.throttled, 1);
+	cr_assert_eq(mp[1].port.st.throttled, 0);
+	cr_assert_eq(mp[2].port.st.drops[PORT_DROP_TX_QUEUE_FULL], 17);
+	/* The sender's frames to others flow. */
+	send_burst(0, 2, 3, t0 + bound);
+	cr_assert_eq(got(1), 3);
+	/* Once the port drains, it can throttle senders again. */
+	mp[2].stalled = false;
+	mock_flush(&mp[2].port);
+	mp[2].stalled = true;
+	send_burst(1, 3, 4, t0 + bound + 1);
+	cr_assert_not(mp[2].port.tx_stalled);
+	cr_assert_eq(mp[1].port.st.throttled, 1);
+}
+
+Test(fwd, throttle_ends_when_the_destination_goes_away, .init = setup_throttle,
+     .fini = teardown)
+{
+	struct mock_port extra = { 0 };
+	uint32_t id = mp[2].port.id;
+
+	send_burst(0, 3, 4, 10);
+	send_burst(1, 3, 1, 10);
+	cr_assert_eq(sw_throttle_update(&sw, 10), 2);
+	sw_port_remove(&sw, &mp[2].port);
+	/* A new port may take the same id: it has an empty queue. */
+	cr_assert_eq(sw_port_add(&sw, &extra.port, &mock_ops, id), 0);
+	cr_assert_eq(sw_port_by_id(&sw, id), &extra.port);
+	cr_assert_eq(sw_throttle_update(&sw, 11), 0);
+	cr_assert_not(mp[0].paused);
+	cr_assert_not(mp[1].paused);
+	cr_assert_eq(mp[0].port.st.throttle_timeouts, 0);
+	sw_port_remove(&sw, &extra.port);
+}
+
+Test(fwd, closing_or_removed_throttled_port_is_let_go_without_resuming,
+     .init = setup_throttle, .fini = teardown)
+{
+	send_burst(0, 3, 4, 10);
+	send_burst(1, 3, 4, 10);
+	cr_assert_eq(sw_throttle_update(&sw, 10), 2);
+	mp[0].port.closing = true; /* as swd_port_close() does */
+	mp[0].port.up = false;
+	cr_assert_eq(sw_throttle_update(&sw, 11), 1);
+	cr_assert_eq(mp[0].pauses, 1, "not resumed while closing");
+	sw_port_remove(&sw, &mp[1].port);
+	cr_assert_eq(sw.nthrottled, 0);
+	cr_assert_eq(sw_throttle_update(&sw, 12), 0);
+	cr_assert_eq(mp[1].pauses, 1);
+	mp[0].port.closing = false;
+}
+
 /* Sum over ports of frames put on (or refused by) a transmit queue. */
 static uint64_t deliveries(void)
 {
@@ -283,9 +454,11 @@ Test(fwd, conservation_invariant_under_random_traffic, .fini = teardown)
 {
 	uint64_t expected_deliveries = 0, rx = 0, fwded = 0, rxdrop = 0;
 	uint64_t queued = 0, qfull = 0, sent = 0, lost = 0, left = 0;
+	uint64_t throttled = 0;
 	int step, i;
 
 	setup_with(false, 16, 6);
+	mp[0].port.ops = mp[2].port.ops = &pause_ops;
 	srand(4242);
 	for (step = 0; step < 5000; step++) {
 		int in = rand() % NP, live = 0;
@@ -317,8 +490,10 @@ Test(fwd, conservation_invariant_under_random_traffic, .fini = teardown)
 				  "frame went to %lu ports, %d live others",
 				  (unsigned long)(after - before), live);
 		expected_deliveries += after - before;
-		if (step % 7 == 0)
+		if (step % 7 == 0) {
 			sw_flush(&sw);
+			sw_throttle_update(&sw, (uint64_t)step);
+		}
 		if (step == 2500)
 			sw_port_remove(&sw, &mp[1].port);
 	}
@@ -335,8 +510,10 @@ Test(fwd, conservation_invariant_under_random_traffic, .fini = teardown)
 		lost += st->drops[PORT_DROP_TX_CLOSED] +
 			st->drops[PORT_DROP_TX_NOMEM];
 		left += mp[i].port.txq.count;
+		throttled += st->throttled;
 	}
 	cr_assert_eq(queued + qfull, expected_deliveries);
+	cr_assert_gt(throttled, 0, "some senders should have been throttled");
 	cr_assert_gt(rx, 1000);
 	cr_assert_eq(rx, fwded + rxdrop,
 		     "rx %lu != forwarded %lu + dropped %lu", (unsigned long)rx,
