@@ -357,3 +357,44 @@ Test(dgram, frame_too_long_for_udp)
 	ping_all_pairs(s, 3, 20);
 	itest_stop(&sw);
 }
+
+/*
+ * A UDP peer that never reads: the frames the switch sends it are lost in
+ * that peer's own socket buffer (its kernel counts them as UDP
+ * RcvbufErrors; the switch cannot see that), so the switch's shared UDP
+ * socket never backs up: it counts every frame as sent, and another UDP
+ * peer and the other ports get everything, in order.
+ */
+Test(dgram, udp_peer_that_never_reads)
+{
+	static const char *const more[] = { "--max-frame", "1518", NULL };
+	const uint32_t total = 3000;
+	struct itest_sta s[4];
+	struct itest_sw sw;
+	int small = 4096;
+	size_t got;
+
+	start_abc(&sw, s, more);
+	itest_join_dgram(&sw, &s[3], dgram_url(&sw, "udp:"), NULL, "D", 4);
+	cr_assert_eq(setsockopt(s[3].c->fd, SOL_SOCKET, SO_RCVBUF, &small,
+				sizeof(small)),
+		     0);
+	itest_learn_all(s, 4, 1);
+	/* D reads nothing from now on. */
+	for (uint32_t i = 0; i < total; i++) {
+		itest_send(&s[0], itest_bcast, 100 + i, 1000);
+		itest_expect(&s[1], itest_bcast, &s[0], 100 + i, 1000);
+		itest_expect(&s[2], itest_bcast, &s[0], 100 + i, 1000);
+	}
+	itest_ping(&s[1], &s[2], 10000);
+	itest_ping(&s[0], &s[1], 10002);
+	cr_assert_eq(itest_stat(&sw, s[3].port, "tx_frames"), 3 + total,
+		     "D: the switch sent it everything");
+	cr_assert_eq(itest_stat(&sw, s[3].port, "drop_tx_queue_full"), 0);
+	got = ss_drain(s[3].c);
+	cr_assert_lt(got, total, "D's kernel should have dropped frames");
+	/* D reads again: the next frames reach it. */
+	itest_send(&s[0], s[3].mac, 20000, 100);
+	itest_expect(&s[3], s[3].mac, &s[0], 20000, 100);
+	itest_stop(&sw);
+}
