@@ -183,3 +183,28 @@ int listen_url_format(const struct listen_addr *a, char *buf, size_t len)
 		n = snprintf(buf, len, "%s:%s:%u", scheme, a->host, a->port);
 	return (n < 0 || (size_t)n >= len) ? -ENOSPC : 0;
 }
+
+/**
+ * endpoint_url_parse() - parse the address of a service endpoint
+ * @url:	tcp:HOST:PORT, tcp:[V6]:PORT or unix:PATH (a stream socket the
+ *		daemon serves something other than frames on, e.g. metrics)
+ * @out:	parsed address
+ * @err:	on failure, a message quoting the bad part
+ * @errlen:	size of @err
+ *
+ * Return: 0 on success, negative error code otherwise
+ */
+int endpoint_url_parse(const char *url, struct listen_addr *out, char *err,
+		       size_t errlen)
+{
+	int rc = listen_url_parse(url, out, err, errlen);
+
+	if (rc == 0 && out->kind != LISTEN_TCP && out->kind != LISTEN_UNIX)
+		rc = -EINVAL;
+	if (rc == -EINVAL)
+		snprintf(
+			err, errlen,
+			"`%s': not a stream endpoint; use tcp:HOST:PORT, tcp:[V6]:PORT or unix:PATH",
+			url);
+	return rc;
+}

@@ -847,3 +847,46 @@ Test(add_listen, vde_directory_with_mode_and_group)
 	cr_assert_not_null(strstr(err, "longer than 94 bytes"), "%s", err);
 	config_fini(&c);
 }
+/* ---- control ------------------------------------------------------------- */
+
+Test(config, control_forms)
+{
+	struct sw_config c;
+	char err[1024];
+
+	config_init(&c);
+	cr_assert_null(c.control.path);
+	cr_assert_eq(c.control.off, false);
+	cr_assert_eq(c.control.mode, CONFIG_MODE_UNSET);
+	cr_assert_eq(load(&c, "{\"control\": \"/run/x/ctl.sock\"}", err,
+			  sizeof(err)),
+		     0, "%s", err);
+	cr_assert_str_eq(c.control.path, "/run/x/ctl.sock");
+	cr_assert_eq(load(&c, "{\"control\": null}", err, sizeof(err)), 0);
+	cr_assert_null(c.control.path);
+	cr_assert_eq(c.control.off, true);
+	cr_assert_eq(load(&c,
+			  "{\"control\": {\"path\": \"c.sock\", "
+			  "\"mode\": \"0660\", \"group\": 0}}",
+			  err, sizeof(err)),
+		     0, "%s", err);
+	cr_assert_str_eq(c.control.path, "c.sock");
+	cr_assert_eq(c.control.off, false);
+	cr_assert_eq(c.control.mode, 0660);
+	cr_assert_eq(c.control.group, 0);
+	config_fini(&c);
+}
+
+Test(config, control_errors)
+{
+	expect_error("{\"control\": 5}",
+		     "1:13: $.control: expected a socket path, null or an "
+		     "object, got an integer");
+	expect_error("{\"control\": \"\"}",
+		     "1:13: $.control: empty socket path");
+	expect_error("{\"control\": {\"pth\": \"x\"}}",
+		     "1:14: $.control.pth: unknown key (expected path, mode "
+		     "or group)");
+	expect_error("{\"control\": {\"mode\": \"999\"}}",
+		     "1:22: $.control.mode: `999' is not an octal mode 0-0777");
+}

@@ -87,6 +87,7 @@ struct ss_client {
  * @err_path:	file holding its stderr
  * @url:	listener URLs from its `listening on' lines, real ports
  * @nurl:	how many
+ * @ctl_path:	control socket from its `control socket' line, or ""
  */
 struct ss_daemon {
 	pid_t pid;
@@ -97,6 +98,7 @@ struct ss_daemon {
 	char err_path[300];
 	char url[SS_MAX_LISTEN][SS_URL_LEN];
 	size_t nurl;
+	char ctl_path[300];
 };
 
 /* Clients */
@@ -126,6 +128,7 @@ int64_t ss_frame_seq(const uint8_t *frame, size_t len);
 
 /* Daemon */
 extern int ss_daemon_nofile;
+extern bool ss_daemon_auto_control;
 const char *ss_daemon_bin(void);
 struct ss_daemon *ss_daemon_start(const char *const *args, int timeout_ms);
 int ss_daemon_stop(struct ss_daemon *d, int timeout_ms);
