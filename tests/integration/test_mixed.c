@@ -18,23 +18,14 @@
 
 #include <criterion/criterion.h>
 
+#include "iproc.h"
 #include "itest.h"
 
 TestSuite(mixed, .fini = ss_cleanup, .timeout = 120);
 
 #define QUIET_MS 300 /* how long a station must see nothing */
 
-static void need(const char *tool)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", tool);
-	if (system(cmd) != 0)
-		cr_skip_test("%s is not installed (Debian package vdeplug)",
-			     tool);
-}
-
-/* The daemon with all four listener kinds; extra args in @more. */
+/* The daemon with all four listener kinds. */
 static void start_all(struct itest_sw *sw)
 {
 	static const char *const extra[] = {
@@ -89,7 +80,9 @@ Test(mixed, stream_udp_unixgram_and_vde_plug_on_one_switch)
 	struct itest_sw sw;
 	char path[300], vurl[300];
 
-	need("vde_plug");
+	if (!iproc_have("vde_plug"))
+		cr_skip_test(
+			"vde_plug (Debian package vdeplug) is not installed");
 	start_all(&sw);
 	itest_join_one(&sw, &s[0], NULL, "stream", 1, 0);
 	itest_join_dgram(&sw, &s[1], url_of(&sw, "udp:"), NULL, "udp", 2);
