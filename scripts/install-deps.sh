@@ -10,6 +10,9 @@ set -eu
 PKGS="make gcc libc6-dev cmake pkg-config libev-dev libjansson-dev
 libcriterion-dev
 qemu-system-x86 linux-image-amd64 busybox-static shellcheck clang-format"
+# sockswitch-plug links libvdeplug; the tests use vde_plug, dpipe and
+# vde_switch (the vde:DIR listener's real clients and peer).
+PKGS="$PKGS libvdeplug-dev vdeplug vde2"
 
 missing=""
 for p in $PKGS; do

@@ -99,7 +99,8 @@ static void usage(FILE *out)
 		"A learning Ethernet switch for QEMU guests, run without root.\n"
 		"\n"
 		"Guests attach with QEMU's own backends: -netdev stream (unix or inet),\n"
-		"-netdev socket,connect=. With no options it listens on\n"
+		"-netdev socket,connect=, -netdev vde (a vde:DIR listener). With no options\n"
+		"it listens on\n"
 		"  unix:$XDG_RUNTIME_DIR/sockswitch/switch.sock (or /tmp/sockswitch-UID/)\n"
 		"  " DEFAULT_TCP "\n"
 		"and prints, for each listener, the QEMU arguments that attach a guest.\n"
@@ -110,6 +111,9 @@ static void usage(FILE *out)
 		"                              unix:PATH        unix stream socket\n"
 		"                              tcp:HOST:PORT    TCP, e.g. tcp:127.0.0.1:1234\n"
 		"                              tcp:[ADDR]:PORT  TCP over IPv6, e.g. tcp:[::1]:1234\n"
+		"                              vde:DIR          like vde_switch, for qemu\n"
+		"                                               -netdev vde,sock=DIR and\n"
+		"                                               vde_plug vde:///DIR\n"
 		"                            PORT 0 picks a free port (printed at start).\n"
 		"                            Give each QEMU guest its own mac=.\n"
 		"  -c, --config FILE         read settings from a JSON file (docs/config.md);\n"
@@ -547,6 +551,7 @@ static void usr1_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		 (unsigned long long)((swd_clock_ms() - d->start_ms) / 1000));
 	port_foreach(&d->sw, p, i)
 		swd_log_port_stats(p, "stats");
+	listener_log_stats(d);
 }
 
 static void signals_start(struct ev_loop *loop, struct signals *s)

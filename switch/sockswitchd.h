@@ -28,6 +28,7 @@
 enum listen_kind {
 	LISTEN_TCP,
 	LISTEN_UNIX,
+	LISTEN_VDE,
 };
 
 /**
@@ -35,7 +36,7 @@ enum listen_kind {
  * @kind:	TCP or unix stream
  * @host:	TCP: numeric address or name, without brackets
  * @port:	TCP: port number, 0 = let the kernel pick
- * @path:	unix: socket path
+ * @path:	unix: socket path; vde: the switch directory
  */
 struct listen_addr {
 	enum listen_kind kind;
@@ -205,5 +206,25 @@ uint64_t swd_clock_ms(void);
 int listener_open(struct swd *d, const struct listen_cfg *lc);
 void listener_close_all(struct swd *d);
 void listener_print_all(const struct swd *d, FILE *out);
+void listener_log_stats(const struct swd *d);
+int unix_path_check(const char *path);
+int unix_bind(int fd, const char *path, int mode, gid_t group, dev_t *dev,
+	      ino_t *ino, bool *created);
+struct ev_io;
+struct ev_timer;
+void accept_failed(struct ev_loop *loop, struct ev_io *io,
+		   struct ev_timer *backoff, const char *url);
+
+/* transport/vde.c */
+
+struct vde_listener;
+
+#define VDE_DIR_MAX 94 /* DIR plus vdeplug4's "/.PPPPP-NNNNN" fit sun_path */
+
+int vde_listener_open(struct swd *d, const struct listen_cfg *lc, int mode,
+		      struct vde_listener **out);
+void vde_listener_free(struct vde_listener *vl);
+void vde_listener_print(const struct vde_listener *vl, FILE *out);
+void vde_listener_log_stats(const struct vde_listener *vl, const char *prefix);
 
 #endif /* SOCKSWITCHD_H */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * url.c - listener URLs: tcp:HOST:PORT, tcp:[V6]:PORT, unix:PATH
+ * url.c - listener URLs: tcp:HOST:PORT, tcp:[V6]:PORT, unix:PATH, vde:DIR
  *
  * Parsing only: no name resolution and no sockets here, so the config
  * checker can validate a URL without touching the system.
@@ -77,9 +77,33 @@ static int parse_tcp(const char *rest, struct listen_addr *out, char *err,
 	return 0;
 }
 
+/* vde:DIR, also written vde:///DIR like a vdeplug URL */
+static int parse_vde(const char *url, struct listen_addr *out, char *err,
+		     size_t errlen)
+{
+	const char *dir = url + 4;
+
+	if (strncmp(dir, "//", 2) == 0 && dir[2] == '/')
+		dir += 2;
+	if (*dir == '\0') {
+		snprintf(err, errlen, "`%s': empty vde switch directory", url);
+		return -EINVAL;
+	}
+	if (strlen(dir) > VDE_DIR_MAX) {
+		snprintf(
+			err, errlen,
+			"`%s': vde switch directory longer than %d bytes (its sockets must fit a unix socket path)",
+			url, VDE_DIR_MAX);
+		return -ENAMETOOLONG;
+	}
+	strcpy(out->path, dir);
+	out->kind = LISTEN_VDE;
+	return 0;
+}
+
 /**
  * listen_url_parse() - parse a listener URL
- * @url:	tcp:HOST:PORT, tcp:[V6]:PORT or unix:PATH
+ * @url:	tcp:HOST:PORT, tcp:[V6]:PORT, unix:PATH or vde:DIR
  * @out:	parsed address
  * @err:	on failure, a message quoting the bad part
  * @errlen:	size of @err
@@ -110,9 +134,11 @@ int listen_url_parse(const char *url, struct listen_addr *out, char *err,
 		out->kind = LISTEN_UNIX;
 		return 0;
 	}
+	if (strncmp(url, "vde:", 4) == 0)
+		return parse_vde(url, out, err, errlen);
 	snprintf(
 		err, errlen,
-		"`%s': unknown listener; use tcp:HOST:PORT, tcp:[V6]:PORT or unix:PATH",
+		"`%s': unknown listener; use tcp:HOST:PORT, tcp:[V6]:PORT, unix:PATH or vde:DIR",
 		url);
 	return -EINVAL;
 }
@@ -131,6 +157,8 @@ int listen_url_format(const struct listen_addr *a, char *buf, size_t len)
 
 	if (a->kind == LISTEN_UNIX)
 		n = snprintf(buf, len, "unix:%s", a->path);
+	else if (a->kind == LISTEN_VDE)
+		n = snprintf(buf, len, "vde:%s", a->path);
 	else if (strchr(a->host, ':'))
 		n = snprintf(buf, len, "tcp:[%s]:%u", a->host, a->port);
 	else

@@ -43,6 +43,8 @@
  * @created:	we created the unix socket file (remove it on close)
  * @dev:	device of that file, to not remove a successor's socket
  * @ino:	inode of that file
+ * @vde:	vde:DIR listeners: the VDE control socket (transport/vde.c)
+ *		does all the work and @fd stays -1
  */
 struct listener {
 	struct swd *d;
@@ -55,6 +57,7 @@ struct listener {
 	bool created;
 	dev_t dev;
 	ino_t ino;
+	struct vde_listener *vde;
 };
 
 /**
@@ -298,6 +301,32 @@ static void stream_port_new(struct listener *l, int fd,
 	log_info("port %u (%s) connected on %s", sp->port.id, peer, l->url);
 }
 
+/**
+ * accept_failed() - handle accept4() failing with errno
+ * @loop:	the loop
+ * @io:		the listener's accept watcher
+ * @backoff:	its restart timer
+ * @url:	the listener, for the log
+ *
+ * Out of descriptors or memory: stop accepting for ACCEPT_BACKOFF_S
+ * instead of spinning. Other errors than "nothing to accept" are logged.
+ */
+void accept_failed(struct ev_loop *loop, ev_io *io, ev_timer *backoff,
+		   const char *url)
+{
+	if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+	    errno == ENOMEM) {
+		log_warn("%s: cannot accept, pausing for %.0f s", url,
+			 ACCEPT_BACKOFF_S);
+		ev_io_stop(loop, io);
+		ev_timer_set(backoff, ACCEPT_BACKOFF_S, 0);
+		ev_timer_start(loop, backoff);
+	} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+		   errno != ECONNABORTED) {
+		log_warn("%s: accept", url);
+	}
+}
+
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct listener *l = container_of(w, struct listener, io);
@@ -314,17 +343,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			stream_port_new(l, fd, &ss, slen);
 			continue;
 		}
-		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-		    errno == ENOMEM) {
-			log_warn("%s: cannot accept, pausing for %.0f s",
-				 l->url, ACCEPT_BACKOFF_S);
-			ev_io_stop(loop, &l->io);
-			ev_timer_set(&l->backoff, ACCEPT_BACKOFF_S, 0);
-			ev_timer_start(loop, &l->backoff);
-		} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			   errno != EINTR && errno != ECONNABORTED) {
-			log_warn("%s: accept", l->url);
-		}
+		accept_failed(loop, &l->io, &l->backoff, l->url);
 		return;
 	}
 }
@@ -337,8 +356,16 @@ static void backoff_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_io_start(loop, &l->io);
 }
 
-/* Is someone listening on @path? A stale file from a dead daemon refuses. */
-static int unix_path_check(const char *path)
+/**
+ * unix_path_check() - make @path free for a new listening socket
+ * @path:	socket path
+ *
+ * A stale socket file (nobody listening) is removed; a live one, or a
+ * file that is not a socket, is an error (logged).
+ *
+ * Return: 0 if @path is free now, negative error code otherwise
+ */
+int unix_path_check(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
@@ -378,12 +405,56 @@ static int unix_path_check(const char *path)
 	return 0;
 }
 
-static int unix_listen(struct listener *l, const struct listen_cfg *lc,
-		       int mode)
+/**
+ * unix_bind() - bind @fd to @path, then give the file @mode and @group
+ * @fd:		unix socket
+ * @path:	where (must be free)
+ * @mode:	permissions
+ * @group:	group, or CONFIG_GID_UNSET
+ * @dev:	set to the file's device (to remove only our own file later)
+ * @ino:	set to its inode
+ * @created:	set once the file exists, or NULL
+ *
+ * Return: 0 on success, negative error code (already logged) on failure
+ */
+int unix_bind(int fd, const char *path, int mode, gid_t group, dev_t *dev,
+	      ino_t *ino, bool *created)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
 	mode_t old;
+	int rc;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	old = umask(0177); /* never more open than 0600 before the chmod */
+	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (rc < 0) {
+		log_warn("cannot bind %s", path);
+		return -errno;
+	}
+	if (created)
+		*created = true;
+	if (stat(path, &st) == 0) {
+		*dev = st.st_dev;
+		*ino = st.st_ino;
+	}
+	if (chmod(path, (mode_t)mode) < 0) {
+		log_warn("cannot chmod %s to %04o", path, mode);
+		return -errno;
+	}
+	if (group != CONFIG_GID_UNSET && chown(path, (uid_t)-1, group) < 0) {
+		log_warn("cannot give %s to group %u", path, (unsigned)group);
+		return -errno;
+	}
+	return 0;
+}
+
+static int unix_listen(struct listener *l, const struct listen_cfg *lc,
+		       int mode)
+{
 	int rc;
 
 	rc = unix_path_check(l->addr.path);
@@ -392,30 +463,8 @@ static int unix_listen(struct listener *l, const struct listen_cfg *lc,
 	l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (l->fd < 0)
 		return -errno;
-	strcpy(sa.sun_path, l->addr.path);
-	old = umask(0177); /* never more open than 0600 before the chmod */
-	rc = bind(l->fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
-	if (rc < 0) {
-		log_warn("cannot bind %s", l->url);
-		return -errno;
-	}
-	l->created = true;
-	if (stat(l->addr.path, &st) == 0) {
-		l->dev = st.st_dev;
-		l->ino = st.st_ino;
-	}
-	if (chmod(l->addr.path, (mode_t)mode) < 0) {
-		log_warn("cannot chmod %s to %04o", l->addr.path, mode);
-		return -errno;
-	}
-	if (lc->group != CONFIG_GID_UNSET &&
-	    chown(l->addr.path, (uid_t)-1, lc->group) < 0) {
-		log_warn("cannot give %s to group %u", l->addr.path,
-			 (unsigned)lc->group);
-		return -errno;
-	}
-	return 0;
+	return unix_bind(l->fd, l->addr.path, mode, lc->group, &l->dev, &l->ino,
+			 &l->created);
 }
 
 static int tcp_listen(struct listener *l)
@@ -475,6 +524,8 @@ static void listener_free(struct listener *l)
 	}
 	if (l->fd >= 0)
 		close(l->fd);
+	if (l->vde)
+		vde_listener_free(l->vde);
 	if (l->created && stat(l->addr.path, &st) == 0 && st.st_dev == l->dev &&
 	    st.st_ino == l->ino)
 		unlink(l->addr.path);
@@ -500,9 +551,12 @@ int listener_open(struct swd *d, const struct listen_cfg *lc)
 	l->addr = lc->addr;
 	listen_url_format(&l->addr, l->url, sizeof(l->url));
 	mode = lc->mode != CONFIG_MODE_UNSET ? lc->mode : d->cfg.socket_mode;
-	rc = l->addr.kind == LISTEN_UNIX ? unix_listen(l, lc, mode)
-					 : tcp_listen(l);
-	if (rc == 0 && listen(l->fd, SOMAXCONN) < 0) {
+	if (l->addr.kind == LISTEN_VDE)
+		rc = vde_listener_open(d, lc, mode, &l->vde);
+	else
+		rc = l->addr.kind == LISTEN_UNIX ? unix_listen(l, lc, mode)
+						 : tcp_listen(l);
+	if (rc == 0 && !l->vde && listen(l->fd, SOMAXCONN) < 0) {
 		rc = -errno;
 		log_warn("cannot listen on %s", l->url);
 	}
@@ -512,7 +566,8 @@ int listener_open(struct swd *d, const struct listen_cfg *lc)
 	}
 	ev_io_init(&l->io, accept_cb, l->fd, EV_READ);
 	ev_init(&l->backoff, backoff_cb);
-	ev_io_start(d->loop, &l->io);
+	if (!l->vde)
+		ev_io_start(d->loop, &l->io);
 	tail = &d->listeners;
 	while (*tail)
 		tail = &(*tail)->next;
@@ -552,7 +607,9 @@ static void listener_print(const struct listener *l, FILE *out)
 	char v[2 * URL_LEN];
 	const char *host = l->addr.host;
 
-	if (l->addr.kind == LISTEN_UNIX) {
+	if (l->vde) {
+		vde_listener_print(l->vde, out);
+	} else if (l->addr.kind == LISTEN_UNIX) {
 		qemu_escape(l->addr.path, v, sizeof(v));
 		fprintf(out,
 			"listening on %s  qemu: -netdev stream,id=net0,server=off,addr.type=unix,addr.path=%s",
@@ -582,4 +639,17 @@ void listener_print_all(const struct swd *d, FILE *out)
 
 	for (l = d->listeners; l; l = l->next)
 		listener_print(l, out);
+}
+
+/**
+ * listener_log_stats() - log the listener-level counters (SIGUSR1)
+ * @d:		the daemon
+ */
+void listener_log_stats(const struct swd *d)
+{
+	const struct listener *l;
+
+	for (l = d->listeners; l; l = l->next)
+		if (l->vde)
+			vde_listener_log_stats(l->vde, "stats");
 }

@@ -443,7 +443,7 @@ Test(config, bad_listener_url)
 	expect_error(
 		"{\"listen\": [{\"mode\": \"0600\", \"url\": \"udp:x:1\"}]}",
 		"1:37: $.listen[0].url: `udp:x:1': unknown listener; "
-		"use tcp:HOST:PORT, tcp:[V6]:PORT or unix:PATH");
+		"use tcp:HOST:PORT, tcp:[V6]:PORT, unix:PATH or vde:DIR");
 }
 
 Test(config, mode_and_group_only_on_unix_listeners)
@@ -777,4 +777,37 @@ Test(log_level, parses_the_four_names_only)
 	cr_assert_eq(log_level_parse("warn", &lv), -EINVAL);
 	cr_assert_eq(log_level_parse("", &lv), -EINVAL);
 	cr_assert_eq(lv, LOG_LVL_DEBUG);
+}
+
+Test(add_listen, vde_directory_with_mode_and_group)
+{
+	struct sw_config c;
+	char err[512], url[200];
+
+	config_init(&c);
+	cr_assert_eq(config_add_listen(&c, "vde:/tmp/sw", 0660, 100, err,
+				       sizeof(err)),
+		     0, "%s", err);
+	cr_assert_eq(config_add_listen(&c, "vde:///run/vde", CONFIG_MODE_UNSET,
+				       CONFIG_GID_UNSET, err, sizeof(err)),
+		     0, "%s", err);
+	cr_assert_eq(c.listen[0].addr.kind, LISTEN_VDE);
+	cr_assert_str_eq(c.listen[0].addr.path, "/tmp/sw");
+	cr_assert_eq(c.listen[0].mode, 0660);
+	cr_assert_eq(c.listen[0].group, 100);
+	cr_assert_str_eq(c.listen[1].addr.path, "/run/vde");
+	cr_assert_eq(listen_url_format(&c.listen[1].addr, url, sizeof(url)), 0);
+	cr_assert_str_eq(url, "vde:/run/vde");
+	cr_assert_lt(config_add_listen(&c, "vde:", CONFIG_MODE_UNSET,
+				       CONFIG_GID_UNSET, err, sizeof(err)),
+		     0);
+	cr_assert_str_eq(err, "`vde:': empty vde switch directory");
+	memset(url, 'd', 100);
+	memcpy(url, "vde:/", 5);
+	url[100] = '\0';
+	cr_assert_lt(config_add_listen(&c, url, CONFIG_MODE_UNSET,
+				       CONFIG_GID_UNSET, err, sizeof(err)),
+		     0);
+	cr_assert_not_null(strstr(err, "longer than 94 bytes"), "%s", err);
+	config_fini(&c);
 }

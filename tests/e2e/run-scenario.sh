@@ -15,6 +15,8 @@
 #   bulk_ring three such transfers at once, g1 -> g2 -> g3 -> g1
 #   kill      a guest's QEMU killed mid-transfer: the others still talk and
 #             the switch logs that the port closed
+#   vde       two guests on -netdev vde (the vde:DIR listener, one asking
+#             for port 7) and one on stream unix ping each other
 # E2E_SWITCH_ARGS adds options to the switch (e.g. --hub); see lib.sh for
 # the other E2E_* variables.
 # Exit: 0 pass, 1 fail (every console log and the switch log are printed),
@@ -146,6 +148,25 @@ scenario_kill() {
 		e2e_fail "more than one port closed after killing g3"
 	sw_stats
 	sw_stop
+}
+
+scenario_vde() {
+	local dir=$E2E_WORK/vde
+	need_switch --listen "vde:$dir"
+	[ -S "$dir/ctl" ] || e2e_fail "switch is ready but $dir/ctl is not a socket"
+	guest_start g1 1 "vde,id=net0,sock=$dir" virtio-net-pci \
+		sw.ip=10.0.0.1/24 sw.cmd=ping-all sw.peers=10.0.0.2,10.0.0.3 $LINGER
+	guest_start g2 2 "vde,id=net0,sock=$dir,port=7" e1000 \
+		sw.ip=10.0.0.2/24 sw.cmd=ping-all sw.peers=10.0.0.1,10.0.0.3 $LINGER
+	guest_start g3 3 "$(netdev_for unix net0)" virtio-net-pci \
+		sw.ip=10.0.0.3/24 sw.cmd=ping-all sw.peers=10.0.0.1,10.0.0.2 $LINGER
+	guests_booted g1 g2 g3
+	guests_result g1 g2 g3
+	grep -q 'port 7 (vde: QEMU.*connected on vde:' "$E2E_WORK/switch.log" ||
+		e2e_fail "QEMU's port=7 request was not honoured with its description"
+	sw_stats
+	sw_stop
+	[ ! -e "$dir" ] || e2e_fail "$dir should be removed when the switch stops"
 }
 
 declare -F "scenario_$scenario" >/dev/null || e2e_fail "unknown scenario $scenario"
