@@ -29,7 +29,8 @@
 # BENCH_SECONDS (3, per throughput test), BENCH_PINGPONG (10000 round trips),
 # BENCH_IDLE (1000 idle ports), BENCH_CG_FRAMES (20000 frames per sender in
 # the first callgrind run; the second sends 3x), BENCH_FILL_MACS (8176),
-# BENCH_NO_INSTALL=1 (never run apt-get), BENCH_KEEP=1 (keep the temporary
+# BENCH_NO_INSTALL=1 (never run apt-get), BENCH_NO_VALGRIND=1 (no
+# callgrind, e.g. for sanitizer builds), BENCH_KEEP=1 (keep the temporary
 # directory with every log).
 set -euo pipefail
 
@@ -66,6 +67,7 @@ pids=()    # every process started here, killed by pid at exit
 failed=0   # ssbench runs that did not end cleanly
 ss_pid='' ssv_pid='' vde_pid=''
 ss_sock=$dir/sw.sock ss_log=$dir/ss.err vde_dir=$dir/vde
+ssv_dir=$dir/ssvde ssv_log=$dir/ssv.err
 have_ssv=0 have_vde=0 have_strace=0 have_cg=0
 ssv_why="sockswitch --listen vde: not available in this build"
 
@@ -202,8 +204,8 @@ target_args() {
 	direct) targs=(--direct) ;;
 	sockswitch) targs=(--unix "$ss_sock" --switch-pid "$ss_pid"
 		--switch-log "$ss_log") ;;
-	sockswitch-vde) targs=(--vde "$dir/ssvde" --switch-pid "$ssv_pid"
-		--switch-log "$dir/ssv.err") ;;
+	sockswitch-vde) targs=(--vde "$ssv_dir" --switch-pid "$ssv_pid"
+		--switch-log "$ssv_log") ;;
 	vde_switch) targs=(--vde "$vde_dir" --switch-pid "$vde_pid"
 		--max-frame 1518) ;;
 	esac
@@ -434,6 +436,10 @@ callgrind_ir() {
 		start_vde "$tag" valgrind --tool=callgrind \
 			--callgrind-out-file="$out" || return 1
 		vde_pid=$start_pid vde_dir=$dir/$tag
+	elif [[ $t == sockswitch-vde ]]; then
+		start_ss "$tag" vde:"$dir/$tag.vde" valgrind \
+			--tool=callgrind --callgrind-out-file="$out" || return 1
+		ssv_pid=$start_pid ssv_dir=$dir/$tag.vde ssv_log=$dir/$tag.err
 	else
 		start_ss "$tag" unix:"$dir/$tag.sock" valgrind \
 			--tool=callgrind --callgrind-out-file="$out" || return 1
@@ -655,7 +661,8 @@ main() {
 		log "ssbench was built without libvdeplug: VDE cases are N/A"
 	fi
 	command -v strace >/dev/null && have_strace=1
-	command -v valgrind >/dev/null && have_cg=1
+	command -v valgrind >/dev/null && [[ ${BENCH_NO_VALGRIND:-0} != 1 ]] &&
+		have_cg=1
 
 	start_ss ss unix:"$dir/sw.sock"
 	ss_pid=$start_pid
@@ -698,14 +705,20 @@ main() {
 		cg_full=$(callgrind_per_frame ssfull sockswitch \
 			--fill-macs "$fill_macs")
 		((have_vde)) && cg_vde=$(callgrind_per_frame vde vde_switch)
-		# the VDE listener is measured under callgrind only once it exists
-		((have_ssv)) && cg_ssv=-
+		((have_ssv)) && cg_ssv=$(callgrind_per_frame ssv sockswitch-vde)
 	fi
-	report
+	report | tee "$dir/report.txt"
 	echo "# load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 	if ((failed)); then
 		log "$failed ssbench runs failed; see runs.log (BENCH_KEEP=1 keeps it)"
 		((smoke)) && exit 1
+	fi
+	((smoke)) || return 0
+	# the smoke run fails only when a case that must run measured nothing
+	if grep -E '^TARGET (stream_|latency_sockswitch_|cpu_us_per_frame_4x64_sockswitch |scale_[0-9]+_idle_ports_sockswitch |memory_[a-z_]+_sockswitch |overload_[a-z_]+_sockswitch )' \
+		"$dir/report.txt" | grep -E 'measured=(-|lost=-)'; then
+		log "smoke: the cases above measured nothing"
+		exit 1
 	fi
 	return 0
 }
