@@ -13,6 +13,9 @@ qemu-system-x86 linux-image-amd64 busybox-static shellcheck clang-format"
 # sockswitch-plug links libvdeplug; the tests use vde_plug, dpipe and
 # vde_switch (the vde:DIR listener's real clients and peer).
 PKGS="$PKGS libvdeplug-dev vdeplug vde2"
+# bench/run.sh: system calls per frame (strace) and instructions per frame
+# (valgrind --tool=callgrind).
+PKGS="$PKGS strace valgrind"
 
 missing=""
 for p in $PKGS; do
