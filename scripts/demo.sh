@@ -31,6 +31,13 @@ for g in g1 g2 g3; do
 	grep -aE '^(PING|64 bytes|E2E-)' "${GUEST_LOG[$g]}" | tr -d '\r'
 done
 
+ctl=$(dirname "$switch")/../plug/sockswitchctl
+if [ -x "$ctl" ]; then
+	for c in status ports macs; do
+		echo "--- sockswitchctl $c:"
+		"$ctl" -s "$E2E_WORK/control.sock" "$c"
+	done
+fi
 echo "--- port table (SIGUSR1):"
 sw_stats 2>&1
 sw_stop

@@ -6,13 +6,21 @@ set -eu
 
 # Build: compiler, CMake, libraries. Tests: Criterion; QEMU, a kernel and
 # busybox for the guests of the end-to-end tests; shellcheck lints the test
-# scripts and clang-format checks the C style.
+# scripts and clang-format checks the C style. libslirp is the slirp uplink
+# (its pkg-config file requires the glib headers).
 PKGS="make gcc libc6-dev cmake pkg-config libev-dev libjansson-dev
 libcriterion-dev
+libslirp-dev libglib2.0-dev
 qemu-system-x86 linux-image-amd64 busybox-static shellcheck clang-format"
 # sockswitch-plug links libvdeplug; the tests use vde_plug, dpipe and
 # vde_switch (the vde:DIR listener's real clients and peer).
 PKGS="$PKGS libvdeplug-dev vdeplug vde2"
+# Metrics (libmicrohttpd) and capture (libpcap); their tests use curl,
+# promtool (prometheus) and tcpdump.
+PKGS="$PKGS libmicrohttpd-dev libpcap-dev prometheus tcpdump curl"
+# Uplink tests: passt, network namespaces (iproute2), a fetch (curl) from
+# a test HTTP server (python3).
+PKGS="$PKGS passt iproute2 python3"
 # bench/run.sh: system calls per frame (strace) and instructions per frame
 # (valgrind --tool=callgrind).
 PKGS="$PKGS strace valgrind"

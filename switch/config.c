@@ -488,6 +488,11 @@ static void set_txq_bytes(struct sw_config *c, json_int_t v)
 	c->core.txq_bytes = (size_t)v;
 }
 
+static void set_dgram_idle(struct sw_config *c, json_int_t v)
+{
+	c->dgram_idle_s = (uint32_t)v;
+}
+
 static const struct int_key int_keys[] = {
 	{ "mac_table_size", 1, SW_MAC_TABLE_LIMIT, set_mac_table_size },
 	{ "ageing", 1, AGEING_MAX_S, set_ageing },
@@ -496,6 +501,7 @@ static const struct int_key int_keys[] = {
 	{ "max_frame", FRAME_MIN_LEN, FRAME_MAX_LEN_LIMIT, set_max_frame },
 	{ "tx_queue_frames", 1, TXQ_FRAMES_MAX, set_txq_frames },
 	{ "tx_queue_bytes", FRAME_MIN_LEN, TXQ_BYTES_MAX, set_txq_bytes },
+	{ "dgram_idle", 1, DGRAM_IDLE_MAX_S, set_dgram_idle },
 };
 
 static int load_int(struct loader *ld, json_t *v, const struct int_key *k)
@@ -547,6 +553,26 @@ static int load_pidfile(struct loader *ld, json_t *v)
 		return ld_nomem(ld);
 	free(ld->c->pidfile);
 	ld->c->pidfile = copy;
+	return 0;
+}
+
+static int load_metrics(struct loader *ld, json_t *v)
+{
+	struct listen_addr a;
+	char msg[256];
+	char *copy;
+
+	if (!json_is_string(v))
+		return ld_err(ld, false,
+			      "expected tcp:HOST:PORT or unix:PATH, got %s",
+			      json_kind(v));
+	if (endpoint_url_parse(json_string_value(v), &a, msg, sizeof(msg)) < 0)
+		return ld_err(ld, false, "%s", msg);
+	copy = strdup(json_string_value(v));
+	if (!copy)
+		return ld_nomem(ld);
+	free(ld->c->metrics);
+	ld->c->metrics = copy;
 	return 0;
 }
 
@@ -627,7 +653,7 @@ static int load_listener_url(struct loader *ld, const char *url, json_t *obj,
 	path_pop(ld, saved);
 	if (ret < 0)
 		return ret;
-	if (addr.kind == LISTEN_TCP &&
+	if ((addr.kind == LISTEN_TCP || addr.kind == LISTEN_UDP) &&
 	    (mode != CONFIG_MODE_UNSET || group != CONFIG_GID_UNSET)) {
 		saved = path_push_key(ld, opt);
 		ret = ld_err(ld, true, "%s applies only to unix: listeners",
@@ -707,6 +733,99 @@ static int load_listen(struct loader *ld, json_t *v)
 	return 0;
 }
 
+/* ---- control socket -------------------------------------------------------- */
+
+static int control_set_path(struct loader *ld, const char *path)
+{
+	char *copy;
+
+	if (!*path)
+		return ld_err(ld, false, "empty socket path");
+	if (strlen(path) >= sizeof(((struct listen_addr *)0)->path))
+		return ld_err(ld, false, "socket path longer than %zu bytes",
+			      sizeof(((struct listen_addr *)0)->path) - 1);
+	copy = strdup(path);
+	if (!copy)
+		return ld_nomem(ld);
+	free(ld->c->control.path);
+	ld->c->control.path = copy;
+	ld->c->control.off = false;
+	return 0;
+}
+
+/**
+ * load_control() - "control": "PATH", null (off), or {"path", "mode",
+ * "group"}
+ * @ld:		loader, path at the key
+ * @v:		its value
+ *
+ * Return: 0 on success, negative error code on failure
+ */
+static int load_control(struct loader *ld, json_t *v)
+{
+	const char *key;
+	size_t saved;
+	json_t *m;
+	int ret = 0;
+
+	if (json_is_null(v)) {
+		free(ld->c->control.path);
+		ld->c->control.path = NULL;
+		ld->c->control.off = true;
+		return 0;
+	}
+	if (json_is_string(v))
+		return control_set_path(ld, json_string_value(v));
+	if (!json_is_object(v))
+		return ld_err(
+			ld, false,
+			"expected a socket path, null or an object, got %s",
+			json_kind(v));
+	json_object_foreach(v, key, m) {
+		saved = path_push_key(ld, key);
+		if (!strcmp(key, "path") && !json_is_string(m))
+			ret = ld_err(ld, false,
+				     "expected a socket path, got %s",
+				     json_kind(m));
+		else if (!strcmp(key, "path"))
+			ret = control_set_path(ld, json_string_value(m));
+		else if (!strcmp(key, "mode"))
+			ret = load_mode(ld, m, &ld->c->control.mode);
+		else if (!strcmp(key, "group"))
+			ret = load_group(ld, m, &ld->c->control.group);
+		else
+			ret = ld_err(
+				ld, true,
+				"unknown key (expected path, mode or group)");
+		path_pop(ld, saved);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* "uplinks" and "connect": parsed in uplink_cfg.c, blamed here. */
+static int load_uplinks(struct loader *ld, json_t *v, bool connect)
+{
+	struct uplink_json_err where;
+	char msg[768];
+	size_t saved = ld->plen;
+	int ret;
+
+	ret = config_load_uplinks(ld->c, v, connect, &where, msg, sizeof(msg));
+	if (ret == -ENOMEM)
+		return ld_nomem(ld);
+	if (ret == 0)
+		return 0;
+	if (where.has_index)
+		path_push_index(ld, where.index);
+	if (where.key)
+		path_push_key(ld, where.key);
+	ret = ld_err(ld, where.at_key, "%s", msg);
+	path_pop(ld, saved);
+	return ret;
+}
+
 /* ---- the top level ---------------------------------------------------------- */
 
 static int load_member(struct loader *ld, const char *key, json_t *v)
@@ -725,6 +844,12 @@ static int load_member(struct loader *ld, const char *key, json_t *v)
 		return load_log_level(ld, v);
 	if (!strcmp(key, "pidfile"))
 		return load_pidfile(ld, v);
+	if (!strcmp(key, "metrics"))
+		return load_metrics(ld, v);
+	if (!strcmp(key, "control"))
+		return load_control(ld, v);
+	if (!strcmp(key, "uplinks") || !strcmp(key, "connect"))
+		return load_uplinks(ld, v, key[0] == 'c');
 	for (i = 0; i < sizeof(int_keys) / sizeof(int_keys[0]); i++) {
 		if (!strcmp(key, int_keys[i].name))
 			return load_int(ld, v, &int_keys[i]);
@@ -793,6 +918,9 @@ void config_init(struct sw_config *c)
 	sw_params_default(&c->core);
 	c->socket_mode = SOCKET_MODE_DEFAULT;
 	c->log_level = LOG_LVL_INFO;
+	c->dgram_idle_s = DGRAM_IDLE_DEFAULT_S;
+	c->control.mode = CONFIG_MODE_UNSET;
+	c->control.group = CONFIG_GID_UNSET;
 }
 
 /**
@@ -804,8 +932,11 @@ void config_fini(struct sw_config *c)
 	if (!c)
 		return;
 	config_clear_listen(c);
+	config_clear_uplinks(c);
 	free(c->path);
 	free(c->pidfile);
+	free(c->metrics);
+	free(c->control.path);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -824,11 +955,22 @@ static int config_copy(struct sw_config *dst, const struct sw_config *src)
 	*dst = *src;
 	dst->path = NULL;
 	dst->pidfile = NULL;
+	dst->metrics = NULL;
+	dst->control.path = NULL;
 	dst->listen = NULL;
 	dst->nlisten = 0;
+	dst->uplinks = NULL;
+	dst->nuplinks = 0;
 	if (src->path && !(dst->path = strdup(src->path)))
 		goto nomem;
 	if (src->pidfile && !(dst->pidfile = strdup(src->pidfile)))
+		goto nomem;
+	if (src->metrics && !(dst->metrics = strdup(src->metrics)))
+		goto nomem;
+	if (src->control.path &&
+	    !(dst->control.path = strdup(src->control.path)))
+		goto nomem;
+	if (config_copy_uplinks(dst, src) < 0)
 		goto nomem;
 	for (i = 0; i < src->nlisten; i++) {
 		l = &src->listen[i];
@@ -942,7 +1084,7 @@ int config_add_listen(struct sw_config *c, const char *url, int mode,
 			 (unsigned)mode);
 		return -EINVAL;
 	}
-	if (addr.kind == LISTEN_TCP &&
+	if ((addr.kind == LISTEN_TCP || addr.kind == LISTEN_UDP) &&
 	    (mode != CONFIG_MODE_UNSET || group != CONFIG_GID_UNSET)) {
 		snprintf(err, errlen,
 			 "`%s': mode and group apply only to unix: listeners",

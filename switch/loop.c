@@ -105,6 +105,7 @@ static void sw_event_log(void *opaque, enum sw_event ev, uint16_t vid,
 			d->sw.mt.max, mac_format(mac, m), to->id);
 		break;
 	}
+	ctl_sw_event(d, ev, vid, mac, from, to);
 }
 
 static void sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -244,9 +245,11 @@ void swd_process_closing(struct swd *d)
 		struct port *p = d->closing;
 
 		d->closing = p->close_next;
+		capture_port_closed(d, p);
 		sw_port_remove(&d->sw, p);
 		log_info("port %u (%s) closed: %s", p->id, p->descr,
 			 p->close_reason);
+		ctl_port_event(d, p, false, p->close_reason);
 		swd_log_port_stats(p, "final");
 		p->ops->close(p);
 	}
@@ -290,12 +293,13 @@ void swd_log_port_stats(const struct port *p, const char *prefix)
 		off += (size_t)n;
 	}
 	log_info(
-		"%s port=%u name=%s transport=%s peer=\"%s\" up=%d rx_frames=%" PRIu64
+		"%s port=%u name=%s transport=%s peer=\"%s\" up=%d state=%s rx_frames=%" PRIu64
 		" rx_bytes=%" PRIu64 " rx_broadcast=%" PRIu64
 		" rx_multicast=%" PRIu64 " tx_frames=%" PRIu64
 		" tx_bytes=%" PRIu64 " tx_queued_now=%u mac_new=%" PRIu64
 		" mac_moves=%" PRIu64 " mac_table_full=%" PRIu64 "%s",
 		prefix, p->id, p->name, p->ops->name, p->descr, p->up,
+		p->ops->state ? p->ops->state(p) : (p->up ? "up" : "down"),
 		p->st.rx_frames, p->st.rx_bytes, p->st.rx_broadcast,
 		p->st.rx_multicast, p->st.tx_frames, p->st.tx_bytes,
 		p->txq.count, p->st.mac_new, p->st.mac_moves,

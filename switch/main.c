@@ -22,6 +22,7 @@
 #include <ev.h>
 
 #include "sockswitchd.h"
+#include "uplink.h"
 
 struct log_state log_state = { LOG_LVL_INFO, false };
 
@@ -41,7 +42,8 @@ struct flags {
 	struct {
 		bool hub, mac_table_size, ageing, hold_down, max_ports;
 		bool max_frame, txq_frames, txq_bytes, socket_mode, log_level;
-		bool pidfile, daemon;
+		bool pidfile, daemon, control, metrics;
+		bool dgram_idle;
 	} set;
 	struct {
 		bool hub, daemon;
@@ -50,9 +52,32 @@ struct flags {
 		int socket_mode;
 		enum log_level log_level;
 		const char *pidfile;
+		uint64_t dgram_idle;
+		const char *control;
+		const char *metrics;
 	} v;
 	const char *config;
 	const char *check;
+	int ready_fd;
+	const char *capture;
+};
+
+/**
+ * struct build_ctx - what building a config (at start and on reload) needs
+ * @f:		the command line
+ * @config:	absolute path of --config, or NULL
+ * @cwd:	working directory at start (relative paths are from there)
+ * @sockdir:	default socket directory, once looked up
+ * @sockdir_err: why it is unusable, once looked up
+ * @sockdir_done: looked up
+ */
+struct build_ctx {
+	struct flags *f;
+	char *config;
+	char cwd[PATH_MAX];
+	char sockdir[PATH_MAX];
+	char sockdir_err[2 * PATH_MAX + 128];
+	bool sockdir_done;
 };
 
 enum {
@@ -66,10 +91,19 @@ enum {
 	OPT_TXQ_BYTES,
 	OPT_SOCKET_MODE,
 	OPT_LOG_LEVEL,
+	OPT_DGRAM_IDLE,
+	OPT_CONTROL,
+	OPT_READY_FD,
+	OPT_METRICS,
+	OPT_CAPTURE,
+	OPT_UPLINK,
+	OPT_CONNECT,
 };
 
 static const struct option long_opts[] = {
 	{ "listen", required_argument, NULL, 'l' },
+	{ "uplink", required_argument, NULL, OPT_UPLINK },
+	{ "connect", required_argument, NULL, OPT_CONNECT },
 	{ "config", required_argument, NULL, 'c' },
 	{ "check-config", required_argument, NULL, 'n' },
 	{ "hub", no_argument, NULL, OPT_HUB },
@@ -82,11 +116,16 @@ static const struct option long_opts[] = {
 	{ "tx-queue-frames", required_argument, NULL, OPT_TXQ_FRAMES },
 	{ "tx-queue-bytes", required_argument, NULL, OPT_TXQ_BYTES },
 	{ "socket-mode", required_argument, NULL, OPT_SOCKET_MODE },
+	{ "dgram-idle", required_argument, NULL, OPT_DGRAM_IDLE },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "capture", required_argument, NULL, OPT_CAPTURE },
 	{ "foreground", no_argument, NULL, 'f' },
 	{ "daemon", no_argument, NULL, 'd' },
 	{ "pidfile", required_argument, NULL, 'p' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "control", required_argument, NULL, OPT_CONTROL },
+	{ "ready-fd", required_argument, NULL, OPT_READY_FD },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -99,8 +138,8 @@ static void usage(FILE *out)
 		"A learning Ethernet switch for QEMU guests, run without root.\n"
 		"\n"
 		"Guests attach with QEMU's own backends: -netdev stream (unix or inet),\n"
-		"-netdev socket,connect=, -netdev vde (a vde:DIR listener). With no options\n"
-		"it listens on\n"
+		"-netdev socket,connect=, -netdev dgram (unix or inet), -netdev socket,udp=\n"
+		"and -netdev vde (a vde:DIR listener). With no options it listens on\n"
 		"  unix:$XDG_RUNTIME_DIR/sockswitch/switch.sock (or /tmp/sockswitch-UID/)\n"
 		"  " DEFAULT_TCP "\n"
 		"and prints, for each listener, the QEMU arguments that attach a guest.\n"
@@ -111,6 +150,10 @@ static void usage(FILE *out)
 		"                              unix:PATH        unix stream socket\n"
 		"                              tcp:HOST:PORT    TCP, e.g. tcp:127.0.0.1:1234\n"
 		"                              tcp:[ADDR]:PORT  TCP over IPv6, e.g. tcp:[::1]:1234\n"
+		"                              udp:HOST:PORT    UDP (udp:[ADDR]:PORT for IPv6):\n"
+		"                                               each source address is a port\n"
+		"                              unixgram:PATH    unix datagram socket: each\n"
+		"                                               source path is a port\n"
 		"                              vde:DIR          like vde_switch, for qemu\n"
 		"                                               -netdev vde,sock=DIR and\n"
 		"                                               vde_plug vde:///DIR\n"
@@ -121,6 +164,37 @@ static void usage(FILE *out)
 		"  -n, --check-config FILE   check FILE, print the first problem as\n"
 		"                            FILE:LINE:COL: $.path: message; exit 0 or 1\n"
 		"      --socket-mode MODE    permissions of unix sockets (octal, default 0600)\n"
+		"      --dgram-idle SECONDS  close a udp:/unixgram: port after this long\n"
+		"                            without a datagram from it (default %u)\n"
+		"      --metrics URL         serve Prometheus metrics (GET /metrics) on\n"
+		"                            tcp:HOST:PORT or unix:PATH (docs/metrics.md)\n"
+		"      --capture SPEC        capture packets to a pcap file or FIFO from the\n"
+		"                            start: port=all,file=PATH[,max-frames=N]\n"
+		"                            [,max-bytes=N][,snaplen=N][,buffer=N]\n"
+		"                            [,filter=BPF EXPR] (docs/capture.md)\n"
+		"      --control PATH        control socket for sockswitchctl (docs/control.md);\n"
+		"                            default: control.sock beside the default unix\n"
+		"                            socket, mode 0600; `none' turns it off\n"
+		"\n"
+		"Uplinks (ports the switch opens itself; repeatable, added to the config's;\n"
+		"a missing device or peer is retried with backoff, see docs/uplinks.md):\n"
+		"      --uplink tap:NAME     attach to persistent tap NAME made for this user\n"
+		"                            (ip tuntap add dev NAME mode tap user USER)\n"
+		"      --uplink tap-fd:N     use tap descriptor N passed by the parent\n"
+		"      --uplink bridge:BRIDGE[,helper=PATH]\n"
+		"                            get a tap on BRIDGE from qemu-bridge-helper\n"
+		"      --uplink slirp[,OPTION=VALUE...]  user-mode NAT (-netdev user options)\n"
+		"                            with DHCP and DNS for every guest, e.g.\n"
+		"                            slirp,net=10.0.2.0/24,hostfwd=tcp:127.0.0.1:2222-:22\n"
+		"                            OPTION: net host dhcpstart dns hostname domainname\n"
+		"                            dnssearch restrict hostfwd tftp bootfile ipv6\n"
+		"                            ipv6-net ipv6-host ipv6-dns (hostfwd, dnssearch\n"
+		"                            repeatable; at most 16 DHCP leases)\n"
+		"      --uplink passt        start passt (NAT for one guest) as a child\n"
+		"      --uplink passt:PATH   connect to a running passt's socket\n"
+		"      --connect URL         dial unix:PATH or tcp:HOST:PORT (a QEMU guest with\n"
+		"                            -netdev stream,server=on, another sockswitch) and\n"
+		"                            redial whenever the peer goes away\n"
 		"\n"
 		"Switching:\n"
 		"      --hub                 flood every frame to every other port, learn nothing\n"
@@ -143,13 +217,18 @@ static void usage(FILE *out)
 		"  -f, --foreground          stay in the foreground, log to stderr (default)\n"
 		"  -d, --daemon              detach after the listeners are up, log to syslog\n"
 		"  -p, --pidfile FILE        write the process id to FILE, removed at exit\n"
+		"      --ready-fd N          write READY=1 and a newline to descriptor N, then\n"
+		"                            close it, once the listeners are up (under\n"
+		"                            systemd, Type=notify works without this)\n"
 		"  -v, --verbose             more log output (repeat for debug)\n"
 		"      --log-level LEVEL     error, warning, info (default) or debug\n"
 		"  -V, --version             print the version and exit\n"
 		"  -h, --help                print this help and exit\n"
 		"\n"
 		"Signals: SIGINT/SIGTERM stop the switch (sockets removed, exit 0);\n"
-		"SIGUSR1 logs one line of counters per port.\n"
+		"SIGHUP re-reads the config file and applies the difference, keeping\n"
+		"attached ports (a broken file changes nothing); SIGUSR1 logs one line\n"
+		"of counters per port. sockswitchctl shows and steers a running switch.\n"
 		"\n"
 		"Example, two guests on one LAN:\n"
 		"  sockswitch &\n"
@@ -160,7 +239,7 @@ static void usage(FILE *out)
 		"      -device e1000,netdev=n0,mac=52:54:00:00:00:02\n"
 		"QEMU 7.2 stream/socket clients do not reconnect: restart the guests after\n"
 		"restarting the switch.\n",
-		SW_MAC_TABLE_DEFAULT, SW_AGEING_DEFAULT_S,
+		DGRAM_IDLE_DEFAULT_S, SW_MAC_TABLE_DEFAULT, SW_AGEING_DEFAULT_S,
 		SW_HOLD_DOWN_DEFAULT_MS, SW_MAX_PORTS_DEFAULT, FRAME_MIN_LEN,
 		FRAME_MAX_LEN_LIMIT, FRAME_MAX_LEN_DEFAULT, FRAME_MAX_LEN_LIMIT,
 		TXQ_FRAMES_DEFAULT, TXQ_BYTES_DEFAULT);
@@ -205,8 +284,22 @@ static int parse_mode(const char *opt, const char *s)
 	return (int)v;
 }
 
+static int check_capture_spec(const char *spec, char *err, size_t errlen)
+{
+	struct capture_spec cs;
+	char *copy = strdup(spec);
+	int rc;
+
+	if (!copy)
+		fatalx("out of memory");
+	rc = capture_spec_parse(copy, &cs, err, errlen);
+	free(copy);
+	return rc;
+}
+
 static void parse_flags(int argc, char **argv, struct flags *f)
 {
+	struct listen_addr addr;
 	char err[ERRLEN];
 	int c;
 
@@ -218,6 +311,16 @@ static void parse_flags(int argc, char **argv, struct flags *f)
 				    &f->listen, optarg, CONFIG_MODE_UNSET,
 				    CONFIG_GID_UNSET, err, sizeof(err)) < 0)
 				die_usage("%s: %s", "--listen", err);
+			break;
+		case OPT_UPLINK:
+		case OPT_CONNECT:
+			if (config_add_uplink(&f->listen, optarg,
+					      c == OPT_CONNECT, err,
+					      sizeof(err)) < 0)
+				die_usage("%s: %s",
+					  c == OPT_CONNECT ? "--connect"
+							   : "--uplink",
+					  err);
 			break;
 		case 'c':
 			f->config = optarg;
@@ -264,9 +367,26 @@ static void parse_flags(int argc, char **argv, struct flags *f)
 			f->v.txq_bytes = parse_num("--tx-queue-bytes", optarg,
 						   FRAME_MIN_LEN, 1u << 30);
 			break;
+		case OPT_DGRAM_IDLE:
+			f->set.dgram_idle = true;
+			f->v.dgram_idle = parse_num("--dgram-idle", optarg, 1,
+						    DGRAM_IDLE_MAX_S);
+			break;
 		case OPT_SOCKET_MODE:
 			f->set.socket_mode = true;
 			f->v.socket_mode = parse_mode("--socket-mode", optarg);
+			break;
+		case OPT_METRICS:
+			f->set.metrics = true;
+			f->v.metrics = optarg;
+			if (endpoint_url_parse(optarg, &addr, err,
+					       sizeof(err)) < 0)
+				die_usage("%s: %s", "--metrics", err);
+			break;
+		case OPT_CAPTURE:
+			f->capture = optarg;
+			if (check_capture_spec(optarg, err, sizeof(err)) < 0)
+				die_usage("%s: %s", "--capture", err);
 			break;
 		case 'f':
 			f->set.daemon = true;
@@ -289,6 +409,18 @@ static void parse_flags(int argc, char **argv, struct flags *f)
 					"%s: `%s' is not error, warning, info or debug",
 					"--log-level", optarg);
 			break;
+		case OPT_CONTROL:
+			f->set.control = true;
+			f->v.control = optarg;
+			break;
+		case OPT_READY_FD:
+			f->ready_fd = (int)parse_num("--ready-fd", optarg, 0,
+						     INT_MAX);
+			if (fcntl(f->ready_fd, F_GETFD) < 0)
+				die_usage(
+					"--ready-fd: %d is not an open descriptor",
+					f->ready_fd);
+			break;
 		case 'V':
 			printf("sockswitch %s\n", SOCKSWITCH_VERSION);
 			exit(0);
@@ -305,16 +437,30 @@ static void parse_flags(int argc, char **argv, struct flags *f)
 		die_usage("%s `%s'", "unexpected argument", argv[optind]);
 }
 
-static void apply_flags(struct sw_config *c, struct flags *f)
+static int apply_flags(struct sw_config *c, const struct flags *f, char *err,
+		       size_t errlen)
 {
-	if (f->listen.nlisten) {
+	size_t i;
+
+	if (f->listen.nlisten)
 		config_clear_listen(c);
-		c->listen = f->listen.listen;
-		c->nlisten = f->listen.nlisten;
-		c->listen_set = true;
-		f->listen.listen = NULL;
-		f->listen.nlisten = 0;
+	for (i = 0; i < f->listen.nlisten; i++) {
+		const struct listen_cfg *l = &f->listen.listen[i];
+
+		if (config_add_listen(c, l->url, l->mode, l->group, err,
+				      errlen) < 0)
+			return -EINVAL;
 	}
+	if (f->set.control) {
+		free(c->control.path);
+		c->control.path = NULL;
+		c->control.off = !strcmp(f->v.control, "none");
+		if (!c->control.off &&
+		    !(c->control.path = strdup(f->v.control)))
+			return -ENOMEM;
+	}
+	if (f->listen.nuplinks && config_copy_uplinks(c, &f->listen) < 0)
+		fatalx("out of memory");
 	if (f->set.hub)
 		c->core.hub = f->v.hub;
 	if (f->set.mac_table_size)
@@ -333,79 +479,158 @@ static void apply_flags(struct sw_config *c, struct flags *f)
 		c->core.txq_bytes = (size_t)f->v.txq_bytes;
 	if (f->set.socket_mode)
 		c->socket_mode = f->v.socket_mode;
+	if (f->set.dgram_idle)
+		c->dgram_idle_s = (uint32_t)f->v.dgram_idle;
 	if (f->set.log_level)
 		c->log_level = f->v.log_level;
 	if (f->nverbose)
 		c->log_level = f->nverbose > 1 ? LOG_LVL_DEBUG : LOG_LVL_INFO;
 	if (f->set.daemon)
 		c->daemon = f->v.daemon;
+	if (f->set.metrics) {
+		free(c->metrics);
+		if (!(c->metrics = strdup(f->v.metrics)))
+			return -ENOMEM;
+	}
 	if (f->set.pidfile) {
 		free(c->pidfile);
 		c->pidfile = strdup(f->v.pidfile);
 	}
+	return 0;
 }
 
-/* $XDG_RUNTIME_DIR/sockswitch, or /tmp/sockswitch-UID: ours, mode 0700. */
-static void default_socket_dir(char *out, size_t len)
+/*
+ * $XDG_RUNTIME_DIR/sockswitch, or /tmp/sockswitch-UID: ours, mode 0700.
+ * Looked up once; Return: the directory, or NULL with the reason in @b.
+ */
+static const char *default_socket_dir(struct build_ctx *b)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	char *out = b->sockdir, *err = b->sockdir_err;
+	size_t len = sizeof(b->sockdir), elen = sizeof(b->sockdir_err);
 	struct stat st;
 
+	if (b->sockdir_done)
+		return err[0] ? NULL : out;
+	b->sockdir_done = true;
 	if (xdg && xdg[0] == '/' && stat(xdg, &st) == 0 && S_ISDIR(st.st_mode))
 		snprintf(out, len, "%s/sockswitch", xdg);
 	else
 		snprintf(out, len, "/tmp/sockswitch-%u", (unsigned)getuid());
 	if (mkdir(out, 0700) < 0 && errno != EEXIST)
-		fatalx("cannot create %s: %s", out, strerror(errno));
-	if (lstat(out, &st) < 0 || !S_ISDIR(st.st_mode))
-		fatalx("%s is not a directory; remove it or use --listen", out);
-	if (st.st_uid != getuid())
-		fatalx("%s belongs to uid %u, not to you; use --listen", out,
-		       (unsigned)st.st_uid);
-	if (st.st_mode & 077)
-		fatalx("%s is open to other users (mode %04o); run chmod 700 %s or use --listen",
-		       out, (unsigned)(st.st_mode & 07777), out);
+		snprintf(err, elen, "cannot create %s: %s", out,
+			 strerror(errno));
+	else if (lstat(out, &st) < 0 || !S_ISDIR(st.st_mode))
+		snprintf(err, elen,
+			 "%s is not a directory; remove it or use --listen",
+			 out);
+	else if (st.st_uid != getuid())
+		snprintf(err, elen,
+			 "%s belongs to uid %u, not to you; use --listen", out,
+			 (unsigned)st.st_uid);
+	else if (st.st_mode & 077)
+		snprintf(
+			err, elen,
+			"%s is open to other users (mode %04o); run chmod 700 %s or use --listen",
+			out, (unsigned)(st.st_mode & 07777), out);
+	return err[0] ? NULL : out;
 }
 
-static void default_listeners(struct sw_config *c)
+static int default_listeners(struct sw_config *c, struct build_ctx *b,
+			     char *err, size_t errlen)
 {
-	char dir[PATH_MAX], url[PATH_MAX + 32], err[ERRLEN];
+	const char *dir = default_socket_dir(b);
+	char url[PATH_MAX + 32];
 
-	default_socket_dir(dir, sizeof(dir));
+	if (!dir) {
+		snprintf(err, errlen, "%s", b->sockdir_err);
+		return -EINVAL;
+	}
 	snprintf(url, sizeof(url), "unix:%s/switch.sock", dir);
 	if (config_add_listen(c, url, CONFIG_MODE_UNSET, CONFIG_GID_UNSET, err,
-			      sizeof(err)) < 0 ||
+			      errlen) < 0 ||
 	    config_add_listen(c, DEFAULT_TCP, CONFIG_MODE_UNSET,
-			      CONFIG_GID_UNSET, err, sizeof(err)) < 0)
-		fatalx("default listener: %s", err);
+			      CONFIG_GID_UNSET, err, errlen) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+/* The control socket: as configured, or beside the default data socket. */
+static int default_control(struct sw_config *c, struct build_ctx *b)
+{
+	const char *dir;
+
+	if (c->control.off || c->control.path)
+		return 0;
+	dir = default_socket_dir(b);
+	if (!dir) {
+		log_warnx("running without a control socket: %s",
+			  b->sockdir_err);
+		c->control.off = true;
+		return 0;
+	}
+	if (asprintf(&c->control.path, "%s/control.sock", dir) < 0) {
+		c->control.path = NULL;
+		return -ENOMEM;
+	}
+	c->control.is_default = true;
+	return 0;
+}
+
+/* Make a relative path absolute from @cwd (in place, @size bytes). */
+static int absolutize(char *path, size_t size, const char *cwd, char *err,
+		      size_t errlen)
+{
+	char abs[PATH_MAX * 2];
+
+	if (path[0] == '/')
+		return 0;
+	snprintf(abs, sizeof(abs), "%s/%s", cwd, path);
+	if (strlen(abs) >= size) {
+		snprintf(err, errlen,
+			 "%s: the absolute path %s is longer than %zu bytes",
+			 path, abs, size - 1);
+		return -ENAMETOOLONG;
+	}
+	strcpy(path, abs);
+	return 0;
+}
+
+static int absolutize_dup(char **path, const char *cwd)
+{
+	char *abs;
+
+	if (!*path || (*path)[0] == '/')
+		return 0;
+	if (asprintf(&abs, "%s/%s", cwd, *path) < 0)
+		return -ENOMEM;
+	free(*path);
+	*path = abs;
+	return 0;
 }
 
 /* A daemon changes directory to /: make relative socket paths absolute. */
-static void absolutize_paths(struct sw_config *c)
+static int absolutize_paths(struct sw_config *c, const char *cwd, char *err,
+			    size_t errlen)
 {
-	char cwd[PATH_MAX], abs[PATH_MAX * 2];
+	struct listen_addr *a;
 	size_t i;
 
-	if (!getcwd(cwd, sizeof(cwd)))
-		fatalx("getcwd: %s", strerror(errno));
 	for (i = 0; i < c->nlisten; i++) {
-		struct listen_addr *a = &c->listen[i].addr;
-
-		if (a->kind != LISTEN_UNIX || a->path[0] == '/')
-			continue;
-		snprintf(abs, sizeof(abs), "%s/%s", cwd, a->path);
-		if (strlen(abs) >= sizeof(a->path))
-			fatalx("unix:%s: the absolute path %s is longer than %zu bytes",
-			       a->path, abs, sizeof(a->path) - 1);
-		strcpy(a->path, abs);
+		a = &c->listen[i].addr;
+		if ((a->kind == LISTEN_UNIX || a->kind == LISTEN_UNIXGRAM ||
+		     a->kind == LISTEN_VDE) &&
+		    absolutize(a->path, sizeof(a->path), cwd, err, errlen) < 0)
+			return -ENAMETOOLONG;
 	}
-	if (c->pidfile && c->pidfile[0] != '/') {
-		snprintf(abs, sizeof(abs), "%s/%s", cwd, c->pidfile);
-		free(c->pidfile);
-		c->pidfile = strdup(abs);
-		if (!c->pidfile)
-			fatalx("out of memory");
+	if (config_absolutize_uplinks(c, cwd, err, errlen) < 0)
+		return -ENAMETOOLONG;
+	if (absolutize_dup(&c->pidfile, cwd) < 0 ||
+	    absolutize_dup(&c->control.path, cwd) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
 	}
+	return 0;
 }
 
 static void raise_fd_limit(uint32_t max_ports)
@@ -423,6 +648,21 @@ static void raise_fd_limit(uint32_t max_ports)
 			"open file limit %llu is below --max-ports %u plus headroom; connections beyond it are refused",
 			(unsigned long long)rl.rlim_cur, max_ports);
 }
+
+/* A reload that raises max_ports raises the descriptor limit with it. */
+static void fd_limit_commit(struct swd *d, const struct sw_config *oldc,
+			    const struct sw_config *newc, void *opaque)
+{
+	(void)d;
+	(void)opaque;
+	if (newc->core.max_ports > oldc->core.max_ports)
+		raise_fd_limit(newc->core.max_ports);
+}
+
+static const struct reload_hook fd_limit_hook = {
+	.name = "open file limit",
+	.commit = fd_limit_commit,
+};
 
 static int pidfile_write(const char *path)
 {
@@ -531,11 +771,14 @@ static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 
 static void hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
-	(void)loop;
+	struct swd *d = ev_userdata(loop);
+	char err[ERRLEN], sum[ERRLEN];
+
 	(void)w;
 	(void)revents;
-	log_warnx(
-		"SIGHUP: live reload is not supported yet; restart to apply a new config");
+	notify_status("RELOADING=1");
+	swd_reload(d, "SIGHUP", err, sizeof(err), sum, sizeof(sum));
+	notify_status("READY=1");
 }
 
 static void usr1_cb(struct ev_loop *loop, ev_signal *w, int revents)
@@ -592,20 +835,58 @@ static int check_config(const char *path)
 	return 0;
 }
 
-static void load_config(struct swd *d, struct flags *f)
+/**
+ * build_config() - the config file, then the flags, then the defaults
+ * @out:	uninitialised; filled on success, empty on failure
+ * @err:	on failure, the first problem
+ * @errlen:	size of @err
+ * @opaque:	struct build_ctx
+ *
+ * Used at start and by every reload (reload_build_fn).
+ *
+ * Return: 0 on success, negative error code on failure
+ */
+static int build_config(struct sw_config *out, char *err, size_t errlen,
+			void *opaque)
+{
+	struct build_ctx *b = opaque;
+	int rc = 0;
+
+	config_init(out);
+	if (b->config)
+		rc = config_load(out, b->config, err, errlen);
+	if (rc == 0)
+		rc = apply_flags(out, b->f, err, errlen);
+	if (rc == 0 && !out->nlisten)
+		rc = default_listeners(out, b, err, errlen);
+	if (rc == 0)
+		rc = default_control(out, b);
+	if (rc == 0)
+		rc = absolutize_paths(out, b->cwd, err, errlen);
+	if (rc == 0 && out->core.txq_bytes < out->core.max_frame) {
+		snprintf(err, errlen,
+			 "tx queue bytes %zu is below the maximum frame %u",
+			 out->core.txq_bytes, out->core.max_frame);
+		rc = -EINVAL;
+	}
+	if (rc < 0)
+		config_fini(out);
+	return rc;
+}
+
+static void load_config(struct swd *d, struct build_ctx *b)
 {
 	char err[ERRLEN];
 
-	config_init(&d->cfg);
-	if (f->config && config_load(&d->cfg, f->config, err, sizeof(err)) < 0)
+	if (!getcwd(b->cwd, sizeof(b->cwd)))
+		fatalx("getcwd: %s", strerror(errno));
+	if (b->f->config) {
+		b->config = strdup(b->f->config);
+		if (!b->config || absolutize_dup(&b->config, b->cwd) < 0)
+			fatalx("out of memory");
+	}
+	if (build_config(&d->cfg, err, sizeof(err), b) < 0)
 		fatalx("%s", err);
-	apply_flags(&d->cfg, f);
-	if (!d->cfg.nlisten)
-		default_listeners(&d->cfg);
-	absolutize_paths(&d->cfg);
-	if (d->cfg.core.txq_bytes < d->cfg.core.max_frame)
-		fatalx("tx queue bytes %zu is below the maximum frame %u",
-		       d->cfg.core.txq_bytes, d->cfg.core.max_frame);
 	if (getrandom(&d->cfg.core.hash_secret, sizeof(d->cfg.core.hash_secret),
 		      0) < 0)
 		d->cfg.core.hash_secret =
@@ -613,14 +894,38 @@ static void load_config(struct swd *d, struct flags *f)
 			swd_clock_ms();
 }
 
-static void start(struct swd *d, struct ev_loop *loop)
+/* --capture: a whole-switch capture from the start. */
+static void start_capture(struct swd *d, const char *spec)
+{
+	struct capture_spec cs;
+	char err[ERRLEN], *copy;
+
+	if (!spec)
+		return;
+	copy = strdup(spec);
+	if (!copy || capture_spec_parse(copy, &cs, err, sizeof(err)) < 0 ||
+	    capture_start(d, &cs, err, sizeof(err)) < 0) {
+		listener_close_all(d);
+		ctl_close(d);
+		metrics_stop(d);
+		fatalx("--capture: %s", copy ? err : "out of memory");
+	}
+	free(copy);
+}
+
+static void start(struct swd *d, struct ev_loop *loop, struct build_ctx *b)
 {
 	int notify_fd = -1, rc;
+	char status[256];
 	size_t i;
 
 	rc = swd_init(d, loop);
-	if (rc < 0)
+	if (rc < 0 || (rc = capture_init(d)) < 0)
 		fatalx("cannot start the switch: %s", strerror(-rc));
+	if (ctl_cmds_register(d) < 0 || capture_ctl_register(d) < 0 ||
+	    reload_set_builder(d, build_config, b) < 0 ||
+	    reload_hook_add(d, &fd_limit_hook) < 0)
+		fatalx("out of memory");
 	for (i = 0; i < d->cfg.nlisten; i++) {
 		if (listener_open(d, &d->cfg.listen[i]) < 0) {
 			listener_close_all(d);
@@ -628,25 +933,48 @@ static void start(struct swd *d, struct ev_loop *loop)
 			       d->cfg.listen[i].url);
 		}
 	}
+	if (ctl_open(d, &d->cfg) < 0) {
+		listener_close_all(d);
+		fatalx("cannot open the control socket %s; not starting (--control none runs without one)",
+		       d->cfg.control.path);
+	}
+	if (metrics_init(d) < 0) {
+		listener_close_all(d);
+		ctl_close(d);
+		fatalx("cannot serve metrics on %s; not starting",
+		       d->cfg.metrics ? d->cfg.metrics : "(out of memory)");
+	}
+	start_capture(d, b->f->capture);
 	listener_print_all(d, stdout);
+	metrics_print(d, stdout);
+	if (ctl_path(d))
+		printf("control socket %s  sockswitchctl -s %s status\n",
+		       ctl_path(d), ctl_path(d));
 	if (d->cfg.daemon)
 		notify_fd = daemonize();
 	if (d->cfg.pidfile && pidfile_write(d->cfg.pidfile) < 0) {
 		listener_close_all(d);
 		exit(1);
 	}
+	if (notify_fd >= 0)
+		ev_loop_fork(loop);
+	uplinks_start(d);
 	printf("ready pid=%ld: %zu listener%s, mac table %u, max ports %u%s\n",
 	       (long)getpid(), d->cfg.nlisten, d->cfg.nlisten == 1 ? "" : "s",
 	       d->cfg.core.mac_table_size, d->cfg.core.max_ports,
 	       d->cfg.core.hub ? ", hub mode" : "");
 	fflush(stdout);
+	snprintf(status, sizeof(status), "%zu listeners, control %s",
+		 d->cfg.nlisten, ctl_path(d) ? ctl_path(d) : "off");
+	notify_ready(b->f->ready_fd, status);
 	if (notify_fd >= 0)
 		daemon_ready(loop, notify_fd);
 }
 
 int main(int argc, char **argv)
 {
-	struct flags f = { 0 };
+	struct flags f = { .ready_fd = -1 };
+	struct build_ctx b = { .f = &f };
 	struct signals sigs = { 0 };
 	struct swd d = { 0 };
 	struct ev_loop *loop;
@@ -657,24 +985,31 @@ int main(int argc, char **argv)
 		config_fini(&f.listen);
 		return check_config(f.check);
 	}
-	load_config(&d, &f);
-	config_fini(&f.listen);
+	load_config(&d, &b);
 	log_init(d.cfg.log_level, false);
 	raise_fd_limit(d.cfg.core.max_ports);
 	loop = ev_default_loop(EVFLAG_AUTO);
 	if (!loop)
 		fatalx("cannot initialise libev");
-	start(&d, loop);
+	start(&d, loop, &b);
 	signals_start(loop, &sigs);
 	ev_run(loop, 0);
 
+	notify_status("STOPPING=1");
 	listener_close_all(&d);
+	ctl_close(&d);
+	metrics_stop(&d);
 	swd_close_all_ports(&d, "switch stopping");
+	capture_fini(&d);
 	signals_stop(loop, &sigs);
+	ctl_fini(&d);
+	reload_fini(&d);
 	swd_fini(&d);
 	if (d.cfg.pidfile)
 		unlink(d.cfg.pidfile);
 	config_fini(&d.cfg);
+	config_fini(&f.listen);
+	free(b.config);
 	ev_loop_destroy(loop);
 	log_info("stopped");
 	return 0;

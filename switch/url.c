@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * url.c - listener URLs: tcp:HOST:PORT, tcp:[V6]:PORT, unix:PATH, vde:DIR
+ * url.c - listener URLs: tcp:HOST:PORT, tcp:[V6]:PORT, unix:PATH,
+ * udp:HOST:PORT, udp:[V6]:PORT, unixgram:PATH, vde:DIR
  *
  * Parsing only: no name resolution and no sockets here, so the config
  * checker can validate a URL without touching the system.
@@ -24,6 +25,23 @@ static int parse_port(const char *s, uint16_t *port)
 	if (errno || *end != '\0' || v > 65535)
 		return -EINVAL;
 	*port = (uint16_t)v;
+	return 0;
+}
+
+static int parse_path(const char *url, const char *path,
+		      struct listen_addr *out, char *err, size_t errlen)
+{
+	if (*path == '\0') {
+		snprintf(err, errlen, "`%s': empty unix socket path", url);
+		return -EINVAL;
+	}
+	if (strlen(path) >= sizeof(out->path)) {
+		snprintf(err, errlen,
+			 "`%s': unix socket path longer than %zu bytes", url,
+			 sizeof(out->path) - 1);
+		return -ENAMETOOLONG;
+	}
+	strcpy(out->path, path);
 	return 0;
 }
 
@@ -103,7 +121,8 @@ static int parse_vde(const char *url, struct listen_addr *out, char *err,
 
 /**
  * listen_url_parse() - parse a listener URL
- * @url:	tcp:HOST:PORT, tcp:[V6]:PORT, unix:PATH or vde:DIR
+ * @url:	tcp:HOST:PORT, tcp:[V6]:PORT, unix:PATH, udp:HOST:PORT,
+ *		udp:[V6]:PORT, unixgram:PATH or vde:DIR
  * @out:	parsed address
  * @err:	on failure, a message quoting the bad part
  * @errlen:	size of @err
@@ -117,28 +136,24 @@ int listen_url_parse(const char *url, struct listen_addr *out, char *err,
 	if (strncmp(url, "tcp:", 4) == 0)
 		return parse_tcp(url + 4, out, err, errlen);
 	if (strncmp(url, "unix:", 5) == 0) {
-		const char *path = url + 5;
-
-		if (*path == '\0') {
-			snprintf(err, errlen, "`%s': empty unix socket path",
-				 url);
-			return -EINVAL;
-		}
-		if (strlen(path) >= sizeof(out->path)) {
-			snprintf(err, errlen,
-				 "`%s': unix socket path longer than %zu bytes",
-				 url, sizeof(out->path) - 1);
-			return -ENAMETOOLONG;
-		}
-		strcpy(out->path, path);
 		out->kind = LISTEN_UNIX;
-		return 0;
+		return parse_path(url, url + 5, out, err, errlen);
+	}
+	if (strncmp(url, "udp:", 4) == 0) {
+		int rc = parse_tcp(url + 4, out, err, errlen);
+
+		out->kind = LISTEN_UDP;
+		return rc;
+	}
+	if (strncmp(url, "unixgram:", 9) == 0) {
+		out->kind = LISTEN_UNIXGRAM;
+		return parse_path(url, url + 9, out, err, errlen);
 	}
 	if (strncmp(url, "vde:", 4) == 0)
 		return parse_vde(url, out, err, errlen);
 	snprintf(
 		err, errlen,
-		"`%s': unknown listener; use tcp:HOST:PORT, tcp:[V6]:PORT, unix:PATH or vde:DIR",
+		"`%s': unknown listener; use tcp:HOST:PORT, tcp:[V6]:PORT, unix:PATH, udp:HOST:PORT, udp:[V6]:PORT, unixgram:PATH or vde:DIR",
 		url);
 	return -EINVAL;
 }
@@ -153,15 +168,43 @@ int listen_url_parse(const char *url, struct listen_addr *out, char *err,
  */
 int listen_url_format(const struct listen_addr *a, char *buf, size_t len)
 {
+	const char *scheme = a->kind == LISTEN_UDP ? "udp" : "tcp";
 	int n;
 
 	if (a->kind == LISTEN_UNIX)
 		n = snprintf(buf, len, "unix:%s", a->path);
 	else if (a->kind == LISTEN_VDE)
 		n = snprintf(buf, len, "vde:%s", a->path);
+	else if (a->kind == LISTEN_UNIXGRAM)
+		n = snprintf(buf, len, "unixgram:%s", a->path);
 	else if (strchr(a->host, ':'))
-		n = snprintf(buf, len, "tcp:[%s]:%u", a->host, a->port);
+		n = snprintf(buf, len, "%s:[%s]:%u", scheme, a->host, a->port);
 	else
-		n = snprintf(buf, len, "tcp:%s:%u", a->host, a->port);
+		n = snprintf(buf, len, "%s:%s:%u", scheme, a->host, a->port);
 	return (n < 0 || (size_t)n >= len) ? -ENOSPC : 0;
+}
+
+/**
+ * endpoint_url_parse() - parse the address of a service endpoint
+ * @url:	tcp:HOST:PORT, tcp:[V6]:PORT or unix:PATH (a stream socket the
+ *		daemon serves something other than frames on, e.g. metrics)
+ * @out:	parsed address
+ * @err:	on failure, a message quoting the bad part
+ * @errlen:	size of @err
+ *
+ * Return: 0 on success, negative error code otherwise
+ */
+int endpoint_url_parse(const char *url, struct listen_addr *out, char *err,
+		       size_t errlen)
+{
+	int rc = listen_url_parse(url, out, err, errlen);
+
+	if (rc == 0 && out->kind != LISTEN_TCP && out->kind != LISTEN_UNIX)
+		rc = -EINVAL;
+	if (rc == -EINVAL)
+		snprintf(
+			err, errlen,
+			"`%s': not a stream endpoint; use tcp:HOST:PORT, tcp:[V6]:PORT or unix:PATH",
+			url);
+	return rc;
 }

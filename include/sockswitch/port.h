@@ -35,11 +35,15 @@ struct port;
  * @close:	release the transport's descriptors and free the object.
  *		Context: called by the daemon after the port was removed
  *		from the switch, never from the port's own callbacks.
+ * @state:	optional: the transport's own state of a live, enabled port
+ *		("up", "down", "retrying"...), for listings; NULL means "up".
+ *		"disabled" and "closing" are derived by the daemon.
  */
 struct port_ops {
 	const char *name;
 	int (*flush)(struct port *p);
 	void (*close)(struct port *p);
+	const char *(*state)(const struct port *p);
 };
 
 /**
@@ -53,6 +57,8 @@ struct port_ops {
  * @PORT_DROP_TX_QUEUE_FULL:	destination's queue was full
  * @PORT_DROP_TX_CLOSED:	still queued when the port closed
  * @PORT_DROP_TX_NOMEM:		could not copy a queued frame
+ * @PORT_DROP_RX_BACKLOG:	a user-mode stack (slirp) produced frames
+ *				faster than the switch took them in
  */
 enum port_drop {
 	PORT_DROP_RX_RUNT,
@@ -64,6 +70,7 @@ enum port_drop {
 	PORT_DROP_TX_QUEUE_FULL,
 	PORT_DROP_TX_CLOSED,
 	PORT_DROP_TX_NOMEM,
+	PORT_DROP_RX_BACKLOG,
 	PORT_DROP__MAX,
 };
 
@@ -113,6 +120,7 @@ struct port_stats {
  * @pidx:	position in sw->pending, or -1
  * @up:		forwards and receives (false: disabled or closing)
  * @enabled:	administratively enabled
+ * @capture:	hand its frames to sw->capture_cb
  * @name:	short name ("p3" unless the transport sets one)
  * @descr:	free text: peer address, client description
  * @txq:	bounded transmit queue
@@ -128,6 +136,7 @@ struct port {
 	int32_t pidx;
 	bool up;
 	bool enabled;
+	bool capture;
 	char name[PORT_NAME_LEN];
 	char descr[PORT_DESCR_LEN];
 	struct txq txq;

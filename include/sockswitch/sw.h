@@ -59,6 +59,14 @@ enum sw_event {
 };
 
 /**
+ * enum sw_dir - which way a frame passes a port, for sw->capture_cb
+ */
+enum sw_dir {
+	SW_DIR_RX,
+	SW_DIR_TX,
+};
+
+/**
  * struct sw - one switch
  * @prm:	tunables
  * @mt:		learned addresses
@@ -70,6 +78,10 @@ enum sw_event {
  * @table_full_latched:	table-full event reported, not yet cleared
  * @event_cb:	optional observer (logging, control events); may be NULL
  * @event_opaque: its argument
+ * @capture_cb:	called for each frame received on or queued to a port
+ *		whose capture flag is set; may be NULL while no flag is set
+ * @capture_opaque: its argument
+ * @capture_new_ports: new ports start with their capture flag set
  */
 struct sw {
 	struct sw_params prm;
@@ -84,6 +96,10 @@ struct sw {
 			 const uint8_t *mac, struct port *from,
 			 struct port *to);
 	void *event_opaque;
+	void (*capture_cb)(void *opaque, struct port *p, enum sw_dir dir,
+			   const uint8_t *frame, size_t len);
+	void *capture_opaque;
+	bool capture_new_ports;
 };
 
 void sw_params_default(struct sw_params *prm);

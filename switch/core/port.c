@@ -17,9 +17,10 @@ const char *const port_drop_name[PORT_DROP__MAX] = {
 	[PORT_DROP_TX_QUEUE_FULL] = "tx_queue_full",
 	[PORT_DROP_TX_CLOSED] = "tx_closed",
 	[PORT_DROP_TX_NOMEM] = "tx_nomem",
+	[PORT_DROP_RX_BACKLOG] = "rx_backlog",
 };
 
-static_assert(PORT_DROP__MAX == 9, "port_drop_name[] out of step with enum");
+static_assert(PORT_DROP__MAX == 10, "port_drop_name[] out of step with enum");
 
 /**
  * port_rx_drops() - frames received on @p and dropped
@@ -34,7 +35,7 @@ uint64_t port_rx_drops(const struct port *p)
 
 	for (i = PORT_DROP_RX_RUNT; i <= PORT_DROP_RX_DEST_DOWN; i++)
 		n += p->st.drops[i];
-	return n;
+	return n + p->st.drops[PORT_DROP_RX_BACKLOG];
 }
 
 /**
@@ -48,7 +49,7 @@ uint64_t port_tx_drops(const struct port *p)
 	uint64_t n = 0;
 	int i;
 
-	for (i = PORT_DROP_TX_QUEUE_FULL; i < PORT_DROP__MAX; i++)
+	for (i = PORT_DROP_TX_QUEUE_FULL; i <= PORT_DROP_TX_NOMEM; i++)
 		n += p->st.drops[i];
 	return n;
 }

@@ -193,6 +193,7 @@ int sw_port_add(struct sw *sw, struct port *p, const struct port_ops *ops,
 	p->idx = sw->nports;
 	p->pidx = -1;
 	p->up = p->enabled = true;
+	p->capture = sw->capture_new_ports;
 	if (p->name[0] == '\0')
 		snprintf(p->name, sizeof(p->name), "p%u", id);
 	txq_init(&p->txq, sw->prm.txq_frames, sw->prm.txq_bytes);
@@ -277,6 +278,8 @@ static void sw_enqueue(struct sw *sw, struct port *p, const uint8_t *frame,
 		return;
 	}
 	p->st.tx_queued++;
+	if (p->capture)
+		sw->capture_cb(sw->capture_opaque, p, SW_DIR_TX, frame, len);
 	if (p->pidx < 0) {
 		p->pidx = (int32_t)sw->npending;
 		sw->pending[sw->npending++] = p;
@@ -367,6 +370,8 @@ void fwd_input(struct sw *sw, struct port *in, const uint8_t *frame, size_t len,
 
 	in->st.rx_frames++;
 	in->st.rx_bytes += len;
+	if (in->capture)
+		sw->capture_cb(sw->capture_opaque, in, SW_DIR_RX, frame, len);
 	if (!in->up)
 		why = PORT_DROP_RX_DISABLED;
 	else if (len > sw->prm.max_frame)

@@ -14,6 +14,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 
 #include "sockswitch/stream_rx.h"
 #include "sockswitchd.h"
+#include "stream.h"
 
 #define ACCEPT_BATCH 64
 #define ACCEPT_BACKOFF_S 1.0
@@ -35,7 +37,8 @@
  * struct listener - a listening socket; every connection becomes a port
  * @d:		the daemon
  * @next:	next listener
- * @addr:	what was asked for
+ * @addr:	what was asked for (with the real port once bound)
+ * @want:	what the config said (reload matches on it)
  * @url:	what is bound (real port for tcp:...:0)
  * @fd:		listening socket
  * @io:		accept watcher
@@ -50,6 +53,7 @@ struct listener {
 	struct swd *d;
 	struct listener *next;
 	struct listen_addr addr;
+	struct listen_addr want;
 	char url[URL_LEN];
 	int fd;
 	ev_io io;
@@ -63,19 +67,11 @@ struct listener {
 /**
  * struct stream_port - one accepted connection
  * @port:	the switch port (must stay first for container_of clarity)
- * @d:		the daemon
- * @fd:		connected socket
- * @rio:	read watcher
- * @wio:	write watcher, active only while output is pending
- * @rx:		frame reassembly
+ * @c:		the connection
  */
 struct stream_port {
 	struct port port;
-	struct swd *d;
-	int fd;
-	ev_io rio;
-	ev_io wio;
-	struct stream_rx rx;
+	struct stream_conn c;
 };
 
 static int stream_flush(struct port *p);
@@ -93,44 +89,49 @@ static const struct port_ops stream_tcp_ops = {
 	.close = stream_close,
 };
 
-static void stream_fail(struct stream_port *sp)
+static void __attribute__((format(printf, 2, 3)))
+stream_fail(struct stream_conn *c, const char *fmt, ...)
 {
-	ev_io_stop(sp->d->loop, &sp->rio);
-	ev_io_stop(sp->d->loop, &sp->wio);
+	char reason[sizeof(c->port->close_reason)];
+	va_list ap;
+
+	ev_io_stop(c->d->loop, &c->rio);
+	ev_io_stop(c->d->loop, &c->wio);
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	c->fail(c, reason);
 }
 
-static void stream_port_frame_cb(void *opaque, const uint8_t *frame, size_t len)
+static void stream_conn_frame_cb(void *opaque, const uint8_t *frame, size_t len)
 {
-	struct stream_port *sp = opaque;
+	struct stream_conn *c = opaque;
 
-	fwd_input(&sp->d->sw, &sp->port, frame, len, sp->d->now_ms);
+	fwd_input(&c->d->sw, c->port, frame, len, c->d->now_ms);
 }
 
-static void stream_eof(struct stream_port *sp, ssize_t r, size_t partial)
+static void stream_eof(struct stream_conn *c, ssize_t r, size_t partial)
 {
-	struct port *p = &sp->port;
-
-	stream_fail(sp);
 	if (partial)
-		fwd_drop(p, partial, PORT_DROP_RX_FRAMING);
+		fwd_drop(c->port, partial, PORT_DROP_RX_FRAMING);
 	if (r < 0 && errno == ECONNRESET)
-		swd_port_close(sp->d, p, "peer reset the connection%s",
-			       partial ? " mid-frame" : "");
+		stream_fail(c, "peer reset the connection%s",
+			    partial ? " mid-frame" : "");
 	else if (r < 0)
-		swd_port_close(sp->d, p, "read error: %s", strerror(errno));
+		stream_fail(c, "read error: %s", strerror(errno));
 	else if (partial)
-		swd_port_close(
-			sp->d, p,
+		stream_fail(
+			c,
 			"peer closed the connection mid-frame (%zu bytes of an incomplete frame dropped)",
 			partial);
 	else
-		swd_port_close(sp->d, p, "peer closed the connection");
+		stream_fail(c, "peer closed the connection");
 }
 
 static void stream_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct stream_port *sp = container_of(w, struct stream_port, rio);
-	struct swd *d = sp->d;
+	struct stream_conn *c = container_of(w, struct stream_conn, rio);
+	struct swd *d = c->d;
 	size_t space, have;
 	uint32_t bad = 0;
 	uint8_t *buf;
@@ -140,42 +141,45 @@ static void stream_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	(void)loop;
 	(void)revents;
 	buf = swd_rx_buf(d, &space);
-	have = stream_rx_restore(&sp->rx, buf);
-	r = recv(sp->fd, buf + have, space - have, 0);
+	have = stream_rx_restore(&c->rx, buf);
+	r = recv(c->fd, buf + have, space - have, 0);
 	if (r < 0 &&
 	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
 		/* Nothing new: keep the tail (it holds no complete frame). */
 		r = 0;
 	} else if (r <= 0) {
-		stream_eof(sp, r, have);
+		stream_eof(c, r, have);
 		return;
 	}
-	rc = stream_rx_consume(&sp->rx, buf, have + (size_t)r,
-			       d->sw.prm.max_frame, stream_port_frame_cb, sp,
+	rc = stream_rx_consume(&c->rx, buf, have + (size_t)r,
+			       d->sw.prm.max_frame, stream_conn_frame_cb, c,
 			       &bad);
 	swd_rx_commit(d, have + (size_t)r);
 	if (rc == -EPROTO) {
-		fwd_drop(&sp->port, 0, PORT_DROP_RX_OVERSIZE);
+		fwd_drop(c->port, 0, PORT_DROP_RX_OVERSIZE);
 		log_warnx(
 			"port %u (%s): frame length %u exceeds the maximum %u; the stream cannot be trusted, closing",
-			sp->port.id, sp->port.descr, bad, d->sw.prm.max_frame);
-		stream_fail(sp);
-		swd_port_close(d, &sp->port,
-			       "oversize frame length %u (maximum %u)", bad,
-			       d->sw.prm.max_frame);
+			c->port->id, c->port->descr, bad, d->sw.prm.max_frame);
+		stream_fail(c, "oversize frame length %u (maximum %u)", bad,
+			    d->sw.prm.max_frame);
 	} else if (rc < 0) {
-		stream_fail(sp);
-		swd_port_close(d, &sp->port, "out of memory reassembling");
+		stream_fail(c, "out of memory reassembling");
 	}
 }
 
-static int stream_flush(struct port *p)
+/**
+ * stream_conn_flush() - write as much of the port's queue as the peer takes
+ * @c:		the connection
+ *
+ * Return: 0, or a negative error code after calling @c->fail
+ */
+int stream_conn_flush(struct stream_conn *c)
 {
-	struct stream_port *sp = container_of(p, struct stream_port, port);
-	struct swd *d = sp->d;
+	struct port *p = c->port;
+	struct swd *d = c->d;
 	struct txq *q = &p->txq;
 
-	if (p->closing)
+	if (p->closing || c->fd < 0)
 		return -EPIPE;
 	while (!txq_empty(q) && !q->torn) {
 		size_t n = txq_iov(q, d->iov, SWD_IOV_MAX, d->hdr, true),
@@ -186,7 +190,7 @@ static int stream_flush(struct port *p)
 
 		for (i = 0; i < n; i++)
 			want += d->iov[i].iov_len;
-		r = sendmsg(sp->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		r = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -194,8 +198,7 @@ static int stream_flush(struct port *p)
 		if (r < 0) {
 			int err = errno;
 
-			stream_fail(sp);
-			swd_port_close(d, p, "write error: %s", strerror(err));
+			stream_fail(c, "write error: %s", strerror(err));
 			return -err;
 		}
 		p->st.tx_frames +=
@@ -204,37 +207,77 @@ static int stream_flush(struct port *p)
 			break;
 	}
 	if (q->torn) {
-		stream_fail(sp);
-		swd_port_close(d, p,
-			       "out of memory: a partly sent frame was lost");
+		stream_fail(c, "out of memory: a partly sent frame was lost");
 		return -ENOMEM;
 	}
 	if (txq_empty(q))
-		ev_io_stop(d->loop, &sp->wio);
+		ev_io_stop(d->loop, &c->wio);
 	else
-		ev_io_start(d->loop, &sp->wio);
+		ev_io_start(d->loop, &c->wio);
 	return 0;
 }
 
 static void stream_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct stream_port *sp = container_of(w, struct stream_port, wio);
+	struct stream_conn *c = container_of(w, struct stream_conn, wio);
 
 	(void)loop;
 	(void)revents;
-	stream_flush(&sp->port);
+	stream_conn_flush(c);
+}
+
+/**
+ * stream_conn_start() - start reading a connected socket for port @p
+ * @c:		the connection state (zeroed or stopped)
+ * @d:		the daemon
+ * @p:		the port its frames belong to
+ * @fd:		connected nonblocking socket, owned from now on
+ * @fail:	called (watchers stopped) when the connection breaks
+ */
+void stream_conn_start(struct stream_conn *c, struct swd *d, struct port *p,
+		       int fd, stream_fail_fn fail)
+{
+	c->d = d;
+	c->port = p;
+	c->fd = fd;
+	c->fail = fail;
+	stream_rx_init(&c->rx);
+	ev_io_init(&c->rio, stream_read_cb, fd, EV_READ);
+	ev_io_init(&c->wio, stream_write_cb, fd, EV_WRITE);
+	ev_io_start(d->loop, &c->rio);
+}
+
+/**
+ * stream_conn_stop() - stop the watchers, close the socket, drop the tail
+ * @c:		the connection (idempotent)
+ */
+void stream_conn_stop(struct stream_conn *c)
+{
+	if (c->fd < 0)
+		return;
+	ev_io_stop(c->d->loop, &c->rio);
+	ev_io_stop(c->d->loop, &c->wio);
+	close(c->fd);
+	c->fd = -1;
+	stream_rx_fini(&c->rx);
+}
+
+static int stream_flush(struct port *p)
+{
+	return stream_conn_flush(&container_of(p, struct stream_port, port)->c);
 }
 
 static void stream_close(struct port *p)
 {
 	struct stream_port *sp = container_of(p, struct stream_port, port);
 
-	stream_fail(sp);
-	if (sp->fd >= 0)
-		close(sp->fd);
-	sp->fd = -1;
-	stream_rx_fini(&sp->rx);
+	stream_conn_stop(&sp->c);
 	free(sp);
+}
+
+static void stream_port_fail(struct stream_conn *c, const char *reason)
+{
+	swd_port_close(c->d, c->port, "%s", reason);
 }
 
 static void describe_peer(const struct listener *l, int fd,
@@ -292,13 +335,9 @@ static void stream_port_new(struct listener *l, int fd,
 	}
 	if (l->addr.kind == LISTEN_TCP)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	sp->d = d;
-	sp->fd = fd;
-	stream_rx_init(&sp->rx);
-	ev_io_init(&sp->rio, stream_read_cb, fd, EV_READ);
-	ev_io_init(&sp->wio, stream_write_cb, fd, EV_WRITE);
-	ev_io_start(d->loop, &sp->rio);
+	stream_conn_start(&sp->c, d, &sp->port, fd, stream_port_fail);
 	log_info("port %u (%s) connected on %s", sp->port.id, peer, l->url);
+	ctl_port_event(d, &sp->port, true, "connected");
 }
 
 /**
@@ -357,15 +396,14 @@ static void backoff_cb(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 /**
- * unix_path_check() - make @path free for a new listening socket
+ * unix_path_check() - may we bind @path? Removes a stale socket file.
  * @path:	socket path
+ * @type:	SOCK_STREAM or SOCK_DGRAM: how to probe for a live owner
  *
- * A stale socket file (nobody listening) is removed; a live one, or a
- * file that is not a socket, is an error (logged).
- *
- * Return: 0 if @path is free now, negative error code otherwise
+ * Return: 0 if @path is free now, negative error code (logged) if a live
+ *	   socket or a non-socket file is there
  */
-int unix_path_check(const char *path)
+int unix_path_check(const char *path, int type)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
@@ -378,12 +416,13 @@ int unix_path_check(const char *path)
 			  path);
 		return -EEXIST;
 	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	strcpy(sa.sun_path, path);
 	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	if (rc == 0 || errno == EAGAIN || errno == EINPROGRESS) {
+	if (rc == 0 || errno == EAGAIN || errno == EINPROGRESS ||
+	    errno == EPROTOTYPE) {
 		close(fd);
 		log_error(
 			"another switch is already listening on %s; stop it or choose another path with --listen",
@@ -406,19 +445,19 @@ int unix_path_check(const char *path)
 }
 
 /**
- * unix_bind() - bind @fd to @path, then give the file @mode and @group
- * @fd:		unix socket
- * @path:	where (must be free)
- * @mode:	permissions
- * @group:	group, or CONFIG_GID_UNSET
- * @dev:	set to the file's device (to remove only our own file later)
- * @ino:	set to its inode
- * @created:	set once the file exists, or NULL
+ * unix_bind_path() - bind @fd to @path with the listener's mode and group
+ * @fd:		unix socket, not bound yet
+ * @path:	socket path (free: see unix_path_check())
+ * @mode:	file permissions
+ * @group:	file group, or CONFIG_GID_UNSET
+ * @created:	set once the file exists (the caller removes it on close)
+ * @dev:	device of the file, to not remove a successor's socket
+ * @ino:	inode of the file
  *
- * Return: 0 on success, negative error code (already logged) on failure
+ * Return: 0 on success, negative error code (logged) on failure
  */
-int unix_bind(int fd, const char *path, int mode, gid_t group, dev_t *dev,
-	      ino_t *ino, bool *created)
+int unix_bind_path(int fd, const char *path, int mode, gid_t group,
+		   bool *created, dev_t *dev, ino_t *ino)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
@@ -457,61 +496,80 @@ static int unix_listen(struct listener *l, const struct listen_cfg *lc,
 {
 	int rc;
 
-	rc = unix_path_check(l->addr.path);
+	rc = unix_path_check(l->addr.path, SOCK_STREAM);
 	if (rc < 0)
 		return rc;
 	l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (l->fd < 0)
 		return -errno;
-	return unix_bind(l->fd, l->addr.path, mode, lc->group, &l->dev, &l->ino,
-			 &l->created);
+	return unix_bind_path(l->fd, l->addr.path, mode, lc->group, &l->created,
+			      &l->dev, &l->ino);
 }
 
-static int tcp_listen(struct listener *l)
+/**
+ * inet_bind() - resolve @a and bind a new nonblocking socket to it
+ * @a:		host and port; a port 0 is replaced by the one bound
+ * @type:	SOCK_STREAM (gets SO_REUSEADDR) or SOCK_DGRAM
+ * @url:	for messages
+ *
+ * Return: the socket, or a negative error code (logged)
+ */
+int inet_bind(struct listen_addr *a, int type, const char *url)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+	struct addrinfo hints = { .ai_socktype = type,
 				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
 	struct sockaddr_storage ss;
 	socklen_t slen = sizeof(ss);
 	struct addrinfo *ai = NULL;
 	char port[8];
-	int one = 1, rc;
+	int one = 1, rc, fd;
 
-	snprintf(port, sizeof(port), "%u", l->addr.port);
-	rc = getaddrinfo(l->addr.host, port, &hints, &ai);
+	snprintf(port, sizeof(port), "%u", a->port);
+	rc = getaddrinfo(a->host, port, &hints, &ai);
 	if (rc != 0) {
-		log_error("%s: cannot resolve `%s': %s", l->url, l->addr.host,
+		log_error("%s: cannot resolve `%s': %s", url, a->host,
 			  gai_strerror(rc));
 		return -EINVAL;
 	}
-	l->fd = socket(ai->ai_family,
-		       SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (l->fd < 0) {
+	fd = socket(ai->ai_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
 		rc = -errno;
 		goto out;
 	}
-	setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (type == SOCK_STREAM)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (ai->ai_family == AF_INET6)
-		setsockopt(l->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(l->fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
 		rc = -errno;
 		log_warn(
-			"cannot bind %s%s", l->url,
+			"cannot bind %s%s", url,
 			errno == EADDRINUSE
 				? " (another switch running? pick another port with --listen)"
 				: "");
+		close(fd);
 		goto out;
 	}
-	if (getsockname(l->fd, (struct sockaddr *)&ss, &slen) == 0)
-		l->addr.port =
+	if (getsockname(fd, (struct sockaddr *)&ss, &slen) == 0)
+		a->port =
 			ntohs(ss.ss_family == AF_INET6
 				      ? ((struct sockaddr_in6 *)&ss)->sin6_port
 				      : ((struct sockaddr_in *)&ss)->sin_port);
-	listen_url_format(&l->addr, l->url, sizeof(l->url));
-	rc = 0;
+	rc = fd;
 out:
 	freeaddrinfo(ai);
 	return rc;
+}
+
+static int tcp_listen(struct listener *l)
+{
+	int fd = inet_bind(&l->addr, SOCK_STREAM, l->url);
+
+	if (fd < 0)
+		return fd;
+	l->fd = fd;
+	listen_url_format(&l->addr, l->url, sizeof(l->url));
+	return 0;
 }
 
 static void listener_free(struct listener *l)
@@ -541,14 +599,18 @@ static void listener_free(struct listener *l)
  */
 int listener_open(struct swd *d, const struct listen_cfg *lc)
 {
-	struct listener *l = calloc(1, sizeof(*l)), **tail;
+	struct listener *l, **tail;
 	int rc, mode;
 
+	if (lc->addr.kind == LISTEN_UDP || lc->addr.kind == LISTEN_UNIXGRAM)
+		return dgram_listener_open(d, lc);
+	l = calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
 	l->d = d;
 	l->fd = -1;
 	l->addr = lc->addr;
+	l->want = lc->addr;
 	listen_url_format(&l->addr, l->url, sizeof(l->url));
 	mode = lc->mode != CONFIG_MODE_UNSET ? lc->mode : d->cfg.socket_mode;
 	if (l->addr.kind == LISTEN_VDE)
@@ -587,10 +649,16 @@ void listener_close_all(struct swd *d)
 		d->listeners = l->next;
 		listener_free(l);
 	}
+	dgram_listener_close_all(d);
 }
 
-/* QEMU's option parser takes ",," for a literal comma in a value. */
-static void qemu_escape(const char *s, char *out, size_t len)
+/**
+ * qemu_escape() - QEMU's option parser takes ",," for a literal comma
+ * @s:		value
+ * @out:	escaped copy
+ * @len:	size of @out
+ */
+void qemu_escape(const char *s, char *out, size_t len)
 {
 	size_t o = 0;
 
@@ -639,6 +707,7 @@ void listener_print_all(const struct swd *d, FILE *out)
 
 	for (l = d->listeners; l; l = l->next)
 		listener_print(l, out);
+	dgram_listener_print_all(d, out);
 }
 
 /**
@@ -652,4 +721,64 @@ void listener_log_stats(const struct swd *d)
 	for (l = d->listeners; l; l = l->next)
 		if (l->vde)
 			vde_listener_log_stats(l->vde, "stats");
+}
+
+/**
+ * listener_find() - the running listener started for a configured address
+ * @d:		the daemon
+ * @want:	address as configured (port 0 stays 0)
+ *
+ * Return: the listener, or NULL
+ */
+struct listener *listener_find(struct swd *d, const struct listen_addr *want)
+{
+	struct listener *l;
+
+	for (l = d->listeners; l; l = l->next)
+		if (listen_addr_same(&l->want, want))
+			return l;
+	return NULL;
+}
+
+/**
+ * listener_close() - stop one listener; connections it accepted stay
+ * @d:		the daemon
+ * @l:		the listener (NULL: nothing to do)
+ */
+void listener_close(struct swd *d, struct listener *l)
+{
+	struct listener **pp;
+
+	for (pp = &d->listeners; l && *pp; pp = &(*pp)->next) {
+		if (*pp == l) {
+			*pp = l->next;
+			log_info("stopped listening on %s", l->url);
+			listener_free(l);
+			return;
+		}
+	}
+}
+
+/**
+ * listener_next() - walk the listeners
+ * @d:		the daemon
+ * @l:		previous one, or NULL for the first
+ *
+ * Return: the next listener, or NULL at the end
+ */
+const struct listener *listener_next(const struct swd *d,
+				     const struct listener *l)
+{
+	return l ? l->next : d->listeners;
+}
+
+/**
+ * listener_url() - what a listener is bound to (real port for port 0)
+ * @l:		the listener
+ *
+ * Return: its URL
+ */
+const char *listener_url(const struct listener *l)
+{
+	return l->url;
 }

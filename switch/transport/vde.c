@@ -565,8 +565,8 @@ static int vde_data_socket(struct vde_listener *l, struct vde_port *vp,
 	if (lstat(sa.sun_path, &st) == 0 && S_ISSOCK(st.st_mode))
 		unlink(sa.sun_path); /* left by a switch that died */
 	strcpy(vp->path, sa.sun_path);
-	rc = unix_bind(vp->data_fd, vp->path, l->mode, l->group, &vp->dev,
-		       &vp->ino, NULL);
+	rc = unix_bind_path(vp->data_fd, vp->path, l->mode, l->group, NULL,
+			    &vp->dev, &vp->ino);
 	if (rc < 0) {
 		snprintf(why, whylen, "cannot set up %s: %s", vp->path,
 			 strerror(-rc));
@@ -884,14 +884,14 @@ static int vde_listen(struct vde_listener *l)
 {
 	int rc;
 
-	rc = unix_path_check(l->ctl);
+	rc = unix_path_check(l->ctl, SOCK_STREAM);
 	if (rc < 0)
 		return rc;
 	l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (l->fd < 0)
 		return -errno;
-	rc = unix_bind(l->fd, l->ctl, l->mode, l->group, &l->ctl_dev,
-		       &l->ctl_ino, NULL);
+	rc = unix_bind_path(l->fd, l->ctl, l->mode, l->group, NULL, &l->ctl_dev,
+			    &l->ctl_ino);
 	if (rc < 0)
 		return rc;
 	if (listen(l->fd, SOMAXCONN) < 0) {

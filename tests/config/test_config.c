@@ -441,9 +441,10 @@ Test(config, bad_listener_url)
 	expect_error("{\n  \"listen\": [\"unix:/tmp/a\", \"tcp:127.0.0.1\"]\n}",
 		     "2:29: $.listen[1]: `127.0.0.1': expected HOST:PORT");
 	expect_error(
-		"{\"listen\": [{\"mode\": \"0600\", \"url\": \"udp:x:1\"}]}",
-		"1:37: $.listen[0].url: `udp:x:1': unknown listener; "
-		"use tcp:HOST:PORT, tcp:[V6]:PORT, unix:PATH or vde:DIR");
+		"{\"listen\": [{\"mode\": \"0600\", \"url\": \"sctp:x:1\"}]}",
+		"1:37: $.listen[0].url: `sctp:x:1': unknown listener; "
+		"use tcp:HOST:PORT, tcp:[V6]:PORT, unix:PATH, udp:HOST:PORT, "
+		"udp:[V6]:PORT, unixgram:PATH or vde:DIR");
 }
 
 Test(config, mode_and_group_only_on_unix_listeners)
@@ -455,6 +456,41 @@ Test(config, mode_and_group_only_on_unix_listeners)
 	expect_error(
 		"{\"listen\": [{\"group\": 0, \"url\": \"tcp:[::1]:1\"}]}",
 		"1:14: $.listen[0].group: group applies only to unix: listeners");
+}
+
+Test(config, datagram_listeners_and_dgram_idle)
+{
+	struct sw_config c;
+	char err[512], url[64];
+
+	config_init(&c);
+	cr_assert_eq(c.dgram_idle_s, DGRAM_IDLE_DEFAULT_S);
+	cr_assert_eq(load(&c,
+			  "{\"dgram_idle\": 7, \"listen\": [\"udp:[::1]:0\", "
+			  "\"udp:127.0.0.1:5555\", {\"url\": "
+			  "\"unixgram:/tmp/d.sock\", \"mode\": \"0660\"}]}",
+			  err, sizeof(err)),
+		     0, "%s", err);
+	cr_assert_eq(c.dgram_idle_s, 7);
+	cr_assert_eq(c.nlisten, 3);
+	cr_assert_eq(c.listen[0].addr.kind, LISTEN_UDP);
+	cr_assert_str_eq(c.listen[0].addr.host, "::1");
+	cr_assert_eq(c.listen[1].addr.port, 5555);
+	cr_assert_eq(c.listen[2].addr.kind, LISTEN_UNIXGRAM);
+	cr_assert_str_eq(c.listen[2].addr.path, "/tmp/d.sock");
+	cr_assert_eq(c.listen[2].mode, 0660);
+	listen_url_format(&c.listen[0].addr, url, sizeof(url));
+	cr_assert_str_eq(url, "udp:[::1]:0");
+	listen_url_format(&c.listen[2].addr, url, sizeof(url));
+	cr_assert_str_eq(url, "unixgram:/tmp/d.sock");
+	config_fini(&c);
+	expect_error("{\"dgram_idle\": 0}",
+		     "1:16: $.dgram_idle: `0' is not 1-1000000");
+	expect_error(
+		"{\"listen\": [{\"url\": \"udp:127.0.0.1:1\", \"mode\": \"0600\"}]}",
+		"1:40: $.listen[0].mode: mode applies only to unix: listeners");
+	expect_error("{\"listen\": [\"unixgram:\"]}",
+		     "1:13: $.listen[0]: `unixgram:': empty unix socket path");
 }
 
 Test(config, listener_object_needs_url)
@@ -810,4 +846,47 @@ Test(add_listen, vde_directory_with_mode_and_group)
 		     0);
 	cr_assert_not_null(strstr(err, "longer than 94 bytes"), "%s", err);
 	config_fini(&c);
+}
+/* ---- control ------------------------------------------------------------- */
+
+Test(config, control_forms)
+{
+	struct sw_config c;
+	char err[1024];
+
+	config_init(&c);
+	cr_assert_null(c.control.path);
+	cr_assert_eq(c.control.off, false);
+	cr_assert_eq(c.control.mode, CONFIG_MODE_UNSET);
+	cr_assert_eq(load(&c, "{\"control\": \"/run/x/ctl.sock\"}", err,
+			  sizeof(err)),
+		     0, "%s", err);
+	cr_assert_str_eq(c.control.path, "/run/x/ctl.sock");
+	cr_assert_eq(load(&c, "{\"control\": null}", err, sizeof(err)), 0);
+	cr_assert_null(c.control.path);
+	cr_assert_eq(c.control.off, true);
+	cr_assert_eq(load(&c,
+			  "{\"control\": {\"path\": \"c.sock\", "
+			  "\"mode\": \"0660\", \"group\": 0}}",
+			  err, sizeof(err)),
+		     0, "%s", err);
+	cr_assert_str_eq(c.control.path, "c.sock");
+	cr_assert_eq(c.control.off, false);
+	cr_assert_eq(c.control.mode, 0660);
+	cr_assert_eq(c.control.group, 0);
+	config_fini(&c);
+}
+
+Test(config, control_errors)
+{
+	expect_error("{\"control\": 5}",
+		     "1:13: $.control: expected a socket path, null or an "
+		     "object, got an integer");
+	expect_error("{\"control\": \"\"}",
+		     "1:13: $.control: empty socket path");
+	expect_error("{\"control\": {\"pth\": \"x\"}}",
+		     "1:14: $.control.pth: unknown key (expected path, mode "
+		     "or group)");
+	expect_error("{\"control\": {\"mode\": \"999\"}}",
+		     "1:22: $.control.mode: `999' is not an octal mode 0-0777");
 }

@@ -142,14 +142,16 @@ e2e_fail() {
 
 # sw_start SOCKSWITCH [ARGS...]: start the switch listening on
 # $E2E_WORK/sw.sock and an ephemeral port of 127.0.0.1 (ARGS may add
-# --listen tcp:[::1]:0); wait for "ready". Sets SW_PID, SW_UNIX (socket
-# path), SW_TCP_PORT and SW_TCP6_PORT (empty without an IPv6 listener).
+# --listen tcp:[::1]:0), its control socket at $E2E_WORK/control.sock;
+# wait for "ready". Sets SW_PID, SW_UNIX (socket path), SW_TCP_PORT and
+# SW_TCP6_PORT (empty without an IPv6 listener).
 sw_start() {
 	local bin=$1 i port
 	shift
 	[ -x "$bin" ] || e2e_fail "switch binary $bin not found or not executable"
 	SW_UNIX=$E2E_WORK/sw.sock
-	"$bin" --foreground --listen "unix:$SW_UNIX" --listen tcp:127.0.0.1:0 "$@" \
+	"$bin" --foreground --listen "unix:$SW_UNIX" --listen tcp:127.0.0.1:0 \
+		--control "$E2E_WORK/control.sock" "$@" \
 		>"$E2E_WORK/switch.out" 2>"$E2E_WORK/switch.log" </dev/null &
 	SW_PID=$!
 	E2E_PIDS+=("$SW_PID")

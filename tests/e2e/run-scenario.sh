@@ -17,6 +17,9 @@
 #             the switch logs that the port closed
 #   vde       two guests on -netdev vde (the vde:DIR listener, one asking
 #             for port 7) and one on stream unix ping each other
+#   dgram     three guests on the datagram listeners (-netdev dgram unix,
+#             -netdev socket,udp=, -netdev dgram inet) and one on a unix
+#             stream ping each other in every direction
 # E2E_SWITCH_ARGS adds options to the switch (e.g. --hub); see lib.sh for
 # the other E2E_* variables.
 # Exit: 0 pass, 1 fail (every console log and the switch log are printed),
@@ -167,6 +170,50 @@ scenario_vde() {
 	sw_stats
 	sw_stop
 	[ ! -e "$dir" ] || e2e_fail "$dir should be removed when the switch stops"
+}
+
+# free_udp_port: a UDP port of 127.0.0.1 nobody is bound to right now.
+free_udp_port() {
+	local p _
+	for _ in $(seq 50); do
+		p=$((20000 + RANDOM % 40000))
+		if ! command -v ss >/dev/null ||
+			[ -z "$(ss -Hlun "sport = :$p" 2>/dev/null)" ]; then
+			echo "$p"
+			return 0
+		fi
+	done
+	e2e_fail "no free UDP port found"
+}
+
+scenario_dgram() {
+	local dsock=$E2E_WORK/dg.sock udp p2 p3
+	need_switch --listen udp:127.0.0.1:0 --listen "unixgram:$dsock"
+	udp=$(sed -n 's/^listening on udp:127\.0\.0\.1:\([0-9][0-9]*\) .*$/\1/p' \
+		"$E2E_WORK/switch.out" | head -n 1)
+	if [ -z "$udp" ] || [ "$udp" = 0 ]; then
+		e2e_fail "no udp port in the switch's output"
+	fi
+	[ -S "$dsock" ] || e2e_fail "switch is ready but $dsock is not a socket"
+	p2=$(free_udp_port)
+	p3=$(free_udp_port)
+	guest_start g1 1 "dgram,id=net0,local.type=unix,local.path=$E2E_WORK/g1.sock,remote.type=unix,remote.path=$dsock" \
+		virtio-net-pci sw.ip=10.0.0.1/24 sw.cmd=ping-all sw.peers=10.0.0.2,10.0.0.3,10.0.0.4 $LINGER
+	guest_start g2 2 "socket,id=net0,udp=127.0.0.1:$udp,localaddr=127.0.0.1:$p2" \
+		e1000 sw.ip=10.0.0.2/24 sw.cmd=ping-all sw.peers=10.0.0.1,10.0.0.3,10.0.0.4 $LINGER
+	guest_start g3 3 "dgram,id=net0,local.type=inet,local.host=127.0.0.1,local.port=$p3,remote.type=inet,remote.host=127.0.0.1,remote.port=$udp" \
+		virtio-net-pci sw.ip=10.0.0.3/24 sw.cmd=ping-all sw.peers=10.0.0.1,10.0.0.2,10.0.0.4 $LINGER
+	guest_start g4 4 "$(netdev_for unix net0)" virtio-net-pci \
+		sw.ip=10.0.0.4/24 sw.cmd=ping-all sw.peers=10.0.0.1,10.0.0.2,10.0.0.3 $LINGER
+	guests_booted g1 g2 g3 g4
+	guests_result g1 g2 g3 g4
+	sw_stats
+	grep -q 'transport=unixgram' "$E2E_WORK/switch.log" ||
+		e2e_fail "no unixgram port in the switch's stats"
+	[ "$(grep -c 'stats port=.*transport=udp' "$E2E_WORK/switch.log")" -ge 2 ] ||
+		e2e_fail "expected two udp ports in the switch's stats"
+	sw_stop
+	[ ! -e "$dsock" ] || e2e_fail "switch left $dsock behind"
 }
 
 declare -F "scenario_$scenario" >/dev/null || e2e_fail "unknown scenario $scenario"

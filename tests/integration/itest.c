@@ -133,6 +133,37 @@ void itest_start(struct itest_sw *sw, enum itest_tp tp,
 }
 
 /**
+ * itest_wait_connected() - wait for the `connected' line of station @s
+ * @sw:		daemon
+ * @s:		station; its port and logpos are set from the line
+ * @peer:	text that identifies its line (e.g. ":40001)")
+ * @url:	where it attached, for messages
+ */
+void itest_wait_connected(struct itest_sw *sw, struct itest_sta *s,
+			  const char *peer, const char *url)
+{
+	int64_t deadline = ss_now_ms() + SS_TIMEOUT_MS;
+	char line[1024];
+	int ret;
+
+	do {
+		int left = (int)(deadline - ss_now_ms());
+
+		ret = ss_daemon_wait_log(sw->d, &sw->pos, LOG_CONNECTED, line,
+					 sizeof(line), left > 0 ? left : 0);
+		if (ret < 0)
+			itest_dump_log(sw->d);
+		cr_assert_eq(
+			ret, 0,
+			"%s: no `%s' log line with `%s' after connecting to %s",
+			s->name, LOG_CONNECTED, peer, url);
+	} while (!strstr(line, peer));
+	s->port = ss_log_port(line);
+	s->logpos = sw->pos;
+	cr_assert_geq(s->port, 0, "%s: no port number in `%s'", s->name, line);
+}
+
+/**
  * itest_join_one() - connect one station and wait until the switch has it
  * @sw:		daemon
  * @s:		station to fill in
@@ -144,9 +175,7 @@ void itest_start(struct itest_sw *sw, enum itest_tp tp,
 void itest_join_one(struct itest_sw *sw, struct itest_sta *s, const char *url,
 		    const char *name, unsigned int macn, int rcvbuf)
 {
-	int64_t deadline = ss_now_ms() + SS_TIMEOUT_MS;
-	char line[1024], peer[32];
-	int ret;
+	char peer[32];
 
 	if (!url)
 		url = sw->url;
@@ -162,21 +191,7 @@ void itest_join_one(struct itest_sw *sw, struct itest_sta *s, const char *url,
 		snprintf(peer, sizeof(peer), ":%d)", ss_local_port(s->c));
 	else
 		snprintf(peer, sizeof(peer), "pid=%d ", (int)getpid());
-	do {
-		int left = (int)(deadline - ss_now_ms());
-
-		ret = ss_daemon_wait_log(sw->d, &sw->pos, LOG_CONNECTED, line,
-					 sizeof(line), left > 0 ? left : 0);
-		if (ret < 0)
-			itest_dump_log(sw->d);
-		cr_assert_eq(
-			ret, 0,
-			"%s: no `%s' log line with `%s' after connecting to %s",
-			name, LOG_CONNECTED, peer, url);
-	} while (!strstr(line, peer));
-	s->port = ss_log_port(line);
-	s->logpos = sw->pos;
-	cr_assert_geq(s->port, 0, "%s: no port number in `%s'", name, line);
+	itest_wait_connected(sw, s, peer, url);
 }
 
 /**

@@ -69,20 +69,24 @@ static int url_sockaddr(const char *url, struct sockaddr_storage *ss,
 	struct addrinfo *ai;
 	char host[SS_URL_LEN];
 	const char *port;
-	size_t hlen;
+	size_t hlen, skip = 0;
 
-	if (strncmp(url, "unix:", 5) == 0) {
+	if (strncmp(url, "unix:", 5) == 0)
+		skip = 5;
+	else if (strncmp(url, "unixgram:", 9) == 0)
+		skip = 9;
+	if (skip) {
 		struct sockaddr_un *sun = (struct sockaddr_un *)ss;
 
-		if (strlen(url + 5) >= sizeof(sun->sun_path))
+		if (strlen(url + skip) >= sizeof(sun->sun_path))
 			return -ENAMETOOLONG;
 		memset(sun, 0, sizeof(*sun));
 		sun->sun_family = AF_UNIX;
-		strcpy(sun->sun_path, url + 5);
+		strcpy(sun->sun_path, url + skip);
 		*sslen = sizeof(*sun);
 		return 0;
 	}
-	if (strncmp(url, "tcp:", 4) != 0)
+	if (strncmp(url, "tcp:", 4) != 0 && strncmp(url, "udp:", 4) != 0)
 		return -EINVAL;
 	url += 4;
 	if (url[0] == '[') {
@@ -122,6 +126,26 @@ static int client_register(struct ss_client *c)
 		}
 	}
 	return -ENOSPC;
+}
+
+/* End of a constructor: register @c if @ok, else (or if the registry is
+ * full) free it, keeping errno. Return: @c or NULL. */
+static struct ss_client *client_done(struct ss_client *c, bool ok)
+{
+	int err = errno;
+
+	if (ok && client_register(c) == 0)
+		return c;
+	if (ok)
+		err = ENOSPC;
+	if (c->bound[0])
+		unlink(c->bound);
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->buf);
+	free(c);
+	errno = err;
+	return NULL;
 }
 
 /**
@@ -173,19 +197,126 @@ struct ss_client *ss_client_connect(const char *url, int rcvbuf)
 			goto err;
 		}
 	}
-	if (client_register(c) < 0) {
-		errno = ENOSPC;
+	return client_done(c, true);
+err:
+	return client_done(c, false);
+}
+
+/**
+ * ss_dgram_open() - open a datagram client of a udp: or unixgram: listener
+ * @url:	udp:HOST:PORT, udp:[V6]:PORT or unixgram:PATH (the switch)
+ * @local_path:	unixgram: the path to bind (the switch answers there;
+ *		removed again by ss_client_close()); NULL for udp:
+ * @rcvbuf:	if > 0, SO_RCVBUF
+ *
+ * The socket is bound (UDP: loopback of the switch's family, port 0) but
+ * not connected, like QEMU's -netdev dgram: frames go out with sendto().
+ *
+ * Return: new client owned by the registry, or NULL with errno set
+ */
+struct ss_client *ss_dgram_open(const char *url, const char *local_path,
+				int rcvbuf)
+{
+	struct sockaddr_storage local = { 0 };
+	socklen_t llen;
+	struct ss_client *c;
+	int ret;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->dgram = true;
+	c->fd = -1;
+	ret = url_sockaddr(url, &c->peer, &c->peerlen);
+	if (ret < 0) {
+		errno = -ret;
 		goto err;
 	}
-	return c;
+	snprintf(c->url, sizeof(c->url), "%s", url);
+	c->cap = SS_FRAME_LIMIT + SS_RX_CHUNK;
+	c->buf = malloc(c->cap);
+	c->fd = socket(c->peer.ss_family,
+		       SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (!c->buf || c->fd < 0)
+		goto err;
+	if (rcvbuf > 0 && setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+				     sizeof(rcvbuf)) < 0)
+		goto err;
+	local.ss_family = c->peer.ss_family;
+	if (local.ss_family == AF_UNIX) {
+		struct sockaddr_un *sun = (struct sockaddr_un *)&local;
+
+		if (!local_path ||
+		    strlen(local_path) >= sizeof(sun->sun_path) ||
+		    strlen(local_path) >= sizeof(c->bound)) {
+			errno = EINVAL;
+			goto err;
+		}
+		strcpy(sun->sun_path, local_path);
+		llen = sizeof(*sun);
+	} else if (local.ss_family == AF_INET6) {
+		((struct sockaddr_in6 *)&local)->sin6_addr = in6addr_loopback;
+		llen = sizeof(struct sockaddr_in6);
+	} else {
+		((struct sockaddr_in *)&local)->sin_addr.s_addr =
+			htonl(INADDR_LOOPBACK);
+		llen = sizeof(struct sockaddr_in);
+	}
+	if (bind(c->fd, (struct sockaddr *)&local, llen) < 0)
+		goto err;
+	if (local.ss_family == AF_UNIX)
+		strcpy(c->bound, local_path);
+	return client_done(c, true);
 err:
-	err = errno;
-	if (c->fd >= 0)
-		close(c->fd);
-	free(c->buf);
-	free(c);
-	errno = err;
-	return NULL;
+	return client_done(c, false);
+}
+
+/* One datagram of the bytes in @iov; waits (bounded) while it is full. */
+static int dgram_send(struct ss_client *c, struct iovec *iov, int iovcnt)
+{
+	int64_t deadline = ss_now_ms() + SS_TIMEOUT_MS;
+	struct msghdr msg = { .msg_name = &c->peer,
+			      .msg_namelen = c->peerlen,
+			      .msg_iov = iov,
+			      .msg_iovlen = (size_t)iovcnt };
+
+	while (sendmsg(c->fd, &msg, MSG_NOSIGNAL) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != ENOBUFS)
+			return -errno;
+		/* An unconnected unix socket polls writable even when the
+		 * switch's queue is full: retry on a short timer. */
+		if (ss_now_ms() >= deadline)
+			return -ETIMEDOUT;
+		poll(NULL, 0, 1);
+	}
+	return 0;
+}
+
+/* The next datagram, as a frame. */
+static int dgram_recv(struct ss_client *c, const uint8_t **frame, size_t *len,
+		      int timeout_ms)
+{
+	int64_t deadline = ss_now_ms() + timeout_ms;
+	ssize_t n;
+	int ret;
+
+	for (;;) {
+		n = recv(c->fd, c->buf, c->cap, 0);
+		if (n >= 0) {
+			*frame = c->buf;
+			*len = (size_t)n;
+			return 0;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return -errno;
+		ret = wait_fd(c->fd, POLLIN, deadline);
+		if (ret < 0)
+			return ret;
+	}
 }
 
 /**
@@ -201,6 +332,8 @@ void ss_client_close(struct ss_client *c)
 			clients[i] = NULL;
 	if (c->fd >= 0)
 		close(c->fd);
+	if (c->bound[0])
+		unlink(c->bound);
 	free(c->buf);
 	free(c);
 }
@@ -229,6 +362,8 @@ static int send_iov(struct ss_client *c, struct iovec *iov, int iovcnt)
 	ssize_t n;
 	int ret;
 
+	if (c->dgram)
+		return dgram_send(c, iov, iovcnt);
 	while (msg.msg_iovlen > 0) {
 		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
 		if (n < 0) {
@@ -305,6 +440,8 @@ int ss_send_frame(struct ss_client *c, const void *frame, size_t len)
 		{ .iov_base = (void *)(uintptr_t)frame, .iov_len = len },
 	};
 
+	if (c->dgram)
+		return ss_send_raw(c, frame, len);
 	return send_iov(c, iov, 2);
 }
 
@@ -367,6 +504,8 @@ int ss_recv_frame(struct ss_client *c, const uint8_t **frame, size_t *len,
 	int64_t deadline = ss_now_ms() + timeout_ms;
 	int ret;
 
+	if (c->dgram)
+		return dgram_recv(c, frame, len, timeout_ms);
 	for (;;) {
 		ret = frame_ready(c, frame, len);
 		if (ret != 0)

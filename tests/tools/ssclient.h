@@ -2,6 +2,8 @@
 /*
  * ssclient.h - test client and daemon launcher for integration tests
  *
+ * A datagram client (udp:, unixgram:) sends and receives one raw frame
+ * per datagram, as QEMU's -netdev dgram and socket,udp= do.
  * A stream client speaks the 4-byte big-endian length framing of QEMU's
  * -netdev stream/socket (protocols.md sections 1, 2 and 10) over unix or
  * TCP sockets, and can also write raw bytes to build malformed streams. The
@@ -18,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #define SS_MAC_LEN 6
@@ -43,6 +46,11 @@
  * @off:	start of the unconsumed bytes in @buf
  * @cap:	size of @buf
  * @eof:	the switch closed the connection (or reset it)
+ * @dgram:	a datagram client (udp: or unixgram:): one frame per
+ *		datagram, sent with sendto() to @peer
+ * @peer:	datagram: the switch's address
+ * @peerlen:	its length
+ * @bound:	unixgram: the path this client bound (removed at close)
  */
 struct ss_client {
 	int fd;
@@ -52,6 +60,10 @@ struct ss_client {
 	size_t off;
 	size_t cap;
 	bool eof;
+	bool dgram;
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+	char bound[108];
 };
 
 /**
@@ -64,6 +76,7 @@ struct ss_client {
  * @err_path:	file holding its stderr
  * @url:	listener URLs from its `listening on' lines, real ports
  * @nurl:	how many
+ * @ctl_path:	control socket from its `control socket' line, or ""
  */
 struct ss_daemon {
 	pid_t pid;
@@ -74,10 +87,13 @@ struct ss_daemon {
 	char err_path[300];
 	char url[SS_MAX_LISTEN][SS_URL_LEN];
 	size_t nurl;
+	char ctl_path[300];
 };
 
 /* Clients */
 struct ss_client *ss_client_connect(const char *url, int rcvbuf);
+struct ss_client *ss_dgram_open(const char *url, const char *local_path,
+				int rcvbuf);
 void ss_client_close(struct ss_client *c);
 void ss_client_abort(struct ss_client *c);
 int ss_send_raw(struct ss_client *c, const void *buf, size_t len);
@@ -99,6 +115,7 @@ int64_t ss_frame_seq(const uint8_t *frame, size_t len);
 
 /* Daemon */
 extern int ss_daemon_nofile;
+extern bool ss_daemon_auto_control;
 const char *ss_daemon_bin(void);
 struct ss_daemon *ss_daemon_start(const char *const *args, int timeout_ms);
 int ss_daemon_stop(struct ss_daemon *d, int timeout_ms);

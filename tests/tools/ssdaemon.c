@@ -35,6 +35,11 @@
  * hard), to test what happens when accept() runs out of descriptors. */
 int ss_daemon_nofile;
 
+/* If true (the default), every daemon gets --control @DIR@/control.sock
+ * before the test's own arguments, so no test touches the user's default
+ * control socket; a test's own --control wins (it comes later). */
+bool ss_daemon_auto_control = true;
+
 static struct ss_daemon *daemons[SS_MAX_DAEMONS];
 static char *tmpdirs[SS_MAX_TMPDIRS];
 
@@ -199,6 +204,11 @@ static bool parse_stdout(struct ss_daemon *d)
 		*nl = '\0';
 		if (!strncmp(line, "ready", 5))
 			ready = true;
+		if (!strncmp(line, "control socket ", 15)) {
+			p = line + 15;
+			p[strcspn(p, " \t")] = '\0';
+			snprintf(d->ctl_path, sizeof(d->ctl_path), "%s", p);
+		}
 		p = strstr(line, "listening on ");
 		if (p && d->nurl < SS_MAX_LISTEN) {
 			p += strlen("listening on ");
@@ -288,6 +298,10 @@ struct ss_daemon *ss_daemon_start(const char *const *args, int timeout_ms)
 	snprintf(d->err_path, sizeof(d->err_path), "%s/stderr", dir);
 	argv[n++] = strdup(bin);
 	argv[n++] = strdup("--foreground");
+	if (ss_daemon_auto_control) {
+		argv[n++] = strdup("--control");
+		argv[n++] = subst_dir("@DIR@/control.sock", dir);
+	}
 	for (; args && *args && n < SS_MAX_ARGS - 1; args++)
 		argv[n++] = subst_dir(*args, dir);
 	fflush(NULL);

@@ -1,0 +1,483 @@
+// SPDX-License-Identifier: MIT
+/*
+ * control_cmds.c - the built-in control commands and the switch's events
+ *
+ * query-status, query-ports, query-macs, query-commands, port-disable,
+ * port-enable, port-close, mac-flush, reload and subscribe, registered
+ * with ctl_register() like any other module's commands; and the JSON form
+ * of the core's events (MAC learned, moved, aged, table full) and of ports
+ * going up and down. docs/control.md describes every reply.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "sockswitchd.h"
+
+#define RELOAD_ERRLEN 1024
+
+/**
+ * swd_port_state() - a port's state for listings
+ * @p:		the port
+ *
+ * Return: "closing", "disabled", or the transport's state ("up" if it
+ * has none)
+ */
+const char *swd_port_state(const struct port *p)
+{
+	if (p->closing)
+		return "closing";
+	if (!p->enabled)
+		return "disabled";
+	if (p->ops->state)
+		return p->ops->state(p);
+	return "up";
+}
+
+static json_t *port_ref_json(const struct port *p)
+{
+	return json_pack("{s:I,s:s}", "port", (json_int_t)p->id, "name",
+			 p->name);
+}
+
+/**
+ * ctl_port_json() - everything about one port, as query-ports shows it
+ * @d:		the daemon
+ * @p:		the port
+ *
+ * Return: new object, or NULL
+ */
+json_t *ctl_port_json(const struct swd *d, const struct port *p)
+{
+	const struct port_stats *st = &p->st;
+	json_t *drops = json_object(), *o;
+	int i;
+
+	(void)d;
+	for (i = 0; drops && i < PORT_DROP__MAX; i++)
+		json_object_set_new(drops, port_drop_name[i],
+				    json_integer((json_int_t)st->drops[i]));
+	o = json_pack(
+		"{s:I,s:s,s:s,s:s,s:s,s:b,s:b,"
+		"s:{s:I,s:I,s:I,s:I,s:I,s:I},"
+		"s:{s:I,s:I,s:I},"
+		"s:{s:I,s:I,s:I,s:I},"
+		"s:{s:I,s:I,s:I,s:I},s:o?}",
+		"id", (json_int_t)p->id, "name", p->name, "transport",
+		p->ops->name, "peer", p->descr, "state", swd_port_state(p),
+		"enabled", p->enabled, "capture", p->capture, "rx", "frames",
+		(json_int_t)st->rx_frames, "bytes", (json_int_t)st->rx_bytes,
+		"broadcast", (json_int_t)st->rx_broadcast, "multicast",
+		(json_int_t)st->rx_multicast, "forwarded",
+		(json_int_t)st->rx_forwarded, "dropped",
+		(json_int_t)port_rx_drops(p), "tx", "frames",
+		(json_int_t)st->tx_frames, "bytes", (json_int_t)st->tx_bytes,
+		"dropped", (json_int_t)port_tx_drops(p), "queue", "frames",
+		(json_int_t)p->txq.count, "bytes", (json_int_t)p->txq.bytes,
+		"max_frames", (json_int_t)p->txq.max_frames, "max_bytes",
+		(json_int_t)p->txq.max_bytes, "mac", "learned",
+		(json_int_t)st->mac_new, "moved_in", (json_int_t)st->mac_moves,
+		"held", (json_int_t)st->mac_held, "table_full",
+		(json_int_t)st->mac_table_full, "drops", drops);
+	return o;
+}
+
+/* ---- argument helpers ---------------------------------------------------- */
+
+/**
+ * arg_port() - the port an argument names, by number or by name
+ * @r:		request
+ * @key:	argument name ("port")
+ * @required:	missing is an error (else *@out = NULL)
+ * @out:	the port
+ *
+ * Return: 0, or -1 after ctl_fail()
+ */
+static int arg_port(struct ctl_req *r, const char *key, bool required,
+		    struct port **out)
+{
+	json_t *v = json_object_get(r->args, key);
+	struct port *p;
+	uint32_t i;
+
+	*out = NULL;
+	if (!v) {
+		if (required)
+			ctl_fail(
+				r, CTL_ERR_GENERIC,
+				"missing argument \"%s\" (port number or name)",
+				key);
+		return required ? -1 : 0;
+	}
+	if (json_is_integer(v)) {
+		json_int_t id = json_integer_value(v);
+
+		p = id > 0 && id <= SW_MAX_PORTS_LIMIT
+			    ? sw_port_by_id(&r->d->sw, (uint32_t)id)
+			    : NULL;
+		if (!p) {
+			ctl_fail(r, CTL_ERR_NO_PORT,
+				 "no port %" JSON_INTEGER_FORMAT, id);
+			return -1;
+		}
+		*out = p;
+		return 0;
+	}
+	if (!json_is_string(v)) {
+		ctl_fail(r, CTL_ERR_GENERIC,
+			 "\"%s\" must be a port number or name", key);
+		return -1;
+	}
+	port_foreach(&r->d->sw, p, i) {
+		if (!strcmp(p->name, json_string_value(v))) {
+			*out = p;
+			return 0;
+		}
+	}
+	ctl_fail(r, CTL_ERR_NO_PORT, "no port named `%.64s'",
+		 json_string_value(v));
+	return -1;
+}
+
+/* Fail on any argument not in @allowed (NULL-terminated). */
+static int args_only(struct ctl_req *r, const char *const *allowed)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(r->args, key, v) {
+		const char *const *a;
+
+		for (a = allowed; *a && strcmp(*a, key); a++)
+			;
+		if (!*a) {
+			ctl_fail(r, CTL_ERR_GENERIC, "unknown argument `%.64s'",
+				 key);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static const char *const no_args[] = { NULL };
+static const char *const port_arg[] = { "port", NULL };
+
+/* ---- queries ---------------------------------------------------------------- */
+
+static json_t *params_json(const struct sw_params *p)
+{
+	return json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "hub", p->hub,
+			 "mac_table_size", (json_int_t)p->mac_table_size,
+			 "ageing", (json_int_t)(p->ageing_ms / 1000),
+			 "mac_hold_down_ms", (json_int_t)p->hold_down_ms,
+			 "max_ports", (json_int_t)p->max_ports, "max_frame",
+			 (json_int_t)p->max_frame, "tx_queue_frames",
+			 (json_int_t)p->txq_frames, "tx_queue_bytes",
+			 (json_int_t)p->txq_bytes);
+}
+
+static json_t *cmd_query_status(struct ctl_req *r)
+{
+	static const char *const lvl[] = { "error", "warning", "info",
+					   "debug" };
+	struct swd *d = r->d;
+	const struct listener *l;
+	json_t *ls = json_array();
+
+	if (args_only(r, no_args) < 0) {
+		json_decref(ls);
+		return NULL;
+	}
+	for (l = listener_next(d, NULL); ls && l; l = listener_next(d, l))
+		json_array_append_new(ls, json_string(listener_url(l)));
+	return json_pack(
+		"{s:s,s:I,s:f,s:s?,s:s,s:{s:I,s:I,s:I,s:I,s:I},s:o?,s:o?,s:o?}",
+		"version", SOCKSWITCH_VERSION, "pid", (json_int_t)getpid(),
+		"uptime", (double)(swd_clock_ms() - d->start_ms) / 1000.0,
+		"config", d->cfg.path, "log_level", lvl[d->cfg.log_level],
+		"counts", "ports", (json_int_t)d->sw.nports, "max_ports",
+		(json_int_t)d->sw.prm.max_ports, "macs",
+		(json_int_t)d->sw.mt.count, "mac_table_size",
+		(json_int_t)d->sw.mt.max, "listeners",
+		(json_int_t)json_array_size(ls), "listeners", ls, "params",
+		params_json(&d->sw.prm), "control", ctl_stats_json(d));
+}
+
+static json_t *cmd_query_ports(struct ctl_req *r)
+{
+	json_t *a = json_array(), *o;
+	struct port *p, *only;
+	uint32_t i;
+
+	if (!a || args_only(r, port_arg) < 0 ||
+	    arg_port(r, "port", false, &only) < 0) {
+		json_decref(a);
+		return NULL;
+	}
+	port_foreach(&r->d->sw, p, i) {
+		if (only && p != only)
+			continue;
+		o = ctl_port_json(r->d, p);
+		if (!o || json_array_append_new(a, o) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+/**
+ * struct mac_row - one learned address, for sorting query-macs
+ * @key:	vid << 48 | mac
+ * @port:	where it lives
+ * @age_ms:	since last seen
+ */
+struct mac_row {
+	uint64_t key;
+	const struct port *port;
+	uint64_t age_ms;
+};
+
+static int mac_row_cmp(const void *a, const void *b)
+{
+	const struct mac_row *x = a, *y = b;
+
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+static json_t *cmd_query_macs(struct ctl_req *r)
+{
+	struct swd *d = r->d;
+	const struct mac_entry *e;
+	struct mac_row *rows;
+	struct port *only;
+	size_t n = 0, i;
+	json_t *a;
+
+	if (args_only(r, port_arg) < 0 || arg_port(r, "port", false, &only) < 0)
+		return NULL;
+	rows = calloc(d->sw.mt.count + 1, sizeof(*rows));
+	a = json_array();
+	if (!rows || !a)
+		goto fail;
+	mac_table_foreach(&d->sw.mt, e) {
+		uint64_t age =
+			d->now_ms > e->seen_ms ? d->now_ms - e->seen_ms : 0;
+
+		/* Expired but not swept yet: lookups ignore it too. */
+		if (age >= d->sw.mt.ageing_ms || (only && e->port != only) ||
+		    n >= d->sw.mt.count)
+			continue;
+		rows[n].key = e->key;
+		rows[n].port = e->port;
+		rows[n++].age_ms = age;
+	}
+	qsort(rows, n, sizeof(*rows), mac_row_cmp);
+	for (i = 0; i < n; i++) {
+		struct mac_entry tmp = { .key = rows[i].key };
+		char m[MAC_STRLEN];
+		uint8_t mac[MAC_LEN];
+
+		mac_entry_mac(&tmp, mac);
+		if (json_array_append_new(
+			    a, json_pack("{s:i,s:s,s:I,s:s,s:f}", "vlan",
+					 (int)mac_entry_vid(&tmp), "mac",
+					 mac_format(mac, m), "port",
+					 (json_int_t)rows[i].port->id, "name",
+					 rows[i].port->name, "age",
+					 (double)rows[i].age_ms / 1000.0)) < 0)
+			goto fail;
+	}
+	free(rows);
+	return a;
+fail:
+	free(rows);
+	json_decref(a);
+	return NULL;
+}
+
+static json_t *cmd_query_commands(struct ctl_req *r);
+
+/* ---- actions ----------------------------------------------------------------- */
+
+static json_t *port_action(struct ctl_req *r, struct port **p)
+{
+	if (args_only(r, port_arg) < 0 || arg_port(r, "port", true, p) < 0)
+		return NULL;
+	if ((*p)->closing)
+		return ctl_fail(r, CTL_ERR_NO_PORT, "port %u is closing",
+				(*p)->id);
+	return port_ref_json(*p);
+}
+
+static json_t *cmd_port_enable(struct ctl_req *r, bool on)
+{
+	struct port *p;
+	json_t *ret = port_action(r, &p);
+
+	if (!ret || p->enabled == on)
+		return ret;
+	sw_port_set_enabled(&r->d->sw, p, on);
+	log_info("port %u (%s) %s by control command", p->id, p->descr,
+		 on ? "enabled" : "disabled");
+	ctl_port_event(r->d, p, on, on ? "enabled" : "disabled");
+	return ret;
+}
+
+static json_t *cmd_port_disable_fn(struct ctl_req *r)
+{
+	return cmd_port_enable(r, false);
+}
+
+static json_t *cmd_port_enable_fn(struct ctl_req *r)
+{
+	return cmd_port_enable(r, true);
+}
+
+static json_t *cmd_port_close(struct ctl_req *r)
+{
+	struct port *p;
+	json_t *ret = port_action(r, &p);
+
+	if (ret)
+		swd_port_close(r->d, p, "closed by control command");
+	return ret;
+}
+
+static json_t *cmd_mac_flush(struct ctl_req *r)
+{
+	struct swd *d = r->d;
+	struct port *p, *only;
+	unsigned n = 0;
+	uint32_t i;
+
+	if (args_only(r, port_arg) < 0 || arg_port(r, "port", false, &only) < 0)
+		return NULL;
+	port_foreach(&d->sw, p, i)
+		if (!only || p == only)
+			n += mac_table_flush_port(&d->sw.mt, p);
+	log_info("mac table flushed%s%s: %u entries", only ? " for port " : "",
+		 only ? only->name : "", n);
+	return json_pack("{s:i}", "flushed", (int)n);
+}
+
+static json_t *cmd_reload(struct ctl_req *r)
+{
+	char err[RELOAD_ERRLEN], sum[RELOAD_ERRLEN];
+
+	if (args_only(r, no_args) < 0)
+		return NULL;
+	if (swd_reload(r->d, "control command", err, sizeof(err), sum,
+		       sizeof(sum)) < 0)
+		return ctl_fail(r, CTL_ERR_GENERIC, "%s", err);
+	return json_pack("{s:s}", "changes", sum);
+}
+
+static json_t *cmd_subscribe(struct ctl_req *r)
+{
+	if (args_only(r, no_args) < 0)
+		return NULL;
+	ctl_subscribe(r->client);
+	return json_object();
+}
+
+static const struct ctl_cmd builtin_cmds[] = {
+	{ "query-status", cmd_query_status,
+	  "version, uptime, config file, counts, limits, listeners" },
+	{ "query-ports", cmd_query_ports,
+	  "every port (or {\"port\": P}): state and counters" },
+	{ "query-macs", cmd_query_macs,
+	  "learned addresses (or {\"port\": P}'s): vlan, mac, port, age" },
+	{ "query-commands", cmd_query_commands, "the commands and their help" },
+	{ "port-disable", cmd_port_disable_fn,
+	  "{\"port\": P}: stop forwarding to and from P" },
+	{ "port-enable", cmd_port_enable_fn,
+	  "{\"port\": P}: forward to and from P again" },
+	{ "port-close", cmd_port_close, "{\"port\": P}: disconnect P" },
+	{ "mac-flush", cmd_mac_flush,
+	  "forget learned addresses (all, or {\"port\": P}'s)" },
+	{ "reload", cmd_reload, "re-read the config file and apply changes" },
+	{ "subscribe", cmd_subscribe,
+	  "send events on this connection from now on" },
+};
+
+static json_t *cmd_query_commands(struct ctl_req *r)
+{
+	if (args_only(r, no_args) < 0)
+		return NULL;
+	return ctl_commands_json(r->d);
+}
+
+/**
+ * ctl_cmds_register() - register the built-in commands
+ * @d:		the daemon
+ *
+ * Return: 0 on success, -ENOMEM
+ */
+int ctl_cmds_register(struct swd *d)
+{
+	return ctl_register(d, builtin_cmds,
+			    sizeof(builtin_cmds) / sizeof(builtin_cmds[0]));
+}
+
+/* ---- events ------------------------------------------------------------------ */
+
+/**
+ * ctl_sw_event() - the core's events, to subscribers
+ * @d:		the daemon
+ * @ev:		what happened
+ * @vid:	VLAN
+ * @mac:	address
+ * @from:	old port (moved, aged), or NULL
+ * @to:		new port (learned, moved, table full), or NULL
+ *
+ * Context: called from the forwarding path: queues only.
+ */
+void ctl_sw_event(struct swd *d, enum sw_event ev, uint16_t vid,
+		  const uint8_t *mac, struct port *from, struct port *to)
+{
+	static const char *const names[] = {
+		[SW_EV_MAC_NEW] = "MAC_LEARNED",
+		[SW_EV_MAC_MOVED] = "MAC_MOVED",
+		[SW_EV_MAC_AGED] = "MAC_AGED",
+		[SW_EV_MAC_TABLE_FULL] = "MAC_TABLE_FULL",
+	};
+	char m[MAC_STRLEN];
+	json_t *data;
+
+	if (!ctl_has_subscribers(d) || (unsigned)ev >= 4)
+		return;
+	data = json_pack("{s:i,s:s}", "vlan", (int)vid, "mac",
+			 mac_format(mac, m));
+	if (!data)
+		return;
+	if (from)
+		json_object_set_new(data, "from", port_ref_json(from));
+	if (to)
+		json_object_set_new(data, "to", port_ref_json(to));
+	if (ev == SW_EV_MAC_TABLE_FULL)
+		json_object_set_new(data, "size", json_integer(d->sw.mt.max));
+	ctl_emit(d, names[ev], data);
+}
+
+/**
+ * ctl_port_event() - a port went up or down, to subscribers
+ * @d:		the daemon
+ * @p:		the port
+ * @up:		PORT_UP or PORT_DOWN
+ * @cause:	"connected", "enabled", "disabled", or the close reason
+ */
+void ctl_port_event(struct swd *d, struct port *p, bool up, const char *cause)
+{
+	if (!ctl_has_subscribers(d))
+		return;
+	ctl_emit(d, up ? "PORT_UP" : "PORT_DOWN",
+		 json_pack("{s:I,s:s,s:s,s:s,s:s}", "port", (json_int_t)p->id,
+			   "name", p->name, "transport", p->ops->name, "peer",
+			   p->descr, "cause", cause));
+}

@@ -1,0 +1,671 @@
+// SPDX-License-Identifier: MIT
+/*
+ * metrics.c - Prometheus text endpoint (GET /metrics) over libmicrohttpd
+ *
+ * DOC: Theory of Operation
+ * libmicrohttpd runs without a thread of its own, inside the daemon's
+ * libev loop, because the switch state it reads is not thread-safe: MHD's
+ * epoll descriptor is watched with an ev_io, and MHD_get_timeout() sets an
+ * ev_timer (at least once a second); both call MHD_run(). A scrape formats every counter of every
+ * live port into one memory buffer that MHD sends and frees. TCP
+ * listeners are bound by MHD; a unix socket is bound here and handed over
+ * with MHD_OPTION_LISTEN_SOCKET. Connections are capped and time out.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <ev.h>
+#include <microhttpd.h>
+
+#include "sockswitchd.h"
+
+#define METRICS_CONN_LIMIT 16
+#define METRICS_TIMEOUT_S 5
+#define METRICS_CONN_MEMORY (32 * 1024)
+#define METRICS_TICK_S 1.0
+#define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+/**
+ * struct metrics_ep - one endpoint
+ * @d:		the daemon
+ * @mhd:	libmicrohttpd instance
+ * @io:		watches MHD's epoll descriptor
+ * @timer:	MHD's next timeout
+ * @addr:	where it listens (real port for TCP)
+ * @url:	@addr as a URL
+ * @unlink:	unix socket file we created, to remove at stop
+ * @start_wall:	wall clock at start-up, seconds since the epoch
+ */
+struct metrics_ep {
+	struct swd *d;
+	struct MHD_Daemon *mhd;
+	ev_io io;
+	ev_timer timer;
+	struct listen_addr addr;
+	char url[sizeof(((struct listen_addr *)0)->path) + 16];
+	bool unlink;
+	double start_wall;
+};
+
+/**
+ * struct metrics - the endpoint in use, and the one a reload is opening
+ * @cur:	serving now, or NULL (off)
+ * @next:	opened by a reload's prepare, installed by its commit
+ * @changing:	a reload in progress changes the URL
+ */
+struct metrics {
+	struct metrics_ep *cur;
+	struct metrics_ep *next;
+	bool changing;
+};
+
+/* Prometheus label values escape backslash, double quote and newline. */
+static void put_label(FILE *f, const char *key, const char *val)
+{
+	fprintf(f, "%s=\"", key);
+	for (; *val; val++) {
+		if (*val == '\\')
+			fputs("\\\\", f);
+		else if (*val == '"')
+			fputs("\\\"", f);
+		else if (*val == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*val, f);
+	}
+	fputc('"', f);
+}
+
+static void put_head(FILE *f, const char *name, const char *type,
+		     const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void put_port_labels(FILE *f, const struct port *p)
+{
+	char id[16];
+
+	snprintf(id, sizeof(id), "%" PRIu32, p->id);
+	fputc('{', f);
+	put_label(f, "port", id);
+	fputc(',', f);
+	put_label(f, "name", p->name);
+	fputc(',', f);
+	put_label(f, "transport", p->ops->name);
+}
+
+/**
+ * struct port_metric - one per-port series taken from struct port_stats
+ * @name:	metric name
+ * @type:	counter or gauge
+ * @help:	HELP text
+ * @off:	offset of the uint64_t in struct port_stats, or -1
+ */
+struct port_metric {
+	const char *name;
+	const char *type;
+	const char *help;
+	long off;
+};
+
+#define PST(f) ((long)offsetof(struct port_stats, f))
+
+static const struct port_metric port_metrics[] = {
+	{ "sockswitch_port_rx_frames_total", "counter",
+	  "Frames received on the port, dropped ones included.",
+	  PST(rx_frames) },
+	{ "sockswitch_port_rx_bytes_total", "counter",
+	  "Bytes of the frames received on the port.", PST(rx_bytes) },
+	{ "sockswitch_port_rx_broadcast_frames_total", "counter",
+	  "Broadcast frames received on the port.", PST(rx_broadcast) },
+	{ "sockswitch_port_rx_multicast_frames_total", "counter",
+	  "Multicast (not broadcast) frames received on the port.",
+	  PST(rx_multicast) },
+	{ "sockswitch_port_rx_forwarded_frames_total", "counter",
+	  "Received frames handed to the forwarding decision.",
+	  PST(rx_forwarded) },
+	{ "sockswitch_port_tx_queued_frames_total", "counter",
+	  "Frames accepted into the port's transmit queue.", PST(tx_queued) },
+	{ "sockswitch_port_tx_frames_total", "counter",
+	  "Frames written to the port's peer.", PST(tx_frames) },
+	{ "sockswitch_port_tx_bytes_total", "counter",
+	  "Bytes of the frames written to the port's peer.", PST(tx_bytes) },
+	{ "sockswitch_port_mac_learned_total", "counter",
+	  "Source addresses learned on the port.", PST(mac_new) },
+	{ "sockswitch_port_mac_moves_total", "counter",
+	  "Addresses that moved to the port from another port.",
+	  PST(mac_moves) },
+	{ "sockswitch_port_mac_hold_down_total", "counter",
+	  "Address moves to the port refused by the hold-down time.",
+	  PST(mac_held) },
+	{ "sockswitch_port_mac_table_full_total", "counter",
+	  "Source addresses not learned because the MAC table was full.",
+	  PST(mac_table_full) },
+};
+
+static void put_port_metric(FILE *f, const struct sw *sw,
+			    const struct port_metric *m)
+{
+	const struct port *p;
+	uint32_t i;
+
+	put_head(f, m->name, m->type, m->help);
+	port_foreach(sw, p, i) {
+		fputs(m->name, f);
+		put_port_labels(f, p);
+		fprintf(f, "} %" PRIu64 "\n",
+			*(const uint64_t *)(const void *)((const char *)&p->st +
+							  m->off));
+	}
+}
+
+static void put_port_state(FILE *f, const struct sw *sw)
+{
+	const struct port *p;
+	uint32_t i;
+	int r;
+
+	put_head(f, "sockswitch_port_drops_total", "counter",
+		 "Frames dropped, by port and reason.");
+	port_foreach(sw, p, i) {
+		for (r = 0; r < PORT_DROP__MAX; r++) {
+			fputs("sockswitch_port_drops_total", f);
+			put_port_labels(f, p);
+			fputc(',', f);
+			put_label(f, "reason", port_drop_name[r]);
+			fprintf(f, "} %" PRIu64 "\n", p->st.drops[r]);
+		}
+	}
+	put_head(f, "sockswitch_port_up", "gauge",
+		 "1 if the port forwards, 0 if it is disabled or closing.");
+	port_foreach(sw, p, i) {
+		fputs("sockswitch_port_up", f);
+		put_port_labels(f, p);
+		fprintf(f, "} %d\n", p->up ? 1 : 0);
+	}
+	put_head(f, "sockswitch_port_tx_queue_frames", "gauge",
+		 "Frames waiting in the port's transmit queue.");
+	port_foreach(sw, p, i) {
+		fputs("sockswitch_port_tx_queue_frames", f);
+		put_port_labels(f, p);
+		fprintf(f, "} %" PRIu32 "\n", p->txq.count);
+	}
+}
+
+static void put_gauge(FILE *f, const char *name, const char *help, double val)
+{
+	put_head(f, name, "gauge", help);
+	fprintf(f, "%s %.15g\n", name, val);
+}
+
+static void put_switch(FILE *f, const struct metrics_ep *m)
+{
+	const struct swd *d = m->d;
+	double up = (double)(swd_clock_ms() - d->start_ms) / 1000.0;
+
+	put_head(f, "sockswitch_build_info", "gauge",
+		 "Always 1; the labels name the build.");
+	fputs("sockswitch_build_info{", f);
+	put_label(f, "version", SOCKSWITCH_VERSION);
+	fputs("} 1\n", f);
+	put_gauge(f, "sockswitch_start_time_seconds",
+		  "When the switch started, seconds since the Unix epoch.",
+		  m->start_wall);
+	put_gauge(f, "sockswitch_uptime_seconds",
+		  "Seconds since the switch started.", up);
+	put_gauge(f, "sockswitch_ports", "Ports attached now.",
+		  (double)d->sw.nports);
+	put_gauge(f, "sockswitch_ports_max", "Bound on attached ports.",
+		  (double)d->sw.prm.max_ports);
+	put_gauge(f, "sockswitch_mac_table_entries",
+		  "Addresses in the MAC table now.", (double)d->sw.mt.count);
+	put_gauge(f, "sockswitch_mac_table_capacity",
+		  "Bound on addresses in the MAC table.", (double)d->sw.mt.max);
+}
+
+static void put_captures(FILE *f, const struct swd *d)
+{
+	struct capture_info ci;
+	unsigned i, n = 0;
+
+	for (i = 0; i < CAPTURE_MAX; i++)
+		n += capture_get(d, i, &ci);
+	put_gauge(f, "sockswitch_captures", "Packet captures running now.",
+		  (double)n);
+}
+
+/**
+ * metrics_format() - the whole scrape as text
+ * @m:		the endpoint
+ * @len:	set to the length
+ *
+ * Return: malloc'd text, or NULL when out of memory
+ */
+static char *metrics_format(const struct metrics_ep *m, size_t *len)
+{
+	char *buf = NULL;
+	size_t i;
+	FILE *f = open_memstream(&buf, len);
+
+	if (!f)
+		return NULL;
+	put_switch(f, m);
+	put_captures(f, m->d);
+	for (i = 0; i < sizeof(port_metrics) / sizeof(port_metrics[0]); i++)
+		put_port_metric(f, &m->d->sw, &port_metrics[i]);
+	put_port_state(f, &m->d->sw);
+	if (ferror(f)) {
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status,
+			     const char *text, const char *allow)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	char body[128];
+
+	snprintf(body, sizeof(body), "%s", text);
+	r = MHD_create_response_from_buffer(strlen(body), body,
+					    MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				"text/plain; charset=utf-8");
+	if (allow)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
+			      const char *url, const char *method,
+			      const char *version, const char *upload_data,
+			      size_t *upload_data_size, void **con_cls)
+{
+	struct metrics_ep *m = cls;
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	size_t len;
+	char *body;
+
+	(void)version;
+	(void)upload_data;
+	(void)con_cls;
+	if (strcmp(method, MHD_HTTP_METHOD_GET) &&
+	    strcmp(method, MHD_HTTP_METHOD_HEAD)) {
+		if (*upload_data_size) {
+			*upload_data_size = 0; /* discard a body */
+			return MHD_YES;
+		}
+		return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+			     "only GET /metrics\n", "GET, HEAD");
+	}
+	if (strcmp(url, "/metrics"))
+		return reply(conn, MHD_HTTP_NOT_FOUND,
+			     "not found; the metrics are at /metrics\n", NULL);
+	body = metrics_format(m, &len);
+	if (!body)
+		return reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			     "out of memory\n", NULL);
+	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				METRICS_CONTENT_TYPE);
+	ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	log_warnx("metrics: %s", msg);
+}
+
+/*
+ * Run MHD, then arm the timer for whatever it wants to do next, at most
+ * METRICS_TICK_S away: after closing connections below its cap, MHD puts
+ * its listening socket back into its epoll set only at the start of a
+ * later run, and nothing else would wake us up for that.
+ */
+static void metrics_run(struct ev_loop *loop, struct metrics_ep *m)
+{
+	MHD_UNSIGNED_LONG_LONG ms;
+	double after = METRICS_TICK_S;
+
+	MHD_run(m->mhd);
+	ev_timer_stop(loop, &m->timer);
+	if (MHD_get_timeout(m->mhd, &ms) == MHD_YES && ms < after * 1000)
+		after = (double)ms / 1000.0;
+	ev_timer_set(&m->timer, after, 0.0);
+	ev_timer_start(loop, &m->timer);
+}
+
+static void metrics_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)revents;
+	metrics_run(loop, container_of(w, struct metrics_ep, io));
+}
+
+static void metrics_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)revents;
+	metrics_run(loop, container_of(w, struct metrics_ep, timer));
+}
+
+static int unix_socket(struct metrics_ep *m, int mode)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	mode_t old;
+	int fd, rc;
+
+	if (unix_path_check(m->addr.path, SOCK_STREAM) < 0)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		log_warn("metrics: socket");
+		return -1;
+	}
+	strcpy(sa.sun_path, m->addr.path);
+	old = umask(0177); /* never more open than 0600 before the chmod */
+	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (rc < 0) {
+		log_warn("metrics: cannot bind %s", m->url);
+		close(fd);
+		return -1;
+	}
+	m->unlink = true;
+	if (chmod(m->addr.path, (mode_t)mode) < 0 ||
+	    listen(fd, METRICS_CONN_LIMIT) < 0) {
+		log_warn("metrics: cannot set up %s", m->url);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static struct MHD_Daemon *start_mhd(struct metrics_ep *m, int fd,
+				    const struct sockaddr *sa)
+{
+	struct MHD_OptionItem opts[] = {
+		{ MHD_OPTION_CONNECTION_LIMIT, METRICS_CONN_LIMIT, NULL },
+		{ MHD_OPTION_CONNECTION_TIMEOUT, METRICS_TIMEOUT_S, NULL },
+		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, METRICS_CONN_MEMORY,
+		  NULL },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+
+	if (fd >= 0)
+		return MHD_start_daemon(flags, 0, NULL, NULL, handle, m,
+					MHD_OPTION_EXTERNAL_LOGGER, mhd_log, m,
+					MHD_OPTION_ARRAY, opts,
+					MHD_OPTION_LISTEN_SOCKET, fd,
+					MHD_OPTION_END);
+	if (sa->sa_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	return MHD_start_daemon(flags, m->addr.port, NULL, NULL, handle, m,
+				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, m,
+				MHD_OPTION_ARRAY, opts, MHD_OPTION_SOCK_ADDR,
+				sa, MHD_OPTION_END);
+}
+
+static int tcp_start(struct metrics_ep *m)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+	struct addrinfo *ai = NULL;
+	const union MHD_DaemonInfo *info;
+	char port[8];
+	int rc;
+
+	snprintf(port, sizeof(port), "%u", m->addr.port);
+	rc = getaddrinfo(m->addr.host, port, &hints, &ai);
+	if (rc != 0) {
+		log_error("metrics: %s: cannot resolve `%s': %s", m->url,
+			  m->addr.host, gai_strerror(rc));
+		return -1;
+	}
+	m->mhd = start_mhd(m, -1, ai->ai_addr);
+	freeaddrinfo(ai);
+	if (!m->mhd)
+		return -1;
+	info = MHD_get_daemon_info(m->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	if (info && info->port)
+		m->addr.port = info->port;
+	return 0;
+}
+
+/* A daemon changes directory to /: remember where the socket really is. */
+static int absolute_path(char *path, size_t size)
+{
+	char cwd[PATH_MAX], abs[PATH_MAX * 2];
+
+	if (!getcwd(cwd, sizeof(cwd)))
+		return -1;
+	snprintf(abs, sizeof(abs), "%s/%s", cwd, path);
+	if (strlen(abs) >= size)
+		return -1;
+	strcpy(path, abs);
+	return 0;
+}
+
+static void ep_close(struct ev_loop *loop, struct metrics_ep *m)
+{
+	if (!m)
+		return;
+	ev_io_stop(loop, &m->io);
+	ev_timer_stop(loop, &m->timer);
+	MHD_stop_daemon(m->mhd);
+	if (m->unlink)
+		unlink(m->addr.path);
+	free(m);
+}
+
+/* Serve GET /metrics at @url: the new endpoint, or NULL (logged). */
+static struct metrics_ep *ep_open(struct swd *d, const char *url, int mode)
+{
+	const union MHD_DaemonInfo *info;
+	char err[256];
+	struct metrics_ep *m;
+	struct timeval tv;
+	int fd;
+
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->d = d;
+	gettimeofday(&tv, NULL);
+	m->start_wall = (double)tv.tv_sec + (double)tv.tv_usec / 1e6 -
+			(double)(swd_clock_ms() - d->start_ms) / 1000.0;
+	if (endpoint_url_parse(url, &m->addr, err, sizeof(err)) < 0) {
+		log_error("metrics: %s: %s", url, err);
+		goto fail;
+	}
+	snprintf(m->url, sizeof(m->url), "%s", url);
+	if (m->addr.kind == LISTEN_UNIX && m->addr.path[0] != '/' &&
+	    absolute_path(m->addr.path, sizeof(m->addr.path)) < 0) {
+		log_error("metrics: %s: the absolute path is too long", url);
+		goto fail;
+	}
+	if (m->addr.kind == LISTEN_UNIX) {
+		fd = unix_socket(m, mode);
+		if (fd >= 0) {
+			m->mhd = start_mhd(m, fd, NULL);
+			if (!m->mhd)
+				close(fd);
+		}
+	} else {
+		tcp_start(m);
+	}
+	if (!m->mhd) {
+		log_error("metrics: cannot serve %s", url);
+		goto fail;
+	}
+	listen_url_format(&m->addr, m->url, sizeof(m->url));
+	info = MHD_get_daemon_info(m->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	if (!info) {
+		log_error("metrics: libmicrohttpd has no epoll descriptor");
+		MHD_stop_daemon(m->mhd);
+		goto fail;
+	}
+	ev_io_init(&m->io, metrics_io_cb, info->epoll_fd, EV_READ);
+	ev_io_start(d->loop, &m->io);
+	ev_init(&m->timer, metrics_timer_cb);
+	metrics_run(d->loop, m);
+	return m;
+fail:
+	if (m->unlink)
+		unlink(m->addr.path);
+	free(m);
+	return NULL;
+}
+
+static bool url_same(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* Reload: open the new endpoint first; the old one goes at commit. */
+static int metrics_prepare(struct swd *d, const struct sw_config *nc, char *err,
+			   size_t errlen, void *opaque)
+{
+	struct metrics *mt = d->metrics;
+
+	(void)opaque;
+	mt->changing = !url_same(d->cfg.metrics, nc->metrics);
+	if (!mt->changing || !nc->metrics)
+		return 0;
+	mt->next = ep_open(d, nc->metrics, nc->socket_mode);
+	if (mt->next)
+		return 0;
+	mt->changing = false;
+	snprintf(
+		err, errlen,
+		"metrics: cannot serve %s (an address still in use by the old endpoint must change in two reloads)",
+		nc->metrics);
+	return -1;
+}
+
+static void metrics_commit(struct swd *d, const struct sw_config *oc,
+			   const struct sw_config *nc, void *opaque)
+{
+	struct metrics *mt = d->metrics;
+
+	(void)oc;
+	(void)nc;
+	(void)opaque;
+	if (!mt->changing)
+		return;
+	ep_close(d->loop, mt->cur);
+	mt->cur = mt->next;
+	mt->next = NULL;
+	mt->changing = false;
+	if (mt->cur)
+		log_info("metrics now on %s", mt->cur->url);
+	else
+		log_info("metrics endpoint closed");
+}
+
+static void metrics_abort(struct swd *d, const struct sw_config *nc,
+			  void *opaque)
+{
+	struct metrics *mt = d->metrics;
+
+	(void)nc;
+	(void)opaque;
+	ep_close(d->loop, mt->next);
+	mt->next = NULL;
+	mt->changing = false;
+}
+
+/**
+ * metrics_init() - serve metrics if the config says so; follow reloads
+ * @d:		the daemon, d->cfg in force
+ *
+ * Return: 0 on success, -1 on failure (logged)
+ */
+int metrics_init(struct swd *d)
+{
+	static const struct reload_hook hook = {
+		.name = "metrics",
+		.prepare = metrics_prepare,
+		.commit = metrics_commit,
+		.abort = metrics_abort,
+	};
+	struct metrics *mt = calloc(1, sizeof(*mt));
+
+	if (!mt)
+		return -1;
+	d->metrics = mt;
+	if (reload_hook_add(d, &hook) < 0)
+		return -1;
+	if (d->cfg.metrics &&
+	    !(mt->cur = ep_open(d, d->cfg.metrics, d->cfg.socket_mode)))
+		return -1;
+	return 0;
+}
+
+/**
+ * metrics_stop() - close the endpoint and its connections
+ * @d:		the daemon
+ */
+void metrics_stop(struct swd *d)
+{
+	struct metrics *mt = d->metrics;
+
+	if (!mt)
+		return;
+	ep_close(d->loop, mt->cur);
+	ep_close(d->loop, mt->next);
+	free(mt);
+	d->metrics = NULL;
+}
+
+/**
+ * metrics_print() - the `metrics on' start-up line
+ * @d:		the daemon
+ * @out:	where to print
+ */
+void metrics_print(const struct swd *d, FILE *out)
+{
+	const struct metrics_ep *m = d->metrics ? d->metrics->cur : NULL;
+
+	if (!m)
+		return;
+	if (m->addr.kind == LISTEN_UNIX)
+		fprintf(out,
+			"metrics on %s: curl --unix-socket %s http://localhost/metrics\n",
+			m->url, m->addr.path);
+	else
+		fprintf(out, "metrics on %s: curl http://%s%s%s:%u/metrics\n",
+			m->url, strchr(m->addr.host, ':') ? "[" : "",
+			m->addr.host, strchr(m->addr.host, ':') ? "]" : "",
+			m->addr.port);
+}

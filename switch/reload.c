@@ -1,0 +1,431 @@
+// SPDX-License-Identifier: MIT
+/*
+ * reload.c - live reconfiguration: apply a new config to a running switch
+ *
+ * SIGHUP and the control command "reload" come here. The new config is
+ * built the way start-up built the first one (main.c supplies the builder:
+ * file, then command-line options, then defaults) and the difference is
+ * applied; ports are never touched, so attached guests keep forwarding.
+ *
+ * DOC: Theory of Operation
+ * Everything that can fail happens before anything is given up: new
+ * listeners are opened, a moved control socket is bound, modules' hooks
+ * prepare, and the core takes its new limits. If any step fails, the
+ * steps before it are undone and the running configuration stays as it
+ * was; the error is logged, returned and sent as a RELOAD_FAILED event.
+ * Only then are removed listeners closed (connections they accepted stay
+ * attached), socket permissions and the log level updated, and the hooks
+ * committed. pidfile and daemon cannot change while running: a reload
+ * that changes them logs that a restart is needed and keeps the old ones.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "sockswitchd.h"
+
+#define RELOAD_HOOKS_MAX 16
+
+/**
+ * struct reload_state - how to build a config, and who else reloads
+ * @build:	main.c's builder
+ * @opaque:	its argument
+ * @hooks:	modules' hooks, in registration order
+ * @nhooks:	how many
+ */
+struct reload_state {
+	reload_build_fn build;
+	void *opaque;
+	struct reload_hook hooks[RELOAD_HOOKS_MAX];
+	size_t nhooks;
+};
+
+static struct reload_state *reload_get(struct swd *d)
+{
+	if (!d->reload)
+		d->reload = calloc(1, sizeof(*d->reload));
+	return d->reload;
+}
+
+/**
+ * reload_set_builder() - say how a reload builds its config
+ * @d:		the daemon
+ * @fn:		builder
+ * @opaque:	its argument
+ *
+ * Return: 0 on success, -ENOMEM
+ */
+int reload_set_builder(struct swd *d, reload_build_fn fn, void *opaque)
+{
+	struct reload_state *rs = reload_get(d);
+
+	if (!rs)
+		return -ENOMEM;
+	rs->build = fn;
+	rs->opaque = opaque;
+	return 0;
+}
+
+/**
+ * reload_hook_add() - take part in every reload (see struct reload_hook)
+ * @d:		the daemon
+ * @h:		the hook (copied); any callback may be NULL
+ *
+ * Return: 0 on success, -ENOMEM or -ENOSPC
+ */
+int reload_hook_add(struct swd *d, const struct reload_hook *h)
+{
+	struct reload_state *rs = reload_get(d);
+
+	if (!rs)
+		return -ENOMEM;
+	if (rs->nhooks >= RELOAD_HOOKS_MAX)
+		return -ENOSPC;
+	rs->hooks[rs->nhooks++] = *h;
+	return 0;
+}
+
+/**
+ * reload_fini() - free the reload state
+ * @d:		the daemon
+ */
+void reload_fini(struct swd *d)
+{
+	free(d->reload);
+	d->reload = NULL;
+}
+
+/**
+ * listen_addr_same() - do two listener addresses name the same socket
+ * @a:		one, as configured
+ * @b:		the other
+ *
+ * Return: true if same kind and same path, or same host and port
+ */
+bool listen_addr_same(const struct listen_addr *a, const struct listen_addr *b)
+{
+	if (a->kind != b->kind)
+		return false;
+	if (a->kind == LISTEN_UNIX)
+		return !strcmp(a->path, b->path);
+	return a->port == b->port && !strcmp(a->host, b->host);
+}
+
+static const struct listen_cfg *cfg_find(const struct sw_config *c,
+					 const struct listen_addr *a)
+{
+	size_t i;
+
+	for (i = 0; i < c->nlisten; i++)
+		if (listen_addr_same(&c->listen[i].addr, a))
+			return &c->listen[i];
+	return NULL;
+}
+
+/**
+ * struct summary - what a reload changed, as one line
+ * @buf:	the text
+ * @len:	its size
+ * @used:	bytes written
+ */
+struct summary {
+	char *buf;
+	size_t len;
+	size_t used;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+sum_add(struct summary *s, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (s->used + 2 >= s->len)
+		return;
+	if (s->used) {
+		s->buf[s->used++] = ';';
+		s->buf[s->used++] = ' ';
+		s->buf[s->used] = '\0';
+	}
+	va_start(ap, fmt);
+	n = vsnprintf(s->buf + s->used, s->len - s->used, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		s->used += (size_t)n < s->len - s->used ? (size_t)n
+							: s->len - s->used - 1;
+}
+
+static void sum_params(struct summary *s, const struct sw_params *o,
+		       const struct sw_params *n)
+{
+#define SUM_FIELD(f, name)                                  \
+	do {                                                \
+		if (o->f != n->f)                           \
+			sum_add(s, "%s %llu -> %llu", name, \
+				(unsigned long long)o->f,   \
+				(unsigned long long)n->f);  \
+	} while (0)
+	SUM_FIELD(mac_table_size, "mac_table_size");
+	SUM_FIELD(ageing_ms, "ageing_ms");
+	SUM_FIELD(hold_down_ms, "mac_hold_down_ms");
+	SUM_FIELD(max_ports, "max_ports");
+	SUM_FIELD(max_frame, "max_frame");
+	SUM_FIELD(txq_frames, "tx_queue_frames");
+	SUM_FIELD(txq_bytes, "tx_queue_bytes");
+	SUM_FIELD(hub, "hub");
+#undef SUM_FIELD
+}
+
+static bool str_same(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+static bool control_changed(const struct sw_config *o,
+			    const struct sw_config *n)
+{
+	return !str_same(o->control.path, n->control.path) ||
+	       o->control.off != n->control.off ||
+	       o->control.mode != n->control.mode ||
+	       o->control.group != n->control.group;
+}
+
+/* Close the listeners opened for @nc (marked in @added). */
+static void undo_listeners(struct swd *d, const struct sw_config *nc,
+			   const bool *added)
+{
+	size_t i;
+
+	for (i = 0; i < nc->nlisten; i++)
+		if (added[i])
+			listener_close(d,
+				       listener_find(d, &nc->listen[i].addr));
+}
+
+static int open_listeners(struct swd *d, const struct sw_config *nc,
+			  bool *added, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < nc->nlisten; i++) {
+		struct listen_cfg lc = nc->listen[i];
+
+		if (cfg_find(&d->cfg, &lc.addr))
+			continue;
+		if (lc.addr.kind == LISTEN_UNIX && lc.mode == CONFIG_MODE_UNSET)
+			lc.mode = nc->socket_mode;
+		if (listener_open(d, &lc) < 0) {
+			snprintf(err, errlen, "cannot listen on %s", lc.url);
+			return -EADDRNOTAVAIL;
+		}
+		added[i] = true;
+	}
+	return 0;
+}
+
+static int prepare_hooks(struct swd *d, const struct sw_config *nc,
+			 size_t *done, char *err, size_t errlen)
+{
+	struct reload_state *rs = d->reload;
+	char herr[512];
+
+	for (*done = 0; *done < rs->nhooks; (*done)++) {
+		struct reload_hook *h = &rs->hooks[*done];
+
+		herr[0] = '\0';
+		if (h->prepare &&
+		    h->prepare(d, nc, herr, sizeof(herr), h->opaque) < 0) {
+			snprintf(err, errlen, "%s: %s", h->name, herr);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static void abort_hooks(struct swd *d, const struct sw_config *nc, size_t n)
+{
+	struct reload_state *rs = d->reload;
+
+	while (n--)
+		if (rs->hooks[n].abort)
+			rs->hooks[n].abort(d, nc, rs->hooks[n].opaque);
+}
+
+/* Everything that may fail; on failure all of it is undone. */
+static int reload_prepare(struct swd *d, struct sw_config *nc, bool *added,
+			  char *err, size_t errlen)
+{
+	size_t nhooks = 0;
+	int rc;
+
+	rc = open_listeners(d, nc, added, err, errlen);
+	if (rc < 0)
+		goto undo_listeners;
+	if (control_changed(&d->cfg, nc)) {
+		rc = ctl_open(d, nc);
+		if (rc < 0) {
+			snprintf(err, errlen, "control socket %s: %s",
+				 nc->control.path ? nc->control.path : "(none)",
+				 strerror(-rc));
+			goto undo_listeners;
+		}
+	}
+	rc = prepare_hooks(d, nc, &nhooks, err, errlen);
+	if (rc < 0)
+		goto undo_hooks;
+	rc = sw_set_params(&d->sw, &nc->core);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot apply the new limits: %s",
+			 strerror(-rc));
+		goto undo_hooks;
+	}
+	return 0;
+undo_hooks:
+	abort_hooks(d, nc, nhooks);
+	if (control_changed(&d->cfg, nc) && ctl_open(d, &d->cfg) < 0)
+		log_warnx("reload: cannot restore the control socket %s",
+			  d->cfg.control.path);
+undo_listeners:
+	undo_listeners(d, nc, added);
+	return rc;
+}
+
+static void update_perms(const struct listen_cfg *o, const struct listen_cfg *n,
+			 int omode, int nmode, struct summary *s)
+{
+	if (n->addr.kind != LISTEN_UNIX)
+		return;
+	if (omode != nmode) {
+		if (chmod(n->addr.path, (mode_t)nmode) < 0)
+			log_warn("reload: cannot chmod %s to %04o",
+				 n->addr.path, nmode);
+		else
+			sum_add(s, "%s mode %04o", n->url, nmode);
+	}
+	if (o->group != n->group && n->group != CONFIG_GID_UNSET) {
+		if (chown(n->addr.path, (uid_t)-1, n->group) < 0)
+			log_warn("reload: cannot give %s to group %u",
+				 n->addr.path, (unsigned)n->group);
+		else
+			sum_add(s, "%s group %u", n->url, (unsigned)n->group);
+	}
+}
+
+/* Nothing here may fail in a way that needs undoing. */
+static void reload_commit(struct swd *d, struct sw_config *nc,
+			  const bool *added, struct summary *s)
+{
+	static const char *const lvl[] = { "error", "warning", "info",
+					   "debug" };
+	struct sw_config *oc = &d->cfg;
+	struct reload_state *rs = d->reload;
+	const struct listen_cfg *l;
+	size_t i;
+
+	for (i = 0; i < oc->nlisten; i++) {
+		l = cfg_find(nc, &oc->listen[i].addr);
+		if (l) {
+			update_perms(&oc->listen[i], l,
+				     oc->listen[i].mode != CONFIG_MODE_UNSET
+					     ? oc->listen[i].mode
+					     : oc->socket_mode,
+				     l->mode != CONFIG_MODE_UNSET
+					     ? l->mode
+					     : nc->socket_mode,
+				     s);
+			continue;
+		}
+		listener_close(d, listener_find(d, &oc->listen[i].addr));
+		sum_add(s, "stopped listening on %s", oc->listen[i].url);
+	}
+	for (i = 0; i < nc->nlisten; i++)
+		if (added[i])
+			sum_add(s, "listening on %s", nc->listen[i].url);
+	if (control_changed(oc, nc))
+		sum_add(s, "control socket %s",
+			ctl_path(d) ? ctl_path(d) : "off");
+	sum_params(s, &oc->core, &nc->core);
+	if (nc->core.max_ports < d->sw.nports)
+		log_warnx(
+			"reload: %u ports attached, above the new max_ports %u; they stay until they close",
+			d->sw.nports, nc->core.max_ports);
+	if (oc->log_level != nc->log_level) {
+		log_set_level(nc->log_level);
+		sum_add(s, "log_level %s -> %s", lvl[oc->log_level],
+			lvl[nc->log_level]);
+	}
+	if (!str_same(oc->pidfile, nc->pidfile) || oc->daemon != nc->daemon)
+		log_warnx(
+			"reload: pidfile and daemon cannot change while running; restart to apply them");
+	free(nc->pidfile);
+	nc->pidfile = oc->pidfile ? strdup(oc->pidfile) : NULL;
+	nc->daemon = oc->daemon;
+	for (i = 0; i < rs->nhooks; i++)
+		if (rs->hooks[i].commit)
+			rs->hooks[i].commit(d, oc, nc, rs->hooks[i].opaque);
+	config_fini(oc);
+	*oc = *nc;
+	if (!s->used)
+		sum_add(s, "no changes");
+}
+
+/**
+ * swd_reload() - re-read the config and apply what changed
+ * @d:		the daemon
+ * @why:	"SIGHUP", "control command"... for the log and the event
+ * @err:	on failure, why nothing changed
+ * @errlen:	size of @err
+ * @summary:	on success, what changed ("no changes" if nothing)
+ * @sumlen:	size of @summary
+ *
+ * Context: from a libev callback (signal or control client); ports are
+ * not touched.
+ *
+ * Return: 0 on success, negative error code (nothing changed) on failure
+ */
+int swd_reload(struct swd *d, const char *why, char *err, size_t errlen,
+	       char *summary, size_t sumlen)
+{
+	struct summary s = { summary, sumlen, 0 };
+	struct reload_state *rs = d->reload;
+	struct sw_config nc;
+	bool *added = NULL;
+	int rc;
+
+	summary[0] = '\0';
+	if (!rs || !rs->build) {
+		snprintf(err, errlen, "reload is not available");
+		rc = -ENOTSUP;
+		goto fail;
+	}
+	rc = rs->build(&nc, err, errlen, rs->opaque);
+	if (rc < 0)
+		goto fail;
+	nc.core.hash_secret = d->cfg.core.hash_secret;
+	added = calloc(nc.nlisten + 1, sizeof(*added));
+	rc = added ? reload_prepare(d, &nc, added, err, errlen) : -ENOMEM;
+	if (!added)
+		snprintf(err, errlen, "out of memory");
+	if (rc < 0) {
+		config_fini(&nc);
+		goto fail;
+	}
+	reload_commit(d, &nc, added, &s);
+	free(added);
+	log_info("reload (%s): %s", why, summary);
+	ctl_emit(d, "RELOAD_DONE",
+		 json_pack("{s:s,s:s}", "trigger", why, "changes", summary));
+	return 0;
+fail:
+	free(added);
+	log_error("reload (%s) failed, configuration unchanged: %s", why, err);
+	ctl_emit(d, "RELOAD_FAILED",
+		 json_pack("{s:s,s:s}", "trigger", why, "error", err));
+	return rc;
+}

@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_uplink_cfg.c - uplink_cfg.c: --uplink/--connect specs and the
+ * config's "uplinks"/"connect" arrays (object forms, errors, copies)
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "sockswitchd.h"
+
+static char dir[PATH_MAX];
+static char file[PATH_MAX + 16];
+
+static void setup(void)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(dir, sizeof(dir), "%s/sockswitch-uplink-XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/c.json", dir);
+}
+
+static void teardown(void)
+{
+	unlink(file);
+	rmdir(dir);
+}
+
+TestSuite(uplink_cfg, .init = setup, .fini = teardown);
+
+static void parse_ok(const char *spec, bool connect, struct uplink_cfg *u)
+{
+	struct sw_config c;
+	char err[512];
+
+	config_init(&c);
+	cr_assert_eq(config_add_uplink(&c, spec, connect, err, sizeof(err)), 0,
+		     "`%s': %s", spec, err);
+	cr_assert_eq(c.nuplinks, 1);
+	*u = c.uplinks[0];
+	/* Keep the strings: the caller only reads them in this test. */
+	c.nuplinks = 0;
+	free(c.uplinks);
+	c.uplinks = NULL;
+	config_fini(&c);
+}
+
+static void parse_bad(const char *spec, bool connect, const char *want)
+{
+	struct uplink_cfg u;
+	char err[512] = "";
+
+	cr_assert_lt(uplink_cfg_parse(spec, connect, &u, err, sizeof(err)), 0,
+		     "`%s' should be refused", spec);
+	cr_assert_not_null(strstr(err, want), "`%s': message `%s' lacks `%s'",
+			   spec, err, want);
+}
+
+static void uplink_free(struct uplink_cfg *u)
+{
+	free(u->spec);
+	free(u->arg);
+	free(u->helper);
+}
+
+Test(uplink_cfg, each_kind)
+{
+	struct uplink_cfg u;
+
+	parse_ok("tap:tap0", false, &u);
+	cr_assert_eq(u.kind, UPLINK_TAP);
+	cr_assert_str_eq(u.arg, "tap0");
+	uplink_free(&u);
+	parse_ok("tap-fd:5", false, &u);
+	cr_assert_eq(u.kind, UPLINK_TAP_FD);
+	cr_assert_eq(u.fd, 5);
+	uplink_free(&u);
+	parse_ok("bridge:br0", false, &u);
+	cr_assert_eq(u.kind, UPLINK_BRIDGE);
+	cr_assert_str_eq(u.arg, "br0");
+	cr_assert_str_eq(u.helper, UPLINK_BRIDGE_HELPER_DEFAULT);
+	uplink_free(&u);
+	parse_ok("bridge:br1,helper=/opt/qbh", false, &u);
+	cr_assert_str_eq(u.arg, "br1");
+	cr_assert_str_eq(u.helper, "/opt/qbh");
+	uplink_free(&u);
+	parse_ok("passt", false, &u);
+	cr_assert_eq(u.kind, UPLINK_PASST);
+	cr_assert_null(u.arg);
+	uplink_free(&u);
+	parse_ok("passt:/run/passt.sock", false, &u);
+	cr_assert_str_eq(u.arg, "/run/passt.sock");
+	uplink_free(&u);
+	parse_ok("unix:/run/g.sock", true, &u);
+	cr_assert_eq(u.kind, UPLINK_CONNECT);
+	cr_assert_eq(u.addr.kind, LISTEN_UNIX);
+	cr_assert_str_eq(u.addr.path, "/run/g.sock");
+	uplink_free(&u);
+	parse_ok("tcp:[::1]:5555", true, &u);
+	cr_assert_eq(u.addr.kind, LISTEN_TCP);
+	cr_assert_eq(u.addr.port, 5555);
+	uplink_free(&u);
+}
+
+Test(uplink_cfg, bad_specs)
+{
+	parse_bad("tap:", false, "tap name must be 1-15 characters");
+	parse_bad("tap:a-very-long-tap-name", false, "1-15 characters");
+	parse_bad("tap:../x", false, "without `/'");
+	parse_bad("tap-fd:2", false, "standard input/output/error");
+	parse_bad("tap-fd:x", false, "expected a descriptor number");
+	parse_bad("bridge:br0,foo=1", false, "the only bridge option");
+	parse_bad("passt:", false, "needs a socket path");
+	parse_bad("slirp,nett=10.0.2.0/24", false, "unknown slirp option");
+	parse_bad("unix:/x", false, "--connect URL");
+	parse_bad("vde:/x", false, "unknown uplink");
+	parse_bad("tcp:127.0.0.1:0", true, "cannot connect to port 0");
+	parse_bad("udp:1.2.3.4:5", true, "");
+}
+
+static void load(const char *json, struct sw_config *c, int want,
+		 const char *want_err)
+{
+	char err[1024] = "";
+	FILE *f = fopen(file, "w");
+
+	cr_assert_not_null(f);
+	fputs(json, f);
+	fclose(f);
+	config_init(c);
+	cr_assert_eq(config_load(c, file, err, sizeof(err)), want, "%s", err);
+	if (want_err) {
+		const char *msg = strchr(err, ':');
+
+		cr_assert(msg && strcmp(msg + 1, want_err) == 0,
+			  "got `%s', expected `FILE:%s'", err, want_err);
+	}
+}
+
+Test(uplink_cfg, json_objects_become_specs)
+{
+	struct sw_config c, copy;
+	char err[256];
+
+	load("{\"uplinks\": [\"tap:t0\", {\"type\": \"tap\", \"name\": \"t1\"},\n"
+	     " {\"type\": \"tap-fd\", \"fd\": 7},\n"
+	     " {\"type\": \"bridge\", \"bridge\": \"br0\", \"helper\": \"/h\"},\n"
+	     " {\"type\": \"passt\", \"path\": \"/p.sock\"}, {\"type\": \"passt\"}],\n"
+	     " \"connect\": [\"unix:/a.sock\", {\"url\": \"tcp:127.0.0.1:9\"}]}",
+	     &c, 0, NULL);
+	cr_assert_eq(c.nuplinks, 8);
+	cr_assert_str_eq(c.uplinks[1].spec, "tap:t1");
+	cr_assert_str_eq(c.uplinks[2].spec, "tap-fd:7");
+	cr_assert_str_eq(c.uplinks[3].spec, "bridge:br0,helper=/h");
+	cr_assert_str_eq(c.uplinks[4].spec, "passt:/p.sock");
+	cr_assert_str_eq(c.uplinks[5].spec, "passt");
+	cr_assert_eq(c.uplinks[6].kind, UPLINK_CONNECT);
+	cr_assert_eq(c.uplinks[7].addr.port, 9);
+	/* Flags add to the file's uplinks. */
+	config_init(&copy);
+	cr_assert_eq(
+		config_add_uplink(&copy, "tap:t9", false, err, sizeof(err)), 0);
+	cr_assert_eq(config_copy_uplinks(&c, &copy), 0);
+	cr_assert_eq(c.nuplinks, 9);
+	cr_assert_str_eq(c.uplinks[8].spec, "tap:t9");
+	config_fini(&copy);
+	config_fini(&c);
+}
+
+Test(uplink_cfg, json_errors_point_at_the_element)
+{
+	struct sw_config c;
+
+	load("{\"uplinks\": \"tap:t0\"}", &c, -EINVAL,
+	     "1:13: $.uplinks: expected an array of uplink spec strings or objects");
+	load("{\"uplinks\": [{\"name\": \"t0\"}]}", &c, -EINVAL,
+	     "1:14: $.uplinks[0]: missing \"type\" (tap, tap-fd, bridge, slirp or passt)");
+	load("{\"uplinks\": [{\"type\": \"vde\"}]}", &c, -EINVAL,
+	     "1:23: $.uplinks[0].type: expected \"tap\", \"tap-fd\", \"bridge\", \"slirp\" or \"passt\"");
+	load("{\"uplinks\": [{\"type\": \"tap-fd\", \"fd\": \"3\"}]}", &c,
+	     -EINVAL, "1:39: $.uplinks[0].fd: expected a number");
+	load("{\"uplinks\": [{\"type\": \"tap\"}]}", &c, -EINVAL,
+	     "1:14: $.uplinks[0]: missing \"name\"");
+	load("{\"connect\": [{\"url\": \"unix:/a\", \"x\": 1}]}", &c, -EINVAL,
+	     "1:14: $.connect[0]: expected {\"url\": \"unix:PATH\" or \"tcp:HOST:PORT\"}");
+	load("{\"connect\": [3]}", &c, -EINVAL,
+	     "1:14: $.connect[0]: expected a string or an object");
+}

@@ -1,0 +1,527 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_capture.c - packet capture started at run time, read by tcpdump
+ *
+ * A daemon runs with a control socket; the test starts captures with
+ * capture-start while stations send known frames, ends them, and reads
+ * the files back with the real `tcpdump -r FILE -nn -e'. Checked: a
+ * per-port capture holds exactly that port's frames, both ways; a BPF
+ * filter restricts it; max-frames ends it; a FIFO read live by tcpdump
+ * works; a FIFO reader that never reads costs dropped records, not
+ * forwarding, and its going away ends the capture. ctest skips (77) the
+ * whole suite where tcpdump is not installed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "iproc.h"
+#include "itest.h"
+
+TestSuite(capture, .fini = ss_cleanup, .timeout = 90);
+
+#define TOOL_TIMEOUT_MS 20000
+#define MAX_PKTS 64
+
+static const char *const ctl_args[] = { "--control", "@DIR@/ctl.sock", NULL };
+
+/* One control request on a new connection; the reply line (malloc'd). */
+static char *ctl(struct itest_sw *sw, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static char *ctl(struct itest_sw *sw, const char *fmt, ...)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int64_t deadline = ss_now_ms() + SS_TIMEOUT_MS;
+	char req[2048], path[300], *reply = calloc(1, 65536), *nl;
+	size_t len = 0;
+	va_list ap;
+	int fd, n;
+
+	cr_assert_not_null(reply);
+	va_start(ap, fmt);
+	n = vsnprintf(req, sizeof(req) - 1, fmt, ap);
+	va_end(ap);
+	req[n++] = '\n';
+	snprintf(path, sizeof(path), "%s/ctl.sock", sw->d->dir);
+	cr_assert_lt(strlen(path), sizeof(sa.sun_path), "%s: too long", path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert(fd >= 0 &&
+			  connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0,
+		  "connect %s: %s", sa.sun_path, strerror(errno));
+	cr_assert_eq(write(fd, req, (size_t)n), n, "write: %s",
+		     strerror(errno));
+	/* The greeting line, then the reply line. */
+	while (!(nl = memchr(reply, '\n', len)) ||
+	       !memchr(nl + 1, '\n', len - (size_t)(nl + 1 - reply))) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		ssize_t r;
+
+		cr_assert_gt(poll(&pfd, 1, (int)(deadline - ss_now_ms())), 0,
+			     "no reply to %s", req);
+		cr_assert_lt(len, 65535, "reply too long");
+		r = read(fd, reply + len, 65535 - len);
+		cr_assert_gt(r, 0, "control socket closed on %s", req);
+		len += (size_t)r;
+	}
+	close(fd);
+	memmove(reply, nl + 1, len - (size_t)(nl + 1 - reply) + 1);
+	return reply;
+}
+
+/* The integer after "key": in @json, or -1. */
+static long long json_num(const char *json, const char *key)
+{
+	char k[64];
+	const char *p;
+
+	snprintf(k, sizeof(k), "\"%s\":", key);
+	p = strstr(json, k);
+	return p ? strtoll(p + strlen(k), NULL, 10) : -1;
+}
+
+/* capture-start with @args (a JSON object's members); its id. */
+static int cap_start(struct itest_sw *sw, const char *args)
+{
+	char *r =
+		ctl(sw, "{\"execute\": \"capture-start\", \"arguments\": {%s}}",
+		    args);
+	int id;
+
+	cr_assert_not_null(strstr(r, "\"return\""), "capture-start {%s}: %s",
+			   args, r);
+	id = (int)json_num(r, "id");
+	free(r);
+	cr_assert_gt(id, 0);
+	return id;
+}
+
+/* Wait for the `capture ID ... ended: ...' log line; return it. */
+static void cap_wait_end(struct itest_sw *sw, int id, char *line, size_t len)
+{
+	char needle[64];
+	int ret;
+
+	snprintf(needle, sizeof(needle), "capture %d (port ", id);
+	do {
+		ret = ss_daemon_wait_log(sw->d, &sw->pos, needle, line, len,
+					 SS_TIMEOUT_MS);
+		if (ret < 0)
+			itest_dump_log(sw->d);
+		cr_assert_eq(ret, 0, "no `%s... ended' log line", needle);
+	} while (!strstr(line, " ended: "));
+}
+
+static void cap_stop(struct itest_sw *sw, int id)
+{
+	char *r = ctl(
+		sw,
+		"{\"execute\": \"capture-stop\", \"arguments\": {\"id\": %d}}",
+		id);
+	char line[1024];
+
+	cr_assert_not_null(strstr(r, "\"stopped\":1"), "capture-stop: %s", r);
+	free(r);
+	cap_wait_end(sw, id, line, sizeof(line));
+}
+
+/* query-ports shows whether @port is being captured. */
+static void expect_port_capture(struct itest_sw *sw, int port, bool on)
+{
+	char *r = ctl(
+		sw,
+		"{\"execute\": \"query-ports\", \"arguments\": {\"port\": %d}}",
+		port);
+
+	cr_expect_not_null(
+		strstr(r, on ? "\"capture\":true" : "\"capture\":false"),
+		"port %d should%s be captured: %s", port, on ? "" : " not", r);
+	free(r);
+}
+
+/**
+ * struct pkt - one packet as tcpdump -e printed it
+ * @src:	source MAC
+ * @dst:	destination MAC
+ * @len:	frame length
+ */
+struct pkt {
+	char src[18];
+	char dst[18];
+	int len;
+};
+
+/* tcpdump -r @file -nn -e [@filter]: the packets it printed. */
+static size_t tcpdump(struct itest_sw *sw, const char *file, struct pkt *pk)
+{
+	const char *argv[] = { "tcpdump", "-r", file, "-nn", "-e", NULL };
+	char out[512], *text, *line, *save = NULL;
+	size_t n = 0;
+	int rc;
+
+	snprintf(out, sizeof(out), "%s/tcpdump.txt", sw->d->dir);
+	rc = iproc_run(argv, NULL, out, TOOL_TIMEOUT_MS);
+	text = iproc_read(out);
+	cr_assert_not_null(text);
+	cr_assert_eq(rc, 0, "tcpdump -r %s failed (%d):\n%s", file, rc, text);
+	cr_assert_not_null(strstr(text, "link-type EN10MB (Ethernet)"),
+			   "not an Ethernet pcap:\n%s", text);
+	for (line = strtok_r(text, "\n", &save); line && n < MAX_PKTS;
+	     line = strtok_r(NULL, "\n", &save)) {
+		/* 04:08:49.493095 02:00:00:00:00:01 > ff:ff:ff:ff:ff:ff,
+		 * ethertype Unknown (0x88b5), length 64: */
+		if (line[0] == '\t' || line[0] == ' ' || !strstr(line, " > "))
+			continue;
+		if (sscanf(line, "%*s %17s > %17[^,], %*[^)]), length %d",
+			   pk[n].src, pk[n].dst, &pk[n].len) == 3)
+			n++;
+	}
+	free(text);
+	return n;
+}
+
+static void mac_str(const uint8_t *m, char *out)
+{
+	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
+		 m[3], m[4], m[5]);
+}
+
+static void expect_pkt(const struct pkt *p, size_t i, const uint8_t *src,
+		       const uint8_t *dst, int len)
+{
+	char s[18], d[18];
+
+	mac_str(src, s);
+	mac_str(dst, d);
+	cr_expect(!strcmp(p[i].src, s) && !strcmp(p[i].dst, d) &&
+			  p[i].len == len,
+		  "packet %zu: %s > %s length %d, expected %s > %s length %d",
+		  i, p[i].src, p[i].dst, p[i].len, s, d, len);
+}
+
+Test(capture, port_capture_started_at_run_time_holds_that_port_both_ways)
+{
+	struct pkt pk[MAX_PKTS];
+	struct itest_sta s[3];
+	struct itest_sw sw;
+	char file[512], args[1024];
+	size_t n;
+	int id;
+
+	itest_start(&sw, TP_UNIX, ctl_args);
+	itest_join(&sw, s, 3);
+	itest_learn_all(s, 3, 1); /* before the capture: not in it */
+	snprintf(file, sizeof(file), "%s/b.pcap", sw.d->dir);
+	snprintf(args, sizeof(args), "\"port\": %d, \"file\": \"%s\"",
+		 s[1].port, file);
+	id = cap_start(&sw, args);
+	expect_port_capture(&sw, s[1].port, true);
+	expect_port_capture(&sw, s[0].port, false);
+
+	for (uint32_t i = 0; i < 3; i++) {
+		itest_send(&s[0], s[1].mac, 10 + i, 100 + i);
+		itest_expect(&s[1], s[1].mac, &s[0], 10 + i, 100 + i);
+	}
+	itest_send(&s[1], s[0].mac, 20, 200);
+	itest_expect(&s[0], s[0].mac, &s[1], 20, 200);
+	itest_send(&s[0], s[2].mac, 30, 300); /* not B's */
+	itest_expect(&s[2], s[2].mac, &s[0], 30, 300);
+	itest_send(&s[2], itest_bcast, 40, 64);
+	itest_expect(&s[0], itest_bcast, &s[2], 40, 64);
+	itest_expect(&s[1], itest_bcast, &s[2], 40, 64);
+	cap_stop(&sw, id);
+	expect_port_capture(&sw, s[1].port, false);
+
+	n = tcpdump(&sw, file, pk);
+	cr_assert_eq(n, 5, "B's capture should hold 5 frames, has %zu", n);
+	expect_pkt(pk, 0, s[0].mac, s[1].mac, 100);
+	expect_pkt(pk, 1, s[0].mac, s[1].mac, 101);
+	expect_pkt(pk, 2, s[0].mac, s[1].mac, 102);
+	expect_pkt(pk, 3, s[1].mac, s[0].mac, 200);
+	expect_pkt(pk, 4, s[2].mac, itest_bcast, 64);
+	itest_stop(&sw);
+}
+
+Test(capture, bpf_filter_restricts_a_whole_switch_capture)
+{
+	struct pkt pk[MAX_PKTS];
+	struct itest_sta s[3];
+	struct itest_sw sw;
+	char file[512], args[1024], mac[18], *r;
+	size_t n;
+	int id;
+
+	itest_start(&sw, TP_UNIX, ctl_args);
+	itest_join(&sw, s, 3);
+	itest_learn_all(s, 3, 1);
+	snprintf(file, sizeof(file), "%s/a.pcap", sw.d->dir);
+	mac_str(s[0].mac, mac);
+	snprintf(
+		args, sizeof(args),
+		"\"port\": \"all\", \"file\": \"%s\", \"filter\": \"ether src %s\"",
+		file, mac);
+	id = cap_start(&sw, args);
+
+	itest_send(&s[0], s[1].mac, 10, 100);
+	itest_expect(&s[1], s[1].mac, &s[0], 10, 100);
+	itest_send(&s[1], s[0].mac, 11, 110);
+	itest_expect(&s[0], s[0].mac, &s[1], 11, 110);
+	itest_send(&s[2], itest_bcast, 12, 120);
+	itest_expect(&s[0], itest_bcast, &s[2], 12, 120);
+	itest_expect(&s[1], itest_bcast, &s[2], 12, 120);
+	itest_send(&s[0], itest_bcast, 13, 130);
+	itest_expect(&s[1], itest_bcast, &s[0], 13, 130);
+	itest_expect(&s[2], itest_bcast, &s[0], 13, 130);
+
+	r = ctl(&sw, "{\"execute\": \"query-captures\"}");
+	cr_expect_eq(json_num(r, "filtered"), 2, "filtered out: %s", r);
+	cr_expect_eq(json_num(r, "frames"), 2, "%s", r);
+	free(r);
+	cap_stop(&sw, id);
+
+	n = tcpdump(&sw, file, pk);
+	cr_assert_eq(n, 2, "only A's 2 frames should pass, got %zu", n);
+	expect_pkt(pk, 0, s[0].mac, s[1].mac, 100);
+	expect_pkt(pk, 1, s[0].mac, itest_bcast, 130);
+
+	r = ctl(&sw,
+		"{\"execute\": \"capture-start\", \"arguments\": "
+		"{\"port\": \"all\", \"file\": \"%s\", \"filter\": \"ether nonsense((\"}}",
+		file);
+	cr_expect_not_null(strstr(r, "\"error\""), "a bad filter: %s", r);
+	cr_expect_not_null(strstr(r, "filter"), "%s", r);
+	free(r);
+	itest_stop(&sw);
+}
+
+Test(capture, max_frames_ends_the_capture)
+{
+	struct pkt pk[MAX_PKTS];
+	struct itest_sta s[2];
+	struct itest_sw sw;
+	char file[512], args[1024], line[1024], *r;
+	size_t n;
+	int id;
+
+	itest_start(&sw, TP_UNIX, ctl_args);
+	itest_join(&sw, s, 2);
+	itest_learn_all(s, 2, 1);
+	snprintf(file, sizeof(file), "%s/m.pcap", sw.d->dir);
+	snprintf(args, sizeof(args),
+		 "\"port\": \"p%d\", \"file\": \"%s\", \"max-frames\": 3",
+		 s[0].port, file);
+	id = cap_start(&sw, args);
+	for (uint32_t i = 0; i < 6; i++) {
+		itest_send(&s[0], s[1].mac, 10 + i, 90);
+		itest_expect(&s[1], s[1].mac, &s[0], 10 + i, 90);
+	}
+	cap_wait_end(&sw, id, line, sizeof(line));
+	cr_expect_not_null(strstr(line, "max-frames reached"), "%s", line);
+	r = ctl(&sw, "{\"execute\": \"query-captures\"}");
+	cr_expect_not_null(strstr(r, "\"return\":[]"), "it should be gone: %s",
+			   r);
+	free(r);
+	n = tcpdump(&sw, file, pk);
+	cr_assert_eq(n, 3, "max-frames 3: %zu frames in the file", n);
+	itest_stop(&sw);
+}
+
+Test(capture, tcpdump_reads_a_fifo_live)
+{
+	struct itest_sta s[2];
+	struct itest_sw sw;
+	char fifo[512], out[512], args[1024], *r, *text;
+	const char *argv[] = { "tcpdump", "-r", fifo, "-nn",
+			       "-e",	  "-c", "3",  NULL };
+	int64_t deadline;
+	pid_t pid;
+	int rc;
+
+	itest_start(&sw, TP_UNIX, ctl_args);
+	itest_join(&sw, s, 2);
+	itest_learn_all(s, 2, 1);
+	snprintf(fifo, sizeof(fifo), "%s/live.fifo", sw.d->dir);
+	snprintf(out, sizeof(out), "%s/live.txt", sw.d->dir);
+	cr_assert_eq(mkfifo(fifo, 0600), 0, "mkfifo: %s", strerror(errno));
+	pid = iproc_spawn(argv, NULL, out);
+	cr_assert_gt(pid, 0);
+	/* tcpdump opens the FIFO when it gets to it: until then the
+	 * switch refuses a FIFO without a reader. */
+	snprintf(args, sizeof(args), "\"port\": \"all\", \"file\": \"%s\"",
+		 fifo);
+	deadline = ss_now_ms() + SS_TIMEOUT_MS;
+	for (;;) {
+		r = ctl(&sw,
+			"{\"execute\": \"capture-start\", \"arguments\": {%s}}",
+			args);
+		if (strstr(r, "\"return\""))
+			break;
+		cr_assert_not_null(strstr(r, "no reader"), "%s", r);
+		cr_assert_lt(ss_now_ms(), deadline, "tcpdump never opened %s",
+			     fifo);
+		free(r);
+		usleep(20000);
+	}
+	free(r);
+	for (uint32_t i = 0; i < 3; i++) {
+		itest_send(&s[0], s[1].mac, 10 + i, 70 + i);
+		itest_expect(&s[1], s[1].mac, &s[0], 10 + i, 70 + i);
+	}
+	rc = iproc_wait(pid, TOOL_TIMEOUT_MS);
+	text = iproc_read(out);
+	cr_assert_eq(rc, 0, "tcpdump -c 3 on the FIFO (%d):\n%s", rc,
+		     text ? text : "");
+	cr_expect_not_null(strstr(text, "length 70"), "%s", text);
+	cr_expect_not_null(strstr(text, "length 72"), "%s", text);
+	free(text);
+	/* The reader is gone: the next record ends the capture. */
+	itest_send(&s[0], s[1].mac, 20, 80);
+	itest_expect(&s[1], s[1].mac, &s[0], 20, 80);
+	{
+		char line[1024];
+
+		cap_wait_end(&sw, 1, line, sizeof(line));
+		cr_expect_not_null(strstr(line, "reader went away"), "%s",
+				   line);
+	}
+	itest_ping(&s[0], &s[1], 30);
+	itest_stop(&sw);
+}
+
+/* A reader that opens the FIFO and never reads: the pipe and the
+ * capture buffer fill, records are dropped and counted, and forwarding
+ * goes on at full speed. Closing the reader ends the capture. */
+Test(capture, stuck_fifo_reader_costs_capture_drops_not_forwarding)
+{
+	struct itest_sta s[2];
+	struct itest_sw sw;
+	char fifo[512], args[1024], line[1024], *r;
+	long long dropped, frames;
+	int rd, id;
+
+	itest_start(&sw, TP_UNIX, ctl_args);
+	itest_join(&sw, s, 2);
+	itest_learn_all(s, 2, 1);
+	snprintf(fifo, sizeof(fifo), "%s/stuck.fifo", sw.d->dir);
+	cr_assert_eq(mkfifo(fifo, 0600), 0, "mkfifo: %s", strerror(errno));
+	rd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	cr_assert_geq(rd, 0, "open %s: %s", fifo, strerror(errno));
+	snprintf(args, sizeof(args),
+		 "\"port\": \"all\", \"file\": \"%s\", \"buffer\": 65536",
+		 fifo);
+	id = cap_start(&sw, args);
+	/* 400 frames of 1000 bytes: far more than a 64 KiB pipe plus a
+	 * 64 KiB buffer. Every one must still be forwarded. */
+	for (uint32_t i = 0; i < 400; i++) {
+		itest_send(&s[0], s[1].mac, 100 + i, 1000);
+		itest_expect(&s[1], s[1].mac, &s[0], 100 + i, 1000);
+	}
+	r = ctl(&sw, "{\"execute\": \"query-captures\"}");
+	dropped = json_num(r, "dropped");
+	frames = json_num(r, "frames");
+	cr_expect_gt(dropped, 0, "a stuck reader must cost drops: %s", r);
+	cr_expect_eq(dropped + frames, 400,
+		     "every frame written or dropped: %s", r);
+	free(r);
+	close(rd);
+	itest_send(&s[0], s[1].mac, 600, 100);
+	itest_expect(&s[1], s[1].mac, &s[0], 600, 100);
+	cap_wait_end(&sw, id, line, sizeof(line));
+	cr_expect_not_null(strstr(line, "reader went away"), "%s", line);
+	itest_ping(&s[0], &s[1], 700);
+	itest_stop(&sw);
+}
+
+Test(capture, capture_ends_when_its_port_closes)
+{
+	struct itest_sta s[2];
+	struct itest_sw sw;
+	char file[512], args[1024], line[1024];
+	int id;
+
+	itest_start(&sw, TP_UNIX, ctl_args);
+	itest_join(&sw, s, 2);
+	snprintf(file, sizeof(file), "%s/c.pcap", sw.d->dir);
+	snprintf(args, sizeof(args), "\"port\": %d, \"file\": \"%s\"",
+		 s[1].port, file);
+	id = cap_start(&sw, args);
+	ss_client_close(s[1].c);
+	s[1].c = NULL;
+	cap_wait_end(&sw, id, line, sizeof(line));
+	cr_expect_not_null(strstr(line, "port closed"), "%s", line);
+	itest_stop(&sw);
+}
+
+/* snaplen 20 keeps 20 bytes of each frame; max-bytes ends the capture
+ * before the file would pass it, on a whole record. */
+Test(capture, snaplen_and_max_bytes)
+{
+	struct pkt pk[MAX_PKTS];
+	struct itest_sta s[2];
+	struct itest_sw sw;
+	char file[512], args[1024], line[1024];
+	struct stat st;
+	size_t n;
+	int id;
+
+	itest_start(&sw, TP_UNIX, ctl_args);
+	itest_join(&sw, s, 2);
+	itest_learn_all(s, 2, 1);
+	snprintf(file, sizeof(file), "%s/s.pcap", sw.d->dir);
+	/* 24-byte file header + 3 records of 16 + 20 bytes = 132 */
+	snprintf(args, sizeof(args),
+		 "\"port\": \"all\", \"file\": \"%s\", \"snaplen\": 20, "
+		 "\"max-bytes\": 140",
+		 file);
+	id = cap_start(&sw, args);
+	for (uint32_t i = 0; i < 5; i++) {
+		itest_send(&s[0], s[1].mac, 10 + i, 90);
+		itest_expect(&s[1], s[1].mac, &s[0], 10 + i, 90);
+	}
+	cap_wait_end(&sw, id, line, sizeof(line));
+	cr_expect_not_null(strstr(line, "max-bytes reached"), "%s", line);
+	cr_assert_eq(stat(file, &st), 0);
+	cr_expect_eq(st.st_size, 132, "file size %lld, expected 132",
+		     (long long)st.st_size);
+	n = tcpdump(&sw, file, pk);
+	cr_assert_eq(n, 3, "%zu frames", n);
+	expect_pkt(pk, 2, s[0].mac, s[1].mac, 90);
+	itest_stop(&sw);
+}
+
+/* --capture starts a whole-switch capture with the daemon. */
+Test(capture, capture_flag_at_start_up)
+{
+	static const char *const extra[] = {
+		"--capture", "port=all,file=@DIR@/start.pcap,max-frames=2",
+		"--control", "none", NULL
+	};
+	struct pkt pk[MAX_PKTS];
+	struct itest_sta s[2];
+	struct itest_sw sw;
+	char file[512], line[1024];
+	size_t n;
+
+	itest_start(&sw, TP_UNIX, extra);
+	snprintf(file, sizeof(file), "%s/start.pcap", sw.d->dir);
+	itest_join(&sw, s, 2);
+	itest_learn_all(s, 2, 1);
+	itest_ping(&s[0], &s[1], 3);
+	cap_wait_end(&sw, 1, line, sizeof(line));
+	cr_expect_not_null(strstr(line, "max-frames reached"), "%s", line);
+	n = tcpdump(&sw, file, pk);
+	cr_assert_eq(n, 2, "%zu frames", n);
+	expect_pkt(pk, 0, s[0].mac, itest_bcast, 64);
+	expect_pkt(pk, 1, s[1].mac, itest_bcast, 64);
+	itest_stop(&sw);
+}

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_ctlcli.c - sockswitchctl against a real daemon
+ *
+ * Each subcommand is run as a user would ($SOCKSWITCHCTL_BIN, output
+ * captured) and its output checked against what the switch did: ports and
+ * their counters, learned MACs, events, rates in `top', errors when the
+ * daemon is absent or an argument is missing.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "ctltest.h"
+
+TestSuite(ctlcli, .fini = ss_cleanup, .timeout = 90);
+
+#define OUT_MAX 65536
+
+/**
+ * ctl_run() - run sockswitchctl with @args (a shell word list), capture
+ * @sock:	control socket for -s, or NULL
+ * @args:	the rest of the command line
+ * @out:	stdout and stderr, OUT_MAX bytes
+ *
+ * Return: its exit status
+ */
+static int ctl_run(const char *sock, const char *args, char *out)
+{
+	const char *bin = getenv("SOCKSWITCHCTL_BIN");
+	char cmd[2048];
+	size_t n = 0;
+	FILE *p;
+	int st;
+
+	cr_assert(bin && *bin, "SOCKSWITCHCTL_BIN is not set");
+	snprintf(cmd, sizeof(cmd), "'%s' %s%s%s %s 2>&1 </dev/null", bin,
+		 sock ? "-s '" : "", sock ? sock : "", sock ? "'" : "", args);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p, "popen: %s", strerror(errno));
+	while (n < OUT_MAX - 1) {
+		size_t r = fread(out + n, 1, OUT_MAX - 1 - n, p);
+
+		if (!r)
+			break;
+		n += r;
+	}
+	out[n] = '\0';
+	st = pclose(p);
+	cr_assert(WIFEXITED(st), "%s: did not exit", cmd);
+	return WEXITSTATUS(st);
+}
+
+static void expect_out(const char *out, const char *part, const char *what)
+{
+	cr_assert_not_null(strstr(out, part), "%s: expected `%s' in:\n%s", what,
+			   part, out);
+}
+
+static char out[OUT_MAX];
+
+Test(ctlcli, status_ports_macs_show_what_the_switch_did)
+{
+	struct itest_sta s[2];
+	struct itest_sw sw;
+	char want[128];
+	int i;
+
+	itest_start(&sw, TP_UNIX, NULL);
+	itest_join(&sw, s, 2);
+	itest_learn_all(s, 2, 1);
+	for (i = 0; i < 3; i++)
+		itest_ping(&s[0], &s[1], 10 + 2 * (uint32_t)i);
+
+	cr_assert_eq(ctl_run(sw.d->ctl_path, "status", out), 0, "%s", out);
+	expect_out(out, "ports:      2 attached", "status");
+	expect_out(out, "MAC table:  2 learned", "status");
+	expect_out(out, sw.url + strlen("unix:"), "status lists the listener");
+
+	cr_assert_eq(ctl_run(sw.d->ctl_path, "ports", out), 0, "%s", out);
+	expect_out(out, "RX_FRAMES", "ports header");
+	/* A: 1 broadcast + 3 pings of 100 bytes = 4 frames, 364 bytes. */
+	snprintf(want, sizeof(want), "%-5d p%-9d unix   up                 4 ",
+		 s[0].port, s[0].port);
+	expect_out(out, want, "ports row of A");
+	expect_out(out, "364", "ports: A's byte count");
+
+	cr_assert_eq(ctl_run(sw.d->ctl_path, "macs", out), 0, "%s", out);
+	expect_out(out, "02:00:00:00:00:01", "macs lists A");
+	expect_out(out, "02:00:00:00:00:02", "macs lists B");
+	snprintf(want, sizeof(want), "macs %d", s[1].port);
+	cr_assert_eq(ctl_run(sw.d->ctl_path, want, out), 0, "%s", out);
+	expect_out(out, "02:00:00:00:00:02", "macs PORT");
+	cr_assert_null(strstr(out, "02:00:00:00:00:01"),
+		       "macs PORT shows only that port's addresses:\n%s", out);
+
+	cr_assert_eq(ctl_run(sw.d->ctl_path, "--json ports", out), 0);
+	expect_out(out, "\"rx_runt\": 0", "--json ports has drops by reason");
+	itest_stop(&sw);
+}
+
+Test(ctlcli, disable_enable_close_flush_reload)
+{
+	struct itest_sta s[3];
+	struct itest_sw sw;
+	char args[64];
+
+	itest_start(&sw, TP_UNIX, NULL);
+	itest_join(&sw, s, 3);
+	itest_learn_all(s, 3, 1);
+	snprintf(args, sizeof(args), "disable %d", s[1].port);
+	cr_assert_eq(ctl_run(sw.d->ctl_path, args, out), 0, "%s", out);
+	expect_out(out, "disabled", "disable");
+	itest_send(&s[0], s[1].mac, 10, 64);
+	ct_no_frame(&s[1], 300);
+	snprintf(args, sizeof(args), "enable p%d", s[1].port);
+	cr_assert_eq(ctl_run(sw.d->ctl_path, args, out), 0, "%s", out);
+	expect_out(out, "enabled", "enable");
+	itest_send(&s[0], s[1].mac, 11, 64);
+	itest_skip_to_seq(&s[1], 11);
+
+	cr_assert_eq(ctl_run(sw.d->ctl_path, "flush", out), 0, "%s", out);
+	expect_out(out, "flushed 2 learned addresses", "flush");
+	cr_assert_eq(ctl_run(sw.d->ctl_path, "reload", out), 0, "%s", out);
+	expect_out(out, "reloaded: no changes", "reload");
+
+	snprintf(args, sizeof(args), "close %d", s[2].port);
+	cr_assert_eq(ctl_run(sw.d->ctl_path, args, out), 0, "%s", out);
+	itest_expect_closed(&sw, &s[2], NULL, 0);
+	cr_assert_eq(ctl_run(sw.d->ctl_path, "disable 999", out), 1);
+	expect_out(out, "no port 999", "disable of a missing port");
+	cr_assert_eq(ctl_run(sw.d->ctl_path, "disable", out), 2);
+	expect_out(out, "expected one PORT", "usage error");
+	itest_stop(&sw);
+}
+
+Test(ctlcli, events_show_ports_and_macs)
+{
+	struct itest_sta s[2];
+	struct itest_sw sw;
+	char cmd[1024];
+	FILE *p;
+	size_t n;
+
+	itest_start(&sw, TP_UNIX, NULL);
+	snprintf(cmd, sizeof(cmd), "'%s' -s '%s' events -n 3 2>/dev/null",
+		 getenv("SOCKSWITCHCTL_BIN"), sw.d->ctl_path);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	/* Subscribed once the switch counts a subscriber. */
+	for (int i = 0; i < 500; i++) {
+		struct ss_ctl *c = ct_connect(&sw);
+		json_t *st = ct_ok(c, "query-status", NULL);
+		long long subs = ct_int(st, "control.subscribers");
+
+		json_decref(st);
+		ss_ctl_close(c);
+		if (subs)
+			break;
+		usleep(10000);
+	}
+	itest_join(&sw, s, 1);
+	itest_send(&s[0], itest_bcast, 1, 64);
+	ss_client_close(s[0].c);
+	s[0].c = NULL;
+	n = fread(out, 1, OUT_MAX - 1, p);
+	out[n] = '\0';
+	cr_assert_eq(pclose(p), 0);
+	expect_out(out, "PORT_UP", "events");
+	expect_out(out, "MAC_LEARNED", "events");
+	expect_out(out, "mac=02:00:00:00:00:01", "events");
+	expect_out(out, "PORT_DOWN", "events");
+	expect_out(out, "cause=peer closed the connection", "events");
+	itest_stop(&sw);
+}
+
+Test(ctlcli, top_prints_rates)
+{
+	struct itest_sta s[2];
+	struct itest_sw sw;
+	char cmd[1024];
+	json_t *frames, *f, *p;
+	FILE *pp;
+	size_t n, i;
+	double rx = 0;
+
+	itest_start(&sw, TP_UNIX, NULL);
+	itest_join(&sw, s, 2);
+	itest_learn_all(s, 2, 1);
+	snprintf(cmd, sizeof(cmd),
+		 "'%s' -s '%s' --json top -n 2 -i 2 2>/dev/null",
+		 getenv("SOCKSWITCHCTL_BIN"), sw.d->ctl_path);
+	pp = popen(cmd, "r");
+	cr_assert_not_null(pp);
+	usleep(500000); /* after the first sample, before the second */
+	for (i = 0; i < 100; i++)
+		itest_send(&s[0], s[1].mac, 10 + (uint32_t)i, 1000);
+	itest_skip_to_seq(&s[1], 109);
+	n = fread(out, 1, OUT_MAX - 1, pp);
+	out[n] = '\0';
+	cr_assert_eq(pclose(pp), 0);
+	frames = json_loads(out, JSON_DISABLE_EOF_CHECK, NULL);
+	cr_assert_not_null(frames, "top --json prints JSON lines:\n%s", out);
+	json_decref(frames);
+	f = json_loads(strchr(out, '\n') + 1, JSON_DISABLE_EOF_CHECK, NULL);
+	cr_assert_not_null(f, "two tables:\n%s", out);
+	json_array_foreach(json_object_get(f, "ports"), i, p)
+		if (json_integer_value(json_object_get(p, "id")) == s[0].port)
+			rx = json_number_value(json_object_get(p, "rx_fps"));
+	json_decref(f);
+	/* 100 frames in about 2 s; only "more than none" is asserted. */
+	cr_assert_gt(rx, 0, "A's receive rate in the second table:\n%s", out);
+
+	cr_assert_eq(ctl_run(sw.d->ctl_path, "top -n 2 -i 0.1", out), 0);
+	cr_assert_not_null(strstr(strstr(out, "RX_FPS") + 1, "RX_FPS"),
+			   "not a terminal: successive tables:\n%s", out);
+	itest_stop(&sw);
+}
+
+Test(ctlcli, errors_are_plain)
+{
+	struct itest_sw sw;
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/nothing-here.sock", ss_tmpdir());
+	cr_assert_eq(ctl_run(path, "status", out), 3);
+	expect_out(out, "Is sockswitch running?", "no daemon");
+
+	itest_start(&sw, TP_UNIX, NULL);
+	cr_assert_eq(ctl_run(sw.d->ctl_path, "capture start port=1", out), 1);
+	expect_out(out, "capture-start: missing argument \"file\"", "capture");
+	cr_assert_eq(ctl_run(sw.d->ctl_path,
+			     "raw '{\"execute\":\"query-macs\",\"id\":5}'",
+			     out),
+		     0);
+	expect_out(out, "{\"return\":[],\"id\":5}", "raw passthrough");
+	cr_assert_eq(ctl_run(sw.d->ctl_path, "frobnicate", out), 2);
+	expect_out(out, "unknown command", "bad subcommand");
+	itest_stop(&sw);
+}
+
+Test(ctlcli, finds_the_default_control_socket)
+{
+	struct itest_sw sw;
+	const char *xdg = ss_tmpdir();
+
+	cr_assert_not_null(xdg);
+	setenv("XDG_RUNTIME_DIR", xdg, 1);
+	unsetenv("SOCKSWITCH_CONTROL");
+	ss_daemon_auto_control = false;
+	itest_start(&sw, TP_UNIX, NULL);
+	ss_daemon_auto_control = true;
+	cr_assert_not_null(strstr(sw.d->ctl_path, "/sockswitch/control.sock"),
+			   "default control socket beside the default one: %s",
+			   sw.d->ctl_path);
+	cr_assert_eq(ctl_run(NULL, "status", out), 0, "%s", out);
+	expect_out(out, sw.d->ctl_path, "found without -s");
+	itest_stop(&sw);
+}
