@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "ssbench.h"
 
@@ -23,17 +25,23 @@
 static void usage(FILE *out, const char *prog)
 {
 	fprintf(out,
-		"Usage: %s [--unix PATH | --tcp HOST:PORT] [--direct] [OPTIONS]\n"
+		"Usage: %s [--unix PATH | --tcp HOST:PORT | --vde DIR] [--direct]\n"
+		"       [OPTIONS]\n"
 		"\n"
 		"Load generator for sockswitch. Attaches 2*N simulated hosts (MAC\n"
 		"02:00:00:00:00:NN) over the stream protocol (4-byte big-endian length +\n"
-		"Ethernet frame, as QEMU -netdev stream/socket), lets the switch learn them\n"
-		"with one broadcast each, then host 2k sends to host 2k+1 for a fixed time,\n"
-		"one frame per write(), each sender and receiver in its own thread.\n"
+		"Ethernet frame, as QEMU -netdev stream/socket) or, with --vde, through\n"
+		"libvdeplug (as QEMU -netdev vde), lets the switch learn them with one\n"
+		"broadcast each, then host 2k sends to host 2k+1 for a fixed time, one\n"
+		"frame per system call, each sender and receiver in its own thread.\n"
 		"\n"
 		"Targets (at least one):\n"
 		"  -u, --unix PATH        switch listening on a unix stream socket\n"
 		"  -t, --tcp HOST:PORT    switch listening on TCP ([ADDR]:PORT for IPv6)\n"
+		"  -V, --vde DIR          VDE switch serving DIR (vde_switch -s DIR, or\n"
+		"                         sockswitch --listen vde:DIR): hosts attach with\n"
+		"                         libvdeplug vde_open(\"vde://DIR\"), one vde_send()\n"
+		"                         and one vde_recv() per frame, like QEMU -netdev vde\n"
 		"  -d, --direct           also run each test over direct links, no switch\n"
 		"                         (the limit of this machine): unix socketpairs,\n"
 		"                         or loopback TCP connections with --tcp\n"
@@ -46,16 +54,33 @@ static void usage(FILE *out, const char *prog)
 		"                         (default 10000; 0 skips)\n"
 		"      --pp-size N        ping-pong frame size (default 64)\n"
 		"      --drain S          wait at most S s for late frames (default 1)\n"
+		"      --max-frame N      skip switch throughput tests with frames above N\n"
+		"                         (vde_switch truncates frames at 1518 bytes)\n"
+		"      --count N          each sender sends exactly N frames (--seconds\n"
+		"                         is then the time limit)\n"
+		"Load shapes:\n"
+		"      --idle N           attach N idle ports before the tests (raises\n"
+		"                         RLIMIT_NOFILE) and keep them until exit\n"
+		"      --fill-macs N      before the tests, one extra port sends N frames\n"
+		"                         from N distinct source MACs (fills the MAC table)\n"
+		"      --hold S           after the tests print \"HOLD ports=N\" and keep the\n"
+		"                         idle ports attached for S seconds\n"
+		"      --rx-delay-us N    receivers sleep N us after every read (overload)\n"
+		"      --rx-chunk N       receivers read at most N bytes per read()\n"
+		"      --probe            half-way through each switch throughput test,\n"
+		"                         attach a new client and time one frame from it\n"
+		"                         to an idle host (attach_ms=)\n"
 		"Switch probes (optional):\n"
 		"      --switch-pid PID   report the switch's CPU time per frame\n"
 		"      --switch-log FILE  with --switch-pid: send SIGUSR1 after each test and\n"
-		"                         sum drop_tx_queue_full from the stats in FILE\n"
+		"                         sum every drop_<reason>= from the stats in FILE\n"
 		"  -h, --help             this text\n"
 		"\n"
 		"Output: one line per test on stdout, then a Markdown table:\n"
 		"  RESULT test=tput mode=direct|switch pairs=N size=N seconds=F sent=N\n"
 		"    received=N loss=N loss_pct=F fps=F mbps=F writes_per_frame=F\n"
 		"    reordered=N bad=N sw_cpu_us_per_frame=F|- sw_drop=N|- status=ok|ERRNO\n"
+		"    sw_drop_reasons=REASON:N,...|none|- [attach_ms=F|-]\n"
 		"  RESULT test=pingpong mode=direct|switch pairs=1 size=N n=N warmup=N\n"
 		"    lost=N p50_us=F p99_us=F sw_cpu_us_per_frame=F|- status=ok|ERRNO\n"
 		"Exit status: 0 if every test ran cleanly, 1 if one failed, 2 on usage\n"
@@ -105,11 +130,25 @@ static int parse_seconds(const char *s, double max, double *v)
 	return 0;
 }
 
-enum { OPT_PP_SIZE = 256, OPT_DRAIN, OPT_SW_PID, OPT_SW_LOG };
+enum {
+	OPT_PP_SIZE = 256,
+	OPT_DRAIN,
+	OPT_SW_PID,
+	OPT_SW_LOG,
+	OPT_MAX_FRAME,
+	OPT_COUNT,
+	OPT_IDLE,
+	OPT_FILL_MACS,
+	OPT_HOLD,
+	OPT_RX_DELAY,
+	OPT_RX_CHUNK,
+	OPT_PROBE,
+};
 
 static const struct option long_opts[] = {
 	{ "unix", required_argument, NULL, 'u' },
 	{ "tcp", required_argument, NULL, 't' },
+	{ "vde", required_argument, NULL, 'V' },
 	{ "direct", no_argument, NULL, 'd' },
 	{ "pairs", required_argument, NULL, 'p' },
 	{ "size", required_argument, NULL, 's' },
@@ -119,6 +158,14 @@ static const struct option long_opts[] = {
 	{ "drain", required_argument, NULL, OPT_DRAIN },
 	{ "switch-pid", required_argument, NULL, OPT_SW_PID },
 	{ "switch-log", required_argument, NULL, OPT_SW_LOG },
+	{ "max-frame", required_argument, NULL, OPT_MAX_FRAME },
+	{ "count", required_argument, NULL, OPT_COUNT },
+	{ "idle", required_argument, NULL, OPT_IDLE },
+	{ "fill-macs", required_argument, NULL, OPT_FILL_MACS },
+	{ "hold", required_argument, NULL, OPT_HOLD },
+	{ "rx-delay-us", required_argument, NULL, OPT_RX_DELAY },
+	{ "rx-chunk", required_argument, NULL, OPT_RX_CHUNK },
+	{ "probe", no_argument, NULL, OPT_PROBE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -133,6 +180,9 @@ static int parse_opt(int c, const char *arg, struct bench_opts *o)
 		return 0;
 	case 't':
 		o->tcp_addr = arg;
+		return 0;
+	case 'V':
+		o->vde_dir = arg;
 		return 0;
 	case 'd':
 		o->direct = true;
@@ -160,6 +210,24 @@ static int parse_opt(int c, const char *arg, struct bench_opts *o)
 	case OPT_SW_LOG:
 		o->switch_log = arg;
 		return 0;
+	case OPT_MAX_FRAME:
+		return parse_uint(arg, BENCH_MIN_FRAME, BENCH_MAX_FRAME,
+				  &o->max_frame);
+	case OPT_COUNT:
+		return parse_uint(arg, 1, 1000000000, &o->count);
+	case OPT_IDLE:
+		return parse_uint(arg, 0, 100000, &o->idle);
+	case OPT_FILL_MACS:
+		return parse_uint(arg, 0, 65536, &o->fill_macs);
+	case OPT_HOLD:
+		return parse_seconds(arg, 3600, &o->hold);
+	case OPT_RX_DELAY:
+		return parse_uint(arg, 0, 1000000, &o->rx_delay_us);
+	case OPT_RX_CHUNK:
+		return parse_uint(arg, 1, BENCH_RX_CHUNK, &o->rx_chunk);
+	case OPT_PROBE:
+		o->probe = true;
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -178,7 +246,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 		.pingpong = 10000,
 		.pp_size = 64,
 	};
-	while ((c = getopt_long(argc, argv, "u:t:dp:s:S:P:h", long_opts,
+	while ((c = getopt_long(argc, argv, "u:t:V:dp:s:S:P:h", long_opts,
 				NULL)) != -1) {
 		if (c == 'h') {
 			usage(stdout, argv[0]);
@@ -192,10 +260,16 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 			return -EINVAL;
 		}
 	}
-	if (optind < argc || (o->unix_path && o->tcp_addr) ||
-	    (!o->unix_path && !o->tcp_addr && !o->direct)) {
+	if (optind < argc ||
+	    !!o->unix_path + !!o->tcp_addr + !!o->vde_dir > 1 ||
+	    (!o->unix_path && !o->tcp_addr && !o->vde_dir && !o->direct)) {
 		fprintf(stderr,
-			"%s: need --direct and/or one of --unix, --tcp\n",
+			"%s: need --direct and/or one of --unix, --tcp, --vde\n",
+			argv[0]);
+		return -EINVAL;
+	}
+	if (o->vde_dir && !vde_supported()) {
+		fprintf(stderr, "%s: --vde: built without libvdeplug\n",
 			argv[0]);
 		return -EINVAL;
 	}
@@ -209,15 +283,19 @@ static const char *status(int err)
 	return name ? name : "error";
 }
 
-static void print_result(const struct bench_result *r)
+static void print_result(const struct bench_result *r, bool probe)
 {
-	char cpu[32] = "-", drop[32] = "-";
+	char cpu[32] = "-", drop[32] = "-", att[48] = "";
 	long long loss = (long long)r->sent - (long long)r->received;
 
 	if (r->cpu_us >= 0)
 		snprintf(cpu, sizeof(cpu), "%.3f", r->cpu_us);
 	if (r->sw_drop >= 0)
 		snprintf(drop, sizeof(drop), "%lld", r->sw_drop);
+	if (r->attach_ms >= 0)
+		snprintf(att, sizeof(att), " attach_ms=%.1f", r->attach_ms);
+	else if (probe)
+		snprintf(att, sizeof(att), " attach_ms=-");
 	if (!strcmp(r->test, "pingpong")) {
 		printf("RESULT test=pingpong mode=%s pairs=1 size=%zu n=%llu "
 		       "warmup=%llu lost=%llu p50_us=%.1f p99_us=%.1f "
@@ -231,14 +309,15 @@ static void print_result(const struct bench_result *r)
 		       "sent=%llu received=%llu loss=%lld loss_pct=%.3f "
 		       "fps=%.0f mbps=%.1f writes_per_frame=%.3f "
 		       "reordered=%llu bad=%llu sw_cpu_us_per_frame=%s "
-		       "sw_drop=%s status=%s\n",
+		       "sw_drop=%s status=%s sw_drop_reasons=%s%s\n",
 		       r->mode, r->pairs, r->size, r->elapsed,
 		       (unsigned long long)r->sent,
 		       (unsigned long long)r->received, loss,
 		       r->sent ? 100.0 * (double)loss / (double)r->sent : 0.0,
 		       r->fps, r->mbps, r->writes_per_frame,
 		       (unsigned long long)r->reordered,
-		       (unsigned long long)r->bad, cpu, drop, status(r->err));
+		       (unsigned long long)r->bad, cpu, drop, status(r->err),
+		       r->sw_reasons[0] ? r->sw_reasons : "-", att);
 	}
 	fflush(stdout);
 }
@@ -307,9 +386,9 @@ static void print_unexplained(const struct bench_result *res, unsigned n)
 		    res[i].err || lost == res[i].sw_drop)
 			continue;
 		printf("note: %s %u x %zu B: %lld frames lost, the switch "
-		       "counted %lld drop_tx_queue_full\n",
+		       "counted %lld drops (%s)\n",
 		       res[i].mode, res[i].pairs, res[i].size, lost,
-		       res[i].sw_drop);
+		       res[i].sw_drop, res[i].sw_reasons);
 	}
 }
 
@@ -352,9 +431,102 @@ static void progress(const struct bench_result *r)
 		r->pairs, r->size, status(r->err));
 }
 
+/**
+ * struct extra - ports attached for the whole run (--idle, --fill-macs)
+ * @n:		entries used
+ * @fd:		their fds
+ * @rx:		their buffers (only @rx->vde is used: nothing is read)
+ */
+struct extra {
+	unsigned n;
+	int *fd;
+	struct rx_buf *rx;
+};
+
+static int extra_attach(const struct bench_opts *o, struct extra *x)
+{
+	int fd = host_attach(o, &x->rx[x->n]);
+
+	if (fd < 0)
+		return fd;
+	x->fd[x->n++] = fd;
+	return 0;
+}
+
+/* One port sends o->fill_macs frames from distinct source MACs. */
+static int fill_macs(const struct bench_opts *o, struct extra *x)
+{
+	static const uint8_t dst[6] = { 0x02, 0xfe, 0, 0, 0, 0 };
+	uint8_t buf[BENCH_HDR_LEN + 64], src[6] = { 0x02, 0x01, 0, 0, 0, 0 };
+	uint64_t w = 0;
+	unsigned i;
+	int ret;
+
+	ret = extra_attach(o, x);
+	if (ret)
+		return ret;
+	for (i = 0; i < o->fill_macs && !ret; i++) {
+		src[3] = (uint8_t)(i >> 16);
+		src[4] = (uint8_t)(i >> 8);
+		src[5] = (uint8_t)i;
+		frame_build(buf, dst, src, 64, 0xf111);
+		ret = host_write(x->fd[x->n - 1], &x->rx[x->n - 1], buf,
+				 sizeof(buf), &w);
+		if (ret == -EAGAIN) {
+			ret = 0;
+			i--;
+		}
+	}
+	usleep(500000); /* let the switch read and learn them */
+	return ret;
+}
+
+static int extras_open(const struct bench_opts *o, struct extra *x)
+{
+	unsigned want = o->idle + !!o->fill_macs, i;
+	struct rlimit rl;
+	int ret = 0;
+
+	x->n = 0;
+	x->fd = calloc(want + 1, sizeof(*x->fd));
+	x->rx = calloc(want + 1, sizeof(*x->rx));
+	if (!x->fd || !x->rx)
+		return -ENOMEM;
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (o->fill_macs)
+		ret = fill_macs(o, x);
+	for (i = 0; i < o->idle && !ret; i++)
+		ret = extra_attach(o, x);
+	if (ret)
+		fprintf(stderr, "ssbench: attaching extra port %u: %s\n", x->n,
+			strerror(-ret));
+	return ret;
+}
+
+static void extras_close(struct extra *x)
+{
+	unsigned i;
+
+	for (i = 0; i < x->n; i++)
+		host_detach(x->fd[i], &x->rx[i]);
+	free(x->fd);
+	free(x->rx);
+}
+
+static void note_skip(const struct bench_opts *o, unsigned pairs, unsigned size)
+{
+	printf("note: switch %u x %u B skipped: above --max-frame %u%s\n",
+	       pairs, size, o->max_frame,
+	       o->vde_dir ? " (vde_switch truncates at 1518)" : "");
+}
+
 int main(int argc, char **argv)
 {
 	static struct bench_result res[MAX_RESULTS];
+	struct extra x = { 0 };
 	struct bench_opts o;
 	bool sw, failed = false;
 	unsigned i, j, m, n = 0;
@@ -364,23 +536,39 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	sw = o.unix_path || o.tcp_addr;
+	sw = o.unix_path || o.tcp_addr || o.vde_dir;
+	if (sw && (o.idle || o.fill_macs) && extras_open(&o, &x)) {
+		extras_close(&x);
+		return 1;
+	}
 	/* direct and switch alternate, so slow drifts of load hit both */
 	for (i = 0; o.seconds > 0 && i < o.npairs; i++)
 		for (j = 0; j < o.nsizes; j++)
 			for (m = !o.direct; m < 1u + sw; m++) {
+				if (m && o.max_frame &&
+				    o.sizes[j] > o.max_frame) {
+					note_skip(&o, o.pairs[i], o.sizes[j]);
+					continue;
+				}
 				bench_tput(&o, m, o.pairs[i], o.sizes[j],
 					   &res[n]);
 				progress(&res[n]);
-				print_result(&res[n]);
+				print_result(&res[n], o.probe && m);
 				failed |= res[n++].err != 0;
 			}
 	for (m = !o.direct; o.pingpong && m < 1u + sw; m++) {
 		bench_pingpong(&o, m, &res[n]);
 		progress(&res[n]);
-		print_result(&res[n]);
+		print_result(&res[n], false);
 		failed |= res[n++].err != 0;
 	}
-	print_tables(&o, res, n);
+	if (n)
+		print_tables(&o, res, n);
+	if (o.hold > 0 && x.n) {
+		printf("HOLD ports=%u\n", x.n);
+		fflush(stdout);
+		sleep_s(o.hold);
+	}
+	extras_close(&x);
 	return failed ? 1 : 0;
 }

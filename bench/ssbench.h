@@ -31,6 +31,11 @@
  * @have:	bytes of valid data in @buf
  * @off:	start of the first unparsed byte
  * @bad_len:	a length prefix outside 0..BENCH_MAX_FRAME was seen
+ * @chunk:	bytes per read(), 0 for BENCH_RX_CHUNK
+ * @vde:	libvdeplug connection (VDECONN *) this host uses instead of a
+ *		stream socket, or NULL; rx_buf_fill() then receives one
+ *		datagram and stores it with a length prefix, so parsing is the
+ *		same for both
  */
 struct rx_buf {
 	uint8_t *buf;
@@ -38,6 +43,8 @@ struct rx_buf {
 	size_t have;
 	size_t off;
 	bool bad_len;
+	size_t chunk;
+	void *vde;
 };
 
 /**
@@ -58,6 +65,7 @@ struct bench_frame {
  * struct bench_opts - command line options
  * @unix_path:	switch's unix stream socket, or NULL
  * @tcp_addr:	switch's HOST:PORT, or NULL
+ * @vde_dir:	VDE switch directory (hosts attach through libvdeplug), or NULL
  * @direct:	also run every test over direct socketpairs (no switch)
  * @pairs:	pair counts to test
  * @npairs:	entries in @pairs
@@ -69,10 +77,20 @@ struct bench_frame {
  * @pp_size:	frame size of the ping-pong test
  * @switch_pid:	switch process for CPU time and SIGUSR1 stats, or 0
  * @switch_log:	file the switch's stderr goes to, or NULL
+ * @max_frame:	skip throughput tests with larger frames (0: no limit)
+ * @count:	frames each sender sends (0: send for @seconds)
+ * @idle:	idle ports to attach before the tests and hold until exit
+ * @fill_macs:	distinct source MACs to teach the switch before the tests
+ * @hold:	seconds to keep idle ports attached after the tests
+ * @rx_delay_us: receivers sleep this long after every read (overload)
+ * @rx_chunk:	receivers read at most this many bytes per read()
+ * @probe:	during each switch throughput test, attach a new client and
+ *		time one frame from it to an idle host (attach_ms=)
  */
 struct bench_opts {
 	const char *unix_path;
 	const char *tcp_addr;
+	const char *vde_dir;
 	bool direct;
 	unsigned pairs[BENCH_MAX_LIST];
 	unsigned npairs;
@@ -84,7 +102,17 @@ struct bench_opts {
 	unsigned pp_size;
 	pid_t switch_pid;
 	const char *switch_log;
+	unsigned max_frame;
+	unsigned count;
+	unsigned idle;
+	unsigned fill_macs;
+	double hold;
+	unsigned rx_delay_us;
+	unsigned rx_chunk;
+	bool probe;
 };
+
+#define BENCH_REASONS_LEN 256
 
 /**
  * struct bench_result - outcome of one test
@@ -103,8 +131,11 @@ struct bench_opts {
  * @mbps:	delivered frame bits per second / 1e6 (length prefix excluded)
  * @writes_per_frame: @writes / @sent
  * @cpu_us:	switch CPU time per delivered frame in microseconds, or -1
- * @sw_drop:	sum of the switch's drop_tx_queue_full over the test's
- *		ports, or -1 if unknown
+ * @sw_drop:	sum of the switch's drop_<reason> counters over all its ports,
+ *		or -1 if unknown
+ * @sw_reasons:	the non-zero drop counters as reason:N,..., or "none"
+ * @attach_ms:	--probe: milliseconds from attaching a new client to its
+ *		first frame's arrival, or -1
  * @pp_lost:	ping-pong round trips that timed out
  * @pp_warmup:	untimed ping-pong round trips done before the timed ones
  * @p50:	ping-pong median round trip, microseconds
@@ -127,6 +158,8 @@ struct bench_result {
 	double writes_per_frame;
 	double cpu_us;
 	long long sw_drop;
+	char sw_reasons[BENCH_REASONS_LEN];
+	double attach_ms;
 	uint64_t pp_lost;
 	uint64_t pp_warmup;
 	double p50;
@@ -138,6 +171,7 @@ void bench_tput(const struct bench_opts *o, bool sw, unsigned pairs,
 		size_t size, struct bench_result *r);
 void bench_pingpong(const struct bench_opts *o, bool sw,
 		    struct bench_result *r);
+void sleep_s(double s);
 
 /* ssbench_io.c */
 double now_s(void);
@@ -151,11 +185,25 @@ size_t frame_build(uint8_t *out, const uint8_t dst[6], const uint8_t src[6],
 void frame_set_seq(uint8_t *frame, size_t size, uint64_t seq);
 bool frame_parse(const uint8_t *frame, size_t len, struct bench_frame *bf);
 int write_frame(int fd, const uint8_t *buf, size_t total, uint64_t *writes);
+int host_write(int fd, const struct rx_buf *rx, const uint8_t *buf,
+	       size_t total, uint64_t *writes);
 int switch_connect(const char *unix_path, const char *tcp_addr);
+int host_attach(const struct bench_opts *o, struct rx_buf *rx);
+void host_detach(int fd, struct rx_buf *rx);
+size_t arp_build(uint8_t *out, unsigned idx);
 int tcp_pair(int sv[2]);
 int sock_timeouts(int fd, int snd_ms, int rcv_ms);
 int learn_hosts(const int *fds, struct rx_buf *rx, unsigned n, double limit);
 double proc_cpu_s(pid_t pid);
-long long switch_stats(pid_t pid, const char *log, unsigned nports);
+long long switch_stats(pid_t pid, const char *log, unsigned nports,
+		       char *reasons, size_t rlen);
+
+/* ssbench_vde.c */
+bool vde_supported(void);
+int vde_attach(const char *dir, void **conn);
+void vde_detach(void *conn);
+ssize_t vde_fill(void *conn, struct rx_buf *r);
+int vde_write_frame(void *conn, const uint8_t *buf, size_t total,
+		    uint64_t *writes);
 
 #endif /* SOCKSWITCH_SSBENCH_H */

@@ -85,7 +85,7 @@ void rx_buf_fini(struct rx_buf *r)
 
 /**
  * rx_buf_fill() - one read() of up to BENCH_RX_CHUNK bytes
- * @fd:	stream socket
+ * @fd:	stream socket (ignored when @r->vde is set: vde_fill())
  * @r:	reassembly buffer; an incomplete frame is moved to the front first
  *
  * Return: bytes read, 0 on end of stream, -errno on error (-EAGAIN when a
@@ -96,14 +96,16 @@ ssize_t rx_buf_fill(int fd, struct rx_buf *r)
 	size_t room;
 	ssize_t n;
 
+	if (r->vde)
+		return vde_fill(r->vde, r);
 	if (r->off) {
 		memmove(r->buf, r->buf + r->off, r->have - r->off);
 		r->have -= r->off;
 		r->off = 0;
 	}
 	room = r->cap - r->have;
-	if (room > BENCH_RX_CHUNK)
-		room = BENCH_RX_CHUNK;
+	if (room > (r->chunk ? r->chunk : BENCH_RX_CHUNK))
+		room = r->chunk ? r->chunk : BENCH_RX_CHUNK;
 	n = read(fd, r->buf + r->have, room);
 	if (n < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
@@ -263,6 +265,24 @@ int write_frame(int fd, const uint8_t *buf, size_t total, uint64_t *writes)
 	return 0;
 }
 
+/**
+ * host_write() - send one frame the way the host is attached
+ * @fd:		stream socket (unused for a VDE host)
+ * @rx:		the host's buffer; @rx->vde selects vde_write_frame()
+ * @buf:	length prefix and frame
+ * @total:	their length
+ * @writes:	incremented for every system call
+ *
+ * Return: as write_frame()
+ */
+int host_write(int fd, const struct rx_buf *rx, const uint8_t *buf,
+	       size_t total, uint64_t *writes)
+{
+	if (rx->vde)
+		return vde_write_frame(rx->vde, buf, total, writes);
+	return write_frame(fd, buf, total, writes);
+}
+
 static int connect_unix(const char *path)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -332,6 +352,35 @@ int switch_connect(const char *unix_path, const char *tcp_addr)
 }
 
 /**
+ * host_attach() - attach one host to the switch named in @o
+ * @o:		options: --vde DIR, --unix PATH or --tcp HOST:PORT
+ * @rx:		the host's initialised buffer; @rx->vde is set for VDE
+ *
+ * Return: the fd to poll (a VDE host's data fd), or negative error code
+ */
+int host_attach(const struct bench_opts *o, struct rx_buf *rx)
+{
+	if (o->vde_dir)
+		return vde_attach(o->vde_dir, &rx->vde);
+	return switch_connect(o->unix_path, o->tcp_addr);
+}
+
+/**
+ * host_detach() - close a host made by host_attach() or a direct link
+ * @fd:		its fd, or negative
+ * @rx:		its buffer (the VDE connection, if any, is closed and cleared)
+ */
+void host_detach(int fd, struct rx_buf *rx)
+{
+	if (rx->vde) {
+		vde_detach(rx->vde); /* closes the data fd too */
+		rx->vde = NULL;
+	} else if (fd >= 0) {
+		close(fd);
+	}
+}
+
+/**
  * tcp_pair() - a connected pair of TCP sockets over 127.0.0.1
  * @sv:		output, like socketpair(): both ends, with TCP_NODELAY
  *
@@ -385,7 +434,14 @@ int sock_timeouts(int fd, int snd_ms, int rcv_ms)
 	return 0;
 }
 
-static size_t arp_build(uint8_t *out, unsigned idx)
+/**
+ * arp_build() - a prefixed gratuitous ARP broadcast from host @idx
+ * @out:	BENCH_HDR_LEN + 60 bytes
+ * @idx:	host index (MAC as host_mac())
+ *
+ * Return: bytes to write
+ */
+size_t arp_build(uint8_t *out, unsigned idx)
 {
 	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	static const uint8_t arp[8] = { 0, 1, 8, 0, 6, 4, 0, 1 };
@@ -430,7 +486,8 @@ static int learn_drain(int fd, struct rx_buf *rx, unsigned me, unsigned n,
 }
 
 /* Resend the broadcast of every host some peer has not heard yet. */
-static int learn_announce(const int *fds, unsigned n, const bool *seen)
+static int learn_announce(const int *fds, const struct rx_buf *rx, unsigned n,
+			  const bool *seen)
 {
 	uint8_t buf[BENCH_HDR_LEN + ARP_FRAME_LEN];
 	unsigned i, j, missing = 0;
@@ -444,7 +501,7 @@ static int learn_announce(const int *fds, unsigned n, const bool *seen)
 		if (i == n)
 			continue;
 		missing++;
-		ret = write_frame(fds[j], buf, arp_build(buf, j), &w);
+		ret = host_write(fds[j], &rx[j], buf, arp_build(buf, j), &w);
 		if (ret < 0 && ret != -EAGAIN)
 			return ret;
 	}
@@ -476,7 +533,7 @@ int learn_hosts(const int *fds, struct rx_buf *rx, unsigned n, double limit)
 		return -ENOMEM;
 	for (;;) {
 		if (now_s() >= next) {
-			ret = learn_announce(fds, n, seen);
+			ret = learn_announce(fds, rx, n, seen);
 			if (ret <= 0)
 				break;
 			next = now_s() + LEARN_RESEND_S;
@@ -534,24 +591,94 @@ double proc_cpu_s(pid_t pid)
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
-/* Sum drop_tx_queue_full= over complete "stats port=" lines of @text. */
-static unsigned stats_scan(const char *text, long long *drops)
+#define MAX_REASONS 16
+
+/**
+ * struct drop_sum - drop counters summed over the ports of a stats dump
+ * @name:	reason, as in drop_<reason>=
+ * @n:		its sum
+ * @count:	entries used
+ * @total:	sum over all reasons
+ */
+struct drop_sum {
+	char name[MAX_REASONS][32];
+	long long n[MAX_REASONS];
+	unsigned count;
+	long long total;
+};
+
+static void drop_add(struct drop_sum *s, const char *name, size_t len,
+		     long long v)
+{
+	unsigned i;
+
+	if (len >= sizeof(s->name[0]))
+		len = sizeof(s->name[0]) - 1;
+	s->total += v;
+	for (i = 0; i < s->count; i++)
+		if (strlen(s->name[i]) == len && !memcmp(s->name[i], name, len))
+			break;
+	if (i == s->count) {
+		if (i == MAX_REASONS)
+			return;
+		memcpy(s->name[i], name, len);
+		s->name[i][len] = '\0';
+		s->n[i] = 0;
+		s->count++;
+	}
+	s->n[i] += v;
+}
+
+/* Add every " drop_<reason>=N" between @line and @end to @s. */
+static void drops_scan_line(const char *line, const char *end,
+			    struct drop_sum *s)
+{
+	const char *d = line, *eq;
+
+	while ((d = strstr(d, " drop_")) && d < end) {
+		d += 6;
+		eq = strchr(d, '=');
+		if (!eq || eq >= end)
+			break;
+		drop_add(s, d, (size_t)(eq - d), strtoll(eq + 1, NULL, 10));
+		d = eq;
+	}
+}
+
+/* Sum the drop counters of complete "stats port=" lines of @text. */
+static unsigned stats_scan(const char *text, struct drop_sum *s)
 {
 	const char *line = text, *nl, *d;
 	unsigned lines = 0;
 
-	*drops = 0;
+	memset(s, 0, sizeof(*s));
 	while ((nl = strchr(line, '\n'))) {
 		d = strstr(line, "stats port=");
 		if (d && d < nl) {
 			lines++;
-			d = strstr(line, "drop_tx_queue_full=");
-			if (d && d < nl)
-				*drops += strtoll(d + 19, NULL, 10);
+			drops_scan_line(d, nl, s);
 		}
 		line = nl + 1;
 	}
 	return lines;
+}
+
+static void drops_format(const struct drop_sum *s, char *buf, size_t len)
+{
+	size_t off = 0;
+	unsigned i;
+	int n;
+
+	snprintf(buf, len, "none");
+	for (i = 0; i < s->count; i++) {
+		if (!s->n[i])
+			continue;
+		n = snprintf(buf + off, len - off, "%s%s:%lld", off ? "," : "",
+			     s->name[i], s->n[i]);
+		if (n < 0 || (size_t)n >= len - off)
+			break;
+		off += (size_t)n;
+	}
 }
 
 static char *file_tail(const char *path, off_t from)
@@ -575,25 +702,29 @@ out:
 }
 
 /**
- * switch_stats() - ask the switch for port stats and sum its queue drops
+ * switch_stats() - ask the switch for port stats and sum its drops
  * @pid:	switch process
  * @log:	file the switch's stderr goes to
  * @nports:	ports expected in the dump (the hosts of the current test)
+ * @reasons:	set to the non-zero sums as reason:N,... ("none" if all 0)
+ * @rlen:	size of @reasons
  *
  * Sends SIGUSR1 and waits up to 2 s for @nports "stats port=" lines to be
  * appended to @log.
  *
- * Return: sum of drop_tx_queue_full over those lines, or -1 if no stats
- *	   appeared
+ * Return: sum of every drop_<reason>= counter over those lines, or -1 if no
+ *	   stats appeared
  */
-long long switch_stats(pid_t pid, const char *log, unsigned nports)
+long long switch_stats(pid_t pid, const char *log, unsigned nports,
+		       char *reasons, size_t rlen)
 {
 	double deadline = now_s() + 2.0;
-	long long drops = 0;
+	struct drop_sum s = { .count = 0 };
 	unsigned lines = 0;
 	struct stat st;
 	char *text;
 
+	snprintf(reasons, rlen, "-");
 	if (pid <= 0 || !log || stat(log, &st) || kill(pid, SIGUSR1))
 		return -1;
 	do {
@@ -601,10 +732,13 @@ long long switch_stats(pid_t pid, const char *log, unsigned nports)
 		text = file_tail(log, st.st_size);
 		if (!text)
 			continue;
-		lines = stats_scan(text, &drops);
+		lines = stats_scan(text, &s);
 		free(text);
 		if (lines >= nports)
-			return drops;
+			break;
 	} while (now_s() < deadline);
-	return lines ? drops : -1;
+	if (!lines)
+		return -1;
+	drops_format(&s, reasons, rlen);
+	return s.total;
 }

@@ -35,6 +35,10 @@
 #define RCV_TIMEOUT_MS 50
 #define PP_WARMUP 200
 #define PP_TIMEOUT_S 1.0
+#define PROBE_A 240 /* host index of the client attached during a test */
+#define PROBE_B 241 /* host index of the idle host it sends to */
+#define PROBE_FLOW 0x70726f62u
+#define PROBE_TIMEOUT_S 2.0
 
 enum run_phase {
 	PHASE_RUN,
@@ -72,6 +76,9 @@ struct hosts {
  * @ctl:	run state
  * @id:		k
  * @tx_fd:	sender's socket
+ * @tx:		sender's buffer (host_write() needs its VDE connection)
+ * @count:	frames to send, 0 = until the run phase ends
+ * @rx_delay_us: receiver sleeps this long after every read
  * @rx_fd:	receiver's socket
  * @rx:		receiver's reassembly buffer
  * @src:	sender's MAC
@@ -92,6 +99,9 @@ struct flow {
 	struct run_ctl *ctl;
 	uint32_t id;
 	int tx_fd;
+	const struct rx_buf *tx;
+	uint64_t count;
+	unsigned rx_delay_us;
 	int rx_fd;
 	struct rx_buf *rx;
 	uint8_t src[6];
@@ -114,8 +124,7 @@ static void hosts_close(struct hosts *h)
 	unsigned i;
 
 	for (i = 0; i < h->n; i++) {
-		if (h->fd[i] >= 0)
-			close(h->fd[i]);
+		host_detach(h->fd[i], &h->rx[i]);
 		h->fd[i] = -1;
 		rx_buf_fini(&h->rx[i]);
 	}
@@ -156,6 +165,7 @@ static int hosts_open(const struct bench_opts *o, bool sw, unsigned n,
 		ret = rx_buf_init(&h->rx[i]);
 		if (ret)
 			break;
+		h->rx[i].chunk = o->rx_chunk;
 		if (!sw && i % 2 == 0) {
 			ret = direct_pair(o, sv);
 			if (ret)
@@ -163,7 +173,7 @@ static int hosts_open(const struct bench_opts *o, bool sw, unsigned n,
 			h->fd[i] = sv[0];
 			h->fd[i + 1] = sv[1];
 		} else if (sw) {
-			h->fd[i] = switch_connect(o->unix_path, o->tcp_addr);
+			h->fd[i] = host_attach(o, &h->rx[i]);
 			ret = h->fd[i] < 0 ? h->fd[i] : 0;
 		}
 		if (!ret)
@@ -190,10 +200,11 @@ static void *sender_main(void *arg)
 	else
 		f->tx_err = ENOMEM;
 	pthread_barrier_wait(&f->ctl->start);
-	while (buf && atomic_load_explicit(&f->ctl->phase,
-					   memory_order_relaxed) == PHASE_RUN) {
+	while (buf && (!f->count || seq < f->count) &&
+	       atomic_load_explicit(&f->ctl->phase, memory_order_relaxed) ==
+		       PHASE_RUN) {
 		frame_set_seq(buf + BENCH_HDR_LEN, f->size, seq);
-		ret = write_frame(f->tx_fd, buf, total, &f->writes);
+		ret = host_write(f->tx_fd, f->tx, buf, total, &f->writes);
 		if (ret == -EAGAIN)
 			continue;
 		if (ret < 0) {
@@ -262,6 +273,8 @@ static void *receiver_main(void *arg)
 		if (n < 0)
 			continue;
 		f->t_last_rx = now_s();
+		if (f->rx_delay_us)
+			usleep(f->rx_delay_us);
 		while ((fr = rx_buf_next(f->rx, &len)))
 			flow_account(f, fr, len);
 		if (f->rx->bad_len) {
@@ -272,7 +285,11 @@ static void *receiver_main(void *arg)
 	return NULL;
 }
 
-static void sleep_s(double s)
+/**
+ * sleep_s() - sleep, resuming after signals
+ * @s:	seconds
+ */
+void sleep_s(double s)
 {
 	struct timespec ts = { (time_t)s, (long)((s - floor(s)) * 1e9) };
 
@@ -280,8 +297,9 @@ static void sleep_s(double s)
 		;
 }
 
-static void flows_setup(struct flow *fl, unsigned pairs, struct hosts *h,
-			struct run_ctl *ctl, size_t size)
+static void flows_setup(const struct bench_opts *o, struct flow *fl,
+			unsigned pairs, struct hosts *h, struct run_ctl *ctl,
+			size_t size)
 {
 	unsigned k;
 
@@ -289,6 +307,9 @@ static void flows_setup(struct flow *fl, unsigned pairs, struct hosts *h,
 		fl[k].ctl = ctl;
 		fl[k].id = k;
 		fl[k].tx_fd = h->fd[2 * k];
+		fl[k].tx = &h->rx[2 * k];
+		fl[k].count = o->count;
+		fl[k].rx_delay_us = o->rx_delay_us;
 		fl[k].rx_fd = h->fd[2 * k + 1];
 		fl[k].rx = &h->rx[2 * k + 1];
 		host_mac(fl[k].src, 2 * k);
@@ -324,10 +345,128 @@ static void flows_sum(const struct flow *fl, unsigned pairs, double t0,
 		r->writes_per_frame = (double)r->writes / (double)r->sent;
 }
 
-/* Start 2 * @pairs threads, let them run for o->seconds, join them. */
+/**
+ * struct probe - the control-path probe of --probe
+ * @fd:		host B's fd, attached before the test, or -1
+ * @rx:		its buffer
+ * @ms:		attach-to-delivery time of the last probe, -1 if none
+ */
+struct probe {
+	int fd;
+	struct rx_buf rx;
+	double ms;
+};
+
+static void probe_close(struct probe *p)
+{
+	host_detach(p->fd, &p->rx);
+	rx_buf_fini(&p->rx);
+	p->fd = -1;
+}
+
+/* Attach host B and let the switch learn it. Return: 0 or -errno. */
+static int probe_open(const struct bench_opts *o, struct probe *p)
+{
+	uint8_t buf[BENCH_HDR_LEN + 64];
+	uint64_t w = 0;
+	double end;
+	int ret;
+
+	p->fd = -1;
+	p->ms = -1;
+	ret = rx_buf_init(&p->rx);
+	if (ret)
+		return ret;
+	p->fd = host_attach(o, &p->rx);
+	ret = p->fd < 0 ? p->fd : sock_timeouts(p->fd, SND_TIMEOUT_MS, 20);
+	if (!ret)
+		ret = host_write(p->fd, &p->rx, buf, arp_build(buf, PROBE_B),
+				 &w);
+	for (end = now_s() + 0.1; !ret && now_s() < end;) {
+		if (rx_buf_fill(p->fd, &p->rx) == 0)
+			ret = -ECONNRESET;
+		p->rx.off = p->rx.have; /* discard */
+	}
+	if (ret)
+		probe_close(p);
+	return ret;
+}
+
+/* Wait on B for the probe frame. Return: 0, -ETIMEDOUT or -errno. */
+static int probe_wait(struct probe *p, double deadline)
+{
+	struct bench_frame bf;
+	const uint8_t *fr;
+	size_t len;
+	ssize_t n;
+
+	while (now_s() < deadline) {
+		n = rx_buf_fill(p->fd, &p->rx);
+		if (n == 0)
+			return -ECONNRESET;
+		if (n < 0 && n != -EAGAIN && n != -EINTR)
+			return (int)n;
+		while ((fr = rx_buf_next(&p->rx, &len)))
+			if (frame_parse(fr, len, &bf) && bf.flow == PROBE_FLOW)
+				return 0;
+	}
+	return -ETIMEDOUT;
+}
+
+/*
+ * Attach a new client A, send one frame from it to B, time until B has it.
+ * Sets p->ms (-1 if the frame did not arrive within PROBE_TIMEOUT_S).
+ */
+static void probe_run(const struct bench_opts *o, struct probe *p)
+{
+	uint8_t buf[BENCH_HDR_LEN + 64], a[6], b[6];
+	double t0 = now_s();
+	struct rx_buf arx;
+	uint64_t w = 0;
+	int fd, ret;
+
+	p->ms = -1;
+	if (rx_buf_init(&arx))
+		return;
+	fd = host_attach(o, &arx);
+	ret = fd < 0 ? fd : sock_timeouts(fd, SND_TIMEOUT_MS, 20);
+	host_mac(a, PROBE_A);
+	host_mac(b, PROBE_B);
+	frame_build(buf, b, a, 64, PROBE_FLOW);
+	if (!ret)
+		ret = host_write(fd, &arx, buf, BENCH_HDR_LEN + 64, &w);
+	if (!ret)
+		ret = probe_wait(p, t0 + PROBE_TIMEOUT_S);
+	if (!ret)
+		p->ms = (now_s() - t0) * 1e3;
+	host_detach(fd, &arx);
+	rx_buf_fini(&arx);
+}
+
+/* Count mode: wait until every sender has sent its frames or @limit s. */
+static void wait_senders(struct flow *fl, unsigned pairs, double limit)
+{
+	double end = now_s() + limit;
+	unsigned k;
+
+	do {
+		for (k = 0; k < pairs; k++)
+			if (atomic_load(&fl[k].sent_final) == SENT_UNKNOWN)
+				break;
+		if (k == pairs)
+			return;
+		usleep(10000);
+	} while (now_s() < end);
+}
+
+/*
+ * Start 2 * @pairs threads, let them run for o->seconds (or, with
+ * o->count, until every sender is done), join them. With @p, probe the
+ * control path half-way through.
+ */
 static int flows_run(const struct bench_opts *o, struct flow *fl,
 		     unsigned pairs, struct run_ctl *ctl, double *t0,
-		     double *cpu)
+		     double *cpu, struct probe *p)
 {
 	pthread_t thr[BENCH_MAX_HOSTS];
 	unsigned k, started = 0;
@@ -352,7 +491,16 @@ static int flows_run(const struct bench_opts *o, struct flow *fl,
 	pthread_barrier_wait(&ctl->start);
 	*t0 = now_s();
 	c0 = proc_cpu_s(o->switch_pid);
-	sleep_s(o->seconds);
+	if (o->count) {
+		wait_senders(fl, pairs, o->seconds);
+	} else if (p) {
+		sleep_s(o->seconds / 2);
+		probe_run(o, p);
+		if (now_s() < *t0 + o->seconds)
+			sleep_s(*t0 + o->seconds - now_s());
+	} else {
+		sleep_s(o->seconds);
+	}
 	ctl->t_stop = now_s();
 	atomic_store(&ctl->phase, PHASE_STOP);
 	for (k = 0; k < started; k++)
@@ -375,11 +523,14 @@ void bench_tput(const struct bench_opts *o, bool sw, unsigned pairs,
 {
 	struct hosts *h = calloc(1, sizeof(*h));
 	struct flow *fl = calloc(pairs, sizeof(*fl));
+	struct probe pr = { .fd = -1, .ms = -1 };
+	bool probe = sw && o->probe && !o->count;
 	struct run_ctl ctl;
 	double t0, cpu;
 	int ret;
 
 	memset(r, 0, sizeof(*r));
+	r->attach_ms = -1;
 	r->test = "tput";
 	r->mode = sw ? "switch" : "direct";
 	r->pairs = pairs;
@@ -395,13 +546,27 @@ void bench_tput(const struct bench_opts *o, bool sw, unsigned pairs,
 		r->err = -ret;
 		goto out;
 	}
-	flows_setup(fl, pairs, h, &ctl, size);
-	flows_run(o, fl, pairs, &ctl, &t0, &cpu);
+	if (probe) {
+		ret = probe_open(o, &pr);
+		if (ret) {
+			r->err = -ret;
+			hosts_close(h);
+			goto out;
+		}
+	}
+	flows_setup(o, fl, pairs, h, &ctl, size);
+	flows_run(o, fl, pairs, &ctl, &t0, &cpu, probe ? &pr : NULL);
 	flows_sum(fl, pairs, t0, r);
+	r->attach_ms = pr.ms;
 	if (sw && cpu >= 0 && r->received)
 		r->cpu_us = cpu * 1e6 / (double)r->received;
 	if (sw)
-		r->sw_drop = switch_stats(o->switch_pid, o->switch_log, h->n);
+		r->sw_drop =
+			switch_stats(o->switch_pid, o->switch_log,
+				     h->n + probe + o->idle + !!o->fill_macs,
+				     r->sw_reasons, sizeof(r->sw_reasons));
+	if (probe)
+		probe_close(&pr);
 	hosts_close(h);
 out:
 	free(fl);
@@ -437,7 +602,7 @@ static int echo_frames(struct echo *e, uint8_t *out)
 		total = frame_build(out, fr + 6, fr, len, bf.flow);
 		frame_set_seq(out + BENCH_HDR_LEN, len, bf.seq);
 		do
-			ret = write_frame(e->fd, out, total, &writes);
+			ret = host_write(e->fd, e->rx, out, total, &writes);
 		while (ret == -EAGAIN &&
 		       atomic_load(&e->ctl->phase) == PHASE_RUN);
 		if (ret < 0)
@@ -531,7 +696,7 @@ static int pp_loop(const struct bench_opts *o, struct hosts *h, double *rtt,
 	for (i = 0; i < PP_WARMUP + (uint64_t)o->pingpong && !ret; i++) {
 		frame_set_seq(buf + BENCH_HDR_LEN, o->pp_size, i);
 		t1 = now_s();
-		ret = write_frame(h->fd[0], buf, total, &writes);
+		ret = host_write(h->fd[0], &h->rx[0], buf, total, &writes);
 		if (!ret)
 			ret = pp_wait(h->fd[0], &h->rx[0], i);
 		if (ret == -EAGAIN) {
@@ -570,6 +735,7 @@ void bench_pingpong(const struct bench_opts *o, bool sw, struct bench_result *r)
 	r->size = o->pp_size;
 	r->cpu_us = -1;
 	r->sw_drop = -1;
+	r->attach_ms = -1;
 	ret = !rtt || !h ? -ENOMEM : hosts_open(o, sw, 2, h);
 	if (ret) {
 		r->err = -ret;

@@ -577,8 +577,12 @@ static bool dgram_from_switch(const struct ep *e,
 	/* udp sockets are connected: the kernel filters the source. */
 	if (e->addr != EP_ADDR_UNIXGRAM)
 		return true;
-	return len > offsetof(struct sockaddr_un, sun_path) &&
-	       sun->sun_family == AF_UNIX &&
+	/* sockswitch answers each unixgram peer from an unbound socket of
+	 * its own (so that poll() on it reflects that one peer's queue): its
+	 * datagrams come from an unnamed address, not from its path. */
+	if (len <= offsetof(struct sockaddr_un, sun_path))
+		return true;
+	return sun->sun_family == AF_UNIX &&
 	       strncmp(sun->sun_path, e->target, sizeof(sun->sun_path)) == 0;
 }
 

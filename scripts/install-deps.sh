@@ -21,6 +21,9 @@ PKGS="$PKGS libmicrohttpd-dev libpcap-dev prometheus tcpdump curl"
 # Uplink tests: passt, network namespaces (iproute2), a fetch (curl) from
 # a test HTTP server (python3).
 PKGS="$PKGS passt iproute2 python3"
+# bench/run.sh: system calls per frame (strace) and instructions per frame
+# (valgrind --tool=callgrind).
+PKGS="$PKGS strace valgrind"
 
 missing=""
 for p in $PKGS; do

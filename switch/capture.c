@@ -391,7 +391,7 @@ int capture_spec_parse(char *text, struct capture_spec *s, char *err,
 		       size_t errlen)
 {
 	char *key = text, *val, *next;
-	uint64_t v;
+	uint64_t v = 0;
 	int rc = 0;
 
 	capture_spec_default(s);

@@ -195,6 +195,74 @@ void itest_join_one(struct itest_sw *sw, struct itest_sta *s, const char *url,
 }
 
 /**
+ * itest_join_dgram() - open a datagram client and wait for its port
+ * @sw:		daemon
+ * @s:		station to fill in
+ * @url:	udp:HOST:PORT or unixgram:PATH of the switch
+ * @local:	unixgram: the path the client binds; NULL for udp:
+ * @name:	for messages
+ * @macn:	station number for ss_mac()
+ *
+ * The client sends one frame to its own MAC (ITEST_JOIN_SEQ), which makes
+ * the switch create its port and learn the MAC; nobody else sees it.
+ */
+void itest_join_dgram(struct itest_sw *sw, struct itest_sta *s, const char *url,
+		      const char *local, const char *name, unsigned int macn)
+{
+	char peer[300];
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	ss_mac(s->mac, macn);
+	s->c = ss_dgram_open(url, local, 0);
+	cr_assert_not_null(s->c, "%s: open a datagram client of %s: %s", name,
+			   url, strerror(errno));
+	if (local)
+		snprintf(peer, sizeof(peer), "unixgram %s)", local);
+	else
+		snprintf(peer, sizeof(peer), ":%d)", ss_local_port(s->c));
+	itest_send(s, s->mac, ITEST_JOIN_SEQ, 60);
+	itest_wait_connected(sw, s, peer, url);
+}
+
+/**
+ * itest_join_pipe() - start a framing process as a station, wait for its
+ *		       port
+ * @sw:		daemon
+ * @s:		station to fill in
+ * @argv:	the command (vde_plug URL, sockswitch-plug SWITCH -, ...)
+ * @hdr:	its stdin/stdout length prefix, 2 or 4 bytes
+ * @peer:	text of its `connected' log line; NULL: "pid=PID uid=" of
+ *		the process (a VDE client's line)
+ * @name:	for messages
+ * @macn:	station number for ss_mac()
+ *
+ * Like itest_join_dgram(), the station first sends a frame to its own MAC,
+ * so a datagram switch side gets its port too.
+ */
+void itest_join_pipe(struct itest_sw *sw, struct itest_sta *s,
+		     const char *const *argv, unsigned int hdr,
+		     const char *peer, const char *name, unsigned int macn)
+{
+	char err[300], pidpeer[48];
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	ss_mac(s->mac, macn);
+	snprintf(err, sizeof(err), "%s/%s.stderr", sw->d->dir, name);
+	s->c = ss_pipe_spawn(argv, hdr, err);
+	cr_assert_not_null(s->c, "%s: start %s: %s", name, argv[0],
+			   strerror(errno));
+	if (!peer) {
+		snprintf(pidpeer, sizeof(pidpeer),
+			 "pid=%d uid=", (int)s->c->pid);
+		peer = pidpeer;
+	}
+	itest_send(s, s->mac, ITEST_JOIN_SEQ, 60);
+	itest_wait_connected(sw, s, peer, argv[0]);
+}
+
+/**
  * itest_join() - connect @n stations A, B, C... (MACs 1, 2, 3...)
  * @sw:		daemon
  * @sta:	array of @n stations to fill in
@@ -306,6 +374,29 @@ void itest_skip_to_seq(struct itest_sta *to, uint32_t seq)
 		cr_assert_eq(ret, 0, "%s: waiting for frame %u: %s", to->name,
 			     seq, recv_error(ret));
 	} while (ss_frame_seq(f, flen) != (int64_t)seq);
+}
+
+/**
+ * itest_expect_quiet() - nothing arrives at any of @n stations
+ * @sta:	stations
+ * @n:		how many
+ * @timeout_ms:	how long each one is watched
+ */
+void itest_expect_quiet(struct itest_sta *sta, size_t n, int timeout_ms)
+{
+	const uint8_t *f;
+	size_t len;
+
+	for (size_t i = 0; i < n; i++) {
+		int ret = ss_recv_frame(sta[i].c, &f, &len, timeout_ms);
+
+		cr_assert_eq(
+			ret, -ETIMEDOUT,
+			"%s: got an unexpected frame (seq %lld, %zu bytes)",
+			sta[i].name,
+			ret == 0 ? (long long)ss_frame_seq(f, len) : -1LL,
+			ret == 0 ? len : 0);
+	}
 }
 
 /**

@@ -19,6 +19,10 @@
 #define LOG_CONNECTED ") connected"
 #define LOG_CLOSED "closed"
 
+/* Sequence number of the frame a station sends to its own MAC to make a
+ * datagram listener create its port (the switch drops it as rx_local). */
+#define ITEST_JOIN_SEQ 9999
+
 /**
  * enum itest_tp - transport a test runs over
  */
@@ -73,12 +77,18 @@ void itest_wait_connected(struct itest_sw *sw, struct itest_sta *s,
 void itest_join(struct itest_sw *sw, struct itest_sta *sta, size_t n);
 void itest_join_one(struct itest_sw *sw, struct itest_sta *s, const char *url,
 		    const char *name, unsigned int macn, int rcvbuf);
+void itest_join_dgram(struct itest_sw *sw, struct itest_sta *s, const char *url,
+		      const char *local, const char *name, unsigned int macn);
+void itest_join_pipe(struct itest_sw *sw, struct itest_sta *s,
+		     const char *const *argv, unsigned int hdr,
+		     const char *peer, const char *name, unsigned int macn);
 void itest_send(struct itest_sta *from, const uint8_t *dst, uint32_t seq,
 		size_t len);
 void itest_expect(struct itest_sta *to, const uint8_t *dst,
 		  const struct itest_sta *from, uint32_t seq, size_t len);
 void itest_expect_seq(struct itest_sta *to, uint32_t seq);
 void itest_skip_to_seq(struct itest_sta *to, uint32_t seq);
+void itest_expect_quiet(struct itest_sta *sta, size_t n, int timeout_ms);
 void itest_learn_all(struct itest_sta *sta, size_t n, uint32_t seq0);
 void itest_ping(struct itest_sta *a, struct itest_sta *b, uint32_t seq);
 void itest_wait_closed_log(struct itest_sw *sw, const struct itest_sta *s,

@@ -21,8 +21,6 @@
 
 TestSuite(dgram, .fini = ss_cleanup, .timeout = 90);
 
-#define JOIN_SEQ 9999 /* sequence number of the joining frame */
-
 /* The daemon with a unix stream, a UDP and a unixgram listener. */
 static void start_mixed(struct itest_sw *sw, const char *const *more)
 {
@@ -55,30 +53,6 @@ static void client_path(struct itest_sw *sw, const char *name, char *out,
 }
 
 /*
- * Open a datagram client on @url and wait until the switch has made it a
- * port. @local: unixgram path, or NULL for UDP.
- */
-static void join_dgram(struct itest_sw *sw, struct itest_sta *s,
-		       const char *url, const char *local, const char *name,
-		       unsigned int macn)
-{
-	char peer[300];
-
-	memset(s, 0, sizeof(*s));
-	snprintf(s->name, sizeof(s->name), "%s", name);
-	ss_mac(s->mac, macn);
-	s->c = ss_dgram_open(url, local, 0);
-	cr_assert_not_null(s->c, "%s: open a datagram client of %s: %s", name,
-			   url, strerror(errno));
-	if (local)
-		snprintf(peer, sizeof(peer), "unixgram %s)", local);
-	else
-		snprintf(peer, sizeof(peer), ":%d)", ss_local_port(s->c));
-	itest_send(s, s->mac, JOIN_SEQ, 60);
-	itest_wait_connected(sw, s, peer, url);
-}
-
-/*
  * The daemon with every listener kind and three stations on it: A on the
  * unix stream, B on UDP, C on the unixgram listener (at DIR/c.sock).
  */
@@ -89,27 +63,9 @@ static void start_abc(struct itest_sw *sw, struct itest_sta *s,
 
 	start_mixed(sw, more);
 	itest_join_one(sw, &s[0], NULL, "A", 1, 0);
-	join_dgram(sw, &s[1], dgram_url(sw, "udp:"), NULL, "B", 2);
+	itest_join_dgram(sw, &s[1], dgram_url(sw, "udp:"), NULL, "B", 2);
 	client_path(sw, "c", path, sizeof(path));
-	join_dgram(sw, &s[2], dgram_url(sw, "unixgram:"), path, "C", 3);
-}
-
-/* Nothing more arrives at any of @n stations. */
-static void expect_quiet(struct itest_sta *sta, size_t n)
-{
-	const uint8_t *f;
-	size_t len;
-
-	for (size_t i = 0; i < n; i++) {
-		int ret = ss_recv_frame(sta[i].c, &f, &len, 200);
-
-		cr_assert_eq(
-			ret, -ETIMEDOUT,
-			"%s: got an unexpected frame (seq %lld, %zu bytes)",
-			sta[i].name,
-			ret == 0 ? (long long)ss_frame_seq(f, len) : -1LL,
-			ret == 0 ? len : 0);
-	}
+	itest_join_dgram(sw, &s[2], dgram_url(sw, "unixgram:"), path, "C", 3);
 }
 
 /* Unicast between every pair, both ways; nobody else sees any of it. */
@@ -118,7 +74,7 @@ static void ping_all_pairs(struct itest_sta *s, size_t n, uint32_t seq)
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = i + 1; j < n; j++, seq += 2)
 			itest_ping(&s[i], &s[j], seq);
-	expect_quiet(s, n);
+	itest_expect_quiet(s, n, 200);
 }
 
 static void wait_log_after(struct itest_sw *sw, size_t *pos, const char *needle)
@@ -138,9 +94,9 @@ Test(dgram, stream_udp_unixgram_clients_share_one_lan)
 
 	start_abc(&sw, s, NULL);
 	/* A second UDP client: two ports behind one socket. */
-	join_dgram(&sw, &s[3], dgram_url(&sw, "udp:"), NULL, "D", 4);
+	itest_join_dgram(&sw, &s[3], dgram_url(&sw, "udp:"), NULL, "D", 4);
 	cr_assert(s[1].port != s[3].port, "two UDP peers need two ports");
-	expect_quiet(s, 4);
+	itest_expect_quiet(s, 4, 200);
 
 	itest_learn_all(s, 4, 1);
 	ping_all_pairs(s, 4, 100);
@@ -163,8 +119,8 @@ Test(dgram, udp_over_ipv6)
 	itest_skip_unavailable(TP_TCP6);
 	start_mixed(&sw, more);
 	itest_join_one(&sw, &s[0], NULL, "A", 1, 0);
-	join_dgram(&sw, &s[1], dgram_url(&sw, "udp:["), NULL, "B", 2);
-	join_dgram(&sw, &s[2], dgram_url(&sw, "udp:1"), NULL, "C", 3);
+	itest_join_dgram(&sw, &s[1], dgram_url(&sw, "udp:["), NULL, "B", 2);
+	itest_join_dgram(&sw, &s[2], dgram_url(&sw, "udp:1"), NULL, "C", 3);
 	itest_learn_all(s, 3, 1);
 	ping_all_pairs(s, 3, 10);
 	itest_stop(&sw);
@@ -289,7 +245,7 @@ Test(dgram, unixgram_guest_rebinds_its_path)
 	start_mixed(&sw, NULL);
 	itest_join_one(&sw, &s[0], NULL, "A", 1, 0);
 	client_path(&sw, "c", path, sizeof(path));
-	join_dgram(&sw, &s[1], dgram_url(&sw, "unixgram:"), path, "C", 2);
+	itest_join_dgram(&sw, &s[1], dgram_url(&sw, "unixgram:"), path, "C", 2);
 	port = s[1].port;
 	itest_learn_all(s, 2, 1);
 	itest_ping(&s[0], &s[1], 10);
@@ -336,7 +292,7 @@ Test(dgram, max_ports_bounds_datagram_peers)
 
 	start_mixed(&sw, more);
 	itest_join_one(&sw, &s[0], NULL, "A", 1, 0);
-	join_dgram(&sw, &s[1], dgram_url(&sw, "udp:"), NULL, "B", 2);
+	itest_join_dgram(&sw, &s[1], dgram_url(&sw, "udp:"), NULL, "B", 2);
 	c = ss_dgram_open(dgram_url(&sw, "udp:"), NULL, 0);
 	cr_assert_not_null(c, "third UDP client: %s", strerror(errno));
 	ss_frame_build(itest_buf, 64, itest_bcast,
@@ -347,7 +303,7 @@ Test(dgram, max_ports_bounds_datagram_peers)
 	cr_assert_eq(ret, 0, "the refusal should be logged");
 	cr_assert_not_null(strstr(line, "max-ports"),
 			   "the refusal should name the limit: `%s'", line);
-	expect_quiet(s, 2);
+	itest_expect_quiet(s, 2, 200);
 	itest_ping(&s[0], &s[1], 10);
 	ss_client_close(c);
 	itest_stop(&sw);
@@ -366,7 +322,7 @@ Test(dgram, unbound_unix_sender_is_ignored)
 	start_mixed(&sw, NULL);
 	itest_join_one(&sw, &s[0], NULL, "A", 1, 0);
 	client_path(&sw, "b", path, sizeof(path));
-	join_dgram(&sw, &s[1], dgram_url(&sw, "unixgram:"), path, "B", 2);
+	itest_join_dgram(&sw, &s[1], dgram_url(&sw, "unixgram:"), path, "B", 2);
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	cr_assert_geq(fd, 0);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s",
@@ -378,7 +334,7 @@ Test(dgram, unbound_unix_sender_is_ignored)
 		     64, "sendto: %s", strerror(errno));
 	close(fd);
 	wait_log_after(&sw, &s[1].logpos, "unbound socket");
-	expect_quiet(s, 2);
+	itest_expect_quiet(s, 2, 200);
 	itest_ping(&s[0], &s[1], 10);
 	itest_stop(&sw);
 }
@@ -399,5 +355,46 @@ Test(dgram, frame_too_long_for_udp)
 	itest_expect(&s[1], itest_bcast, &s[0], 11, 1514);
 	itest_expect(&s[2], itest_bcast, &s[0], 11, 1514);
 	ping_all_pairs(s, 3, 20);
+	itest_stop(&sw);
+}
+
+/*
+ * A UDP peer that never reads: the frames the switch sends it are lost in
+ * that peer's own socket buffer (its kernel counts them as UDP
+ * RcvbufErrors; the switch cannot see that), so the switch's shared UDP
+ * socket never backs up: it counts every frame as sent, and another UDP
+ * peer and the other ports get everything, in order.
+ */
+Test(dgram, udp_peer_that_never_reads)
+{
+	static const char *const more[] = { "--max-frame", "1518", NULL };
+	const uint32_t total = 3000;
+	struct itest_sta s[4];
+	struct itest_sw sw;
+	int small = 4096;
+	size_t got;
+
+	start_abc(&sw, s, more);
+	itest_join_dgram(&sw, &s[3], dgram_url(&sw, "udp:"), NULL, "D", 4);
+	cr_assert_eq(setsockopt(s[3].c->fd, SOL_SOCKET, SO_RCVBUF, &small,
+				sizeof(small)),
+		     0);
+	itest_learn_all(s, 4, 1);
+	/* D reads nothing from now on. */
+	for (uint32_t i = 0; i < total; i++) {
+		itest_send(&s[0], itest_bcast, 100 + i, 1000);
+		itest_expect(&s[1], itest_bcast, &s[0], 100 + i, 1000);
+		itest_expect(&s[2], itest_bcast, &s[0], 100 + i, 1000);
+	}
+	itest_ping(&s[1], &s[2], 10000);
+	itest_ping(&s[0], &s[1], 10002);
+	cr_assert_eq(itest_stat(&sw, s[3].port, "tx_frames"), 3 + total,
+		     "D: the switch sent it everything");
+	cr_assert_eq(itest_stat(&sw, s[3].port, "drop_tx_queue_full"), 0);
+	got = ss_drain(s[3].c);
+	cr_assert_lt(got, total, "D's kernel should have dropped frames");
+	/* D reads again: the next frames reach it. */
+	itest_send(&s[0], s[3].mac, 20000, 100);
+	itest_expect(&s[3], s[3].mac, &s[0], 20000, 100);
 	itest_stop(&sw);
 }

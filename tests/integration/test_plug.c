@@ -741,3 +741,61 @@ Test(plug, slow_stdout_reader_drops_are_counted)
 		     "rx %lld tx %lld full %lld down %lld",
 		     rx, tx, full, down);
 }
+
+/* unixgram: the plug takes frames from the switch's path and from an
+ * unnamed socket (how a sockswitch unixgram: listener answers), and
+ * ignores any other named sender. */
+Test(plug, unixgram_switch_side_senders)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX }, own, other;
+	char url[320];
+	const char *from;
+	struct proc *plug;
+	uint8_t buf[FLEN], m1[SS_MAC_LEN], m2[SS_MAC_LEN];
+	int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	int anon = socket(AF_UNIX, SOCK_DGRAM, 0);
+	int foreign = socket(AF_UNIX, SOCK_DGRAM, 0);
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/sw.dgram", test_dir());
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	other = sun;
+	snprintf(other.sun_path, sizeof(other.sun_path), "%s/other.dgram",
+		 test_dir());
+	cr_assert_eq(bind(foreign, (struct sockaddr *)&other, sizeof(other)),
+		     0);
+	snprintf(url, sizeof(url), "unixgram:%s", sun.sun_path);
+	{
+		const char *argv[] = { plug_bin(), url, "-", NULL };
+
+		plug = spawn(argv, true, 4);
+	}
+	wait_err(plug, "connected from ", 1);
+	from = strstr(slurp(plug->err), "connected from ");
+	own = sun;
+	snprintf(own.sun_path, sizeof(own.sun_path), "%s",
+		 from + strlen("connected from "));
+	own.sun_path[strcspn(own.sun_path, "\n")] = '\0';
+	ss_mac(m1, 1);
+	ss_mac(m2, 2);
+	ss_frame_build(buf, FLEN, m2, m1, 1);
+	cr_assert_eq(sendto(foreign, buf, FLEN, 0, (struct sockaddr *)&own,
+			    sizeof(own)),
+		     FLEN, "sendto %s: %s", own.sun_path, strerror(errno));
+	ss_frame_build(buf, FLEN, m2, m1, 2);
+	cr_assert_eq(sendto(anon, buf, FLEN, 0, (struct sockaddr *)&own,
+			    sizeof(own)),
+		     FLEN);
+	pipe_expect(plug, m2, m1, 2);
+	ss_frame_build(buf, FLEN, m2, m1, 3);
+	cr_assert_eq(
+		sendto(fd, buf, FLEN, 0, (struct sockaddr *)&own, sizeof(own)),
+		FLEN);
+	pipe_expect(plug, m2, m1, 3);
+	proc_term(plug);
+	cr_assert(strstr(slurp(plug->err), "drop_rx_ignored=1"),
+		  "the named foreign sender is ignored and counted:\n%s",
+		  slurp(plug->err));
+	close(fd);
+	close(anon);
+	close(foreign);
+}

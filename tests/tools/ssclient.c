@@ -10,14 +10,18 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -142,6 +146,8 @@ static struct ss_client *client_done(struct ss_client *c, bool ok)
 		unlink(c->bound);
 	if (c->fd >= 0)
 		close(c->fd);
+	if (c->wfd > 0)
+		close(c->wfd);
 	free(c->buf);
 	free(c);
 	errno = err;
@@ -271,6 +277,73 @@ err:
 	return client_done(c, false);
 }
 
+/**
+ * ss_pipe_spawn() - start a process whose stdin/stdout carry frames
+ * @argv:	NULL-terminated command (looked up in PATH)
+ * @hdr:	length prefix on its stdin/stdout: 4 (sockswitch-plug -) or
+ *		2 (vde_plug, sockswitch-plug --vde-stream)
+ * @err_path:	file for its stderr, or NULL for /dev/null
+ *
+ * The process is killed by its recorded pid in ss_client_close() (and so
+ * in ss_cleanup()), and gets SIGKILL if the test process dies. SIGPIPE is ignored from now on, so a process that died makes a send
+ * fail instead of killing the test.
+ *
+ * Return: new client owned by the registry, or NULL with errno set
+ */
+struct ss_client *ss_pipe_spawn(const char *const *argv, unsigned int hdr,
+				const char *err_path)
+{
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 };
+	struct ss_client *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->fd = -1;
+	c->hdr = hdr;
+	c->cap = 4 + SS_FRAME_LIMIT + SS_RX_CHUNK;
+	c->buf = malloc(c->cap);
+	snprintf(c->url, sizeof(c->url), "pipe:%s", argv[0]);
+	if (!c->buf || pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
+		goto err;
+	signal(SIGPIPE, SIG_IGN);
+	fflush(NULL);
+	c->pid = fork();
+	if (c->pid < 0)
+		goto err;
+	if (c->pid == 0) {
+		int efd = open(err_path ? err_path : "/dev/null",
+			       O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		/* execvp() takes char *const[]; it does not write. */
+		char *const *av;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		signal(SIGPIPE, SIG_DFL);
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		if (efd >= 0)
+			dup2(efd, 2);
+		memcpy(&av, &argv, sizeof(av));
+		execvp(argv[0], av);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	c->wfd = in[1];
+	c->fd = out[0];
+	fcntl(c->fd, F_SETFL, O_NONBLOCK);
+	fcntl(c->wfd, F_SETFL, O_NONBLOCK);
+	return client_done(c, true);
+err:
+	for (int i = 0; i < 2; i++) {
+		if (in[i] >= 0)
+			close(in[i]);
+		if (out[i] >= 0)
+			close(out[i]);
+	}
+	c->pid = 0;
+	return client_done(c, false);
+}
+
 /* One datagram of the bytes in @iov; waits (bounded) while it is full. */
 static int dgram_send(struct ss_client *c, struct iovec *iov, int iovcnt)
 {
@@ -334,6 +407,12 @@ void ss_client_close(struct ss_client *c)
 		close(c->fd);
 	if (c->bound[0])
 		unlink(c->bound);
+	if (c->pid > 0) {
+		kill(c->pid, SIGKILL);
+		waitpid(c->pid, NULL, 0);
+	}
+	if (c->wfd > 0)
+		close(c->wfd);
 	free(c->buf);
 	free(c);
 }
@@ -365,13 +444,17 @@ static int send_iov(struct ss_client *c, struct iovec *iov, int iovcnt)
 	if (c->dgram)
 		return dgram_send(c, iov, iovcnt);
 	while (msg.msg_iovlen > 0) {
-		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+		if (c->pid > 0)
+			n = writev(c->wfd, msg.msg_iov, (int)msg.msg_iovlen);
+		else
+			n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN)
 				return -errno;
-			ret = wait_fd(c->fd, POLLOUT, deadline);
+			ret = wait_fd(c->pid > 0 ? c->wfd : c->fd, POLLOUT,
+				      deadline);
 			if (ret < 0)
 				return ret;
 			continue;
@@ -435,8 +518,9 @@ int ss_send_len(struct ss_client *c, uint32_t len)
 int ss_send_frame(struct ss_client *c, const void *frame, size_t len)
 {
 	uint32_t be = htonl((uint32_t)len);
+	size_t hl = c->hdr ? c->hdr : SS_HDR_LEN;
 	struct iovec iov[2] = {
-		{ .iov_base = &be, .iov_len = sizeof(be) },
+		{ .iov_base = (uint8_t *)&be + sizeof(be) - hl, .iov_len = hl },
 		{ .iov_base = (void *)(uintptr_t)frame, .iov_len = len },
 	};
 
@@ -470,20 +554,20 @@ static int fill(struct ss_client *c)
 /* A complete frame in the buffer: 1, none yet: 0, bad length: -EPROTO. */
 static int frame_ready(struct ss_client *c, const uint8_t **frame, size_t *len)
 {
-	size_t have = c->len - c->off;
-	uint32_t be, flen;
+	size_t have = c->len - c->off, hl = c->hdr ? c->hdr : SS_HDR_LEN;
+	uint32_t flen = 0;
 
-	if (have < SS_HDR_LEN)
+	if (have < hl)
 		return 0;
-	memcpy(&be, c->buf + c->off, sizeof(be));
-	flen = ntohl(be);
+	for (size_t i = 0; i < hl; i++)
+		flen = flen << 8 | c->buf[c->off + i];
 	if (flen > SS_FRAME_LIMIT)
 		return -EPROTO;
-	if (have < SS_HDR_LEN + (size_t)flen)
+	if (have < hl + (size_t)flen)
 		return 0;
-	*frame = c->buf + c->off + SS_HDR_LEN;
+	*frame = c->buf + c->off + hl;
 	*len = flen;
-	c->off += SS_HDR_LEN + flen;
+	c->off += hl + flen;
 	return 1;
 }
 

@@ -4,6 +4,9 @@
  *
  * A datagram client (udp:, unixgram:) sends and receives one raw frame
  * per datagram, as QEMU's -netdev dgram and socket,udp= do.
+ * A pipe client is a process (vde_plug, sockswitch-plug -) whose stdin and
+ * stdout carry framed frames; it is sent to and received from like a
+ * stream client.
  * A stream client speaks the 4-byte big-endian length framing of QEMU's
  * -netdev stream/socket (protocols.md sections 1, 2 and 10) over unix or
  * TCP sockets, and can also write raw bytes to build malformed streams. The
@@ -51,6 +54,11 @@
  * @peer:	datagram: the switch's address
  * @peerlen:	its length
  * @bound:	unixgram: the path this client bound (removed at close)
+ * @pid:	pipe client: the process whose stdin/stdout carry frames
+ *		(killed at close), or 0
+ * @wfd:	pipe client: its stdin (@fd is its stdout)
+ * @hdr:	length prefix bytes: 4 (QEMU stream framing), or 2 for a
+ *		pipe client speaking vde_plug's framing
  */
 struct ss_client {
 	int fd;
@@ -64,6 +72,9 @@ struct ss_client {
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
 	char bound[108];
+	pid_t pid;
+	int wfd;
+	unsigned int hdr;
 };
 
 /**
@@ -94,6 +105,8 @@ struct ss_daemon {
 struct ss_client *ss_client_connect(const char *url, int rcvbuf);
 struct ss_client *ss_dgram_open(const char *url, const char *local_path,
 				int rcvbuf);
+struct ss_client *ss_pipe_spawn(const char *const *argv, unsigned int hdr,
+				const char *err_path);
 void ss_client_close(struct ss_client *c);
 void ss_client_abort(struct ss_client *c);
 int ss_send_raw(struct ss_client *c, const void *buf, size_t len);
