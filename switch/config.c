@@ -488,6 +488,11 @@ static void set_txq_bytes(struct sw_config *c, json_int_t v)
 	c->core.txq_bytes = (size_t)v;
 }
 
+static void set_throttle_ms(struct sw_config *c, json_int_t v)
+{
+	c->core.throttle_ms = (uint64_t)v;
+}
+
 static void set_dgram_idle(struct sw_config *c, json_int_t v)
 {
 	c->dgram_idle_s = (uint32_t)v;
@@ -502,6 +507,7 @@ static const struct int_key int_keys[] = {
 	{ "tx_queue_frames", 1, TXQ_FRAMES_MAX, set_txq_frames },
 	{ "tx_queue_bytes", FRAME_MIN_LEN, TXQ_BYTES_MAX, set_txq_bytes },
 	{ "dgram_idle", 1, DGRAM_IDLE_MAX_S, set_dgram_idle },
+	{ "throttle_ms", 0, SW_THROTTLE_MAX_MS, set_throttle_ms },
 };
 
 static int load_int(struct loader *ld, json_t *v, const struct int_key *k)

@@ -67,7 +67,7 @@ json_t *ctl_port_json(const struct swd *d, const struct port *p)
 		"s:{s:I,s:I,s:I,s:I,s:I,s:I},"
 		"s:{s:I,s:I,s:I},"
 		"s:{s:I,s:I,s:I,s:I},"
-		"s:{s:I,s:I,s:I,s:I},s:o?}",
+		"s:{s:I,s:I,s:I,s:I},s:{s:I,s:I},s:o?}",
 		"id", (json_int_t)p->id, "name", p->name, "transport",
 		p->ops->name, "peer", p->descr, "state", swd_port_state(p),
 		"enabled", p->enabled, "capture", p->capture, "rx", "frames",
@@ -83,7 +83,9 @@ json_t *ctl_port_json(const struct swd *d, const struct port *p)
 		(json_int_t)p->txq.max_bytes, "mac", "learned",
 		(json_int_t)st->mac_new, "moved_in", (json_int_t)st->mac_moves,
 		"held", (json_int_t)st->mac_held, "table_full",
-		(json_int_t)st->mac_table_full, "drops", drops);
+		(json_int_t)st->mac_table_full, "throttle", "events",
+		(json_int_t)st->throttled, "timeouts",
+		(json_int_t)st->throttle_timeouts, "drops", drops);
 	return o;
 }
 

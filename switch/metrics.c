@@ -152,6 +152,12 @@ static const struct port_metric port_metrics[] = {
 	{ "sockswitch_port_mac_table_full_total", "counter",
 	  "Source addresses not learned because the MAC table was full.",
 	  PST(mac_table_full) },
+	{ "sockswitch_port_throttled_total", "counter",
+	  "Times reading the port paused: a unicast destination's queue was over its high-water mark.",
+	  PST(throttled) },
+	{ "sockswitch_port_throttle_timeouts_total", "counter",
+	  "Of those, pauses ended by the throttle_ms bound, not by the destination draining.",
+	  PST(throttle_timeouts) },
 };
 
 static void put_port_metric(FILE *f, const struct sw *sw,

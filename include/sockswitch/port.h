@@ -39,7 +39,9 @@ struct port;
  *		("up", "down", "retrying"...), for listings; NULL means "up".
  *		"disabled" and "closing" are derived by the daemon.
  * @rx_pause:	optional: stop (@pause true) or restart reading the port's
- *		own receive descriptor. Ports without it are never
+ *		own receive descriptor. A restart also comes when a
+ *		throttle ends before the port was paused; it must then
+ *		deliver any input held back (idempotent). Ports without it are never
  *		throttled (shared-socket datagram ports, slirp).
  *		Context: called by sw_throttle_update(), never for a
  *		closing port; must not remove any port.

@@ -10,6 +10,7 @@
 #ifndef SOCKSWITCH_STREAM_RX_H
 #define SOCKSWITCH_STREAM_RX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,11 +21,15 @@
  * @carry:	bytes of an incomplete header or frame from the last read
  * @carry_len:	how many
  * @carry_cap:	allocated size of @carry
+ * @stop:	set by the frame callback to stop delivering: the rest of
+ *		the buffer, complete frames included, is carried over
+ *		(backpressure: the port's input was throttled)
  */
 struct stream_rx {
 	uint8_t *carry;
 	size_t carry_len;
 	size_t carry_cap;
+	bool stop;
 };
 
 /**

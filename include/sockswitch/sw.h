@@ -24,6 +24,7 @@
 #define SW_MAX_PORTS_DEFAULT 1024
 #define SW_MAX_PORTS_LIMIT 65535
 #define SW_THROTTLE_DEFAULT_MS 100
+#define SW_THROTTLE_MAX_MS 60000
 
 /**
  * struct sw_params - the core's tunables

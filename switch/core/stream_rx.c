@@ -86,7 +86,9 @@ static int stream_rx_keep(struct stream_rx *rx, const uint8_t *p, size_t n)
  *
  * Frames shorter than 14 bytes (including zero) are delivered too: the
  * stream stays in step, and the caller counts them as runts. A length
- * above @max_frame means the stream cannot be trusted any more.
+ * above @max_frame means the stream cannot be trusted any more. If @cb
+ * sets @rx->stop, delivery stops after that frame and the rest is kept
+ * for the next call.
  *
  * Return: 0 on success, -EPROTO on an oversize length (frames before it
  * were delivered), -ENOMEM if the tail could not be kept
@@ -109,6 +111,10 @@ int stream_rx_consume(struct stream_rx *rx, const uint8_t *buf, size_t len,
 			break;
 		cb(opaque, buf + off + STREAM_HDR_LEN, flen);
 		off += STREAM_HDR_LEN + flen;
+		if (rx->stop) {
+			rx->stop = false;
+			break;
+		}
 	}
 	if (off == len)
 		return 0;

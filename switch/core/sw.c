@@ -501,7 +501,9 @@ static void sw_aged_cb(void *opaque, const struct mac_entry *e)
  * A throttled port resumes when its destination is gone or down, has
  * drained below its low-water mark, or after prm.throttle_ms (the
  * destination is then marked stalled); a port that is itself down is let
- * go. Ports still throttled are paused through ops->rx_pause.
+ * go. Ports still throttled are paused through ops->rx_pause; every
+ * port whose throttle ends gets ops->rx_pause(p, false), paused or not,
+ * since its transport may hold back input it read before the throttle.
  *
  * Context: after sw_flush(), so that a destination that drained in this
  * batch does not pause its senders at all.
@@ -533,9 +535,9 @@ uint32_t sw_throttle_update(struct sw *sw, uint64_t now_ms)
 			p->st.throttle_timeouts++;
 		}
 		sw_throttle_del(sw, p); /* moves the last one to i */
-		if (p->rx_paused && !p->closing)
-			p->ops->rx_pause(p, false);
 		p->rx_paused = false;
+		if (!p->closing) /* even if never paused: input may wait */
+			p->ops->rx_pause(p, false);
 	}
 	return sw->nthrottled;
 }

@@ -111,6 +111,10 @@ static void stream_conn_frame_cb(void *opaque, const uint8_t *frame, size_t len)
 	struct stream_conn *c = opaque;
 
 	fwd_input(&c->d->sw, c->port, frame, len, c->d->now_ms);
+	/* Throttled: leave the rest of this read for later, so one read
+	 * cannot overrun the destination's headroom. */
+	if (c->port->throttle_on)
+		c->rx.stop = true;
 }
 
 static void stream_eof(struct stream_conn *c, ssize_t r, size_t partial)
@@ -271,16 +275,21 @@ void stream_conn_stop(struct stream_conn *c)
  * @pause:	stop (true) or restart reading
  *
  * Unread input stays in the socket, so the peer's writes block: that is
- * the point. A stopped connection is left alone.
+ * the point. Restarting also delivers frames left in the carried tail
+ * when the throttle began. A stopped connection is left alone.
  */
 void stream_conn_pause(struct stream_conn *c, bool pause)
 {
 	if (c->fd < 0)
 		return;
-	if (pause)
+	if (pause) {
 		ev_io_stop(c->d->loop, &c->rio);
-	else
-		ev_io_start(c->d->loop, &c->rio);
+		return;
+	}
+	ev_io_start(c->d->loop, &c->rio);
+	/* Frames may wait in the carried tail with nothing new to read. */
+	if (c->rx.carry_len)
+		ev_feed_event(c->d->loop, &c->rio, EV_READ);
 }
 
 static void stream_rx_pause(struct port *p, bool pause)
