@@ -159,8 +159,11 @@ int swd_init(struct swd *d, struct ev_loop *loop)
 		return rc;
 	d->sw.event_cb = sw_event_log;
 	d->sw.event_opaque = d;
-	d->arena_len =
-		8 * SWD_READ_CHUNK + 2 * (STREAM_HDR_LEN + FRAME_MAX_LEN_LIMIT);
+	/* Address space, not memory: pages are touched only as reads land,
+	 * and a datagram slot's unused tail never is. */
+	d->arena_len = 8 * SWD_READ_CHUNK +
+		       2 * (STREAM_HDR_LEN + FRAME_MAX_LEN_LIMIT) +
+		       2 * SWD_RX_SLOTS * (size_t)FRAME_MAX_LEN_LIMIT;
 	d->arena = malloc(d->arena_len);
 	d->iov = calloc(SWD_IOV_MAX, sizeof(*d->iov));
 	d->hdr = calloc(SWD_IOV_MAX / 2, sizeof(*d->hdr));
@@ -221,6 +224,32 @@ uint8_t *swd_rx_buf(struct swd *d, size_t *space)
 	*space = d->arena_len - d->arena_used;
 	if (*space > need)
 		*space = need;
+	return d->arena + d->arena_used;
+}
+
+/**
+ * swd_rx_slots() - room for a recvmmsg() of up to @want datagram slots
+ * @d:		the daemon
+ * @slot:	bytes per slot (max_frame: a datagram is never cut)
+ * @want:	slots wanted, at most SWD_RX_SLOTS
+ * @n:		set to the slots available, at least 1
+ *
+ * Ends the batch early if the arena cannot take @want slots. The caller
+ * packs the datagrams it got to the front and commits only their bytes,
+ * so a slot's unused tail is never touched.
+ *
+ * Return: pointer into the arena
+ */
+uint8_t *swd_rx_slots(struct swd *d, size_t slot, unsigned want, unsigned *n)
+{
+	size_t room;
+
+	if (want > SWD_RX_SLOTS)
+		want = SWD_RX_SLOTS;
+	if (d->arena_len - d->arena_used < slot * want)
+		swd_end_batch(d);
+	room = (d->arena_len - d->arena_used) / slot;
+	*n = room < want ? (unsigned)room : want;
 	return d->arena + d->arena_used;
 }
 

@@ -251,6 +251,7 @@ struct dgram_listener;
 
 #define SWD_IOV_MAX 1024
 #define SWD_READ_CHUNK (128 * 1024)
+#define SWD_RX_SLOTS 32 /* max_frame-sized datagram slots per recvmmsg() */
 
 /**
  * struct swd - the running daemon: the one context passed everywhere
@@ -299,6 +300,7 @@ struct swd {
 int swd_init(struct swd *d, struct ev_loop *loop);
 void swd_fini(struct swd *d);
 uint8_t *swd_rx_buf(struct swd *d, size_t *space);
+uint8_t *swd_rx_slots(struct swd *d, size_t slot, unsigned want, unsigned *n);
 void swd_rx_commit(struct swd *d, size_t used);
 void swd_port_close(struct swd *d, struct port *p, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -641,13 +641,11 @@ static void dgram_input(struct dgram_listener *l, const struct mmsghdr *m,
 static int dgram_read_batch(struct dgram_listener *l, int *asked)
 {
 	struct swd *d = l->d;
-	size_t space, slot = d->sw.prm.max_frame, used = 0, n, i;
-	uint8_t *buf = swd_rx_buf(d, &space);
+	size_t slot = d->sw.prm.max_frame, used = 0, i;
+	unsigned n;
+	uint8_t *buf = swd_rx_slots(d, slot, DGRAM_BATCH, &n);
 	int r;
 
-	n = space / slot;
-	if (n > DGRAM_BATCH)
-		n = DGRAM_BATCH;
 	for (i = 0; i < n; i++) {
 		struct msghdr *h = &l->rmm[i].msg_hdr;
 

@@ -240,14 +240,11 @@ static bool vde_read_round(struct vde_port *vp)
 	struct mmsghdr msg[VDE_RX_BATCH];
 	struct iovec iov[VDE_RX_BATCH];
 	struct swd *d = vp->d;
-	size_t space, slot = d->sw.prm.max_frame, used = 0;
+	size_t slot = d->sw.prm.max_frame, used = 0;
 	unsigned n, i;
-	uint8_t *buf = swd_rx_buf(d, &space);
+	uint8_t *buf = swd_rx_slots(d, slot, VDE_RX_BATCH, &n);
 	int r;
 
-	n = (unsigned)(space / slot);
-	if (n > VDE_RX_BATCH)
-		n = VDE_RX_BATCH;
 	for (i = 0; i < n; i++) {
 		iov[i].iov_base = buf + i * slot;
 		iov[i].iov_len = slot;
