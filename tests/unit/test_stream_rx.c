@@ -233,3 +233,52 @@ Test(stream_rx, maximum_is_inclusive)
 	cr_assert_eq(bad, MAXF);
 	stream_rx_fini(&rx);
 }
+
+/* Backpressure: the callback sets rx->stop after the second frame. */
+struct stop_sink {
+	struct sink s;
+	struct stream_rx *rx;
+	size_t stop_at;
+};
+
+static void stop_cb(void *opaque, const uint8_t *frame, size_t len)
+{
+	struct stop_sink *ss = opaque;
+
+	sink_cb(&ss->s, frame, len);
+	if (ss->s.n == ss->stop_at)
+		ss->rx->stop = true;
+}
+
+Test(stream_rx, stop_keeps_the_rest_complete_frames_included)
+{
+	size_t lens[] = { 20, 30, 40, 50 };
+	uint8_t stream[256], buf[512];
+	size_t total = build_stream(stream, lens, 4), have;
+	struct stream_rx rx;
+	struct stop_sink ss = { .rx = &rx, .stop_at = 2 };
+	uint32_t bad;
+
+	stream_rx_init(&rx);
+	memcpy(buf, stream, total - 10); /* the last frame is incomplete */
+	cr_assert_eq(stream_rx_consume(&rx, buf, total - 10, MAXF, stop_cb, &ss,
+				       &bad),
+		     0);
+	cr_assert_eq(ss.s.n, 2);
+	cr_assert_not(rx.stop, "the flag is cleared once acted on");
+	cr_assert_eq(rx.carry_len, total - 10 - (4 + 20) - (4 + 30));
+	/* Later, with nothing new read, the held frames come out; then the
+	 * rest of the stream completes the last one. */
+	have = stream_rx_restore(&rx, buf);
+	cr_assert_eq(
+		stream_rx_consume(&rx, buf, have, MAXF, stop_cb, &ss, &bad), 0);
+	cr_assert_eq(ss.s.n, 3);
+	have = stream_rx_restore(&rx, buf);
+	memcpy(buf + have, stream + total - 10, 10);
+	cr_assert_eq(stream_rx_consume(&rx, buf, have + 10, MAXF, stop_cb, &ss,
+				       &bad),
+		     0);
+	check_frames(&ss.s, lens, 4);
+	cr_assert_eq(rx.carry_len, 0);
+	stream_rx_fini(&rx);
+}
