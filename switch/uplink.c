@@ -169,6 +169,14 @@ static int uplink_port_flush(struct port *p)
 	return u->ops->flush(u);
 }
 
+static void uplink_port_rx_pause(struct port *p, bool pause)
+{
+	struct uplink *u = container_of(p, struct uplink, port);
+
+	if (u->state == UPLINK_UP)
+		u->ops->rx_pause(u, pause);
+}
+
 static void uplink_port_close(struct port *p)
 {
 	struct uplink *u = container_of(p, struct uplink, port);
@@ -263,6 +271,8 @@ int uplink_add(struct swd *d, const struct uplink_cfg *uc)
 	u->pops.flush = uplink_port_flush;
 	u->pops.close = uplink_port_close;
 	u->pops.state = uplink_state_name;
+	if (ops->rx_pause)
+		u->pops.rx_pause = uplink_port_rx_pause;
 	uplink_what(u);
 	u->state = UPLINK_RETRYING;
 	uplink_descr(u, 0);

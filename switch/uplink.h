@@ -52,6 +52,8 @@ struct uplink;
  *		(idempotent; also called before every retry)
  * @flush:	write the port's queue; called only while up
  * @destroy:	free the kind's private state (optional)
+ * @rx_pause:	stop or restart reading (backpressure, port_ops.rx_pause);
+ *		optional; called only while up
  */
 struct uplink_ops {
 	const char *name;
@@ -59,6 +61,7 @@ struct uplink_ops {
 	void (*stop)(struct uplink *u);
 	int (*flush)(struct uplink *u);
 	void (*destroy)(struct uplink *u);
+	void (*rx_pause)(struct uplink *u, bool pause);
 };
 
 /**

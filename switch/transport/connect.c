@@ -121,6 +121,13 @@ static int conn_flush(struct uplink *u)
 	return stream_conn_flush(&c->sc);
 }
 
+static void conn_rx_pause(struct uplink *u, bool pause)
+{
+	struct conn_priv *c = u->priv;
+
+	stream_conn_pause(&c->sc, pause);
+}
+
 static void conn_stream_fail(struct stream_conn *sc, const char *reason)
 {
 	struct conn_priv *c = container_of(sc, struct conn_priv, sc);
@@ -291,6 +298,7 @@ const struct uplink_ops uplink_connect_ops = {
 	.stop = conn_stop,
 	.flush = conn_flush,
 	.destroy = conn_destroy,
+	.rx_pause = conn_rx_pause,
 };
 
 /* ---- passt ---------------------------------------------------------------- */
@@ -340,4 +348,5 @@ const struct uplink_ops uplink_passt_ops = {
 	.stop = conn_stop,
 	.flush = conn_flush,
 	.destroy = conn_destroy,
+	.rx_pause = conn_rx_pause,
 };

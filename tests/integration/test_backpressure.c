@@ -19,11 +19,14 @@
 #define FRAME_LEN 1000
 #define SEQ0 100
 
-/* A unix-socket daemon with small queues and the given throttle bound. */
-static void start(struct itest_sw *sw, unsigned throttle_ms)
+/* A unix-socket daemon with small queues and the given throttle bound,
+ * dialing @connect (a stream URL) if not NULL. */
+static void start_connect(struct itest_sw *sw, unsigned throttle_ms,
+			  const char *connect)
 {
 	static char cfg[300];
-	static const char *const extra[] = { "--config", cfg, NULL };
+	const char *extra[] = { "--config", cfg, connect ? "--connect" : NULL,
+				connect, NULL };
 	FILE *f;
 
 	snprintf(cfg, sizeof(cfg), "%s/bp.json", ss_tmpdir());
@@ -33,6 +36,11 @@ static void start(struct itest_sw *sw, unsigned throttle_ms)
 		throttle_ms);
 	cr_assert_eq(fclose(f), 0);
 	itest_start(sw, TP_UNIX, extra);
+}
+
+static void start(struct itest_sw *sw, unsigned throttle_ms)
+{
+	start_connect(sw, throttle_ms, NULL);
 }
 
 /* Child process: @n frames from @from to @to, as fast as the switch takes
@@ -128,4 +136,45 @@ Test(backpressure, receiver_that_never_reads_holds_its_sender_only_briefly)
 	itest_skip_to_seq(a, seq);
 	cr_assert_eq(itest_stat(&sw, b->port, "throttled"), 0);
 	itest_stop(&sw);
+}
+
+/* Through an outbound connection: A on switch P, R (slow) on switch S,
+ * which dials P. S throttles its uplink port, P then throttles A. */
+Test(backpressure, slow_receiver_behind_a_connect_uplink_gets_every_frame)
+{
+	const uint32_t n = 10000;
+	struct itest_sw p, s;
+	struct itest_sta a, r;
+	char line[1024], up[400];
+	long long uplink;
+	size_t pos = 0;
+	pid_t pid;
+
+	start(&p, 60000);
+	start_connect(&s, 60000, p.url);
+	snprintf(up, sizeof(up), "(connect %s) up", p.url);
+	cr_assert_eq(ss_daemon_wait_log(s.d, &pos, up, line, sizeof(line),
+					SS_TIMEOUT_MS),
+		     0, "S did not connect to P");
+	cr_assert_not_null(strstr(line, "port "), "`%s'", line);
+	cr_assert_eq(sscanf(strstr(line, "port "), "port %lld", &uplink), 1,
+		     "no port number in `%s'", line);
+	itest_join_one(&p, &a, NULL, "A", 1, 0);
+	itest_join_one(&s, &r, NULL, "R", 2, 0);
+	itest_send(&a, itest_bcast, 1, 80);
+	itest_expect(&r, itest_bcast, &a, 1, 80);
+	itest_send(&r, itest_bcast, 2, 80);
+	itest_expect(&a, itest_bcast, &r, 2, 80);
+	pid = spawn_sender(&a, &r, n);
+	for (uint32_t i = 0; i < n; i++) {
+		itest_expect(&r, r.mac, &a, SEQ0 + i, FRAME_LEN);
+		if (i % 500 == 0)
+			usleep(5000);
+	}
+	reap(pid);
+	cr_assert_eq(itest_stat(&s, r.port, "drop_tx_queue_full"), 0);
+	cr_assert_gt(itest_stat(&s, (int)uplink, "throttled"), 0,
+		     "S must have throttled its uplink port %lld", uplink);
+	itest_stop(&s);
+	itest_stop(&p);
 }
