@@ -20,6 +20,13 @@
 #   dgram     three guests on the datagram listeners (-netdev dgram unix,
 #             -netdev socket,udp=, -netdev dgram inet) and one on a unix
 #             stream ping each other in every direction
+#   restart   g1 listens (-netdev stream,server=on; the switch dials it with
+#             --connect), g2 on -netdev dgram unix, g3 on -netdev socket,udp=;
+#             they ping, the switch is stopped and started again with the
+#             same arguments, and the same guests (not restarted) ping again
+#   slirp     two guests behind --uplink slirp: different DHCP leases
+#             (udhcpc), a file fetched from a host HTTP server via 10.0.2.2,
+#             hostfwd from the host to the guest leased 10.0.2.15
 # E2E_SWITCH_ARGS adds options to the switch (e.g. --hub); see lib.sh for
 # the other E2E_* variables.
 # Exit: 0 pass, 1 fail (every console log and the switch log are printed),
