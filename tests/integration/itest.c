@@ -7,6 +7,7 @@
  * so no frame is sent before the switch has the port), send numbered test
  * frames and check, byte for byte, what arrives next.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -531,4 +532,43 @@ void itest_stop(struct itest_sw *sw)
 	cr_assert_eq(WEXITSTATUS(st), 0, "SIGTERM: exit status %d",
 		     WEXITSTATUS(st));
 	cr_assert(clean, "sanitizer report in the daemon's log");
+}
+
+/**
+ * itest_free_tcp_port() - a TCP port on 127.0.0.1 that was free just now
+ *
+ * Binds port 0, notes the port the kernel picked and lets it go again.
+ *
+ * Return: the port number (host byte order)
+ */
+uint16_t itest_free_tcp_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert(fd >= 0);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, len), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+/**
+ * itest_tcp_listening() - does something accept TCP on 127.0.0.1:@port?
+ * @port:	port number (host byte order)
+ *
+ * Return: true if a connection to it succeeds (it is closed at once)
+ */
+bool itest_tcp_listening(uint16_t port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), rc;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+	return rc == 0;
 }

@@ -97,6 +97,8 @@ void itest_expect_closed(struct itest_sw *sw, struct itest_sta *s, char *line,
 			 size_t linelen);
 long long itest_stat(struct itest_sw *sw, int port, const char *key);
 void itest_dump_log(const struct ss_daemon *d);
+uint16_t itest_free_tcp_port(void);
+bool itest_tcp_listening(uint16_t port);
 void itest_stop(struct itest_sw *sw);
 
 #endif /* SOCKSWITCH_ITEST_H */

@@ -269,20 +269,11 @@ Test(ctlcli, hostfwd_add_list_remove)
 {
 	static const char *const extra[] = { "--uplink",
 					     "slirp,net=10.9.0.0/24", NULL };
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sa);
 	char args[160], rule[64];
 	struct itest_sw sw;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
-	/* A free host port: bind one, note it, let it go. */
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert(fd >= 0);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, len), 0);
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	close(fd);
 	snprintf(rule, sizeof(rule), "tcp:127.0.0.1:%u-:22",
-		 ntohs(sa.sin_port));
+		 itest_free_tcp_port());
 
 	itest_start(&sw, TP_UNIX, extra);
 	snprintf(args, sizeof(args), "hostfwd add %s", rule);
