@@ -24,8 +24,6 @@ command -v busybox >/dev/null 2>&1 || skip "no busybox (for ping)"
 id=$(($$ % 100000))
 BR=ssbr$id C=ssc$id NSBR=ssupbr$id NSC=ssupc$id
 
-lib_traps
-
 if [ ! -d /etc/qemu ]; then
 	mkdir /etc/qemu || skip "cannot create /etc/qemu (mount point)"
 	AT_EXIT="rmdir /etc/qemu"

@@ -3,8 +3,9 @@
 # uplink_lib.sh - shared helpers for the uplink tests (sourced).
 # Needs SOCKSWITCH_BIN. Every process started is recorded and killed by
 # pid; every namespace and link made through add_netns/add_tap (or named
-# to del_at_exit) is removed at exit. A script calls lib_traps once; it
-# may set AT_EXIT to a command to run last in the cleanup.
+# to del_at_exit) is removed at exit, as is $T, also on a SKIP (the
+# traps are set when this file is sourced). A script may set AT_EXIT to a
+# command to run last in the cleanup.
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/ssuplink.XXXXXX")
 chmod 755 "$T"
@@ -66,11 +67,8 @@ lib_exit() {
 	exit "$st"
 }
 
-# lib_traps: clean up at exit and on INT/TERM.
-lib_traps() {
-	trap lib_exit EXIT
-	trap 'exit 1' INT TERM
-}
+trap lib_exit EXIT
+trap 'exit 1' INT TERM
 
 # add_netns NS...: create network namespaces, deleted at exit.
 add_netns() {

@@ -24,8 +24,6 @@ ip route show default | grep -q . ||
 id=$(($$ % 100000))
 G=ssg$id NSG=ssupg$id
 
-lib_traps
-
 # The host service: a file served on loopback only.
 mkdir "$T/www" && echo "hello through passt $id" >"$T/www/hello.txt"
 start_bg http.log python3 -u -m http.server --bind 127.0.0.1 \

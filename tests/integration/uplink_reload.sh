@@ -17,8 +17,6 @@ id=$(($$ % 100000))
 A=ssra$id B=ssrb$id C=ssrc$id
 NSA=ssrla$id NSB=ssrlb$id NSC=ssrlc$id
 
-lib_traps
-
 config() {
 	printf '{"listen": ["unix:%s/sw.sock"], "uplinks": [%s]}\n' "$T" "$1" \
 		>"$T/sw.json"

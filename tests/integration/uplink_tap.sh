@@ -19,7 +19,6 @@ id=$(($$ % 100000))
 A=ssa$id B=ssb$id M=ssm$id P=ssp$id N=ssn$id
 NSA=ssupa$id NSB=ssupb$id
 
-lib_traps
 del_at_exit "$B" # made by sstapfd
 
 add_netns "$NSA" "$NSB"
