@@ -280,6 +280,26 @@ void itest_join(struct itest_sw *sw, struct itest_sta *sta, size_t n)
 }
 
 /**
+ * itest_start_learned() - start a daemon, attach @n stations, learn them
+ * @sw:		filled in
+ * @tp:		transport
+ * @extra:	more daemon arguments (NULL-terminated), or NULL
+ * @sta:	the stations (named "A", "B", ...)
+ * @n:		how many
+ *
+ * itest_start(), itest_join() and itest_learn_all() from sequence 1: one
+ * 64-byte broadcast per station, each read by all the others.
+ */
+void itest_start_learned(struct itest_sw *sw, enum itest_tp tp,
+			 const char *const *extra, struct itest_sta *sta,
+			 size_t n)
+{
+	itest_start(sw, tp, extra);
+	itest_join(sw, sta, n);
+	itest_learn_all(sta, n, 1);
+}
+
+/**
  * itest_send() - send test frame @seq of @len bytes from @from to @dst
  * @from:	sender (its MAC is the source)
  * @dst:	destination MAC
@@ -411,13 +431,40 @@ void itest_expect_quiet(struct itest_sta *sta, size_t n, int timeout_ms)
  */
 void itest_learn_all(struct itest_sta *sta, size_t n, uint32_t seq0)
 {
-	for (size_t i = 0; i < n; i++) {
-		itest_send(&sta[i], itest_bcast, seq0 + (uint32_t)i, 64);
-		for (size_t j = 0; j < n; j++)
-			if (j != i)
-				itest_expect(&sta[j], itest_bcast, &sta[i],
-					     seq0 + (uint32_t)i, 64);
-	}
+	for (size_t i = 0; i < n; i++)
+		itest_flood(sta, n, i, seq0 + (uint32_t)i, 64);
+}
+
+/**
+ * itest_unicast() - @from sends to @to's MAC, and @to gets exactly that
+ * @from:	sender
+ * @to:		receiver (its MAC is the destination)
+ * @seq:	sequence number
+ * @len:	frame length
+ */
+void itest_unicast(struct itest_sta *from, struct itest_sta *to, uint32_t seq,
+		   size_t len)
+{
+	itest_send(from, to->mac, seq, len);
+	itest_expect(to, to->mac, from, seq, len);
+}
+
+/**
+ * itest_flood() - @sta[@from] broadcasts; every other station gets it next
+ * @sta:	all the stations on the switch
+ * @n:		how many
+ * @from:	index of the sender
+ * @seq:	sequence number
+ * @len:	frame length
+ */
+void itest_flood(struct itest_sta *sta, size_t n, size_t from, uint32_t seq,
+		 size_t len)
+{
+	itest_send(&sta[from], itest_bcast, seq, len);
+	for (size_t i = 0; i < n; i++)
+		if (i != from)
+			itest_expect(&sta[i], itest_bcast, &sta[from], seq,
+				     len);
 }
 
 /**

@@ -75,6 +75,9 @@ void itest_start(struct itest_sw *sw, enum itest_tp tp,
 void itest_wait_connected(struct itest_sw *sw, struct itest_sta *s,
 			  const char *peer, const char *url);
 void itest_join(struct itest_sw *sw, struct itest_sta *sta, size_t n);
+void itest_start_learned(struct itest_sw *sw, enum itest_tp tp,
+			 const char *const *extra, struct itest_sta *sta,
+			 size_t n);
 void itest_join_one(struct itest_sw *sw, struct itest_sta *s, const char *url,
 		    const char *name, unsigned int macn, int rcvbuf);
 void itest_join_dgram(struct itest_sw *sw, struct itest_sta *s, const char *url,
@@ -86,6 +89,10 @@ void itest_send(struct itest_sta *from, const uint8_t *dst, uint32_t seq,
 		size_t len);
 void itest_expect(struct itest_sta *to, const uint8_t *dst,
 		  const struct itest_sta *from, uint32_t seq, size_t len);
+void itest_unicast(struct itest_sta *from, struct itest_sta *to, uint32_t seq,
+		   size_t len);
+void itest_flood(struct itest_sta *sta, size_t n, size_t from, uint32_t seq,
+		 size_t len);
 void itest_expect_seq(struct itest_sta *to, uint32_t seq);
 void itest_skip_to_seq(struct itest_sta *to, uint32_t seq);
 void itest_expect_quiet(struct itest_sta *sta, size_t n, int timeout_ms);
