@@ -102,15 +102,28 @@ void itest_dump_log(const struct ss_daemon *d)
 void itest_start(struct itest_sw *sw, enum itest_tp tp,
 		 const char *const *extra)
 {
-	static const char *const prefix[] = { "unix:", "tcp:127.0.0.1:",
-					      "tcp:[::1]:" };
 	const char *args[40] = { "--listen", itest_listen_url(tp) };
-	const char *port;
 	size_t n = 2;
 
 	for (; extra && *extra && n < 39; extra++)
 		args[n++] = *extra;
 	args[n] = NULL;
+	itest_start_argv(sw, tp, args);
+}
+
+/**
+ * itest_start_argv() - start a daemon with @args and assert it is ready
+ * @sw:		filled in
+ * @tp:		transport of the first listener of that kind, for @sw->url
+ * @args:	the whole command line after the program (NULL-terminated)
+ */
+void itest_start_argv(struct itest_sw *sw, enum itest_tp tp,
+		      const char *const *args)
+{
+	static const char *const prefix[] = { "unix:", "tcp:127.0.0.1:",
+					      "tcp:[::1]:" };
+	const char *port;
+
 	memset(sw, 0, sizeof(*sw));
 	sw->tp = tp;
 	sw->d = ss_daemon_start(args, SS_TIMEOUT_MS);

@@ -72,6 +72,8 @@ void itest_skip_unavailable(enum itest_tp tp);
 const char *itest_listen_url(enum itest_tp tp);
 void itest_start(struct itest_sw *sw, enum itest_tp tp,
 		 const char *const *extra);
+void itest_start_argv(struct itest_sw *sw, enum itest_tp tp,
+		      const char *const *args);
 void itest_wait_connected(struct itest_sw *sw, struct itest_sta *s,
 			  const char *peer, const char *url);
 void itest_join(struct itest_sw *sw, struct itest_sta *sta, size_t n);

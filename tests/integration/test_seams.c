@@ -49,12 +49,7 @@ static void start_cfg(struct itest_sw *sw, char *cfg, size_t cfglen, char *dir,
 	snprintf(json, sizeof(json), "{\"listen\": [\"unix:%s/a.sock\"]}\n",
 		 dir);
 	write_file(cfg, json);
-	memset(sw, 0, sizeof(*sw));
-	sw->tp = TP_UNIX;
-	sw->d = ss_daemon_start(args, SS_TIMEOUT_MS);
-	cr_assert(sw->d && sw->d->ready, "the daemon should start");
-	sw->url = ss_daemon_url(sw->d, "unix:");
-	cr_assert_not_null(sw->url);
+	itest_start_argv(sw, TP_UNIX, args);
 }
 
 /* A datagram station: sends one frame to itself so the switch makes its
@@ -317,12 +312,7 @@ static void start_peer(struct itest_sw *p, const char *url)
 {
 	const char *args[] = { "--listen", url, "--control", "none", NULL };
 
-	memset(p, 0, sizeof(*p));
-	p->tp = TP_UNIX;
-	p->d = ss_daemon_start(args, SS_TIMEOUT_MS);
-	cr_assert(p->d && p->d->ready, "cannot start a peer on %s", url);
-	p->url = ss_daemon_url(p->d, "unix:");
-	cr_assert_not_null(p->url);
+	itest_start_argv(p, TP_UNIX, args);
 }
 
 /* How many times a port of @p's log came up ("connected on"). */
