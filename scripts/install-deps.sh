@@ -24,6 +24,8 @@ PKGS="$PKGS passt iproute2 python3"
 # bench/run.sh: system calls per frame (strace) and instructions per frame
 # (valgrind --tool=callgrind).
 PKGS="$PKGS strace valgrind"
+# configs/sockswitch.service is checked with systemd-analyze verify.
+PKGS="$PKGS systemd"
 
 missing=""
 for p in $PKGS; do

@@ -18,42 +18,15 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 
+#include "cfgtest.h"
 #include "sockswitchd.h"
 
-static char dir[PATH_MAX];
-static char file[PATH_MAX + 16];
-
-static void setup(void)
-{
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(dir, sizeof(dir), "%s/sockswitch-config-XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(file, sizeof(file), "%s/c.json", dir);
-}
-
-static void teardown(void)
-{
-	unlink(file);
-	rmdir(dir);
-}
-
-TestSuite(config, .init = setup, .fini = teardown);
-
-static void write_fixture(const char *json)
-{
-	FILE *f = fopen(file, "w");
-
-	cr_assert_not_null(f);
-	cr_assert_eq(fputs(json, f) >= 0, true);
-	cr_assert_eq(fclose(f), 0);
-}
+TestSuite(config, .init = cfgtest_setup, .fini = cfgtest_teardown);
 
 static int load(struct sw_config *c, const char *json, char *err, size_t errlen)
 {
-	write_fixture(json);
-	return config_load(c, file, err, errlen);
+	cfgtest_write(json);
+	return config_load(c, cfgtest_file, err, errlen);
 }
 
 /* Everything in a fresh config that a failed load must not touch. */
@@ -92,7 +65,7 @@ static void expect_error(const char *json, const char *want)
 
 	config_init(&c);
 	cr_assert_eq(load(&c, json, err, sizeof(err)), -EINVAL, "%s", err);
-	snprintf(full, sizeof(full), "%s:%s", file, want);
+	snprintf(full, sizeof(full), "%s:%s", cfgtest_file, want);
 	cr_assert_str_eq(err, full);
 	assert_default(&c);
 	config_fini(&c);
@@ -119,7 +92,7 @@ Test(config, empty_object_keeps_defaults_and_records_path)
 
 	config_init(&c);
 	cr_assert_eq(load(&c, "{}\n", err, sizeof(err)), 0, "%s", err);
-	cr_assert_str_eq(c.path, file);
+	cr_assert_str_eq(c.path, cfgtest_file);
 	free(c.path);
 	c.path = NULL;
 	assert_default(&c);
@@ -251,7 +224,7 @@ Test(config, failed_load_leaves_config_unchanged)
 	cr_assert_str_eq(c.pidfile, "/run/user/1000/sw.pid");
 	cr_assert_eq(c.core.max_ports, 7);
 	cr_assert_eq(c.core.hub, true);
-	cr_assert_str_eq(c.path, file);
+	cr_assert_str_eq(c.path, cfgtest_file);
 	config_fini(&c);
 }
 
@@ -263,9 +236,9 @@ Test(config, missing_file_is_reported)
 	char err[512], want[PATH_MAX + 64];
 
 	config_init(&c);
-	cr_assert_eq(config_load(&c, file, err, sizeof(err)), -ENOENT);
+	cr_assert_eq(config_load(&c, cfgtest_file, err, sizeof(err)), -ENOENT);
 	snprintf(want, sizeof(want),
-		 "%s: cannot open: No such file or directory", file);
+		 "%s: cannot open: No such file or directory", cfgtest_file);
 	cr_assert_str_eq(err, want);
 	assert_default(&c);
 }
@@ -276,8 +249,9 @@ Test(config, directory_is_reported)
 	char err[512], want[PATH_MAX + 64];
 
 	config_init(&c);
-	cr_assert_eq(config_load(&c, dir, err, sizeof(err)), -EISDIR);
-	snprintf(want, sizeof(want), "%s: cannot read: Is a directory", dir);
+	cr_assert_eq(config_load(&c, cfgtest_dir, err, sizeof(err)), -EISDIR);
+	snprintf(want, sizeof(want), "%s: cannot read: Is a directory",
+		 cfgtest_dir);
 	cr_assert_str_eq(err, want);
 	assert_default(&c);
 }
@@ -286,7 +260,7 @@ Test(config, oversized_file_is_refused)
 {
 	struct sw_config c;
 	char err[512], want[PATH_MAX + 64];
-	FILE *f = fopen(file, "w");
+	FILE *f = fopen(cfgtest_file, "w");
 	size_t i;
 
 	cr_assert_not_null(f);
@@ -294,8 +268,9 @@ Test(config, oversized_file_is_refused)
 		fprintf(f, "%01023d\n", 0);
 	cr_assert_eq(fclose(f), 0);
 	config_init(&c);
-	cr_assert_eq(config_load(&c, file, err, sizeof(err)), -EFBIG);
-	snprintf(want, sizeof(want), "%s: larger than 1048576 bytes", file);
+	cr_assert_eq(config_load(&c, cfgtest_file, err, sizeof(err)), -EFBIG);
+	snprintf(want, sizeof(want), "%s: larger than 1048576 bytes",
+		 cfgtest_file);
 	cr_assert_str_eq(err, want);
 	assert_default(&c);
 }
@@ -349,8 +324,8 @@ Test(config, overlong_unknown_key_is_reported_without_position)
 	strcat(json, "\": 1}");
 	config_init(&c);
 	cr_assert_eq(load(&c, json, err, sizeof(err)), -EINVAL);
-	n = strlen(file);
-	cr_assert_eq(strncmp(err, file, n), 0);
+	n = strlen(cfgtest_file);
+	cr_assert_eq(strncmp(err, cfgtest_file, n), 0);
 	cr_assert_eq(strncmp(err + n, ": $.kkk", 7), 0, "%s", err);
 	cr_assert_not_null(strstr(err, "kkk...: unknown key"), "%s", err);
 	assert_default(&c);
@@ -522,7 +497,7 @@ Test(config, tx_queue_must_hold_a_frame)
 	snprintf(want, sizeof(want),
 		 "%s:1:15: $.max_frame: tx_queue_bytes (100) is smaller than "
 		 "max_frame (101)",
-		 file);
+		 cfgtest_file);
 	cr_assert_str_eq(err, want);
 	cr_assert_eq(c.core.max_frame, 100);
 	config_fini(&c);

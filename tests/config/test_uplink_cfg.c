@@ -12,28 +12,10 @@
 
 #include <criterion/criterion.h>
 
+#include "cfgtest.h"
 #include "sockswitchd.h"
 
-static char dir[PATH_MAX];
-static char file[PATH_MAX + 16];
-
-static void setup(void)
-{
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(dir, sizeof(dir), "%s/sockswitch-uplink-XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(file, sizeof(file), "%s/c.json", dir);
-}
-
-static void teardown(void)
-{
-	unlink(file);
-	rmdir(dir);
-}
-
-TestSuite(uplink_cfg, .init = setup, .fini = teardown);
+TestSuite(uplink_cfg, .init = cfgtest_setup, .fini = cfgtest_teardown);
 
 static void parse_ok(const char *spec, bool connect, struct uplink_cfg *u)
 {
@@ -129,13 +111,11 @@ static void load(const char *json, struct sw_config *c, int want,
 		 const char *want_err)
 {
 	char err[1024] = "";
-	FILE *f = fopen(file, "w");
 
-	cr_assert_not_null(f);
-	fputs(json, f);
-	fclose(f);
+	cfgtest_write(json);
 	config_init(c);
-	cr_assert_eq(config_load(c, file, err, sizeof(err)), want, "%s", err);
+	cr_assert_eq(config_load(c, cfgtest_file, err, sizeof(err)), want, "%s",
+		     err);
 	if (want_err) {
 		const char *msg = strchr(err, ':');
 

@@ -20,6 +20,13 @@
 #   dgram     three guests on the datagram listeners (-netdev dgram unix,
 #             -netdev socket,udp=, -netdev dgram inet) and one on a unix
 #             stream ping each other in every direction
+#   restart   g1 listens (-netdev stream,server=on; the switch dials it with
+#             --connect), g2 on -netdev dgram unix, g3 on -netdev socket,udp=;
+#             they ping, the switch is stopped and started again with the
+#             same arguments, and the same guests (not restarted) ping again
+#   slirp     two guests behind --uplink slirp: different DHCP leases
+#             (udhcpc), a file fetched from a host HTTP server via 10.0.2.2,
+#             hostfwd from the host to the guest leased 10.0.2.15
 # E2E_SWITCH_ARGS adds options to the switch (e.g. --hub); see lib.sh for
 # the other E2E_* variables.
 # Exit: 0 pass, 1 fail (every console log and the switch log are printed),
@@ -40,16 +47,12 @@ need_switch() {
 }
 
 scenario_selftest() {
-	local sock=$E2E_WORK/direct.sock i
+	local sock=$E2E_WORK/direct.sock
 	# g1 listens on a unix socket, g2 connects to it once it exists (a
 	# QEMU 7.2 stream client never retries).
 	guest_start g1 1 "stream,id=net0,server=on,addr.type=unix,addr.path=$sock" \
 		virtio-net-pci sw.ip=10.0.0.1/24 sw.cmd=ping-all sw.peers=10.0.0.2 $LINGER
-	for i in $(seq 100); do
-		[ -S "$sock" ] && break
-		sleep 0.1
-	done
-	[ -S "$sock" ] || e2e_fail "g1 did not create $sock"
+	wait_socket "$sock" g1
 	guest_start g2 2 "stream,id=net0,server=off,addr.type=unix,addr.path=$sock" \
 		e1000 sw.ip=10.0.0.2/24 sw.cmd=ping-all sw.peers=10.0.0.1 $LINGER
 	guests_booted g1 g2
@@ -172,19 +175,21 @@ scenario_vde() {
 	[ ! -e "$dir" ] || e2e_fail "$dir should be removed when the switch stops"
 }
 
-# free_udp_port: a UDP port of 127.0.0.1 nobody is bound to right now.
-free_udp_port() {
+# free_port u|t: a UDP (u) or TCP (t) port of 127.0.0.1 nobody is bound to
+# right now.
+free_port() {
 	local p _
 	for _ in $(seq 50); do
 		p=$((20000 + RANDOM % 40000))
 		if ! command -v ss >/dev/null ||
-			[ -z "$(ss -Hlun "sport = :$p" 2>/dev/null)" ]; then
+			[ -z "$(ss "-Hl${1}n" "sport = :$p" 2>/dev/null)" ]; then
 			echo "$p"
 			return 0
 		fi
 	done
-	e2e_fail "no free UDP port found"
+	e2e_fail "no free port found (ss -l${1}n)"
 }
+free_udp_port() { free_port u; }
 
 scenario_dgram() {
 	local dsock=$E2E_WORK/dg.sock udp p2 p3
@@ -214,6 +219,152 @@ scenario_dgram() {
 		e2e_fail "expected two udp ports in the switch's stats"
 	sw_stop
 	[ ! -e "$dsock" ] || e2e_fail "switch left $dsock behind"
+}
+
+# wait_socket PATH WHO: wait (10 s at most) until WHO has created the
+# socket PATH.
+wait_socket() {
+	local _
+	for _ in $(seq 100); do
+		[ -S "$1" ] && return 0
+		sleep 0.1
+	done
+	e2e_fail "$2 did not create $1"
+}
+
+# sw_wait_log REGEX WHAT: wait (30 s at most) for a line of the running
+# switch's log matching REGEX (grep -E); fail naming WHAT.
+sw_wait_log() {
+	local _
+	for _ in $(seq 300); do
+		grep -qE "$1" "$E2E_WORK/switch.log" && return 0
+		sleep 0.1
+	done
+	e2e_fail "the switch did not log $2 (/$1/) within 30 s"
+}
+
+# sw_port_traffic TRANSPORT...: in the last SIGUSR1 stats of the running
+# switch, a port of each TRANSPORT must have received and sent frames.
+sw_port_traffic() {
+	local t line
+	for t in "$@"; do
+		line=$(grep "stats port=.* transport=$t " "$E2E_WORK/switch.log" | tail -n 1)
+		[ -n "$line" ] || e2e_fail "no $t port in the switch's stats"
+		echo "$line" | grep -qE ' rx_frames=[1-9]' ||
+			e2e_fail "the $t port received no frames: $line"
+		echo "$line" | grep -qE ' tx_frames=[1-9]' ||
+			e2e_fail "the $t port sent no frames: $line"
+	done
+}
+
+# The QEMU 7.2 reconnect story: g1 listens (-netdev stream,server=on) and
+# the switch dials it (--connect); g2 (-netdev dgram unix) and g3 (-netdev
+# socket,udp=) send datagrams to the switch's unixgram:/udp: listeners. The
+# switch is stopped and started again with the same arguments; the guests,
+# never restarted, must ping each other again.
+scenario_restart() {
+	local g1sock=$E2E_WORK/g1net.sock dsock=$E2E_WORK/dg.sock udp p3 g up
+	udp=$(free_udp_port)
+	p3=$(free_udp_port)
+	[ "$udp" != "$p3" ] || p3=$(free_udp_port)
+	local args=(--connect "unix:$g1sock" --listen "unixgram:$dsock"
+		--listen "udp:127.0.0.1:$udp")
+	guest_start g1 1 "stream,id=net0,server=on,addr.type=unix,addr.path=$g1sock" \
+		virtio-net-pci sw.ip=10.0.0.1/24 sw.cmd=restart-ping sw.peers=10.0.0.2,10.0.0.3 $LINGER
+	wait_socket "$g1sock" g1
+	need_switch "${args[@]}"
+	up="port [0-9]+ \(connect unix:$g1sock\) up"
+	guest_start g2 2 "dgram,id=net0,local.type=unix,local.path=$E2E_WORK/g2net.sock,remote.type=unix,remote.path=$dsock" \
+		e1000 sw.ip=10.0.0.2/24 sw.cmd=restart-ping sw.peers=10.0.0.1,10.0.0.3 $LINGER
+	guest_start g3 3 "socket,id=net0,udp=127.0.0.1:$udp,localaddr=127.0.0.1:$p3" \
+		virtio-net-pci sw.ip=10.0.0.3/24 sw.cmd=restart-ping sw.peers=10.0.0.1,10.0.0.2 $LINGER
+	sw_wait_log "$up" "that it dialled g1"
+	guests_booted g1 g2 g3
+	for g in g1 g2 g3; do
+		guest_wait $g "E2E-MARK $g before-restart ok"
+	done
+	# A guest that lost a ping under load would move on before the switch
+	# stops: then the restart would not be tested at all.
+	for g in g1 g2 g3; do
+		if grep -aqE "E2E-MARK $g outage|E2E-RESULT: [A-Z]+ $g" "${GUEST_LOG[$g]}"; then
+			e2e_fail "guest $g saw an outage while the first switch was still up"
+		fi
+	done
+	sw_stats
+	sw_port_traffic connect unixgram udp
+	sw_stop
+	e2e_log "first switch stopped; waiting for every guest to notice"
+	mv "$E2E_WORK/switch.log" "$E2E_WORK/switch-first.log"
+	mv "$E2E_WORK/switch.out" "$E2E_WORK/switch-first.out"
+	for g in g1 g2 g3; do
+		guest_wait $g "E2E-MARK $g outage seen"
+	done
+	e2e_log "starting the switch again with the same arguments"
+	need_switch "${args[@]}"
+	sw_wait_log "$up" "that it dialled g1 again"
+	grep -E "$up" "$E2E_WORK/switch.log" >&2
+	guests_result g1 g2 g3
+	sw_stats
+	sw_port_traffic connect unixgram udp
+	sw_stop
+	[ ! -e "$dsock" ] || e2e_fail "switch left $dsock behind"
+}
+
+# Two guests behind one slirp uplink: each gets its own DHCP lease, fetches
+# a file from an HTTP server on the host's loopback through the gateway
+# 10.0.2.2, and serves its name on port 8080; the hostfwd rule reaches the
+# guest leased 10.0.2.15 from the host.
+scenario_slirp() {
+	local www=$E2E_WORK/www sha http_pid http_port hostport i g l fwd='' got
+	command -v python3 >/dev/null || e2e_skip "python3 not found (the test HTTP server)"
+	command -v curl >/dev/null || e2e_skip "curl not found"
+	mkdir -p "$www"
+	seq 1 40000 >"$www/data.txt"
+	sha=$(sha256sum "$www/data.txt" | cut -d' ' -f1)
+	python3 -u -m http.server --bind 127.0.0.1 --directory "$www" 0 \
+		>"$E2E_WORK/http.out" 2>&1 </dev/null &
+	http_pid=$!
+	E2E_PIDS+=("$http_pid")
+	for i in $(seq 100); do
+		http_port=$(sed -n 's/^Serving HTTP on 127\.0\.0\.1 port \([0-9][0-9]*\) .*/\1/p' \
+			"$E2E_WORK/http.out" | head -n 1)
+		[ -n "$http_port" ] && break
+		kill -0 "$http_pid" 2>/dev/null || e2e_fail "the HTTP server exited at startup"
+		sleep 0.1
+	done
+	[ -n "$http_port" ] || e2e_fail "the HTTP server did not start in 10 s"
+	e2e_log "HTTP server pid $http_pid on 127.0.0.1:$http_port"
+	hostport=$(free_port t)
+	need_switch --uplink "slirp,net=10.0.2.0/24,hostfwd=tcp:127.0.0.1:$hostport-:8080"
+	guest_start g1 1 "$(netdev_for unix net0)" virtio-net-pci \
+		sw.cmd=slirp-dhcp "sw.arg=$http_port:$sha" $LINGER
+	guest_start g2 2 "$(netdev_for inet net0)" e1000 \
+		sw.cmd=slirp-dhcp "sw.arg=$http_port:$sha" $LINGER
+	guests_booted g1 g2
+	guests_result g1 g2
+	local leases=()
+	for g in g1 g2; do
+		l=$(tr -d '\r' <"${GUEST_LOG[$g]}" | grep -aoE "E2E-MARK $g lease [0-9.]+" |
+			head -n 1 | awk '{ print $4 }')
+		e2e_log "guest $g: lease $l"
+		leases+=("$l")
+		[ "$l" = 10.0.2.15 ] && fwd=$g
+	done
+	[ "${leases[0]}" != "${leases[1]}" ] || e2e_fail "both guests got the lease ${leases[0]}"
+	[ "$(printf '%s\n' "${leases[@]}" | sort | tr '\n' ' ')" = "10.0.2.15 10.0.2.16 " ] ||
+		e2e_fail "expected the leases 10.0.2.15 and 10.0.2.16, got ${leases[*]}"
+	# hostfwd with an empty guest address goes to the first lease, 10.0.2.15.
+	got=$(curl -sS --max-time 30 --retry 3 --retry-all-errors \
+		"http://127.0.0.1:$hostport/" 2>&1) ||
+		e2e_fail "curl http://127.0.0.1:$hostport/ (hostfwd to 10.0.2.15:8080) failed: $got"
+	[ "$got" = "sockswitch-e2e $fwd 10.0.2.15" ] ||
+		e2e_fail "hostfwd answer '$got', expected 'sockswitch-e2e $fwd 10.0.2.15'"
+	e2e_log "hostfwd 127.0.0.1:$hostport -> 10.0.2.15:8080 answered: $got"
+	sw_stats
+	sw_port_traffic slirp
+	sw_stop
+	e2e_stop_pid "$http_pid" || true
+	e2e_forget_pid "$http_pid"
 }
 
 declare -F "scenario_$scenario" >/dev/null || e2e_fail "unknown scenario $scenario"

@@ -7,6 +7,7 @@
  * so no frame is sent before the switch has the port), send numbered test
  * frames and check, byte for byte, what arrives next.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -101,15 +102,28 @@ void itest_dump_log(const struct ss_daemon *d)
 void itest_start(struct itest_sw *sw, enum itest_tp tp,
 		 const char *const *extra)
 {
-	static const char *const prefix[] = { "unix:", "tcp:127.0.0.1:",
-					      "tcp:[::1]:" };
 	const char *args[40] = { "--listen", itest_listen_url(tp) };
-	const char *port;
 	size_t n = 2;
 
 	for (; extra && *extra && n < 39; extra++)
 		args[n++] = *extra;
 	args[n] = NULL;
+	itest_start_argv(sw, tp, args);
+}
+
+/**
+ * itest_start_argv() - start a daemon with @args and assert it is ready
+ * @sw:		filled in
+ * @tp:		transport of the first listener of that kind, for @sw->url
+ * @args:	the whole command line after the program (NULL-terminated)
+ */
+void itest_start_argv(struct itest_sw *sw, enum itest_tp tp,
+		      const char *const *args)
+{
+	static const char *const prefix[] = { "unix:", "tcp:127.0.0.1:",
+					      "tcp:[::1]:" };
+	const char *port;
+
 	memset(sw, 0, sizeof(*sw));
 	sw->tp = tp;
 	sw->d = ss_daemon_start(args, SS_TIMEOUT_MS);
@@ -279,6 +293,26 @@ void itest_join(struct itest_sw *sw, struct itest_sta *sta, size_t n)
 }
 
 /**
+ * itest_start_learned() - start a daemon, attach @n stations, learn them
+ * @sw:		filled in
+ * @tp:		transport
+ * @extra:	more daemon arguments (NULL-terminated), or NULL
+ * @sta:	the stations (named "A", "B", ...)
+ * @n:		how many
+ *
+ * itest_start(), itest_join() and itest_learn_all() from sequence 1: one
+ * 64-byte broadcast per station, each read by all the others.
+ */
+void itest_start_learned(struct itest_sw *sw, enum itest_tp tp,
+			 const char *const *extra, struct itest_sta *sta,
+			 size_t n)
+{
+	itest_start(sw, tp, extra);
+	itest_join(sw, sta, n);
+	itest_learn_all(sta, n, 1);
+}
+
+/**
  * itest_send() - send test frame @seq of @len bytes from @from to @dst
  * @from:	sender (its MAC is the source)
  * @dst:	destination MAC
@@ -410,13 +444,40 @@ void itest_expect_quiet(struct itest_sta *sta, size_t n, int timeout_ms)
  */
 void itest_learn_all(struct itest_sta *sta, size_t n, uint32_t seq0)
 {
-	for (size_t i = 0; i < n; i++) {
-		itest_send(&sta[i], itest_bcast, seq0 + (uint32_t)i, 64);
-		for (size_t j = 0; j < n; j++)
-			if (j != i)
-				itest_expect(&sta[j], itest_bcast, &sta[i],
-					     seq0 + (uint32_t)i, 64);
-	}
+	for (size_t i = 0; i < n; i++)
+		itest_flood(sta, n, i, seq0 + (uint32_t)i, 64);
+}
+
+/**
+ * itest_unicast() - @from sends to @to's MAC, and @to gets exactly that
+ * @from:	sender
+ * @to:		receiver (its MAC is the destination)
+ * @seq:	sequence number
+ * @len:	frame length
+ */
+void itest_unicast(struct itest_sta *from, struct itest_sta *to, uint32_t seq,
+		   size_t len)
+{
+	itest_send(from, to->mac, seq, len);
+	itest_expect(to, to->mac, from, seq, len);
+}
+
+/**
+ * itest_flood() - @sta[@from] broadcasts; every other station gets it next
+ * @sta:	all the stations on the switch
+ * @n:		how many
+ * @from:	index of the sender
+ * @seq:	sequence number
+ * @len:	frame length
+ */
+void itest_flood(struct itest_sta *sta, size_t n, size_t from, uint32_t seq,
+		 size_t len)
+{
+	itest_send(&sta[from], itest_bcast, seq, len);
+	for (size_t i = 0; i < n; i++)
+		if (i != from)
+			itest_expect(&sta[i], itest_bcast, &sta[from], seq,
+				     len);
 }
 
 /**
@@ -531,4 +592,43 @@ void itest_stop(struct itest_sw *sw)
 	cr_assert_eq(WEXITSTATUS(st), 0, "SIGTERM: exit status %d",
 		     WEXITSTATUS(st));
 	cr_assert(clean, "sanitizer report in the daemon's log");
+}
+
+/**
+ * itest_free_tcp_port() - a TCP port on 127.0.0.1 that was free just now
+ *
+ * Binds port 0, notes the port the kernel picked and lets it go again.
+ *
+ * Return: the port number (host byte order)
+ */
+uint16_t itest_free_tcp_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert(fd >= 0);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, len), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+/**
+ * itest_tcp_listening() - does something accept TCP on 127.0.0.1:@port?
+ * @port:	port number (host byte order)
+ *
+ * Return: true if a connection to it succeeds (it is closed at once)
+ */
+bool itest_tcp_listening(uint16_t port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), rc;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+	return rc == 0;
 }

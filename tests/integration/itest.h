@@ -72,9 +72,14 @@ void itest_skip_unavailable(enum itest_tp tp);
 const char *itest_listen_url(enum itest_tp tp);
 void itest_start(struct itest_sw *sw, enum itest_tp tp,
 		 const char *const *extra);
+void itest_start_argv(struct itest_sw *sw, enum itest_tp tp,
+		      const char *const *args);
 void itest_wait_connected(struct itest_sw *sw, struct itest_sta *s,
 			  const char *peer, const char *url);
 void itest_join(struct itest_sw *sw, struct itest_sta *sta, size_t n);
+void itest_start_learned(struct itest_sw *sw, enum itest_tp tp,
+			 const char *const *extra, struct itest_sta *sta,
+			 size_t n);
 void itest_join_one(struct itest_sw *sw, struct itest_sta *s, const char *url,
 		    const char *name, unsigned int macn, int rcvbuf);
 void itest_join_dgram(struct itest_sw *sw, struct itest_sta *s, const char *url,
@@ -86,6 +91,10 @@ void itest_send(struct itest_sta *from, const uint8_t *dst, uint32_t seq,
 		size_t len);
 void itest_expect(struct itest_sta *to, const uint8_t *dst,
 		  const struct itest_sta *from, uint32_t seq, size_t len);
+void itest_unicast(struct itest_sta *from, struct itest_sta *to, uint32_t seq,
+		   size_t len);
+void itest_flood(struct itest_sta *sta, size_t n, size_t from, uint32_t seq,
+		 size_t len);
 void itest_expect_seq(struct itest_sta *to, uint32_t seq);
 void itest_skip_to_seq(struct itest_sta *to, uint32_t seq);
 void itest_expect_quiet(struct itest_sta *sta, size_t n, int timeout_ms);
@@ -97,6 +106,8 @@ void itest_expect_closed(struct itest_sw *sw, struct itest_sta *s, char *line,
 			 size_t linelen);
 long long itest_stat(struct itest_sw *sw, int port, const char *key);
 void itest_dump_log(const struct ss_daemon *d);
+uint16_t itest_free_tcp_port(void);
+bool itest_tcp_listening(uint16_t port);
 void itest_stop(struct itest_sw *sw);
 
 #endif /* SOCKSWITCH_ITEST_H */

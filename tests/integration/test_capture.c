@@ -218,9 +218,8 @@ Test(capture, port_capture_started_at_run_time_holds_that_port_both_ways)
 	size_t n;
 	int id;
 
-	itest_start(&sw, TP_UNIX, ctl_args);
-	itest_join(&sw, s, 3);
-	itest_learn_all(s, 3, 1); /* before the capture: not in it */
+	itest_start_learned(&sw, TP_UNIX, ctl_args, s,
+			    3); /* before the capture: not in it */
 	snprintf(file, sizeof(file), "%s/b.pcap", sw.d->dir);
 	snprintf(args, sizeof(args), "\"port\": %d, \"file\": \"%s\"",
 		 s[1].port, file);
@@ -228,17 +227,11 @@ Test(capture, port_capture_started_at_run_time_holds_that_port_both_ways)
 	expect_port_capture(&sw, s[1].port, true);
 	expect_port_capture(&sw, s[0].port, false);
 
-	for (uint32_t i = 0; i < 3; i++) {
-		itest_send(&s[0], s[1].mac, 10 + i, 100 + i);
-		itest_expect(&s[1], s[1].mac, &s[0], 10 + i, 100 + i);
-	}
-	itest_send(&s[1], s[0].mac, 20, 200);
-	itest_expect(&s[0], s[0].mac, &s[1], 20, 200);
-	itest_send(&s[0], s[2].mac, 30, 300); /* not B's */
-	itest_expect(&s[2], s[2].mac, &s[0], 30, 300);
-	itest_send(&s[2], itest_bcast, 40, 64);
-	itest_expect(&s[0], itest_bcast, &s[2], 40, 64);
-	itest_expect(&s[1], itest_bcast, &s[2], 40, 64);
+	for (uint32_t i = 0; i < 3; i++)
+		itest_unicast(&s[0], &s[1], 10 + i, 100 + i);
+	itest_unicast(&s[1], &s[0], 20, 200);
+	itest_unicast(&s[0], &s[2], 30, 300); /* not B's */
+	itest_flood(s, 3, 2, 40, 64);
 	cap_stop(&sw, id);
 	expect_port_capture(&sw, s[1].port, false);
 
@@ -261,9 +254,7 @@ Test(capture, bpf_filter_restricts_a_whole_switch_capture)
 	size_t n;
 	int id;
 
-	itest_start(&sw, TP_UNIX, ctl_args);
-	itest_join(&sw, s, 3);
-	itest_learn_all(s, 3, 1);
+	itest_start_learned(&sw, TP_UNIX, ctl_args, s, 3);
 	snprintf(file, sizeof(file), "%s/a.pcap", sw.d->dir);
 	mac_str(s[0].mac, mac);
 	snprintf(
@@ -272,16 +263,10 @@ Test(capture, bpf_filter_restricts_a_whole_switch_capture)
 		file, mac);
 	id = cap_start(&sw, args);
 
-	itest_send(&s[0], s[1].mac, 10, 100);
-	itest_expect(&s[1], s[1].mac, &s[0], 10, 100);
-	itest_send(&s[1], s[0].mac, 11, 110);
-	itest_expect(&s[0], s[0].mac, &s[1], 11, 110);
-	itest_send(&s[2], itest_bcast, 12, 120);
-	itest_expect(&s[0], itest_bcast, &s[2], 12, 120);
-	itest_expect(&s[1], itest_bcast, &s[2], 12, 120);
-	itest_send(&s[0], itest_bcast, 13, 130);
-	itest_expect(&s[1], itest_bcast, &s[0], 13, 130);
-	itest_expect(&s[2], itest_bcast, &s[0], 13, 130);
+	itest_unicast(&s[0], &s[1], 10, 100);
+	itest_unicast(&s[1], &s[0], 11, 110);
+	itest_flood(s, 3, 2, 12, 120);
+	itest_flood(s, 3, 0, 13, 130);
 
 	r = ctl(&sw, "{\"execute\": \"query-captures\"}");
 	cr_expect_eq(json_num(r, "filtered"), 2, "filtered out: %s", r);
@@ -313,18 +298,14 @@ Test(capture, max_frames_ends_the_capture)
 	size_t n;
 	int id;
 
-	itest_start(&sw, TP_UNIX, ctl_args);
-	itest_join(&sw, s, 2);
-	itest_learn_all(s, 2, 1);
+	itest_start_learned(&sw, TP_UNIX, ctl_args, s, 2);
 	snprintf(file, sizeof(file), "%s/m.pcap", sw.d->dir);
 	snprintf(args, sizeof(args),
 		 "\"port\": \"p%d\", \"file\": \"%s\", \"max-frames\": 3",
 		 s[0].port, file);
 	id = cap_start(&sw, args);
-	for (uint32_t i = 0; i < 6; i++) {
-		itest_send(&s[0], s[1].mac, 10 + i, 90);
-		itest_expect(&s[1], s[1].mac, &s[0], 10 + i, 90);
-	}
+	for (uint32_t i = 0; i < 6; i++)
+		itest_unicast(&s[0], &s[1], 10 + i, 90);
 	cap_wait_end(&sw, id, line, sizeof(line));
 	cr_expect_not_null(strstr(line, "max-frames reached"), "%s", line);
 	r = ctl(&sw, "{\"execute\": \"query-captures\"}");
@@ -347,9 +328,7 @@ Test(capture, tcpdump_reads_a_fifo_live)
 	pid_t pid;
 	int rc;
 
-	itest_start(&sw, TP_UNIX, ctl_args);
-	itest_join(&sw, s, 2);
-	itest_learn_all(s, 2, 1);
+	itest_start_learned(&sw, TP_UNIX, ctl_args, s, 2);
 	snprintf(fifo, sizeof(fifo), "%s/live.fifo", sw.d->dir);
 	snprintf(out, sizeof(out), "%s/live.txt", sw.d->dir);
 	cr_assert_eq(mkfifo(fifo, 0600), 0, "mkfifo: %s", strerror(errno));
@@ -373,10 +352,8 @@ Test(capture, tcpdump_reads_a_fifo_live)
 		usleep(20000);
 	}
 	free(r);
-	for (uint32_t i = 0; i < 3; i++) {
-		itest_send(&s[0], s[1].mac, 10 + i, 70 + i);
-		itest_expect(&s[1], s[1].mac, &s[0], 10 + i, 70 + i);
-	}
+	for (uint32_t i = 0; i < 3; i++)
+		itest_unicast(&s[0], &s[1], 10 + i, 70 + i);
 	rc = iproc_wait(pid, TOOL_TIMEOUT_MS);
 	text = iproc_read(out);
 	cr_assert_eq(rc, 0, "tcpdump -c 3 on the FIFO (%d):\n%s", rc,
@@ -385,8 +362,7 @@ Test(capture, tcpdump_reads_a_fifo_live)
 	cr_expect_not_null(strstr(text, "length 72"), "%s", text);
 	free(text);
 	/* The reader is gone: the next record ends the capture. */
-	itest_send(&s[0], s[1].mac, 20, 80);
-	itest_expect(&s[1], s[1].mac, &s[0], 20, 80);
+	itest_unicast(&s[0], &s[1], 20, 80);
 	{
 		char line[1024];
 
@@ -409,9 +385,7 @@ Test(capture, stuck_fifo_reader_costs_capture_drops_not_forwarding)
 	long long dropped, frames;
 	int rd, id;
 
-	itest_start(&sw, TP_UNIX, ctl_args);
-	itest_join(&sw, s, 2);
-	itest_learn_all(s, 2, 1);
+	itest_start_learned(&sw, TP_UNIX, ctl_args, s, 2);
 	snprintf(fifo, sizeof(fifo), "%s/stuck.fifo", sw.d->dir);
 	cr_assert_eq(mkfifo(fifo, 0600), 0, "mkfifo: %s", strerror(errno));
 	rd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -422,10 +396,8 @@ Test(capture, stuck_fifo_reader_costs_capture_drops_not_forwarding)
 	id = cap_start(&sw, args);
 	/* 400 frames of 1000 bytes: far more than a 64 KiB pipe plus a
 	 * 64 KiB buffer. Every one must still be forwarded. */
-	for (uint32_t i = 0; i < 400; i++) {
-		itest_send(&s[0], s[1].mac, 100 + i, 1000);
-		itest_expect(&s[1], s[1].mac, &s[0], 100 + i, 1000);
-	}
+	for (uint32_t i = 0; i < 400; i++)
+		itest_unicast(&s[0], &s[1], 100 + i, 1000);
 	r = ctl(&sw, "{\"execute\": \"query-captures\"}");
 	dropped = json_num(r, "dropped");
 	frames = json_num(r, "frames");
@@ -434,8 +406,7 @@ Test(capture, stuck_fifo_reader_costs_capture_drops_not_forwarding)
 		     "every frame written or dropped: %s", r);
 	free(r);
 	close(rd);
-	itest_send(&s[0], s[1].mac, 600, 100);
-	itest_expect(&s[1], s[1].mac, &s[0], 600, 100);
+	itest_unicast(&s[0], &s[1], 600, 100);
 	cap_wait_end(&sw, id, line, sizeof(line));
 	cr_expect_not_null(strstr(line, "reader went away"), "%s", line);
 	itest_ping(&s[0], &s[1], 700);
@@ -474,9 +445,7 @@ Test(capture, snaplen_and_max_bytes)
 	size_t n;
 	int id;
 
-	itest_start(&sw, TP_UNIX, ctl_args);
-	itest_join(&sw, s, 2);
-	itest_learn_all(s, 2, 1);
+	itest_start_learned(&sw, TP_UNIX, ctl_args, s, 2);
 	snprintf(file, sizeof(file), "%s/s.pcap", sw.d->dir);
 	/* 24-byte file header + 3 records of 16 + 20 bytes = 132 */
 	snprintf(args, sizeof(args),
@@ -484,10 +453,8 @@ Test(capture, snaplen_and_max_bytes)
 		 "\"max-bytes\": 140",
 		 file);
 	id = cap_start(&sw, args);
-	for (uint32_t i = 0; i < 5; i++) {
-		itest_send(&s[0], s[1].mac, 10 + i, 90);
-		itest_expect(&s[1], s[1].mac, &s[0], 10 + i, 90);
-	}
+	for (uint32_t i = 0; i < 5; i++)
+		itest_unicast(&s[0], &s[1], 10 + i, 90);
 	cap_wait_end(&sw, id, line, sizeof(line));
 	cr_expect_not_null(strstr(line, "max-bytes reached"), "%s", line);
 	cr_assert_eq(stat(file, &st), 0);

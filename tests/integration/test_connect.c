@@ -25,16 +25,9 @@ TestSuite(connect, .fini = ss_cleanup, .timeout = 120);
 /* Start a plain switch listening on @url (tcp:...:0 picks a port). */
 static void start_peer(struct itest_sw *p, const char *url, enum itest_tp tp)
 {
-	static const char *const prefix[] = { "unix:", "tcp:127.0.0.1:" };
 	const char *args[] = { "--listen", url, NULL };
 
-	memset(p, 0, sizeof(*p));
-	p->tp = tp;
-	p->d = ss_daemon_start(args, SS_TIMEOUT_MS);
-	cr_assert(p->d && p->d->ready, "cannot start the peer switch on %s",
-		  url);
-	p->url = ss_daemon_url(p->d, prefix[tp]);
-	cr_assert_not_null(p->url, "the peer printed no listener");
+	itest_start_argv(p, tp, args);
 }
 
 static void start_dialer(struct itest_sw *s, const char *peer_url)
@@ -43,12 +36,7 @@ static void start_dialer(struct itest_sw *s, const char *peer_url)
 			       "--connect", peer_url,
 			       "-v",	    NULL };
 
-	memset(s, 0, sizeof(*s));
-	s->tp = TP_UNIX;
-	s->d = ss_daemon_start(args, SS_TIMEOUT_MS);
-	cr_assert(s->d && s->d->ready, "cannot start the dialing switch");
-	s->url = ss_daemon_url(s->d, "unix:");
-	cr_assert_not_null(s->url);
+	itest_start_argv(s, TP_UNIX, args);
 }
 
 static void wait_s_log(struct itest_sw *s, size_t *pos, const char *needle,

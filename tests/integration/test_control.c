@@ -70,13 +70,10 @@ Test(control, query_ports_counts_the_frames_sent)
 	json_t *a, *b;
 	uint32_t i;
 
-	itest_start(&sw, TP_TCP4, NULL);
-	itest_join(&sw, s, 2);
-	itest_learn_all(s, 2, 1); /* one 64-byte broadcast each */
-	for (i = 0; i < 5; i++) {
-		itest_send(&s[0], s[1].mac, 10 + i, 100);
-		itest_expect(&s[1], s[1].mac, &s[0], 10 + i, 100);
-	}
+	itest_start_learned(&sw, TP_TCP4, NULL, s,
+			    2); /* one 64-byte broadcast each */
+	for (i = 0; i < 5; i++)
+		itest_unicast(&s[0], &s[1], 10 + i, 100);
 	c = ct_connect(&sw);
 	a = ct_port(c, s[0].port);
 	b = ct_port(c, s[1].port);
@@ -200,9 +197,7 @@ Test(control, port_disable_stops_forwarding_and_enable_restores_it)
 	struct ss_ctl *c, *ev;
 	json_t *p, *d;
 
-	itest_start(&sw, TP_UNIX, NULL);
-	itest_join(&sw, s, 2);
-	itest_learn_all(s, 2, 1);
+	itest_start_learned(&sw, TP_UNIX, NULL, s, 2);
 	c = ct_connect(&sw);
 	ev = ct_connect(&sw);
 	json_decref(ct_ok(ev, "subscribe", NULL));
@@ -276,9 +271,7 @@ Test(control, mac_flush_empties_the_table)
 	struct ss_ctl *c;
 	json_t *r;
 
-	itest_start(&sw, TP_UNIX, NULL);
-	itest_join(&sw, s, 3);
-	itest_learn_all(s, 3, 1);
+	itest_start_learned(&sw, TP_UNIX, NULL, s, 3);
 	c = ct_connect(&sw);
 	r = ct_ok(c, "mac-flush", ct_args_port(s[0].port));
 	cr_assert_eq(ct_int(r, "flushed"), 1);
@@ -293,8 +286,7 @@ Test(control, mac_flush_empties_the_table)
 	cr_assert_eq(json_array_size(r), 0);
 	json_decref(r);
 	/* Unknown again: a unicast to B is flooded to C too. */
-	itest_send(&s[0], s[1].mac, 10, 80);
-	itest_expect(&s[1], s[1].mac, &s[0], 10, 80);
+	itest_unicast(&s[0], &s[1], 10, 80);
 	itest_expect(&s[2], s[1].mac, &s[0], 10, 80);
 	ss_ctl_close(c);
 	itest_stop(&sw);
@@ -491,9 +483,7 @@ Test(control, subscriber_that_never_reads_is_cut_off_while_frames_flow)
 	json_t *v;
 	uint32_t i;
 
-	itest_start(&sw, TP_UNIX, extra);
-	itest_join(&sw, s, 2);
-	itest_learn_all(s, 2, 1);
+	itest_start_learned(&sw, TP_UNIX, extra, s, 2);
 	slow = ss_ctl_connect(sw.d->ctl_path, 4096);
 	cr_assert_not_null(slow);
 	json_decref(ss_ctl_cmd(slow, "subscribe", NULL));

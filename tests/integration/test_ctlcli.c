@@ -66,6 +66,15 @@ static void expect_out(const char *out, const char *part, const char *what)
 
 static char out[OUT_MAX];
 
+/* sockswitchctl -s @sock @args exits with @status and says @part. */
+static void ctl_expect(const char *sock, const char *args, int status,
+		       const char *part, const char *what)
+{
+	cr_assert_eq(ctl_run(sock, args, out), status, "%s: exit status: %s",
+		     what, out);
+	expect_out(out, part, what);
+}
+
 Test(ctlcli, status_ports_macs_show_what_the_switch_did)
 {
 	struct itest_sta s[2];
@@ -73,36 +82,32 @@ Test(ctlcli, status_ports_macs_show_what_the_switch_did)
 	char want[128];
 	int i;
 
-	itest_start(&sw, TP_UNIX, NULL);
-	itest_join(&sw, s, 2);
-	itest_learn_all(s, 2, 1);
+	itest_start_learned(&sw, TP_UNIX, NULL, s, 2);
 	for (i = 0; i < 3; i++)
 		itest_ping(&s[0], &s[1], 10 + 2 * (uint32_t)i);
 
-	cr_assert_eq(ctl_run(sw.d->ctl_path, "status", out), 0, "%s", out);
-	expect_out(out, "ports:      2 attached", "status");
+	ctl_expect(sw.d->ctl_path, "status", 0, "ports:      2 attached",
+		   "status");
 	expect_out(out, "MAC table:  2 learned", "status");
 	expect_out(out, sw.url + strlen("unix:"), "status lists the listener");
 
-	cr_assert_eq(ctl_run(sw.d->ctl_path, "ports", out), 0, "%s", out);
-	expect_out(out, "RX_FRAMES", "ports header");
+	ctl_expect(sw.d->ctl_path, "ports", 0, "RX_FRAMES", "ports header");
 	/* A: 1 broadcast + 3 pings of 100 bytes = 4 frames, 364 bytes. */
 	snprintf(want, sizeof(want), "%-5d p%-9d unix   up                 4 ",
 		 s[0].port, s[0].port);
 	expect_out(out, want, "ports row of A");
 	expect_out(out, "364", "ports: A's byte count");
 
-	cr_assert_eq(ctl_run(sw.d->ctl_path, "macs", out), 0, "%s", out);
-	expect_out(out, "02:00:00:00:00:01", "macs lists A");
+	ctl_expect(sw.d->ctl_path, "macs", 0, "02:00:00:00:00:01",
+		   "macs lists A");
 	expect_out(out, "02:00:00:00:00:02", "macs lists B");
 	snprintf(want, sizeof(want), "macs %d", s[1].port);
-	cr_assert_eq(ctl_run(sw.d->ctl_path, want, out), 0, "%s", out);
-	expect_out(out, "02:00:00:00:00:02", "macs PORT");
+	ctl_expect(sw.d->ctl_path, want, 0, "02:00:00:00:00:02", "macs PORT");
 	cr_assert_null(strstr(out, "02:00:00:00:00:01"),
 		       "macs PORT shows only that port's addresses:\n%s", out);
 
-	cr_assert_eq(ctl_run(sw.d->ctl_path, "--json ports", out), 0);
-	expect_out(out, "\"rx_runt\": 0", "--json ports has drops by reason");
+	ctl_expect(sw.d->ctl_path, "--json ports", 0, "\"rx_runt\": 0",
+		   "--json ports has drops by reason");
 	itest_stop(&sw);
 }
 
@@ -112,32 +117,28 @@ Test(ctlcli, disable_enable_close_flush_reload)
 	struct itest_sw sw;
 	char args[64];
 
-	itest_start(&sw, TP_UNIX, NULL);
-	itest_join(&sw, s, 3);
-	itest_learn_all(s, 3, 1);
+	itest_start_learned(&sw, TP_UNIX, NULL, s, 3);
 	snprintf(args, sizeof(args), "disable %d", s[1].port);
-	cr_assert_eq(ctl_run(sw.d->ctl_path, args, out), 0, "%s", out);
-	expect_out(out, "disabled", "disable");
+	ctl_expect(sw.d->ctl_path, args, 0, "disabled", "disable");
 	itest_send(&s[0], s[1].mac, 10, 64);
 	ct_no_frame(&s[1], 300);
 	snprintf(args, sizeof(args), "enable p%d", s[1].port);
-	cr_assert_eq(ctl_run(sw.d->ctl_path, args, out), 0, "%s", out);
-	expect_out(out, "enabled", "enable");
+	ctl_expect(sw.d->ctl_path, args, 0, "enabled", "enable");
 	itest_send(&s[0], s[1].mac, 11, 64);
 	itest_skip_to_seq(&s[1], 11);
 
-	cr_assert_eq(ctl_run(sw.d->ctl_path, "flush", out), 0, "%s", out);
-	expect_out(out, "flushed 2 learned addresses", "flush");
-	cr_assert_eq(ctl_run(sw.d->ctl_path, "reload", out), 0, "%s", out);
-	expect_out(out, "reloaded: no changes", "reload");
+	ctl_expect(sw.d->ctl_path, "flush", 0, "flushed 2 learned addresses",
+		   "flush");
+	ctl_expect(sw.d->ctl_path, "reload", 0, "reloaded: no changes",
+		   "reload");
 
 	snprintf(args, sizeof(args), "close %d", s[2].port);
 	cr_assert_eq(ctl_run(sw.d->ctl_path, args, out), 0, "%s", out);
 	itest_expect_closed(&sw, &s[2], NULL, 0);
-	cr_assert_eq(ctl_run(sw.d->ctl_path, "disable 999", out), 1);
-	expect_out(out, "no port 999", "disable of a missing port");
-	cr_assert_eq(ctl_run(sw.d->ctl_path, "disable", out), 2);
-	expect_out(out, "expected one PORT", "usage error");
+	ctl_expect(sw.d->ctl_path, "disable 999", 1, "no port 999",
+		   "disable of a missing port");
+	ctl_expect(sw.d->ctl_path, "disable", 2, "expected one PORT",
+		   "usage error");
 	itest_stop(&sw);
 }
 
@@ -191,9 +192,7 @@ Test(ctlcli, top_prints_rates)
 	size_t n, i;
 	double rx = 0;
 
-	itest_start(&sw, TP_UNIX, NULL);
-	itest_join(&sw, s, 2);
-	itest_learn_all(s, 2, 1);
+	itest_start_learned(&sw, TP_UNIX, NULL, s, 2);
 	snprintf(cmd, sizeof(cmd),
 		 "'%s' -s '%s' --json top -n 2 -i 2 2>/dev/null",
 		 getenv("SOCKSWITCHCTL_BIN"), sw.d->ctl_path);
@@ -230,19 +229,18 @@ Test(ctlcli, errors_are_plain)
 	char path[512];
 
 	snprintf(path, sizeof(path), "%s/nothing-here.sock", ss_tmpdir());
-	cr_assert_eq(ctl_run(path, "status", out), 3);
-	expect_out(out, "Is sockswitch running?", "no daemon");
+	ctl_expect(path, "status", 3, "Is sockswitch running?", "no daemon");
 
 	itest_start(&sw, TP_UNIX, NULL);
-	cr_assert_eq(ctl_run(sw.d->ctl_path, "capture start port=1", out), 1);
-	expect_out(out, "capture-start: missing argument \"file\"", "capture");
+	ctl_expect(sw.d->ctl_path, "capture start port=1", 1,
+		   "capture-start: missing argument \"file\"", "capture");
 	cr_assert_eq(ctl_run(sw.d->ctl_path,
 			     "raw '{\"execute\":\"query-macs\",\"id\":5}'",
 			     out),
 		     0);
 	expect_out(out, "{\"return\":[],\"id\":5}", "raw passthrough");
-	cr_assert_eq(ctl_run(sw.d->ctl_path, "frobnicate", out), 2);
-	expect_out(out, "unknown command", "bad subcommand");
+	ctl_expect(sw.d->ctl_path, "frobnicate", 2, "unknown command",
+		   "bad subcommand");
 	itest_stop(&sw);
 }
 
@@ -260,8 +258,7 @@ Test(ctlcli, finds_the_default_control_socket)
 	cr_assert_not_null(strstr(sw.d->ctl_path, "/sockswitch/control.sock"),
 			   "default control socket beside the default one: %s",
 			   sw.d->ctl_path);
-	cr_assert_eq(ctl_run(NULL, "status", out), 0, "%s", out);
-	expect_out(out, sw.d->ctl_path, "found without -s");
+	ctl_expect(NULL, "status", 0, sw.d->ctl_path, "found without -s");
 	itest_stop(&sw);
 }
 
@@ -269,33 +266,21 @@ Test(ctlcli, hostfwd_add_list_remove)
 {
 	static const char *const extra[] = { "--uplink",
 					     "slirp,net=10.9.0.0/24", NULL };
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sa);
 	char args[160], rule[64];
 	struct itest_sw sw;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
-	/* A free host port: bind one, note it, let it go. */
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert(fd >= 0);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, len), 0);
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	close(fd);
 	snprintf(rule, sizeof(rule), "tcp:127.0.0.1:%u-:22",
-		 ntohs(sa.sin_port));
+		 itest_free_tcp_port());
 
 	itest_start(&sw, TP_UNIX, extra);
 	snprintf(args, sizeof(args), "hostfwd add %s", rule);
-	cr_assert_eq(ctl_run(sw.d->ctl_path, args, out), 0, "%s", out);
-	expect_out(out, "added on port", "hostfwd add");
-	cr_assert_eq(ctl_run(sw.d->ctl_path, "hostfwd list", out), 0, "%s",
-		     out);
-	expect_out(out, rule, "hostfwd list");
-	cr_assert_eq(ctl_run(sw.d->ctl_path, args, out), 1, "%s", out);
-	expect_out(out, "cannot bind host TCP", "hostfwd add twice");
+	ctl_expect(sw.d->ctl_path, args, 0, "added on port", "hostfwd add");
+	ctl_expect(sw.d->ctl_path, "hostfwd list", 0, rule, "hostfwd list");
+	ctl_expect(sw.d->ctl_path, args, 1, "cannot bind host TCP",
+		   "hostfwd add twice");
 	snprintf(args, sizeof(args), "hostfwd remove %s", rule);
-	cr_assert_eq(ctl_run(sw.d->ctl_path, args, out), 0, "%s", out);
-	expect_out(out, "removed on port", "hostfwd remove");
+	ctl_expect(sw.d->ctl_path, args, 0, "removed on port",
+		   "hostfwd remove");
 	cr_assert_eq(ctl_run(sw.d->ctl_path, "hostfwd list", out), 0, "%s",
 		     out);
 	cr_assert_null(strstr(out, rule), "removed, yet listed:\n%s", out);

@@ -101,10 +101,7 @@ Test(dgram, stream_udp_unixgram_clients_share_one_lan)
 	itest_learn_all(s, 4, 1);
 	ping_all_pairs(s, 4, 100);
 	/* Large frames cross every transport too. */
-	itest_send(&s[2], itest_bcast, 200, 9000);
-	itest_expect(&s[0], itest_bcast, &s[2], 200, 9000);
-	itest_expect(&s[1], itest_bcast, &s[2], 200, 9000);
-	itest_expect(&s[3], itest_bcast, &s[2], 200, 9000);
+	itest_flood(s, 4, 2, 200, 9000);
 	cr_assert_eq(itest_stat(&sw, s[2].port, "tx_frames"), 6,
 		     "C: 3 broadcasts and 3 unicasts to it");
 	itest_stop(&sw);
@@ -181,9 +178,7 @@ Test(dgram, unixgram_peer_that_never_reads)
 
 	start_abc(&sw, s, more);
 	/* C (never reading from now on) announces its MAC. */
-	itest_send(&s[2], itest_bcast, 1, 64);
-	itest_expect(&s[0], itest_bcast, &s[2], 1, 64);
-	itest_expect(&s[1], itest_bcast, &s[2], 1, 64);
+	itest_flood(s, 3, 2, 1, 64);
 
 	for (uint32_t i = 0; i < 200; i++) {
 		/* Broadcasts from A reach B (and fill C); unicasts B<->A. */
@@ -229,8 +224,7 @@ Test(dgram, idle_ports_expire)
 		itest_send(&s[1], s[1].mac, 7, 60);
 		wait_log_after(&sw, &sw.pos, peer);
 	}
-	itest_send(&s[1], s[0].mac, 8, 80);
-	itest_expect(&s[0], s[0].mac, &s[1], 8, 80);
+	itest_unicast(&s[1], &s[0], 8, 80);
 	itest_stop(&sw);
 }
 
@@ -254,10 +248,8 @@ Test(dgram, unixgram_guest_rebinds_its_path)
 	ss_client_close(s[1].c);
 	s[1].c = ss_dgram_open(dgram_url(&sw, "unixgram:"), path, 0);
 	cr_assert_not_null(s[1].c, "reopen %s: %s", path, strerror(errno));
-	itest_send(&s[0], s[1].mac, 20, 100);
-	itest_expect(&s[1], s[1].mac, &s[0], 20, 100);
-	itest_send(&s[1], s[0].mac, 21, 100);
-	itest_expect(&s[0], s[0].mac, &s[1], 21, 100);
+	itest_unicast(&s[0], &s[1], 20, 100);
+	itest_unicast(&s[1], &s[0], 21, 100);
 
 	/* 2: C is gone for a while; frames to it are dropped, counted. */
 	ss_client_close(s[1].c);
@@ -268,11 +260,9 @@ Test(dgram, unixgram_guest_rebinds_its_path)
 		     "frame 30 should be counted as dropped");
 	s[1].c = ss_dgram_open(dgram_url(&sw, "unixgram:"), path, 0);
 	cr_assert_not_null(s[1].c, "reopen %s: %s", path, strerror(errno));
-	itest_send(&s[1], s[0].mac, 31, 100);
-	itest_expect(&s[0], s[0].mac, &s[1], 31, 100);
+	itest_unicast(&s[1], &s[0], 31, 100);
 	wait_log_after(&sw, &s[1].logpos, "peer is back");
-	itest_send(&s[0], s[1].mac, 32, 100);
-	itest_expect(&s[1], s[1].mac, &s[0], 32, 100);
+	itest_unicast(&s[0], &s[1], 32, 100);
 	cr_assert_eq(itest_stat(&sw, port, "tx_frames"), 4,
 		     "C's port %d carried frames 11, 20, 32 and the broadcast",
 		     port);
@@ -351,9 +341,7 @@ Test(dgram, frame_too_long_for_udp)
 	itest_send(&s[0], itest_bcast, 10, 65550);
 	itest_expect(&s[2], itest_bcast, &s[0], 10, 65550);
 	wait_log_after(&sw, &s[2].logpos, "too long for one datagram");
-	itest_send(&s[0], itest_bcast, 11, 1514);
-	itest_expect(&s[1], itest_bcast, &s[0], 11, 1514);
-	itest_expect(&s[2], itest_bcast, &s[0], 11, 1514);
+	itest_flood(s, 3, 0, 11, 1514);
 	ping_all_pairs(s, 3, 20);
 	itest_stop(&sw);
 }
@@ -394,7 +382,6 @@ Test(dgram, udp_peer_that_never_reads)
 	got = ss_drain(s[3].c);
 	cr_assert_lt(got, total, "D's kernel should have dropped frames");
 	/* D reads again: the next frames reach it. */
-	itest_send(&s[0], s[3].mac, 20000, 100);
-	itest_expect(&s[3], s[3].mac, &s[0], 20000, 100);
+	itest_unicast(&s[0], &s[3], 20000, 100);
 	itest_stop(&sw);
 }

@@ -59,12 +59,7 @@ static void start_with_config(struct itest_sw *sw, char *cfg, size_t cfglen,
 	snprintf(cfg, cfglen, "%s/sw.json", dir);
 	snprintf(listen, sizeof(listen), "\"unix:%s/a.sock\"", dir);
 	write_config(cfg, listen, more);
-	memset(sw, 0, sizeof(*sw));
-	sw->tp = TP_UNIX;
-	sw->d = ss_daemon_start(args, SS_TIMEOUT_MS);
-	cr_assert(sw->d && sw->d->ready, "the daemon should start");
-	sw->url = ss_daemon_url(sw->d, "unix:");
-	cr_assert_not_null(sw->url);
+	itest_start_argv(sw, TP_UNIX, args);
 }
 
 Test(reload, adds_and_removes_listeners_while_ports_keep_forwarding)

@@ -49,12 +49,7 @@ static void start_cfg(struct itest_sw *sw, char *cfg, size_t cfglen, char *dir,
 	snprintf(json, sizeof(json), "{\"listen\": [\"unix:%s/a.sock\"]}\n",
 		 dir);
 	write_file(cfg, json);
-	memset(sw, 0, sizeof(*sw));
-	sw->tp = TP_UNIX;
-	sw->d = ss_daemon_start(args, SS_TIMEOUT_MS);
-	cr_assert(sw->d && sw->d->ready, "the daemon should start");
-	sw->url = ss_daemon_url(sw->d, "unix:");
-	cr_assert_not_null(sw->url);
+	itest_start_argv(sw, TP_UNIX, args);
 }
 
 /* A datagram station: sends one frame to itself so the switch makes its
@@ -198,33 +193,6 @@ static void reload_ok(struct ss_ctl *c, const char *cfg, const char *json,
 	json_decref(r);
 }
 
-static uint16_t free_tcp_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert(fd >= 0);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, len), 0);
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	close(fd);
-	return ntohs(sa.sin_port);
-}
-
-/* Does something accept TCP connections on 127.0.0.1:@port? */
-static bool tcp_listening(uint16_t port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons(port) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0), rc;
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	close(fd);
-	return rc == 0;
-}
-
 Test(seams, reload_adds_removes_and_rolls_back_datagram_listeners)
 {
 	struct itest_sta s[4];
@@ -344,12 +312,7 @@ static void start_peer(struct itest_sw *p, const char *url)
 {
 	const char *args[] = { "--listen", url, "--control", "none", NULL };
 
-	memset(p, 0, sizeof(*p));
-	p->tp = TP_UNIX;
-	p->d = ss_daemon_start(args, SS_TIMEOUT_MS);
-	cr_assert(p->d && p->d->ready, "cannot start a peer on %s", url);
-	p->url = ss_daemon_url(p->d, "unix:");
-	cr_assert_not_null(p->url);
+	itest_start_argv(p, TP_UNIX, args);
 }
 
 /* How many times a port of @p's log came up ("connected on"). */
@@ -376,7 +339,7 @@ Test(seams, reload_keeps_unchanged_uplinks_and_stops_removed_ones)
 	char cfg[512], dir[256], json[2048], u1[400], u2[400], rule[96];
 	char state[32];
 	int pc, ps, pn;
-	uint16_t hport = free_tcp_port();
+	uint16_t hport = itest_free_tcp_port();
 	json_t *e, *l;
 
 	start_cfg(&sw, cfg, sizeof(cfg), dir, sizeof(dir));
@@ -403,7 +366,7 @@ Test(seams, reload_keeps_unchanged_uplinks_and_stops_removed_ones)
 	wait_state(c, pc, "up");
 	snprintf(rule, sizeof(rule), "tcp:127.0.0.1:%u-:22", hport);
 	json_decref(ct_ok(c, "hostfwd-add", json_pack("{s:s}", "rule", rule)));
-	cr_assert(tcp_listening(hport));
+	cr_assert(itest_tcp_listening(hport));
 	cr_assert_eq(peer_connects(&p1), 1);
 
 	/* Add a second connection; the others are not touched. */
@@ -419,7 +382,8 @@ Test(seams, reload_keeps_unchanged_uplinks_and_stops_removed_ones)
 	wait_state(c, pn, "up");
 	wait_state(c, pc, "up");
 	cr_assert_eq(peer_connects(&p1), 1, "the kept connection stays");
-	cr_assert(tcp_listening(hport), "the kept slirp keeps its forward");
+	cr_assert(itest_tcp_listening(hport),
+		  "the kept slirp keeps its forward");
 	l = ct_ok(c, "hostfwd-list", NULL);
 	cr_assert_eq(ct_int(l, "port"), ps);
 	cr_assert_str_eq(json_string_value(json_array_get(
@@ -442,7 +406,7 @@ Test(seams, reload_keeps_unchanged_uplinks_and_stops_removed_ones)
 	cr_assert_not_null(strstr(str_at(e, "cause"), "removed"));
 	json_decref(e);
 	cr_assert_eq(find_port(c, "slirp", NULL, 0), -1);
-	cr_assert_not(tcp_listening(hport), "slirp's forward is gone");
+	cr_assert_not(itest_tcp_listening(hport), "slirp's forward is gone");
 	wait_state(c, pn, "up");
 	reach(&a, &b, 20);
 	reach(&b, &a, 21);
@@ -523,7 +487,7 @@ Test(seams, hostfwd_commands)
 	struct itest_sw sw, plain;
 	struct ss_ctl *c;
 	char cfg[512], dir[256], rule[96], json[512];
-	uint16_t hport = free_tcp_port();
+	uint16_t hport = itest_free_tcp_port();
 	json_t *r;
 
 	start_cfg(&sw, cfg, sizeof(cfg), dir, sizeof(dir));
@@ -538,11 +502,12 @@ Test(seams, hostfwd_commands)
 	reload_ok(c, cfg, json, "started uplink slirp");
 	wait_state(c, find_port(c, "slirp", NULL, 0), "up");
 
-	cr_assert_not(tcp_listening(hport));
+	cr_assert_not(itest_tcp_listening(hport));
 	r = ct_ok(c, "hostfwd-add", json_pack("{s:s}", "rule", rule));
 	cr_assert_str_eq(str_at(r, "rule"), rule);
 	json_decref(r);
-	cr_assert(tcp_listening(hport), "hostfwd-add listens on %u", hport);
+	cr_assert(itest_tcp_listening(hport), "hostfwd-add listens on %u",
+		  hport);
 	ct_fails(c, "hostfwd-add", json_pack("{s:s}", "rule", rule),
 		 "GenericError", "cannot bind host TCP");
 	ct_fails(c, "hostfwd-add", json_pack("{s:s}", "rule", "tcp::22"),
@@ -555,7 +520,8 @@ Test(seams, hostfwd_commands)
 	/* The rule as added removes it (QEMU's short form works too). */
 	r = ct_ok(c, "hostfwd-remove", json_pack("{s:s}", "rule", rule));
 	json_decref(r);
-	cr_assert_not(tcp_listening(hport), "hostfwd-remove stops listening");
+	cr_assert_not(itest_tcp_listening(hport),
+		      "hostfwd-remove stops listening");
 	snprintf(rule, sizeof(rule), "tcp:127.0.0.1:%u", hport);
 	ct_fails(c, "hostfwd-remove", json_pack("{s:s}", "rule", rule),
 		 "GenericError", "no such forward");

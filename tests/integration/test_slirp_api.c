@@ -16,6 +16,7 @@
 #include <criterion/criterion.h>
 #include <ev.h>
 
+#include "itest.h"
 #include "sockswitchd.h"
 #include "uplink.h"
 
@@ -24,33 +25,6 @@ struct log_state log_state = { LOG_LVL_WARNING, false };
 static struct swd d;
 static struct ev_loop *loop;
 static struct port *slirp_port;
-
-static uint16_t free_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert(fd >= 0);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, len), 0);
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	close(fd);
-	return ntohs(sa.sin_port);
-}
-
-/* Does something accept TCP connections on 127.0.0.1:@port? */
-static bool listening(uint16_t port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons(port) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0), rc;
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	close(fd);
-	return rc == 0;
-}
 
 static void setup(void)
 {
@@ -90,15 +64,16 @@ TestSuite(slirp_api, .init = setup, .fini = teardown);
 
 Test(slirp_api, add_then_remove)
 {
-	uint16_t port = free_port();
+	uint16_t port = itest_free_tcp_port();
 	char rule[96], err[512];
 
-	cr_assert_not(listening(port));
+	cr_assert_not(itest_tcp_listening(port));
 	snprintf(rule, sizeof(rule), "tcp:127.0.0.1:%u-:22", port);
 	cr_assert_eq(
 		slirp_uplink_hostfwd_add(slirp_port, rule, err, sizeof(err)), 0,
 		"%s", err);
-	cr_expect(listening(port), "no listener after hostfwd-add %s", rule);
+	cr_expect(itest_tcp_listening(port), "no listener after hostfwd-add %s",
+		  rule);
 	/* the same host port again cannot be bound */
 	cr_expect_eq(
 		slirp_uplink_hostfwd_add(slirp_port, rule, err, sizeof(err)),
@@ -108,7 +83,8 @@ Test(slirp_api, add_then_remove)
 	cr_assert_eq(
 		slirp_uplink_hostfwd_remove(slirp_port, rule, err, sizeof(err)),
 		0, "%s", err);
-	cr_expect_not(listening(port), "still listening after hostfwd-remove");
+	cr_expect_not(itest_tcp_listening(port),
+		      "still listening after hostfwd-remove");
 	cr_expect_eq(
 		slirp_uplink_hostfwd_remove(slirp_port, rule, err, sizeof(err)),
 		-ENOENT);
@@ -175,7 +151,7 @@ Test(slirp_retry, busy_host_port)
 	for (i = 0; i < 100 && !p->up; i++)
 		ev_run(l, EVRUN_ONCE);
 	cr_expect(p->up, "not up after the host port was freed");
-	cr_expect(listening(ntohs(sa.sin_port)));
+	cr_expect(itest_tcp_listening(ntohs(sa.sin_port)));
 	swd_close_all_ports(&sd, "test over");
 	swd_fini(&sd);
 	config_fini(&sd.cfg);

@@ -447,6 +447,24 @@ static void vs_expect(struct vsta *to, const uint8_t *dst,
 	vs_consumed(to, flen);
 }
 
+/* @from sends to @to's MAC; @to's next frame is exactly that. */
+static void vs_unicast(struct vsta *from, struct vsta *to, uint32_t seq,
+		       size_t len)
+{
+	vs_send(from, to->mac, seq, len);
+	vs_expect(to, to->mac, from, seq, len);
+}
+
+/* @v[@from] broadcasts; every other station's next frame is that. */
+static void vs_flood(struct vsta **v, size_t n, size_t from, uint32_t seq,
+		     size_t len)
+{
+	vs_send(v[from], itest_bcast, seq, len);
+	for (size_t j = 0; j < n; j++)
+		if (j != from)
+			vs_expect(v[j], itest_bcast, v[from], seq, len);
+}
+
 static long long vde_port_stat(struct itest_sw *sw, int port, const char *key)
 {
 	size_t pos = ss_daemon_log_end(sw->d);
@@ -479,13 +497,8 @@ static long long vde_listener_stat(struct itest_sw *sw, const char *key)
 /* Broadcast from each station reaches every other one. */
 static void learn_all(struct vsta **v, size_t n, uint32_t seq0)
 {
-	for (size_t i = 0; i < n; i++) {
-		vs_send(v[i], itest_bcast, seq0 + (uint32_t)i, 64);
-		for (size_t j = 0; j < n; j++)
-			if (j != i)
-				vs_expect(v[j], itest_bcast, v[i],
-					  seq0 + (uint32_t)i, 64);
-	}
+	for (size_t i = 0; i < n; i++)
+		vs_flood(v, n, i, seq0 + (uint32_t)i, 64);
 }
 
 /*
@@ -495,12 +508,8 @@ static void learn_all(struct vsta **v, size_t n, uint32_t seq0)
 static void unicast_only(struct vsta **v, size_t n, size_t a, size_t b,
 			 uint32_t seq)
 {
-	vs_send(v[a], v[b]->mac, seq, 100);
-	vs_expect(v[b], v[b]->mac, v[a], seq, 100);
-	vs_send(v[a], itest_bcast, seq + 1, 60);
-	for (size_t j = 0; j < n; j++)
-		if (j != a)
-			vs_expect(v[j], itest_bcast, v[a], seq + 1, 60);
+	vs_unicast(v[a], v[b], seq, 100);
+	vs_flood(v, n, a, seq + 1, 60);
 }
 
 Test(vde, vde_plug_and_stream_clients_share_one_lan)
@@ -522,10 +531,8 @@ Test(vde, vde_plug_and_stream_clients_share_one_lan)
 				seq += 2;
 			}
 	/* Frames of every size up to what vde_plug carries (1514 + VLAN). */
-	vs_send(&p1, s.mac, 200, 1518);
-	vs_expect(&s, s.mac, &p1, 200, 1518);
-	vs_send(&s, p2.mac, 201, 1518);
-	vs_expect(&p2, p2.mac, &s, 201, 1518);
+	vs_unicast(&p1, &s, 200, 1518);
+	vs_unicast(&s, &p2, 201, 1518);
 	plug_kill(&p1);
 	plug_kill(&p2);
 	itest_stop(&sw);
@@ -568,11 +575,9 @@ Test(vde, requested_port_is_honoured_and_description_shown)
 	cr_assert_eq(s.port, 1);
 	plug_start(&sw, &q, dir, NULL, "Q", 3);
 	cr_assert_eq(q.port, 2);
-	vs_send(&p, s.mac, 1, 80);
-	vs_expect(&s, s.mac, &p, 1, 80);
+	vs_unicast(&p, &s, 1, 80);
 	vs_expect(&q, s.mac, &p, 1, 80);
-	vs_send(&s, p.mac, 2, 80);
-	vs_expect(&p, p.mac, &s, 2, 80);
+	vs_unicast(&s, &p, 2, 80);
 	plug_kill(&p);
 	plug_kill(&q);
 	itest_stop(&sw);
@@ -757,8 +762,7 @@ Test(vde, peer_that_never_reads_drops_are_counted)
 	cr_assert_eq(itest_stat(&sw, p.port, "drop_tx_queue_full"), 0);
 	cr_assert_eq(itest_stat(&sw, r.port, "tx_queued_now"),
 		     512); /* --tx-queue-frames */
-	vs_send(&p, s.mac, seq, 100);
-	vs_expect(&s, s.mac, &p, seq, 100);
+	vs_unicast(&p, &s, seq, 100);
 	plug_kill(&p);
 	itest_stop(&sw);
 }
@@ -791,8 +795,7 @@ Test(vde, empty_and_oversize_datagrams)
 	cr_assert_eq(itest_stat(&sw, 9, "drop_rx_runt"), 1);
 	cr_assert_eq(itest_stat(&sw, 9, "rx_frames"), 3);
 	/* And the other way: frames reach the raw client one per datagram. */
-	vs_send(&s, r.mac, 3, 999);
-	vs_expect(&r, r.mac, &s, 3, 999);
+	vs_unicast(&s, &r, 3, 999);
 	itest_stop(&sw);
 }
 
@@ -814,8 +817,7 @@ Test(vde, v1_request_port0_and_data_socket_close)
 		     0);
 	vs_send(&r, itest_bcast, 1, 64);
 	vs_expect(&s, itest_bcast, &r, 1, 64);
-	vs_send(&s, r.mac, 2, 64);
-	vs_expect(&r, r.mac, &s, 2, 64);
+	vs_unicast(&s, &r, 2, 64);
 
 	plug_start(&sw, &p, dir, "[0]", "P", 3);
 	cr_assert_eq(p.port, 3, "port 0 should get the lowest free port");
@@ -839,8 +841,7 @@ Test(vde, v1_request_port0_and_data_socket_close)
 	cr_assert_eq(recv(r.ctl, line, sizeof(line), 0), 0,
 		     "the switch should close R's control connection too");
 	close(r.ctl);
-	vs_send(&p, s.mac, 4, 64);
-	vs_expect(&s, s.mac, &p, 4, 64);
+	vs_unicast(&p, &s, 4, 64);
 	plug_kill(&p);
 	itest_stop(&sw);
 }

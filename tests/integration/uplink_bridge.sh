@@ -23,26 +23,12 @@ command -v busybox >/dev/null 2>&1 || skip "no busybox (for ping)"
 
 id=$(($$ % 100000))
 BR=ssbr$id C=ssc$id NSBR=ssupbr$id NSC=ssupc$id
-MADE_ETC_QEMU=0
-
-cleanup() {
-	st=$?
-	[ "$st" = 0 ] || FAILED=1
-	lib_cleanup
-	ip netns del "$NSBR" 2>/dev/null
-	ip netns del "$NSC" 2>/dev/null
-	[ "$MADE_ETC_QEMU" = 1 ] && rmdir /etc/qemu
-	exit "$st"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
 
 if [ ! -d /etc/qemu ]; then
 	mkdir /etc/qemu || skip "cannot create /etc/qemu (mount point)"
-	MADE_ETC_QEMU=1
+	AT_EXIT="rmdir /etc/qemu"
 fi
-ip netns add "$NSBR" || fail "ip netns add"
-ip netns add "$NSC" || fail "ip netns add"
+add_netns "$NSBR" "$NSC"
 ip -n "$NSBR" link add "$BR" type bridge || fail "cannot create a bridge"
 ip -n "$NSBR" addr add 10.80.0.1/24 dev "$BR"
 ip -n "$NSBR" link set "$BR" up
@@ -81,8 +67,7 @@ ip -n "$NSBR" link show master "$BR" | grep -q "tap" ||
 ip -n "$NSBR" link set "$C" netns "$NSC" || fail "cannot move $C"
 ip -n "$NSC" addr add 10.80.0.2/24 dev "$C"
 ip -n "$NSC" link set "$C" up
-ip netns exec "$NSC" busybox ping -c 2 -w 20 10.80.0.1 >"$T/ping.log" 2>&1 ||
-	fail "no ping from behind the switch to the bridge: $(cat "$T/ping.log")"
+ping_ok "$NSC" 10.80.0.1 "no ping from behind the switch to the bridge"
 echo "ok: $NSC pings the bridge address through the switch and the helper's tap"
 alive "$SW" "the switch"
 

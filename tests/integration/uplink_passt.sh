@@ -24,17 +24,6 @@ ip route show default | grep -q . ||
 id=$(($$ % 100000))
 G=ssg$id NSG=ssupg$id
 
-cleanup() {
-	st=$?
-	[ "$st" = 0 ] || FAILED=1
-	lib_cleanup
-	ip netns del "$NSG" 2>/dev/null
-	ip link del "$G" 2>/dev/null
-	exit "$st"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
 # The host service: a file served on loopback only.
 mkdir "$T/www" && echo "hello through passt $id" >"$T/www/hello.txt"
 start_bg http.log python3 -u -m http.server --bind 127.0.0.1 \
@@ -43,17 +32,15 @@ wait_log http.log "Serving HTTP on"
 port=$(sed -n 's/.* port \([0-9]*\).*/\1/p' "$T/http.log" | head -n 1)
 [ -n "$port" ] || fail "no port in the HTTP server's output"
 
-ip netns add "$NSG" || fail "ip netns add"
-ip tuntap add dev "$G" mode tap || fail "ip tuntap add"
+add_netns "$NSG"
+add_tap "$G"
 start_bg sw.log "$SOCKSWITCH_BIN" --listen "unix:$T/sw.sock" \
 	--uplink passt --uplink "tap:$G" --uplink "passt:$T/none.sock" -v
 SW=$BG
 wait_log sw.log "(tap $G) up"
 wait_log sw.log "started passt"
 wait_log sw.log "(passt $T/none.sock): cannot connect"
-ip link set "$G" netns "$NSG" || fail "cannot move $G"
-ip -n "$NSG" link set lo up
-ip -n "$NSG" link set "$G" up
+in_ns "$NSG" "$G"
 
 cat >"$T/udhcpc.sh" <<'SCRIPT'
 #!/bin/sh

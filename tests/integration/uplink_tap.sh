@@ -19,37 +19,10 @@ id=$(($$ % 100000))
 A=ssa$id B=ssb$id M=ssm$id P=ssp$id N=ssn$id
 NSA=ssupa$id NSB=ssupb$id
 
-cleanup() {
-	st=$?
-	[ "$st" = 0 ] || FAILED=1
-	ip netns del "$NSA" 2>/dev/null
-	ip netns del "$NSB" 2>/dev/null
-	for l in "$A" "$B" "$M" "$P" "$N"; do
-		ip link del "$l" 2>/dev/null
-	done
-	lib_cleanup
-	exit "$st"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+del_at_exit "$B" # made by sstapfd
 
-# in_ns NS DEV ADDR: move DEV into NS and give it ADDR/24.
-in_ns() {
-	ip link set "$2" netns "$1" || fail "cannot move $2 into $1"
-	ip -n "$1" addr add "$3/24" dev "$2"
-	ip -n "$1" link set "$2" up
-	ip -n "$1" link set lo up
-}
-
-ping_ok() {
-	ip netns exec "$1" busybox ping -c 2 -w 20 "$2" >"$T/ping.log" 2>&1 ||
-		fail "$1 cannot ping $2 through the switch: $(cat "$T/ping.log")"
-	echo "ok: $1 pings $2 through the switch"
-}
-
-ip netns add "$NSA" || fail "ip netns add"
-ip netns add "$NSB" || fail "ip netns add"
-ip tuntap add dev "$A" mode tap || fail "ip tuntap add"
+add_netns "$NSA" "$NSB"
+add_tap "$A"
 
 start_bg sw.log "$SSTAPFD_BIN" "$B" 5 "$SOCKSWITCH_BIN" \
 	--listen "unix:$T/sw.sock" --uplink "tap:$A" --uplink tap-fd:5 \
@@ -111,14 +84,14 @@ n=$(log_lines sw.log)
 ip -n "$NSA" link del "$A" || fail "cannot delete $A"
 wait_log sw.log "the tap device went away" 20 "$n"
 n=$(log_lines sw.log)
-ip tuntap add dev "$A" mode tap || fail "ip tuntap add (again)"
+add_tap "$A"
 wait_log sw.log "(tap $A) up" 60 "$n"
 in_ns "$NSA" "$A" 10.79.0.1
 ping_ok "$NSA" 10.79.0.2
 echo "ok: a deleted and re-created tap is re-attached"
 
 # The missing tap appears: the retry attaches it.
-ip tuntap add dev "$M" mode tap || fail "ip tuntap add $M"
+add_tap "$M"
 wait_log sw.log "(tap $M) up" 60
 echo "ok: a tap created after the start is attached by the retry"
 
@@ -134,8 +107,8 @@ echo "ok: EBUSY names the cause; the daemon keeps running"
 # As an unprivileged user: its own tap works, root's tap and a missing
 # one fail with the cause and the fix.
 mkdir "$T/nobody" && chown 65534:65534 "$T/nobody"
-ip tuntap add dev "$P" mode tap user 0 || fail "ip tuntap add $P"
-ip tuntap add dev "$N" mode tap user 65534 || fail "ip tuntap add $N"
+add_tap "$P" user 0
+add_tap "$N" user 65534
 start_bg sw3.log setpriv --reuid=65534 --regid=65534 --clear-groups \
 	"$SOCKSWITCH_BIN" --listen "unix:$T/nobody/sw.sock" \
 	--uplink "tap:$P" --uplink "tap:$N" --uplink "tap:${M}x"
