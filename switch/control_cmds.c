@@ -63,16 +63,17 @@ json_t *ctl_port_json(const struct swd *d, const struct port *p)
 		json_object_set_new(drops, port_drop_name[i],
 				    json_integer((json_int_t)st->drops[i]));
 	o = json_pack(
-		"{s:I,s:s,s:s,s:s,s:s,s:b,s:b,"
+		"{s:I,s:s,s:s,s:s,s:s,s:s,s:b,s:b,"
 		"s:{s:I,s:I,s:I,s:I,s:I,s:I},"
 		"s:{s:I,s:I,s:I},"
 		"s:{s:I,s:I,s:I,s:I},"
 		"s:{s:I,s:I,s:I,s:I},s:{s:I,s:I},s:o?}",
 		"id", (json_int_t)p->id, "name", p->name, "transport",
-		p->ops->name, "peer", p->descr, "state", swd_port_state(p),
-		"enabled", p->enabled, "capture", p->capture, "rx", "frames",
-		(json_int_t)st->rx_frames, "bytes", (json_int_t)st->rx_bytes,
-		"broadcast", (json_int_t)st->rx_broadcast, "multicast",
+		p->ops->name, "peer", p->descr, "description", p->description,
+		"state", swd_port_state(p), "enabled", p->enabled, "capture",
+		p->capture, "rx", "frames", (json_int_t)st->rx_frames, "bytes",
+		(json_int_t)st->rx_bytes, "broadcast",
+		(json_int_t)st->rx_broadcast, "multicast",
 		(json_int_t)st->rx_multicast, "forwarded",
 		(json_int_t)st->rx_forwarded, "dropped",
 		(json_int_t)port_rx_drops(p), "tx", "frames",

@@ -141,6 +141,8 @@ struct port_stats {
  * @capture:	hand its frames to sw->capture_cb
  * @name:	short name ("p3" unless the transport sets one)
  * @descr:	free text: peer address, client description
+ * @description: what the client said about itself (the VDE request's
+ *		text), or empty
  * @txq:	bounded transmit queue
  * @st:		counters
  * @close_next:	the daemon's list of ports to close after dispatch
@@ -166,6 +168,7 @@ struct port {
 	bool capture;
 	char name[PORT_NAME_LEN];
 	char descr[PORT_DESCR_LEN];
+	char description[PORT_DESCR_LEN];
 	struct txq txq;
 	struct port_stats st;
 	struct port *close_next;

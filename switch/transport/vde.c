@@ -662,6 +662,8 @@ static void vde_port_new(struct vde_ctl *c, const struct vde_req *r)
 	ev_init(&vp->wio, vde_write_cb);
 	snprintf(vp->port.descr, sizeof(vp->port.descr), "vde: %.*s",
 		 (int)sizeof(vp->port.descr) - 6, r->descr);
+	snprintf(vp->port.description, sizeof(vp->port.description), "%.*s",
+		 (int)sizeof(vp->port.description) - 1, r->descr);
 	if (sw_port_add(&d->sw, &vp->port, &vde_ops, r->want) < 0) {
 		free(vp);
 		vde_ctl_refuse(c, "no free port");

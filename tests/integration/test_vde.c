@@ -918,6 +918,10 @@ Test(vde, reload_removes_the_listener_and_its_ports_stay)
 	p = ct_port(c, a.port);
 	cr_assert_str_eq(json_string_value(json_object_get(p, "state")), "up",
 			 "the VDE port stays");
+	cr_assert_not_null(
+		strstr(json_string_value(json_object_get(p, "description")),
+		       "vdeplug: user="),
+		"query-ports shows the VDE client's own description");
 	json_decref(p);
 	unicast_only(v, 2, 0, 1, 10);
 	unicast_only(v, 2, 1, 0, 12);
