@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@
 #include <ev.h>
 #include <pcap/pcap.h>
 
+#include "dynlib.h"
 #include "sockswitchd.h"
 
 #define CAPTURE_DRAIN_S 5.0
@@ -50,6 +52,47 @@ enum capture_state {
 };
 
 /**
+ * struct pcap_api - the libpcap functions used here, from dlopen()
+ *
+ * Loaded when the first capture starts, so a daemon that never captures
+ * never maps libpcap and what it pulls in (libdbus, libsystemd...).
+ */
+struct pcap_api {
+	__typeof__(pcap_open_dead_with_tstamp_precision) *open_dead;
+	__typeof__(pcap_compile) *compile;
+	__typeof__(pcap_freecode) *freecode;
+	__typeof__(pcap_offline_filter) *offline_filter;
+	__typeof__(pcap_geterr) *geterr;
+	__typeof__(pcap_dump_fopen) *dump_fopen;
+	__typeof__(pcap_dump) *dump;
+	__typeof__(pcap_dump_close) *dump_close;
+	__typeof__(pcap_close) *close;
+};
+
+#define PCAP_SYM(f, name)                          \
+	{                                          \
+		name, offsetof(struct pcap_api, f) \
+	}
+static const struct dynlib_sym pcap_syms[] = {
+	PCAP_SYM(open_dead, "pcap_open_dead_with_tstamp_precision"),
+	PCAP_SYM(compile, "pcap_compile"),
+	PCAP_SYM(freecode, "pcap_freecode"),
+	PCAP_SYM(offline_filter, "pcap_offline_filter"),
+	PCAP_SYM(geterr, "pcap_geterr"),
+	PCAP_SYM(dump_fopen, "pcap_dump_fopen"),
+	PCAP_SYM(dump, "pcap_dump"),
+	PCAP_SYM(dump_close, "pcap_dump_close"),
+	PCAP_SYM(close, "pcap_close"),
+};
+
+static const struct dynlib pcap_lib = {
+	.soname = "libpcap.so.0.8",
+	.package = "libpcap0.8",
+	.syms = pcap_syms,
+	.nsyms = sizeof(pcap_syms) / sizeof(pcap_syms[0]),
+};
+
+/**
  * struct capture - one capture
  * @d:		the daemon
  * @state:	free slot, recording, or writing out what is left
@@ -61,6 +104,7 @@ enum capture_state {
  * @path:	file or FIFO (owned)
  * @filter:	BPF expression (owned), or NULL
  * @fd:		nonblocking descriptor of @path
+ * @api:		libpcap's functions (in struct capture_set)
  * @pd:		libpcap's dead handle (linktype, snaplen, filter compiler)
  * @dumper:	libpcap's writer, on @fp
  * @fp:		stdio stream whose writes append to @ring
@@ -91,6 +135,7 @@ struct capture {
 	char *path;
 	char *filter;
 	int fd;
+	const struct pcap_api *api;
 	pcap_t *pd;
 	pcap_dumper_t *dumper;
 	FILE *fp;
@@ -115,10 +160,14 @@ struct capture {
  * struct capture_set - every capture slot
  * @cap:	the slots
  * @next_id:	number of the next capture
+ * @lib:	libpcap's handle once a capture has loaded it, or NULL
+ * @api:	its functions, valid when @lib is set
  */
 struct capture_set {
 	struct capture cap[CAPTURE_MAX];
 	unsigned next_id;
+	void *lib;
+	struct pcap_api api;
 };
 
 /* ---- the ring and the stdio stream libpcap writes to ---------------------- */
@@ -213,12 +262,13 @@ static void capture_close(struct capture *c)
 			 c->id, c->port_name, c->path, c->reason, c->frames,
 			 c->bytes, c->dropped, c->filtered, c->len);
 	if (c->dumper)
-		pcap_dump_close(c->dumper); /* fclose()s c->fp */
+		c->api->dump_close(c->dumper); /* fclose()s c->fp */
 	else if (c->fp)
 		fclose(c->fp);
-	pcap_freecode(&c->prog); /* no-op if nothing was compiled */
-	if (c->pd)
-		pcap_close(c->pd);
+	if (c->pd) {
+		c->api->freecode(&c->prog); /* no-op if nothing was compiled */
+		c->api->close(c->pd);
+	}
 	if (c->fd >= 0)
 		close(c->fd);
 	free(c->ring);
@@ -300,7 +350,7 @@ static void capture_record(struct capture *c, const struct timespec *ts,
 	h.ts.tv_usec = ts->tv_nsec / 1000;
 	h.len = (bpf_u_int32)len;
 	h.caplen = len < c->snaplen ? (bpf_u_int32)len : c->snaplen;
-	if (c->filter && !pcap_offline_filter(&c->prog, &h, frame)) {
+	if (c->filter && !c->api->offline_filter(&c->prog, &h, frame)) {
 		c->filtered++;
 		return;
 	}
@@ -313,7 +363,7 @@ static void capture_record(struct capture *c, const struct timespec *ts,
 		c->dropped++;
 		return;
 	}
-	pcap_dump((u_char *)c->dumper, &h, frame);
+	c->api->dump((u_char *)c->dumper, &h, frame);
 	c->frames++;
 	c->bytes += need;
 	if (!ev_is_active(&c->io))
@@ -489,6 +539,7 @@ void capture_fini(struct swd *d)
 		}
 	}
 	d->sw.capture_cb = NULL;
+	dynlib_close(cs->lib);
 	free(cs);
 	d->captures = NULL;
 }
@@ -517,16 +568,16 @@ static int capture_open(struct capture *c, const struct capture_spec *s,
 	static const cookie_io_functions_t io = { .write = ring_write,
 						  .close = ring_close };
 
-	c->pd = pcap_open_dead_with_tstamp_precision(
-		DLT_EN10MB, (int)s->snaplen, PCAP_TSTAMP_PRECISION_MICRO);
+	c->pd = c->api->open_dead(DLT_EN10MB, (int)s->snaplen,
+				  PCAP_TSTAMP_PRECISION_MICRO);
 	if (!c->pd) {
 		snprintf(err, errlen, "libpcap: cannot open a dead handle");
 		return -ENOMEM;
 	}
-	if (s->filter && pcap_compile(c->pd, &c->prog, s->filter, 1,
-				      PCAP_NETMASK_UNKNOWN) < 0) {
+	if (s->filter && c->api->compile(c->pd, &c->prog, s->filter, 1,
+					 PCAP_NETMASK_UNKNOWN) < 0) {
 		snprintf(err, errlen, "filter `%s': %s", s->filter,
-			 pcap_geterr(c->pd));
+			 c->api->geterr(c->pd));
 		return -EINVAL;
 	}
 	c->filter = s->filter ? strdup(s->filter) : NULL;
@@ -556,9 +607,9 @@ static int capture_open(struct capture *c, const struct capture_spec *s,
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	c->dumper = pcap_dump_fopen(c->pd, c->fp);
+	c->dumper = c->api->dump_fopen(c->pd, c->fp);
 	if (!c->dumper) {
-		snprintf(err, errlen, "libpcap: %s", pcap_geterr(c->pd));
+		snprintf(err, errlen, "libpcap: %s", c->api->geterr(c->pd));
 		return -EIO;
 	}
 	c->bytes = c->len; /* the file header */
@@ -611,8 +662,16 @@ int capture_start(struct swd *d, const struct capture_spec *s, char *err,
 		snprintf(err, errlen, "no port `%s'", s->target);
 		return -ENOENT;
 	}
+	if (!cs->lib) {
+		cs->lib = dynlib_open(&pcap_lib, &cs->api, err, errlen);
+		if (!cs->lib) {
+			log_error("capture: %s", err);
+			return -ENOSYS;
+		}
+	}
 	memset(c, 0, sizeof(*c));
 	c->d = d;
+	c->api = &cs->api;
 	c->fd = -1;
 	ev_io_init(&c->io, capture_io_cb, -1, EV_WRITE);
 	ev_init(&c->timer, capture_timer_cb);

@@ -15,6 +15,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <netdb.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #include <ev.h>
 #include <microhttpd.h>
 
+#include "dynlib.h"
 #include "sockswitchd.h"
 
 #define METRICS_CONN_LIMIT 16
@@ -36,8 +38,51 @@
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 /**
+ * struct mhd_api - the libmicrohttpd functions used here, from dlopen()
+ *
+ * Loaded when the first endpoint opens, so a daemon without metrics never
+ * maps libmicrohttpd and GnuTLS.
+ */
+struct mhd_api {
+	__typeof__(MHD_start_daemon) *start_daemon;
+	__typeof__(MHD_stop_daemon) *stop_daemon;
+	__typeof__(MHD_run) *run;
+	__typeof__(MHD_get_timeout) *get_timeout;
+	__typeof__(MHD_get_daemon_info) *get_daemon_info;
+	__typeof__(MHD_create_response_from_buffer)
+		*create_response_from_buffer;
+	__typeof__(MHD_add_response_header) *add_response_header;
+	__typeof__(MHD_queue_response) *queue_response;
+	__typeof__(MHD_destroy_response) *destroy_response;
+};
+
+#define MHD_SYM(f)                                     \
+	{                                              \
+		"MHD_" #f, offsetof(struct mhd_api, f) \
+	}
+static const struct dynlib_sym mhd_syms[] = {
+	MHD_SYM(start_daemon),
+	MHD_SYM(stop_daemon),
+	MHD_SYM(run),
+	MHD_SYM(get_timeout),
+	MHD_SYM(get_daemon_info),
+	MHD_SYM(create_response_from_buffer),
+	MHD_SYM(add_response_header),
+	MHD_SYM(queue_response),
+	MHD_SYM(destroy_response),
+};
+
+static const struct dynlib mhd_lib = {
+	.soname = "libmicrohttpd.so.12",
+	.package = "libmicrohttpd12",
+	.syms = mhd_syms,
+	.nsyms = sizeof(mhd_syms) / sizeof(mhd_syms[0]),
+};
+
+/**
  * struct metrics_ep - one endpoint
  * @d:		the daemon
+ * @api:	libmicrohttpd's functions (in struct metrics)
  * @mhd:	libmicrohttpd instance
  * @io:		watches MHD's epoll descriptor
  * @timer:	MHD's next timeout
@@ -48,6 +93,7 @@
  */
 struct metrics_ep {
 	struct swd *d;
+	const struct mhd_api *api;
 	struct MHD_Daemon *mhd;
 	ev_io io;
 	ev_timer timer;
@@ -62,11 +108,15 @@ struct metrics_ep {
  * @cur:	serving now, or NULL (off)
  * @next:	opened by a reload's prepare, installed by its commit
  * @changing:	a reload in progress changes the URL
+ * @lib:	libmicrohttpd's handle once an endpoint has loaded it, or NULL
+ * @api:	its functions, valid when @lib is set
  */
 struct metrics {
 	struct metrics_ep *cur;
 	struct metrics_ep *next;
 	bool changing;
+	void *lib;
+	struct mhd_api api;
 };
 
 /* Prometheus label values escape backslash, double quote and newline. */
@@ -280,7 +330,8 @@ static char *metrics_format(const struct metrics_ep *m, size_t *len)
 	return buf;
 }
 
-static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status,
+static enum MHD_Result reply(const struct metrics_ep *m,
+			     struct MHD_Connection *conn, unsigned status,
 			     const char *text, const char *allow)
 {
 	struct MHD_Response *r;
@@ -288,16 +339,16 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status,
 	char body[128];
 
 	snprintf(body, sizeof(body), "%s", text);
-	r = MHD_create_response_from_buffer(strlen(body), body,
-					    MHD_RESPMEM_MUST_COPY);
+	r = m->api->create_response_from_buffer(strlen(body), body,
+						MHD_RESPMEM_MUST_COPY);
 	if (!r)
 		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-				"text/plain; charset=utf-8");
+	m->api->add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				    "text/plain; charset=utf-8");
 	if (allow)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
-	ret = MHD_queue_response(conn, status, r);
-	MHD_destroy_response(r);
+		m->api->add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	ret = m->api->queue_response(conn, status, r);
+	m->api->destroy_response(r);
 	return ret;
 }
 
@@ -321,25 +372,26 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 			*upload_data_size = 0; /* discard a body */
 			return MHD_YES;
 		}
-		return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+		return reply(m, conn, MHD_HTTP_METHOD_NOT_ALLOWED,
 			     "only GET /metrics\n", "GET, HEAD");
 	}
 	if (strcmp(url, "/metrics"))
-		return reply(conn, MHD_HTTP_NOT_FOUND,
+		return reply(m, conn, MHD_HTTP_NOT_FOUND,
 			     "not found; the metrics are at /metrics\n", NULL);
 	body = metrics_format(m, &len);
 	if (!body)
-		return reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		return reply(m, conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 			     "out of memory\n", NULL);
-	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	r = m->api->create_response_from_buffer(len, body,
+						MHD_RESPMEM_MUST_FREE);
 	if (!r) {
 		free(body);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-				METRICS_CONTENT_TYPE);
-	ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
-	MHD_destroy_response(r);
+	m->api->add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				    METRICS_CONTENT_TYPE);
+	ret = m->api->queue_response(conn, MHD_HTTP_OK, r);
+	m->api->destroy_response(r);
 	return ret;
 }
 
@@ -364,9 +416,9 @@ static void metrics_run(struct ev_loop *loop, struct metrics_ep *m)
 	MHD_UNSIGNED_LONG_LONG ms;
 	double after = METRICS_TICK_S;
 
-	MHD_run(m->mhd);
+	m->api->run(m->mhd);
 	ev_timer_stop(loop, &m->timer);
-	if (MHD_get_timeout(m->mhd, &ms) == MHD_YES && ms < after * 1000)
+	if (m->api->get_timeout(m->mhd, &ms) == MHD_YES && ms < after * 1000)
 		after = (double)ms / 1000.0;
 	ev_timer_set(&m->timer, after, 0.0);
 	ev_timer_start(loop, &m->timer);
@@ -429,17 +481,17 @@ static struct MHD_Daemon *start_mhd(struct metrics_ep *m, int fd,
 	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 
 	if (fd >= 0)
-		return MHD_start_daemon(flags, 0, NULL, NULL, handle, m,
-					MHD_OPTION_EXTERNAL_LOGGER, mhd_log, m,
-					MHD_OPTION_ARRAY, opts,
-					MHD_OPTION_LISTEN_SOCKET, fd,
-					MHD_OPTION_END);
+		return m->api->start_daemon(flags, 0, NULL, NULL, handle, m,
+					    MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+					    m, MHD_OPTION_ARRAY, opts,
+					    MHD_OPTION_LISTEN_SOCKET, fd,
+					    MHD_OPTION_END);
 	if (sa->sa_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	return MHD_start_daemon(flags, m->addr.port, NULL, NULL, handle, m,
-				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, m,
-				MHD_OPTION_ARRAY, opts, MHD_OPTION_SOCK_ADDR,
-				sa, MHD_OPTION_END);
+	return m->api->start_daemon(flags, m->addr.port, NULL, NULL, handle, m,
+				    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, m,
+				    MHD_OPTION_ARRAY, opts,
+				    MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_END);
 }
 
 static int tcp_start(struct metrics_ep *m)
@@ -462,7 +514,7 @@ static int tcp_start(struct metrics_ep *m)
 	freeaddrinfo(ai);
 	if (!m->mhd)
 		return -1;
-	info = MHD_get_daemon_info(m->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	info = m->api->get_daemon_info(m->mhd, MHD_DAEMON_INFO_BIND_PORT);
 	if (info && info->port)
 		m->addr.port = info->port;
 	return 0;
@@ -488,7 +540,7 @@ static void ep_close(struct ev_loop *loop, struct metrics_ep *m)
 		return;
 	ev_io_stop(loop, &m->io);
 	ev_timer_stop(loop, &m->timer);
-	MHD_stop_daemon(m->mhd);
+	m->api->stop_daemon(m->mhd);
 	if (m->unlink)
 		unlink(m->addr.path);
 	free(m);
@@ -507,6 +559,15 @@ static struct metrics_ep *ep_open(struct swd *d, const char *url, int mode)
 	if (!m)
 		return NULL;
 	m->d = d;
+	if (!d->metrics->lib) {
+		d->metrics->lib = dynlib_open(&mhd_lib, &d->metrics->api, err,
+					      sizeof(err));
+		if (!d->metrics->lib) {
+			log_error("metrics: %s: %s", url, err);
+			goto fail;
+		}
+	}
+	m->api = &d->metrics->api;
 	gettimeofday(&tv, NULL);
 	m->start_wall = (double)tv.tv_sec + (double)tv.tv_usec / 1e6 -
 			(double)(swd_clock_ms() - d->start_ms) / 1000.0;
@@ -535,10 +596,10 @@ static struct metrics_ep *ep_open(struct swd *d, const char *url, int mode)
 		goto fail;
 	}
 	listen_url_format(&m->addr, m->url, sizeof(m->url));
-	info = MHD_get_daemon_info(m->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	info = m->api->get_daemon_info(m->mhd, MHD_DAEMON_INFO_EPOLL_FD);
 	if (!info) {
 		log_error("metrics: libmicrohttpd has no epoll descriptor");
-		MHD_stop_daemon(m->mhd);
+		m->api->stop_daemon(m->mhd);
 		goto fail;
 	}
 	ev_io_init(&m->io, metrics_io_cb, info->epoll_fd, EV_READ);
@@ -650,6 +711,7 @@ void metrics_stop(struct swd *d)
 		return;
 	ep_close(d->loop, mt->cur);
 	ep_close(d->loop, mt->next);
+	dynlib_close(mt->lib);
 	free(mt);
 	d->metrics = NULL;
 }
