@@ -360,3 +360,17 @@ void swd_log_port_stats(const struct port *p, const char *prefix)
 		p->st.mac_table_full, p->st.throttled, p->st.throttle_timeouts,
 		drops);
 }
+
+/**
+ * swd_watch_output() - wait for writability only while output is pending
+ * @d:		the daemon
+ * @wio:	the port's write watcher
+ * @q:		its transmit queue, after a flush
+ */
+void swd_watch_output(struct swd *d, struct ev_io *wio, const struct txq *q)
+{
+	if (txq_empty(q))
+		ev_io_stop(d->loop, wio);
+	else
+		ev_io_start(d->loop, wio);
+}

@@ -301,6 +301,8 @@ int swd_init(struct swd *d, struct ev_loop *loop);
 void swd_fini(struct swd *d);
 uint8_t *swd_rx_buf(struct swd *d, size_t *space);
 uint8_t *swd_rx_slots(struct swd *d, size_t slot, unsigned want, unsigned *n);
+struct ev_io;
+void swd_watch_output(struct swd *d, struct ev_io *wio, const struct txq *q);
 void swd_rx_commit(struct swd *d, size_t used);
 void swd_port_close(struct swd *d, struct port *p, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

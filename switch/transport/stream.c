@@ -217,10 +217,7 @@ int stream_conn_flush(struct stream_conn *c)
 		stream_fail(c, "out of memory: a partly sent frame was lost");
 		return -ENOMEM;
 	}
-	if (txq_empty(q))
-		ev_io_stop(d->loop, &c->wio);
-	else
-		ev_io_start(d->loop, &c->wio);
+	swd_watch_output(d, &c->wio, q);
 	return 0;
 }
 

@@ -139,10 +139,7 @@ static int tap_flush(struct uplink *u)
 			"port %u (%s): %u frames discarded, the interface is down (ip link set dev IF up)",
 			p->id, u->what, down);
 	}
-	if (txq_empty(q))
-		ev_io_stop(d->loop, &u->wio);
-	else
-		ev_io_start(d->loop, &u->wio);
+	swd_watch_output(d, &u->wio, q);
 	return 0;
 }
 

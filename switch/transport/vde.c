@@ -353,10 +353,7 @@ static int vde_flush(struct port *p)
 		if ((size_t)r < k)
 			break;
 	}
-	if (txq_empty(q))
-		ev_io_stop(d->loop, &vp->wio);
-	else
-		ev_io_start(d->loop, &vp->wio);
+	swd_watch_output(d, &vp->wio, q);
 	return 0;
 }
 
