@@ -51,8 +51,17 @@ static inline bool mac_is_multicast(const uint8_t *mac)
 	return mac[0] & 0x01;
 }
 
-bool mac_is_broadcast(const uint8_t *mac);
-bool mac_is_zero(const uint8_t *mac);
+/** mac_is_broadcast() - ff:ff:ff:ff:ff:ff */
+static inline bool mac_is_broadcast(const uint8_t *mac)
+{
+	return (mac[0] & mac[1] & mac[2] & mac[3] & mac[4] & mac[5]) == 0xff;
+}
+
+/** mac_is_zero() - 00:00:00:00:00:00, never a valid source */
+static inline bool mac_is_zero(const uint8_t *mac)
+{
+	return (mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]) == 0;
+}
 int mac_parse(const char *s, uint8_t mac[static MAC_LEN]);
 char *mac_format(const uint8_t *mac, char buf[static MAC_STRLEN]);
 

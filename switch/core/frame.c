@@ -43,24 +43,6 @@ int frame_parse(const uint8_t *frame, size_t len, struct frame_info *fi)
 	return 0;
 }
 
-/** mac_is_broadcast() - ff:ff:ff:ff:ff:ff */
-bool mac_is_broadcast(const uint8_t *mac)
-{
-	static const uint8_t bc[MAC_LEN] = {
-		0xff, 0xff, 0xff, 0xff, 0xff, 0xff
-	};
-
-	return memcmp(mac, bc, MAC_LEN) == 0;
-}
-
-/** mac_is_zero() - 00:00:00:00:00:00 */
-bool mac_is_zero(const uint8_t *mac)
-{
-	static const uint8_t zero[MAC_LEN];
-
-	return memcmp(mac, zero, MAC_LEN) == 0;
-}
-
 static int hexval(char c)
 {
 	if (c >= '0' && c <= '9')

@@ -15,6 +15,7 @@
  * invisible to lookups and are removed by mac_table_expire(), which the
  * daemon calls from one periodic timer.
  */
+#include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,12 +24,15 @@
 
 static uint64_t mac_key(uint16_t vid, const uint8_t *mac)
 {
-	uint64_t k = (uint64_t)(vid & VLAN_VID_MASK) << 48;
-	int i;
+	uint32_t hi;
+	uint16_t lo;
 
-	for (i = 0; i < MAC_LEN; i++)
-		k |= (uint64_t)mac[i] << (8 * (MAC_LEN - 1 - i));
-	return k;
+	/* Two loads and byte swaps instead of six shifts: the address in
+	 * network order, most significant byte first, in bits 0-47. */
+	memcpy(&hi, mac, sizeof(hi));
+	memcpy(&lo, mac + 4, sizeof(lo));
+	return (uint64_t)(vid & VLAN_VID_MASK) << 48 |
+	       (uint64_t)be32toh(hi) << 16 | be16toh(lo);
 }
 
 static uint32_t mac_slot(const struct mac_table *t, uint64_t key)
