@@ -11,8 +11,9 @@
  * moving on, ageing, and new tunables. Every frame
  * is its own exact-size allocation, freed at the end of its batch, so ASan
  * reports any queue entry still borrowing it. After every step the port
- * counters must balance, the bounds must hold and the flood list must be
- * exactly the ports that are up (see check_all()).
+ * counters must balance, the bounds must hold, every copied frame must be
+ * in the queue's spill store and the flood list must be exactly the ports
+ * that are up (see check_all()).
  *
  * Script: 4 bytes of parameters, then one opcode byte per step followed by
  * its operands; a missing operand reads as 0. tests/fuzz/gen_corpus.py
@@ -175,6 +176,8 @@ static void check_port(const struct run *r, const struct mock_port *m)
 	const struct port *p = &m->port;
 	const struct port_stats *st = &p->st;
 	const struct txq *q = &p->txq;
+	const struct txq_chunk *c;
+	uint32_t owned = 0;
 
 	FUZZ_ASSERT(st->rx_frames == st->rx_forwarded + port_rx_drops(p),
 		    "port %u: rx %lu != forwarded %lu + drops %lu", p->id,
@@ -201,6 +204,18 @@ static void check_port(const struct run *r, const struct mock_port *m)
 	FUZZ_ASSERT(q->count || !q->head_off, "port %u: empty, head_off %zu",
 		    p->id, q->head_off);
 	FUZZ_ASSERT(!q->torn, "port %u: torn", p->id);
+	for (c = q->spill_head; c; c = c->next) {
+		FUZZ_ASSERT(
+			c->frames && c->used <= c->cap,
+			"port %u: spill chunk with %u frames, %u of %u bytes",
+			p->id, c->frames, c->used, c->cap);
+		FUZZ_ASSERT(c->next || c == q->spill_tail,
+			    "port %u: spill tail stale", p->id);
+		owned += c->frames;
+	}
+	FUZZ_ASSERT(owned == q->count - q->borrowed,
+		    "port %u: %u frames in the spill store, %u copied", p->id,
+		    owned, q->count - q->borrowed);
 	if (!m->attached) {
 		FUZZ_ASSERT(q->count == 0 && !p->up && !flood_listed(r, p),
 			    "removed port %u still has %u frames or is up",
