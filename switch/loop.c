@@ -277,8 +277,7 @@ void swd_port_close(struct swd *d, struct port *p, const char *fmt, ...)
 
 	if (p->closing)
 		return;
-	p->closing = true;
-	p->up = false;
+	sw_port_set_closing(&d->sw, p);
 	va_start(ap, fmt);
 	vsnprintf(p->close_reason, sizeof(p->close_reason), fmt, ap);
 	va_end(ap);

@@ -88,8 +88,7 @@ void uplink_up(struct uplink *u)
 {
 	u->state = UPLINK_UP;
 	u->up_since = ev_now(u->d->loop);
-	u->port.no_carrier = false;
-	u->port.up = u->port.enabled && !u->port.closing;
+	sw_port_set_carrier(&u->d->sw, &u->port, true);
 	uplink_descr(u, 0);
 	log_info("port %u (%s) up", u->port.id, u->what);
 	if (u->port.up)
@@ -121,8 +120,7 @@ void uplink_fail(struct uplink *u, bool retry, const char *fmt, ...)
 		u->delay = UPLINK_RETRY_FIRST_S;
 	u->ops->stop(u);
 	was_up = p->up;
-	p->up = false;
-	p->no_carrier = true;
+	sw_port_set_carrier(&u->d->sw, p, false);
 	p->st.drops[PORT_DROP_TX_CLOSED] += txq_clear(&p->txq);
 	if (!retry || u->d->stopping) {
 		u->state = UPLINK_DOWN;
@@ -214,7 +212,7 @@ void uplink_remove(struct uplink *u, const char *why)
 {
 	ev_timer_stop(u->d->loop, &u->retry);
 	u->ops->stop(u);
-	u->port.no_carrier = true;
+	sw_port_set_carrier(&u->d->sw, &u->port, false);
 	swd_port_close(u->d, &u->port, "%s", why);
 }
 
@@ -285,8 +283,7 @@ int uplink_add(struct swd *d, const struct uplink_cfg *uc)
 		free(u);
 		return -ENOSPC;
 	}
-	u->port.up = false;
-	u->port.no_carrier = true;
+	sw_port_set_carrier(&d->sw, &u->port, false);
 	u->rng = (d->cfg.core.hash_secret ^
 		  (0x9e3779b97f4a7c15ULL * (u->port.id + 1))) |
 		 1;

@@ -132,12 +132,15 @@ struct port_stats {
  * @id:		port number, unique among live ports, lowest free from 1
  * @idx:	position in sw->ports (for O(1) removal)
  * @pidx:	position in sw->pending, or -1
- * @up:		forwards and receives (false: disabled, closing or no
- *		carrier)
+ * @fidx:	position in sw->flood, or -1 (listed exactly while @up)
+ * @up:		forwards and receives: @enabled, not @closing and not
+ *		@no_carrier. Read-only outside the core: only the core's
+ *		setters (sw_port_set_enabled(), sw_port_set_carrier(),
+ *		sw_port_set_closing()) change it and sw->flood with it
  * @enabled:	administratively enabled
  * @no_carrier:	the transport has no link (an uplink not connected, a
  *		datagram peer gone); enabling the port does not make it up
- *		until the transport clears this and sets @up itself
+ *		until the transport calls sw_port_set_carrier(sw, p, true)
  * @capture:	hand its frames to sw->capture_cb
  * @name:	short name ("p3" unless the transport sets one)
  * @descr:	free text: peer address, client description
@@ -146,7 +149,7 @@ struct port_stats {
  * @txq:	bounded transmit queue
  * @st:		counters
  * @close_next:	the daemon's list of ports to close after dispatch
- * @closing:	on that list
+ * @closing:	on that list (set through sw_port_set_closing())
  * @close_reason: why it is closing, for the log
  * @throttle_on: id of the destination whose full queue throttles this
  *		port's input, or 0 (see sw_throttle_update())
@@ -162,6 +165,7 @@ struct port {
 	uint32_t id;
 	uint32_t idx;
 	int32_t pidx;
+	int32_t fidx;
 	bool up;
 	bool enabled;
 	bool no_carrier;

@@ -75,7 +75,7 @@ enum sw_dir {
  * struct sw - one switch
  * @prm:	tunables
  * @mt:		learned addresses
- * @ports:	live ports, dense, for flooding
+ * @ports:	live ports, dense
  * @nports:	number of live ports
  * @pending:	ports that got frames since the last sw_flush()
  * @npending:	number of those
@@ -90,6 +90,14 @@ enum sw_dir {
  * @by_id:	live ports by id (index 0 unused)
  * @throttled:	ports whose input is throttled (see sw_throttle_update())
  * @nthrottled:	number of those
+ * @flood:	the ports that are up, dense, in no particular order: a
+ *		flood goes to each of them but its input port. Invariant:
+ *		p->up if and only if p is listed, at sw->flood[p->fidx];
+ *		kept by the only writer of p->up (sw_port_add(),
+ *		sw_port_remove(), sw_port_set_enabled(),
+ *		sw_port_set_carrier(), sw_port_set_closing()), so no flood
+ *		scans the ports that are down
+ * @nflood:	number of those
  */
 struct sw {
 	struct sw_params prm;
@@ -111,6 +119,8 @@ struct sw {
 	struct port **by_id;
 	struct port **throttled;
 	uint32_t nthrottled;
+	struct port **flood;
+	uint32_t nflood;
 };
 
 void sw_params_default(struct sw_params *prm);
@@ -121,6 +131,8 @@ int sw_port_add(struct sw *sw, struct port *p, const struct port_ops *ops,
 		uint32_t want_id);
 void sw_port_remove(struct sw *sw, struct port *p);
 void sw_port_set_enabled(struct sw *sw, struct port *p, bool enabled);
+void sw_port_set_carrier(struct sw *sw, struct port *p, bool carrier);
+void sw_port_set_closing(struct sw *sw, struct port *p);
 struct port *sw_port_by_id(const struct sw *sw, uint32_t id);
 void fwd_input(struct sw *sw, struct port *in, const uint8_t *frame, size_t len,
 	       uint64_t now_ms);

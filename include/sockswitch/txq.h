@@ -4,7 +4,8 @@
  *
  * Entries point at frames still in the loop's receive buffer ("borrowed")
  * until the end of a receive batch; whatever the transport could not write
- * by then is copied ("detached") so the buffer can be reused.
+ * by then is copied ("detached") into the queue's spill store, a FIFO of
+ * 64 KiB chunks, so the buffer can be reused without a malloc per frame.
  */
 #ifndef SOCKSWITCH_TXQ_H
 #define SOCKSWITCH_TXQ_H
@@ -17,17 +18,34 @@
 #define TXQ_FRAMES_DEFAULT 4096
 #define TXQ_BYTES_DEFAULT (2u * 1024 * 1024)
 #define TXQ_HDR_LEN 4 /* stream framing: 32-bit big-endian length */
+#define TXQ_CHUNK_SIZE (64u * 1024) /* spill chunk allocation, header incl. */
 
 /**
  * struct txq_ent - one queued frame
- * @data:	the frame
+ * @data:	the frame: in the receive buffer if the entry is one of the
+ *		last @borrowed of the queue, else in the queue's spill store
  * @len:	its length in bytes
- * @owned:	true if @data was copied and is freed by the queue
  */
 struct txq_ent {
 	const uint8_t *data;
 	uint32_t len;
-	bool owned;
+};
+
+/**
+ * struct txq_chunk - one piece of a queue's spill store
+ * @next:	the next newer chunk, or NULL
+ * @cap:	bytes in @data: TXQ_CHUNK_SIZE less this header, or exactly
+ *		the frame's length for a frame larger than that
+ * @used:	bytes appended to @data so far
+ * @frames:	frames in @data still queued; at 0 the chunk is released
+ * @data:	copied frames, appended in queue order
+ */
+struct txq_chunk {
+	struct txq_chunk *next;
+	uint32_t cap;
+	uint32_t used;
+	uint32_t frames;
+	uint8_t data[];
 };
 
 /**
@@ -39,11 +57,18 @@ struct txq_ent {
  * @bytes:	frame bytes queued (without framing headers)
  * @head_off:	bytes of the head entry already written (header included
  *		when the transport writes one): a partial write resumes here
- * @borrowed:	entries that still point into the receive buffer
+ * @borrowed:	entries that still point into the receive buffer; always
+ *		the newest ones (the tail): pushes borrow, txq_detach()
+ *		leaves none borrowed
  * @max_frames:	bound on @count
  * @max_bytes:	bound on @bytes
  * @torn:	a partly written frame was lost (out of memory): the stream
  *		can no longer be framed and the port must close
+ * @spill_head:	oldest chunk of the spill store (holds the head entry's
+ *		copy once detached), or NULL when nothing is copied
+ * @spill_tail:	newest chunk, where txq_detach() appends
+ * @spare:	one released chunk kept for reuse, or NULL (txq_trim()
+ *		frees it)
  */
 struct txq {
 	struct txq_ent *ring;
@@ -56,6 +81,9 @@ struct txq {
 	uint32_t max_frames;
 	size_t max_bytes;
 	bool torn;
+	struct txq_chunk *spill_head;
+	struct txq_chunk *spill_tail;
+	struct txq_chunk *spare;
 };
 
 void txq_init(struct txq *q, uint32_t max_frames, size_t max_bytes);

@@ -15,6 +15,15 @@
  * (one queue entry or queue-full drop per destination) or an rx drop
  * counter, which the unit tests check as an invariant.
  *
+ * Flood list: sw->flood holds exactly the ports that are up, so a flood
+ * costs one step per live destination, however many ports are idle,
+ * disabled or waiting for a carrier. p->up is derived state: enabled,
+ * not closing and with a carrier. Only sw_port_set_up() writes it and it
+ * moves the port into or out of sw->flood (swap-remove, p->fidx) in the
+ * same step; everything else changes the inputs through
+ * sw_port_add(), sw_port_remove(), sw_port_set_enabled(),
+ * sw_port_set_carrier() and sw_port_set_closing().
+ *
  * Backpressure: when a known unicast destination's queue passes its
  * high-water mark (half full), the source port is marked throttled on
  * that destination (if its transport can pause reading: ops->rx_pause).
@@ -87,8 +96,9 @@ int sw_init(struct sw *sw, const struct sw_params *prm)
 	sw->id_used = calloc(SW_MAX_PORTS_LIMIT / 8 + 1, 1);
 	sw->by_id = calloc(SW_MAX_PORTS_LIMIT + 1, sizeof(*sw->by_id));
 	sw->throttled = calloc(SW_MAX_PORTS_LIMIT, sizeof(*sw->throttled));
+	sw->flood = calloc(SW_MAX_PORTS_LIMIT, sizeof(*sw->flood));
 	if (!sw->ports || !sw->pending || !sw->id_used || !sw->by_id ||
-	    !sw->throttled) {
+	    !sw->throttled || !sw->flood) {
 		sw_fini(sw);
 		return -ENOMEM;
 	}
@@ -108,7 +118,8 @@ void sw_fini(struct sw *sw)
 	free(sw->id_used);
 	free(sw->by_id);
 	free(sw->throttled);
-	sw->by_id = sw->throttled = NULL;
+	free(sw->flood);
+	sw->by_id = sw->throttled = sw->flood = NULL;
 	sw->ports = sw->pending = NULL;
 	sw->id_used = NULL;
 }
@@ -182,6 +193,32 @@ static void id_set(struct sw *sw, uint32_t id, bool on)
 		sw->id_used[id / 8] &= (uint8_t) ~(1u << (id % 8));
 }
 
+/*
+ * The only writer of p->up: sw->flood[0..nflood) holds exactly the ports
+ * that are up, each at its p->fidx (-1 when not listed).
+ */
+static void sw_port_set_up(struct sw *sw, struct port *p, bool up)
+{
+	struct port *last;
+
+	p->up = up;
+	if (up && p->fidx < 0) {
+		p->fidx = (int32_t)sw->nflood;
+		sw->flood[sw->nflood++] = p;
+	} else if (!up && p->fidx >= 0) {
+		last = sw->flood[--sw->nflood];
+		sw->flood[p->fidx] = last;
+		last->fidx = p->fidx;
+		p->fidx = -1;
+	}
+}
+
+/* An attached port is up when enabled, not closing and with a carrier. */
+static void sw_port_update_up(struct sw *sw, struct port *p)
+{
+	sw_port_set_up(sw, p, p->enabled && !p->closing && !p->no_carrier);
+}
+
 /**
  * sw_port_add() - attach a port
  * @sw:		the switch
@@ -212,10 +249,11 @@ int sw_port_add(struct sw *sw, struct port *p, const struct port_ops *ops,
 	p->idx = sw->nports;
 	p->pidx = -1;
 	p->tidx = -1;
+	p->fidx = -1;
 	p->throttle_on = 0;
 	p->rx_paused = p->tx_stalled = false;
-	p->up = p->enabled = true;
-	p->no_carrier = false;
+	p->enabled = true;
+	p->no_carrier = p->closing = false;
 	p->capture = sw->capture_new_ports;
 	if (p->name[0] == '\0')
 		snprintf(p->name, sizeof(p->name), "p%u", id);
@@ -223,6 +261,7 @@ int sw_port_add(struct sw *sw, struct port *p, const struct port_ops *ops,
 	memset(&p->st, 0, sizeof(p->st));
 	sw->ports[sw->nports++] = p;
 	sw->by_id[id] = p;
+	sw_port_update_up(sw, p);
 	return 0;
 }
 
@@ -271,7 +310,7 @@ void sw_port_remove(struct sw *sw, struct port *p)
 	sw->ports[p->idx] = last;
 	last->idx = p->idx;
 	id_set(sw, p->id, false);
-	p->up = false;
+	sw_port_set_up(sw, p, false);
 }
 
 /**
@@ -285,9 +324,35 @@ void sw_port_remove(struct sw *sw, struct port *p)
 void sw_port_set_enabled(struct sw *sw, struct port *p, bool enabled)
 {
 	p->enabled = enabled;
-	p->up = enabled && !p->closing && !p->no_carrier;
+	sw_port_update_up(sw, p);
 	if (!enabled)
 		mac_table_flush_port(&sw->mt, p);
+}
+
+/**
+ * sw_port_set_carrier() - the transport gained or lost its link
+ * @sw:		the switch
+ * @p:		the port
+ * @carrier:	the device or peer is there (false: an uplink not
+ *		connected, a datagram peer gone); the port is up only if it
+ *		is also enabled and not closing
+ */
+void sw_port_set_carrier(struct sw *sw, struct port *p, bool carrier)
+{
+	p->no_carrier = !carrier;
+	sw_port_update_up(sw, p);
+}
+
+/**
+ * sw_port_set_closing() - the port is about to be closed: down for good
+ * @sw:		the switch
+ * @p:		the port; it stays attached (and keeps its queue) until
+ *		sw_port_remove()
+ */
+void sw_port_set_closing(struct sw *sw, struct port *p)
+{
+	p->closing = true;
+	sw_port_update_up(sw, p);
 }
 
 /**
@@ -397,10 +462,10 @@ static void fwd_flood(struct sw *sw, struct port *in, const uint8_t *frame,
 {
 	uint32_t i;
 
-	for (i = 0; i < sw->nports; i++) {
-		struct port *p = sw->ports[i];
+	for (i = 0; i < sw->nflood; i++) {
+		struct port *p = sw->flood[i];
 
-		if (p != in && p->up)
+		if (p != in)
 			sw_enqueue(sw, p, frame, len);
 	}
 }

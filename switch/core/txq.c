@@ -13,7 +13,31 @@
  * either bound fails and the caller counts the drop. The ring starts
  * empty and grows by doubling up to the frame bound; txq_trim() gives it
  * back when the queue is idle.
+ *
+ * Borrowed entries are always the newest q->borrowed ones: txq_push()
+ * appends a borrowed entry, and txq_detach() copies (or drops) every one
+ * of them. So the copied ("owned") entries are the oldest, and they were
+ * copied in queue order: txq_detach() appends each frame to the newest
+ * chunk of the queue's spill store (a FIFO of TXQ_CHUNK_SIZE chunks; a
+ * frame that does not fit in one gets a chunk of exactly its size), and
+ * frames only leave owned from the head (txq_advance(), txq_clear()), so
+ * the head entry, if owned, always lives in the oldest chunk. Each chunk
+ * counts its queued frames and is released when the last one leaves.
+ * One released chunk is kept as a spare, so a port whose queue stays
+ * about the same length does no malloc at all; txq_trim() frees the
+ * spare, and with an empty queue everything else (idle ports own no
+ * buffers). The only entries dropped from the tail (txq_detach() out of
+ * memory) are still borrowed, so they never touch the spill store.
+ *
+ * Memory: the frame and byte bounds count frames as before. On top of the
+ * queued bytes, the spill store holds the unused end of the newest chunk
+ * and the already sent start of the oldest one (less than one chunk
+ * each), the end of each chunk that a frame did not fit in (less than
+ * that frame; a few per cent of a chunk for frames up to a few KiB, at
+ * worst as much as the frames themselves when each is just over half a
+ * chunk), and one spare.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,22 +75,89 @@ static struct txq_ent *txq_at(const struct txq *q, uint32_t k)
 	return &q->ring[(q->head + k) & (q->cap - 1)];
 }
 
-static void txq_ent_release(struct txq *q, struct txq_ent *e)
+#define TXQ_CHUNK_DATA ((uint32_t)(TXQ_CHUNK_SIZE - sizeof(struct txq_chunk)))
+
+/* Keep @c as the spare if it is larger than the one kept, else free it. */
+static void txq_chunk_put(struct txq *q, struct txq_chunk *c)
 {
-	if (e->owned)
-		free((void *)(uintptr_t)e->data);
-	else
-		q->borrowed--;
-	e->data = NULL;
+	if (q->spare && q->spare->cap >= c->cap) {
+		free(c);
+		return;
+	}
+	free(q->spare);
+	q->spare = c;
 }
 
-/** txq_fini() - drop everything and free the ring */
+/* An empty chunk that holds at least @len bytes: the spare, or new. */
+static struct txq_chunk *txq_chunk_get(struct txq *q, uint32_t len)
+{
+	uint32_t cap = len > TXQ_CHUNK_DATA ? len : TXQ_CHUNK_DATA;
+	struct txq_chunk *c = q->spare;
+
+	if (c && c->cap >= cap) {
+		q->spare = NULL;
+	} else {
+		c = malloc(sizeof(*c) + cap);
+		if (!c)
+			return NULL;
+		c->cap = cap;
+	}
+	c->next = NULL;
+	c->used = 0;
+	c->frames = 0;
+	return c;
+}
+
+/* Room for a copy of a @len-byte frame at the end of the spill store. */
+static uint8_t *txq_spill(struct txq *q, uint32_t len)
+{
+	struct txq_chunk *c = q->spill_tail;
+	uint8_t *at;
+
+	if (!c || c->cap - c->used < len) {
+		c = txq_chunk_get(q, len);
+		if (!c)
+			return NULL;
+		if (q->spill_tail)
+			q->spill_tail->next = c;
+		else
+			q->spill_head = c;
+		q->spill_tail = c;
+	}
+	at = c->data + c->used;
+	c->used += len;
+	c->frames++;
+	return at;
+}
+
+/* The head entry leaves the queue (the caller then moves head on). */
+static void txq_release_head(struct txq *q)
+{
+	struct txq_chunk *c = q->spill_head;
+
+	txq_at(q, 0)->data = NULL;
+	if (q->count == q->borrowed) { /* borrowed entries are the tail */
+		q->borrowed--;
+		return;
+	}
+	assert(c && c->frames);
+	if (--c->frames)
+		return;
+	q->spill_head = c->next;
+	if (!q->spill_head)
+		q->spill_tail = NULL;
+	txq_chunk_put(q, c);
+}
+
+/** txq_fini() - drop everything and free the ring and the spill store */
 void txq_fini(struct txq *q)
 {
 	txq_clear(q);
 	free(q->ring);
 	q->ring = NULL;
 	q->cap = 0;
+	free(q->spare);
+	q->spare = NULL;
 }
 
 static int txq_grow(struct txq *q)
@@ -104,7 +195,6 @@ int txq_push(struct txq *q, const uint8_t *data, size_t len)
 	e = txq_at(q, q->count);
 	e->data = data;
 	e->len = (uint32_t)len;
-	e->owned = false;
 	q->count++;
 	q->bytes += len;
 	q->borrowed++;
@@ -182,7 +272,7 @@ unsigned txq_advance(struct txq *q, size_t nbytes, bool with_hdr,
 		total -= sz;
 		*frame_bytes += e->len;
 		q->bytes -= e->len;
-		txq_ent_release(q, e);
+		txq_release_head(q);
 		q->head = (q->head + 1) & (q->cap - 1);
 		q->count--;
 		done++;
@@ -195,44 +285,42 @@ unsigned txq_advance(struct txq *q, size_t nbytes, bool with_hdr,
  * txq_detach() - copy every borrowed frame so the receive buffer is free
  * @q:		the queue
  *
- * If memory runs out, the frames from the first one that could not be
- * copied to the tail are dropped (and @torn is set if that includes a
- * partly written frame).
+ * Only the newest q->borrowed entries are looked at; their frames are
+ * appended to the spill store in queue order. If memory runs out, the
+ * frames from the first one that could not be copied to the tail are
+ * dropped (and @torn is set if that includes a partly written frame).
  *
  * Return: number of frames dropped (the caller counts them)
  */
 unsigned txq_detach(struct txq *q)
 {
-	uint32_t k, dropped = 0;
+	uint32_t k, dropped;
 
 	if (!q->borrowed)
 		return 0;
-	for (k = 0; k < q->count; k++) {
+	assert(q->borrowed <= q->count);
+	for (k = q->count - q->borrowed; k < q->count; k++) {
 		struct txq_ent *e = txq_at(q, k);
-		uint8_t *copy;
+		uint8_t *copy = txq_spill(q, e->len);
 
-		if (e->owned)
-			continue;
-		copy = malloc(e->len ? e->len : 1);
 		if (!copy)
 			break;
 		memcpy(copy, e->data, e->len);
 		e->data = copy;
-		e->owned = true;
-		q->borrowed--;
 	}
-	if (k == q->count)
+	dropped = q->count - k;
+	q->borrowed = 0;
+	if (!dropped)
 		return 0;
 	if (k == 0 && q->head_off)
 		q->torn = true;
-	while (q->count > k) {
-		struct txq_ent *e = txq_at(q, q->count - 1);
+	for (; k < q->count; k++) {
+		struct txq_ent *e = txq_at(q, k);
 
 		q->bytes -= e->len;
-		txq_ent_release(q, e);
-		q->count--;
-		dropped++;
+		e->data = NULL;
 	}
+	q->count -= dropped;
 	if (!q->count)
 		q->head_off = 0;
 	return dropped;
@@ -249,7 +337,7 @@ unsigned txq_clear(struct txq *q)
 	unsigned n = q->count;
 
 	while (q->count) {
-		txq_ent_release(q, txq_at(q, 0));
+		txq_release_head(q);
 		q->head = (q->head + 1) & (q->cap - 1);
 		q->count--;
 	}
@@ -259,13 +347,19 @@ unsigned txq_clear(struct txq *q)
 }
 
 /**
- * txq_trim() - free the ring of an empty queue (idle ports stay small)
+ * txq_trim() - give back memory a quiet queue does not need
  * @q:		the queue
+ *
+ * Frees the spare spill chunk, and the ring too when the queue is empty
+ * (an empty queue has no spill chunks), so idle ports stay small.
  */
 void txq_trim(struct txq *q)
 {
+	free(q->spare);
+	q->spare = NULL;
 	if (q->count || !q->ring)
 		return;
+	assert(!q->spill_head && !q->borrowed);
 	free(q->ring);
 	q->ring = NULL;
 	q->cap = 0;

@@ -327,8 +327,7 @@ static int dgram_connect(struct dgram_port *dp)
 		return -errno;
 	if (dp->absent) {
 		dp->absent = false;
-		dp->port.no_carrier = false;
-		dp->port.up = dp->port.enabled && !dp->port.closing;
+		sw_port_set_carrier(&dp->l->d->sw, &dp->port, true);
 		log_info("port %u (%s): peer is back, sending to it again",
 			 dp->port.id, dp->port.descr);
 	}
@@ -346,8 +345,7 @@ static void dgram_peer_gone(struct dgram_port *dp, int err)
 	if (dp->absent)
 		return;
 	dp->absent = true;
-	p->no_carrier = true;
-	p->up = false;
+	sw_port_set_carrier(&dp->l->d->sw, p, false);
 	log_info(
 		"port %u (%s): peer's socket is gone (%s); %u queued frames dropped, port down until it sends again",
 		p->id, p->descr, strerror(err), n);

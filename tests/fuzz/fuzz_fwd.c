@@ -7,10 +7,13 @@
  * A switch with four mock ports replays the input as a script: frames
  * (built from a few hosts, or raw bytes), end of batch, a peer that stalls
  * or takes only part of a write, ports removed and added back, disabled
- * and enabled, the clock moving on, ageing, and new tunables. Every frame
+ * and enabled, losing and regaining their carrier or closing, the clock
+ * moving on, ageing, and new tunables. Every frame
  * is its own exact-size allocation, freed at the end of its batch, so ASan
  * reports any queue entry still borrowing it. After every step the port
- * counters must balance and the bounds must hold (see check_all()).
+ * counters must balance, the bounds must hold, every copied frame must be
+ * in the queue's spill store and the flood list must be exactly the ports
+ * that are up (see check_all()).
  *
  * Script: 4 bytes of parameters, then one opcode byte per step followed by
  * its operands; a missing operand reads as 0. tests/fuzz/gen_corpus.py
@@ -158,11 +161,23 @@ static void read_queue(const struct txq *q)
 	(void)sink;
 }
 
+static bool flood_listed(const struct run *r, const struct port *p)
+{
+	uint32_t k;
+
+	for (k = 0; k < r->sw.nflood; k++)
+		if (r->sw.flood[k] == p)
+			return true;
+	return false;
+}
+
 static void check_port(const struct run *r, const struct mock_port *m)
 {
 	const struct port *p = &m->port;
 	const struct port_stats *st = &p->st;
 	const struct txq *q = &p->txq;
+	const struct txq_chunk *c;
+	uint32_t owned = 0;
 
 	FUZZ_ASSERT(st->rx_frames == st->rx_forwarded + port_rx_drops(p),
 		    "port %u: rx %lu != forwarded %lu + drops %lu", p->id,
@@ -189,12 +204,31 @@ static void check_port(const struct run *r, const struct mock_port *m)
 	FUZZ_ASSERT(q->count || !q->head_off, "port %u: empty, head_off %zu",
 		    p->id, q->head_off);
 	FUZZ_ASSERT(!q->torn, "port %u: torn", p->id);
+	for (c = q->spill_head; c; c = c->next) {
+		FUZZ_ASSERT(
+			c->frames && c->used <= c->cap,
+			"port %u: spill chunk with %u frames, %u of %u bytes",
+			p->id, c->frames, c->used, c->cap);
+		FUZZ_ASSERT(c->next || c == q->spill_tail,
+			    "port %u: spill tail stale", p->id);
+		owned += c->frames;
+	}
+	FUZZ_ASSERT(owned == q->count - q->borrowed,
+		    "port %u: %u frames in the spill store, %u copied", p->id,
+		    owned, q->count - q->borrowed);
 	if (!m->attached) {
-		FUZZ_ASSERT(q->count == 0 && !p->up,
-			    "removed port %u still has %u frames", p->id,
-			    q->count);
+		FUZZ_ASSERT(q->count == 0 && !p->up && !flood_listed(r, p),
+			    "removed port %u still has %u frames or is up",
+			    p->id, q->count);
 		return;
 	}
+	FUZZ_ASSERT(p->up == (p->enabled && !p->closing && !p->no_carrier),
+		    "port %u: up %d, enabled %d closing %d no_carrier %d",
+		    p->id, p->up, p->enabled, p->closing, p->no_carrier);
+	FUZZ_ASSERT(p->up ? p->fidx >= 0 && (uint32_t)p->fidx < r->sw.nflood &&
+				    r->sw.flood[p->fidx] == p
+			  : p->fidx < 0,
+		    "port %u: up %d but fidx %d", p->id, p->up, p->fidx);
 	FUZZ_ASSERT(sw_port_by_id(&r->sw, p->id) == p,
 		    "port number %u is not unique", p->id);
 	FUZZ_ASSERT(p->idx < r->sw.nports && r->sw.ports[p->idx] == p,
@@ -209,15 +243,18 @@ static void check_all(struct run *r)
 {
 	const struct mac_table *t = &r->sw.mt;
 	const struct mac_entry *e;
-	uint32_t n = 0, attached = 0;
+	uint32_t n = 0, attached = 0, up = 0;
 	int i;
 
 	for (i = 0; i < NP; i++) {
 		check_port(r, &r->mp[i]);
 		attached += r->mp[i].attached;
+		up += r->mp[i].attached && r->mp[i].port.up;
 	}
 	FUZZ_ASSERT(r->sw.nports == attached, "nports %u, attached %u",
 		    r->sw.nports, attached);
+	FUZZ_ASSERT(r->sw.nflood == up, "flood list %u, up %u", r->sw.nflood,
+		    up);
 	FUZZ_ASSERT(t->count <= t->max, "MAC table %u > max %u", t->count,
 		    t->max);
 	mac_table_foreach(t, e) {
@@ -426,6 +463,29 @@ static void op_params(struct run *r)
 	FUZZ_ASSERT(rc == 0, "sw_set_params: %d", rc);
 }
 
+/* Operand: port (2 bits), then what (2 bits): toggle enabled (0, 3),
+ * toggle the carrier (1), mark closing (2; the daemon would remove it,
+ * here it stays closing until the script removes and re-adds it). */
+static void op_state(struct run *r)
+{
+	uint8_t x = next(r);
+	struct mock_port *m = &r->mp[x & 3];
+
+	if (!m->attached)
+		return;
+	switch ((x >> 2) & 3) {
+	case 1:
+		sw_port_set_carrier(&r->sw, &m->port, m->port.no_carrier);
+		break;
+	case 2:
+		sw_port_set_closing(&r->sw, &m->port);
+		break;
+	default:
+		sw_port_set_enabled(&r->sw, &m->port, !m->port.enabled);
+		break;
+	}
+}
+
 static void step(struct run *r, uint8_t op)
 {
 	struct mock_port *m;
@@ -448,9 +508,7 @@ static void step(struct run *r, uint8_t op)
 		op_attach(r);
 		break;
 	case 6:
-		m = &r->mp[next(r) & 3];
-		if (m->attached)
-			sw_port_set_enabled(&r->sw, &m->port, !m->port.enabled);
+		op_state(r);
 		break;
 	case 7:
 		r->now += (uint64_t)next(r) * 64;

@@ -54,7 +54,8 @@ put("stream_rx", "truncated-tail", rx(1514, [], frame(60) + frame(60)[:30]))
 #   4 BUDGET b           port b&3 peer takes (b>>2)*7 bytes per flush,
 #                        0 = stalled, 63 = everything
 #   5 ATTACH x           remove port x&3, or add it back as number x>>2&7
-#   6 ENABLE port        toggle administrative state
+#   6 ENABLE x           port x&3: toggle administrative state (x>>2&3
+#                        0 or 3), toggle carrier (1), mark closing (2)
 #   7 TIME n             clock += n * 64 ms
 #   8 EXPIRE             sw_expire()
 #   9 WRITABLE port      peer became writable: flush that port
@@ -130,6 +131,14 @@ put("fwd", "disable-enable",
     fwd(P, Q, 0, [host(2, BCAST, 2), bytes([ENABLE, 2]),
                   host(0, 2, 0), host(2, BCAST, 2), bytes([ENABLE, 2]),
                   bytes([FLUSH])]))
+put("fwd", "carrier-closing",
+    fwd(P, Q, 0, [bytes([ENABLE, 1 | 1 << 2]), host(0, BCAST, 0),
+                  bytes([ENABLE, 1]), bytes([ENABLE, 1 | 1 << 2]),
+                  host(0, BCAST, 0), bytes([ENABLE, 1]),
+                  host(2, BCAST, 2), bytes([ENABLE, 3 | 2 << 2]),
+                  host(0, BCAST, 0), host(3, BCAST, 3), bytes([FLUSH]),
+                  bytes([ATTACH, 3]), bytes([ATTACH, 3]),
+                  host(0, BCAST, 0), bytes([FLUSH])]))
 put("fwd", "port-numbers-and-framing-drops",
     fwd(P, Q, 0, [bytes([ATTACH, 1]), bytes([ATTACH, 1 | 3 << 2]),
                   bytes([ATTACH, 2]), bytes([ATTACH, 2 | 3 << 2]),

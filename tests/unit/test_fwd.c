@@ -424,8 +424,7 @@ Test(fwd, closing_or_removed_throttled_port_is_let_go_without_resuming,
 	send_burst(0, 3, 4, 10);
 	send_burst(1, 3, 4, 10);
 	cr_assert_eq(sw_throttle_update(&sw, 10), 2);
-	mp[0].port.closing = true; /* as swd_port_close() does */
-	mp[0].port.up = false;
+	sw_port_set_closing(&sw, &mp[0].port); /* as swd_port_close() does */
 	cr_assert_eq(sw_throttle_update(&sw, 11), 1);
 	cr_assert_eq(mp[0].pauses, 1, "not resumed while closing");
 	sw_port_remove(&sw, &mp[1].port);
@@ -523,4 +522,149 @@ Test(fwd, conservation_invariant_under_random_traffic, .fini = teardown)
 	cr_assert_gt(qfull, 0, "the test must exercise full queues");
 	cr_assert_gt(rxdrop, 0, "the test must exercise rx drops");
 	cr_assert_gt(queued + qfull, fwded, "flooding must fan out");
+}
+
+#define FP 12
+
+/**
+ * struct flood_model - what the test expects of one of FP ports
+ * @attached:	added and not removed since
+ * @enabled:	last sw_port_set_enabled()
+ * @carrier:	last sw_port_set_carrier()
+ * @closing:	sw_port_set_closing() since it was added
+ */
+struct flood_model {
+	bool attached;
+	bool enabled;
+	bool carrier;
+	bool closing;
+};
+
+static bool model_up(const struct flood_model *m)
+{
+	return m->attached && m->enabled && m->carrier && !m->closing;
+}
+
+static bool flood_listed(const struct port *p)
+{
+	uint32_t k;
+
+	for (k = 0; k < sw.nflood; k++)
+		if (sw.flood[k] == p)
+			return true;
+	return false;
+}
+
+/* sw->flood must be exactly the ports the model says are up. */
+static void check_flood_list(const struct mock_port *fp,
+			     const struct flood_model *m)
+{
+	uint32_t nup = 0, k;
+	int i;
+
+	for (i = 0; i < FP; i++) {
+		const struct port *p = &fp[i].port;
+
+		cr_assert_eq(p->up, model_up(&m[i]), "port %d: up %d", i,
+			     p->up);
+		if (!model_up(&m[i])) {
+			cr_assert_not(flood_listed(p),
+				      "port %d down but listed", i);
+			continue;
+		}
+		nup++;
+		cr_assert(p->fidx >= 0 && (uint32_t)p->fidx < sw.nflood &&
+				  sw.flood[p->fidx] == p,
+			  "port %d up but not at its fidx %d", i, p->fidx);
+	}
+	cr_assert_eq(sw.nflood, nup);
+	for (k = 0; k < sw.nflood; k++)
+		cr_assert_eq(sw.flood[k]->fidx, (int32_t)k);
+}
+
+/* A broadcast from @in reaches exactly the other up ports (or, if @in is
+ * down, nobody, and counts as rx_disabled). */
+static void check_broadcast(struct mock_port *fp, const struct flood_model *m,
+			    int in, uint8_t tag)
+{
+	uint8_t f[60] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02 };
+	uint64_t before[FP], dis = fp[in].port.st.drops[PORT_DROP_RX_DISABLED];
+	int i;
+
+	f[11] = (uint8_t)in;
+	f[12] = 0x08;
+	f[14] = tag;
+	for (i = 0; i < FP; i++)
+		before[i] = fp[i].frames;
+	fwd_input(&sw, &fp[in].port, f, sizeof(f), 0);
+	sw_flush(&sw);
+	for (i = 0; i < FP; i++) {
+		bool want = i != in && model_up(&m[in]) && model_up(&m[i]);
+
+		cr_assert_eq(fp[i].frames - before[i], want ? 1u : 0u,
+			     "broadcast from %d: port %d got %u", in, i,
+			     fp[i].frames - (unsigned)before[i]);
+		if (want)
+			cr_assert_eq(fp[i].last, tag);
+	}
+	cr_assert_eq(fp[in].port.st.drops[PORT_DROP_RX_DISABLED] - dis,
+		     model_up(&m[in]) ? 0u : 1u);
+}
+
+Test(fwd, flood_list_is_exactly_the_up_ports_after_random_changes)
+{
+	static struct mock_port fp[FP];
+	struct flood_model m[FP];
+	struct sw_params prm;
+	int step, i, k;
+
+	sw_params_default(&prm);
+	prm.max_ports = FP;
+	cr_assert_eq(sw_init(&sw, &prm), 0);
+	memset(fp, 0, sizeof(fp));
+	memset(m, 0, sizeof(m));
+	srand(7177);
+	for (step = 0; step < 20000; step++) {
+		k = rand() % FP;
+		switch (rand() % 6) {
+		case 0:
+			if (m[k].attached) {
+				sw_port_remove(&sw, &fp[k].port);
+				m[k].attached = false;
+				break;
+			}
+			cr_assert_eq(
+				sw_port_add(&sw, &fp[k].port, &mock_ops, 0), 0);
+			m[k] = (struct flood_model){ true, true, true, false };
+			break;
+		case 1:
+			if (!m[k].attached)
+				break;
+			m[k].enabled = rand() % 2;
+			sw_port_set_enabled(&sw, &fp[k].port, m[k].enabled);
+			break;
+		case 2:
+			if (!m[k].attached)
+				break;
+			m[k].carrier = rand() % 2;
+			sw_port_set_carrier(&sw, &fp[k].port, m[k].carrier);
+			break;
+		case 3:
+			if (!m[k].attached || rand() % 4)
+				break;
+			m[k].closing = true;
+			sw_port_set_closing(&sw, &fp[k].port);
+			break;
+		default:
+			if (m[k].attached)
+				check_broadcast(fp, m, k, (uint8_t)step);
+			break;
+		}
+		check_flood_list(fp, m);
+	}
+	for (i = 0; i < FP; i++)
+		if (m[i].attached)
+			sw_port_remove(&sw, &fp[i].port);
+	cr_assert_eq(sw.nflood, 0);
+	sw_fini(&sw);
 }

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * test_txq.c - bounded transmit queue: bounds, iovecs, partial writes,
- * detaching borrowed frames
+ * detaching borrowed frames into the chunked spill store
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
@@ -181,4 +182,309 @@ Test(txq, ring_wraps_and_grows_in_order)
 	txq_trim(&q);
 	cr_assert_null(q.ring);
 	txq_fini(&q);
+}
+
+#define CHUNK_DATA (TXQ_CHUNK_SIZE - sizeof(struct txq_chunk))
+
+static unsigned chunks(const struct txq *q, size_t *cap)
+{
+	const struct txq_chunk *c;
+	unsigned n = 0;
+
+	*cap = 0;
+	for (c = q->spill_head; c; c = c->next) {
+		n++;
+		*cap += c->cap;
+		cr_assert(c->frames > 0, "an empty chunk is still linked");
+		cr_assert(c->used <= c->cap);
+		if (!c->next)
+			cr_assert_eq(c, q->spill_tail);
+	}
+	if (!n)
+		cr_assert_null(q->spill_tail);
+	return n;
+}
+
+/* A frame whose bytes say which frame it is and where in it they sit. */
+static void pattern(uint8_t *f, size_t len, unsigned id)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		f[i] = (uint8_t)(id * 131 + i * 7 + (i >> 8));
+}
+
+static void expect_frame(const uint8_t *f, size_t len, unsigned id)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (f[i] != (uint8_t)(id * 131 + i * 7 + (i >> 8)))
+			cr_assert_fail("frame %u differs at byte %zu of %zu",
+				       id, i, len);
+}
+
+/* The queue describes exactly frames @ids[0..n) with lengths @lens, the
+ * first @skip bytes of the first one already sent. */
+static void expect_queue(const struct txq *q, const unsigned *ids,
+			 const size_t *lens, unsigned n, size_t skip)
+{
+	struct iovec iov[64];
+	size_t got, i;
+
+	cr_assert_eq(q->count, n);
+	got = txq_iov(q, iov, 64, NULL, false);
+	cr_assert_eq(got, n < 64 ? n : 64);
+	for (i = 0; i < got; i++) {
+		size_t off = i ? 0 : skip;
+
+		cr_assert_eq(iov[i].iov_len, lens[i] - off);
+		expect_frame((const uint8_t *)iov[i].iov_base - off, lens[i],
+			     ids[i]);
+	}
+}
+
+Test(txq, detach_appends_to_chunks_and_advance_releases_them)
+{
+	static uint8_t rx[40][1500];
+	unsigned ids[200], i, n = 0, before;
+	size_t lens[200], cap;
+	uint64_t bytes = 0;
+	struct txq q;
+	int batch;
+
+	txq_init(&q, 4096, 1 << 22);
+	/* Three batches of 40 x 1500 bytes: 180,000 bytes, more than two
+	 * chunks; each batch reuses the same receive buffer. */
+	for (batch = 0; batch < 3; batch++) {
+		for (i = 0; i < 40; i++, n++) {
+			pattern(rx[i], 1500, n);
+			ids[n] = n;
+			lens[n] = 1500;
+			cr_assert_eq(txq_push(&q, rx[i], 1500), 0);
+		}
+		cr_assert_eq(q.borrowed, 40);
+		cr_assert_eq(txq_detach(&q), 0);
+		cr_assert_eq(q.borrowed, 0);
+		memset(rx, 0xee, sizeof(rx));
+	}
+	expect_queue(&q, ids, lens, n, 0);
+	cr_assert_eq(chunks(&q, &cap), 3, "120 x 1500 B fill three chunks");
+	cr_assert_null(q.spare);
+	/* Part of frame 0, then the rest of the first chunk bar one frame:
+	 * the chunk stays until its last frame is sent. */
+	cr_assert_eq(txq_advance(&q, 700, false, &bytes), 0);
+	expect_queue(&q, ids, lens, n, 700);
+	before = (unsigned)(CHUNK_DATA / 1500);
+	cr_assert_eq(txq_advance(&q, (before - 1) * 1500 - 700, false, &bytes),
+		     before - 1);
+	cr_assert_eq(chunks(&q, &cap), 3);
+	cr_assert_eq(txq_advance(&q, 1500 + 10, false, &bytes), 1);
+	cr_assert_eq(chunks(&q, &cap), 2, "first chunk released");
+	cr_assert_not_null(q.spare, "and kept as the spare");
+	expect_queue(&q, ids + before, lens + before, n - before, 10);
+	/* New frames go after the old ones, reusing the spare when the
+	 * newest chunk is full. */
+	for (i = 0; i < 40; i++, n++) {
+		pattern(rx[i], 1500, n);
+		ids[n] = n;
+		lens[n] = 1500;
+		cr_assert_eq(txq_push(&q, rx[i], 1500), 0);
+	}
+	cr_assert_eq(txq_detach(&q), 0);
+	memset(rx, 0, sizeof(rx));
+	cr_assert_eq(chunks(&q, &cap), 3);
+	cr_assert_null(q.spare, "the spare was taken, not a new chunk");
+	expect_queue(&q, ids + before, lens + before, n - before, 10);
+	/* Everything out: all chunks go, one is kept, trim frees it. */
+	cr_assert_eq(txq_advance(&q, (n - before) * 1500 - 10, false, &bytes),
+		     n - before);
+	cr_assert_eq(bytes, (uint64_t)n * 1500);
+	cr_assert_eq(chunks(&q, &cap), 0);
+	cr_assert_not_null(q.spare);
+	txq_trim(&q);
+	cr_assert_null(q.spare);
+	cr_assert_null(q.ring);
+	txq_fini(&q);
+}
+
+Test(txq, frames_larger_than_a_chunk_get_their_own)
+{
+	size_t big = CHUNK_DATA + 4000, lens[4] = { 60, big, 60, big };
+	unsigned ids[4] = { 0, 1, 2, 3 }, i;
+	uint64_t bytes = 0;
+	struct txq_chunk *c;
+	uint8_t *rx = malloc(2 * big);
+	size_t cap;
+	struct txq q;
+
+	cr_assert_not_null(rx);
+	txq_init(&q, 16, 1 << 20);
+	for (i = 0; i < 4; i++) {
+		uint8_t *f = rx + (i % 2) * big;
+
+		pattern(f, lens[i], i);
+		cr_assert_eq(txq_push(&q, f, lens[i]), 0);
+		if (i % 2) {
+			cr_assert_eq(txq_detach(&q), 0);
+			memset(rx, 0x55, 2 * big);
+		}
+	}
+	expect_queue(&q, ids, lens, 4, 0);
+	cr_assert_eq(chunks(&q, &cap), 4);
+	c = q.spill_head->next;
+	cr_assert_eq(c->cap, big, "exactly the frame's size");
+	cr_assert_eq(c->used, big);
+	/* Releasing the big chunk keeps it as the spare (the larger one). */
+	cr_assert_eq(txq_advance(&q, 60 + big, false, &bytes), 2);
+	cr_assert_eq(q.spare, c);
+	pattern(rx, big, 4);
+	cr_assert_eq(txq_push(&q, rx, big), 0);
+	cr_assert_eq(txq_detach(&q), 0);
+	cr_assert_eq(q.spill_tail, c, "a frame of the same size reuses it");
+	cr_assert_null(q.spare);
+	memset(rx, 0, big);
+	ids[0] = 2, ids[1] = 3, ids[2] = 4;
+	lens[0] = 60, lens[1] = big, lens[2] = big;
+	expect_queue(&q, ids, lens, 3, 0);
+	cr_assert_eq(txq_clear(&q), 3);
+	cr_assert_eq(chunks(&q, &cap), 0);
+	txq_fini(&q);
+	free(rx);
+}
+
+Test(txq, clear_drops_owned_and_borrowed_frames)
+{
+	uint8_t rx[5][300];
+	uint64_t bytes = 0;
+	struct txq q;
+	size_t cap;
+	int i;
+
+	txq_init(&q, 16, 1 << 20);
+	for (i = 0; i < 5; i++) {
+		pattern(rx[i], sizeof(rx[i]), (unsigned)i);
+		cr_assert_eq(txq_push(&q, rx[i], sizeof(rx[i])), 0);
+		if (i == 2)
+			cr_assert_eq(txq_detach(&q), 0);
+	}
+	cr_assert_eq(q.borrowed, 2);
+	txq_advance(&q, 100, false, &bytes); /* head partly sent */
+	cr_assert_eq(txq_clear(&q), 5);
+	cr_assert_eq(q.count, 0);
+	cr_assert_eq(q.borrowed, 0);
+	cr_assert_eq(q.bytes, 0);
+	cr_assert_eq(q.head_off, 0);
+	cr_assert_eq(chunks(&q, &cap), 0);
+	/* The queue works as new afterwards. */
+	cr_assert_eq(txq_push(&q, rx[4], sizeof(rx[4])), 0);
+	cr_assert_eq(txq_detach(&q), 0);
+	memset(rx, 0, sizeof(rx));
+	expect_queue(&q, (unsigned[]){ 4 }, (size_t[]){ 300 }, 1, 0);
+	txq_fini(&q); /* ASan's leak check covers chunks and the spare */
+}
+
+Test(txq, trim_frees_the_spare_always_and_the_rest_when_empty)
+{
+	uint8_t rx[2][100];
+	uint64_t bytes = 0;
+	struct txq q;
+
+	txq_init(&q, 16, 1 << 20);
+	txq_trim(&q); /* nothing to free */
+	cr_assert_eq(txq_push(&q, rx[0], 100), 0);
+	cr_assert_eq(txq_detach(&q), 0);
+	cr_assert_eq(txq_advance(&q, 100, false, &bytes), 1);
+	cr_assert_not_null(q.spare);
+	cr_assert_eq(txq_push(&q, rx[1], 100), 0);
+	cr_assert_eq(txq_detach(&q), 0);
+	cr_assert_null(q.spare);
+	cr_assert_eq(txq_push(&q, rx[0], 100), 0);
+	txq_trim(&q); /* busy: ring and spill stay */
+	cr_assert_not_null(q.ring);
+	cr_assert_not_null(q.spill_head);
+	cr_assert_eq(txq_detach(&q), 0);
+	cr_assert_eq(txq_advance(&q, 200, false, &bytes), 2);
+	cr_assert_not_null(q.spare);
+	txq_trim(&q);
+	cr_assert_null(q.spare);
+	cr_assert_null(q.ring);
+	cr_assert_null(q.spill_head);
+	cr_assert_eq(q.cap, 0);
+	txq_fini(&q);
+}
+
+/* Random batches as the loop makes them: frames of every size pushed from
+ * one receive buffer, a partial write, detach, the buffer overwritten.
+ * The bytes sent must be exactly the frames pushed, and the spill store
+ * must stay within its bound. */
+Test(txq, random_batches_keep_data_and_the_memory_bound)
+{
+	enum { MAXF = 256, MAXLEN = 70000 };
+	static unsigned ids[1 << 16];
+	static size_t lens[1 << 16];
+	uint8_t *rx = malloc((size_t)MAXLEN * 8), *out = malloc(MAXLEN);
+	unsigned head = 0, tail = 0, next = 0, i;
+	size_t off = 0, cap, owned;
+	uint64_t bytes = 0;
+	struct txq q;
+	int batch;
+
+	cr_assert(rx && out);
+	srand(99);
+	txq_init(&q, MAXF, 1 << 20);
+	for (batch = 0; batch < 3000; batch++) {
+		size_t used = 0, budget;
+		int n = rand() % 9;
+
+		for (i = 0; i < (unsigned)n; i++) {
+			size_t len = rand() % 8 ? (size_t)(rand() % 1600)
+						: (size_t)(rand() % MAXLEN);
+
+			pattern(rx + used, len, next);
+			if (txq_push(&q, rx + used, len) < 0)
+				continue;
+			ids[tail % (1 << 16)] = next++;
+			lens[tail++ % (1 << 16)] = len;
+			used += len;
+		}
+		/* The peer takes a random number of bytes, sometimes all. */
+		budget = rand() % 4 ? (size_t)rand() % 20000 : (size_t)-1;
+		while (budget && !txq_empty(&q)) {
+			struct iovec iov;
+			unsigned done;
+			size_t take;
+
+			txq_iov(&q, &iov, 1, NULL, false);
+			take = iov.iov_len < budget ? iov.iov_len : budget;
+			memcpy(out + off, iov.iov_base, take);
+			off += take;
+			budget -= take;
+			done = txq_advance(&q, take, false, &bytes);
+			if (!done)
+				continue;
+			cr_assert_eq(off, lens[head % (1 << 16)]);
+			expect_frame(out, off, ids[head % (1 << 16)]);
+			head++;
+			off = 0;
+			/* Empty frames behind it complete with it. */
+			for (; done > 1; done--)
+				cr_assert_eq(lens[head++ % (1 << 16)], 0);
+		}
+		cr_assert_eq(txq_detach(&q), 0);
+		memset(rx, 0xa5, used);
+		cr_assert_eq(q.count, tail - head);
+		for (owned = 0, i = 0; i < q.count; i++)
+			owned += lens[(head + i) % (1 << 16)];
+		chunks(&q, &cap);
+		cr_assert_leq(cap, 2 * owned + 2 * (size_t)MAXLEN,
+			      "spill holds %zu bytes for %zu queued", cap,
+			      owned);
+		if (batch % 100 == 0)
+			txq_trim(&q);
+	}
+	cr_assert_gt(head, 5000);
+	txq_fini(&q);
+	free(rx);
+	free(out);
 }
