@@ -141,6 +141,10 @@ struct port_stats {
  * @no_carrier:	the transport has no link (an uplink not connected, a
  *		datagram peer gone); enabling the port does not make it up
  *		until the transport calls sw_port_set_carrier(sw, p, true)
+ * @rx_framed:	set by the transport: every frame it hands to fwd_input()
+ *		has its stream length header (TXQ_HDR_LEN bytes, big-endian)
+ *		just before it in the same buffer, so stream ports can send
+ *		header and frame as one span (txq_push_framed())
  * @capture:	hand its frames to sw->capture_cb
  * @name:	short name ("p3" unless the transport sets one)
  * @descr:	free text: peer address, client description
@@ -169,6 +173,7 @@ struct port {
 	bool up;
 	bool enabled;
 	bool no_carrier;
+	bool rx_framed;
 	bool capture;
 	char name[PORT_NAME_LEN];
 	char descr[PORT_DESCR_LEN];

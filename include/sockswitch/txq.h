@@ -25,10 +25,15 @@
  * @data:	the frame: in the receive buffer if the entry is one of the
  *		last @borrowed of the queue, else in the queue's spill store
  * @len:	its length in bytes
+ * @framed:	the TXQ_HDR_LEN bytes before @data hold @len, big-endian
+ *		(a frame read from a stream, still in the receive buffer):
+ *		txq_iov() then sends header and frame as one span, merged
+ *		with the previous span when they touch
  */
 struct txq_ent {
 	const uint8_t *data;
 	uint32_t len;
+	bool framed;
 };
 
 /**
@@ -89,6 +94,7 @@ struct txq {
 void txq_init(struct txq *q, uint32_t max_frames, size_t max_bytes);
 void txq_fini(struct txq *q);
 int txq_push(struct txq *q, const uint8_t *data, size_t len);
+int txq_push_framed(struct txq *q, const uint8_t *data, size_t len);
 size_t txq_iov(const struct txq *q, struct iovec *iov, size_t max_iov,
 	       uint8_t (*hdr)[TXQ_HDR_LEN], bool with_hdr);
 unsigned txq_advance(struct txq *q, size_t nbytes, bool with_hdr,

@@ -368,9 +368,10 @@ struct port *sw_port_by_id(const struct sw *sw, uint32_t id)
 }
 
 static void sw_enqueue(struct sw *sw, struct port *p, const uint8_t *frame,
-		       size_t len)
+		       size_t len, bool framed)
 {
-	int rc = txq_push(&p->txq, frame, len);
+	int rc = framed ? txq_push_framed(&p->txq, frame, len)
+			: txq_push(&p->txq, frame, len);
 
 	if (rc < 0) {
 		port_count_drop(p, rc == -ENOMEM ? PORT_DROP_TX_NOMEM
@@ -466,7 +467,7 @@ static void fwd_flood(struct sw *sw, struct port *in, const uint8_t *frame,
 		struct port *p = sw->flood[i];
 
 		if (p != in)
-			sw_enqueue(sw, p, frame, len);
+			sw_enqueue(sw, p, frame, len, in->rx_framed);
 	}
 }
 
@@ -519,7 +520,7 @@ void fwd_input(struct sw *sw, struct port *in, const uint8_t *frame, size_t len,
 		goto drop;
 	in->st.rx_forwarded++;
 	if (out) {
-		sw_enqueue(sw, out, frame, len);
+		sw_enqueue(sw, out, frame, len, in->rx_framed);
 		sw_maybe_throttle(sw, in, out, now_ms);
 	} else
 		fwd_flood(sw, in, frame, len);

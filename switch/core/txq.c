@@ -184,7 +184,8 @@ static int txq_grow(struct txq *q)
  *
  * Return: 0 on success, -ENOBUFS if a bound would be exceeded, -ENOMEM
  */
-int txq_push(struct txq *q, const uint8_t *data, size_t len)
+static int txq_push_ent(struct txq *q, const uint8_t *data, size_t len,
+			bool framed)
 {
 	struct txq_ent *e;
 
@@ -195,10 +196,35 @@ int txq_push(struct txq *q, const uint8_t *data, size_t len)
 	e = txq_at(q, q->count);
 	e->data = data;
 	e->len = (uint32_t)len;
+	e->framed = framed;
 	q->count++;
 	q->bytes += len;
 	q->borrowed++;
 	return 0;
+}
+
+int txq_push(struct txq *q, const uint8_t *data, size_t len)
+{
+	return txq_push_ent(q, data, len, false);
+}
+
+/**
+ * txq_push_framed() - queue a borrowed frame that has its stream header
+ * @q:		the queue
+ * @data:	the frame, as for txq_push(); the TXQ_HDR_LEN bytes before
+ *		it are its length, big-endian, and stay untouched as long
+ *		as the frame
+ * @len:	its length
+ *
+ * Stream input is laid out like stream output, so a stream writer can
+ * send such frames straight from the receive buffer, runs of them in
+ * one iovec (see txq_iov()).
+ *
+ * Return: as txq_push()
+ */
+int txq_push_framed(struct txq *q, const uint8_t *data, size_t len)
+{
+	return txq_push_ent(q, data, len, true);
 }
 
 static void txq_put_hdr(uint8_t hdr[TXQ_HDR_LEN], uint32_t len)
@@ -219,27 +245,47 @@ static void txq_put_hdr(uint8_t hdr[TXQ_HDR_LEN], uint32_t len)
  * @with_hdr:	prefix each frame with its 32-bit big-endian length
  *
  * The head entry starts after the bytes already written (head_off).
+ * With @with_hdr, a framed entry (txq_push_framed()) is one span, header
+ * included, that extends the previous span when the two touch: a run of
+ * frames read from one stream and bound for one port goes out as one
+ * iovec, straight from the receive buffer.
  *
  * Return: number of iovec entries filled
  */
 size_t txq_iov(const struct txq *q, struct iovec *iov, size_t max_iov,
 	       uint8_t (*hdr)[TXQ_HDR_LEN], bool with_hdr)
 {
-	size_t n = 0, skip = q->head_off, per = with_hdr ? 2 : 1;
+	size_t n = 0, h = 0, skip = q->head_off, per = with_hdr ? 2 : 1;
 	uint32_t k;
 
 	for (k = 0; k < q->count && n + per <= max_iov; k++) {
 		const struct txq_ent *e = txq_at(q, k);
 
+		if (with_hdr && e->framed) {
+			const uint8_t *at = e->data - TXQ_HDR_LEN + skip;
+			size_t len = TXQ_HDR_LEN + e->len - skip;
+
+			skip = 0;
+			if (n && (const uint8_t *)iov[n - 1].iov_base +
+						 iov[n - 1].iov_len ==
+					 at) {
+				iov[n - 1].iov_len += len;
+				continue;
+			}
+			iov[n].iov_base = (void *)(uintptr_t)at;
+			iov[n++].iov_len = len;
+			continue;
+		}
 		if (with_hdr) {
-			txq_put_hdr(hdr[k], e->len);
+			txq_put_hdr(hdr[h], e->len);
 			if (skip < TXQ_HDR_LEN) {
-				iov[n].iov_base = hdr[k] + skip;
+				iov[n].iov_base = hdr[h] + skip;
 				iov[n++].iov_len = TXQ_HDR_LEN - skip;
 				skip = 0;
 			} else {
 				skip -= TXQ_HDR_LEN;
 			}
+			h++;
 		}
 		iov[n].iov_base = (void *)(uintptr_t)(e->data + skip);
 		iov[n++].iov_len = e->len - skip;
@@ -307,6 +353,7 @@ unsigned txq_detach(struct txq *q)
 			break;
 		memcpy(copy, e->data, e->len);
 		e->data = copy;
+		e->framed = false;
 	}
 	dropped = q->count - k;
 	q->borrowed = 0;

@@ -488,3 +488,117 @@ Test(txq, random_batches_keep_data_and_the_memory_bound)
 	free(rx);
 	free(out);
 }
+
+/* A stream read as it lands in the receive buffer: N frames of @len
+ * bytes, each after its big-endian length; returns the stream's size. */
+static size_t stream_buf(uint8_t *buf, unsigned n, uint32_t len)
+{
+	size_t off = 0;
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		buf[off] = (uint8_t)(len >> 24);
+		buf[off + 1] = (uint8_t)(len >> 16);
+		buf[off + 2] = (uint8_t)(len >> 8);
+		buf[off + 3] = (uint8_t)len;
+		memset(buf + off + TXQ_HDR_LEN, 'A' + (int)i, len);
+		off += TXQ_HDR_LEN + len;
+	}
+	return off;
+}
+
+Test(txq, framed_run_is_one_span)
+{
+	static uint8_t buf[8 * (TXQ_HDR_LEN + 50)], out[sizeof(buf)];
+	size_t total = stream_buf(buf, 8, 50), i;
+	struct iovec iov[16];
+	uint8_t h[8][TXQ_HDR_LEN];
+	uint64_t fb = 0;
+	struct txq q;
+
+	txq_init(&q, 100, 1 << 20);
+	for (i = 0; i < 8; i++)
+		cr_assert_eq(
+			txq_push_framed(&q, buf + i * 54 + TXQ_HDR_LEN, 50), 0);
+	/* Eight frames back to back in the buffer: one iovec, the buffer. */
+	cr_assert_eq(txq_iov(&q, iov, 16, h, true), 1);
+	cr_assert_eq(iov[0].iov_base, buf);
+	cr_assert_eq(iov[0].iov_len, total);
+	/* A partial write inside the third frame's header resumes there. */
+	cr_assert_eq(txq_advance(&q, 2 * 54 + 2, true, &fb), 2);
+	cr_assert_eq(txq_iov(&q, iov, 16, h, true), 1);
+	cr_assert_eq(iov[0].iov_base, buf + 2 * 54 + 2);
+	cr_assert_eq(gather(&q, out, true), total - (2 * 54 + 2));
+	cr_assert_arr_eq(out, buf + 2 * 54 + 2, total - (2 * 54 + 2));
+	/* Without headers (datagram writers) each frame is its own span. */
+	cr_assert_eq(txq_iov(&q, iov, 16, h, false), 6);
+	txq_fini(&q);
+}
+
+Test(txq, framed_spans_break_where_memory_does)
+{
+	static uint8_t a[3 * (TXQ_HDR_LEN + 20)], b[2 * (TXQ_HDR_LEN + 20)];
+	uint8_t out[512], want[512];
+	struct iovec iov[16];
+	uint8_t h[8][TXQ_HDR_LEN];
+	size_t n, off = 0;
+	struct txq q;
+
+	stream_buf(a, 3, 20);
+	stream_buf(b, 2, 20);
+	memset(b + TXQ_HDR_LEN, 'x', 20);
+	txq_init(&q, 100, 1 << 20);
+	/* a[0], a[2] (a[1] went elsewhere), b[0], an unframed frame, b[1] */
+	cr_assert_eq(txq_push_framed(&q, a + TXQ_HDR_LEN, 20), 0);
+	cr_assert_eq(txq_push_framed(&q, a + 2 * 24 + TXQ_HDR_LEN, 20), 0);
+	cr_assert_eq(txq_push_framed(&q, b + TXQ_HDR_LEN, 20), 0);
+	fill();
+	cr_assert_eq(txq_push(&q, frames[0], 30), 0);
+	cr_assert_eq(txq_push_framed(&q, b + 24 + TXQ_HDR_LEN, 20), 0);
+	n = txq_iov(&q, iov, 16, h, true);
+	cr_assert_eq(n, 6, "a[0] | a[2] | b[0] | hdr | frame | b[1]: got %zu",
+		     n);
+	memcpy(want + off, a, 24), off += 24;
+	memcpy(want + off, a + 48, 24), off += 24;
+	memcpy(want + off, b, 24), off += 24;
+	want[off] = 0, want[off + 1] = 0, want[off + 2] = 0;
+	want[off + 3] = 30, off += 4;
+	memcpy(want + off, frames[0], 30), off += 30;
+	memcpy(want + off, b + 24, 24), off += 24;
+	cr_assert_eq(gather(&q, out, true), off);
+	cr_assert_arr_eq(out, want, off);
+	/* Copied out of the receive buffer, a frame gets a header again. */
+	cr_assert_eq(txq_detach(&q), 0);
+	memset(a, 0, sizeof(a));
+	memset(b, 0, sizeof(b));
+	cr_assert_eq(gather(&q, out, true), off);
+	cr_assert_arr_eq(out, want, off);
+	txq_fini(&q);
+}
+
+Test(txq, header_slots_bounded_after_merged_runs)
+{
+	/* 40 framed frames merge into one iovec; the unframed frames after
+	 * them must use header slots 0.., not their entry index (the slot
+	 * array has only max_iov / 2 entries). */
+	static uint8_t buf[40 * (TXQ_HDR_LEN + 10)];
+	uint8_t h[4][TXQ_HDR_LEN];
+	struct iovec iov[8];
+	struct txq q;
+	unsigned i;
+
+	stream_buf(buf, 40, 10);
+	fill();
+	txq_init(&q, 100, 1 << 20);
+	for (i = 0; i < 40; i++)
+		cr_assert_eq(
+			txq_push_framed(&q, buf + i * 14 + TXQ_HDR_LEN, 10), 0);
+	for (i = 0; i < 5; i++)
+		cr_assert_eq(txq_push(&q, frames[i], 10), 0);
+	/* 1 span + 3 x (header, frame) = 7 of 8 iovecs; a fourth pair
+	 * does not fit. */
+	cr_assert_eq(txq_iov(&q, iov, 8, h, true), 7);
+	cr_assert_eq(iov[1].iov_base, h[0]);
+	cr_assert_eq(iov[5].iov_base, h[2]);
+	txq_fini(&q);
+}
