@@ -146,8 +146,10 @@ static void ctl_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	(void)revents;
 	for (i = 0; i < 16; i++) {
 		fd = accept4(c->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
-			break;
+		if (fd < 0) {
+			accept_failed(loop, &c->io, &c->backoff, "control");
+			return;
+		}
 		if (c->nclients >= CTL_CLIENTS_MAX) {
 			c->st.refused++;
 			log_warnx(
@@ -158,22 +160,6 @@ static void ctl_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		ctl_client_new(c, fd);
 	}
-	if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-		       errno == ENOMEM)) {
-		log_warn("control: cannot accept, pausing for %.0f s",
-			 CTL_BACKOFF_S);
-		ev_io_stop(loop, &c->io);
-		ev_timer_set(&c->backoff, CTL_BACKOFF_S, 0);
-		ev_timer_start(loop, &c->backoff);
-	}
-}
-
-static void ctl_backoff_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct ctl *c = container_of(w, struct ctl, backoff);
-
-	(void)revents;
-	ev_io_start(loop, &c->io);
 }
 
 /* ---- the listening socket ------------------------------------------------ */
@@ -291,7 +277,7 @@ int ctl_open(struct swd *d, const struct sw_config *cfg)
 	c->dev = tmp.dev;
 	c->ino = tmp.ino;
 	ev_io_init(&c->io, ctl_accept_cb, c->fd, EV_READ);
-	ev_init(&c->backoff, ctl_backoff_cb);
+	accept_backoff_init(&c->backoff, &c->io);
 	ev_io_start(d->loop, &c->io);
 	return 0;
 }

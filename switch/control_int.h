@@ -23,7 +23,6 @@
 #define CTL_OUT_MAX (4 * 1024 * 1024)
 #define CTL_CLIENTS_MAX 64
 #define CTL_READ_CHUNK 4096
-#define CTL_BACKOFF_S 1.0
 #define CTL_PROTOCOL 1
 
 /**

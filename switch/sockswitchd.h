@@ -326,6 +326,7 @@ struct ev_io;
 struct ev_timer;
 void accept_failed(struct ev_loop *loop, struct ev_io *io,
 		   struct ev_timer *backoff, const char *url);
+void accept_backoff_init(struct ev_timer *backoff, struct ev_io *io);
 
 struct listener *listener_find(struct swd *d, const struct listen_addr *want);
 void listener_close(struct swd *d, struct listener *l);

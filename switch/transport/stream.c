@@ -421,12 +421,21 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 }
 
-static void backoff_cb(struct ev_loop *loop, ev_timer *w, int revents)
+static void accept_backoff_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct listener *l = container_of(w, struct listener, backoff);
-
 	(void)revents;
-	ev_io_start(loop, &l->io);
+	ev_io_start(loop, w->data);
+}
+
+/**
+ * accept_backoff_init() - set up the timer accept_failed() arms
+ * @backoff:	the listener's restart timer
+ * @io:		its accept watcher, started again when @backoff fires
+ */
+void accept_backoff_init(ev_timer *backoff, ev_io *io)
+{
+	ev_init(backoff, accept_backoff_cb);
+	backoff->data = io;
 }
 
 /**
@@ -661,7 +670,7 @@ int listener_open(struct swd *d, const struct listen_cfg *lc)
 		return rc;
 	}
 	ev_io_init(&l->io, accept_cb, l->fd, EV_READ);
-	ev_init(&l->backoff, backoff_cb);
+	accept_backoff_init(&l->backoff, &l->io);
 	if (!l->vde)
 		ev_io_start(d->loop, &l->io);
 	tail = &d->listeners;

@@ -60,7 +60,6 @@
 #define VDE_CTL_TIMEOUT_S 5.0
 #define VDE_CTL_PENDING_MAX 64
 #define VDE_ACCEPT_BATCH 16
-#define VDE_ACCEPT_BACKOFF_S 1.0
 #define VDE_RX_BATCH 32
 #define VDE_RX_ROUNDS 8
 #define VDE_TX_BATCH 64
@@ -832,14 +831,6 @@ static void vde_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 }
 
-static void vde_backoff_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct vde_listener *l = container_of(w, struct vde_listener, backoff);
-
-	(void)revents;
-	ev_io_start(loop, &l->io);
-}
-
 /* -------------------------------------------------------------------- */
 /* Listener                                                             */
 
@@ -943,7 +934,7 @@ int vde_listener_open(struct swd *d, const struct listen_cfg *lc, int mode,
 	snprintf(l->url, sizeof(l->url), "vde:%.*s", VDE_DIR_MAX,
 		 lc->addr.path);
 	ev_io_init(&l->io, vde_accept_cb, -1, EV_READ);
-	ev_init(&l->backoff, vde_backoff_cb);
+	accept_backoff_init(&l->backoff, &l->io);
 	ev_init(&l->reap, vde_reap_cb);
 	rc = vde_make_dir(l, lc->addr.path);
 	if (rc == 0)
