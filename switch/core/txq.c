@@ -227,6 +227,11 @@ int txq_push_framed(struct txq *q, const uint8_t *data, size_t len)
 	return txq_push_ent(q, data, len, true);
 }
 
+static const uint8_t *iov_end(const struct iovec *v)
+{
+	return (const uint8_t *)v->iov_base + v->iov_len;
+}
+
 static void txq_put_hdr(uint8_t hdr[TXQ_HDR_LEN], uint32_t len)
 {
 	hdr[0] = (uint8_t)(len >> 24);
@@ -266,14 +271,12 @@ size_t txq_iov(const struct txq *q, struct iovec *iov, size_t max_iov,
 			size_t len = TXQ_HDR_LEN + e->len - skip;
 
 			skip = 0;
-			if (n && (const uint8_t *)iov[n - 1].iov_base +
-						 iov[n - 1].iov_len ==
-					 at) {
+			if (n && iov_end(&iov[n - 1]) == at) {
 				iov[n - 1].iov_len += len;
-				continue;
+			} else {
+				iov[n].iov_base = (void *)(uintptr_t)at;
+				iov[n++].iov_len = len;
 			}
-			iov[n].iov_base = (void *)(uintptr_t)at;
-			iov[n++].iov_len = len;
 			continue;
 		}
 		if (with_hdr) {

@@ -244,8 +244,8 @@ void stream_conn_start(struct stream_conn *c, struct swd *d, struct port *p,
 	c->d = d;
 	c->port = p;
 	c->fd = fd;
-	p->rx_framed =
-		true; /* stream_rx_consume() hands frames after headers */
+	/* stream_rx_consume() hands over frames right after their headers */
+	p->rx_framed = true;
 	c->fail = fail;
 	stream_rx_init(&c->rx);
 	ev_io_init(&c->rio, stream_read_cb, fd, EV_READ);
