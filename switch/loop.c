@@ -102,32 +102,95 @@ static void check_cb(struct ev_loop *loop, ev_check *w, int revents)
 	d->now_ms = swd_clock_ms();
 }
 
-static void sw_event_log(void *opaque, enum sw_event ev, uint16_t vid,
-			 const uint8_t *mac, struct port *from, struct port *to)
+/**
+ * swd_hook_add() - subscribe to the daemon's events
+ * @d:		the daemon
+ * @fn:		called for each event (see swd_hook_fn for what it may do)
+ * @opaque:	passed back
+ *
+ * Return: 0 on success, -ENOSPC when SWD_HOOKS_MAX are registered
+ */
+int swd_hook_add(struct swd *d, swd_hook_fn fn, void *opaque)
 {
-	struct swd *d = opaque;
+	if (d->nhooks >= SWD_HOOKS_MAX)
+		return -ENOSPC;
+	d->hooks[d->nhooks].fn = fn;
+	d->hooks[d->nhooks].opaque = opaque;
+	d->nhooks++;
+	return 0;
+}
+
+/**
+ * swd_emit() - hand an event to every subscriber, in registration order
+ * @d:		the daemon
+ * @ev:		the event
+ */
+void swd_emit(struct swd *d, const struct swd_event *ev)
+{
+	size_t i;
+
+	for (i = 0; i < d->nhooks; i++)
+		d->hooks[i].fn(d, ev, d->hooks[i].opaque);
+}
+
+/* The core's observer: everything it reports goes to the hook list. */
+static void sw_event_cb(void *opaque, const struct sw_event_info *e)
+{
+	struct swd_event ev = { .type = SWD_EV_SW, .sw = e };
+
+	swd_emit(opaque, &ev);
+}
+
+/* The logger's subscription: MAC events, and the end of a port. */
+static void log_hook(struct swd *d, const struct swd_event *ev, void *opaque)
+{
+	const struct sw_event_info *e = ev->sw;
 	char m[MAC_STRLEN];
 
-	switch (ev) {
+	(void)opaque;
+	if (ev->type != SWD_EV_SW)
+		return;
+	switch (e->ev) {
 	case SW_EV_MAC_NEW:
 		log_debug("mac %s vlan %u learned on port %u",
-			  mac_format(mac, m), vid, to->id);
+			  mac_format(e->mac, m), e->vid, e->to->id);
 		break;
 	case SW_EV_MAC_MOVED:
 		log_debug("mac %s vlan %u moved from port %u to port %u",
-			  mac_format(mac, m), vid, from->id, to->id);
+			  mac_format(e->mac, m), e->vid, e->from->id,
+			  e->to->id);
 		break;
 	case SW_EV_MAC_AGED:
 		log_debug("mac %s vlan %u on port %u aged out",
-			  mac_format(mac, m), vid, from->id);
+			  mac_format(e->mac, m), e->vid, e->from->id);
 		break;
 	case SW_EV_MAC_TABLE_FULL:
 		log_warnx(
 			"mac table full (%u entries): not learning %s from port %u; unknown destinations are flooded",
-			d->sw.mt.max, mac_format(mac, m), to->id);
+			d->sw.mt.max, mac_format(e->mac, m), e->to->id);
 		break;
+	case SW_EV_PORT_REMOVED:
+		if (!e->port->closing)
+			break; /* never attached: its transport said why */
+		log_info("port %u (%s) closed: %s", e->port->id, e->port->descr,
+			 e->port->close_reason);
+		swd_log_port_stats(e->port, "final");
+		break;
+	case SW_EV_PORT_UP:
+	case SW_EV_PORT_DOWN:
+		break; /* transports log their own words for these */
 	}
-	ctl_sw_event(d, ev, vid, mac, from, to);
+}
+
+/**
+ * swd_log_hook_register() - the logger subscribes to the daemon's events
+ * @d:		the daemon
+ *
+ * Return: 0 on success, negative error code on failure
+ */
+int swd_log_hook_register(struct swd *d)
+{
+	return swd_hook_add(d, log_hook, NULL);
 }
 
 static void sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -157,7 +220,7 @@ int swd_init(struct swd *d, struct ev_loop *loop)
 	rc = sw_init(&d->sw, &d->cfg.core);
 	if (rc < 0)
 		return rc;
-	d->sw.event_cb = sw_event_log;
+	d->sw.event_cb = sw_event_cb;
 	d->sw.event_opaque = d;
 	/* Address space, not memory: pages are touched only as reads land,
 	 * and a datagram slot's unused tail never is. */
@@ -277,10 +340,10 @@ void swd_port_close(struct swd *d, struct port *p, const char *fmt, ...)
 
 	if (p->closing)
 		return;
-	sw_port_set_closing(&d->sw, p);
 	va_start(ap, fmt);
 	vsnprintf(p->close_reason, sizeof(p->close_reason), fmt, ap);
 	va_end(ap);
+	sw_port_set_closing(&d->sw, p);
 	p->close_next = d->closing;
 	d->closing = p;
 }
@@ -298,12 +361,7 @@ void swd_process_closing(struct swd *d)
 		struct port *p = d->closing;
 
 		d->closing = p->close_next;
-		capture_port_closed(d, p);
-		sw_port_remove(&d->sw, p);
-		log_info("port %u (%s) closed: %s", p->id, p->descr,
-			 p->close_reason);
-		ctl_port_event(d, p, false, p->close_reason);
-		swd_log_port_stats(p, "final");
+		sw_port_remove(&d->sw, p); /* hooks see SW_EV_PORT_REMOVED */
 		p->ops->close(p);
 	}
 }
@@ -322,6 +380,24 @@ void swd_close_all_ports(struct swd *d, const char *reason)
 	port_foreach(&d->sw, p, i)
 		swd_port_close(d, p, "%s", reason);
 	swd_process_closing(d);
+}
+
+/**
+ * swd_port_state() - a port's state for listings
+ * @p:		the port
+ *
+ * Return: "closing", "disabled", or the transport's state ("up" if it
+ * has none)
+ */
+const char *swd_port_state(const struct port *p)
+{
+	if (p->closing)
+		return "closing";
+	if (!p->enabled)
+		return "disabled";
+	if (p->ops->state)
+		return p->ops->state(p);
+	return "up";
 }
 
 /**

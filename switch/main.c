@@ -21,8 +21,9 @@
 
 #include <ev.h>
 
+#include "control/control.h"
 #include "sockswitchd.h"
-#include "uplink.h"
+#include "transport/uplink.h"
 
 struct log_state log_state = { LOG_LVL_INFO, false };
 
@@ -37,7 +38,7 @@ struct log_state log_state = { LOG_LVL_INFO, false };
  * @v:		the values
  */
 struct flags {
-	struct sw_config listen;
+	struct swd_config listen;
 	int nverbose;
 	struct {
 		bool hub, mac_table_size, ageing, hold_down, max_ports;
@@ -437,7 +438,7 @@ static void parse_flags(int argc, char **argv, struct flags *f)
 		die_usage("%s `%s'", "unexpected argument", argv[optind]);
 }
 
-static int apply_flags(struct sw_config *c, const struct flags *f, char *err,
+static int apply_flags(struct swd_config *c, const struct flags *f, char *err,
 		       size_t errlen)
 {
 	size_t i;
@@ -536,7 +537,7 @@ static const char *default_socket_dir(struct build_ctx *b)
 	return err[0] ? NULL : out;
 }
 
-static int default_listeners(struct sw_config *c, struct build_ctx *b,
+static int default_listeners(struct swd_config *c, struct build_ctx *b,
 			     char *err, size_t errlen)
 {
 	const char *dir = default_socket_dir(b);
@@ -556,7 +557,7 @@ static int default_listeners(struct sw_config *c, struct build_ctx *b,
 }
 
 /* The control socket: as configured, or beside the default data socket. */
-static int default_control(struct sw_config *c, struct build_ctx *b)
+static int default_control(struct swd_config *c, struct build_ctx *b)
 {
 	const char *dir;
 
@@ -610,7 +611,7 @@ static int absolutize_dup(char **path, const char *cwd)
 }
 
 /* A daemon changes directory to /: make relative socket paths absolute. */
-static int absolutize_paths(struct sw_config *c, const char *cwd, char *err,
+static int absolutize_paths(struct swd_config *c, const char *cwd, char *err,
 			    size_t errlen)
 {
 	struct listen_addr *a;
@@ -650,8 +651,8 @@ static void raise_fd_limit(uint32_t max_ports)
 }
 
 /* A reload that raises max_ports raises the descriptor limit with it. */
-static void fd_limit_commit(struct swd *d, const struct sw_config *oldc,
-			    const struct sw_config *newc, void *opaque)
+static void fd_limit_commit(struct swd *d, const struct swd_config *oldc,
+			    const struct swd_config *newc, void *opaque)
 {
 	(void)d;
 	(void)opaque;
@@ -820,7 +821,7 @@ static void signals_stop(struct ev_loop *loop, struct signals *s)
 
 static int check_config(const char *path)
 {
-	struct sw_config c;
+	struct swd_config c;
 	char err[ERRLEN];
 	int rc;
 
@@ -846,7 +847,7 @@ static int check_config(const char *path)
  *
  * Return: 0 on success, negative error code on failure
  */
-static int build_config(struct sw_config *out, char *err, size_t errlen,
+static int build_config(struct swd_config *out, char *err, size_t errlen,
 			void *opaque)
 {
 	struct build_ctx *b = opaque;
@@ -920,7 +921,8 @@ static void start(struct swd *d, struct ev_loop *loop, struct build_ctx *b)
 	size_t i;
 
 	rc = swd_init(d, loop);
-	if (rc < 0 || (rc = capture_init(d)) < 0)
+	if (rc < 0 || (rc = swd_log_hook_register(d)) < 0 ||
+	    (rc = capture_init(d)) < 0)
 		fatalx("cannot start the switch: %s", strerror(-rc));
 	if (ctl_cmds_register(d) < 0 || capture_ctl_register(d) < 0 ||
 	    reload_set_builder(d, build_config, b) < 0 ||

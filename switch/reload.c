@@ -28,9 +28,50 @@
 
 #include <jansson.h>
 
+#include "control/control.h"
 #include "sockswitchd.h"
+#include "transport/transport.h"
 
 #define RELOAD_HOOKS_MAX 16
+
+/**
+ * struct summary - what a reload changed, as one line
+ * @buf:	the text
+ * @len:	its size
+ * @used:	bytes written
+ */
+struct summary {
+	char *buf;
+	size_t len;
+	size_t used;
+};
+
+static void sum_vadd(struct summary *s, const char *fmt, va_list ap)
+{
+	int n;
+
+	if (s->used + 2 >= s->len)
+		return;
+	if (s->used) {
+		s->buf[s->used++] = ';';
+		s->buf[s->used++] = ' ';
+		s->buf[s->used] = '\0';
+	}
+	n = vsnprintf(s->buf + s->used, s->len - s->used, fmt, ap);
+	if (n > 0)
+		s->used += (size_t)n < s->len - s->used ? (size_t)n
+							: s->len - s->used - 1;
+}
+
+static void __attribute__((format(printf, 2, 3)))
+sum_add(struct summary *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sum_vadd(s, fmt, ap);
+	va_end(ap);
+}
 
 /**
  * struct reload_state - how to build a config, and who else reloads
@@ -38,13 +79,34 @@
  * @opaque:	its argument
  * @hooks:	modules' hooks, in registration order
  * @nhooks:	how many
+ * @sum:	the summary of the reload being committed, or NULL
  */
 struct reload_state {
 	reload_build_fn build;
 	void *opaque;
 	struct reload_hook hooks[RELOAD_HOOKS_MAX];
 	size_t nhooks;
+	struct summary *sum;
 };
+
+/**
+ * reload_note() - add a change to the summary of the reload in progress
+ * @d:		the daemon
+ * @fmt:	what changed ("listening on unix:/run/x.sock")
+ *
+ * Context: a reload hook's commit(); elsewhere it does nothing.
+ */
+void reload_note(struct swd *d, const char *fmt, ...)
+{
+	struct reload_state *rs = d->reload;
+	va_list ap;
+
+	if (!rs || !rs->sum)
+		return;
+	va_start(ap, fmt);
+	sum_vadd(rs->sum, fmt, ap);
+	va_end(ap);
+}
 
 static struct reload_state *reload_get(struct swd *d)
 {
@@ -118,7 +180,7 @@ bool listen_addr_same(const struct listen_addr *a, const struct listen_addr *b)
 	return a->port == b->port && !strcmp(a->host, b->host);
 }
 
-static const struct listen_cfg *cfg_find(const struct sw_config *c,
+static const struct listen_cfg *cfg_find(const struct swd_config *c,
 					 const struct listen_addr *a)
 {
 	size_t i;
@@ -127,39 +189,6 @@ static const struct listen_cfg *cfg_find(const struct sw_config *c,
 		if (listen_addr_same(&c->listen[i].addr, a))
 			return &c->listen[i];
 	return NULL;
-}
-
-/**
- * struct summary - what a reload changed, as one line
- * @buf:	the text
- * @len:	its size
- * @used:	bytes written
- */
-struct summary {
-	char *buf;
-	size_t len;
-	size_t used;
-};
-
-static void __attribute__((format(printf, 2, 3)))
-sum_add(struct summary *s, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (s->used + 2 >= s->len)
-		return;
-	if (s->used) {
-		s->buf[s->used++] = ';';
-		s->buf[s->used++] = ' ';
-		s->buf[s->used] = '\0';
-	}
-	va_start(ap, fmt);
-	n = vsnprintf(s->buf + s->used, s->len - s->used, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		s->used += (size_t)n < s->len - s->used ? (size_t)n
-							: s->len - s->used - 1;
 }
 
 static void sum_params(struct summary *s, const struct sw_params *o,
@@ -188,8 +217,8 @@ static bool str_same(const char *a, const char *b)
 	return a == b || (a && b && !strcmp(a, b));
 }
 
-static bool control_changed(const struct sw_config *o,
-			    const struct sw_config *n)
+static bool control_changed(const struct swd_config *o,
+			    const struct swd_config *n)
 {
 	return !str_same(o->control.path, n->control.path) ||
 	       o->control.off != n->control.off ||
@@ -208,7 +237,7 @@ static void listen_stop(struct swd *d, const struct listen_addr *a)
 }
 
 /* Close the listeners opened for @nc (marked in @added). */
-static void undo_listeners(struct swd *d, const struct sw_config *nc,
+static void undo_listeners(struct swd *d, const struct swd_config *nc,
 			   const bool *added)
 {
 	size_t i;
@@ -218,7 +247,7 @@ static void undo_listeners(struct swd *d, const struct sw_config *nc,
 			listen_stop(d, &nc->listen[i].addr);
 }
 
-static int open_listeners(struct swd *d, const struct sw_config *nc,
+static int open_listeners(struct swd *d, const struct swd_config *nc,
 			  bool *added, char *err, size_t errlen)
 {
 	size_t i;
@@ -239,7 +268,7 @@ static int open_listeners(struct swd *d, const struct sw_config *nc,
 	return 0;
 }
 
-static int prepare_hooks(struct swd *d, const struct sw_config *nc,
+static int prepare_hooks(struct swd *d, const struct swd_config *nc,
 			 size_t *done, char *err, size_t errlen)
 {
 	struct reload_state *rs = d->reload;
@@ -258,7 +287,7 @@ static int prepare_hooks(struct swd *d, const struct sw_config *nc,
 	return 0;
 }
 
-static void abort_hooks(struct swd *d, const struct sw_config *nc, size_t n)
+static void abort_hooks(struct swd *d, const struct swd_config *nc, size_t n)
 {
 	struct reload_state *rs = d->reload;
 
@@ -268,7 +297,7 @@ static void abort_hooks(struct swd *d, const struct sw_config *nc, size_t n)
 }
 
 /* Everything that may fail; on failure all of it is undone. */
-static int reload_prepare(struct swd *d, struct sw_config *nc, bool *added,
+static int reload_prepare(struct swd *d, struct swd_config *nc, bool *added,
 			  char *err, size_t errlen)
 {
 	size_t nhooks = 0;
@@ -328,8 +357,8 @@ static void update_perms(const struct listen_cfg *o, const struct listen_cfg *n,
 }
 
 /* Uplinks started and stopped (uplink_ctl.c does it, by the same rule). */
-static void sum_uplinks(struct summary *s, const struct sw_config *oc,
-			const struct sw_config *nc)
+static void sum_uplinks(struct summary *s, const struct swd_config *oc,
+			const struct swd_config *nc)
 {
 	size_t i, j;
 
@@ -350,12 +379,12 @@ static void sum_uplinks(struct summary *s, const struct sw_config *oc,
 }
 
 /* Nothing here may fail in a way that needs undoing. */
-static void reload_commit(struct swd *d, struct sw_config *nc,
+static void reload_commit(struct swd *d, struct swd_config *nc,
 			  const bool *added, struct summary *s)
 {
 	static const char *const lvl[] = { "error", "warning", "info",
 					   "debug" };
-	struct sw_config *oc = &d->cfg;
+	struct swd_config *oc = &d->cfg;
 	struct reload_state *rs = d->reload;
 	const struct listen_cfg *l;
 	size_t i;
@@ -403,9 +432,11 @@ static void reload_commit(struct swd *d, struct sw_config *nc,
 	free(nc->pidfile);
 	nc->pidfile = oc->pidfile ? strdup(oc->pidfile) : NULL;
 	nc->daemon = oc->daemon;
+	rs->sum = s;
 	for (i = 0; i < rs->nhooks; i++)
 		if (rs->hooks[i].commit)
 			rs->hooks[i].commit(d, oc, nc, rs->hooks[i].opaque);
+	rs->sum = NULL;
 	config_fini(oc);
 	*oc = *nc;
 	if (!s->used)
@@ -430,8 +461,9 @@ int swd_reload(struct swd *d, const char *why, char *err, size_t errlen,
 	       char *summary, size_t sumlen)
 {
 	struct summary s = { summary, sumlen, 0 };
+	struct swd_event ev = { .trigger = why };
 	struct reload_state *rs = d->reload;
-	struct sw_config nc;
+	struct swd_config nc;
 	bool *added = NULL;
 	int rc;
 
@@ -456,13 +488,15 @@ int swd_reload(struct swd *d, const char *why, char *err, size_t errlen,
 	reload_commit(d, &nc, added, &s);
 	free(added);
 	log_info("reload (%s): %s", why, summary);
-	ctl_emit(d, "RELOAD_DONE",
-		 json_pack("{s:s,s:s}", "trigger", why, "changes", summary));
+	ev.type = SWD_EV_RELOAD_DONE;
+	ev.text = summary;
+	swd_emit(d, &ev);
 	return 0;
 fail:
 	free(added);
 	log_error("reload (%s) failed, configuration unchanged: %s", why, err);
-	ctl_emit(d, "RELOAD_FAILED",
-		 json_pack("{s:s,s:s}", "trigger", why, "error", err));
+	ev.type = SWD_EV_RELOAD_FAILED;
+	ev.text = err;
+	swd_emit(d, &ev);
 	return rc;
 }

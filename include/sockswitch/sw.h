@@ -55,12 +55,65 @@ struct sw_params {
 
 /**
  * enum sw_event - what the core reports through sw->event_cb
+ * @SW_EV_MAC_NEW:	an address was learned (@to)
+ * @SW_EV_MAC_MOVED:	an address moved (@from -> @to)
+ * @SW_EV_MAC_AGED:	an address was not seen for the ageing time (@from)
+ * @SW_EV_MAC_TABLE_FULL: an address was not learned (@to): table full
+ * @SW_EV_PORT_UP:	@port became up (p->up false -> true)
+ * @SW_EV_PORT_DOWN:	@port went down (p->up true -> false)
+ * @SW_EV_PORT_REMOVED:	@port was detached; its memory is still valid
  */
 enum sw_event {
 	SW_EV_MAC_NEW,
 	SW_EV_MAC_MOVED,
 	SW_EV_MAC_AGED,
 	SW_EV_MAC_TABLE_FULL,
+	SW_EV_PORT_UP,
+	SW_EV_PORT_DOWN,
+	SW_EV_PORT_REMOVED,
+};
+
+/**
+ * enum sw_cause - why a port's up state changed
+ * @SW_CAUSE_ADDED:	attached with a carrier (sw_port_add())
+ * @SW_CAUSE_ENABLED:	sw_port_set_enabled(..., true)
+ * @SW_CAUSE_DISABLED:	sw_port_set_enabled(..., false)
+ * @SW_CAUSE_CARRIER:	sw_port_set_carrier(..., true, ...)
+ * @SW_CAUSE_NO_CARRIER: sw_port_set_carrier(..., false, why)
+ * @SW_CAUSE_CLOSING:	sw_port_set_closing(): p->close_reason says why
+ * @SW_CAUSE_REMOVED:	sw_port_remove()
+ */
+enum sw_cause {
+	SW_CAUSE_ADDED,
+	SW_CAUSE_ENABLED,
+	SW_CAUSE_DISABLED,
+	SW_CAUSE_CARRIER,
+	SW_CAUSE_NO_CARRIER,
+	SW_CAUSE_CLOSING,
+	SW_CAUSE_REMOVED,
+};
+
+/**
+ * struct sw_event_info - one event, as sw->event_cb sees it
+ * @ev:		what happened
+ * @vid:	MAC events: VLAN
+ * @mac:	MAC events: the address
+ * @from:	MAC events: old port (moved, aged), or NULL
+ * @to:		MAC events: new port (learned, moved, table full), or NULL
+ * @port:	port events: the port
+ * @cause:	port events: why
+ * @why:	port events: the transport's words for a lost carrier, the
+ *		close reason for CLOSING and REMOVED, or NULL
+ */
+struct sw_event_info {
+	enum sw_event ev;
+	uint16_t vid;
+	const uint8_t *mac;
+	struct port *from;
+	struct port *to;
+	struct port *port;
+	enum sw_cause cause;
+	const char *why;
 };
 
 /**
@@ -81,7 +134,11 @@ enum sw_dir {
  * @npending:	number of those
  * @id_used:	bitmap of port ids in use (bit 0 unused)
  * @table_full_latched:	table-full event reported, not yet cleared
- * @event_cb:	optional observer (logging, control events); may be NULL
+ * @event_cb:	optional observer: every MAC event, and every change of a
+ *		port's p->up (with its cause) and every removal, reported by
+ *		the only writer of p->up; may be NULL. Context: called from
+ *		the forwarding path and the port setters: it must not
+ *		change ports or the table
  * @event_opaque: its argument
  * @capture_cb:	called for each frame received on or queued to a port
  *		whose capture flag is set; may be NULL while no flag is set
@@ -108,9 +165,7 @@ struct sw {
 	uint32_t npending;
 	uint8_t *id_used;
 	bool table_full_latched;
-	void (*event_cb)(void *opaque, enum sw_event ev, uint16_t vid,
-			 const uint8_t *mac, struct port *from,
-			 struct port *to);
+	void (*event_cb)(void *opaque, const struct sw_event_info *e);
 	void *event_opaque;
 	void (*capture_cb)(void *opaque, struct port *p, enum sw_dir dir,
 			   const uint8_t *frame, size_t len);
@@ -131,7 +186,8 @@ int sw_port_add(struct sw *sw, struct port *p, const struct port_ops *ops,
 		uint32_t want_id);
 void sw_port_remove(struct sw *sw, struct port *p);
 void sw_port_set_enabled(struct sw *sw, struct port *p, bool enabled);
-void sw_port_set_carrier(struct sw *sw, struct port *p, bool carrier);
+void sw_port_set_carrier(struct sw *sw, struct port *p, bool carrier,
+			 const char *why);
 void sw_port_set_closing(struct sw *sw, struct port *p);
 struct port *sw_port_by_id(const struct sw *sw, uint32_t id);
 void fwd_input(struct sw *sw, struct port *in, const uint8_t *frame, size_t len,

@@ -24,6 +24,12 @@
  * sw_port_add(), sw_port_remove(), sw_port_set_enabled(),
  * sw_port_set_carrier() and sw_port_set_closing().
  *
+ * Events flow one way: sw_port_set_up() is also the one place that
+ * reports a port going up or down (SW_EV_PORT_UP/DOWN, with the setter
+ * that caused it), and sw_port_remove() reports the removal, through
+ * sw->event_cb. Transports never announce their own ports: whoever
+ * listens (the daemon's hook list) learns it from here.
+ *
  * Backpressure: when a known unicast destination's queue passes its
  * high-water mark (half full), the source port is marked throttled on
  * that destination (if its transport can pause reading: ops->rx_pause).
@@ -193,13 +199,27 @@ static void id_set(struct sw *sw, uint32_t id, bool on)
 		sw->id_used[id / 8] &= (uint8_t) ~(1u << (id % 8));
 }
 
+static void sw_port_event(struct sw *sw, enum sw_event ev, struct port *p,
+			  enum sw_cause cause, const char *why)
+{
+	struct sw_event_info e = {
+		.ev = ev, .port = p, .cause = cause, .why = why
+	};
+
+	if (sw->event_cb)
+		sw->event_cb(sw->event_opaque, &e);
+}
+
 /*
  * The only writer of p->up: sw->flood[0..nflood) holds exactly the ports
- * that are up, each at its p->fidx (-1 when not listed).
+ * that are up, each at its p->fidx (-1 when not listed). A change is
+ * reported with its @cause.
  */
-static void sw_port_set_up(struct sw *sw, struct port *p, bool up)
+static void sw_port_set_up(struct sw *sw, struct port *p, bool up,
+			   enum sw_cause cause, const char *why)
 {
 	struct port *last;
+	bool was = p->up;
 
 	p->up = up;
 	if (up && p->fidx < 0) {
@@ -211,19 +231,27 @@ static void sw_port_set_up(struct sw *sw, struct port *p, bool up)
 		last->fidx = p->fidx;
 		p->fidx = -1;
 	}
+	if (was != up)
+		sw_port_event(sw, up ? SW_EV_PORT_UP : SW_EV_PORT_DOWN, p,
+			      cause, why);
 }
 
 /* An attached port is up when enabled, not closing and with a carrier. */
-static void sw_port_update_up(struct sw *sw, struct port *p)
+static void sw_port_update_up(struct sw *sw, struct port *p,
+			      enum sw_cause cause, const char *why)
 {
-	sw_port_set_up(sw, p, p->enabled && !p->closing && !p->no_carrier);
+	sw_port_set_up(sw, p, p->enabled && !p->closing && !p->no_carrier,
+		       cause, why);
 }
 
 /**
  * sw_port_add() - attach a port
  * @sw:		the switch
- * @p:		the port, embedded in its transport's object; @name and
- *		@descr may be set beforehand, everything else is set here
+ * @p:		the port, embedded in its transport's object; @name,
+ *		@descr and @description may be set beforehand, and
+ *		@no_carrier for a port whose set-up can still fail (it
+ *		stays down until sw_port_set_carrier(sw, p, true, NULL));
+ *		everything else is set here
  * @ops:	the transport's vtable
  * @want_id:	requested port number, or 0 for the lowest free one
  *
@@ -253,7 +281,8 @@ int sw_port_add(struct sw *sw, struct port *p, const struct port_ops *ops,
 	p->throttle_on = 0;
 	p->rx_paused = p->tx_stalled = false;
 	p->enabled = true;
-	p->no_carrier = p->closing = false;
+	p->closing = false;
+	p->up = false;
 	p->capture = sw->capture_new_ports;
 	if (p->name[0] == '\0')
 		snprintf(p->name, sizeof(p->name), "p%u", id);
@@ -261,7 +290,7 @@ int sw_port_add(struct sw *sw, struct port *p, const struct port_ops *ops,
 	memset(&p->st, 0, sizeof(p->st));
 	sw->ports[sw->nports++] = p;
 	sw->by_id[id] = p;
-	sw_port_update_up(sw, p);
+	sw_port_update_up(sw, p, SW_CAUSE_ADDED, NULL);
 	return 0;
 }
 
@@ -310,7 +339,10 @@ void sw_port_remove(struct sw *sw, struct port *p)
 	sw->ports[p->idx] = last;
 	last->idx = p->idx;
 	id_set(sw, p->id, false);
-	sw_port_set_up(sw, p, false);
+	sw_port_set_up(sw, p, false, SW_CAUSE_REMOVED, p->close_reason);
+	sw_port_event(sw, SW_EV_PORT_REMOVED, p, SW_CAUSE_REMOVED,
+		      p->close_reason);
+	p->no_carrier = false; /* a port added again starts with a carrier */
 }
 
 /**
@@ -324,7 +356,8 @@ void sw_port_remove(struct sw *sw, struct port *p)
 void sw_port_set_enabled(struct sw *sw, struct port *p, bool enabled)
 {
 	p->enabled = enabled;
-	sw_port_update_up(sw, p);
+	sw_port_update_up(sw, p, enabled ? SW_CAUSE_ENABLED : SW_CAUSE_DISABLED,
+			  NULL);
 	if (!enabled)
 		mac_table_flush_port(&sw->mt, p);
 }
@@ -336,23 +369,27 @@ void sw_port_set_enabled(struct sw *sw, struct port *p, bool enabled)
  * @carrier:	the device or peer is there (false: an uplink not
  *		connected, a datagram peer gone); the port is up only if it
  *		is also enabled and not closing
+ * @why:	the transport's words for a lost carrier, passed on in the
+ *		PORT_DOWN event; NULL if none
  */
-void sw_port_set_carrier(struct sw *sw, struct port *p, bool carrier)
+void sw_port_set_carrier(struct sw *sw, struct port *p, bool carrier,
+			 const char *why)
 {
 	p->no_carrier = !carrier;
-	sw_port_update_up(sw, p);
+	sw_port_update_up(
+		sw, p, carrier ? SW_CAUSE_CARRIER : SW_CAUSE_NO_CARRIER, why);
 }
 
 /**
  * sw_port_set_closing() - the port is about to be closed: down for good
  * @sw:		the switch
  * @p:		the port; it stays attached (and keeps its queue) until
- *		sw_port_remove()
+ *		sw_port_remove(); p->close_reason may say why
  */
 void sw_port_set_closing(struct sw *sw, struct port *p)
 {
 	p->closing = true;
-	sw_port_update_up(sw, p);
+	sw_port_update_up(sw, p, SW_CAUSE_CLOSING, p->close_reason);
 }
 
 /**
@@ -410,8 +447,12 @@ static void sw_maybe_throttle(struct sw *sw, struct port *in, struct port *out,
 static void sw_event(struct sw *sw, enum sw_event ev, uint16_t vid,
 		     const uint8_t *mac, struct port *from, struct port *to)
 {
+	struct sw_event_info e = {
+		.ev = ev, .vid = vid, .mac = mac, .from = from, .to = to
+	};
+
 	if (sw->event_cb)
-		sw->event_cb(sw->event_opaque, ev, vid, mac, from, to);
+		sw->event_cb(sw->event_opaque, &e);
 }
 
 static void sw_learn(struct sw *sw, struct port *in,

@@ -26,8 +26,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../uplink.h"
-#include "stream.h"
+#include "transport/stream.h"
+#include "transport/uplink.h"
 
 #define CONNECT_TIMEOUT_S 10.0
 #define PASST_BIN "passt"

@@ -47,7 +47,7 @@
 
 #include <ev.h>
 
-#include "sockswitchd.h"
+#include "transport/transport.h"
 
 #define DGRAM_BATCH 64 /* datagrams per recvmmsg() and sendmmsg() */
 #define DGRAM_READ_ROUNDS 8 /* recvmmsg() calls per readable event */
@@ -327,9 +327,9 @@ static int dgram_connect(struct dgram_port *dp)
 		return -errno;
 	if (dp->absent) {
 		dp->absent = false;
-		sw_port_set_carrier(&dp->l->d->sw, &dp->port, true);
 		log_info("port %u (%s): peer is back, sending to it again",
 			 dp->port.id, dp->port.descr);
+		sw_port_set_carrier(&dp->l->d->sw, &dp->port, true, NULL);
 	}
 	return 0;
 }
@@ -339,16 +339,18 @@ static void dgram_peer_gone(struct dgram_port *dp, int err)
 {
 	struct port *p = &dp->port;
 	unsigned n = txq_clear(&p->txq);
+	char why[128];
 
 	p->st.drops[PORT_DROP_TX_CLOSED] += n;
 	ev_io_stop(dp->l->d->loop, &dp->wio);
 	if (dp->absent)
 		return;
 	dp->absent = true;
-	sw_port_set_carrier(&dp->l->d->sw, p, false);
 	log_info(
 		"port %u (%s): peer's socket is gone (%s); %u queued frames dropped, port down until it sends again",
 		p->id, p->descr, strerror(err), n);
+	snprintf(why, sizeof(why), "peer's socket is gone (%s)", strerror(err));
+	sw_port_set_carrier(&dp->l->d->sw, p, false, why);
 }
 
 static bool dgram_again(int err)
@@ -563,7 +565,6 @@ static struct dgram_port *dgram_port_new(struct dgram_listener *l,
 		l->ports->prev = dp;
 	l->ports = dp;
 	log_info("port %u (%s) connected on %s", dp->port.id, peer, l->url);
-	ctl_port_event(d, &dp->port, true, "connected");
 	if (dp->fd >= 0) {
 		int rc = dgram_connect(dp);
 

@@ -49,8 +49,8 @@
 #include <ev.h>
 #include <libslirp.h>
 
-#include "slirp_opts.h"
-#include "uplink.h"
+#include "config/slirp_opts.h"
+#include "transport/uplink.h"
 
 #define SLIRP_INJECT_BUDGET 1024 /* frames per injection */
 #define SLIRP_GUEST_ERR_GAP_MS 1000 /* rate limit of guest_error logs */

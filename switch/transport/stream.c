@@ -26,8 +26,8 @@
 #include <ev.h>
 
 #include "sockswitch/stream_rx.h"
-#include "sockswitchd.h"
-#include "stream.h"
+#include "transport/stream.h"
+#include "transport/transport.h"
 
 #define ACCEPT_BATCH 64
 #define ACCEPT_BACKOFF_S 1.0
@@ -371,7 +371,6 @@ static void stream_port_new(struct listener *l, int fd,
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	stream_conn_start(&sp->c, d, &sp->port, fd, stream_port_fail);
 	log_info("port %u (%s) connected on %s", sp->port.id, peer, l->url);
-	ctl_port_event(d, &sp->port, true, "connected");
 }
 
 /**

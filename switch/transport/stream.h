@@ -9,7 +9,7 @@
 #include <ev.h>
 
 #include "sockswitch/stream_rx.h"
-#include "sockswitchd.h"
+#include "transport/transport.h"
 
 struct stream_conn;
 

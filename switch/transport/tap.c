@@ -22,7 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../uplink.h"
+#include "transport/uplink.h"
 
 #define TUN_DEV "/dev/net/tun"
 #define TAP_BATCH 64

@@ -46,7 +46,7 @@
 
 #include <ev.h>
 
-#include "sockswitchd.h"
+#include "transport/transport.h"
 
 #define VDE_MAGIC 0xfeedfaceu
 #define VDE_VERSION 3
@@ -660,6 +660,9 @@ static void vde_port_new(struct vde_ctl *c, const struct vde_req *r)
 		 (int)sizeof(vp->port.descr) - 6, r->descr);
 	snprintf(vp->port.description, sizeof(vp->port.description), "%.*s",
 		 (int)sizeof(vp->port.description) - 1, r->descr);
+	/* Down until the handshake is done: if it fails the port goes
+	 * without ever having been announced. */
+	vp->port.no_carrier = true;
 	if (sw_port_add(&d->sw, &vp->port, &vde_ops, r->want) < 0) {
 		free(vp);
 		vde_ctl_refuse(c, "no free port");
@@ -704,7 +707,7 @@ static void vde_port_new(struct vde_ctl *c, const struct vde_req *r)
 			? " for port 0 (given an ordinary port)"
 			: "",
 		r->sun.sun_path, vp->path);
-	ctl_port_event(d, &vp->port, true, "connected");
+	sw_port_set_carrier(&d->sw, &vp->port, true, NULL);
 	vde_ctl_done(c);
 }
 

@@ -23,14 +23,15 @@
 
 TestSuite(config, .init = cfgtest_setup, .fini = cfgtest_teardown);
 
-static int load(struct sw_config *c, const char *json, char *err, size_t errlen)
+static int load(struct swd_config *c, const char *json, char *err,
+		size_t errlen)
 {
 	cfgtest_write(json);
 	return config_load(c, cfgtest_file, err, errlen);
 }
 
 /* Everything in a fresh config that a failed load must not touch. */
-static void assert_default(const struct sw_config *c)
+static void assert_default(const struct swd_config *c)
 {
 	struct sw_params d;
 
@@ -60,7 +61,7 @@ static void assert_default(const struct sw_config *c)
  */
 static void expect_error(const char *json, const char *want)
 {
-	struct sw_config c;
+	struct swd_config c;
 	char err[1024], full[PATH_MAX + 1200];
 
 	config_init(&c);
@@ -75,7 +76,7 @@ static void expect_error(const char *json, const char *want)
 
 Test(config, init_sets_documented_defaults)
 {
-	struct sw_config c;
+	struct swd_config c;
 
 	config_init(&c);
 	assert_default(&c);
@@ -87,7 +88,7 @@ Test(config, init_sets_documented_defaults)
 
 Test(config, empty_object_keeps_defaults_and_records_path)
 {
-	struct sw_config c;
+	struct swd_config c;
 	char err[512];
 
 	config_init(&c);
@@ -123,7 +124,7 @@ static const char every_key[] =
 
 Test(config, parses_every_key)
 {
-	struct sw_config c;
+	struct swd_config c;
 	char err[512];
 
 	config_init(&c);
@@ -145,7 +146,7 @@ Test(config, parses_every_key)
 
 Test(config, parses_listener_forms)
 {
-	struct sw_config c;
+	struct swd_config c;
 	struct listen_cfg *l;
 	char err[512];
 
@@ -175,7 +176,7 @@ Test(config, parses_listener_forms)
 
 Test(config, listen_key_replaces_earlier_listeners)
 {
-	struct sw_config c;
+	struct swd_config c;
 	char err[512];
 
 	config_init(&c);
@@ -192,7 +193,7 @@ Test(config, listen_key_replaces_earlier_listeners)
 
 Test(config, absent_keys_keep_current_values)
 {
-	struct sw_config c;
+	struct swd_config c;
 	char err[512];
 
 	config_init(&c);
@@ -208,7 +209,7 @@ Test(config, absent_keys_keep_current_values)
 
 Test(config, failed_load_leaves_config_unchanged)
 {
-	struct sw_config c;
+	struct swd_config c;
 	char err[512];
 
 	config_init(&c);
@@ -232,7 +233,7 @@ Test(config, failed_load_leaves_config_unchanged)
 
 Test(config, missing_file_is_reported)
 {
-	struct sw_config c;
+	struct swd_config c;
 	char err[512], want[PATH_MAX + 64];
 
 	config_init(&c);
@@ -245,7 +246,7 @@ Test(config, missing_file_is_reported)
 
 Test(config, directory_is_reported)
 {
-	struct sw_config c;
+	struct swd_config c;
 	char err[512], want[PATH_MAX + 64];
 
 	config_init(&c);
@@ -258,7 +259,7 @@ Test(config, directory_is_reported)
 
 Test(config, oversized_file_is_refused)
 {
-	struct sw_config c;
+	struct swd_config c;
 	char err[512], want[PATH_MAX + 64];
 	FILE *f = fopen(cfgtest_file, "w");
 	size_t i;
@@ -313,7 +314,7 @@ Test(config, unknown_key_with_odd_characters_is_escaped_and_located)
 
 Test(config, overlong_unknown_key_is_reported_without_position)
 {
-	struct sw_config c;
+	struct swd_config c;
 	char json[1200], err[2048];
 	size_t n;
 
@@ -435,7 +436,7 @@ Test(config, mode_and_group_only_on_unix_listeners)
 
 Test(config, datagram_listeners_and_dgram_idle)
 {
-	struct sw_config c;
+	struct swd_config c;
 	char err[512], url[64];
 
 	config_init(&c);
@@ -481,7 +482,7 @@ Test(config, empty_listen_list)
 
 Test(config, tx_queue_must_hold_a_frame)
 {
-	struct sw_config c;
+	struct swd_config c;
 	char err[512], want[PATH_MAX + 128];
 
 	expect_error("{\"tx_queue_bytes\": 1000, \"max_frame\": 1001}",
@@ -517,7 +518,7 @@ struct bound_case {
 	char want[128];
 };
 
-static unsigned long long field(const struct sw_config *c, const char *key)
+static unsigned long long field(const struct swd_config *c, const char *key)
 {
 	if (!strcmp(key, "mac_table_size"))
 		return c->core.mac_table_size;
@@ -585,7 +586,7 @@ ParameterizedTestParameters(config, integer_bounds)
 
 ParameterizedTest(struct bound_case *bc, config, integer_bounds)
 {
-	struct sw_config c;
+	struct swd_config c;
 	char json[128], err[512];
 
 	snprintf(json, sizeof(json), "{\n  \"%s\": %lld\n}\n", bc->key,
@@ -602,7 +603,7 @@ ParameterizedTest(struct bound_case *bc, config, integer_bounds)
 
 Test(config, smallest_tx_queue_with_smallest_frame)
 {
-	struct sw_config c;
+	struct swd_config c;
 	char err[512];
 
 	config_init(&c);
@@ -730,7 +731,7 @@ Test(locate, survives_truncated_text)
 
 Test(add_listen, appends_and_marks_listen_set)
 {
-	struct sw_config c;
+	struct swd_config c;
 	char err[256];
 
 	config_init(&c);
@@ -750,7 +751,7 @@ Test(add_listen, appends_and_marks_listen_set)
 
 Test(add_listen, rejects_bad_input)
 {
-	struct sw_config c;
+	struct swd_config c;
 	char err[256];
 
 	config_init(&c);
@@ -792,7 +793,7 @@ Test(log_level, parses_the_four_names_only)
 
 Test(add_listen, vde_directory_with_mode_and_group)
 {
-	struct sw_config c;
+	struct swd_config c;
 	char err[512], url[200];
 
 	config_init(&c);
@@ -826,7 +827,7 @@ Test(add_listen, vde_directory_with_mode_and_group)
 
 Test(config, control_forms)
 {
-	struct sw_config c;
+	struct swd_config c;
 	char err[1024];
 
 	config_init(&c);

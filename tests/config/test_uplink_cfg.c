@@ -19,7 +19,7 @@ TestSuite(uplink_cfg, .init = cfgtest_setup, .fini = cfgtest_teardown);
 
 static void parse_ok(const char *spec, bool connect, struct uplink_cfg *u)
 {
-	struct sw_config c;
+	struct swd_config c;
 	char err[512];
 
 	config_init(&c);
@@ -107,7 +107,7 @@ Test(uplink_cfg, bad_specs)
 	parse_bad("udp:1.2.3.4:5", true, "");
 }
 
-static void load(const char *json, struct sw_config *c, int want,
+static void load(const char *json, struct swd_config *c, int want,
 		 const char *want_err)
 {
 	char err[1024] = "";
@@ -126,7 +126,7 @@ static void load(const char *json, struct sw_config *c, int want,
 
 Test(uplink_cfg, json_objects_become_specs)
 {
-	struct sw_config c, copy;
+	struct swd_config c, copy;
 	char err[256];
 
 	load("{\"uplinks\": [\"tap:t0\", {\"type\": \"tap\", \"name\": \"t1\"},\n"
@@ -156,7 +156,7 @@ Test(uplink_cfg, json_objects_become_specs)
 
 Test(uplink_cfg, json_errors_point_at_the_element)
 {
-	struct sw_config c;
+	struct swd_config c;
 
 	load("{\"uplinks\": \"tap:t0\"}", &c, -EINVAL,
 	     "1:13: $.uplinks: expected an array of uplink spec strings or objects");

@@ -51,7 +51,7 @@ static int write_input(const uint8_t *data, size_t size, char *path,
 
 static void check_load(const char *path)
 {
-	struct sw_config c, fresh;
+	struct swd_config c, fresh;
 	char err[1024] = "";
 	size_t i, n;
 	int ret;

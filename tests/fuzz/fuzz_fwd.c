@@ -129,20 +129,36 @@ static bool is_mock(const struct run *r, const struct port *p)
 	return false;
 }
 
-static void event_cb(void *opaque, enum sw_event ev, uint16_t vid,
-		     const uint8_t *mac, struct port *from, struct port *to)
+static void event_cb(void *opaque, const struct sw_event_info *e)
 {
 	const struct run *r = opaque;
+	enum sw_event ev = e->ev;
 
-	FUZZ_ASSERT(mac && !mac_is_multicast(mac) && !mac_is_zero(mac),
+	if (ev == SW_EV_PORT_UP || ev == SW_EV_PORT_DOWN) {
+		/* Reported by the writer of p->up, after the change. */
+		FUZZ_ASSERT(e->port && e->port->up == (ev == SW_EV_PORT_UP),
+			    "event %d but port up is %d", ev,
+			    e->port ? e->port->up : -1);
+		FUZZ_ASSERT((e->port->fidx >= 0) == e->port->up,
+			    "event %d: flood index %d", ev, e->port->fidx);
+		return;
+	}
+	if (ev == SW_EV_PORT_REMOVED) {
+		FUZZ_ASSERT(e->port && !e->port->up && e->port->fidx < 0,
+			    "removed port still up");
+		return;
+	}
+	FUZZ_ASSERT(e->mac && !mac_is_multicast(e->mac) && !mac_is_zero(e->mac),
 		    "event %d for a MAC that must never be learned", ev);
-	FUZZ_ASSERT(vid <= VLAN_VID_MASK, "event %d: vid %u", ev, vid);
+	FUZZ_ASSERT(e->vid <= VLAN_VID_MASK, "event %d: vid %u", ev, e->vid);
 	if (ev == SW_EV_MAC_MOVED)
-		FUZZ_ASSERT(from && to && from != to && is_mock(r, to),
-			    "MAC moved from %p to %p", (void *)from,
-			    (void *)to);
+		FUZZ_ASSERT(e->from && e->to && e->from != e->to &&
+				    is_mock(r, e->to),
+			    "MAC moved from %p to %p", (void *)e->from,
+			    (void *)e->to);
 	if (ev == SW_EV_MAC_AGED)
-		FUZZ_ASSERT(is_mock(r, from), "aged entry on a removed port");
+		FUZZ_ASSERT(is_mock(r, e->from),
+			    "aged entry on a removed port");
 }
 
 /* Touch every queued byte: a frame freed while still queued is a UAF.
@@ -475,7 +491,7 @@ static void op_state(struct run *r)
 		return;
 	switch ((x >> 2) & 3) {
 	case 1:
-		sw_port_set_carrier(&r->sw, &m->port, m->port.no_carrier);
+		sw_port_set_carrier(&r->sw, &m->port, m->port.no_carrier, NULL);
 		break;
 	case 2:
 		sw_port_set_closing(&r->sw, &m->port);

@@ -647,7 +647,8 @@ Test(fwd, flood_list_is_exactly_the_up_ports_after_random_changes)
 			if (!m[k].attached)
 				break;
 			m[k].carrier = rand() % 2;
-			sw_port_set_carrier(&sw, &fp[k].port, m[k].carrier);
+			sw_port_set_carrier(&sw, &fp[k].port, m[k].carrier,
+					    NULL);
 			break;
 		case 3:
 			if (!m[k].attached || rand() % 4)

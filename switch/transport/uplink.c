@@ -25,7 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "uplink.h"
+#include "transport/uplink.h"
 
 static const struct uplink_ops *const uplink_kinds[] = {
 	[UPLINK_TAP] = &uplink_tap_ops,
@@ -88,11 +88,9 @@ void uplink_up(struct uplink *u)
 {
 	u->state = UPLINK_UP;
 	u->up_since = ev_now(u->d->loop);
-	sw_port_set_carrier(&u->d->sw, &u->port, true);
 	uplink_descr(u, 0);
 	log_info("port %u (%s) up", u->port.id, u->what);
-	if (u->port.up)
-		ctl_port_event(u->d, &u->port, true, "connected");
+	sw_port_set_carrier(&u->d->sw, &u->port, true, NULL);
 }
 
 /**
@@ -109,7 +107,6 @@ void uplink_fail(struct uplink *u, bool retry, const char *fmt, ...)
 	struct port *p = &u->port;
 	char reason[512];
 	double delay;
-	bool was_up;
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -119,16 +116,13 @@ void uplink_fail(struct uplink *u, bool retry, const char *fmt, ...)
 	    ev_now(u->d->loop) - u->up_since >= UPLINK_STABLE_S)
 		u->delay = UPLINK_RETRY_FIRST_S;
 	u->ops->stop(u);
-	was_up = p->up;
-	sw_port_set_carrier(&u->d->sw, p, false);
-	p->st.drops[PORT_DROP_TX_CLOSED] += txq_clear(&p->txq);
 	if (!retry || u->d->stopping) {
 		u->state = UPLINK_DOWN;
 		uplink_descr(u, 0);
 		log_error("port %u (%s): %s; not retrying", p->id, u->what,
 			  reason);
-		if (p->enabled && !p->closing && !u->d->stopping)
-			ctl_port_event(u->d, p, false, reason);
+		sw_port_set_carrier(&u->d->sw, p, false, reason);
+		p->st.drops[PORT_DROP_TX_CLOSED] += txq_clear(&p->txq);
 		return;
 	}
 	delay = uplink_jitter(u, u->delay);
@@ -142,8 +136,8 @@ void uplink_fail(struct uplink *u, bool retry, const char *fmt, ...)
 	uplink_descr(u, delay);
 	log_warnx("port %u (%s): %s; retrying in %.1f s", p->id, u->what,
 		  reason, delay);
-	if (was_up)
-		ctl_port_event(u->d, p, false, reason);
+	sw_port_set_carrier(&u->d->sw, p, false, reason);
+	p->st.drops[PORT_DROP_TX_CLOSED] += txq_clear(&p->txq);
 }
 
 static void uplink_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -212,8 +206,9 @@ void uplink_remove(struct uplink *u, const char *why)
 {
 	ev_timer_stop(u->d->loop, &u->retry);
 	u->ops->stop(u);
-	sw_port_set_carrier(&u->d->sw, &u->port, false);
+	/* Closing first: the PORT_DOWN subscribers see is the close. */
 	swd_port_close(u->d, &u->port, "%s", why);
+	sw_port_set_carrier(&u->d->sw, &u->port, false, NULL);
 }
 
 /* "tap:tap0" -> "tap tap0"; connections -> "connect unix:/path". */
@@ -275,6 +270,7 @@ int uplink_add(struct swd *d, const struct uplink_cfg *uc)
 	u->state = UPLINK_RETRYING;
 	uplink_descr(u, 0);
 	ev_init(&u->retry, uplink_retry_cb);
+	u->port.no_carrier = true; /* up once the first attempt succeeds */
 	if (sw_port_add(&d->sw, &u->port, &u->pops, 0) < 0) {
 		log_error(
 			"%s: cannot add the uplink: %u ports attached, the maximum (--max-ports)",
@@ -283,7 +279,6 @@ int uplink_add(struct swd *d, const struct uplink_cfg *uc)
 		free(u);
 		return -ENOSPC;
 	}
-	sw_port_set_carrier(&d->sw, &u->port, false);
 	u->rng = (d->cfg.core.hash_secret ^
 		  (0x9e3779b97f4a7c15ULL * (u->port.id + 1))) |
 		 1;

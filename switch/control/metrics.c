@@ -28,8 +28,9 @@
 #include <ev.h>
 #include <microhttpd.h>
 
+#include "control/control.h"
 #include "dynlib.h"
-#include "sockswitchd.h"
+#include "transport/transport.h"
 
 #define METRICS_CONN_LIMIT 16
 #define METRICS_TIMEOUT_S 5
@@ -620,8 +621,8 @@ static bool url_same(const char *a, const char *b)
 }
 
 /* Reload: open the new endpoint first; the old one goes at commit. */
-static int metrics_prepare(struct swd *d, const struct sw_config *nc, char *err,
-			   size_t errlen, void *opaque)
+static int metrics_prepare(struct swd *d, const struct swd_config *nc,
+			   char *err, size_t errlen, void *opaque)
 {
 	struct metrics *mt = d->metrics;
 
@@ -640,8 +641,8 @@ static int metrics_prepare(struct swd *d, const struct sw_config *nc, char *err,
 	return -1;
 }
 
-static void metrics_commit(struct swd *d, const struct sw_config *oc,
-			   const struct sw_config *nc, void *opaque)
+static void metrics_commit(struct swd *d, const struct swd_config *oc,
+			   const struct swd_config *nc, void *opaque)
 {
 	struct metrics *mt = d->metrics;
 
@@ -660,7 +661,7 @@ static void metrics_commit(struct swd *d, const struct sw_config *oc,
 		log_info("metrics endpoint closed");
 }
 
-static void metrics_abort(struct swd *d, const struct sw_config *nc,
+static void metrics_abort(struct swd *d, const struct swd_config *nc,
 			  void *opaque)
 {
 	struct metrics *mt = d->metrics;

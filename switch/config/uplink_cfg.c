@@ -15,7 +15,7 @@
 
 #include <jansson.h>
 
-#include "slirp_opts.h"
+#include "config/slirp_opts.h"
 #include "sockswitchd.h"
 
 #define SPEC_MAX 4096
@@ -233,7 +233,7 @@ int uplink_cfg_parse(const char *spec, bool connect, struct uplink_cfg *out,
 	return ret;
 }
 
-static int uplink_append(struct sw_config *c, struct uplink_cfg *u)
+static int uplink_append(struct swd_config *c, struct uplink_cfg *u)
 {
 	struct uplink_cfg *n =
 		realloc(c->uplinks, (c->nuplinks + 1) * sizeof(*n));
@@ -257,7 +257,7 @@ static int uplink_append(struct sw_config *c, struct uplink_cfg *u)
  *
  * Return: 0 on success, negative error code on failure
  */
-int config_add_uplink(struct sw_config *c, const char *spec, bool connect,
+int config_add_uplink(struct swd_config *c, const char *spec, bool connect,
 		      char *err, size_t errlen)
 {
 	struct uplink_cfg u;
@@ -467,7 +467,7 @@ static int obj_to_spec(json_t *obj, char *buf, size_t len,
  *
  * Return: 0 on success, -EINVAL (message in @err) or -ENOMEM
  */
-int config_load_uplinks(struct sw_config *c, struct json_t *v, bool connect,
+int config_load_uplinks(struct swd_config *c, struct json_t *v, bool connect,
 			struct uplink_json_err *where, char *err, size_t errlen)
 {
 	char *spec = malloc(SPEC_MAX);
@@ -524,7 +524,7 @@ int config_load_uplinks(struct sw_config *c, struct json_t *v, bool connect,
  * config_clear_uplinks() - drop all of @c's uplinks
  * @c:		config
  */
-void config_clear_uplinks(struct sw_config *c)
+void config_clear_uplinks(struct swd_config *c)
 {
 	size_t i;
 
@@ -542,7 +542,7 @@ void config_clear_uplinks(struct sw_config *c)
  *
  * Return: 0 on success, -ENOMEM
  */
-int config_copy_uplinks(struct sw_config *dst, const struct sw_config *src)
+int config_copy_uplinks(struct swd_config *dst, const struct swd_config *src)
 {
 	char err[256];
 	size_t i;
@@ -566,7 +566,7 @@ int config_copy_uplinks(struct sw_config *dst, const struct sw_config *src)
  *
  * Return: 0 on success, -ENAMETOOLONG or -ENOMEM
  */
-int config_absolutize_uplinks(struct sw_config *c, const char *cwd, char *err,
+int config_absolutize_uplinks(struct swd_config *c, const char *cwd, char *err,
 			      size_t errlen)
 {
 	char abs[PATH_MAX * 2];

@@ -21,7 +21,7 @@
 
 #include <jansson.h>
 
-#include "slirp_opts.h"
+#include "config/slirp_opts.h"
 
 #define NAME_MAX_LEN 255
 

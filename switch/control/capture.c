@@ -35,8 +35,9 @@
 #include <ev.h>
 #include <pcap/pcap.h>
 
+#include "control/control.h"
 #include "dynlib.h"
-#include "sockswitchd.h"
+#include "transport/transport.h"
 
 #define CAPTURE_DRAIN_S 5.0
 #define CAPTURE_SNAPLEN_MIN 14
@@ -494,6 +495,29 @@ int capture_spec_parse(char *text, struct capture_spec *s, char *err,
 	return rc;
 }
 
+/* End the captures of a port that is going away. */
+static void capture_port_closed(struct swd *d, struct port *p)
+{
+	struct capture_set *cs = d->captures;
+	unsigned k;
+
+	if (!cs || !p->capture)
+		return;
+	for (k = 0; k < CAPTURE_MAX; k++)
+		if (cs->cap[k].state == CAP_RUNNING && cs->cap[k].port == p)
+			capture_end(&cs->cap[k], "port closed", false);
+}
+
+/* capture's subscription to the daemon's events: a removed port's
+ * captures end. */
+static void capture_hook(struct swd *d, const struct swd_event *ev,
+			 void *opaque)
+{
+	(void)opaque;
+	if (ev->type == SWD_EV_SW && ev->sw->ev == SW_EV_PORT_REMOVED)
+		capture_port_closed(d, ev->sw->port);
+}
+
 /**
  * capture_init() - set up the capture slots and the core's hook
  * @d:		the daemon, after swd_init()
@@ -510,6 +534,10 @@ int capture_init(struct swd *d)
 	for (k = 0; k < CAPTURE_MAX; k++)
 		cs->cap[k].fd = -1;
 	cs->next_id = 1;
+	if (swd_hook_add(d, capture_hook, NULL) < 0) {
+		free(cs);
+		return -ENOSPC;
+	}
 	d->captures = cs;
 	d->sw.capture_cb = capture_frame_cb;
 	d->sw.capture_opaque = d;
@@ -739,23 +767,6 @@ int capture_stop(struct swd *d, unsigned id, const char *target, char *err,
 		return -ENOENT;
 	}
 	return n;
-}
-
-/**
- * capture_port_closed() - end the captures of a port that is going away
- * @d:		the daemon
- * @p:		the port
- */
-void capture_port_closed(struct swd *d, struct port *p)
-{
-	struct capture_set *cs = d->captures;
-	unsigned k;
-
-	if (!cs || !p->capture)
-		return;
-	for (k = 0; k < CAPTURE_MAX; k++)
-		if (cs->cap[k].state == CAP_RUNNING && cs->cap[k].port == p)
-			capture_end(&cs->cap[k], "port closed", false);
 }
 
 /**

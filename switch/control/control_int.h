@@ -16,7 +16,8 @@
 
 #include <ev.h>
 
-#include "sockswitchd.h"
+#include "control/control.h"
+#include "transport/transport.h"
 
 #define CTL_LINE_MAX (64 * 1024)
 #define CTL_OUT_PAUSE (256 * 1024)

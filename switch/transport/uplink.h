@@ -22,7 +22,7 @@
 
 #include <ev.h>
 
-#include "sockswitchd.h"
+#include "transport/transport.h"
 
 #define UPLINK_RETRY_FIRST_S 1.0
 #define UPLINK_RETRY_MAX_S 30.0

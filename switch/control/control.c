@@ -164,7 +164,7 @@ static void ctl_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 /* ---- the listening socket ------------------------------------------------ */
 
-static int ctl_bind(struct ctl *c, const struct sw_config *cfg)
+static int ctl_bind(struct ctl *c, const struct swd_config *cfg)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int mode = cfg->control.mode != CONFIG_MODE_UNSET ? cfg->control.mode
@@ -236,7 +236,7 @@ static void ctl_unbind(struct ctl *c)
  *
  * Return: 0 on success, negative error code (logged) on failure
  */
-int ctl_open(struct swd *d, const struct sw_config *cfg)
+int ctl_open(struct swd *d, const struct swd_config *cfg)
 {
 	struct ctl *c = ctl_get(d);
 	struct ctl tmp;

@@ -13,7 +13,8 @@
 
 #include <jansson.h>
 
-#include "sockswitchd.h"
+#include "control/control.h"
+#include "transport/transport.h"
 
 static const char *const start_keys[] = { "port",      "file",	     "filter",
 					  "max-bytes", "max-frames", "snaplen",

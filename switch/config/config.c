@@ -4,7 +4,7 @@
  *
  * Copyright (c) 2026 The sockswitch authors
  *
- * The only jansson user. Loads a file into struct sw_config, checks every
+ * The only jansson user. Loads a file into struct swd_config, checks every
  * key, type and range, and reports the first problem as
  * FILE:LINE:COL: $.json.path: message. Also parses --listen URLs and log
  * level names for main.c.
@@ -211,7 +211,7 @@ struct loader {
 	const char *file;
 	const char *text;
 	size_t len;
-	struct sw_config *c;
+	struct swd_config *c;
 	char path[JPATH_MAX];
 	size_t plen;
 	char *err;
@@ -450,50 +450,50 @@ struct int_key {
 	const char *name;
 	json_int_t min;
 	json_int_t max;
-	void (*set)(struct sw_config *c, json_int_t v);
+	void (*set)(struct swd_config *c, json_int_t v);
 };
 
-static void set_mac_table_size(struct sw_config *c, json_int_t v)
+static void set_mac_table_size(struct swd_config *c, json_int_t v)
 {
 	c->core.mac_table_size = (uint32_t)v;
 }
 
-static void set_ageing(struct sw_config *c, json_int_t v)
+static void set_ageing(struct swd_config *c, json_int_t v)
 {
 	c->core.ageing_ms = (uint64_t)v * 1000;
 }
 
-static void set_hold_down(struct sw_config *c, json_int_t v)
+static void set_hold_down(struct swd_config *c, json_int_t v)
 {
 	c->core.hold_down_ms = (uint64_t)v;
 }
 
-static void set_max_ports(struct sw_config *c, json_int_t v)
+static void set_max_ports(struct swd_config *c, json_int_t v)
 {
 	c->core.max_ports = (uint32_t)v;
 }
 
-static void set_max_frame(struct sw_config *c, json_int_t v)
+static void set_max_frame(struct swd_config *c, json_int_t v)
 {
 	c->core.max_frame = (uint32_t)v;
 }
 
-static void set_txq_frames(struct sw_config *c, json_int_t v)
+static void set_txq_frames(struct swd_config *c, json_int_t v)
 {
 	c->core.txq_frames = (uint32_t)v;
 }
 
-static void set_txq_bytes(struct sw_config *c, json_int_t v)
+static void set_txq_bytes(struct swd_config *c, json_int_t v)
 {
 	c->core.txq_bytes = (size_t)v;
 }
 
-static void set_throttle_ms(struct sw_config *c, json_int_t v)
+static void set_throttle_ms(struct swd_config *c, json_int_t v)
 {
 	c->core.throttle_ms = (uint64_t)v;
 }
 
-static void set_dgram_idle(struct sw_config *c, json_int_t v)
+static void set_dgram_idle(struct swd_config *c, json_int_t v)
 {
 	c->dgram_idle_s = (uint32_t)v;
 }
@@ -594,7 +594,7 @@ static int load_metrics(struct loader *ld, json_t *v)
  *
  * Return: 0 on success, -ENOMEM
  */
-static int listen_append(struct sw_config *c, const char *url,
+static int listen_append(struct swd_config *c, const char *url,
 			 const struct listen_addr *addr, int mode, gid_t group)
 {
 	struct listen_cfg *l;
@@ -622,7 +622,7 @@ static int listen_append(struct sw_config *c, const char *url,
  *
  * Leaves @c->listen_set alone: the caller is about to set new ones.
  */
-void config_clear_listen(struct sw_config *c)
+void config_clear_listen(struct swd_config *c)
 {
 	size_t i;
 
@@ -918,7 +918,7 @@ static int load_root(struct loader *ld, json_t *root)
  * Defaults: sw_params_default() for the core, no listeners, unix socket
  * mode 0600, log level info, no pidfile, stay in the foreground.
  */
-void config_init(struct sw_config *c)
+void config_init(struct swd_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	sw_params_default(&c->core);
@@ -933,7 +933,7 @@ void config_init(struct sw_config *c)
  * config_fini() - release what a config owns and zero it
  * @c:		config from config_init(), may be NULL
  */
-void config_fini(struct sw_config *c)
+void config_fini(struct swd_config *c)
 {
 	if (!c)
 		return;
@@ -953,7 +953,7 @@ void config_fini(struct sw_config *c)
  *
  * Return: 0 on success, -ENOMEM (then @dst holds nothing to release)
  */
-static int config_copy(struct sw_config *dst, const struct sw_config *src)
+static int config_copy(struct swd_config *dst, const struct swd_config *src)
 {
 	const struct listen_cfg *l;
 	size_t i;
@@ -1030,14 +1030,15 @@ static int load_text(struct loader *ld, const char *path)
  *
  * Return: 0 on success, negative error code on failure
  */
-int config_load(struct sw_config *c, const char *path, char *err, size_t errlen)
+int config_load(struct swd_config *c, const char *path, char *err,
+		size_t errlen)
 {
 	struct loader ld = { .file = path,
 			     .path = "$",
 			     .plen = 1,
 			     .err = err,
 			     .errlen = errlen };
-	struct sw_config tmp;
+	struct swd_config tmp;
 	char *text = NULL;
 	int ret;
 
@@ -1076,7 +1077,7 @@ out:
  *
  * Return: 0 on success, negative error code on failure
  */
-int config_add_listen(struct sw_config *c, const char *url, int mode,
+int config_add_listen(struct swd_config *c, const char *url, int mode,
 		      gid_t group, char *err, size_t errlen)
 {
 	struct listen_addr addr;

@@ -24,12 +24,13 @@
 
 #include <jansson.h>
 
-#include "uplink.h"
+#include "control/control.h"
+#include "transport/uplink.h"
 
 /* ---- reload ------------------------------------------------------------ */
 
 /* Index of the first entry of @c like @uc not yet @taken, or -1. */
-static long cfg_match(const struct sw_config *c, const struct uplink_cfg *uc,
+static long cfg_match(const struct swd_config *c, const struct uplink_cfg *uc,
 		      const bool *taken)
 {
 	size_t i;
@@ -45,7 +46,7 @@ static long cfg_match(const struct sw_config *c, const struct uplink_cfg *uc,
  * match; with @stop, close the ones that match none. Return: how many
  * entries of @c are not running yet.
  */
-static size_t uplinks_diff(struct swd *d, const struct sw_config *c,
+static size_t uplinks_diff(struct swd *d, const struct swd_config *c,
 			   bool *taken, bool stop)
 {
 	size_t fresh = c->nuplinks;
@@ -74,7 +75,7 @@ static size_t uplinks_diff(struct swd *d, const struct sw_config *c,
 	return fresh;
 }
 
-static int uplinks_prepare(struct swd *d, const struct sw_config *newc,
+static int uplinks_prepare(struct swd *d, const struct swd_config *newc,
 			   char *err, size_t errlen, void *opaque)
 {
 	bool *taken = calloc(newc->nuplinks + 1, sizeof(*taken));
@@ -97,8 +98,8 @@ static int uplinks_prepare(struct swd *d, const struct sw_config *newc,
 	return 0;
 }
 
-static void uplinks_commit(struct swd *d, const struct sw_config *oldc,
-			   const struct sw_config *newc, void *opaque)
+static void uplinks_commit(struct swd *d, const struct swd_config *oldc,
+			   const struct swd_config *newc, void *opaque)
 {
 	bool *taken = calloc(newc->nuplinks + 1, sizeof(*taken));
 	size_t j;

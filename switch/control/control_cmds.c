@@ -17,27 +17,10 @@
 
 #include <jansson.h>
 
-#include "sockswitchd.h"
+#include "control/control.h"
+#include "transport/transport.h"
 
 #define RELOAD_ERRLEN 1024
-
-/**
- * swd_port_state() - a port's state for listings
- * @p:		the port
- *
- * Return: "closing", "disabled", or the transport's state ("up" if it
- * has none)
- */
-const char *swd_port_state(const struct port *p)
-{
-	if (p->closing)
-		return "closing";
-	if (!p->enabled)
-		return "disabled";
-	if (p->ops->state)
-		return p->ops->state(p);
-	return "up";
-}
 
 static json_t *port_ref_json(const struct port *p)
 {
@@ -332,10 +315,9 @@ static json_t *cmd_port_enable(struct ctl_req *r, bool on)
 	sw_port_set_enabled(&r->d->sw, p, on);
 	log_info("port %u (%s) %s by control command", p->id, p->descr,
 		 on ? "enabled" : "disabled");
-	/* Enabling a port whose transport has no carrier (an uplink that
-	 * is retrying) leaves it down: no PORT_UP until the link comes. */
-	if (!on || p->up)
-		ctl_port_event(r->d, p, on, on ? "enabled" : "disabled");
+	/* PORT_UP/PORT_DOWN come from the core, only if p->up changed:
+	 * enabling a port whose transport has no carrier (an uplink that
+	 * is retrying) leaves it down, and PORT_UP waits for the link. */
 	return ret;
 }
 
@@ -423,33 +405,10 @@ static json_t *cmd_query_commands(struct ctl_req *r)
 	return ctl_commands_json(r->d);
 }
 
-/**
- * ctl_cmds_register() - register the built-in commands
- * @d:		the daemon
- *
- * Return: 0 on success, -ENOMEM
- */
-int ctl_cmds_register(struct swd *d)
-{
-	return ctl_register(d, builtin_cmds,
-			    sizeof(builtin_cmds) / sizeof(builtin_cmds[0]));
-}
-
 /* ---- events ------------------------------------------------------------------ */
 
-/**
- * ctl_sw_event() - the core's events, to subscribers
- * @d:		the daemon
- * @ev:		what happened
- * @vid:	VLAN
- * @mac:	address
- * @from:	old port (moved, aged), or NULL
- * @to:		new port (learned, moved, table full), or NULL
- *
- * Context: called from the forwarding path: queues only.
- */
-void ctl_sw_event(struct swd *d, enum sw_event ev, uint16_t vid,
-		  const uint8_t *mac, struct port *from, struct port *to)
+/* A MAC event, to subscribers. Context: the forwarding path: queues only. */
+static void ctl_mac_event(struct swd *d, const struct sw_event_info *e)
 {
 	static const char *const names[] = {
 		[SW_EV_MAC_NEW] = "MAC_LEARNED",
@@ -460,34 +419,99 @@ void ctl_sw_event(struct swd *d, enum sw_event ev, uint16_t vid,
 	char m[MAC_STRLEN];
 	json_t *data;
 
-	if (!ctl_has_subscribers(d) || (unsigned)ev >= 4)
-		return;
-	data = json_pack("{s:i,s:s}", "vlan", (int)vid, "mac",
-			 mac_format(mac, m));
+	data = json_pack("{s:i,s:s}", "vlan", (int)e->vid, "mac",
+			 mac_format(e->mac, m));
 	if (!data)
 		return;
-	if (from)
-		json_object_set_new(data, "from", port_ref_json(from));
-	if (to)
-		json_object_set_new(data, "to", port_ref_json(to));
-	if (ev == SW_EV_MAC_TABLE_FULL)
+	if (e->from)
+		json_object_set_new(data, "from", port_ref_json(e->from));
+	if (e->to)
+		json_object_set_new(data, "to", port_ref_json(e->to));
+	if (e->ev == SW_EV_MAC_TABLE_FULL)
 		json_object_set_new(data, "size", json_integer(d->sw.mt.max));
-	ctl_emit(d, names[ev], data);
+	ctl_emit(d, names[e->ev], data);
 }
 
-/**
- * ctl_port_event() - a port went up or down, to subscribers
- * @d:		the daemon
- * @p:		the port
- * @up:		PORT_UP or PORT_DOWN
- * @cause:	"connected", "enabled", "disabled", or the close reason
- */
-void ctl_port_event(struct swd *d, struct port *p, bool up, const char *cause)
+/* A port went up or down, to subscribers. */
+static void ctl_port_event(struct swd *d, struct port *p, bool up,
+			   const char *cause)
 {
-	if (!ctl_has_subscribers(d))
-		return;
 	ctl_emit(d, up ? "PORT_UP" : "PORT_DOWN",
 		 json_pack("{s:I,s:s,s:s,s:s,s:s}", "port", (json_int_t)p->id,
 			   "name", p->name, "transport", p->ops->name, "peer",
 			   p->descr, "cause", cause));
+}
+
+/*
+ * The core's port events as PORT_UP/PORT_DOWN (docs/control.md). A port
+ * that closes is reported once it is removed, with its close reason,
+ * whether or not it was up then; one removed without being closed (a VDE
+ * client whose handshake failed) was never announced.
+ */
+static void ctl_core_event(struct swd *d, const struct sw_event_info *e)
+{
+	struct port *p = e->port;
+
+	switch (e->cause) {
+	case SW_CAUSE_ADDED:
+	case SW_CAUSE_CARRIER:
+		ctl_port_event(d, p, e->ev == SW_EV_PORT_UP, "connected");
+		break;
+	case SW_CAUSE_ENABLED:
+	case SW_CAUSE_DISABLED:
+		ctl_port_event(d, p, e->ev == SW_EV_PORT_UP,
+			       e->ev == SW_EV_PORT_UP ? "enabled" : "disabled");
+		break;
+	case SW_CAUSE_NO_CARRIER:
+		ctl_port_event(d, p, false, e->why ? e->why : "no carrier");
+		break;
+	case SW_CAUSE_CLOSING:
+		break; /* reported at removal */
+	case SW_CAUSE_REMOVED:
+		if (e->ev == SW_EV_PORT_REMOVED && p->closing)
+			ctl_port_event(d, p, false, p->close_reason);
+		break;
+	}
+}
+
+/* The control layer's subscription: events to subscribed clients. */
+static void ctl_hook(struct swd *d, const struct swd_event *ev, void *opaque)
+{
+	(void)opaque;
+	if (!ctl_has_subscribers(d))
+		return;
+	switch (ev->type) {
+	case SWD_EV_SW:
+		if (ev->sw->ev <= SW_EV_MAC_TABLE_FULL)
+			ctl_mac_event(d, ev->sw);
+		else
+			ctl_core_event(d, ev->sw);
+		break;
+	case SWD_EV_RELOAD_DONE:
+		ctl_emit(d, "RELOAD_DONE",
+			 json_pack("{s:s,s:s}", "trigger", ev->trigger,
+				   "changes", ev->text));
+		break;
+	case SWD_EV_RELOAD_FAILED:
+		ctl_emit(d, "RELOAD_FAILED",
+			 json_pack("{s:s,s:s}", "trigger", ev->trigger, "error",
+				   ev->text));
+		break;
+	}
+}
+
+/**
+ * ctl_cmds_register() - register the built-in commands
+ * @d:		the daemon
+ *
+ * Return: 0 on success, -ENOMEM
+ */
+int ctl_cmds_register(struct swd *d)
+{
+	int rc = swd_hook_add(d, ctl_hook, NULL);
+
+	if (rc < 0)
+		return rc;
+	return ctl_register(d, builtin_cmds,
+			    sizeof(builtin_cmds) / sizeof(builtin_cmds[0]));
 }

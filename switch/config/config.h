@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * config.h - the configuration: listener URLs, uplink specs, the config file
+ */
+#ifndef SWD_CONFIG_H
+#define SWD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/un.h>
+
+#include "sockswitch/sw.h"
+
+/* url.c */
+
+/**
+ * enum listen_kind - what a listener URL names
+ */
+enum listen_kind {
+	LISTEN_TCP,
+	LISTEN_UNIX,
+	LISTEN_VDE,
+	LISTEN_UDP,
+	LISTEN_UNIXGRAM,
+};
+
+#define VDE_DIR_MAX 94 /* DIR plus vdeplug4's "/.PPPPP-NNNNN" fit sun_path */
+
+/**
+ * struct listen_addr - a parsed listener URL
+ * @kind:	TCP, unix stream, UDP, unix datagram or VDE directory
+ * @host:	TCP, UDP: numeric address or name, without brackets
+ * @port:	TCP, UDP: port number, 0 = let the kernel pick
+ * @path:	unix, unixgram: socket path; vde: the switch directory
+ */
+struct listen_addr {
+	enum listen_kind kind;
+	char host[256];
+	uint16_t port;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+int listen_url_parse(const char *url, struct listen_addr *out, char *err,
+		     size_t errlen);
+int endpoint_url_parse(const char *url, struct listen_addr *out, char *err,
+		       size_t errlen);
+int listen_url_format(const struct listen_addr *a, char *buf, size_t len);
+
+/* uplink_cfg.c */
+
+#define UPLINK_BRIDGE_HELPER_DEFAULT "/usr/lib/qemu/qemu-bridge-helper"
+
+/**
+ * enum uplink_kind - what an --uplink/--connect spec names
+ */
+enum uplink_kind {
+	UPLINK_TAP,
+	UPLINK_TAP_FD,
+	UPLINK_BRIDGE,
+	UPLINK_SLIRP,
+	UPLINK_PASST,
+	UPLINK_CONNECT,
+};
+
+/**
+ * struct uplink_cfg - one uplink from the config or a flag
+ * @spec:	canonical spec text ("tap:tap0", "unix:/run/x.sock")
+ * @kind:	its kind
+ * @arg:	tap/bridge name, passt socket path (NULL: start passt),
+ *		slirp options after "slirp," ("" if none)
+ * @helper:	bridge: qemu-bridge-helper path
+ * @fd:		tap-fd: the inherited descriptor
+ * @addr:	connect: where to dial
+ */
+struct uplink_cfg {
+	char *spec;
+	enum uplink_kind kind;
+	char *arg;
+	char *helper;
+	int fd;
+	struct listen_addr addr;
+};
+
+/**
+ * struct uplink_json_err - where in an "uplinks"/"connect" value it failed
+ * @has_index:	@index is valid
+ * @index:	array element
+ * @key:	member of that element, or NULL
+ * @at_key:	point at the key rather than the value
+ */
+struct uplink_json_err {
+	bool has_index;
+	size_t index;
+	const char *key;
+	bool at_key;
+};
+
+struct swd_config;
+struct json_t;
+
+int uplink_cfg_parse(const char *spec, bool connect, struct uplink_cfg *out,
+		     char *err, size_t errlen);
+int config_add_uplink(struct swd_config *c, const char *spec, bool connect,
+		      char *err, size_t errlen);
+int config_load_uplinks(struct swd_config *c, struct json_t *v, bool connect,
+			struct uplink_json_err *where, char *err,
+			size_t errlen);
+void config_clear_uplinks(struct swd_config *c);
+void uplink_cfg_fini(struct uplink_cfg *u);
+bool uplink_cfg_same(const struct uplink_cfg *a, const struct uplink_cfg *b);
+int config_copy_uplinks(struct swd_config *dst, const struct swd_config *src);
+int config_absolutize_uplinks(struct swd_config *c, const char *cwd, char *err,
+			      size_t errlen);
+
+/* config.c, jsonpos.c */
+
+#define CONFIG_MODE_UNSET (-1)
+#define CONFIG_GID_UNSET ((gid_t)-1)
+#define SOCKET_MODE_DEFAULT 0600
+#define DGRAM_IDLE_DEFAULT_S 300
+#define DGRAM_IDLE_MAX_S 1000000
+#define JPATH_MAX 512 /* bytes of "$.listen[3].mode" */
+
+/**
+ * struct listen_cfg - one listener from the config or a --listen flag
+ * @url:	as written (owned copy)
+ * @addr:	parsed form of @url
+ * @mode:	unix: socket file permissions, or CONFIG_MODE_UNSET
+ * @group:	unix: socket file group, or CONFIG_GID_UNSET
+ */
+struct listen_cfg {
+	char *url;
+	struct listen_addr addr;
+	int mode;
+	gid_t group;
+};
+
+/**
+ * enum log_level - syslog-like levels, most severe first
+ */
+enum log_level {
+	LOG_LVL_ERROR,
+	LOG_LVL_WARNING,
+	LOG_LVL_INFO,
+	LOG_LVL_DEBUG,
+};
+
+/**
+ * struct swd_config - everything a config file or the flags can set
+ * @path:		config file it came from, or NULL
+ * @listen:		listeners (owned array)
+ * @nlisten:		how many
+ * @listen_set:		@listen came from the file or flags (not defaults)
+ * @core:		forwarding core tunables (hash_secret is not config)
+ * @socket_mode:	default mode for unix sockets
+ * @log_level:		verbosity
+ * @pidfile:		write our pid here (owned), or NULL
+ * @daemon:		detach and log to syslog
+ * @dgram_idle_s:	datagram ports close after this long without input
+ * @metrics:		metrics endpoint URL (owned), or NULL
+ * @control:		the control socket (docs/control.md)
+ * @control.path:	unix socket path (owned), or NULL for the default
+ *			(main.c resolves it, then NULL means "none")
+ * @control.off:	disabled ("control": null, --control none)
+ * @control.is_default:	@path is the default one: if another switch holds
+ *			it, run without a control socket instead of failing
+ * @control.mode:	socket file permissions, or CONFIG_MODE_UNSET (0600)
+ * @control.group:	socket file group, or CONFIG_GID_UNSET
+ * @uplinks:		uplinks and outbound connections (owned array)
+ * @nuplinks:		how many
+ */
+struct swd_config {
+	char *path;
+	struct listen_cfg *listen;
+	size_t nlisten;
+	bool listen_set;
+	struct sw_params core;
+	int socket_mode;
+	enum log_level log_level;
+	char *pidfile;
+	bool daemon;
+	uint32_t dgram_idle_s;
+	char *metrics;
+	struct {
+		char *path;
+		bool off;
+		bool is_default;
+		int mode;
+		gid_t group;
+	} control;
+	struct uplink_cfg *uplinks;
+	size_t nuplinks;
+};
+
+void config_init(struct swd_config *c);
+int config_load(struct swd_config *c, const char *path, char *err,
+		size_t errlen);
+int config_add_listen(struct swd_config *c, const char *url, int mode,
+		      gid_t group, char *err, size_t errlen);
+void config_fini(struct swd_config *c);
+int log_level_parse(const char *s, enum log_level *out);
+void config_clear_listen(struct swd_config *c);
+
+int config_locate(const char *text, size_t len, const char *path, bool at_key,
+		  unsigned *line, unsigned *col);
+
+#endif /* SWD_CONFIG_H */
