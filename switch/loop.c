@@ -12,7 +12,9 @@
  * within one iteration the batch ends early, the same way. Ports are
  * never closed inside their own callbacks: swd_port_close() marks them
  * down and stops their watchers, and the prepare watcher removes and
- * frees them after the flush. An ev_check watcher reads the monotonic
+ * frees them after the flush, in the one deferred pass that also frees
+ * the control clients and VDE handshakes closed during the iteration
+ * (swd_defer()). An ev_check watcher reads the monotonic
  * clock once per iteration; a one-second timer ages the MAC table.
  * After the flush, sw_throttle_update() pauses ports whose unicast
  * destination is over its high-water mark and resumes those whose
@@ -76,7 +78,7 @@ static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	(void)w;
 	(void)revents;
 	swd_end_batch(d);
-	swd_process_closing(d);
+	swd_process_deferred(d);
 	if (d->sw.nthrottled && sw_throttle_update(&d->sw, d->now_ms) != 0) {
 		if (!ev_is_active(&d->watchers->throttle))
 			ev_timer_again(loop, &d->watchers->throttle);
@@ -251,6 +253,7 @@ int swd_init(struct swd *d, struct ev_loop *loop)
  */
 void swd_fini(struct swd *d)
 {
+	swd_process_deferred(d);
 	if (d->watchers && d->loop) {
 		ev_prepare_stop(d->loop, &d->watchers->prepare);
 		ev_check_stop(d->loop, &d->watchers->check);
@@ -349,13 +352,40 @@ void swd_port_close(struct swd *d, struct port *p, const char *fmt, ...)
 }
 
 /**
- * swd_process_closing() - remove, log and free every port marked closing
+ * swd_defer() - free @x in the deferred pass after this dispatch
+ * @d:		the daemon
+ * @x:		embedded in the object; the object must be unreachable
+ *		from now on except through pointers the current call chain
+ *		still holds
+ * @free_fn:	frees the object
+ *
+ * Context: safe from the object's own callbacks.
+ */
+void swd_defer(struct swd *d, struct swd_deferred *x,
+	       void (*free_fn)(struct swd_deferred *x))
+{
+	if (x->queued)
+		return;
+	x->queued = true;
+	x->free = free_fn;
+	x->next = d->deferred;
+	d->deferred = x;
+}
+
+/**
+ * swd_process_deferred() - the one deferred pass: close and free every
+ *			    port marked closing, then every deferred object
  * @d:		the daemon
  *
+ * Ports are removed from the core (subscribers see SW_EV_PORT_REMOVED:
+ * the log line, the PORT_DOWN event, captures ending) and then closed by
+ * their transport; control clients and VDE handshakes closed during the
+ * dispatch are freed.
+ *
  * Context: only from the prepare watcher or at shutdown, never inside a
- * port's callback.
+ * callback of anything on the lists.
  */
-void swd_process_closing(struct swd *d)
+void swd_process_deferred(struct swd *d)
 {
 	while (d->closing) {
 		struct port *p = d->closing;
@@ -363,6 +393,13 @@ void swd_process_closing(struct swd *d)
 		d->closing = p->close_next;
 		sw_port_remove(&d->sw, p); /* hooks see SW_EV_PORT_REMOVED */
 		p->ops->close(p);
+	}
+	while (d->deferred) {
+		struct swd_deferred *x = d->deferred;
+
+		d->deferred = x->next;
+		x->queued = false;
+		x->free(x);
 	}
 }
 
@@ -379,7 +416,7 @@ void swd_close_all_ports(struct swd *d, const char *reason)
 	swd_end_batch(d);
 	port_foreach(&d->sw, p, i)
 		swd_port_close(d, p, "%s", reason);
-	swd_process_closing(d);
+	swd_process_deferred(d);
 }
 
 /**

@@ -119,6 +119,22 @@ struct swd_hook {
 };
 
 /**
+ * struct swd_deferred - an object to free once the current dispatch is over
+ * @next:	the daemon's deferred list
+ * @free:	frees the object; runs in the deferred pass after each loop
+ *		iteration (and at shutdown), never inside the object's own
+ *		callbacks
+ * @queued:	on the list (swd_defer() twice is harmless)
+ *
+ * Embedded in the object; see swd_defer().
+ */
+struct swd_deferred {
+	struct swd_deferred *next;
+	void (*free)(struct swd_deferred *x);
+	bool queued;
+};
+
+/**
  * struct swd - the running daemon: the one context passed everywhere
  * @loop:	libev loop
  * @sw:		forwarding core
@@ -133,6 +149,8 @@ struct swd_hook {
  * @listeners:	list of listeners
  * @dgram_listeners: list of datagram listeners (transport/dgram.c)
  * @closing:	ports to close after this dispatch (linked by close_next)
+ * @deferred:	other objects to free after this dispatch (control
+ *		clients, VDE handshakes): swd_defer()
  * @watchers:	libev watchers owned by loop.c (opaque here)
  * @metrics:	the metrics endpoint (metrics.c), or NULL
  * @captures:	packet captures (capture.c)
@@ -156,6 +174,7 @@ struct swd {
 	struct listener *listeners;
 	struct dgram_listener *dgram_listeners;
 	struct port *closing;
+	struct swd_deferred *deferred;
 	struct swd_watchers *watchers;
 	struct metrics *metrics;
 	struct capture_set *captures;
@@ -175,7 +194,9 @@ void swd_watch_output(struct swd *d, struct ev_io *wio, const struct txq *q);
 void swd_rx_commit(struct swd *d, size_t used);
 void swd_port_close(struct swd *d, struct port *p, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-void swd_process_closing(struct swd *d);
+void swd_defer(struct swd *d, struct swd_deferred *x,
+	       void (*free_fn)(struct swd_deferred *x));
+void swd_process_deferred(struct swd *d);
 void swd_close_all_ports(struct swd *d, const char *reason);
 void swd_log_port_stats(const struct port *p, const char *prefix);
 const char *swd_port_state(const struct port *p);

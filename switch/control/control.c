@@ -17,7 +17,7 @@
  * catches up, so pipelined requests cannot grow memory. Events cannot wait:
  * a subscriber whose unsent output would pass CTL_OUT_MAX is disconnected,
  * counted and logged. Events are only queued from the forwarding path,
- * never written there. Clients are freed from an ev_prepare watcher, never
+ * never written there. Clients are freed in the daemon's deferred pass, never
  * inside their own callbacks. Commands live in tables that any module adds
  * with ctl_register(); this file only dispatches.
  */
@@ -49,7 +49,6 @@ static struct ctl *ctl_get(struct swd *d)
 	c->d = d;
 	c->fd = -1;
 	c->next_id = 1;
-	ev_prepare_init(&c->reap, ctl_reap_cb);
 	d->ctl = c;
 	return c;
 }
@@ -319,8 +318,6 @@ void ctl_fini(struct swd *d)
 	if (!c)
 		return;
 	ctl_close(d);
-	if (d->loop)
-		ev_prepare_stop(d->loop, &c->reap);
 	while (c->clients) {
 		struct ctl_client *cl = c->clients;
 

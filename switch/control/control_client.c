@@ -6,7 +6,7 @@
  * command registry (control.c) and queues the replies; writes without
  * blocking; pauses reading while too many replies are unsent; kills a
  * client on a line above CTL_LINE_MAX. Dead clients are freed by the
- * control state's ev_prepare watcher (ctl_reap_cb), never in their own
+ * daemon's deferred pass (swd_defer()), never in their own
  * callbacks. See control.c for the design.
  */
 #include <errno.h>
@@ -20,6 +20,26 @@
 #include <jansson.h>
 
 #include "control_int.h"
+
+/*
+ * Take @cl off the client list. Its own @next stays as it was, so a walk
+ * of the list that is standing on @cl (ctl_emit(), ctl_close()) goes on
+ * to the right client; the memory is freed in the deferred pass.
+ */
+static void ctl_client_unlink(struct ctl *c, struct ctl_client *cl)
+{
+	struct ctl_client **pp;
+
+	for (pp = &c->clients; *pp; pp = &(*pp)->next) {
+		if (*pp == cl) {
+			*pp = cl->next;
+			c->nclients--;
+			return;
+		}
+	}
+}
+
+static void ctl_client_free_deferred(struct swd_deferred *x);
 
 /**
  * ctl_client_kill() - close a client now, free it after this iteration
@@ -45,8 +65,8 @@ void ctl_client_kill(struct ctl_client *cl, const char *why)
 	if (cl->subscribed)
 		c->nsubs--;
 	cl->subscribed = false;
-	c->dead = true;
-	ev_prepare_start(loop, &c->reap);
+	ctl_client_unlink(c, cl);
+	swd_defer(c->d, &cl->defer, ctl_client_free_deferred);
 }
 
 /**
@@ -60,31 +80,9 @@ void ctl_client_free(struct ctl_client *cl)
 	free(cl);
 }
 
-/**
- * ctl_reap_cb() - free the clients killed during this loop iteration
- * @loop:	libev loop
- * @w:		the control state's prepare watcher
- * @revents:	unused
- */
-void ctl_reap_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+static void ctl_client_free_deferred(struct swd_deferred *x)
 {
-	struct ctl *c = container_of(w, struct ctl, reap);
-	struct ctl_client **pp = &c->clients;
-
-	(void)revents;
-	while (*pp) {
-		struct ctl_client *cl = *pp;
-
-		if (!cl->dead) {
-			pp = &cl->next;
-			continue;
-		}
-		*pp = cl->next;
-		c->nclients--;
-		ctl_client_free(cl);
-	}
-	c->dead = false;
-	ev_prepare_stop(loop, w);
+	ctl_client_free(container_of(x, struct ctl_client, defer));
 }
 
 /**

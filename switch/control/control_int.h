@@ -53,7 +53,8 @@ struct ctl_cmdset {
  * @out_off:	bytes of @out already written
  * @out_cap:	size of @out
  * @subscribed:	gets events
- * @dead:	closed, waiting to be freed
+ * @dead:	closed, off the list, waiting for the deferred pass
+ * @defer:	its place in the daemon's deferred list
  */
 struct ctl_client {
 	struct ctl *ctl;
@@ -70,6 +71,7 @@ struct ctl_client {
 	size_t out_cap;
 	bool subscribed;
 	bool dead;
+	struct swd_deferred defer;
 };
 
 /**
@@ -98,7 +100,6 @@ struct ctl_stats {
  * @fd:		listening socket, or -1 (registry only)
  * @io:		accept watcher
  * @backoff:	restarts @io after running out of descriptors
- * @reap:	frees dead clients after each loop iteration
  * @path:	socket path
  * @dev:	device of the socket file we created
  * @ino:	its inode, to not remove a successor's socket
@@ -106,7 +107,6 @@ struct ctl_stats {
  * @clients:	live clients
  * @nclients:	how many
  * @nsubs:	how many of them subscribed
- * @dead:	some client waits to be freed
  * @next_id:	next client number
  * @st:		counters
  */
@@ -115,7 +115,6 @@ struct ctl {
 	int fd;
 	ev_io io;
 	ev_timer backoff;
-	ev_prepare reap;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	dev_t dev;
 	ino_t ino;
@@ -123,13 +122,11 @@ struct ctl {
 	struct ctl_client *clients;
 	unsigned nclients;
 	unsigned nsubs;
-	bool dead;
 	unsigned next_id;
 	struct ctl_stats st;
 };
 
 const struct ctl_cmd *ctl_lookup(const struct ctl *c, const char *name);
-void ctl_reap_cb(struct ev_loop *loop, ev_prepare *w, int revents);
 void ctl_client_new(struct ctl *c, int fd);
 void ctl_client_kill(struct ctl_client *cl, const char *why);
 void ctl_client_free(struct ctl_client *cl);

@@ -5,7 +5,8 @@
  * Reload adds, removes and rolls back datagram listeners; reload starts,
  * stops and keeps uplinks (outbound connections, slirp); PORT_UP and
  * PORT_DOWN events for datagram ports and uplinks; port-enable on an
- * uplink that is not connected; the hostfwd commands. Real daemons, real
+ * uplink that is not connected; a unixgram peer that leaves and returns
+ * (PORT_DOWN, then PORT_UP); the hostfwd commands. Real daemons, real
  * sockets, the control socket.
  */
 #include <errno.h>
@@ -329,6 +330,65 @@ static int peer_connects(struct itest_sw *p)
 	}
 	free(log);
 	return n;
+}
+
+/*
+ * A unixgram peer whose socket goes away takes its port down, and the port
+ * comes back up when the peer sends again: subscribers see PORT_DOWN (with
+ * the cause) and then PORT_UP for the same port, which is never closed.
+ */
+Test(seams, unixgram_peer_leaving_and_returning_gives_down_then_up)
+{
+	struct itest_sta s[2];
+	struct itest_sw sw;
+	struct ss_ctl *c, *ev;
+	char cfg[512], dir[256], json[1024], path[400], gpath[400];
+	json_t *e, *p;
+
+	start_cfg(&sw, cfg, sizeof(cfg), dir, sizeof(dir));
+	snprintf(json, sizeof(json),
+		 "{\"listen\": [\"unix:%s/a.sock\", \"unixgram:%s/g.sock\"]}",
+		 dir, dir);
+	c = ct_connect(&sw);
+	ev = ct_connect(&sw);
+	json_decref(ct_ok(ev, "subscribe", NULL));
+	reload_ok(c, cfg, json, "listening on unixgram:");
+	snprintf(path, sizeof(path), "unix:%s/a.sock", dir);
+	itest_join_one(&sw, &s[0], path, "A", 1, 0);
+	snprintf(gpath, sizeof(gpath), "unixgram:%s/g.sock", dir);
+	snprintf(path, sizeof(path), "%s/c.sock", dir);
+	join_dgram(&sw, &s[1], gpath, path, "C", 2);
+	e = port_event(ev, "PORT_UP", s[1].port);
+	cr_assert_str_eq(str_at(e, "transport"), "unixgram");
+	cr_assert_str_eq(str_at(e, "cause"), "connected");
+	json_decref(e);
+	itest_learn_all(s, 2, 1);
+	itest_ping(&s[0], &s[1], 10);
+
+	/* C goes away; the next frame to it finds its socket gone. */
+	ss_client_close(s[1].c);
+	s[1].c = NULL;
+	itest_send(&s[0], s[1].mac, 20, 100);
+	e = port_event(ev, "PORT_DOWN", s[1].port);
+	cr_assert_str_eq(str_at(e, "transport"), "unixgram");
+	cr_assert_not_null(strstr(str_at(e, "cause"), "peer's socket is gone"),
+			   "cause `%s'", str_at(e, "cause"));
+	json_decref(e);
+	p = ct_port(c, s[1].port);
+	cr_assert(json_is_object(p), "the port stays while its peer is away");
+	json_decref(p);
+
+	/* C comes back at the same path and sends: PORT_UP, frames flow. */
+	s[1].c = ss_dgram_open(gpath, path, 0);
+	cr_assert_not_null(s[1].c, "reopen %s: %s", path, strerror(errno));
+	itest_unicast(&s[1], &s[0], 31, 100);
+	e = port_event(ev, "PORT_UP", s[1].port);
+	cr_assert_str_eq(str_at(e, "cause"), "connected");
+	json_decref(e);
+	itest_unicast(&s[0], &s[1], 32, 100);
+	ss_ctl_close(c);
+	ss_ctl_close(ev);
+	itest_stop(&sw);
 }
 
 Test(seams, reload_keeps_unchanged_uplinks_and_stops_removed_ones)

@@ -2,9 +2,11 @@
 /*
  * test_fwd.c - the forwarding core on mock ports: flood sets, learning,
  * hub mode, queue-full drops, port removal, backpressure (throttling)
- * and the conservation invariant
+ * the conservation invariant, and the port events (every change of up,
+ * with its cause)
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -668,4 +670,103 @@ Test(fwd, flood_list_is_exactly_the_up_ports_after_random_changes)
 			sw_port_remove(&sw, &fp[i].port);
 	cr_assert_eq(sw.nflood, 0);
 	sw_fini(&sw);
+}
+
+/**
+ * struct ev_log - port events the core reported, in order
+ * @n:		how many
+ * @ev:		what
+ * @cause:	why
+ * @port:	which port
+ * @why:	the text given with it ("" for none)
+ */
+struct ev_log {
+	unsigned n;
+	enum sw_event ev[16];
+	enum sw_cause cause[16];
+	const struct port *port[16];
+	char why[16][32];
+};
+
+static void log_port_events(void *opaque, const struct sw_event_info *e)
+{
+	struct ev_log *l = opaque;
+
+	if (e->ev < SW_EV_PORT_UP)
+		return;
+	cr_assert_lt(l->n, 16, "too many events");
+	cr_assert_eq(e->port->up, e->ev == SW_EV_PORT_UP,
+		     "event %d reported before p->up changed", e->ev);
+	l->ev[l->n] = e->ev;
+	l->cause[l->n] = e->cause;
+	l->port[l->n] = e->port;
+	snprintf(l->why[l->n], sizeof(l->why[0]), "%s", e->why ? e->why : "");
+	l->n++;
+}
+
+static void expect_event(const struct ev_log *l, unsigned i, enum sw_event ev,
+			 enum sw_cause cause, const struct port *p,
+			 const char *why)
+{
+	cr_assert_gt(l->n, i, "event %u missing (%u reported)", i, l->n);
+	cr_assert_eq(l->ev[i], ev, "event %u is %d, not %d", i, l->ev[i], ev);
+	cr_assert_eq(l->cause[i], cause, "event %u: cause %d, not %d", i,
+		     l->cause[i], cause);
+	cr_assert_eq(l->port[i], p, "event %u: another port", i);
+	cr_assert_str_eq(l->why[i], why, "event %u: text", i);
+}
+
+/* Every change of p->up is reported once, with the setter that caused it;
+ * setters that change nothing report nothing; removal comes last. */
+Test(fwd, every_change_of_up_is_reported_once_with_its_cause, .init = setup,
+     .fini = teardown)
+{
+	struct ev_log l = { 0 };
+	struct mock_port extra = { 0 };
+	struct port *p = &mp[1].port;
+
+	sw.event_cb = log_port_events;
+	sw.event_opaque = &l;
+	sw_port_set_enabled(&sw, p, false);
+	sw_port_set_carrier(&sw, p, false, "gone"); /* down already */
+	sw_port_set_enabled(&sw, p, true); /* still no carrier */
+	sw_port_set_carrier(&sw, p, true, NULL);
+	sw_port_set_carrier(&sw, p, true, NULL); /* no change */
+	sw_port_set_carrier(&sw, p, false, "peer's socket is gone");
+	sw_port_set_carrier(&sw, p, true, NULL);
+	snprintf(p->close_reason, sizeof(p->close_reason), "bye");
+	sw_port_set_closing(&sw, p);
+	sw_port_remove(&sw, p);
+	expect_event(&l, 0, SW_EV_PORT_DOWN, SW_CAUSE_DISABLED, p, "");
+	expect_event(&l, 1, SW_EV_PORT_UP, SW_CAUSE_CARRIER, p, "");
+	expect_event(&l, 2, SW_EV_PORT_DOWN, SW_CAUSE_NO_CARRIER, p,
+		     "peer's socket is gone");
+	expect_event(&l, 3, SW_EV_PORT_UP, SW_CAUSE_CARRIER, p, "");
+	expect_event(&l, 4, SW_EV_PORT_DOWN, SW_CAUSE_CLOSING, p, "bye");
+	expect_event(&l, 5, SW_EV_PORT_REMOVED, SW_CAUSE_REMOVED, p, "bye");
+	cr_assert_eq(l.n, 6, "%u events", l.n);
+
+	/* Added with a carrier: up at once. Added without (a handshake still
+	 * to finish): nothing until the carrier comes; removed before it
+	 * comes: only the removal. */
+	l.n = 0;
+	cr_assert_eq(sw_port_add(&sw, &extra.port, &mock_ops, 0), 0);
+	expect_event(&l, 0, SW_EV_PORT_UP, SW_CAUSE_ADDED, &extra.port, "");
+	sw_port_remove(&sw, &extra.port);
+	cr_assert_eq(l.n, 3, "up, down, removed");
+	expect_event(&l, 1, SW_EV_PORT_DOWN, SW_CAUSE_REMOVED, &extra.port, "");
+	l.n = 0;
+	extra.port.no_carrier = true;
+	cr_assert_eq(sw_port_add(&sw, &extra.port, &mock_ops, 0), 0);
+	cr_assert_eq(l.n, 0, "a port added without carrier is not announced");
+	cr_assert(!extra.port.up);
+	sw_port_set_carrier(&sw, &extra.port, true, NULL);
+	expect_event(&l, 0, SW_EV_PORT_UP, SW_CAUSE_CARRIER, &extra.port, "");
+	sw_port_set_carrier(&sw, &extra.port, false, NULL);
+	sw_port_remove(&sw, &extra.port);
+	expect_event(&l, 2, SW_EV_PORT_REMOVED, SW_CAUSE_REMOVED, &extra.port,
+		     "");
+	cr_assert_eq(l.n, 3);
+	cr_assert(!extra.port.no_carrier, "a removed port starts afresh");
+	sw.event_cb = NULL;
 }
