@@ -69,7 +69,7 @@ struct uplink_ops {
  * @port:	the switch port, registered for the uplink's whole life
  * @pops:	its port_ops (name per kind)
  * @d:		the daemon
- * @cfg:	what was asked for (points at @own)
+ * @cfg:	what was asked for, parsed (points at @own)
  * @ops:	the kind
  * @state:	see enum uplink_state
  * @retry:	backoff timer
