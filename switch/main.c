@@ -961,7 +961,7 @@ static void start(struct swd *d, struct ev_loop *loop, struct build_ctx *b)
 	}
 	if (notify_fd >= 0)
 		ev_loop_fork(loop);
-	uplinks_start(d);
+	uplinks_add(d, d->cfg.uplinks, d->cfg.nuplinks);
 	printf("ready pid=%ld: %zu listener%s, mac table %u, max ports %u%s\n",
 	       (long)getpid(), d->cfg.nlisten, d->cfg.nlisten == 1 ? "" : "s",
 	       d->cfg.core.mac_table_size, d->cfg.core.max_ports,

@@ -277,7 +277,7 @@ int uplink_add(struct swd *d, const struct uplink_cfg *uc)
 		free(u);
 		return -ENOSPC;
 	}
-	u->rng = (d->cfg.core.hash_secret ^
+	u->rng = (d->sw.prm.hash_secret ^
 		  (0x9e3779b97f4a7c15ULL * (u->port.id + 1))) |
 		 1;
 	log_info("port %u (%s) is an uplink", u->port.id, u->what);
@@ -286,21 +286,23 @@ int uplink_add(struct swd *d, const struct uplink_cfg *uc)
 }
 
 /**
- * uplinks_start() - register every configured uplink and make a first try
+ * uplinks_add() - register uplinks and make a first try with each
  * @d:		the daemon
+ * @ucs:	the uplinks to open (each is copied by uplink_add())
+ * @n:		how many
  *
  * A first attempt that fails is logged and retried; it does not stop the
  * switch.
  *
  * Return: number of uplinks that could not even be registered
  */
-int uplinks_start(struct swd *d)
+int uplinks_add(struct swd *d, const struct uplink_cfg *ucs, size_t n)
 {
 	size_t i;
 	int bad = 0;
 
-	for (i = 0; i < d->cfg.nuplinks; i++)
-		if (uplink_add(d, &d->cfg.uplinks[i]) < 0)
+	for (i = 0; i < n; i++)
+		if (uplink_add(d, &ucs[i]) < 0)
 			bad++;
 	return bad;
 }

@@ -102,7 +102,7 @@ struct uplink {
 	struct uplink_cfg own;
 };
 
-int uplinks_start(struct swd *d);
+int uplinks_add(struct swd *d, const struct uplink_cfg *ucs, size_t n);
 int uplink_add(struct swd *d, const struct uplink_cfg *uc);
 struct uplink *uplink_of(struct port *p);
 void uplink_remove(struct uplink *u, const char *why);
