@@ -927,7 +927,7 @@ static void start(struct swd *d, struct ev_loop *loop, struct build_ctx *b)
 	if (ctl_cmds_register(d) < 0 || capture_ctl_register(d) < 0 ||
 	    reload_set_builder(d, build_config, b) < 0 ||
 	    reload_hook_add(d, &fd_limit_hook) < 0 ||
-	    uplink_ctl_register(d) < 0)
+	    uplinks_reload_register(d) < 0 || uplink_cmds_register(d) < 0)
 		fatalx("out of memory");
 	for (i = 0; i < d->cfg.nlisten; i++) {
 		if (listener_open(d, &d->cfg.listen[i]) < 0) {
@@ -961,7 +961,7 @@ static void start(struct swd *d, struct ev_loop *loop, struct build_ctx *b)
 	}
 	if (notify_fd >= 0)
 		ev_loop_fork(loop);
-	uplinks_start(d);
+	uplinks_add(d, d->cfg.uplinks, d->cfg.nuplinks);
 	printf("ready pid=%ld: %zu listener%s, mac table %u, max ports %u%s\n",
 	       (long)getpid(), d->cfg.nlisten, d->cfg.nlisten == 1 ? "" : "s",
 	       d->cfg.core.mac_table_size, d->cfg.core.max_ports,

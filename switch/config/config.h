@@ -12,6 +12,7 @@
 #include <sys/types.h>
 #include <sys/un.h>
 
+#include "config/slirp_opts.h"
 #include "sockswitch/sw.h"
 
 /* url.c */
@@ -66,14 +67,20 @@ enum uplink_kind {
 };
 
 /**
- * struct uplink_cfg - one uplink from the config or a flag
- * @spec:	canonical spec text ("tap:tap0", "unix:/run/x.sock")
+ * struct uplink_cfg - one uplink from the config or a flag, parsed once
+ * @spec:	canonical spec text ("tap:tap0", "unix:/run/x.sock"), for
+ *		messages and for matching entries across a reload
  * @kind:	its kind
- * @arg:	tap/bridge name, passt socket path (NULL: start passt),
- *		slirp options after "slirp," ("" if none)
+ * @arg:	tap/bridge name, passt socket path (NULL: start passt);
+ *		NULL for the other kinds
  * @helper:	bridge: qemu-bridge-helper path
  * @fd:		tap-fd: the inherited descriptor
  * @addr:	connect: where to dial
+ * @slirp:	slirp: the options, parsed and finished (slirp_opts.c);
+ *		all zero for the other kinds
+ *
+ * Everything a transport needs is here in parsed form: the transports
+ * never parse @spec again. uplink_cfg_copy() makes a deep copy.
  */
 struct uplink_cfg {
 	char *spec;
@@ -82,6 +89,7 @@ struct uplink_cfg {
 	char *helper;
 	int fd;
 	struct listen_addr addr;
+	struct slirp_opts slirp;
 };
 
 /**
@@ -110,6 +118,7 @@ int config_load_uplinks(struct swd_config *c, struct json_t *v, bool connect,
 			size_t errlen);
 void config_clear_uplinks(struct swd_config *c);
 void uplink_cfg_fini(struct uplink_cfg *u);
+int uplink_cfg_copy(struct uplink_cfg *dst, const struct uplink_cfg *src);
 bool uplink_cfg_same(const struct uplink_cfg *a, const struct uplink_cfg *b);
 int config_copy_uplinks(struct swd_config *dst, const struct swd_config *src);
 int config_absolutize_uplinks(struct swd_config *c, const char *cwd, char *err,

@@ -4,8 +4,12 @@
  * "uplinks" and "connect" arrays
  *
  * Parsing only, no system calls, so --check-config validates uplinks
- * without touching devices. The JSON object form of an uplink is turned
- * into the flag's spec text and parsed by the same code.
+ * without touching devices. Each entry is parsed once, here, into a
+ * struct uplink_cfg that the transports take as it is (a slirp uplink's
+ * options become a struct slirp_opts). The JSON object form of an uplink
+ * is parsed from the object and also written as the flag's spec text:
+ * that canonical text names the uplink in messages and matches entries
+ * across a reload.
  */
 #include <errno.h>
 #include <limits.h>
@@ -20,18 +24,6 @@
 
 #define SPEC_MAX 4096
 #define IFNAME_MAX 15 /* IFNAMSIZ - 1 */
-
-/* slirp: the options are checked here (slirp_opts.c), at config time. */
-static int slirp_spec_check(const char *opts, char *err, size_t errlen)
-{
-	struct slirp_opts o;
-	int ret;
-
-	slirp_opts_init(&o);
-	ret = slirp_opts_parse_spec(&o, opts, err, errlen);
-	slirp_opts_fini(&o);
-	return ret;
-}
 
 static int ifname_check(const char *what, const char *name, char *err,
 			size_t errlen)
@@ -125,6 +117,7 @@ static void uplink_cfg_free(struct uplink_cfg *u)
 	free(u->spec);
 	free(u->arg);
 	free(u->helper);
+	slirp_opts_fini(&u->slirp);
 	memset(u, 0, sizeof(*u));
 }
 
@@ -149,6 +142,53 @@ bool uplink_cfg_same(const struct uplink_cfg *a, const struct uplink_cfg *b)
 	return a->kind == b->kind && !strcmp(a->spec, b->spec);
 }
 
+/**
+ * dup_or_null() - strdup() that keeps NULL
+ * @s:		string, or NULL
+ * @fail:	set to true if the copy could not be made
+ *
+ * Return: the copy, or NULL (for NULL, or on failure)
+ */
+static char *dup_or_null(const char *s, bool *fail)
+{
+	char *r;
+
+	if (!s)
+		return NULL;
+	r = strdup(s);
+	if (!r)
+		*fail = true;
+	return r;
+}
+
+/**
+ * uplink_cfg_copy() - deep copy of a parsed entry (nothing is parsed again)
+ * @dst:	uninitialised destination; release with uplink_cfg_fini()
+ * @src:	source
+ *
+ * Return: 0 on success, -ENOMEM (@dst then owns nothing)
+ */
+int uplink_cfg_copy(struct uplink_cfg *dst, const struct uplink_cfg *src)
+{
+	bool fail = false;
+
+	memset(dst, 0, sizeof(*dst));
+	dst->kind = src->kind;
+	dst->fd = src->fd;
+	dst->addr = src->addr;
+	dst->spec = dup_or_null(src->spec, &fail);
+	dst->arg = dup_or_null(src->arg, &fail);
+	dst->helper = dup_or_null(src->helper, &fail);
+	if (!fail && src->kind == UPLINK_SLIRP &&
+	    slirp_opts_copy(&dst->slirp, &src->slirp) < 0)
+		fail = true;
+	if (fail) {
+		uplink_cfg_free(dst);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static int parse_kind(const char *spec, struct uplink_cfg *out, char *err,
 		      size_t errlen)
 {
@@ -171,10 +211,9 @@ static int parse_kind(const char *spec, struct uplink_cfg *out, char *err,
 	}
 	if (!strcmp(spec, "slirp") || !strncmp(spec, "slirp,", 6)) {
 		out->kind = UPLINK_SLIRP;
-		out->arg = strdup(spec[5] ? spec + 6 : "");
-		if (!out->arg)
-			return -ENOMEM;
-		return slirp_spec_check(out->arg, err, errlen);
+		slirp_opts_init(&out->slirp);
+		return slirp_opts_parse_spec(
+			&out->slirp, spec[5] ? spec + 6 : "", err, errlen);
 	}
 	if (!strcmp(spec, "passt"))
 		return out->kind = UPLINK_PASST, 0;
@@ -361,8 +400,13 @@ static int obj_kind(const char *type, enum uplink_kind *k)
 	return -EINVAL;
 }
 
-/* Check an object's keys and types; build the spec text in @buf. */
+/*
+ * Check an object's keys and types; build the spec text in @buf. A slirp
+ * object's options are parsed into @slirp (set up with slirp_opts_init();
+ * the caller frees it) and *@is_slirp is set.
+ */
 static int obj_to_spec(json_t *obj, char *buf, size_t len,
+		       struct slirp_opts *slirp, bool *is_slirp,
 		       struct uplink_json_err *where, char *err, size_t errlen)
 {
 	const char *type = obj_str(obj, "type"), *key, *s;
@@ -386,15 +430,11 @@ static int obj_to_spec(json_t *obj, char *buf, size_t len,
 	}
 	snprintf(buf, len, "%s", type);
 	if (k == UPLINK_SLIRP) {
-		struct slirp_opts o;
-		int ret;
-
-		/* Checked as an object first, to blame the right member. */
-		slirp_opts_init(&o);
-		ret = slirp_opts_from_json(&o, obj, &where->key, err, errlen);
-		slirp_opts_fini(&o);
-		if (ret < 0)
-			return ret;
+		/* Parsed from the object, to blame the right member. */
+		*is_slirp = true;
+		if (slirp_opts_from_json(slirp, obj, &where->key, err, errlen) <
+		    0)
+			return -EINVAL;
 	}
 	json_object_foreach(obj, key, v) {
 		bool known = k == UPLINK_SLIRP;
@@ -457,6 +497,64 @@ static int obj_to_spec(json_t *obj, char *buf, size_t len,
 }
 
 /**
+ * slirp_append() - append a slirp entry parsed from a JSON object
+ * @c:		config
+ * @spec:	its canonical spec text (copied)
+ * @o:		its options, moved into the entry (@o owns nothing after)
+ *
+ * Return: 0 on success, -ENOMEM
+ */
+static int slirp_append(struct swd_config *c, const char *spec,
+			struct slirp_opts *o)
+{
+	struct uplink_cfg u;
+
+	memset(&u, 0, sizeof(u));
+	u.kind = UPLINK_SLIRP;
+	u.fd = -1;
+	u.slirp = *o;
+	memset(o, 0, sizeof(*o));
+	u.spec = strdup(spec);
+	if (!u.spec) {
+		uplink_cfg_free(&u);
+		return -ENOMEM;
+	}
+	return uplink_append(c, &u);
+}
+
+/**
+ * obj_add() - add one object of the "uplinks" array
+ * @c:		config
+ * @obj:	the object
+ * @spec:	buffer for its canonical spec text
+ * @len:	size of @spec
+ * @where:	on failure, which member to blame
+ * @err:	message on failure
+ * @errlen:	size of @err
+ *
+ * A slirp object keeps the options parsed from the object; the other
+ * kinds are parsed from the spec text built in @spec.
+ *
+ * Return: 0 on success, -EINVAL (message in @err) or -ENOMEM
+ */
+static int obj_add(struct swd_config *c, json_t *obj, char *spec, size_t len,
+		   struct uplink_json_err *where, char *err, size_t errlen)
+{
+	bool is_slirp = false;
+	struct slirp_opts o;
+	int ret;
+
+	slirp_opts_init(&o);
+	ret = obj_to_spec(obj, spec, len, &o, &is_slirp, where, err, errlen);
+	if (ret == 0 && !is_slirp)
+		ret = config_add_uplink(c, spec, false, err, errlen);
+	else if (ret == 0 && (ret = slirp_append(c, spec, &o)) < 0)
+		snprintf(err, errlen, "out of memory");
+	slirp_opts_fini(&o);
+	return ret;
+}
+
+/**
  * config_load_uplinks() - add the config's "uplinks" or "connect" array
  * @c:		config
  * @v:		the JSON value
@@ -503,10 +601,11 @@ int config_load_uplinks(struct swd_config *c, struct json_t *v, bool connect,
 			where->key = "url";
 			snprintf(spec, SPEC_MAX, "%s", url);
 		} else if (json_is_object(item)) {
-			ret = obj_to_spec(item, spec, SPEC_MAX, where, err,
-					  errlen);
+			ret = obj_add(c, item, spec, SPEC_MAX, where, err,
+				      errlen);
 			if (ret < 0)
 				break;
+			continue;
 		} else {
 			snprintf(err, errlen, "expected a string or an object");
 			ret = -EINVAL;
@@ -544,16 +643,13 @@ void config_clear_uplinks(struct swd_config *c)
  */
 int config_copy_uplinks(struct swd_config *dst, const struct swd_config *src)
 {
-	char err[256];
+	struct uplink_cfg u;
 	size_t i;
 
-	for (i = 0; i < src->nuplinks; i++) {
-		const struct uplink_cfg *u = &src->uplinks[i];
-
-		if (config_add_uplink(dst, u->spec, u->kind == UPLINK_CONNECT,
-				      err, sizeof(err)) < 0)
+	for (i = 0; i < src->nuplinks; i++)
+		if (uplink_cfg_copy(&u, &src->uplinks[i]) < 0 ||
+		    uplink_append(dst, &u) < 0)
 			return -ENOMEM;
-	}
 	return 0;
 }
 

@@ -152,4 +152,8 @@ bool capture_get(const struct swd *d, unsigned slot, struct capture_info *out);
 
 int capture_ctl_register(struct swd *d);
 
+/* uplink_cmds.c */
+
+int uplink_cmds_register(struct swd *d);
+
 #endif /* SWD_CONTROL_H */

@@ -92,7 +92,8 @@ struct slirp_frame {
 /**
  * struct slirp_state - the slirp uplink's private state (uplink->priv)
  * @u:		the uplink
- * @opts:	parsed options; runtime hostfwd changes are kept here too
+ * @opts:	the uplink's parsed options (a copy); runtime hostfwd changes
+ *		are kept here too
  * @slirp:	the libslirp instance while up, else NULL
  * @in_slirp:	a libslirp call is on the stack (send_packet must not
  *		re-enter the switch)
@@ -580,18 +581,14 @@ static void slirp_stop(struct uplink *u)
 static struct slirp_state *slirp_state_new(struct uplink *u)
 {
 	struct slirp_state *ss = calloc(1, sizeof(*ss));
-	char err[512];
 
 	if (!ss)
 		return NULL;
 	ss->u = u;
-	slirp_opts_init(&ss->opts);
-	/* Checked when the configuration was read; this cannot fail but
-	 * for memory. */
-	if (slirp_opts_parse_spec(&ss->opts, u->cfg->arg, err, sizeof(err)) <
-	    0) {
-		log_error("%s: %s", u->what, err);
-		slirp_opts_fini(&ss->opts);
+	/* Parsed and checked when the configuration was read: a copy, as
+	 * forwards added at run time change it. */
+	if (slirp_opts_copy(&ss->opts, &u->cfg->slirp) < 0) {
+		log_error("%s: out of memory", u->what);
 		free(ss);
 		return NULL;
 	}

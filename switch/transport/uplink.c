@@ -231,8 +231,8 @@ static void uplink_what(struct uplink *u)
 /**
  * uplink_add() - register one uplink and make a first try
  * @d:		the daemon
- * @uc:		what to open (copied: the uplink keeps its own, so a reload
- *		may free the config it came from)
+ * @uc:		what to open, parsed (deep-copied: the uplink keeps its own,
+ *		so a reload may free the config it came from)
  *
  * Return: 0, or a negative error code (logged) if it cannot be registered
  */
@@ -240,7 +240,6 @@ int uplink_add(struct swd *d, const struct uplink_cfg *uc)
 {
 	const struct uplink_ops *ops = uplink_kinds[uc->kind];
 	struct uplink *u;
-	char err[256];
 
 	if (!ops) {
 		log_error("%s: this kind of uplink is not built in", uc->spec);
@@ -249,11 +248,10 @@ int uplink_add(struct swd *d, const struct uplink_cfg *uc)
 	u = calloc(1, sizeof(*u));
 	if (!u)
 		return -ENOMEM;
-	if (uplink_cfg_parse(uc->spec, uc->kind == UPLINK_CONNECT, &u->own, err,
-			     sizeof(err)) < 0) {
-		log_error("%s: %s", uc->spec, err);
+	if (uplink_cfg_copy(&u->own, uc) < 0) {
+		log_error("%s: out of memory", uc->spec);
 		free(u);
-		return -EINVAL;
+		return -ENOMEM;
 	}
 	u->d = d;
 	u->cfg = &u->own;
@@ -279,7 +277,7 @@ int uplink_add(struct swd *d, const struct uplink_cfg *uc)
 		free(u);
 		return -ENOSPC;
 	}
-	u->rng = (d->cfg.core.hash_secret ^
+	u->rng = (d->sw.prm.hash_secret ^
 		  (0x9e3779b97f4a7c15ULL * (u->port.id + 1))) |
 		 1;
 	log_info("port %u (%s) is an uplink", u->port.id, u->what);
@@ -288,21 +286,23 @@ int uplink_add(struct swd *d, const struct uplink_cfg *uc)
 }
 
 /**
- * uplinks_start() - register every configured uplink and make a first try
+ * uplinks_add() - register uplinks and make a first try with each
  * @d:		the daemon
+ * @ucs:	the uplinks to open (each is copied by uplink_add())
+ * @n:		how many
  *
  * A first attempt that fails is logged and retried; it does not stop the
  * switch.
  *
  * Return: number of uplinks that could not even be registered
  */
-int uplinks_start(struct swd *d)
+int uplinks_add(struct swd *d, const struct uplink_cfg *ucs, size_t n)
 {
 	size_t i;
 	int bad = 0;
 
-	for (i = 0; i < d->cfg.nuplinks; i++)
-		if (uplink_add(d, &d->cfg.uplinks[i]) < 0)
+	for (i = 0; i < n; i++)
+		if (uplink_add(d, &ucs[i]) < 0)
 			bad++;
 	return bad;
 }

@@ -69,7 +69,7 @@ struct uplink_ops {
  * @port:	the switch port, registered for the uplink's whole life
  * @pops:	its port_ops (name per kind)
  * @d:		the daemon
- * @cfg:	what was asked for (points at @own)
+ * @cfg:	what was asked for, parsed (points at @own)
  * @ops:	the kind
  * @state:	see enum uplink_state
  * @retry:	backoff timer
@@ -102,11 +102,10 @@ struct uplink {
 	struct uplink_cfg own;
 };
 
-int uplinks_start(struct swd *d);
+int uplinks_add(struct swd *d, const struct uplink_cfg *ucs, size_t n);
 int uplink_add(struct swd *d, const struct uplink_cfg *uc);
 struct uplink *uplink_of(struct port *p);
 void uplink_remove(struct uplink *u, const char *why);
-int uplink_ctl_register(struct swd *d);
 void uplink_up(struct uplink *u);
 void uplink_fail(struct uplink *u, bool retry, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -115,6 +114,9 @@ int uplink_spawn_paired(struct uplink *u, const char *const *argv, char *fdarg,
 			size_t fdarglen, const char *prefix, ev_child *child,
 			void (*cb)(struct ev_loop *, ev_child *, int),
 			pid_t *pid);
+
+/* transport/uplink_reload.c */
+int uplinks_reload_register(struct swd *d);
 
 /* transport/tap.c */
 extern const struct uplink_ops uplink_tap_ops;
