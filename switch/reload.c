@@ -356,7 +356,8 @@ static void update_perms(const struct listen_cfg *o, const struct listen_cfg *n,
 	}
 }
 
-/* Uplinks started and stopped (uplink_ctl.c does it, by the same rule). */
+/* Uplinks started and stopped (transport/uplink_reload.c does it, by the
+ * same rule). */
 static void sum_uplinks(struct summary *s, const struct swd_config *oc,
 			const struct swd_config *nc)
 {

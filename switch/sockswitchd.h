@@ -205,23 +205,6 @@ int swd_hook_add(struct swd *d, swd_hook_fn fn, void *opaque);
 void swd_emit(struct swd *d, const struct swd_event *ev);
 int swd_log_hook_register(struct swd *d);
 
-/* transport/uplink.c (transport/uplink.h): takes the list from its caller */
-int uplinks_add(struct swd *d, const struct uplink_cfg *ucs, size_t n);
-
-/**
- * uplinks_start() - open the uplinks of the daemon's own config
- * @d:		the daemon: its d->cfg.uplinks
- *
- * Shorthand for uplinks_add() with the list the engine holds, so that no
- * transport reads d->cfg.
- *
- * Return: number of uplinks that could not even be registered
- */
-static inline int uplinks_start(struct swd *d)
-{
-	return uplinks_add(d, d->cfg.uplinks, d->cfg.nuplinks);
-}
-
 /* reload.c - live reconfiguration (SIGHUP, the reload command)
  *
  * Extension point: a module with its own config section registers a

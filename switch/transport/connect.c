@@ -89,16 +89,12 @@ static void conn_stop(struct uplink *u)
 
 	if (!c)
 		return;
-	stream_conn_stop(&c->sc);
-	ev_io_stop(u->d->loop, &c->cio);
-	ev_timer_stop(u->d->loop, &c->ctimeout);
-	if (c->cfd >= 0)
-		close(c->cfd);
-	c->cfd = -1;
 	if (c->pid > 0) {
 		int st = 0;
 
-		/* passt: closing its socket ends it; make sure. */
+		/* passt: closing its socket would end it too, but then
+		 * whether it is still there to be stopped is a race; stop
+		 * it while its socket is open. */
 		ev_child_stop(u->d->loop, &c->child);
 		if (waitpid(c->pid, &st, WNOHANG) == c->pid)
 			passt_log_exit(u, st);
@@ -106,6 +102,12 @@ static void conn_stop(struct uplink *u)
 			log_info("%s: stopped passt", u->what);
 		c->pid = 0;
 	}
+	stream_conn_stop(&c->sc);
+	ev_io_stop(u->d->loop, &c->cio);
+	ev_timer_stop(u->d->loop, &c->ctimeout);
+	if (c->cfd >= 0)
+		close(c->cfd);
+	c->cfd = -1;
 }
 
 static void conn_destroy(struct uplink *u)

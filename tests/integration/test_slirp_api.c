@@ -43,7 +43,7 @@ static void setup(void)
 	loop = ev_loop_new(EVFLAG_AUTO);
 	cr_assert_not_null(loop);
 	cr_assert_eq(swd_init(&d, loop), 0);
-	uplinks_start(&d);
+	uplinks_add(&d, d.cfg.uplinks, d.cfg.nuplinks);
 	slirp_port = NULL;
 	port_foreach(&d.sw, p, i)
 		if (slirp_uplink_is(p))
@@ -142,7 +142,7 @@ Test(slirp_retry, busy_host_port)
 	cr_assert_eq(config_add_uplink(&sd.cfg, spec, false, err, sizeof(err)),
 		     0, "%s", err);
 	cr_assert_eq(swd_init(&sd, l), 0);
-	uplinks_start(&sd);
+	uplinks_add(&sd, sd.cfg.uplinks, sd.cfg.nuplinks);
 	p = sd.sw.ports[0];
 	cr_assert(slirp_uplink_is(p));
 	cr_expect_not(p->up, "up although its host port is taken");
