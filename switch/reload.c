@@ -163,23 +163,6 @@ void reload_fini(struct swd *d)
 	d->reload = NULL;
 }
 
-/**
- * listen_addr_same() - do two listener addresses name the same socket
- * @a:		one, as configured
- * @b:		the other
- *
- * Return: true if same kind and same path, or same host and port
- */
-bool listen_addr_same(const struct listen_addr *a, const struct listen_addr *b)
-{
-	if (a->kind != b->kind)
-		return false;
-	if (a->kind == LISTEN_UNIX || a->kind == LISTEN_UNIXGRAM ||
-	    a->kind == LISTEN_VDE)
-		return !strcmp(a->path, b->path);
-	return a->port == b->port && !strcmp(a->host, b->host);
-}
-
 static const struct listen_cfg *cfg_find(const struct swd_config *c,
 					 const struct listen_addr *a)
 {

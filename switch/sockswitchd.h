@@ -230,7 +230,6 @@ void reload_note(struct swd *d, const char *fmt, ...)
 int swd_reload(struct swd *d, const char *why, char *err, size_t errlen,
 	       char *summary, size_t sumlen);
 void reload_fini(struct swd *d);
-bool listen_addr_same(const struct listen_addr *a, const struct listen_addr *b);
 
 /* notify.c - readiness for supervisors */
 
