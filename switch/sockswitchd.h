@@ -58,7 +58,6 @@ void fatalx(const char *fmt, ...)
 
 struct ev_loop;
 struct listener;
-struct dgram_listener;
 
 #define SWD_IOV_MAX 1024
 #define SWD_READ_CHUNK (128 * 1024)
@@ -130,8 +129,7 @@ struct swd_hook {
  * @arena_used:	bytes holding frames borrowed by transmit queues
  * @iov:	scratch vector for transports' flushes
  * @hdr:	scratch length headers for stream flushes
- * @listeners:	list of listeners
- * @dgram_listeners: list of datagram listeners (transport/dgram.c)
+ * @listeners:	every listener, of every kind (transport/listener.c)
  * @closing:	ports to close after this dispatch (linked by close_next)
  * @watchers:	libev watchers owned by loop.c (opaque here)
  * @metrics:	the metrics endpoint (metrics.c), or NULL
@@ -154,7 +152,6 @@ struct swd {
 	struct iovec *iov;
 	uint8_t (*hdr)[TXQ_HDR_LEN];
 	struct listener *listeners;
-	struct dgram_listener *dgram_listeners;
 	struct port *closing;
 	struct swd_watchers *watchers;
 	struct metrics *metrics;
