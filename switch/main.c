@@ -926,11 +926,12 @@ static void start(struct swd *d, struct ev_loop *loop, struct build_ctx *b)
 		fatalx("cannot start the switch: %s", strerror(-rc));
 	if (ctl_cmds_register(d) < 0 || capture_ctl_register(d) < 0 ||
 	    reload_set_builder(d, build_config, b) < 0 ||
+	    listeners_register(d) < 0 || ctl_reload_register(d) < 0 ||
 	    reload_hook_add(d, &fd_limit_hook) < 0 ||
 	    uplinks_reload_register(d) < 0 || uplink_cmds_register(d) < 0)
 		fatalx("out of memory");
 	for (i = 0; i < d->cfg.nlisten; i++) {
-		if (listener_open(d, &d->cfg.listen[i]) < 0) {
+		if (listener_open(d, &d->cfg, &d->cfg.listen[i]) < 0) {
 			listener_close_all(d);
 			fatalx("cannot listen on %s; not starting",
 			       d->cfg.listen[i].url);

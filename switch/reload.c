@@ -8,29 +8,27 @@
  * applied; ports are never touched, so attached guests keep forwarding.
  *
  * DOC: Theory of Operation
- * Everything that can fail happens before anything is given up: new
- * listeners are opened, a moved control socket is bound, modules' hooks
- * prepare, and the core takes its new limits. If any step fails, the
- * steps before it are undone and the running configuration stays as it
- * was; the error is logged, returned and sent as a RELOAD_FAILED event.
- * Only then are removed listeners closed (connections they accepted stay
- * attached), socket permissions and the log level updated, and the hooks
- * committed. pidfile and daemon cannot change while running: a reload
- * that changes them logs that a restart is needed and keeps the old ones.
+ * This file is the engine; the modules do the work through their reload
+ * hooks (struct reload_hook), in registration order: the listeners
+ * (transport/listener.c), the control socket (control/control.c), the open
+ * file limit (main.c), uplinks, metrics. Everything that can fail happens
+ * before anything is given up: every hook prepares (new listeners are
+ * opened, a moved control socket is bound...), then the core takes its
+ * new limits. If any step fails, the steps before it are undone and the
+ * running configuration stays as it was; the error is logged, returned and
+ * sent as a RELOAD_FAILED event. Only then does every hook commit (removed
+ * listeners are closed, connections they accepted stay attached; socket
+ * permissions are updated...) and the log level change. pidfile and daemon
+ * cannot change while running: a reload that changes them logs that a
+ * restart is needed and keeps the old ones.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <jansson.h>
-
-#include "control/control.h"
 #include "sockswitchd.h"
-#include "transport/transport.h"
 
 #define RELOAD_HOOKS_MAX 16
 
@@ -163,34 +161,6 @@ void reload_fini(struct swd *d)
 	d->reload = NULL;
 }
 
-/**
- * listen_addr_same() - do two listener addresses name the same socket
- * @a:		one, as configured
- * @b:		the other
- *
- * Return: true if same kind and same path, or same host and port
- */
-bool listen_addr_same(const struct listen_addr *a, const struct listen_addr *b)
-{
-	if (a->kind != b->kind)
-		return false;
-	if (a->kind == LISTEN_UNIX || a->kind == LISTEN_UNIXGRAM ||
-	    a->kind == LISTEN_VDE)
-		return !strcmp(a->path, b->path);
-	return a->port == b->port && !strcmp(a->host, b->host);
-}
-
-static const struct listen_cfg *cfg_find(const struct swd_config *c,
-					 const struct listen_addr *a)
-{
-	size_t i;
-
-	for (i = 0; i < c->nlisten; i++)
-		if (listen_addr_same(&c->listen[i].addr, a))
-			return &c->listen[i];
-	return NULL;
-}
-
 static void sum_params(struct summary *s, const struct sw_params *o,
 		       const struct sw_params *n)
 {
@@ -215,57 +185,6 @@ static void sum_params(struct summary *s, const struct sw_params *o,
 static bool str_same(const char *a, const char *b)
 {
 	return a == b || (a && b && !strcmp(a, b));
-}
-
-static bool control_changed(const struct swd_config *o,
-			    const struct swd_config *n)
-{
-	return !str_same(o->control.path, n->control.path) ||
-	       o->control.off != n->control.off ||
-	       o->control.mode != n->control.mode ||
-	       o->control.group != n->control.group;
-}
-
-/* Stop the listener of any kind started for @a (see docs/config.md for
- * what happens to the ports it accepted). */
-static void listen_stop(struct swd *d, const struct listen_addr *a)
-{
-	if (a->kind == LISTEN_UDP || a->kind == LISTEN_UNIXGRAM)
-		dgram_listener_close(d, a);
-	else
-		listener_close(d, listener_find(d, a));
-}
-
-/* Close the listeners opened for @nc (marked in @added). */
-static void undo_listeners(struct swd *d, const struct swd_config *nc,
-			   const bool *added)
-{
-	size_t i;
-
-	for (i = 0; i < nc->nlisten; i++)
-		if (added[i])
-			listen_stop(d, &nc->listen[i].addr);
-}
-
-static int open_listeners(struct swd *d, const struct swd_config *nc,
-			  bool *added, char *err, size_t errlen)
-{
-	size_t i;
-
-	for (i = 0; i < nc->nlisten; i++) {
-		struct listen_cfg lc = nc->listen[i];
-
-		if (cfg_find(&d->cfg, &lc.addr))
-			continue;
-		if (lc.addr.kind == LISTEN_UNIX && lc.mode == CONFIG_MODE_UNSET)
-			lc.mode = nc->socket_mode;
-		if (listener_open(d, &lc) < 0) {
-			snprintf(err, errlen, "cannot listen on %s", lc.url);
-			return -EADDRNOTAVAIL;
-		}
-		added[i] = true;
-	}
-	return 0;
 }
 
 static int prepare_hooks(struct swd *d, const struct swd_config *nc,
@@ -297,24 +216,12 @@ static void abort_hooks(struct swd *d, const struct swd_config *nc, size_t n)
 }
 
 /* Everything that may fail; on failure all of it is undone. */
-static int reload_prepare(struct swd *d, struct swd_config *nc, bool *added,
-			  char *err, size_t errlen)
+static int reload_prepare(struct swd *d, struct swd_config *nc, char *err,
+			  size_t errlen)
 {
 	size_t nhooks = 0;
 	int rc;
 
-	rc = open_listeners(d, nc, added, err, errlen);
-	if (rc < 0)
-		goto undo_listeners;
-	if (control_changed(&d->cfg, nc)) {
-		rc = ctl_open(d, nc);
-		if (rc < 0) {
-			snprintf(err, errlen, "control socket %s: %s",
-				 nc->control.path ? nc->control.path : "(none)",
-				 strerror(-rc));
-			goto undo_listeners;
-		}
-	}
 	rc = prepare_hooks(d, nc, &nhooks, err, errlen);
 	if (rc < 0)
 		goto undo_hooks;
@@ -327,33 +234,7 @@ static int reload_prepare(struct swd *d, struct swd_config *nc, bool *added,
 	return 0;
 undo_hooks:
 	abort_hooks(d, nc, nhooks);
-	if (control_changed(&d->cfg, nc) && ctl_open(d, &d->cfg) < 0)
-		log_warnx("reload: cannot restore the control socket %s",
-			  d->cfg.control.path);
-undo_listeners:
-	undo_listeners(d, nc, added);
 	return rc;
-}
-
-static void update_perms(const struct listen_cfg *o, const struct listen_cfg *n,
-			 int omode, int nmode, struct summary *s)
-{
-	if (n->addr.kind != LISTEN_UNIX && n->addr.kind != LISTEN_UNIXGRAM)
-		return;
-	if (omode != nmode) {
-		if (chmod(n->addr.path, (mode_t)nmode) < 0)
-			log_warn("reload: cannot chmod %s to %04o",
-				 n->addr.path, nmode);
-		else
-			sum_add(s, "%s mode %04o", n->url, nmode);
-	}
-	if (o->group != n->group && n->group != CONFIG_GID_UNSET) {
-		if (chown(n->addr.path, (uid_t)-1, n->group) < 0)
-			log_warn("reload: cannot give %s to group %u",
-				 n->addr.path, (unsigned)n->group);
-		else
-			sum_add(s, "%s group %u", n->url, (unsigned)n->group);
-	}
 }
 
 /* Uplinks started and stopped (transport/uplink_reload.c does it, by the
@@ -379,54 +260,18 @@ static void sum_uplinks(struct summary *s, const struct swd_config *oc,
 	}
 }
 
-/* Nothing here may fail in a way that needs undoing. */
+/* Nothing here may fail in a way that needs undoing. The hooks commit
+ * first (listeners, then the control socket, lead the summary), then the
+ * core's parameters and the log level. */
 static void reload_commit(struct swd *d, struct swd_config *nc,
-			  const bool *added, struct summary *s)
+			  struct summary *s)
 {
 	static const char *const lvl[] = { "error", "warning", "info",
 					   "debug" };
 	struct swd_config *oc = &d->cfg;
 	struct reload_state *rs = d->reload;
-	const struct listen_cfg *l;
 	size_t i;
 
-	for (i = 0; i < oc->nlisten; i++) {
-		l = cfg_find(nc, &oc->listen[i].addr);
-		if (l) {
-			update_perms(&oc->listen[i], l,
-				     oc->listen[i].mode != CONFIG_MODE_UNSET
-					     ? oc->listen[i].mode
-					     : oc->socket_mode,
-				     l->mode != CONFIG_MODE_UNSET
-					     ? l->mode
-					     : nc->socket_mode,
-				     s);
-			continue;
-		}
-		listen_stop(d, &oc->listen[i].addr);
-		sum_add(s, "stopped listening on %s", oc->listen[i].url);
-	}
-	for (i = 0; i < nc->nlisten; i++)
-		if (added[i])
-			sum_add(s, "listening on %s", nc->listen[i].url);
-	sum_uplinks(s, oc, nc);
-	if (control_changed(oc, nc))
-		sum_add(s, "control socket %s",
-			ctl_path(d) ? ctl_path(d) : "off");
-	sum_params(s, &oc->core, &nc->core);
-	dgram_listener_set_idle(d, nc->dgram_idle_s);
-	if (oc->dgram_idle_s != nc->dgram_idle_s)
-		sum_add(s, "dgram_idle %u -> %u", (unsigned)oc->dgram_idle_s,
-			(unsigned)nc->dgram_idle_s);
-	if (nc->core.max_ports < d->sw.nports)
-		log_warnx(
-			"reload: %u ports attached, above the new max_ports %u; they stay until they close",
-			d->sw.nports, nc->core.max_ports);
-	if (oc->log_level != nc->log_level) {
-		log_set_level(nc->log_level);
-		sum_add(s, "log_level %s -> %s", lvl[oc->log_level],
-			lvl[nc->log_level]);
-	}
 	if (!str_same(oc->pidfile, nc->pidfile) || oc->daemon != nc->daemon)
 		log_warnx(
 			"reload: pidfile and daemon cannot change while running; restart to apply them");
@@ -438,6 +283,17 @@ static void reload_commit(struct swd *d, struct swd_config *nc,
 		if (rs->hooks[i].commit)
 			rs->hooks[i].commit(d, oc, nc, rs->hooks[i].opaque);
 	rs->sum = NULL;
+	sum_uplinks(s, oc, nc);
+	sum_params(s, &oc->core, &nc->core);
+	if (nc->core.max_ports < d->sw.nports)
+		log_warnx(
+			"reload: %u ports attached, above the new max_ports %u; they stay until they close",
+			d->sw.nports, nc->core.max_ports);
+	if (oc->log_level != nc->log_level) {
+		log_set_level(nc->log_level);
+		sum_add(s, "log_level %s -> %s", lvl[oc->log_level],
+			lvl[nc->log_level]);
+	}
 	config_fini(oc);
 	*oc = *nc;
 	if (!s->used)
@@ -465,7 +321,6 @@ int swd_reload(struct swd *d, const char *why, char *err, size_t errlen,
 	struct swd_event ev = { .trigger = why };
 	struct reload_state *rs = d->reload;
 	struct swd_config nc;
-	bool *added = NULL;
 	int rc;
 
 	summary[0] = '\0';
@@ -478,23 +333,18 @@ int swd_reload(struct swd *d, const char *why, char *err, size_t errlen,
 	if (rc < 0)
 		goto fail;
 	nc.core.hash_secret = d->cfg.core.hash_secret;
-	added = calloc(nc.nlisten + 1, sizeof(*added));
-	rc = added ? reload_prepare(d, &nc, added, err, errlen) : -ENOMEM;
-	if (!added)
-		snprintf(err, errlen, "out of memory");
+	rc = reload_prepare(d, &nc, err, errlen);
 	if (rc < 0) {
 		config_fini(&nc);
 		goto fail;
 	}
-	reload_commit(d, &nc, added, &s);
-	free(added);
+	reload_commit(d, &nc, &s);
 	log_info("reload (%s): %s", why, summary);
 	ev.type = SWD_EV_RELOAD_DONE;
 	ev.text = summary;
 	swd_emit(d, &ev);
 	return 0;
 fail:
-	free(added);
 	log_error("reload (%s) failed, configuration unchanged: %s", why, err);
 	ev.type = SWD_EV_RELOAD_FAILED;
 	ev.text = err;

@@ -58,7 +58,6 @@ void fatalx(const char *fmt, ...)
 
 struct ev_loop;
 struct listener;
-struct dgram_listener;
 
 #define SWD_IOV_MAX 1024
 #define SWD_READ_CHUNK (128 * 1024)
@@ -146,8 +145,7 @@ struct swd_deferred {
  * @arena_used:	bytes holding frames borrowed by transmit queues
  * @iov:	scratch vector for transports' flushes
  * @hdr:	scratch length headers for stream flushes
- * @listeners:	list of listeners
- * @dgram_listeners: list of datagram listeners (transport/dgram.c)
+ * @listeners:	every listener, of every kind (transport/listener.c)
  * @closing:	ports to close after this dispatch (linked by close_next)
  * @deferred:	other objects to free after this dispatch (control
  *		clients, VDE handshakes): swd_defer()
@@ -172,7 +170,6 @@ struct swd {
 	struct iovec *iov;
 	uint8_t (*hdr)[TXQ_HDR_LEN];
 	struct listener *listeners;
-	struct dgram_listener *dgram_listeners;
 	struct port *closing;
 	struct swd_deferred *deferred;
 	struct swd_watchers *watchers;
@@ -251,7 +248,6 @@ void reload_note(struct swd *d, const char *fmt, ...)
 int swd_reload(struct swd *d, const char *why, char *err, size_t errlen,
 	       char *summary, size_t sumlen);
 void reload_fini(struct swd *d);
-bool listen_addr_same(const struct listen_addr *a, const struct listen_addr *b);
 
 /* notify.c - readiness for supervisors */
 

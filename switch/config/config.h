@@ -49,6 +49,7 @@ int listen_url_parse(const char *url, struct listen_addr *out, char *err,
 int endpoint_url_parse(const char *url, struct listen_addr *out, char *err,
 		       size_t errlen);
 int listen_url_format(const struct listen_addr *a, char *buf, size_t len);
+bool listen_addr_same(const struct listen_addr *a, const struct listen_addr *b);
 
 /* uplink_cfg.c */
 

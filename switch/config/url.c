@@ -185,6 +185,23 @@ int listen_url_format(const struct listen_addr *a, char *buf, size_t len)
 }
 
 /**
+ * listen_addr_same() - do two listener addresses name the same socket
+ * @a:		one, as configured
+ * @b:		the other
+ *
+ * Return: true if same kind and same path, or same host and port
+ */
+bool listen_addr_same(const struct listen_addr *a, const struct listen_addr *b)
+{
+	if (a->kind != b->kind)
+		return false;
+	if (a->kind == LISTEN_UNIX || a->kind == LISTEN_UNIXGRAM ||
+	    a->kind == LISTEN_VDE)
+		return !strcmp(a->path, b->path);
+	return a->port == b->port && !strcmp(a->host, b->host);
+}
+
+/**
  * endpoint_url_parse() - parse the address of a service endpoint
  * @url:	tcp:HOST:PORT, tcp:[V6]:PORT or unix:PATH (a stream socket the
  *		daemon serves something other than frames on, e.g. metrics)

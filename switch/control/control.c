@@ -165,17 +165,14 @@ static void ctl_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 static int ctl_bind(struct ctl *c, const struct swd_config *cfg)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int mode = cfg->control.mode != CONFIG_MODE_UNSET ? cfg->control.mode
 							  : SOCKET_MODE_DEFAULT;
 	const char *path = cfg->control.path;
-	struct stat st;
-	mode_t old;
 	int rc;
 
-	if (strlen(path) >= sizeof(sa.sun_path)) {
+	if (strlen(path) >= sizeof(c->path)) {
 		log_error("control socket path %s is longer than %zu bytes",
-			  path, sizeof(sa.sun_path) - 1);
+			  path, sizeof(c->path) - 1);
 		return -ENAMETOOLONG;
 	}
 	rc = unix_path_check(path, SOCK_STREAM);
@@ -184,22 +181,11 @@ static int ctl_bind(struct ctl *c, const struct swd_config *cfg)
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0)
 		return -errno;
-	strcpy(sa.sun_path, path);
-	old = umask(0177);
-	rc = bind(c->fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
-	if (rc < 0 || stat(path, &st) < 0) {
-		rc = -errno;
-		log_warn("cannot bind the control socket %s", path);
-		return rc;
-	}
 	snprintf(c->path, sizeof(c->path), "%s", path);
-	c->dev = st.st_dev;
-	c->ino = st.st_ino;
-	if (chmod(path, (mode_t)mode) < 0 ||
-	    (cfg->control.group != CONFIG_GID_UNSET &&
-	     chown(path, (uid_t)-1, cfg->control.group) < 0) ||
-	    listen(c->fd, 16) < 0) {
+	rc = unix_bind_path(c->fd, path, mode, cfg->control.group, &c->file);
+	if (rc < 0)
+		return rc;
+	if (listen(c->fd, 16) < 0) {
 		rc = -errno;
 		log_warn("control socket %s", path);
 		return rc;
@@ -209,8 +195,6 @@ static int ctl_bind(struct ctl *c, const struct swd_config *cfg)
 
 static void ctl_unbind(struct ctl *c)
 {
-	struct stat st;
-
 	if (c->d->loop) {
 		ev_io_stop(c->d->loop, &c->io);
 		ev_timer_stop(c->d->loop, &c->backoff);
@@ -218,9 +202,8 @@ static void ctl_unbind(struct ctl *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
-	if (c->path[0] && stat(c->path, &st) == 0 && st.st_dev == c->dev &&
-	    st.st_ino == c->ino)
-		unlink(c->path);
+	if (c->path[0])
+		unix_unlink_ours(c->path, &c->file);
 	c->path[0] = '\0';
 }
 
@@ -273,12 +256,102 @@ int ctl_open(struct swd *d, const struct swd_config *cfg)
 	ctl_unbind(c);
 	c->fd = tmp.fd;
 	memcpy(c->path, tmp.path, sizeof(c->path));
-	c->dev = tmp.dev;
-	c->ino = tmp.ino;
+	c->file = tmp.file;
 	ev_io_init(&c->io, ctl_accept_cb, c->fd, EV_READ);
 	accept_backoff_init(&c->backoff, &c->io);
 	ev_io_start(d->loop, &c->io);
 	return 0;
+}
+
+static bool str_same(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+static bool ctl_changed(const struct swd_config *o, const struct swd_config *n)
+{
+	return !str_same(o->control.path, n->control.path) ||
+	       o->control.off != n->control.off ||
+	       o->control.mode != n->control.mode ||
+	       o->control.group != n->control.group;
+}
+
+/**
+ * ctl_reload_prepare() - bind the control socket @newc names, if it moved
+ * @d:		the daemon
+ * @newc:	the config to apply
+ * @err:	on failure, the path and why
+ * @errlen:	size of @err
+ * @opaque:	unused
+ *
+ * The clients connected stay; the old socket is closed once the new one
+ * is bound (ctl_open()).
+ *
+ * Return: 0, or a negative error code
+ */
+static int ctl_reload_prepare(struct swd *d, const struct swd_config *newc,
+			      char *err, size_t errlen, void *opaque)
+{
+	int rc;
+
+	(void)opaque;
+	if (!ctl_changed(&d->cfg, newc))
+		return 0;
+	rc = ctl_open(d, newc);
+	if (rc < 0)
+		snprintf(err, errlen, "%s: %s",
+			 newc->control.path ? newc->control.path : "(none)",
+			 strerror(-rc));
+	return rc;
+}
+
+/**
+ * ctl_reload_abort() - go back to the control socket in force
+ * @d:		the daemon
+ * @newc:	the config that was to be applied
+ * @opaque:	unused
+ */
+static void ctl_reload_abort(struct swd *d, const struct swd_config *newc,
+			     void *opaque)
+{
+	(void)opaque;
+	if (ctl_changed(&d->cfg, newc) && ctl_open(d, &d->cfg) < 0)
+		log_warnx("reload: cannot restore the control socket %s",
+			  d->cfg.control.path);
+}
+
+/**
+ * ctl_reload_commit() - say where the control socket is now
+ * @d:		the daemon
+ * @oldc:	the config in force
+ * @newc:	the config applied
+ * @opaque:	unused
+ */
+static void ctl_reload_commit(struct swd *d, const struct swd_config *oldc,
+			      const struct swd_config *newc, void *opaque)
+{
+	(void)opaque;
+	if (ctl_changed(oldc, newc))
+		reload_note(d, "control socket %s",
+			    ctl_path(d) ? ctl_path(d) : "off");
+}
+
+static const struct reload_hook ctl_reload_hook = {
+	.name = "control socket",
+	.prepare = ctl_reload_prepare,
+	.commit = ctl_reload_commit,
+	.abort = ctl_reload_abort,
+};
+
+/**
+ * ctl_reload_register() - move the control socket when a reload says so
+ * @d:		the daemon
+ *
+ * Return: 0 on success, -ENOMEM or -ENOSPC
+ */
+int ctl_reload_register(struct swd *d)
+{
+	return reload_hook_add(d, &ctl_reload_hook);
 }
 
 /**

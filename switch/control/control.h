@@ -60,6 +60,7 @@ struct ctl_cmd {
 
 int ctl_register(struct swd *d, const struct ctl_cmd *cmds, size_t n);
 int ctl_open(struct swd *d, const struct swd_config *c);
+int ctl_reload_register(struct swd *d);
 void ctl_close(struct swd *d);
 void ctl_fini(struct swd *d);
 const char *ctl_path(const struct swd *d);

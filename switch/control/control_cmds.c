@@ -174,17 +174,13 @@ static json_t *cmd_query_status(struct ctl_req *r)
 	struct swd *d = r->d;
 	const struct listener *l;
 	json_t *ls = json_array();
-	const char *url;
-	size_t i;
 
 	if (args_only(r, no_args) < 0) {
 		json_decref(ls);
 		return NULL;
 	}
-	for (l = listener_next(d, NULL); ls && l; l = listener_next(d, l))
-		json_array_append_new(ls, json_string(listener_url(l)));
-	for (i = 0; ls && (url = dgram_listener_url_at(d, i)); i++)
-		json_array_append_new(ls, json_string(url));
+	listener_foreach(d, l) if (ls)
+		json_array_append_new(ls, json_string(l->url));
 	return json_pack(
 		"{s:s,s:I,s:f,s:s?,s:s,s:{s:I,s:I,s:I,s:I,s:I},s:o?,s:o?,s:o?}",
 		"version", SOCKSWITCH_VERSION, "pid", (json_int_t)getpid(),

@@ -17,7 +17,7 @@
 #include <ev.h>
 
 #include "control/control.h"
-#include "transport/transport.h"
+#include "transport/sock.h"
 
 #define CTL_LINE_MAX (64 * 1024)
 #define CTL_OUT_PAUSE (256 * 1024)
@@ -101,8 +101,7 @@ struct ctl_stats {
  * @io:		accept watcher
  * @backoff:	restarts @io after running out of descriptors
  * @path:	socket path
- * @dev:	device of the socket file we created
- * @ino:	its inode, to not remove a successor's socket
+ * @file:	the socket file we created, removed while still ours
  * @sets:	registered command tables
  * @clients:	live clients
  * @nclients:	how many
@@ -116,8 +115,7 @@ struct ctl {
 	ev_io io;
 	ev_timer backoff;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	dev_t dev;
-	ino_t ino;
+	struct sock_file file;
 	struct ctl_cmdset *sets;
 	struct ctl_client *clients;
 	unsigned nclients;

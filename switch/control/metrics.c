@@ -30,7 +30,7 @@
 
 #include "control/control.h"
 #include "dynlib.h"
-#include "transport/transport.h"
+#include "transport/sock.h"
 
 #define METRICS_CONN_LIMIT 16
 #define METRICS_TIMEOUT_S 5
@@ -89,7 +89,7 @@ static const struct dynlib mhd_lib = {
  * @timer:	MHD's next timeout
  * @addr:	where it listens (real port for TCP)
  * @url:	@addr as a URL
- * @unlink:	unix socket file we created, to remove at stop
+ * @file:	unix socket file we created, removed at stop while ours
  * @start_wall:	wall clock at start-up, seconds since the epoch
  */
 struct metrics_ep {
@@ -100,7 +100,7 @@ struct metrics_ep {
 	ev_timer timer;
 	struct listen_addr addr;
 	char url[sizeof(((struct listen_addr *)0)->path) + 16];
-	bool unlink;
+	struct sock_file file;
 	double start_wall;
 };
 
@@ -439,9 +439,7 @@ static void metrics_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 static int unix_socket(struct metrics_ep *m, int mode)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	mode_t old;
-	int fd, rc;
+	int fd;
 
 	if (unix_path_check(m->addr.path, SOCK_STREAM) < 0)
 		return -1;
@@ -450,18 +448,13 @@ static int unix_socket(struct metrics_ep *m, int mode)
 		log_warn("metrics: socket");
 		return -1;
 	}
-	strcpy(sa.sun_path, m->addr.path);
-	old = umask(0177); /* never more open than 0600 before the chmod */
-	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
-	if (rc < 0) {
-		log_warn("metrics: cannot bind %s", m->url);
+	if (unix_bind_path(fd, m->addr.path, mode, CONFIG_GID_UNSET, &m->file) <
+	    0) {
+		log_warnx("metrics: cannot bind %s", m->url);
 		close(fd);
 		return -1;
 	}
-	m->unlink = true;
-	if (chmod(m->addr.path, (mode_t)mode) < 0 ||
-	    listen(fd, METRICS_CONN_LIMIT) < 0) {
+	if (listen(fd, METRICS_CONN_LIMIT) < 0) {
 		log_warn("metrics: cannot set up %s", m->url);
 		close(fd);
 		return -1;
@@ -542,8 +535,7 @@ static void ep_close(struct ev_loop *loop, struct metrics_ep *m)
 	ev_io_stop(loop, &m->io);
 	ev_timer_stop(loop, &m->timer);
 	m->api->stop_daemon(m->mhd);
-	if (m->unlink)
-		unlink(m->addr.path);
+	unix_unlink_ours(m->addr.path, &m->file);
 	free(m);
 }
 
@@ -609,8 +601,7 @@ static struct metrics_ep *ep_open(struct swd *d, const char *url, int mode)
 	metrics_run(d->loop, m);
 	return m;
 fail:
-	if (m->unlink)
-		unlink(m->addr.path);
+	unix_unlink_ours(m->addr.path, &m->file);
 	free(m);
 	return NULL;
 }

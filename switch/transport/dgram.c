@@ -54,7 +54,6 @@
 #define DGRAM_RCVBUF (4 * 1024 * 1024)
 #define DGRAM_SWEEP_S 1.0
 #define DGRAM_LOG_EVERY_MS 10000
-#define DGRAM_URL_LEN 320
 
 /**
  * struct dgram_key - a peer's address, normalised so equal peers compare
@@ -79,11 +78,9 @@ struct ratelimit {
 
 /**
  * struct dgram_listener - one datagram socket; every source is a port
+ * @base:	the listener (URL, list, ops)
  * @d:		the daemon
- * @next:	next datagram listener
  * @addr:	what was asked for (real port for udp:...:0)
- * @want:	what the config said (reload matches on it)
- * @url:	what is bound
  * @unixgram:	unix datagram (else UDP)
  * @fd:		the socket
  * @rio:	read watcher
@@ -93,9 +90,7 @@ struct ratelimit {
  * @hash:	ports by peer address, @hmask + 1 chains
  * @hmask:	hash size minus one
  * @ports:	every port of this listener
- * @created:	unixgram: we created the socket file
- * @dev:	its device
- * @ino:	its inode
+ * @file:	unixgram: the socket file, removed on close while still ours
  * @rl_full:	datagrams from new peers refused: max_ports reached (or no
  *		descriptor or memory for the port)
  * @rl_empty:	empty datagrams from unknown peers
@@ -108,11 +103,9 @@ struct ratelimit {
  * @smm:	sendmmsg() headers
  */
 struct dgram_listener {
+	struct listener base;
 	struct swd *d;
-	struct dgram_listener *next;
 	struct listen_addr addr;
-	struct listen_addr want;
-	char url[DGRAM_URL_LEN];
 	bool unixgram;
 	int fd;
 	ev_io rio;
@@ -122,9 +115,7 @@ struct dgram_listener {
 	struct dgram_port **hash;
 	uint32_t hmask;
 	struct dgram_port *ports;
-	bool created;
-	dev_t dev;
-	ino_t ino;
+	struct sock_file file;
 	struct ratelimit rl_full, rl_empty, rl_unnamed, rl_too_big, rl_rxerr;
 	struct mmsghdr rmm[DGRAM_BATCH];
 	struct iovec riov[DGRAM_BATCH];
@@ -406,7 +397,7 @@ static void dgram_drop_head(struct dgram_port *dp)
 		log_warnx(
 			"%s: port %u (%s): %" PRIu64
 			" frame(s) too long for one datagram dropped (this one %u bytes); lower the guests' MTU or --max-frame",
-			l->url, dp->port.id, dp->port.descr,
+			l->base.url, dp->port.id, dp->port.descr,
 			l->rl_too_big.count, len);
 		l->rl_too_big.count = 0;
 	}
@@ -508,7 +499,7 @@ static void dgram_refuse(struct dgram_listener *l, const char *peer,
 	if (!ratelimit_due(&l->rl_full, l->d->now_ms))
 		return;
 	log_warnx("%s: refusing %s: %s (%" PRIu64 " datagram(s) refused)",
-		  l->url, peer, why, l->rl_full.count);
+		  l->base.url, peer, why, l->rl_full.count);
 	l->rl_full.count = 0;
 }
 
@@ -564,7 +555,8 @@ static struct dgram_port *dgram_port_new(struct dgram_listener *l,
 	if (l->ports)
 		l->ports->prev = dp;
 	l->ports = dp;
-	log_info("port %u (%s) connected on %s", dp->port.id, peer, l->url);
+	log_info("port %u (%s) connected on %s", dp->port.id, peer,
+		 l->base.url);
 	if (dp->fd >= 0) {
 		int rc = dgram_connect(dp);
 
@@ -590,7 +582,7 @@ static void dgram_input(struct dgram_listener *l, const struct mmsghdr *m,
 			log_warnx(
 				"%s: %" PRIu64
 				" datagram(s) from an unbound socket dropped: no address to answer to (the client must bind its own path)",
-				l->url, l->rl_unnamed.count);
+				l->base.url, l->rl_unnamed.count);
 			l->rl_unnamed.count = 0;
 		}
 		return;
@@ -604,7 +596,7 @@ static void dgram_input(struct dgram_listener *l, const struct mmsghdr *m,
 			log_warnx(
 				"%s: %" PRIu64
 				" empty datagram(s) from unknown peers ignored (last from %s)",
-				l->url, l->rl_empty.count, peer);
+				l->base.url, l->rl_empty.count, peer);
 			l->rl_empty.count = 0;
 		}
 		return;
@@ -693,7 +685,7 @@ static void dgram_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			if (ratelimit_due(&l->rl_rxerr, l->d->now_ms)) {
 				log_warnx("%s: receive error: %s (%" PRIu64
 					  " so far)",
-					  l->url, strerror(-r),
+					  l->base.url, strerror(-r),
 					  l->rl_rxerr.count);
 				l->rl_rxerr.count = 0;
 			}
@@ -725,8 +717,6 @@ static void dgram_sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 static void dgram_listener_free(struct dgram_listener *l)
 {
-	struct stat st;
-
 	if (l->d->loop) {
 		ev_io_stop(l->d->loop, &l->rio);
 		ev_io_stop(l->d->loop, &l->wio);
@@ -736,15 +726,13 @@ static void dgram_listener_free(struct dgram_listener *l)
 		dgram_port_kill(l->ports, "listener closed");
 	if (l->fd >= 0)
 		close(l->fd);
-	if (l->created && stat(l->addr.path, &st) == 0 && st.st_dev == l->dev &&
-	    st.st_ino == l->ino)
-		unlink(l->addr.path);
+	unix_unlink_ours(l->addr.path, &l->file);
 	free(l->hash);
 	free(l);
 }
 
 static int dgram_unix_bind(struct dgram_listener *l,
-			   const struct listen_cfg *lc, int mode)
+			   const struct listener_settings *s)
 {
 	int rc = unix_path_check(l->addr.path, SOCK_DGRAM);
 
@@ -753,32 +741,36 @@ static int dgram_unix_bind(struct dgram_listener *l,
 	l->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (l->fd < 0)
 		return -errno;
-	return unix_bind_path(l->fd, l->addr.path, mode, lc->group, &l->created,
-			      &l->dev, &l->ino);
+	return unix_bind_path(l->fd, l->addr.path, s->mode, s->group, &l->file);
 }
 
 /**
  * dgram_listener_open() - bind a udp: or unixgram: listener and start it
  * @d:		the daemon
  * @lc:		what to listen on
+ * @s:		its settings (unixgram: socket file mode and group; the idle
+ *		time of its ports)
+ * @out:	the new listener
  *
  * Return: 0 on success, negative error code (already logged) on failure
  */
-int dgram_listener_open(struct swd *d, const struct listen_cfg *lc)
+static int dgram_listener_open(struct swd *d, const struct listen_cfg *lc,
+			       const struct listener_settings *s,
+			       struct listener **out)
 {
-	struct dgram_listener *l = calloc(1, sizeof(*l)), **tail;
+	struct dgram_listener *l = calloc(1, sizeof(*l));
 	uint32_t size = 64;
 	int rc, buf = DGRAM_RCVBUF;
 
 	if (!l)
 		return -ENOMEM;
 	l->d = d;
+	l->base.want = lc->addr;
 	l->fd = -1;
 	l->addr = lc->addr;
-	l->want = lc->addr;
 	l->unixgram = lc->addr.kind == LISTEN_UNIXGRAM;
-	l->idle_ms = (uint64_t)d->cfg.dgram_idle_s * 1000;
-	listen_url_format(&l->addr, l->url, sizeof(l->url));
+	l->idle_ms = (uint64_t)s->idle_s * 1000;
+	listen_url_format(&l->addr, l->base.url, sizeof(l->base.url));
 	while (size < d->sw.prm.max_ports && size < 65536)
 		size *= 2;
 	l->hmask = size - 1;
@@ -788,16 +780,14 @@ int dgram_listener_open(struct swd *d, const struct listen_cfg *lc)
 		goto fail;
 	}
 	if (l->unixgram) {
-		rc = dgram_unix_bind(l, lc,
-				     lc->mode != CONFIG_MODE_UNSET
-					     ? lc->mode
-					     : d->cfg.socket_mode);
+		rc = dgram_unix_bind(l, s);
 	} else {
-		rc = inet_bind(&l->addr, SOCK_DGRAM, l->url);
+		rc = inet_bind(&l->addr, SOCK_DGRAM, l->base.url);
 		if (rc >= 0) {
 			l->fd = rc;
 			rc = 0;
-			listen_url_format(&l->addr, l->url, sizeof(l->url));
+			listen_url_format(&l->addr, l->base.url,
+					  sizeof(l->base.url));
 		}
 	}
 	if (rc < 0)
@@ -809,10 +799,7 @@ int dgram_listener_open(struct swd *d, const struct listen_cfg *lc)
 	ev_timer_init(&l->sweep, dgram_sweep_cb, DGRAM_SWEEP_S, DGRAM_SWEEP_S);
 	ev_io_start(d->loop, &l->rio);
 	ev_timer_start(d->loop, &l->sweep);
-	tail = &d->dgram_listeners;
-	while (*tail)
-		tail = &(*tail)->next;
-	*tail = l;
+	*out = &l->base;
 	return 0;
 fail:
 	dgram_listener_free(l);
@@ -820,25 +807,29 @@ fail:
 }
 
 /**
- * dgram_listener_close_all() - close every datagram listener and its ports
- * @d:		the daemon
+ * dgram_listener_close() - stop a datagram listener and close its ports
+ * @base:	the listener
  *
- * Ports are marked closing (the daemon frees them) and detached from
- * their listener first.
+ * Unlike a stream listener's connections, a UDP port sends through the
+ * listener's own socket, so its ports cannot outlive it: they are
+ * detached and closed (deferred, as always) before the socket goes.
+ * Unixgram ports have their own sockets but close too, for one rule.
  */
-void dgram_listener_close_all(struct swd *d)
+static void dgram_listener_close(struct listener *base)
 {
-	while (d->dgram_listeners) {
-		struct dgram_listener *l = d->dgram_listeners;
-
-		d->dgram_listeners = l->next;
-		dgram_listener_free(l);
-	}
+	dgram_listener_free(container_of(base, struct dgram_listener, base));
 }
 
-static void dgram_listener_print(const struct dgram_listener *l, FILE *out)
+/**
+ * dgram_listener_print() - the start line with QEMU's -netdev dgram
+ * @base:	the listener
+ * @out:	where to print
+ */
+static void dgram_listener_print(const struct listener *base, FILE *out)
 {
-	char v[2 * DGRAM_URL_LEN], dir[DGRAM_URL_LEN];
+	const struct dgram_listener *l =
+		const_container_of(base, struct dgram_listener, base);
+	char v[2 * LISTENER_URL_LEN], dir[LISTENER_URL_LEN];
 	const char *host = l->addr.host;
 
 	if (l->unixgram) {
@@ -846,7 +837,7 @@ static void dgram_listener_print(const struct dgram_listener *l, FILE *out)
 		qemu_escape(l->addr.path, v, sizeof(v));
 		fprintf(out,
 			"listening on %s  qemu: -netdev dgram,id=net0,local.type=unix,local.path=%s/vm1.sock,remote.type=unix,remote.path=%s",
-			l->url, dirname(dir), v);
+			base->url, dirname(dir), v);
 		fprintf(out,
 			" -device virtio-net-pci,netdev=net0,mac=52:54:00:00:00:01  (give each guest its own local.path= and mac=)\n");
 		return;
@@ -855,7 +846,7 @@ static void dgram_listener_print(const struct dgram_listener *l, FILE *out)
 		/* QEMU resolves dgram and socket,udp= hosts as IPv4 only. */
 		fprintf(out,
 			"listening on %s  qemu: none (QEMU's UDP backends are IPv4 only; add a udp:127.0.0.1:PORT listener for guests)\n",
-			l->url);
+			base->url);
 		return;
 	}
 	if (strcmp(host, "0.0.0.0") == 0)
@@ -863,81 +854,38 @@ static void dgram_listener_print(const struct dgram_listener *l, FILE *out)
 	qemu_escape(host, v, sizeof(v));
 	fprintf(out,
 		"listening on %s  qemu: -netdev dgram,id=net0,local.type=inet,local.host=%s,local.port=LPORT,remote.type=inet,remote.host=%s,remote.port=%u",
-		l->url, v, v, l->addr.port);
+		base->url, v, v, l->addr.port);
 	fprintf(out,
 		" -device virtio-net-pci,netdev=net0,mac=52:54:00:00:00:01  (give each guest its own free LPORT and mac=; or -netdev socket,id=net0,udp=%s:%u,localaddr=%s:LPORT)\n",
 		v, l->addr.port, v);
 }
 
 /**
- * dgram_listener_print_all() - one line per datagram listener with the
- *				QEMU arguments
- * @d:		the daemon
- * @out:	where to print
+ * dgram_listener_reload() - apply a reload's settings in place: the idle
+ *			     time of the ports, unixgram: the socket file's
+ *			     mode and group
+ * @base:	the listener
+ * @o:		settings in force
+ * @n:		settings to apply
+ * @url:	as configured, for the summary
  */
-void dgram_listener_print_all(const struct swd *d, FILE *out)
+static void dgram_listener_reload(struct listener *base,
+				  const struct listener_settings *o,
+				  const struct listener_settings *n,
+				  const char *url)
 {
-	const struct dgram_listener *l;
+	struct dgram_listener *l =
+		container_of(base, struct dgram_listener, base);
 
-	for (l = d->dgram_listeners; l; l = l->next)
-		dgram_listener_print(l, out);
+	if (l->unixgram)
+		listener_reload_perms(l->d, l->addr.path, o, n, url);
+	l->idle_ms = (uint64_t)n->idle_s * 1000;
 }
 
-/**
- * dgram_listener_close() - stop the datagram listener started for a
- *			    configured address, and close its ports
- * @d:		the daemon
- * @want:	address as configured (port 0 stays 0)
- *
- * Unlike a stream listener's connections, a UDP port sends through the
- * listener's own socket, so its ports cannot outlive it: they are
- * detached and closed (deferred, as always) before the socket goes.
- * Unixgram ports have their own sockets but close too, for one rule.
- *
- * Return: true if there was such a listener
- */
-bool dgram_listener_close(struct swd *d, const struct listen_addr *want)
-{
-	struct dgram_listener **pp, *l;
-
-	for (pp = &d->dgram_listeners; *pp; pp = &(*pp)->next) {
-		l = *pp;
-		if (!listen_addr_same(&l->want, want))
-			continue;
-		*pp = l->next;
-		log_info("stopped listening on %s", l->url);
-		dgram_listener_free(l);
-		return true;
-	}
-	return false;
-}
-
-/**
- * dgram_listener_url_at() - what the @i-th datagram listener is bound to
- * @d:		the daemon
- * @i:		index from 0
- *
- * Return: its URL (real port for port 0), or NULL past the end
- */
-const char *dgram_listener_url_at(const struct swd *d, size_t i)
-{
-	const struct dgram_listener *l = d->dgram_listeners;
-
-	while (l && i--)
-		l = l->next;
-	return l ? l->url : NULL;
-}
-
-/**
- * dgram_listener_set_idle() - apply a new dgram_idle to every datagram
- *			       listener (reload)
- * @d:		the daemon
- * @idle_s:	seconds without a datagram before a port closes
- */
-void dgram_listener_set_idle(struct swd *d, uint32_t idle_s)
-{
-	struct dgram_listener *l;
-
-	for (l = d->dgram_listeners; l; l = l->next)
-		l->idle_ms = (uint64_t)idle_s * 1000;
-}
+const struct listener_ops dgram_listener_ops = {
+	.name = "dgram",
+	.open = dgram_listener_open,
+	.close = dgram_listener_close,
+	.print = dgram_listener_print,
+	.reload = dgram_listener_reload,
+};

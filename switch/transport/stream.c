@@ -7,7 +7,8 @@
  * length, then the frame. Reads go into the daemon's shared receive buffer
  * in large chunks; frames are forwarded in place. Output is written with
  * one sendmsg() of many frames per batch, straight from the queue, and a
- * partial write resumes exactly where it stopped.
+ * partial write resumes exactly where it stopped. A listener is one kind
+ * of struct listener (listener.c keeps the list and drives reloads).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -30,38 +30,26 @@
 #include "transport/transport.h"
 
 #define ACCEPT_BATCH 64
-#define ACCEPT_BACKOFF_S 1.0
-#define URL_LEN 320
 
 /**
- * struct listener - a listening socket; every connection becomes a port
+ * struct stream_listener - a listening socket; every connection becomes a
+ *			    port
+ * @base:	the listener (URL, list, ops)
  * @d:		the daemon
- * @next:	next listener
  * @addr:	what was asked for (with the real port once bound)
- * @want:	what the config said (reload matches on it)
- * @url:	what is bound (real port for tcp:...:0)
  * @fd:		listening socket
  * @io:		accept watcher
  * @backoff:	restarts @io after running out of descriptors
- * @created:	we created the unix socket file (remove it on close)
- * @dev:	device of that file, to not remove a successor's socket
- * @ino:	inode of that file
- * @vde:	vde:DIR listeners: the VDE control socket (transport/vde.c)
- *		does all the work and @fd stays -1
+ * @file:	unix: the socket file, removed on close while still ours
  */
-struct listener {
+struct stream_listener {
+	struct listener base;
 	struct swd *d;
-	struct listener *next;
 	struct listen_addr addr;
-	struct listen_addr want;
-	char url[URL_LEN];
 	int fd;
 	ev_io io;
 	ev_timer backoff;
-	bool created;
-	dev_t dev;
-	ino_t ino;
-	struct vde_listener *vde;
+	struct sock_file file;
 };
 
 /**
@@ -314,7 +302,7 @@ static void stream_port_fail(struct stream_conn *c, const char *reason)
 	swd_port_close(c->d, c->port, "%s", reason);
 }
 
-static void describe_peer(const struct listener *l, int fd,
+static void describe_peer(const struct stream_listener *l, int fd,
 			  const struct sockaddr_storage *ss, socklen_t slen,
 			  char *out, size_t len)
 {
@@ -339,7 +327,7 @@ static void describe_peer(const struct listener *l, int fd,
 		 host, serv);
 }
 
-static void stream_port_new(struct listener *l, int fd,
+static void stream_port_new(struct stream_listener *l, int fd,
 			    const struct sockaddr_storage *ss, socklen_t slen)
 {
 	struct swd *d = l->d;
@@ -350,7 +338,7 @@ static void stream_port_new(struct listener *l, int fd,
 	describe_peer(l, fd, ss, slen, peer, sizeof(peer));
 	sp = calloc(1, sizeof(*sp));
 	if (!sp) {
-		log_warnx("%s: out of memory; refusing %s", l->url, peer);
+		log_warnx("%s: out of memory; refusing %s", l->base.url, peer);
 		close(fd);
 		return;
 	}
@@ -362,7 +350,7 @@ static void stream_port_new(struct listener *l, int fd,
 	if (rc < 0) {
 		log_warnx(
 			"%s: refusing %s: %u ports attached, the maximum (--max-ports)",
-			l->url, peer, d->sw.prm.max_ports);
+			l->base.url, peer, d->sw.prm.max_ports);
 		free(sp);
 		close(fd);
 		return;
@@ -370,38 +358,13 @@ static void stream_port_new(struct listener *l, int fd,
 	if (l->addr.kind == LISTEN_TCP)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	stream_conn_start(&sp->c, d, &sp->port, fd, stream_port_fail);
-	log_info("port %u (%s) connected on %s", sp->port.id, peer, l->url);
-}
-
-/**
- * accept_failed() - handle accept4() failing with errno
- * @loop:	the loop
- * @io:		the listener's accept watcher
- * @backoff:	its restart timer
- * @url:	the listener, for the log
- *
- * Out of descriptors or memory: stop accepting for ACCEPT_BACKOFF_S
- * instead of spinning. Other errors than "nothing to accept" are logged.
- */
-void accept_failed(struct ev_loop *loop, ev_io *io, ev_timer *backoff,
-		   const char *url)
-{
-	if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-	    errno == ENOMEM) {
-		log_warn("%s: cannot accept, pausing for %.0f s", url,
-			 ACCEPT_BACKOFF_S);
-		ev_io_stop(loop, io);
-		ev_timer_set(backoff, ACCEPT_BACKOFF_S, 0);
-		ev_timer_start(loop, backoff);
-	} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-		   errno != ECONNABORTED) {
-		log_warn("%s: accept", url);
-	}
+	log_info("port %u (%s) connected on %s", sp->port.id, peer,
+		 l->base.url);
 }
 
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct listener *l = container_of(w, struct listener, io);
+	struct stream_listener *l = container_of(w, struct stream_listener, io);
 	int i;
 
 	(void)revents;
@@ -415,126 +378,13 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			stream_port_new(l, fd, &ss, slen);
 			continue;
 		}
-		accept_failed(loop, &l->io, &l->backoff, l->url);
+		accept_failed(loop, &l->io, &l->backoff, l->base.url);
 		return;
 	}
 }
 
-static void accept_backoff_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	(void)revents;
-	ev_io_start(loop, w->data);
-}
-
-/**
- * accept_backoff_init() - set up the timer accept_failed() arms
- * @backoff:	the listener's restart timer
- * @io:		its accept watcher, started again when @backoff fires
- */
-void accept_backoff_init(ev_timer *backoff, ev_io *io)
-{
-	ev_init(backoff, accept_backoff_cb);
-	backoff->data = io;
-}
-
-/**
- * unix_path_check() - may we bind @path? Removes a stale socket file.
- * @path:	socket path
- * @type:	SOCK_STREAM or SOCK_DGRAM: how to probe for a live owner
- *
- * Return: 0 if @path is free now, negative error code (logged) if a live
- *	   socket or a non-socket file is there
- */
-int unix_path_check(const char *path, int type)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stat st;
-	int fd, rc;
-
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode)) {
-		log_error("%s exists and is not a socket; not replacing it",
-			  path);
-		return -EEXIST;
-	}
-	fd = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	strcpy(sa.sun_path, path);
-	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	if (rc == 0 || errno == EAGAIN || errno == EINPROGRESS ||
-	    errno == EPROTOTYPE) {
-		close(fd);
-		log_error(
-			"another switch is already listening on %s; stop it or choose another path with --listen",
-			path);
-		return -EADDRINUSE;
-	}
-	rc = errno;
-	close(fd);
-	if (rc != ECONNREFUSED && rc != ENOENT) {
-		errno = rc;
-		log_warn("cannot probe existing socket %s", path);
-		return -rc;
-	}
-	log_info("replacing stale socket %s (no switch behind it)", path);
-	if (unlink(path) < 0 && errno != ENOENT) {
-		log_warn("cannot remove stale socket %s", path);
-		return -errno;
-	}
-	return 0;
-}
-
-/**
- * unix_bind_path() - bind @fd to @path with the listener's mode and group
- * @fd:		unix socket, not bound yet
- * @path:	socket path (free: see unix_path_check())
- * @mode:	file permissions
- * @group:	file group, or CONFIG_GID_UNSET
- * @created:	set once the file exists (the caller removes it on close)
- * @dev:	device of the file, to not remove a successor's socket
- * @ino:	inode of the file
- *
- * Return: 0 on success, negative error code (logged) on failure
- */
-int unix_bind_path(int fd, const char *path, int mode, gid_t group,
-		   bool *created, dev_t *dev, ino_t *ino)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stat st;
-	mode_t old;
-	int rc;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	old = umask(0177); /* never more open than 0600 before the chmod */
-	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
-	if (rc < 0) {
-		log_warn("cannot bind %s", path);
-		return -errno;
-	}
-	if (created)
-		*created = true;
-	if (stat(path, &st) == 0) {
-		*dev = st.st_dev;
-		*ino = st.st_ino;
-	}
-	if (chmod(path, (mode_t)mode) < 0) {
-		log_warn("cannot chmod %s to %04o", path, mode);
-		return -errno;
-	}
-	if (group != CONFIG_GID_UNSET && chown(path, (uid_t)-1, group) < 0) {
-		log_warn("cannot give %s to group %u", path, (unsigned)group);
-		return -errno;
-	}
-	return 0;
-}
-
-static int unix_listen(struct listener *l, const struct listen_cfg *lc,
-		       int mode)
+static int unix_listen(struct stream_listener *l,
+		       const struct listener_settings *s)
 {
 	int rc;
 
@@ -544,186 +394,99 @@ static int unix_listen(struct listener *l, const struct listen_cfg *lc,
 	l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (l->fd < 0)
 		return -errno;
-	return unix_bind_path(l->fd, l->addr.path, mode, lc->group, &l->created,
-			      &l->dev, &l->ino);
+	return unix_bind_path(l->fd, l->addr.path, s->mode, s->group, &l->file);
 }
 
-/**
- * inet_bind() - resolve @a and bind a new nonblocking socket to it
- * @a:		host and port; a port 0 is replaced by the one bound
- * @type:	SOCK_STREAM (gets SO_REUSEADDR) or SOCK_DGRAM
- * @url:	for messages
- *
- * Return: the socket, or a negative error code (logged)
- */
-int inet_bind(struct listen_addr *a, int type, const char *url)
+static int tcp_listen(struct stream_listener *l)
 {
-	struct addrinfo hints = { .ai_socktype = type,
-				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
-	struct sockaddr_storage ss;
-	socklen_t slen = sizeof(ss);
-	struct addrinfo *ai = NULL;
-	char port[8];
-	int one = 1, rc, fd;
-
-	snprintf(port, sizeof(port), "%u", a->port);
-	rc = getaddrinfo(a->host, port, &hints, &ai);
-	if (rc != 0) {
-		log_error("%s: cannot resolve `%s': %s", url, a->host,
-			  gai_strerror(rc));
-		return -EINVAL;
-	}
-	fd = socket(ai->ai_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		rc = -errno;
-		goto out;
-	}
-	if (type == SOCK_STREAM)
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (ai->ai_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-		rc = -errno;
-		log_warn(
-			"cannot bind %s%s", url,
-			errno == EADDRINUSE
-				? " (another switch running? pick another port with --listen)"
-				: "");
-		close(fd);
-		goto out;
-	}
-	if (getsockname(fd, (struct sockaddr *)&ss, &slen) == 0)
-		a->port =
-			ntohs(ss.ss_family == AF_INET6
-				      ? ((struct sockaddr_in6 *)&ss)->sin6_port
-				      : ((struct sockaddr_in *)&ss)->sin_port);
-	rc = fd;
-out:
-	freeaddrinfo(ai);
-	return rc;
-}
-
-static int tcp_listen(struct listener *l)
-{
-	int fd = inet_bind(&l->addr, SOCK_STREAM, l->url);
+	int fd = inet_bind(&l->addr, SOCK_STREAM, l->base.url);
 
 	if (fd < 0)
 		return fd;
 	l->fd = fd;
-	listen_url_format(&l->addr, l->url, sizeof(l->url));
+	listen_url_format(&l->addr, l->base.url, sizeof(l->base.url));
 	return 0;
 }
 
-static void listener_free(struct listener *l)
+static void stream_listener_free(struct stream_listener *l)
 {
-	struct stat st;
-
-	if (l->d && l->d->loop) {
+	if (l->d->loop) {
 		ev_io_stop(l->d->loop, &l->io);
 		ev_timer_stop(l->d->loop, &l->backoff);
 	}
 	if (l->fd >= 0)
 		close(l->fd);
-	if (l->vde)
-		vde_listener_free(l->vde);
-	if (l->created && stat(l->addr.path, &st) == 0 && st.st_dev == l->dev &&
-	    st.st_ino == l->ino)
-		unlink(l->addr.path);
+	unix_unlink_ours(l->addr.path, &l->file);
 	free(l);
 }
 
 /**
- * listener_open() - bind and start one listener
+ * stream_listener_open() - bind a tcp: or unix: listener and start it
  * @d:		the daemon
  * @lc:		what to listen on
+ * @s:		its settings (unix: socket file mode and group)
+ * @out:	the new listener
  *
  * Return: 0 on success, negative error code (already logged) on failure
  */
-int listener_open(struct swd *d, const struct listen_cfg *lc)
+static int stream_listener_open(struct swd *d, const struct listen_cfg *lc,
+				const struct listener_settings *s,
+				struct listener **out)
 {
-	struct listener *l, **tail;
-	int rc, mode;
+	struct stream_listener *l = calloc(1, sizeof(*l));
+	int rc;
 
-	if (lc->addr.kind == LISTEN_UDP || lc->addr.kind == LISTEN_UNIXGRAM)
-		return dgram_listener_open(d, lc);
-	l = calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
 	l->d = d;
+	l->base.want = lc->addr;
 	l->fd = -1;
 	l->addr = lc->addr;
-	l->want = lc->addr;
-	listen_url_format(&l->addr, l->url, sizeof(l->url));
-	mode = lc->mode != CONFIG_MODE_UNSET ? lc->mode : d->cfg.socket_mode;
-	if (l->addr.kind == LISTEN_VDE)
-		rc = vde_listener_open(d, lc, mode, &l->vde);
-	else
-		rc = l->addr.kind == LISTEN_UNIX ? unix_listen(l, lc, mode)
-						 : tcp_listen(l);
-	if (rc == 0 && !l->vde && listen(l->fd, SOMAXCONN) < 0) {
+	listen_url_format(&l->addr, l->base.url, sizeof(l->base.url));
+	ev_io_init(&l->io, accept_cb, -1, EV_READ);
+	accept_backoff_init(&l->backoff, &l->io);
+	rc = l->addr.kind == LISTEN_UNIX ? unix_listen(l, s) : tcp_listen(l);
+	if (rc == 0 && listen(l->fd, SOMAXCONN) < 0) {
 		rc = -errno;
-		log_warn("cannot listen on %s", l->url);
+		log_warn("cannot listen on %s", l->base.url);
 	}
 	if (rc < 0) {
-		listener_free(l);
+		stream_listener_free(l);
 		return rc;
 	}
-	ev_io_init(&l->io, accept_cb, l->fd, EV_READ);
-	accept_backoff_init(&l->backoff, &l->io);
-	if (!l->vde)
-		ev_io_start(d->loop, &l->io);
-	tail = &d->listeners;
-	while (*tail)
-		tail = &(*tail)->next;
-	*tail = l;
+	ev_io_set(&l->io, l->fd, EV_READ);
+	ev_io_start(d->loop, &l->io);
+	*out = &l->base;
 	return 0;
 }
 
 /**
- * listener_close_all() - stop accepting, close and remove socket files
- * @d:		the daemon
+ * stream_listener_close() - stop accepting, remove the socket file; the
+ *			     connections accepted stay attached
+ * @base:	the listener
  */
-void listener_close_all(struct swd *d)
+static void stream_listener_close(struct listener *base)
 {
-	while (d->listeners) {
-		struct listener *l = d->listeners;
-
-		d->listeners = l->next;
-		listener_free(l);
-	}
-	dgram_listener_close_all(d);
+	stream_listener_free(container_of(base, struct stream_listener, base));
 }
 
 /**
- * qemu_escape() - QEMU's option parser takes ",," for a literal comma
- * @s:		value
- * @out:	escaped copy
- * @len:	size of @out
+ * stream_listener_print() - the start line with QEMU's -netdev stream
+ * @base:	the listener
+ * @out:	where to print
  */
-void qemu_escape(const char *s, char *out, size_t len)
+static void stream_listener_print(const struct listener *base, FILE *out)
 {
-	size_t o = 0;
-
-	for (; *s && o + 2 < len; s++) {
-		out[o++] = *s;
-		if (*s == ',')
-			out[o++] = ',';
-	}
-	out[o] = '\0';
-}
-
-static void listener_print(const struct listener *l, FILE *out)
-{
-	char v[2 * URL_LEN];
+	const struct stream_listener *l =
+		const_container_of(base, struct stream_listener, base);
+	char v[2 * LISTENER_URL_LEN];
 	const char *host = l->addr.host;
 
-	if (l->vde) {
-		vde_listener_print(l->vde, out);
-	} else if (l->addr.kind == LISTEN_UNIX) {
+	if (l->addr.kind == LISTEN_UNIX) {
 		qemu_escape(l->addr.path, v, sizeof(v));
 		fprintf(out,
 			"listening on %s  qemu: -netdev stream,id=net0,server=off,addr.type=unix,addr.path=%s",
-			l->url, v);
+			base->url, v);
 	} else {
 		if (strcmp(host, "0.0.0.0") == 0)
 			host = "127.0.0.1";
@@ -732,95 +495,36 @@ static void listener_print(const struct listener *l, FILE *out)
 		qemu_escape(host, v, sizeof(v));
 		fprintf(out,
 			"listening on %s  qemu: -netdev stream,id=net0,server=off,addr.type=inet,addr.host=%s,addr.port=%u",
-			l->url, v, l->addr.port);
+			base->url, v, l->addr.port);
 	}
 	fprintf(out,
 		" -device virtio-net-pci,netdev=net0,mac=52:54:00:00:00:01  (give each guest its own mac=)\n");
 }
 
 /**
- * listener_print_all() - one line per listener with the QEMU arguments
- * @d:		the daemon
- * @out:	where to print
+ * stream_listener_reload() - unix: give the socket file its new mode and
+ *			      group
+ * @base:	the listener
+ * @o:		settings in force
+ * @n:		settings to apply
+ * @url:	as configured, for the summary
  */
-void listener_print_all(const struct swd *d, FILE *out)
+static void stream_listener_reload(struct listener *base,
+				   const struct listener_settings *o,
+				   const struct listener_settings *n,
+				   const char *url)
 {
-	const struct listener *l;
+	struct stream_listener *l =
+		container_of(base, struct stream_listener, base);
 
-	for (l = d->listeners; l; l = l->next)
-		listener_print(l, out);
-	dgram_listener_print_all(d, out);
+	if (l->addr.kind == LISTEN_UNIX)
+		listener_reload_perms(l->d, l->addr.path, o, n, url);
 }
 
-/**
- * listener_log_stats() - log the listener-level counters (SIGUSR1)
- * @d:		the daemon
- */
-void listener_log_stats(const struct swd *d)
-{
-	const struct listener *l;
-
-	for (l = d->listeners; l; l = l->next)
-		if (l->vde)
-			vde_listener_log_stats(l->vde, "stats");
-}
-
-/**
- * listener_find() - the running listener started for a configured address
- * @d:		the daemon
- * @want:	address as configured (port 0 stays 0)
- *
- * Return: the listener, or NULL
- */
-struct listener *listener_find(struct swd *d, const struct listen_addr *want)
-{
-	struct listener *l;
-
-	for (l = d->listeners; l; l = l->next)
-		if (listen_addr_same(&l->want, want))
-			return l;
-	return NULL;
-}
-
-/**
- * listener_close() - stop one listener; connections it accepted stay
- * @d:		the daemon
- * @l:		the listener (NULL: nothing to do)
- */
-void listener_close(struct swd *d, struct listener *l)
-{
-	struct listener **pp;
-
-	for (pp = &d->listeners; l && *pp; pp = &(*pp)->next) {
-		if (*pp == l) {
-			*pp = l->next;
-			log_info("stopped listening on %s", l->url);
-			listener_free(l);
-			return;
-		}
-	}
-}
-
-/**
- * listener_next() - walk the listeners
- * @d:		the daemon
- * @l:		previous one, or NULL for the first
- *
- * Return: the next listener, or NULL at the end
- */
-const struct listener *listener_next(const struct swd *d,
-				     const struct listener *l)
-{
-	return l ? l->next : d->listeners;
-}
-
-/**
- * listener_url() - what a listener is bound to (real port for port 0)
- * @l:		the listener
- *
- * Return: its URL
- */
-const char *listener_url(const struct listener *l)
-{
-	return l->url;
-}
+const struct listener_ops stream_listener_ops = {
+	.name = "stream",
+	.open = stream_listener_open,
+	.close = stream_listener_close,
+	.print = stream_listener_print,
+	.reload = stream_listener_reload,
+};

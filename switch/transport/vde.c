@@ -84,10 +84,11 @@ struct vde_stats {
 
 /**
  * struct vde_listener - DIR/ctl and what belongs to it
+ * @base:	the listener (list, ops; its URL is vde:DIR as configured)
  * @d:		the daemon
  * @dir:	the switch directory, absolute
  * @ctl:	DIR/ctl
- * @url:	vde:DIR for the log
+ * @url:	vde:DIR, DIR resolved, for the log and the start line
  * @fd:		listening socket
  * @io:		accept watcher
  * @backoff:	restarts @io after running out of descriptors
@@ -95,14 +96,14 @@ struct vde_stats {
  * @mode:	permissions of the sockets
  * @group:	their group, or CONFIG_GID_UNSET
  * @dir_created: we made @dir (remove it at exit if empty)
- * @ctl_dev:	device of @ctl, to not remove a successor's socket
- * @ctl_ino:	inode of @ctl
+ * @ctl_file:	@ctl, removed on close while still ours
  * @pending:	control connections waiting for their request
  * @npending:	how many (bounded by VDE_CTL_PENDING_MAX)
  * @dead:	finished control connections, freed by @reap
  * @st:		counters
  */
 struct vde_listener {
+	struct listener base;
 	struct swd *d;
 	char dir[VDE_DIR_MAX + 1];
 	char ctl[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -114,8 +115,7 @@ struct vde_listener {
 	int mode;
 	gid_t group;
 	bool dir_created;
-	dev_t ctl_dev;
-	ino_t ctl_ino;
+	struct sock_file ctl_file;
 	struct vde_ctl *pending;
 	unsigned npending;
 	struct vde_ctl *dead;
@@ -173,9 +173,8 @@ struct vde_req {
  * @ctl_io:	read watcher on @ctl_fd
  * @rio:	read watcher on @data_fd
  * @wio:	write watcher on @data_fd, active only while output waits
- * @path:	our end's socket file, removed at close
- * @dev:	its device
- * @ino:	its inode
+ * @path:	our end's socket file
+ * @file:	@path, removed at close while still ours
  * @dir:	the switch directory, removed at close if we made it and it
  *		is empty by then
  * @rmdir:	we made @dir
@@ -191,8 +190,7 @@ struct vde_port {
 	ev_io rio;
 	ev_io wio;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	dev_t dev;
-	ino_t ino;
+	struct sock_file file;
 	char dir[VDE_DIR_MAX + 1];
 	bool rmdir;
 	uint64_t rx_empty;
@@ -391,7 +389,6 @@ static void vde_port_ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void vde_close(struct port *p)
 {
 	struct vde_port *vp = container_of(p, struct vde_port, port);
-	struct stat st;
 
 	vde_port_stop(vp);
 	if (vp->rx_empty)
@@ -401,9 +398,7 @@ static void vde_close(struct port *p)
 		close(vp->data_fd);
 	if (vp->ctl_fd >= 0)
 		close(vp->ctl_fd);
-	if (vp->path[0] && stat(vp->path, &st) == 0 && st.st_dev == vp->dev &&
-	    st.st_ino == vp->ino)
-		unlink(vp->path);
+	unix_unlink_ours(vp->path, &vp->file);
 	if (vp->rmdir)
 		rmdir(vp->dir); /* fails while anything is left in it */
 	free(vp);
@@ -575,8 +570,8 @@ static int vde_data_socket(struct vde_listener *l, struct vde_port *vp,
 	if (lstat(sa.sun_path, &st) == 0 && S_ISSOCK(st.st_mode))
 		unlink(sa.sun_path); /* left by a switch that died */
 	strcpy(vp->path, sa.sun_path);
-	rc = unix_bind_path(vp->data_fd, vp->path, l->mode, l->group, NULL,
-			    &vp->dev, &vp->ino);
+	rc = unix_bind_path(vp->data_fd, vp->path, l->mode, l->group,
+			    &vp->file);
 	if (rc < 0) {
 		snprintf(why, whylen, "cannot set up %s: %s", vp->path,
 			 strerror(-rc));
@@ -898,8 +893,7 @@ static int vde_listen(struct vde_listener *l)
 	l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (l->fd < 0)
 		return -errno;
-	rc = unix_bind_path(l->fd, l->ctl, l->mode, l->group, NULL, &l->ctl_dev,
-			    &l->ctl_ino);
+	rc = unix_bind_path(l->fd, l->ctl, l->mode, l->group, &l->ctl_file);
 	if (rc < 0)
 		return rc;
 	if (listen(l->fd, SOMAXCONN) < 0) {
@@ -910,103 +904,13 @@ static int vde_listen(struct vde_listener *l)
 }
 
 /**
- * vde_listener_open() - create DIR and DIR/ctl and start accepting
- * @d:		the daemon
- * @lc:		the listener's configuration (vde:DIR, mode, group)
- * @mode:	socket mode in force for it
- * @out:	the new listener
- *
- * DIR is created if missing (mode @mode plus x where r/w is set, setgid
- * if a group is given). A stale DIR/ctl is replaced, a live one refused.
- *
- * Return: 0 on success, negative error code (already logged) on failure
- */
-int vde_listener_open(struct swd *d, const struct listen_cfg *lc, int mode,
-		      struct vde_listener **out)
-{
-	struct vde_listener *l = calloc(1, sizeof(*l));
-	int rc;
-
-	*out = NULL;
-	if (!l)
-		return -ENOMEM;
-	l->d = d;
-	l->fd = -1;
-	l->mode = mode;
-	l->group = lc->group;
-	snprintf(l->url, sizeof(l->url), "vde:%.*s", VDE_DIR_MAX,
-		 lc->addr.path);
-	ev_io_init(&l->io, vde_accept_cb, -1, EV_READ);
-	accept_backoff_init(&l->backoff, &l->io);
-	ev_init(&l->reap, vde_reap_cb);
-	rc = vde_make_dir(l, lc->addr.path);
-	if (rc == 0)
-		rc = vde_listen(l);
-	if (rc < 0) {
-		vde_listener_free(l);
-		return rc;
-	}
-	ev_io_set(&l->io, l->fd, EV_READ);
-	ev_io_start(d->loop, &l->io);
-	*out = l;
-	return 0;
-}
-
-/**
- * vde_listener_free() - stop accepting, drop pending requests, remove
- *			 DIR/ctl (and DIR if we made it and it is empty)
- * @l:		the listener; its ports live on until they are closed
- */
-void vde_listener_free(struct vde_listener *l)
-{
-	struct stat st;
-
-	ev_io_stop(l->d->loop, &l->io);
-	ev_timer_stop(l->d->loop, &l->backoff);
-	while (l->pending)
-		vde_ctl_done(l->pending);
-	ev_timer_stop(l->d->loop, &l->reap);
-	vde_reap_cb(l->d->loop, &l->reap, 0);
-	if (l->fd >= 0) {
-		close(l->fd);
-		if (stat(l->ctl, &st) == 0 && st.st_dev == l->ctl_dev &&
-		    st.st_ino == l->ctl_ino)
-			unlink(l->ctl);
-		vde_listener_log_stats(l, "final");
-	}
-	if (l->dir_created)
-		rmdir(l->dir); /* fails while ports' sockets are in it */
-	free(l);
-}
-
-/**
- * vde_listener_print() - the start line: where it listens, QEMU arguments
- * @l:		the listener
- * @out:	where to print (the caller ends the line)
- */
-void vde_listener_print(const struct vde_listener *l, FILE *out)
-{
-	char v[2 * PATH_MAX];
-	size_t o = 0;
-	const char *s;
-
-	for (s = l->dir; *s && o + 2 < sizeof(v); s++) {
-		v[o++] = *s;
-		if (*s == ',')
-			v[o++] = ',';
-	}
-	v[o] = '\0';
-	fprintf(out, "listening on %s  qemu: -netdev vde,id=net0,sock=%s",
-		l->url, v);
-}
-
-/**
  * vde_listener_log_stats() - one line of listener counters, then one per
  *			      VDE port with the transport's own counter
  * @l:		the listener
  * @prefix:	"stats" for SIGUSR1 dumps, "final" at close
  */
-void vde_listener_log_stats(const struct vde_listener *l, const char *prefix)
+static void vde_listener_log_stats(const struct vde_listener *l,
+				   const char *prefix)
 {
 	struct port *p;
 	uint32_t i;
@@ -1027,3 +931,119 @@ void vde_listener_log_stats(const struct vde_listener *l, const char *prefix)
 				 p->id, vp->rx_empty);
 	}
 }
+
+/**
+ * vde_listener_free() - stop accepting, drop pending requests, remove
+ *			 DIR/ctl (and DIR if we made it and it is empty)
+ * @l:		the listener; its ports live on until they are closed
+ */
+static void vde_listener_free(struct vde_listener *l)
+{
+	ev_io_stop(l->d->loop, &l->io);
+	ev_timer_stop(l->d->loop, &l->backoff);
+	while (l->pending)
+		vde_ctl_done(l->pending);
+	ev_timer_stop(l->d->loop, &l->reap);
+	vde_reap_cb(l->d->loop, &l->reap, 0);
+	if (l->fd >= 0) {
+		close(l->fd);
+		unix_unlink_ours(l->ctl, &l->ctl_file);
+		vde_listener_log_stats(l, "final");
+	}
+	if (l->dir_created)
+		rmdir(l->dir); /* fails while ports' sockets are in it */
+	free(l);
+}
+
+/**
+ * vde_listener_open() - create DIR and DIR/ctl and start accepting
+ * @d:		the daemon
+ * @lc:		the listener's configuration (vde:DIR)
+ * @s:		its settings: mode and group of DIR and the sockets
+ * @out:	the new listener
+ *
+ * DIR is created if missing (mode @s->mode plus x where r/w is set,
+ * setgid if a group is given). A stale DIR/ctl is replaced, a live one
+ * refused.
+ *
+ * Return: 0 on success, negative error code (already logged) on failure
+ */
+static int vde_listener_open(struct swd *d, const struct listen_cfg *lc,
+			     const struct listener_settings *s,
+			     struct listener **out)
+{
+	struct vde_listener *l = calloc(1, sizeof(*l));
+	int rc;
+
+	if (!l)
+		return -ENOMEM;
+	l->base.want = lc->addr;
+	listen_url_format(&lc->addr, l->base.url, sizeof(l->base.url));
+	l->d = d;
+	l->fd = -1;
+	l->mode = s->mode;
+	l->group = s->group;
+	snprintf(l->url, sizeof(l->url), "vde:%.*s", VDE_DIR_MAX,
+		 lc->addr.path);
+	ev_io_init(&l->io, vde_accept_cb, -1, EV_READ);
+	accept_backoff_init(&l->backoff, &l->io);
+	ev_init(&l->reap, vde_reap_cb);
+	rc = vde_make_dir(l, lc->addr.path);
+	if (rc == 0)
+		rc = vde_listen(l);
+	if (rc < 0) {
+		vde_listener_free(l);
+		return rc;
+	}
+	ev_io_set(&l->io, l->fd, EV_READ);
+	ev_io_start(d->loop, &l->io);
+	*out = &l->base;
+	return 0;
+}
+
+/**
+ * vde_listener_close() - see vde_listener_free()
+ * @base:	the listener
+ */
+static void vde_listener_close(struct listener *base)
+{
+	vde_listener_free(container_of(base, struct vde_listener, base));
+}
+
+/**
+ * vde_listener_print() - the start line: where it listens, QEMU arguments
+ * @base:	the listener
+ * @out:	where to print
+ */
+static void vde_listener_print(const struct listener *base, FILE *out)
+{
+	const struct vde_listener *l =
+		const_container_of(base, struct vde_listener, base);
+	char v[2 * VDE_DIR_MAX + 2];
+
+	qemu_escape(l->dir, v, sizeof(v));
+	fprintf(out, "listening on %s  qemu: -netdev vde,id=net0,sock=%s",
+		l->url, v);
+	fprintf(out,
+		" -device virtio-net-pci,netdev=net0,mac=52:54:00:00:00:01  (give each guest its own mac=)\n");
+}
+
+/**
+ * vde_listener_stats() - the listener's counters for SIGUSR1
+ * @base:	the listener
+ */
+static void vde_listener_stats(const struct listener *base)
+{
+	vde_listener_log_stats(
+		const_container_of(base, struct vde_listener, base), "stats");
+}
+
+/* No reload op: a reload does not change DIR's or its sockets' mode and
+ * group (they are set when DIR and each port's socket are made). */
+const struct listener_ops vde_listener_ops = {
+	.name = "vde",
+	.open = vde_listener_open,
+	.close = vde_listener_close,
+	.print = vde_listener_print,
+	.log_stats = vde_listener_stats,
+};

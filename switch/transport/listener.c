@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: MIT
+/*
+ * listener.c - every listener, whatever its kind: open, close, the start
+ * lines, SIGUSR1 counters, and their part of a reload
+ *
+ * The kinds (stream.c: tcp:, unix:; dgram.c: udp:, unixgram:; vde.c:
+ * vde:DIR) embed struct listener and do their work behind struct
+ * listener_ops. They are handed their settings resolved from the config
+ * (struct listener_settings) and never read the config themselves.
+ *
+ * DOC: Theory of Operation
+ * d->listeners holds every listener in the order it was opened. A reload
+ * (the "listen" reload hook) opens the listeners the new config adds in
+ * its prepare step, marked fresh, and closes them again if the reload
+ * fails. Its commit closes the listeners the new config drops (a stream
+ * listener's connections stay attached; datagram ports close with their
+ * socket), and hands the ones that stay their new settings: socket file
+ * mode and group, changed in place, and the datagram idle time.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "transport/transport.h"
+
+/* Which ops open a listener of each kind of URL. */
+static const struct listener_ops *const listener_kinds[] = {
+	[LISTEN_TCP] = &stream_listener_ops,
+	[LISTEN_UNIX] = &stream_listener_ops,
+	[LISTEN_VDE] = &vde_listener_ops,
+	[LISTEN_UDP] = &dgram_listener_ops,
+	[LISTEN_UNIXGRAM] = &dgram_listener_ops,
+};
+
+/**
+ * listener_settings_of() - what a listener gets from a config
+ * @c:		the config
+ * @lc:		the listener's entry in it
+ * @s:		the settings, resolved
+ */
+static void listener_settings_of(const struct swd_config *c,
+				 const struct listen_cfg *lc,
+				 struct listener_settings *s)
+{
+	s->mode = lc->mode != CONFIG_MODE_UNSET ? lc->mode : c->socket_mode;
+	s->group = lc->group;
+	s->idle_s = c->dgram_idle_s;
+}
+
+/**
+ * listener_start() - bind and start one listener, add it to d->listeners
+ * @d:		the daemon
+ * @c:		the config it belongs to (socket_mode, dgram_idle)
+ * @lc:		what to listen on
+ * @out:	the new listener
+ *
+ * Return: 0 on success, negative error code (already logged) on failure
+ */
+static int listener_start(struct swd *d, const struct swd_config *c,
+			  const struct listen_cfg *lc, struct listener **out)
+{
+	const struct listener_ops *ops = NULL;
+	struct listener_settings s;
+	struct listener *l, **tail;
+	int rc;
+
+	if ((size_t)lc->addr.kind <
+	    sizeof(listener_kinds) / sizeof(listener_kinds[0]))
+		ops = listener_kinds[lc->addr.kind];
+	if (!ops)
+		return -EAFNOSUPPORT;
+	listener_settings_of(c, lc, &s);
+	rc = ops->open(d, lc, &s, &l);
+	if (rc < 0)
+		return rc;
+	l->ops = ops;
+	l->next = NULL;
+	for (tail = &d->listeners; *tail; tail = &(*tail)->next)
+		;
+	*tail = l;
+	*out = l;
+	return 0;
+}
+
+/**
+ * listener_open() - bind and start one listener, add it to d->listeners
+ * @d:		the daemon
+ * @c:		the config it belongs to (socket_mode, dgram_idle)
+ * @lc:		what to listen on
+ *
+ * Return: 0 on success, negative error code (already logged) on failure
+ */
+int listener_open(struct swd *d, const struct swd_config *c,
+		  const struct listen_cfg *lc)
+{
+	struct listener *l;
+
+	return listener_start(d, c, lc, &l);
+}
+
+/**
+ * listener_close() - stop one listener and take it off the list
+ * @d:		the daemon
+ * @l:		the listener (NULL: nothing to do)
+ *
+ * What happens to the ports it made is the kind's business: a stream
+ * listener's connections stay, a datagram listener's ports close.
+ */
+void listener_close(struct swd *d, struct listener *l)
+{
+	struct listener **pp;
+
+	for (pp = &d->listeners; l && *pp; pp = &(*pp)->next) {
+		if (*pp == l) {
+			*pp = l->next;
+			log_info("stopped listening on %s", l->url);
+			l->ops->close(l);
+			return;
+		}
+	}
+}
+
+/**
+ * listener_close_all() - stop every listener and remove their socket files
+ * @d:		the daemon
+ */
+void listener_close_all(struct swd *d)
+{
+	while (d->listeners) {
+		struct listener *l = d->listeners;
+
+		d->listeners = l->next;
+		l->ops->close(l);
+	}
+}
+
+/**
+ * listener_find() - the running listener started for a configured address
+ * @d:		the daemon
+ * @want:	address as configured (port 0 stays 0)
+ *
+ * Return: the listener, or NULL
+ */
+struct listener *listener_find(struct swd *d, const struct listen_addr *want)
+{
+	struct listener *l;
+
+	listener_foreach(d, l) if (listen_addr_same(&l->want, want)) return l;
+	return NULL;
+}
+
+/**
+ * listener_print_all() - one line per listener with the QEMU arguments
+ * @d:		the daemon
+ * @out:	where to print
+ */
+void listener_print_all(const struct swd *d, FILE *out)
+{
+	const struct listener *l;
+
+	listener_foreach(d, l) l->ops->print(l, out);
+}
+
+/**
+ * listener_log_stats() - log the listener-level counters (SIGUSR1)
+ * @d:		the daemon
+ */
+void listener_log_stats(const struct swd *d)
+{
+	const struct listener *l;
+
+	listener_foreach(d, l) if (l->ops->log_stats) l->ops->log_stats(l);
+}
+
+/**
+ * listener_reload_perms() - give a listener's socket file its new mode and
+ *			     group (for the kinds' reload op)
+ * @d:		the daemon
+ * @path:	the listener's socket file
+ * @o:		settings in force
+ * @n:		settings to apply
+ * @url:	the listener as configured, for the summary
+ */
+void listener_reload_perms(struct swd *d, const char *path,
+			   const struct listener_settings *o,
+			   const struct listener_settings *n, const char *url)
+{
+	if (o->mode != n->mode) {
+		if (chmod(path, (mode_t)n->mode) < 0)
+			log_warn("reload: cannot chmod %s to %04o", path,
+				 n->mode);
+		else
+			reload_note(d, "%s mode %04o", url, n->mode);
+	}
+	if (o->group != n->group && n->group != CONFIG_GID_UNSET) {
+		if (chown(path, (uid_t)-1, n->group) < 0)
+			log_warn("reload: cannot give %s to group %u", path,
+				 (unsigned)n->group);
+		else
+			reload_note(d, "%s group %u", url, (unsigned)n->group);
+	}
+}
+
+/* ---- reload ------------------------------------------------------------- */
+
+static const struct listen_cfg *cfg_find(const struct swd_config *c,
+					 const struct listen_addr *a)
+{
+	size_t i;
+
+	for (i = 0; i < c->nlisten; i++)
+		if (listen_addr_same(&c->listen[i].addr, a))
+			return &c->listen[i];
+	return NULL;
+}
+
+/**
+ * listeners_abort() - close the listeners a reload's prepare opened
+ * @d:		the daemon
+ * @newc:	the config that was to be applied
+ * @opaque:	unused
+ */
+static void listeners_abort(struct swd *d, const struct swd_config *newc,
+			    void *opaque)
+{
+	struct listener *l;
+	size_t i;
+
+	(void)opaque;
+	for (i = 0; i < newc->nlisten; i++) {
+		l = listener_find(d, &newc->listen[i].addr);
+		if (l && l->fresh)
+			listener_close(d, l);
+	}
+}
+
+/**
+ * listeners_prepare() - open the listeners @newc adds
+ * @d:		the daemon
+ * @newc:	the config to apply
+ * @err:	on failure, which listener
+ * @errlen:	size of @err
+ * @opaque:	unused
+ *
+ * Return: 0, or -EADDRNOTAVAIL (the ones opened are closed again)
+ */
+static int listeners_prepare(struct swd *d, const struct swd_config *newc,
+			     char *err, size_t errlen, void *opaque)
+{
+	const struct listen_cfg *lc;
+	struct listener *l;
+	size_t i;
+
+	for (i = 0; i < newc->nlisten; i++) {
+		lc = &newc->listen[i];
+		if (cfg_find(&d->cfg, &lc->addr))
+			continue;
+		if (listener_start(d, newc, lc, &l) < 0) {
+			snprintf(err, errlen, "cannot listen on %s", lc->url);
+			listeners_abort(d, newc, opaque);
+			return -EADDRNOTAVAIL;
+		}
+		l->fresh = true;
+	}
+	return 0;
+}
+
+/**
+ * listeners_commit() - close the listeners @newc drops, give the others
+ *			their new settings, say what changed
+ * @d:		the daemon
+ * @oldc:	the config in force
+ * @newc:	the config applied
+ * @opaque:	unused
+ */
+static void listeners_commit(struct swd *d, const struct swd_config *oldc,
+			     const struct swd_config *newc, void *opaque)
+{
+	struct listener_settings os, ns;
+	const struct listen_cfg *lc;
+	struct listener *l;
+	size_t i;
+
+	(void)opaque;
+	for (i = 0; i < oldc->nlisten; i++) {
+		l = listener_find(d, &oldc->listen[i].addr);
+		lc = cfg_find(newc, &oldc->listen[i].addr);
+		if (!lc) {
+			listener_close(d, l);
+			reload_note(d, "stopped listening on %s",
+				    oldc->listen[i].url);
+			continue;
+		}
+		if (!l || !l->ops->reload)
+			continue;
+		listener_settings_of(oldc, &oldc->listen[i], &os);
+		listener_settings_of(newc, lc, &ns);
+		l->ops->reload(l, &os, &ns, lc->url);
+	}
+	for (i = 0; i < newc->nlisten; i++) {
+		l = listener_find(d, &newc->listen[i].addr);
+		if (l && l->fresh) {
+			l->fresh = false;
+			reload_note(d, "listening on %s", newc->listen[i].url);
+		}
+	}
+	if (oldc->dgram_idle_s != newc->dgram_idle_s)
+		reload_note(d, "dgram_idle %u -> %u",
+			    (unsigned)oldc->dgram_idle_s,
+			    (unsigned)newc->dgram_idle_s);
+}
+
+static const struct reload_hook listeners_hook = {
+	.name = "listen",
+	.prepare = listeners_prepare,
+	.commit = listeners_commit,
+	.abort = listeners_abort,
+};
+
+/**
+ * listeners_register() - take part in every reload: open, close and
+ *			  update listeners as the new config says
+ * @d:		the daemon
+ *
+ * Register it before the other reload hooks: new listeners are opened
+ * first, and their changes lead the reload's summary.
+ *
+ * Return: 0 on success, -ENOMEM or -ENOSPC
+ */
+int listeners_register(struct swd *d)
+{
+	return reload_hook_add(d, &listeners_hook);
+}

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: MIT
+/*
+ * sock.c - socket helpers: unix paths, TCP/UDP binds, the accept back-off
+ *
+ * Every socket the daemon listens on goes through here: stream, datagram
+ * and VDE listeners, the control socket and the metrics endpoint. A unix
+ * path is probed before it is bound (a stale file from a dead switch is
+ * replaced, a live switch's socket is not), bound never more open than
+ * 0600 before its chmod, and removed at close only if the file there is
+ * still the one we bound.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include "sockswitchd.h"
+#include "transport/sock.h"
+
+#define ACCEPT_BACKOFF_S 1.0
+
+/**
+ * accept_failed() - handle accept4() failing with errno
+ * @loop:	the loop
+ * @io:		the listener's accept watcher
+ * @backoff:	its restart timer
+ * @url:	the listener, for the log
+ *
+ * Out of descriptors or memory: stop accepting for ACCEPT_BACKOFF_S
+ * instead of spinning. Other errors than "nothing to accept" are logged.
+ */
+void accept_failed(struct ev_loop *loop, ev_io *io, ev_timer *backoff,
+		   const char *url)
+{
+	if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+	    errno == ENOMEM) {
+		log_warn("%s: cannot accept, pausing for %.0f s", url,
+			 ACCEPT_BACKOFF_S);
+		ev_io_stop(loop, io);
+		ev_timer_set(backoff, ACCEPT_BACKOFF_S, 0);
+		ev_timer_start(loop, backoff);
+	} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+		   errno != ECONNABORTED) {
+		log_warn("%s: accept", url);
+	}
+}
+
+/**
+ * accept_backoff_cb() - the pause is over: accept again
+ * @loop:	the loop
+ * @w:		the restart timer; its data is the accept watcher
+ * @revents:	unused
+ */
+static void accept_backoff_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)revents;
+	ev_io_start(loop, w->data);
+}
+
+/**
+ * accept_backoff_init() - set up the timer accept_failed() arms
+ * @backoff:	the listener's restart timer
+ * @io:		its accept watcher, started again when @backoff fires
+ */
+void accept_backoff_init(ev_timer *backoff, ev_io *io)
+{
+	ev_init(backoff, accept_backoff_cb);
+	backoff->data = io;
+}
+
+/**
+ * unix_path_check() - may we bind @path? Removes a stale socket file.
+ * @path:	socket path
+ * @type:	SOCK_STREAM or SOCK_DGRAM: how to probe for a live owner
+ *
+ * Return: 0 if @path is free now, negative error code (logged) if a live
+ *	   socket or a non-socket file is there
+ */
+int unix_path_check(const char *path, int type)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode)) {
+		log_error("%s exists and is not a socket; not replacing it",
+			  path);
+		return -EEXIST;
+	}
+	fd = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	strcpy(sa.sun_path, path);
+	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	if (rc == 0 || errno == EAGAIN || errno == EINPROGRESS ||
+	    errno == EPROTOTYPE) {
+		close(fd);
+		log_error(
+			"another switch is already listening on %s; stop it or choose another path with --listen",
+			path);
+		return -EADDRINUSE;
+	}
+	rc = errno;
+	close(fd);
+	if (rc != ECONNREFUSED && rc != ENOENT) {
+		errno = rc;
+		log_warn("cannot probe existing socket %s", path);
+		return -rc;
+	}
+	log_info("replacing stale socket %s (no switch behind it)", path);
+	if (unlink(path) < 0 && errno != ENOENT) {
+		log_warn("cannot remove stale socket %s", path);
+		return -errno;
+	}
+	return 0;
+}
+
+/**
+ * unix_bind_path() - bind @fd to @path with the listener's mode and group
+ * @fd:		unix socket, not bound yet
+ * @path:	socket path (free: see unix_path_check())
+ * @mode:	file permissions
+ * @group:	file group, or CONFIG_GID_UNSET
+ * @f:		filled once the file exists: give it to unix_unlink_ours()
+ *		on close, even after a failure here
+ *
+ * Return: 0 on success, negative error code (logged) on failure
+ */
+int unix_bind_path(int fd, const char *path, int mode, gid_t group,
+		   struct sock_file *f)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	mode_t old;
+	int rc;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	old = umask(0177); /* never more open than 0600 before the chmod */
+	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (rc < 0) {
+		log_warn("cannot bind %s", path);
+		return -errno;
+	}
+	f->created = true;
+	if (stat(path, &st) == 0) {
+		f->dev = st.st_dev;
+		f->ino = st.st_ino;
+	}
+	if (chmod(path, (mode_t)mode) < 0) {
+		log_warn("cannot chmod %s to %04o", path, mode);
+		return -errno;
+	}
+	if (group != CONFIG_GID_UNSET && chown(path, (uid_t)-1, group) < 0) {
+		log_warn("cannot give %s to group %u", path, (unsigned)group);
+		return -errno;
+	}
+	return 0;
+}
+
+/**
+ * unix_unlink_ours() - remove a socket file we bound, unless it was replaced
+ * @path:	the socket path
+ * @f:		what unix_bind_path() recorded; cleared
+ *
+ * Another process may have removed our file and bound a socket of its own
+ * at @path (a second switch after a stale check, say): the device and inode
+ * tell them apart, and only ours is removed.
+ */
+void unix_unlink_ours(const char *path, struct sock_file *f)
+{
+	struct stat st;
+
+	if (f->created && stat(path, &st) == 0 && st.st_dev == f->dev &&
+	    st.st_ino == f->ino)
+		unlink(path);
+	f->created = false;
+}
+
+/**
+ * inet_bind() - resolve @a and bind a new nonblocking socket to it
+ * @a:		host and port; a port 0 is replaced by the one bound
+ * @type:	SOCK_STREAM (gets SO_REUSEADDR) or SOCK_DGRAM
+ * @url:	for messages
+ *
+ * Return: the socket, or a negative error code (logged)
+ */
+int inet_bind(struct listen_addr *a, int type, const char *url)
+{
+	struct addrinfo hints = { .ai_socktype = type,
+				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+	struct sockaddr_storage ss;
+	socklen_t slen = sizeof(ss);
+	struct addrinfo *ai = NULL;
+	char port[8];
+	int one = 1, rc, fd;
+
+	snprintf(port, sizeof(port), "%u", a->port);
+	rc = getaddrinfo(a->host, port, &hints, &ai);
+	if (rc != 0) {
+		log_error("%s: cannot resolve `%s': %s", url, a->host,
+			  gai_strerror(rc));
+		return -EINVAL;
+	}
+	fd = socket(ai->ai_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		rc = -errno;
+		goto out;
+	}
+	if (type == SOCK_STREAM)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ai->ai_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+		rc = -errno;
+		log_warn(
+			"cannot bind %s%s", url,
+			errno == EADDRINUSE
+				? " (another switch running? pick another port with --listen)"
+				: "");
+		close(fd);
+		goto out;
+	}
+	if (getsockname(fd, (struct sockaddr *)&ss, &slen) == 0)
+		a->port =
+			ntohs(ss.ss_family == AF_INET6
+				      ? ((struct sockaddr_in6 *)&ss)->sin6_port
+				      : ((struct sockaddr_in *)&ss)->sin_port);
+	rc = fd;
+out:
+	freeaddrinfo(ai);
+	return rc;
+}
+
+/**
+ * qemu_escape() - QEMU's option parser takes ",," for a literal comma
+ * @s:		value
+ * @out:	escaped copy
+ * @len:	size of @out
+ */
+void qemu_escape(const char *s, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *s && o + 2 < len; s++) {
+		out[o++] = *s;
+		if (*s == ',')
+			out[o++] = ',';
+	}
+	out[o] = '\0';
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sock.h - socket helpers shared by listeners, the control socket and
+ * the metrics endpoint: binding unix paths and TCP/UDP addresses, removing
+ * socket files only while they are still ours, and the accept back-off
+ */
+#ifndef SWD_SOCK_H
+#define SWD_SOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "config/config.h"
+
+struct ev_loop;
+struct ev_io;
+struct ev_timer;
+
+/**
+ * struct sock_file - a unix socket file we bound, removed only while ours
+ * @created:	we created it (unix_bind_path() got that far)
+ * @dev:	its device, to not remove a successor's socket
+ * @ino:	its inode
+ */
+struct sock_file {
+	bool created;
+	dev_t dev;
+	ino_t ino;
+};
+
+int unix_path_check(const char *path, int type);
+int unix_bind_path(int fd, const char *path, int mode, gid_t group,
+		   struct sock_file *f);
+void unix_unlink_ours(const char *path, struct sock_file *f);
+int inet_bind(struct listen_addr *a, int type, const char *url);
+void accept_failed(struct ev_loop *loop, struct ev_io *io,
+		   struct ev_timer *backoff, const char *url);
+void accept_backoff_init(struct ev_timer *backoff, struct ev_io *io);
+void qemu_escape(const char *s, char *out, size_t len);
+
+#endif /* SWD_SOCK_H */
