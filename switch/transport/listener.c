@@ -256,7 +256,7 @@ static int listeners_prepare(struct swd *d, const struct swd_config *newc,
 
 	for (i = 0; i < newc->nlisten; i++) {
 		lc = &newc->listen[i];
-		if (cfg_find(&d->cfg, &lc->addr))
+		if (listener_find(d, &lc->addr))
 			continue;
 		if (listener_start(d, newc, lc, &l) < 0) {
 			snprintf(err, errlen, "cannot listen on %s", lc->url);

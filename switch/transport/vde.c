@@ -92,14 +92,12 @@ struct vde_stats {
  * @fd:		listening socket
  * @io:		accept watcher
  * @backoff:	restarts @io after running out of descriptors
- * @reap:	frees @dead outside their callbacks
  * @mode:	permissions of the sockets
  * @group:	their group, or CONFIG_GID_UNSET
  * @dir_created: we made @dir (remove it at exit if empty)
  * @ctl_file:	@ctl, removed on close while still ours
  * @pending:	control connections waiting for their request
  * @npending:	how many (bounded by VDE_CTL_PENDING_MAX)
- * @dead:	finished control connections, freed by @reap
  * @st:		counters
  */
 struct vde_listener {
@@ -111,21 +109,19 @@ struct vde_listener {
 	int fd;
 	ev_io io;
 	ev_timer backoff;
-	ev_timer reap;
 	int mode;
 	gid_t group;
 	bool dir_created;
 	struct sock_file ctl_file;
 	struct vde_ctl *pending;
 	unsigned npending;
-	struct vde_ctl *dead;
 	struct vde_stats st;
 };
 
 /**
  * struct vde_ctl - an accepted control connection before its request
  * @l:		its listener
- * @next:	next in @l->pending or @l->dead
+ * @next:	next in @l->pending
  * @fd:		the connection, or -1 once handed to a port or closed
  * @io:		read watcher
  * @timer:	deadline for the request
@@ -133,6 +129,7 @@ struct vde_listener {
  * @uid:	peer user
  * @len:	bytes in @buf
  * @buf:	the request so far
+ * @defer:	its place in the daemon's deferred list once done
  */
 struct vde_ctl {
 	struct vde_listener *l;
@@ -144,6 +141,7 @@ struct vde_ctl {
 	uid_t uid;
 	size_t len;
 	uint8_t buf[VDE_REQ_BUF];
+	struct swd_deferred defer;
 };
 
 /**
@@ -507,7 +505,13 @@ static void vde_ctl_unlink(struct vde_ctl *c)
 	}
 }
 
-/* Finish with a control connection; it is freed after this callback. */
+static void vde_ctl_free(struct swd_deferred *x)
+{
+	free(container_of(x, struct vde_ctl, defer));
+}
+
+/* Finish with a control connection; it is freed in the deferred pass
+ * after this dispatch (swd_defer()), never in its own callback. */
 static void vde_ctl_done(struct vde_ctl *c)
 {
 	struct vde_listener *l = c->l;
@@ -518,10 +522,7 @@ static void vde_ctl_done(struct vde_ctl *c)
 		close(c->fd);
 	c->fd = -1;
 	vde_ctl_unlink(c);
-	c->next = l->dead;
-	l->dead = c;
-	ev_timer_set(&l->reap, 0, 0);
-	ev_timer_start(l->d->loop, &l->reap);
+	swd_defer(l->d, &c->defer, vde_ctl_free);
 }
 
 static void vde_ctl_refuse(struct vde_ctl *c, const char *fmt, ...)
@@ -763,20 +764,6 @@ static void vde_ctl_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		       VDE_CTL_TIMEOUT_S, c->len);
 }
 
-static void vde_reap_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct vde_listener *l = container_of(w, struct vde_listener, reap);
-
-	(void)loop;
-	(void)revents;
-	while (l->dead) {
-		struct vde_ctl *c = l->dead;
-
-		l->dead = c->next;
-		free(c);
-	}
-}
-
 static void vde_ctl_new(struct vde_listener *l, int fd)
 {
 	struct ucred cred = { 0 };
@@ -943,8 +930,6 @@ static void vde_listener_free(struct vde_listener *l)
 	ev_timer_stop(l->d->loop, &l->backoff);
 	while (l->pending)
 		vde_ctl_done(l->pending);
-	ev_timer_stop(l->d->loop, &l->reap);
-	vde_reap_cb(l->d->loop, &l->reap, 0);
 	if (l->fd >= 0) {
 		close(l->fd);
 		unix_unlink_ours(l->ctl, &l->ctl_file);
@@ -987,7 +972,6 @@ static int vde_listener_open(struct swd *d, const struct listen_cfg *lc,
 		 lc->addr.path);
 	ev_io_init(&l->io, vde_accept_cb, -1, EV_READ);
 	accept_backoff_init(&l->backoff, &l->io);
-	ev_init(&l->reap, vde_reap_cb);
 	rc = vde_make_dir(l, lc->addr.path);
 	if (rc == 0)
 		rc = vde_listen(l);
