@@ -237,29 +237,6 @@ undo_hooks:
 	return rc;
 }
 
-/* Uplinks started and stopped (transport/uplink_reload.c does it, by the
- * same rule). */
-static void sum_uplinks(struct summary *s, const struct swd_config *oc,
-			const struct swd_config *nc)
-{
-	size_t i, j;
-
-	for (i = 0; i < oc->nuplinks; i++) {
-		for (j = 0; j < nc->nuplinks; j++)
-			if (uplink_cfg_same(&oc->uplinks[i], &nc->uplinks[j]))
-				break;
-		if (j == nc->nuplinks)
-			sum_add(s, "stopped uplink %s", oc->uplinks[i].spec);
-	}
-	for (j = 0; j < nc->nuplinks; j++) {
-		for (i = 0; i < oc->nuplinks; i++)
-			if (uplink_cfg_same(&oc->uplinks[i], &nc->uplinks[j]))
-				break;
-		if (i == oc->nuplinks)
-			sum_add(s, "started uplink %s", nc->uplinks[j].spec);
-	}
-}
-
 /* Nothing here may fail in a way that needs undoing. The hooks commit
  * first (listeners, then the control socket, lead the summary), then the
  * core's parameters and the log level. */
@@ -283,7 +260,6 @@ static void reload_commit(struct swd *d, struct swd_config *nc,
 		if (rs->hooks[i].commit)
 			rs->hooks[i].commit(d, oc, nc, rs->hooks[i].opaque);
 	rs->sum = NULL;
-	sum_uplinks(s, oc, nc);
 	sum_params(s, &oc->core, &nc->core);
 	if (nc->core.max_ports < d->sw.nports)
 		log_warnx(

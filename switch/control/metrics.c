@@ -111,6 +111,9 @@ struct metrics_ep {
  * @changing:	a reload in progress changes the URL
  * @lib:	libmicrohttpd's handle once an endpoint has loaded it, or NULL
  * @api:	its functions, valid when @lib is set
+ * @reloads:	reloads applied (the RELOAD_DONE events it has seen)
+ * @reload_failures: reloads that failed (RELOAD_FAILED)
+ * @last_reload_ok: the last reload applied (true before the first)
  */
 struct metrics {
 	struct metrics_ep *cur;
@@ -118,6 +121,9 @@ struct metrics {
 	bool changing;
 	void *lib;
 	struct mhd_api api;
+	uint64_t reloads;
+	uint64_t reload_failures;
+	bool last_reload_ok;
 };
 
 /* Prometheus label values escape backslash, double quote and newline. */
@@ -289,6 +295,18 @@ static void put_switch(FILE *f, const struct metrics_ep *m)
 		  "Addresses in the MAC table now.", (double)d->sw.mt.count);
 	put_gauge(f, "sockswitch_mac_table_capacity",
 		  "Bound on addresses in the MAC table.", (double)d->sw.mt.max);
+	put_head(f, "sockswitch_config_reloads_total", "counter",
+		 "Reloads applied (SIGHUP or the reload command).");
+	fprintf(f, "sockswitch_config_reloads_total %" PRIu64 "\n",
+		d->metrics->reloads);
+	put_head(f, "sockswitch_config_reload_failures_total", "counter",
+		 "Reloads that failed and changed nothing.");
+	fprintf(f, "sockswitch_config_reload_failures_total %" PRIu64 "\n",
+		d->metrics->reload_failures);
+	put_gauge(
+		f, "sockswitch_config_last_reload_successful",
+		"1 if the last reload applied (or none was tried), 0 if it failed.",
+		d->metrics->last_reload_ok ? 1 : 0);
 }
 
 static void put_captures(FILE *f, const struct swd *d)
@@ -664,6 +682,22 @@ static void metrics_abort(struct swd *d, const struct swd_config *nc,
 	mt->changing = false;
 }
 
+/* metrics' subscription to the daemon's events: reload outcomes. */
+static void metrics_hook(struct swd *d, const struct swd_event *ev,
+			 void *opaque)
+{
+	struct metrics *mt = opaque;
+
+	(void)d;
+	if (ev->type == SWD_EV_RELOAD_DONE) {
+		mt->reloads++;
+		mt->last_reload_ok = true;
+	} else if (ev->type == SWD_EV_RELOAD_FAILED) {
+		mt->reload_failures++;
+		mt->last_reload_ok = false;
+	}
+}
+
 /**
  * metrics_init() - serve metrics if the config says so; follow reloads
  * @d:		the daemon, d->cfg in force
@@ -682,8 +716,10 @@ int metrics_init(struct swd *d)
 
 	if (!mt)
 		return -1;
+	mt->last_reload_ok = true;
 	d->metrics = mt;
-	if (reload_hook_add(d, &hook) < 0)
+	if (reload_hook_add(d, &hook) < 0 ||
+	    swd_hook_add(d, metrics_hook, mt) < 0)
 		return -1;
 	if (d->cfg.metrics &&
 	    !(mt->cur = ep_open(d, d->cfg.metrics, d->cfg.socket_mode)))

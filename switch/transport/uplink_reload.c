@@ -93,14 +93,39 @@ static int uplinks_prepare(struct swd *d, const struct swd_config *newc,
 	return 0;
 }
 
+/* The reload's summary: uplinks stopped and started, by the rule
+ * uplinks_diff() applies. */
+static void uplinks_note(struct swd *d, const struct swd_config *oc,
+			 const struct swd_config *nc)
+{
+	size_t i, j;
+
+	for (i = 0; i < oc->nuplinks; i++) {
+		for (j = 0; j < nc->nuplinks; j++)
+			if (uplink_cfg_same(&oc->uplinks[i], &nc->uplinks[j]))
+				break;
+		if (j == nc->nuplinks)
+			reload_note(d, "stopped uplink %s",
+				    oc->uplinks[i].spec);
+	}
+	for (j = 0; j < nc->nuplinks; j++) {
+		for (i = 0; i < oc->nuplinks; i++)
+			if (uplink_cfg_same(&oc->uplinks[i], &nc->uplinks[j]))
+				break;
+		if (i == oc->nuplinks)
+			reload_note(d, "started uplink %s",
+				    nc->uplinks[j].spec);
+	}
+}
+
 static void uplinks_commit(struct swd *d, const struct swd_config *oldc,
 			   const struct swd_config *newc, void *opaque)
 {
 	bool *taken = calloc(newc->nuplinks + 1, sizeof(*taken));
 	size_t j;
 
-	(void)oldc;
 	(void)opaque;
+	uplinks_note(d, oldc, newc);
 	if (!taken) {
 		log_error("reload: out of memory; uplinks left as they were");
 		return;

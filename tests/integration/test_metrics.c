@@ -409,3 +409,54 @@ Test(metrics, reload_moves_the_endpoint)
 	cr_expect_eq(stat(sock, &st), 0, "the old endpoint must stay");
 	itest_stop(&sw);
 }
+
+/* Reload outcomes reach metrics through the daemon's events: a reload that
+ * applies counts as one, a broken config as a failure that flips the
+ * last-reload gauge to 0 until the next good one. */
+Test(metrics, reload_outcomes_are_counted)
+{
+	const char *dir = ss_tmpdir();
+	const char *args[] = { "--config", NULL, NULL };
+	char conf[512], line[1024];
+	struct itest_sw sw;
+	size_t pos;
+	char *scr;
+
+	cr_assert_not_null(dir);
+	snprintf(conf, sizeof(conf), "%s/sw.json", dir);
+	write_file(conf, "{\"metrics\": \"tcp:127.0.0.1:0\"}\n");
+	args[1] = conf;
+	itest_start(&sw, TP_UNIX, args);
+	scr = scrape(&sw);
+	expect_metric(scr, "sockswitch_config_reloads_total", -1, NULL, 0);
+	expect_metric(scr, "sockswitch_config_reload_failures_total", -1, NULL,
+		      0);
+	expect_metric(scr, "sockswitch_config_last_reload_successful", -1, NULL,
+		      1);
+	free(scr);
+
+	pos = ss_daemon_log_end(sw.d);
+	cr_assert_eq(kill(sw.d->pid, SIGHUP), 0);
+	cr_assert_eq(ss_daemon_wait_log(sw.d, &pos, "reload (SIGHUP): ", line,
+					sizeof(line), SS_TIMEOUT_MS),
+		     0, "the reload should be logged");
+	scr = scrape(&sw);
+	expect_metric(scr, "sockswitch_config_reloads_total", -1, NULL, 1);
+	expect_metric(scr, "sockswitch_config_last_reload_successful", -1, NULL,
+		      1);
+	free(scr);
+
+	write_file(conf, "{\"metrics\": \"tcp:127.0.0.1:0\",\n");
+	cr_assert_eq(kill(sw.d->pid, SIGHUP), 0);
+	cr_assert_eq(ss_daemon_wait_log(sw.d, &pos, "reload (SIGHUP) failed",
+					line, sizeof(line), SS_TIMEOUT_MS),
+		     0, "a broken config should fail the reload");
+	scr = scrape(&sw);
+	expect_metric(scr, "sockswitch_config_reloads_total", -1, NULL, 1);
+	expect_metric(scr, "sockswitch_config_reload_failures_total", -1, NULL,
+		      1);
+	expect_metric(scr, "sockswitch_config_last_reload_successful", -1, NULL,
+		      0);
+	free(scr);
+	itest_stop(&sw);
+}
