@@ -742,7 +742,14 @@ int slirp_opts_from_json(struct slirp_opts *o, json_t *obj,
 	return 0;
 }
 
-static char *strdup_or_null(const char *s, bool *fail)
+/**
+ * strdup_or_null() - strdup() that keeps NULL
+ * @s:		string, or NULL
+ * @fail:	set to true if the copy could not be made
+ *
+ * Return: the copy, or NULL (for NULL, or on failure)
+ */
+char *strdup_or_null(const char *s, bool *fail)
 {
 	char *r;
 

@@ -93,6 +93,7 @@ int slirp_opts_set(struct slirp_opts *o, const char *key, const char *val,
 int slirp_opts_finish(struct slirp_opts *o, char *err, size_t errlen);
 int slirp_opts_parse_spec(struct slirp_opts *o, const char *spec, char *err,
 			  size_t errlen);
+char *strdup_or_null(const char *s, bool *fail);
 int slirp_opts_copy(struct slirp_opts *dst, const struct slirp_opts *src);
 int slirp_hostfwd_parse(const char *rule, bool with_guest,
 			struct slirp_hostfwd *f, char *err, size_t errlen);

@@ -143,25 +143,6 @@ bool uplink_cfg_same(const struct uplink_cfg *a, const struct uplink_cfg *b)
 }
 
 /**
- * dup_or_null() - strdup() that keeps NULL
- * @s:		string, or NULL
- * @fail:	set to true if the copy could not be made
- *
- * Return: the copy, or NULL (for NULL, or on failure)
- */
-static char *dup_or_null(const char *s, bool *fail)
-{
-	char *r;
-
-	if (!s)
-		return NULL;
-	r = strdup(s);
-	if (!r)
-		*fail = true;
-	return r;
-}
-
-/**
  * uplink_cfg_copy() - deep copy of a parsed entry (nothing is parsed again)
  * @dst:	uninitialised destination; release with uplink_cfg_fini()
  * @src:	source
@@ -176,9 +157,9 @@ int uplink_cfg_copy(struct uplink_cfg *dst, const struct uplink_cfg *src)
 	dst->kind = src->kind;
 	dst->fd = src->fd;
 	dst->addr = src->addr;
-	dst->spec = dup_or_null(src->spec, &fail);
-	dst->arg = dup_or_null(src->arg, &fail);
-	dst->helper = dup_or_null(src->helper, &fail);
+	dst->spec = strdup_or_null(src->spec, &fail);
+	dst->arg = strdup_or_null(src->arg, &fail);
+	dst->helper = strdup_or_null(src->helper, &fail);
 	if (!fail && src->kind == UPLINK_SLIRP &&
 	    slirp_opts_copy(&dst->slirp, &src->slirp) < 0)
 		fail = true;
