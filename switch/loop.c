@@ -423,8 +423,8 @@ void swd_close_all_ports(struct swd *d, const char *reason)
  * swd_port_state() - a port's state for listings
  * @p:		the port
  *
- * Return: "closing", "disabled", or the transport's state ("up" if it
- * has none)
+ * Return: "closing", "disabled", or the transport's state (if it has
+ * none: "up", or "down" while it has no carrier, as p->up says)
  */
 const char *swd_port_state(const struct port *p)
 {
@@ -434,7 +434,7 @@ const char *swd_port_state(const struct port *p)
 		return "disabled";
 	if (p->ops->state)
 		return p->ops->state(p);
-	return "up";
+	return p->up ? "up" : "down";
 }
 
 /**

@@ -20,7 +20,8 @@
  * disabled or waiting for a carrier. p->up is derived state: enabled,
  * not closing and with a carrier. Only sw_port_set_up() writes it and it
  * moves the port into or out of sw->flood (swap-remove, p->fidx) in the
- * same step; everything else changes the inputs through
+ * same step, and forgets the addresses learned on a port that goes down
+ * (so the MAC table never points at a port that is down); everything else changes the inputs through
  * sw_port_add(), sw_port_remove(), sw_port_set_enabled(),
  * sw_port_set_carrier() and sw_port_set_closing().
  *
@@ -231,6 +232,11 @@ static void sw_port_set_up(struct sw *sw, struct port *p, bool up,
 		last->fidx = p->fidx;
 		p->fidx = -1;
 	}
+	/* A port that is down is no destination: what was learned on it
+	 * goes at once, so frames to those addresses flood (and reach the
+	 * guest again as soon as it is back) instead of being dropped. */
+	if (was && !up)
+		mac_table_flush_port(&sw->mt, p);
 	if (was != up)
 		sw_port_event(sw, up ? SW_EV_PORT_UP : SW_EV_PORT_DOWN, p,
 			      cause, why);
@@ -358,8 +364,6 @@ void sw_port_set_enabled(struct sw *sw, struct port *p, bool enabled)
 	p->enabled = enabled;
 	sw_port_update_up(sw, p, enabled ? SW_CAUSE_ENABLED : SW_CAUSE_DISABLED,
 			  NULL);
-	if (!enabled)
-		mac_table_flush_port(&sw->mt, p);
 }
 
 /**

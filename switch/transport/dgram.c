@@ -97,9 +97,12 @@ struct ratelimit {
  * @rl_unnamed:	datagrams from unbound unix sockets (no address to reply to)
  * @rl_too_big:	frames longer than one datagram can carry, dropped
  * @rl_rxerr:	receive errors
+ * @rl_owner:	unixgram: refusals to send to a path whose socket is not
+ *		the peer's own (see dgram_connect())
  * @rmm:	recvmmsg() headers
  * @riov:	their buffers (slots in the receive arena)
  * @from:	their source addresses
+ * @rcm:	unixgram: their credentials (SO_PASSCRED), the sender's uid
  * @smm:	sendmmsg() headers
  */
 struct dgram_listener {
@@ -116,10 +119,15 @@ struct dgram_listener {
 	uint32_t hmask;
 	struct dgram_port *ports;
 	struct sock_file file;
-	struct ratelimit rl_full, rl_empty, rl_unnamed, rl_too_big, rl_rxerr;
+	struct ratelimit rl_full, rl_empty, rl_unnamed, rl_too_big, rl_rxerr,
+		rl_owner;
 	struct mmsghdr rmm[DGRAM_BATCH];
 	struct iovec riov[DGRAM_BATCH];
 	struct sockaddr_storage from[DGRAM_BATCH];
+	union {
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+		struct cmsghdr align;
+	} rcm[DGRAM_BATCH];
 	struct mmsghdr smm[DGRAM_BATCH];
 };
 
@@ -136,6 +144,9 @@ struct dgram_listener {
  * @last_rx_ms:	when the peer last sent a datagram
  * @absent:	unixgram: nobody is bound at the peer's path any more
  * @warned:	an oversize datagram was logged for this port
+ * @uid:	unixgram: the user whose datagrams come from the peer's path
+ *		(kernel credentials); the switch sends only to a socket at
+ *		that path that this user owns
  */
 struct dgram_port {
 	struct port port;
@@ -149,6 +160,7 @@ struct dgram_port {
 	uint64_t last_rx_ms;
 	bool absent;
 	bool warned;
+	uid_t uid;
 };
 
 static int dgram_flush(struct port *p);
@@ -311,11 +323,50 @@ dgram_port_kill(struct dgram_port *dp, const char *fmt, ...)
 	swd_port_close(d, &dp->port, "%s", why);
 }
 
+/*
+ * Connect @dp's socket to its peer. A path is never trusted by name: the
+ * socket file must belong to the user whose datagrams came from it, and
+ * what is checked is what is connected (unix_connect_owned()), so a peer
+ * that swaps its path for a symlink cannot aim the switch at another
+ * user's socket. Abstract names are not in the file system.
+ */
 static int dgram_connect(struct dgram_port *dp)
 {
-	if (connect(dp->fd, (const struct sockaddr *)&dp->key.sa, dp->key.len) <
-	    0)
-		return -errno;
+	const struct sockaddr_un *un = (const void *)&dp->key.sa;
+	uid_t owner = 0;
+	int rc;
+
+	if (un->sun_path[0] == '\0') {
+		if (connect(dp->fd, (const struct sockaddr *)&dp->key.sa,
+			    dp->key.len) < 0)
+			return -errno;
+	} else {
+		rc = unix_connect_owned(dp->fd, un->sun_path, dp->uid, false,
+					&owner);
+		if (rc == -EPERM || rc == -ENOTSOCK) {
+			struct dgram_listener *l = dp->l;
+			char what[64];
+
+			if (rc == -EPERM)
+				snprintf(what, sizeof(what),
+					 "the socket there belongs to uid %u",
+					 (unsigned)owner);
+			else
+				snprintf(what, sizeof(what),
+					 "not a socket (a symlink?)");
+			if (ratelimit_due(&l->rl_owner, l->d->now_ms)) {
+				log_warnx(
+					"port %u (%s): not sending to %s: %s, not to the peer (uid %u); was the path replaced? (%" PRIu64
+					" refusal(s))",
+					dp->port.id, dp->port.descr,
+					un->sun_path, what, (unsigned)dp->uid,
+					l->rl_owner.count);
+				l->rl_owner.count = 0;
+			}
+		}
+		if (rc < 0)
+			return rc;
+	}
 	if (dp->absent) {
 		dp->absent = false;
 		log_info("port %u (%s): peer is back, sending to it again",
@@ -504,7 +555,7 @@ static void dgram_refuse(struct dgram_listener *l, const char *peer,
 }
 
 static struct dgram_port *dgram_port_new(struct dgram_listener *l,
-					 const struct dgram_key *k)
+					 const struct dgram_key *k, uid_t uid)
 {
 	struct swd *d = l->d;
 	struct dgram_port *dp;
@@ -525,6 +576,7 @@ static struct dgram_port *dgram_port_new(struct dgram_listener *l,
 	}
 	dp->key = *k;
 	dp->fd = -1;
+	dp->uid = uid;
 	snprintf(dp->port.descr, sizeof(dp->port.descr), "%s", peer);
 	if (l->unixgram) {
 		dp->fd = socket(AF_UNIX,
@@ -566,10 +618,30 @@ static struct dgram_port *dgram_port_new(struct dgram_listener *l,
 	return dp;
 }
 
-static void dgram_input(struct dgram_listener *l, const struct mmsghdr *m,
+/* The sender's user, from the kernel's SCM_CREDENTIALS (unixgram
+ * listeners ask for them with SO_PASSCRED); (uid_t)-1 if there are none,
+ * which owns no socket. */
+static uid_t dgram_sender_uid(struct msghdr *h)
+{
+	struct cmsghdr *c;
+	struct ucred cred;
+
+	for (c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+		if (c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SCM_CREDENTIALS &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(cred))) {
+			memcpy(&cred, CMSG_DATA(c), sizeof(cred));
+			return cred.uid;
+		}
+	}
+	return (uid_t)-1;
+}
+
+static void dgram_input(struct dgram_listener *l, struct mmsghdr *m,
 			const uint8_t *frame, size_t *used)
 {
 	struct swd *d = l->d;
+	uid_t uid = l->unixgram ? dgram_sender_uid(&m->msg_hdr) : (uid_t)-1;
 	size_t len = m->msg_len;
 	bool trunc =
 		(m->msg_hdr.msg_flags & MSG_TRUNC) || len > d->sw.prm.max_frame;
@@ -602,12 +674,20 @@ static void dgram_input(struct dgram_listener *l, const struct mmsghdr *m,
 		return;
 	}
 	if (!dp)
-		dp = dgram_port_new(l, &k);
+		dp = dgram_port_new(l, &k, uid);
 	if (!dp)
 		return;
 	dp->last_rx_ms = d->now_ms;
-	if (dp->absent)
-		dgram_connect(dp);
+	if (dp->fd >= 0 && (dp->absent || dp->uid != uid)) {
+		/* Back, or the path now belongs to another user's socket:
+		 * connect again, to a socket that user owns. */
+		int rc;
+
+		dp->uid = uid;
+		rc = dgram_connect(dp);
+		if (rc < 0 && !dp->absent)
+			dgram_peer_gone(dp, -rc);
+	}
 	if (len == 0) {
 		log_debug("port %u (%s): empty datagram ignored", dp->port.id,
 			  dp->port.descr);
@@ -647,6 +727,10 @@ static int dgram_read_batch(struct dgram_listener *l, int *asked)
 		h->msg_namelen = sizeof(l->from[i]);
 		h->msg_iov = &l->riov[i];
 		h->msg_iovlen = 1;
+		if (l->unixgram) {
+			h->msg_control = l->rcm[i].buf;
+			h->msg_controllen = sizeof(l->rcm[i].buf);
+		}
 	}
 	*asked = (int)n;
 	do
@@ -760,7 +844,7 @@ static int dgram_listener_open(struct swd *d, const struct listen_cfg *lc,
 {
 	struct dgram_listener *l = calloc(1, sizeof(*l));
 	uint32_t size = 64;
-	int rc, buf = DGRAM_RCVBUF;
+	int rc, buf = DGRAM_RCVBUF, one = 1;
 
 	if (!l)
 		return -ENOMEM;
@@ -792,6 +876,16 @@ static int dgram_listener_open(struct swd *d, const struct listen_cfg *lc,
 	}
 	if (rc < 0)
 		goto fail;
+	/* Each datagram carries its sender's uid: the switch sends only to
+	 * a socket that user owns (dgram_connect()). */
+	if (l->unixgram &&
+	    setsockopt(l->fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0) {
+		rc = -errno;
+		log_warn(
+			"%s: cannot ask for senders' credentials (SO_PASSCRED)",
+			l->base.url);
+		goto fail;
+	}
 	/* Best effort: a bigger queue rides out bursts from many guests. */
 	setsockopt(l->fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
 	ev_io_init(&l->rio, dgram_read_cb, l->fd, EV_READ);

@@ -10,6 +10,7 @@
  * still the one we bound.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -259,4 +260,56 @@ void qemu_escape(const char *s, char *out, size_t len)
 			out[o++] = ',';
 	}
 	out[o] = '\0';
+}
+
+/**
+ * unix_connect_owned() - connect to the unix socket at @path, only if the
+ *			  socket found there belongs to @uid
+ * @fd:		an unconnected AF_UNIX socket
+ * @path:	the peer's socket path (not abstract)
+ * @uid:	who must own the socket file
+ * @any_owner:	skip the owner check (a root client may name any socket)
+ * @owner:	set to the owner found, for messages (may be NULL)
+ *
+ * connect() by path follows symlinks and resolves the path again, so a
+ * peer that swaps its path (or a directory in it) for a symlink after a
+ * check could make the switch send to somebody else's socket. Here the
+ * path is opened once, without following a last symlink (O_PATH |
+ * O_NOFOLLOW); the inode it names is checked (a socket, owned by @uid)
+ * and connected to through /proc/self/fd, so what is checked is what is
+ * connected.
+ *
+ * Return: 0 on success, -ENOTSOCK (not a socket: a symlink or other
+ * file), -EPERM (owned by another user), or a negative error code from
+ * open() or connect()
+ */
+int unix_connect_owned(int fd, const char *path, uid_t uid, bool any_owner,
+		       uid_t *owner)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int pfd, rc = 0;
+
+	pfd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (pfd < 0)
+		return -errno;
+	if (fstat(pfd, &st) < 0) {
+		rc = -errno;
+		close(pfd);
+		return rc;
+	}
+	if (owner)
+		*owner = st.st_uid;
+	if (!S_ISSOCK(st.st_mode))
+		rc = -ENOTSOCK;
+	else if (!any_owner && st.st_uid != uid)
+		rc = -EPERM;
+	if (rc == 0) {
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d",
+			 pfd);
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			rc = -errno;
+	}
+	close(pfd);
+	return rc;
 }

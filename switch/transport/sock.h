@@ -38,5 +38,7 @@ void accept_failed(struct ev_loop *loop, struct ev_io *io,
 		   struct ev_timer *backoff, const char *url);
 void accept_backoff_init(struct ev_timer *backoff, struct ev_io *io);
 void qemu_escape(const char *s, char *out, size_t len);
+int unix_connect_owned(int fd, const char *path, uid_t uid, bool any_owner,
+		       uid_t *owner);
 
 #endif /* SWD_SOCK_H */

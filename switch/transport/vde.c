@@ -126,7 +126,7 @@ struct vde_listener {
  * @io:		read watcher
  * @timer:	deadline for the request
  * @pid:	peer process (SO_PEERCRED), 0 if unknown
- * @uid:	peer user
+ * @uid:	peer user, (uid_t)-1 if unknown
  * @len:	bytes in @buf
  * @buf:	the request so far
  * @defer:	its place in the daemon's deferred list once done
@@ -544,10 +544,12 @@ static void vde_ctl_refuse(struct vde_ctl *c, const char *fmt, ...)
 
 /* Our end: connected to the client first, then bound inside DIR. */
 static int vde_data_socket(struct vde_listener *l, struct vde_port *vp,
-			   const struct vde_req *r, char *why, size_t whylen)
+			   const struct vde_req *r, uid_t uid, char *why,
+			   size_t whylen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
+	uid_t owner = 0;
 	int rc;
 
 	vp->data_fd =
@@ -556,10 +558,25 @@ static int vde_data_socket(struct vde_listener *l, struct vde_port *vp,
 		snprintf(why, whylen, "socket: %s", strerror(errno));
 		return -1;
 	}
-	if (connect(vp->data_fd, (const struct sockaddr *)&r->sun,
-		    sizeof(r->sun)) < 0) {
+	/* Checked and connected as one inode: a client that swaps its path
+	 * after vde_req_check() cannot point the switch elsewhere. */
+	rc = unix_connect_owned(vp->data_fd, r->sun.sun_path, uid, uid == 0,
+				&owner);
+	if (rc == -EPERM) {
+		snprintf(
+			why, whylen,
+			"client socket %s belongs to uid %u, not to the caller (uid %u)",
+			r->sun.sun_path, (unsigned)owner, (unsigned)uid);
+		return -1;
+	}
+	if (rc == -ENOTSOCK) {
+		snprintf(why, whylen, "client socket %s is not a socket",
+			 r->sun.sun_path);
+		return -1;
+	}
+	if (rc < 0) {
 		snprintf(why, whylen, "cannot connect to client socket %s: %s",
-			 r->sun.sun_path, strerror(errno));
+			 r->sun.sun_path, strerror(-rc));
 		return -1;
 	}
 	rc = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%03u.%d", l->dir,
@@ -664,7 +681,7 @@ static void vde_port_new(struct vde_ctl *c, const struct vde_req *r)
 		vde_ctl_refuse(c, "no free port");
 		return;
 	}
-	if (vde_data_socket(l, vp, r, why, sizeof(why)) < 0) {
+	if (vde_data_socket(l, vp, r, c->uid, why, sizeof(why)) < 0) {
 		sw_port_remove(&d->sw, &vp->port);
 		vde_close(&vp->port);
 		vde_ctl_refuse(c, "%s", why);
@@ -771,7 +788,10 @@ static void vde_ctl_new(struct vde_listener *l, int fd)
 	struct vde_ctl *c;
 
 	l->st.ctl_accepted++;
-	getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen);
+	/* Unknown credentials must not read as root (uid 0 may name any
+	 * client socket): nobody owns a socket as uid -1. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0)
+		cred.uid = (uid_t)-1;
 	if (l->npending >= VDE_CTL_PENDING_MAX ||
 	    !(c = calloc(1, sizeof(*c)))) {
 		l->st.ctl_refused++;

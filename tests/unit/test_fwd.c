@@ -770,3 +770,33 @@ Test(fwd, every_change_of_up_is_reported_once_with_its_cause, .init = setup,
 	cr_assert(!extra.port.no_carrier, "a removed port starts afresh");
 	sw.event_cb = NULL;
 }
+
+/* A port that loses its carrier or starts closing forgets what was learned
+ * on it at once: frames to those hosts flood (so the guest is reached as
+ * soon as it is back) instead of being dropped as rx_dest_down. */
+Test(fwd, a_port_that_goes_down_forgets_its_addresses, .init = setup,
+     .fini = teardown)
+{
+	send_frame(1, 0xff, 11, 1, 0); /* host 11 learned on port 1 */
+	send_frame(2, 0xff, 12, 2, 0); /* host 12 learned on port 2 */
+	cr_assert_eq(sw.mt.count, 2);
+	sw_port_set_carrier(&sw, &mp[1].port, false, "gone");
+	cr_assert_eq(sw.mt.count, 1, "port 1's address is forgotten");
+	send_frame(0, 11, 10, 3, 10);
+	cr_assert_eq(mp[0].port.st.drops[PORT_DROP_RX_DEST_DOWN], 0,
+		     "not dropped as to a port that is down");
+	cr_assert_eq(got(2), 1 + 1, "flooded: ports 2 and 3 get it");
+	cr_assert_eq(got(3), 2 + 1);
+	sw_port_set_carrier(&sw, &mp[1].port, true, NULL);
+	send_frame(0, 11, 10, 4, 20);
+	cr_assert_eq(got(1), 1 + 1, "port 1 is back: the flood reaches it");
+
+	send_frame(2, 10, 12, 5, 30); /* 12 on port 2 again */
+	snprintf(mp[2].port.close_reason, sizeof(mp[2].port.close_reason),
+		 "bye");
+	sw_port_set_closing(&sw, &mp[2].port);
+	send_frame(0, 12, 10, 6, 40);
+	cr_assert_eq(mp[0].port.st.drops[PORT_DROP_RX_DEST_DOWN], 0);
+	cr_assert_eq(got(2), 3, "a closing port gets nothing more");
+	cr_assert_eq(got(1), 3, "host 12 is unknown again: flooded");
+}
