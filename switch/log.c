@@ -117,3 +117,32 @@ void fatalx(const char *fmt, ...)
 	va_end(ap);
 	exit(1);
 }
+
+/**
+ * log_ratelimit_ok() - may a per-event warning be logged now?
+ * @r:		the event kind's state (zeroed at start)
+ * @now_ms:	monotonic time
+ * @suppressed:	set to how many were held back since the last line
+ *
+ * At most LOG_BURST lines per LOG_WINDOW_MS for one kind of event (a
+ * refusal, a bad datagram): a peer that repeats it cannot flood the log.
+ * The next line after a quiet spell says how many were suppressed.
+ *
+ * Return: true if the caller logs this one
+ */
+bool log_ratelimit_ok(struct log_ratelimit *r, uint64_t now_ms,
+		      uint64_t *suppressed)
+{
+	if (now_ms >= r->window_ms + LOG_WINDOW_MS || r->window_ms == 0) {
+		r->window_ms = now_ms ? now_ms : 1;
+		r->lines = 0;
+	}
+	if (r->lines >= LOG_BURST) {
+		r->suppressed++;
+		return false;
+	}
+	r->lines++;
+	*suppressed = r->suppressed;
+	r->suppressed = 0;
+	return true;
+}

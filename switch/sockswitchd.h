@@ -45,6 +45,24 @@ void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fatalx(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), noreturn));
 
+#define LOG_BURST 10
+#define LOG_WINDOW_MS 10000
+
+/**
+ * struct log_ratelimit - one kind of per-event warning (log_ratelimit_ok())
+ * @window_ms:	start of the current window, 0 before the first event
+ * @lines:	lines logged in it
+ * @suppressed:	events not logged since the last line
+ */
+struct log_ratelimit {
+	uint64_t window_ms;
+	unsigned lines;
+	uint64_t suppressed;
+};
+
+bool log_ratelimit_ok(struct log_ratelimit *r, uint64_t now_ms,
+		      uint64_t *suppressed);
+
 #define log_error(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)
 #define log_warnx(...) log_msg(LOG_LVL_WARNING, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_LVL_INFO, __VA_ARGS__)

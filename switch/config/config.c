@@ -991,10 +991,25 @@ nomem:
 
 static int load_text(struct loader *ld, const char *path)
 {
+	const char *nul = memchr(ld->text, '\0', ld->len);
 	json_error_t jerr;
 	json_t *root;
 	int ret;
 
+	if (nul) {
+		/* jansson would stop there and take the rest as absent. */
+		unsigned line = 1, col = 1;
+		const char *p;
+
+		for (p = ld->text; p < nul; p++, col++)
+			if (*p == '\n')
+				line++, col = 0;
+		snprintf(
+			ld->err, ld->errlen,
+			"%s:%u:%u: NUL byte in the file: a config file is JSON text",
+			path, line, col);
+		return -EINVAL;
+	}
 	root = json_loadb(ld->text, ld->len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
 		if (jerr.line > 0)

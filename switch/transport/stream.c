@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -41,6 +42,8 @@
  * @io:		accept watcher
  * @backoff:	restarts @io after running out of descriptors
  * @file:	unix: the socket file, removed on close while still ours
+ * @refused:	connections refused (max_ports reached, out of memory)
+ * @rl_refuse:	rate limit of the refusal lines
  */
 struct stream_listener {
 	struct listener base;
@@ -50,6 +53,8 @@ struct stream_listener {
 	ev_io io;
 	ev_timer backoff;
 	struct sock_file file;
+	uint64_t refused;
+	struct log_ratelimit rl_refuse;
 };
 
 /**
@@ -327,6 +332,26 @@ static void describe_peer(const struct stream_listener *l, int fd,
 		 host, serv);
 }
 
+/* Close a connection that cannot become a port; a peer that keeps
+ * connecting cannot flood the log (log_ratelimit_ok()). */
+static void stream_refuse(struct stream_listener *l, int fd, const char *peer,
+			  const char *why)
+{
+	uint64_t held;
+
+	close(fd);
+	l->refused++;
+	if (!log_ratelimit_ok(&l->rl_refuse, l->d->now_ms, &held))
+		return;
+	if (held)
+		log_warnx("%s: refusing %s: %s (%u attached; %" PRIu64
+			  " more refused, not logged)",
+			  l->base.url, peer, why, l->d->sw.nports, held);
+	else
+		log_warnx("%s: refusing %s: %s (%u attached)", l->base.url,
+			  peer, why, l->d->sw.nports);
+}
+
 static void stream_port_new(struct stream_listener *l, int fd,
 			    const struct sockaddr_storage *ss, socklen_t slen)
 {
@@ -338,8 +363,7 @@ static void stream_port_new(struct stream_listener *l, int fd,
 	describe_peer(l, fd, ss, slen, peer, sizeof(peer));
 	sp = calloc(1, sizeof(*sp));
 	if (!sp) {
-		log_warnx("%s: out of memory; refusing %s", l->base.url, peer);
-		close(fd);
+		stream_refuse(l, fd, peer, "out of memory");
 		return;
 	}
 	snprintf(sp->port.descr, sizeof(sp->port.descr), "%s", peer);
@@ -348,11 +372,9 @@ static void stream_port_new(struct stream_listener *l, int fd,
 						     : &stream_tcp_ops,
 			 0);
 	if (rc < 0) {
-		log_warnx(
-			"%s: refusing %s: %u ports attached, the maximum (--max-ports)",
-			l->base.url, peer, d->sw.prm.max_ports);
 		free(sp);
-		close(fd);
+		stream_refuse(l, fd, peer,
+			      "ports attached: the maximum (--max-ports)");
 		return;
 	}
 	if (l->addr.kind == LISTEN_TCP)
@@ -521,10 +543,22 @@ static void stream_listener_reload(struct listener *base,
 		listener_reload_perms(l->d, l->addr.path, o, n, url);
 }
 
+/* SIGUSR1: the listener's own counter, when there is something to say. */
+static void stream_listener_log_stats(const struct listener *base)
+{
+	const struct stream_listener *l =
+		const_container_of(base, struct stream_listener, base);
+
+	if (l->refused)
+		log_info("stats listener=%s refused=%" PRIu64, l->base.url,
+			 l->refused);
+}
+
 const struct listener_ops stream_listener_ops = {
 	.name = "stream",
 	.open = stream_listener_open,
 	.close = stream_listener_close,
 	.print = stream_listener_print,
+	.log_stats = stream_listener_log_stats,
 	.reload = stream_listener_reload,
 };

@@ -55,7 +55,7 @@
 #define VDE_SUN_LEN 110 /* sizeof(struct sockaddr_un) on Linux */
 #define VDE_V3_FIXED (12 + VDE_SUN_LEN) /* magic, version, type, address */
 #define VDE_V1_FIXED (8 + 6 + VDE_SUN_LEN) /* magic, type, MAC, address */
-#define VDE_DESCR_MAX 128
+#define VDE_DESCR_MAX 4096 /* longer ones are refused; shown truncated */
 #define VDE_REQ_BUF (VDE_V1_FIXED + VDE_DESCR_MAX + 1)
 #define VDE_CTL_TIMEOUT_S 5.0
 #define VDE_CTL_PENDING_MAX 64
@@ -98,6 +98,7 @@ struct vde_stats {
  * @ctl_file:	@ctl, removed on close while still ours
  * @pending:	control connections waiting for their request
  * @npending:	how many (bounded by VDE_CTL_PENDING_MAX)
+ * @rl_refuse:	rate limit of the refusal lines
  * @st:		counters
  */
 struct vde_listener {
@@ -115,6 +116,7 @@ struct vde_listener {
 	struct sock_file ctl_file;
 	struct vde_ctl *pending;
 	unsigned npending;
+	struct log_ratelimit rl_refuse;
 	struct vde_stats st;
 };
 
@@ -525,6 +527,27 @@ static void vde_ctl_done(struct vde_ctl *c)
 	swd_defer(l->d, &c->defer, vde_ctl_free);
 }
 
+/* Count a refused control connection and log it; a client that keeps
+ * being refused cannot flood the log (log_ratelimit_ok()). */
+static void vde_refuse_log(struct vde_listener *l, pid_t pid, uid_t uid,
+			   const char *why)
+{
+	uint64_t held;
+
+	l->st.ctl_refused++;
+	if (!log_ratelimit_ok(&l->rl_refuse, l->d->now_ms, &held))
+		return;
+	if (held)
+		log_warnx(
+			"%s: control connection from pid=%d uid=%u closed: %s (%" PRIu64
+			" more refused, not logged)",
+			l->url, (int)pid, (unsigned)uid, why, held);
+	else
+		log_warnx(
+			"%s: control connection from pid=%d uid=%u closed: %s",
+			l->url, (int)pid, (unsigned)uid, why);
+}
+
 static void vde_ctl_refuse(struct vde_ctl *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -536,9 +559,7 @@ static void vde_ctl_refuse(struct vde_ctl *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	c->l->st.ctl_refused++;
-	log_warnx("%s: control connection from pid=%d uid=%u closed: %s",
-		  c->l->url, (int)c->pid, (unsigned)c->uid, why);
+	vde_refuse_log(c->l, c->pid, c->uid, why);
 	vde_ctl_done(c);
 }
 
@@ -794,13 +815,10 @@ static void vde_ctl_new(struct vde_listener *l, int fd)
 		cred.uid = (uid_t)-1;
 	if (l->npending >= VDE_CTL_PENDING_MAX ||
 	    !(c = calloc(1, sizeof(*c)))) {
-		l->st.ctl_refused++;
-		log_warnx(
-			"%s: control connection from pid=%d uid=%u closed: %s",
-			l->url, (int)cred.pid, (unsigned)cred.uid,
-			l->npending >= VDE_CTL_PENDING_MAX
-				? "too many requests pending"
-				: "out of memory");
+		vde_refuse_log(l, cred.pid, cred.uid,
+			       l->npending >= VDE_CTL_PENDING_MAX
+				       ? "too many requests pending"
+				       : "out of memory");
 		close(fd);
 		return;
 	}

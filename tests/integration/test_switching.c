@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
@@ -46,6 +47,38 @@ Test(switching, max_ports_refuses_extra_clients)
 	itest_wait_closed_log(&sw, &s[0], NULL, 0);
 	itest_join_one(&sw, &s[2], NULL, "C", 3, 0);
 	itest_ping(&s[2], &s[1], 3);
+	itest_stop(&sw);
+}
+
+/* A client that keeps connecting to a full switch cannot flood the log:
+ * at most LOG_BURST (10) refusal lines in 10 s, then one that says how
+ * many were not logged; the attached ports keep working. */
+Test(switching, refusals_are_rate_limited_in_the_log)
+{
+	static const char *const extra[] = { "--max-ports", "2", NULL };
+	struct itest_sta s[2];
+	struct itest_sw sw;
+	unsigned i, lines = 0;
+	char *log, *p;
+
+	itest_start(&sw, TP_UNIX, extra);
+	itest_join(&sw, s, 2);
+	for (i = 0; i < 200; i++) {
+		struct ss_client *c = ss_client_connect(sw.url, 0);
+
+		cr_assert_not_null(c, "connect %u: %s", i, strerror(errno));
+		cr_assert_eq(ss_wait_eof(c, SS_TIMEOUT_MS), 0,
+			     "connection %u must be refused", i);
+		ss_client_close(c);
+	}
+	itest_ping(&s[0], &s[1], 1);
+	log = ss_daemon_log(sw.d);
+	cr_assert_not_null(log);
+	for (p = log; (p = strstr(p, ": refusing ")); p++)
+		lines++;
+	free(log);
+	cr_assert_geq(lines, 1, "the first refusals are logged");
+	cr_assert_leq(lines, 10 + 1, "200 refusals gave %u log lines", lines);
 	itest_stop(&sw);
 }
 

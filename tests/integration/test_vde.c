@@ -604,8 +604,8 @@ Test(vde, garbage_on_the_control_socket_closes_only_that_connection)
 	};
 	struct vsta s, p, *v[] = { &s, &p };
 	struct itest_sw sw;
-	char dir[256], line[1024], path[300], big[300];
-	uint8_t req[800];
+	char dir[256], line[1024], path[300], big[5000];
+	uint8_t req[5200];
 	size_t n = sizeof(cases) / sizeof(cases[0]);
 	uint32_t seq = 10;
 
@@ -671,6 +671,47 @@ Test(vde, garbage_on_the_control_socket_closes_only_that_connection)
 	cr_assert_geq(vde_listener_stat(&sw, "ctl_refused"), (long long)n);
 	cr_assert_eq(vde_listener_stat(&sw, "ports_opened"), 1);
 	plug_kill(&p);
+	itest_stop(&sw);
+}
+
+/*
+ * Real clients may describe themselves at length (vde_switch takes long
+ * descriptions and truncates them): a 2000-byte description is accepted,
+ * shown truncated, and the port works.
+ */
+Test(vde, long_description_is_accepted_and_truncated_for_display)
+{
+	struct sockaddr_un me = { .sun_family = AF_UNIX }, sa;
+	struct itest_sw sw;
+	char dir[256], line[1024], descr[2001];
+	uint8_t req[2200];
+	size_t len, pos;
+	int data, ctl;
+
+	start(&sw, dir, sizeof(dir), NULL);
+	memset(descr, 'd', sizeof(descr) - 1);
+	descr[sizeof(descr) - 1] = '\0';
+	memcpy(descr, "long-one ", 9);
+	data = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	cr_assert_geq(data, 0);
+	cr_assert_lt(strlen(dir) + 7, sizeof(me.sun_path));
+	memcpy(me.sun_path, dir, strlen(dir));
+	memcpy(me.sun_path + strlen(dir), "/.long", 7);
+	cr_assert_eq(bind(data, (struct sockaddr *)&me, sizeof(me)), 0);
+	pos = ss_daemon_log_end(sw.d);
+	ctl = ctl_connect(dir);
+	len = build_req(req, 0xfeedface, 3, 0, me.sun_path, descr);
+	cr_assert_eq(send(ctl, req, len, 0), (ssize_t)len);
+	cr_assert_gt(wait_in(ctl, SS_TIMEOUT_MS), 0, "no reply");
+	cr_assert_eq(recv(ctl, &sa, sizeof(sa), 0), SUN_LEN_VDE,
+		     "a long description should not be refused");
+	cr_assert_eq(ss_daemon_wait_log(sw.d, &pos, "(vde: long-one ddd", line,
+					sizeof(line), SS_TIMEOUT_MS),
+		     0, "the connected line shows the description");
+	cr_assert_lt(strlen(line), 1000, "shown truncated: `%s'", line);
+	close(ctl);
+	close(data);
+	unlink(me.sun_path);
 	itest_stop(&sw);
 }
 
