@@ -22,6 +22,7 @@
  * with ctl_register(); this file only dispatches.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,11 +150,17 @@ static void ctl_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			accept_failed(loop, &c->io, &c->backoff, "control");
 			return;
 		}
-		if (c->nclients >= CTL_CLIENTS_MAX) {
+		if (c->nclients >= CTL_CLIENTS_MAX &&
+		    !ctl_client_evict_idle(c)) {
+			uint64_t held;
+
 			c->st.refused++;
-			log_warnx(
-				"control: %d clients connected, the maximum; refusing another",
-				CTL_CLIENTS_MAX);
+			if (log_ratelimit_ok(&c->rl_refuse, c->d->now_ms,
+					     &held))
+				log_warnx(
+					"control: %d subscribers connected, the maximum; refusing another (%" PRIu64
+					" more not logged)",
+					CTL_CLIENTS_MAX, held);
 			close(fd);
 			continue;
 		}
@@ -492,11 +499,12 @@ json_t *ctl_stats_json(const struct swd *d)
 {
 	const struct ctl *c = d->ctl;
 
-	return json_pack("{s:s?,s:i,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "path",
-			 ctl_path(d), "clients", c ? c->nclients : 0,
+	return json_pack("{s:s?,s:i,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+			 "path", ctl_path(d), "clients", c ? c->nclients : 0,
 			 "subscribers", c ? c->nsubs : 0, "accepted",
 			 (json_int_t)(c ? c->st.accepted : 0), "refused",
-			 (json_int_t)(c ? c->st.refused : 0), "commands",
+			 (json_int_t)(c ? c->st.refused : 0), "evicted",
+			 (json_int_t)(c ? c->st.evicted : 0), "commands",
 			 (json_int_t)(c ? c->st.commands : 0), "errors",
 			 (json_int_t)(c ? c->st.errors : 0),
 			 "disconnected_long_line",

@@ -336,6 +336,7 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	}
 	cl->in_len += (size_t)r;
+	cl->active_ms = cl->ctl->d->now_ms;
 	if (cl->in_len <= CTL_LINE_MAX || memchr(cl->in, '\n', cl->in_len)) {
 		client_process(cl);
 		return;
@@ -349,6 +350,33 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	if (!cl->dead)
 		client_flush(cl);
 	ctl_client_kill(cl, "sent a line longer than 64 KiB");
+}
+
+/**
+ * ctl_client_evict_idle() - make room: close the client idle the longest
+ * @c:		control state, with CTL_CLIENTS_MAX clients
+ *
+ * Subscribers are kept (they wait for events by design); of the others,
+ * the one that sent nothing for the longest goes, so connections that
+ * just sit there cannot keep sockswitchctl out.
+ *
+ * Return: true if a client was closed
+ */
+bool ctl_client_evict_idle(struct ctl *c)
+{
+	struct ctl_client *cl, *victim = NULL;
+
+	for (cl = c->clients; cl; cl = cl->next)
+		if (!cl->subscribed &&
+		    (!victim || cl->active_ms < victim->active_ms ||
+		     (cl->active_ms == victim->active_ms &&
+		      cl->id < victim->id)))
+			victim = cl;
+	if (!victim)
+		return false;
+	c->st.evicted++;
+	ctl_client_kill(victim, NULL);
+	return true;
 }
 
 /**
@@ -373,6 +401,7 @@ void ctl_client_new(struct ctl *c, int fd)
 	cl->ctl = c;
 	cl->fd = fd;
 	cl->id = c->next_id++;
+	cl->active_ms = c->d->now_ms;
 	cl->next = c->clients;
 	c->clients = cl;
 	c->nclients++;

@@ -53,6 +53,7 @@ struct ctl_cmdset {
  * @out_off:	bytes of @out already written
  * @out_cap:	size of @out
  * @subscribed:	gets events
+ * @active_ms:	when it connected or last sent bytes (monotonic)
  * @dead:	closed, off the list, waiting for the deferred pass
  * @defer:	its place in the daemon's deferred list
  */
@@ -70,6 +71,7 @@ struct ctl_client {
 	size_t out_off;
 	size_t out_cap;
 	bool subscribed;
+	uint64_t active_ms;
 	bool dead;
 	struct swd_deferred defer;
 };
@@ -77,7 +79,9 @@ struct ctl_client {
 /**
  * struct ctl_stats - control socket counters (query-status)
  * @accepted:	connections accepted
- * @refused:	connections refused: CTL_CLIENTS_MAX reached
+ * @refused:	connections refused: CTL_CLIENTS_MAX reached, every client
+ *		a subscriber
+ * @evicted:	idle clients closed to make room for a new one
  * @commands:	requests run
  * @errors:	requests answered with an error
  * @long_lines:	clients disconnected for a line above CTL_LINE_MAX
@@ -87,6 +91,7 @@ struct ctl_client {
 struct ctl_stats {
 	uint64_t accepted;
 	uint64_t refused;
+	uint64_t evicted;
 	uint64_t commands;
 	uint64_t errors;
 	uint64_t long_lines;
@@ -107,6 +112,7 @@ struct ctl_stats {
  * @nclients:	how many
  * @nsubs:	how many of them subscribed
  * @next_id:	next client number
+ * @rl_refuse:	rate limit of the refusal lines
  * @st:		counters
  */
 struct ctl {
@@ -121,12 +127,14 @@ struct ctl {
 	unsigned nclients;
 	unsigned nsubs;
 	unsigned next_id;
+	struct log_ratelimit rl_refuse;
 	struct ctl_stats st;
 };
 
 const struct ctl_cmd *ctl_lookup(const struct ctl *c, const char *name);
 void ctl_client_new(struct ctl *c, int fd);
 void ctl_client_kill(struct ctl_client *cl, const char *why);
+bool ctl_client_evict_idle(struct ctl *c);
 void ctl_client_free(struct ctl_client *cl);
 size_t ctl_client_pending(const struct ctl_client *cl);
 bool ctl_client_append(struct ctl_client *cl, const char *s, size_t len);

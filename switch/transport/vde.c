@@ -74,12 +74,15 @@ _Static_assert(sizeof(struct sockaddr_un) == VDE_SUN_LEN,
  * @ctl_refused:	of which closed without a port (bad request, ...)
  * @ctl_timeouts:	of which because the request did not arrive in time
  * @ports_opened:	of which became ports
+ * @ctl_evicted:	of the refused, pending ones closed to make room for a
+ *			newer one (VDE_CTL_PENDING_MAX reached)
  */
 struct vde_stats {
 	uint64_t ctl_accepted;
 	uint64_t ctl_refused;
 	uint64_t ctl_timeouts;
 	uint64_t ports_opened;
+	uint64_t ctl_evicted;
 };
 
 /**
@@ -813,12 +816,22 @@ static void vde_ctl_new(struct vde_listener *l, int fd)
 	 * client socket): nobody owns a socket as uid -1. */
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0)
 		cred.uid = (uid_t)-1;
-	if (l->npending >= VDE_CTL_PENDING_MAX ||
-	    !(c = calloc(1, sizeof(*c)))) {
-		vde_refuse_log(l, cred.pid, cred.uid,
-			       l->npending >= VDE_CTL_PENDING_MAX
-				       ? "too many requests pending"
-				       : "out of memory");
+	if (l->npending >= VDE_CTL_PENDING_MAX) {
+		/* Make room: the oldest pending request goes, not the
+		 * newest, so connections that say nothing cannot keep a
+		 * real client (which asks at once) out. */
+		struct vde_ctl *oldest = l->pending;
+
+		while (oldest->next)
+			oldest = oldest->next;
+		l->st.ctl_evicted++;
+		vde_ctl_refuse(oldest,
+			       "%u requests pending; the oldest makes room",
+			       l->npending);
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		vde_refuse_log(l, cred.pid, cred.uid, "out of memory");
 		close(fd);
 		return;
 	}
@@ -942,9 +955,10 @@ static void vde_listener_log_stats(const struct vde_listener *l,
 
 	log_info("%s vde=%s ctl_accepted=%" PRIu64 " ctl_refused=%" PRIu64
 		 " ctl_timeouts=%" PRIu64 " ports_opened=%" PRIu64
-		 " ctl_pending=%u",
+		 " ctl_pending=%u ctl_evicted=%" PRIu64,
 		 prefix, l->dir, l->st.ctl_accepted, l->st.ctl_refused,
-		 l->st.ctl_timeouts, l->st.ports_opened, l->npending);
+		 l->st.ctl_timeouts, l->st.ports_opened, l->npending,
+		 l->st.ctl_evicted);
 	port_foreach(&l->d->sw, p, i) {
 		const struct vde_port *vp;
 

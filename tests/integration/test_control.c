@@ -517,7 +517,13 @@ Test(control, subscriber_that_never_reads_is_cut_off_while_frames_flow)
 	itest_stop(&sw);
 }
 
-Test(control, clients_beyond_the_maximum_are_refused)
+/*
+ * 64 connections that just sit there cannot lock sockswitchctl out: the
+ * 65th client is served and the one idle the longest is closed. Only when
+ * every client is a subscriber (waiting for events by design) is a new
+ * one refused.
+ */
+Test(control, idle_clients_make_room_and_subscribers_are_kept)
 {
 	struct ss_ctl *c[64], *extra;
 	struct itest_sw sw;
@@ -528,8 +534,35 @@ Test(control, clients_beyond_the_maximum_are_refused)
 	for (i = 0; i < 64; i++)
 		c[i] = ct_connect(&sw);
 	extra = ss_ctl_connect(sw.d->ctl_path, 0);
-	cr_assert_null(extra, "the 65th client gets no greeting");
-	ss_ctl_close(c[0]);
+	cr_assert_not_null(extra, "the 65th client is greeted");
+	v = ct_ok(extra, "query-status", NULL);
+	cr_assert_eq(ct_int(v, "control.evicted"), 1);
+	cr_assert_eq(ct_int(v, "control.clients"), 64);
+	cr_assert_eq(ct_int(v, "control.refused"), 0);
+	json_decref(v);
+	cr_assert_null(ss_ctl_read(c[0], SS_TIMEOUT_MS),
+		       "the oldest idle client is closed");
+	cr_assert(c[0]->eof, "the oldest idle client sees end of file");
+	v = ct_ok(c[1], "query-status", NULL);
+	json_decref(v);
+	ss_ctl_close(extra);
+	for (i = 0; i < 64; i++)
+		ss_ctl_close(c[i]);
+
+	/* All subscribers: nobody is idle by mistake, the 65th is refused. */
+	for (i = 0; i < 64; i++) {
+		c[i] = NULL;
+		for (int t = 0; t < 200 && !c[i]; t++) {
+			c[i] = ss_ctl_connect(sw.d->ctl_path, 0);
+			if (!c[i])
+				usleep(10000);
+		}
+		cr_assert_not_null(c[i], "subscriber %zu", i);
+		json_decref(ct_ok(c[i], "subscribe", NULL));
+	}
+	extra = ss_ctl_connect(sw.d->ctl_path, 0);
+	cr_assert_null(extra, "no room while all 64 are subscribers");
+	ss_ctl_close(c[63]);
 	v = NULL;
 	for (i = 0; i < 200 && !v; i++) {
 		/* The slot frees once the switch has seen the close. */
@@ -539,11 +572,11 @@ Test(control, clients_beyond_the_maximum_are_refused)
 		else
 			usleep(10000);
 	}
-	cr_assert_not_null(v, "a slot frees up when a client leaves");
+	cr_assert_not_null(v, "a slot frees up when a subscriber leaves");
 	cr_assert_geq(ct_int(v, "control.refused"), 1);
 	json_decref(v);
 	ss_ctl_close(extra);
-	for (i = 1; i < 64; i++)
+	for (i = 0; i < 63; i++)
 		ss_ctl_close(c[i]);
 	itest_stop(&sw);
 }

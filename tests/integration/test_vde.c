@@ -715,6 +715,35 @@ Test(vde, long_description_is_accepted_and_truncated_for_display)
 	itest_stop(&sw);
 }
 
+/*
+ * 64 control connections that never send a request (the pending limit)
+ * cannot keep a real client out: the oldest pending one is closed to make
+ * room, vde_plug attaches and its port works.
+ */
+Test(vde, silent_connections_cannot_lock_out_a_real_client)
+{
+	struct vsta s, p, *v[] = { &s, &p };
+	struct itest_sw sw;
+	char dir[256];
+	int fds[64];
+	size_t i;
+
+	start(&sw, dir, sizeof(dir), NULL);
+	for (i = 0; i < 64; i++)
+		fds[i] = ctl_connect(dir);
+	stream_join(&sw, &s, "S", 1);
+	plug_start(&sw, &p, dir, NULL, "P", 2);
+	unicast_only(v, 2, 0, 1, 10);
+	cr_assert_geq(vde_listener_stat(&sw, "ctl_evicted"), 1,
+		      "the oldest silent connection made room");
+	cr_assert_gt(wait_in(fds[0], SS_TIMEOUT_MS), 0,
+		     "the oldest pending connection is closed");
+	for (i = 0; i < 64; i++)
+		close(fds[i]);
+	plug_kill(&p);
+	itest_stop(&sw);
+}
+
 Test(vde, silent_control_client_times_out)
 {
 	struct itest_sw sw;
