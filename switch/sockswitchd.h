@@ -28,16 +28,22 @@
  * struct log_state - the logger's settings (one instance, in main.c)
  * @level:	most verbose level printed
  * @use_syslog:	send to syslog instead of stderr
+ * @journal:	stderr is the systemd journal: "<N>" priority prefixes
+ * @stamps:	prefix a local timestamp (-v on a terminal)
  */
 struct log_state {
 	enum log_level level;
 	bool use_syslog;
+	bool journal;
+	bool stamps;
 };
 
 extern struct log_state log_state;
 
-void log_init(enum log_level level, bool use_syslog);
+void log_init(enum log_level level, bool use_syslog, bool verbose);
 void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+const char *log_level_name(enum log_level level);
 bool log_enabled(enum log_level level);
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
