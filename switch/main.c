@@ -698,40 +698,6 @@ static const struct reload_hook fd_limit_hook = {
 	.commit = fd_limit_commit,
 };
 
-static int pidfile_write(const char *path)
-{
-	char buf[32];
-	FILE *f;
-	long pid;
-	int fd, n;
-
-	f = fopen(path, "r");
-	if (f) {
-		if (fscanf(f, "%ld", &pid) == 1 && pid > 0 &&
-		    pid != (long)getpid() && kill((pid_t)pid, 0) == 0) {
-			fclose(f);
-			log_error(
-				"pidfile %s names process %ld, which is running; is another sockswitch using it?",
-				path, pid);
-			return -EEXIST;
-		}
-		fclose(f);
-	}
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		log_warn("cannot write pidfile %s", path);
-		return -errno;
-	}
-	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if (write(fd, buf, (size_t)n) != n) {
-		log_warn("cannot write pidfile %s", path);
-		close(fd);
-		return -EIO;
-	}
-	close(fd);
-	return 0;
-}
-
 /*
  * Fork into the background. The parent waits until the child has written
  * its pidfile and printed "ready" (or failed), so when `sockswitch -d`
@@ -947,11 +913,60 @@ static void start_capture(struct swd *d, const char *spec)
 	free(copy);
 }
 
-static void start(struct swd *d, struct ev_loop *loop, struct build_ctx *b)
+/* A listener or the control socket failed: why, with the fix. */
+static void __attribute__((noreturn))
+start_failed(struct swd *d, const char *what, const char *path, int rc,
+	     const char *fix)
+{
+	char hint[PATH_MAX + 256] = "";
+
+	listener_close_all(d);
+	ctl_close(d);
+	if (path)
+		path_hint(path, -rc, hint, sizeof(hint));
+	fatalx("cannot %s: %s%s; not starting%s", what, strerror(-rc), hint,
+	       fix);
+}
+
+static bool is_unix_kind(const struct listen_addr *a)
+{
+	return a->kind == LISTEN_UNIX || a->kind == LISTEN_UNIXGRAM ||
+	       a->kind == LISTEN_VDE;
+}
+
+static void start_listeners(struct swd *d)
+{
+	char what[PATH_MAX + 64];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < d->cfg.nlisten; i++) {
+		const struct listen_cfg *lc = &d->cfg.listen[i];
+
+		rc = listener_open(d, &d->cfg, lc);
+		if (rc < 0) {
+			snprintf(what, sizeof(what), "listen on %s", lc->url);
+			start_failed(d, what,
+				     is_unix_kind(&lc->addr) ? lc->addr.path
+							     : NULL,
+				     rc, "");
+		}
+	}
+	rc = ctl_open(d, &d->cfg);
+	if (rc < 0) {
+		snprintf(what, sizeof(what), "open the control socket %s",
+			 d->cfg.control.path);
+		start_failed(
+			d, what, d->cfg.control.path, rc,
+			" (--control PATH puts it elsewhere, --control none runs without one)");
+	}
+}
+
+static void start(struct swd *d, struct ev_loop *loop, struct build_ctx *b,
+		  int pidfd)
 {
 	int notify_fd = -1, rc;
 	char status[256];
-	size_t i;
 
 	rc = swd_init(d, loop);
 	if (rc < 0 || (rc = swd_log_hook_register(d)) < 0 ||
@@ -963,18 +978,7 @@ static void start(struct swd *d, struct ev_loop *loop, struct build_ctx *b)
 	    reload_hook_add(d, &fd_limit_hook) < 0 ||
 	    uplinks_reload_register(d) < 0 || uplink_cmds_register(d) < 0)
 		fatalx("out of memory");
-	for (i = 0; i < d->cfg.nlisten; i++) {
-		if (listener_open(d, &d->cfg, &d->cfg.listen[i]) < 0) {
-			listener_close_all(d);
-			fatalx("cannot listen on %s; not starting",
-			       d->cfg.listen[i].url);
-		}
-	}
-	if (ctl_open(d, &d->cfg) < 0) {
-		listener_close_all(d);
-		fatalx("cannot open the control socket %s; not starting (--control none runs without one)",
-		       d->cfg.control.path);
-	}
+	start_listeners(d);
 	if (metrics_init(d) < 0) {
 		listener_close_all(d);
 		ctl_close(d);
@@ -989,8 +993,9 @@ static void start(struct swd *d, struct ev_loop *loop, struct build_ctx *b)
 		       ctl_path(d), ctl_path(d));
 	if (d->cfg.daemon)
 		notify_fd = daemonize();
-	if (d->cfg.pidfile && pidfile_write(d->cfg.pidfile) < 0) {
+	if (pidfd >= 0 && pidfile_write(pidfd, d->cfg.pidfile) < 0) {
 		listener_close_all(d);
+		ctl_close(d);
 		exit(1);
 	}
 	if (notify_fd >= 0)
@@ -1015,6 +1020,7 @@ int main(int argc, char **argv)
 	struct signals sigs = { 0 };
 	struct swd d = { 0 };
 	struct ev_loop *loop;
+	int pidfd = -1;
 
 	config_init(&f.listen);
 	parse_flags(argc, argv, &f);
@@ -1026,11 +1032,15 @@ int main(int argc, char **argv)
 	}
 	load_config(&d, &b);
 	log_init(d.cfg.log_level, false, f.verbose);
+	/* Before any listener: a pidfile in use or not writable stops us
+	 * before anything is printed or bound. */
+	if (d.cfg.pidfile && (pidfd = pidfile_open(d.cfg.pidfile)) < 0)
+		exit(1);
 	raise_fd_limit(d.cfg.core.max_ports);
 	loop = ev_default_loop(EVFLAG_AUTO);
 	if (!loop)
 		fatalx("cannot initialise libev");
-	start(&d, loop, &b);
+	start(&d, loop, &b, pidfd);
 	signals_start(loop, &sigs);
 	ev_run(loop, 0);
 
@@ -1044,8 +1054,7 @@ int main(int argc, char **argv)
 	ctl_fini(&d);
 	reload_fini(&d);
 	swd_fini(&d);
-	if (d.cfg.pidfile)
-		unlink(d.cfg.pidfile);
+	pidfile_close(pidfd, d.cfg.pidfile);
 	config_fini(&d.cfg);
 	config_fini(&f.listen);
 	free(b.config);

@@ -255,6 +255,13 @@ int swd_reload(struct swd *d, const char *why, char *err, size_t errlen,
 	       char *summary, size_t sumlen);
 void reload_fini(struct swd *d);
 
+/* pidfile.c - the locked pidfile; causes of path errors */
+
+const char *path_hint(const char *path, int err, char *buf, size_t len);
+int pidfile_open(const char *path);
+int pidfile_write(int fd, const char *path);
+void pidfile_close(int fd, const char *path);
+
 /* notify.c - readiness for supervisors */
 
 void notify_ready(int ready_fd, const char *status);
