@@ -60,8 +60,9 @@ static const struct cmd_help cmd_help[] = {
 	{ "reload", "", "re-read the config file, apply the difference\n" },
 	{ "log-level", "LEVEL",
 	  "log error, warning, info or debug messages and\n"
-	  "above from now on (until a reload or restart);\n"
-	  "prints the old and the new level\n" },
+	  "above from now on (until a restart, or a reload\n"
+	  "that changes log_level); prints the old and the\n"
+	  "new level\n" },
 	{ "capture", "start|stop [KEY=VALUE]...",
 	  "packet capture (capture-start / capture-stop;\n"
 	  "KEY=VALUE pairs become its arguments)\n" },

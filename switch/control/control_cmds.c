@@ -389,8 +389,9 @@ static json_t *cmd_log_level(struct ctl_req *r)
 	log_set_level(lvl > old ? lvl : old);
 	log_info("log level %s -> %s by control command", log_level_name(old),
 		 log_level_name(lvl));
+	/* d->cfg keeps the configured level: a reload resets the run-time
+	 * one only when the config's log_level itself changes. */
 	log_set_level(lvl);
-	r->d->cfg.log_level = lvl;
 	return json_pack("{s:s,s:s}", "old", log_level_name(old), "new",
 			 log_level_name(lvl));
 }

@@ -454,6 +454,11 @@ Test(ctlcli, log_level_changes_what_is_logged)
 	cr_assert_eq(ss_daemon_wait_log(sw.d, &pos, "debug: control client",
 					NULL, 0, SS_TIMEOUT_MS),
 		     0, "at debug level, control clients are logged");
+	/* A reload that does not change the config's level keeps it. */
+	ctl_expect(sw.d->ctl_path, "reload", 0, "reloaded: no changes",
+		   "reload");
+	ctl_expect(sw.d->ctl_path, "status", 0, "log level:  debug",
+		   "status after a reload");
 	ctl_expect(sw.d->ctl_path, "--json log-level warning", 0,
 		   "\"new\": \"warning\"", "log-level warning");
 	expect_out(out, "\"old\": \"debug\"", "the old level");
