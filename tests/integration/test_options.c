@@ -434,3 +434,28 @@ Test(options, taken_control_socket_suggests_control)
 	free(log);
 	itest_stop(&sw);
 }
+
+Test(options, socket_in_a_directory_we_cannot_enter_names_it)
+{
+	char locked[300], url[340], *log;
+	const char *args[] = { "--listen", url, NULL };
+	struct ss_daemon *d;
+
+	if (geteuid() == 0)
+		cr_skip_test("root enters every directory; run as a user");
+	snprintf(locked, sizeof(locked), "%s/locked", ss_tmpdir());
+	cr_assert_eq(mkdir(locked, 0), 0, "%s: %s", locked, strerror(errno));
+	snprintf(url, sizeof(url), "unix:%s/sw.sock", locked);
+	d = ss_daemon_start(args, SS_TIMEOUT_MS);
+	chmod(locked, 0700); /* so that cleanup can remove it */
+	cr_assert_not_null(d);
+	cr_assert_not(d->ready);
+	cr_assert(WIFEXITED(d->status) && WEXITSTATUS(d->status) == 1,
+		  "exit status 0x%x", d->status);
+	log = ss_daemon_log(d);
+	cr_assert_not_null(strstr(log, "Permission denied"), "%s", log);
+	cr_assert_not_null(strstr(log, "cannot enter the directory"), "%s",
+			   log);
+	cr_assert_not_null(strstr(log, locked), "names %s: %s", locked, log);
+	free(log);
+}
