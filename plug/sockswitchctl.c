@@ -27,51 +27,139 @@
 
 #define REPLY_TIMEOUT_S 10
 
+/**
+ * struct cmd_help - one subcommand's usage, for `help' and usage errors
+ * @name:	subcommand
+ * @synopsis:	its arguments ("" for none)
+ * @text:	what it does, lines ending in a newline
+ */
+struct cmd_help {
+	const char *name;
+	const char *synopsis;
+	const char *text;
+};
+
+static const struct cmd_help cmd_help[] = {
+	{ "status", "",
+	  "version, uptime, config, counts, limits, listeners\n" },
+	{ "ports", "", "every port: state, counters, drops by reason\n" },
+	{ "macs", "[PORT]", "learned addresses: VLAN, MAC, port, age\n" },
+	{ "events", "[-n COUNT]",
+	  "follow the event stream (ports up/down, MACs\n"
+	  "learned/moved/aged, table full, reloads);\n"
+	  "-n: stop after COUNT events\n" },
+	{ "top", "[-i SECONDS] [-n COUNT]",
+	  "live per-port rates, refreshed every SECONDS\n"
+	  "(default 1); q or Ctrl-C quits; when stdout is\n"
+	  "not a terminal, prints one table per interval;\n"
+	  "-n: stop after COUNT tables\n" },
+	{ "disable", "PORT", "stop forwarding to and from PORT\n" },
+	{ "enable", "PORT", "forward to and from PORT again\n" },
+	{ "close", "PORT", "disconnect PORT\n" },
+	{ "flush", "[PORT]", "forget learned addresses (all, or PORT's)\n" },
+	{ "reload", "", "re-read the config file, apply the difference\n" },
+	{ "log-level", "LEVEL",
+	  "log error, warning, info or debug messages and\n"
+	  "above from now on (until a restart, or a reload\n"
+	  "that changes log_level); prints the old and the\n"
+	  "new level\n" },
+	{ "capture", "start|stop [KEY=VALUE]...",
+	  "packet capture (capture-start / capture-stop;\n"
+	  "KEY=VALUE pairs become its arguments)\n" },
+	{ "hostfwd", "add|remove RULE [PORT], hostfwd list [PORT]",
+	  "port forwards of the slirp uplink (PORT: which\n"
+	  "one, if several); RULE in QEMU's hostfwd syntax,\n"
+	  "e.g. tcp:127.0.0.1:2222-:22 (remove: the same,\n"
+	  "or tcp:127.0.0.1:2222)\n" },
+	{ "raw", "JSON",
+	  "send one request as is, print the reply line,\n"
+	  "e.g. raw '{\"execute\": \"query-commands\"}'\n" },
+	{ "help", "[COMMAND]", "this help, or COMMAND's\n" },
+};
+
+#define NCMDS (sizeof(cmd_help) / sizeof(cmd_help[0]))
+
+static const struct cmd_help *cmd_help_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCMDS; i++)
+		if (!strcmp(cmd_help[i].name, name))
+			return &cmd_help[i];
+	return NULL;
+}
+
+/* @text with every line indented by @indent columns. */
+static void print_indented(FILE *out, const char *text, int indent)
+{
+	const char *nl;
+
+	for (; *text; text = nl + 1) {
+		nl = strchr(text, '\n');
+		if (!nl)
+			nl = text + strlen(text) - 1;
+		fprintf(out, "%*s%.*s\n", indent, "", (int)(nl - text), text);
+	}
+}
+
+static const char options_help[] =
+	"Options (before or after the command):\n"
+	"  -s, --socket PATH      the control socket (default: $SOCKSWITCH_CONTROL,\n"
+	"                         else $XDG_RUNTIME_DIR/sockswitch/control.sock,\n"
+	"                         else /tmp/sockswitch-UID/control.sock, as the\n"
+	"                         daemon chooses it)\n"
+	"  -j, --json             print replies as JSON (events: one per line)\n"
+	"  -V, --version          print the version and exit\n"
+	"  -h, --help             print this help (after a command: its help)\n"
+	"  --                     end of options: a PORT named like an option\n"
+	"                         follows\n"
+	"\n"
+	"Exit status: 0 done, 1 the switch refused the command, 2 usage error,\n"
+	"3 the switch is not reachable.\n";
+
 static void usage(FILE *out)
 {
+	char head[80];
+	size_t i;
+
 	fprintf(out,
 		"Usage: sockswitchctl [-s PATH] [--json] COMMAND [ARGS]\n"
 		"Show and steer a running sockswitch through its control socket.\n"
 		"\n"
-		"Commands:\n"
-		"  status                 version, uptime, config, counts, limits, listeners\n"
-		"  ports                  every port: state, counters, drops by reason\n"
-		"  macs [PORT]            learned addresses: VLAN, MAC, port, age\n"
-		"  events [-n COUNT]      follow the event stream (ports up/down, MACs\n"
-		"                         learned/moved/aged, table full, reloads);\n"
-		"                         -n: stop after COUNT events\n"
-		"  top [-i SECONDS] [-n COUNT]\n"
-		"                         live per-port rates, refreshed every SECONDS\n"
-		"                         (default 1); q or Ctrl-C quits; when stdout is\n"
-		"                         not a terminal, prints one table per interval\n"
-		"  disable PORT           stop forwarding to and from PORT\n"
-		"  enable PORT            forward to and from PORT again\n"
-		"  close PORT             disconnect PORT\n"
-		"  flush [PORT]           forget learned addresses (all, or PORT's)\n"
-		"  reload                 re-read the config file, apply the difference\n"
-		"  capture start|stop [KEY=VALUE]...\n"
-		"                         packet capture (capture-start / capture-stop;\n"
-		"                         KEY=VALUE pairs become its arguments)\n"
-		"  hostfwd add|remove RULE [PORT], hostfwd list [PORT]\n"
-		"                         port forwards of the slirp uplink (PORT: which\n"
-		"                         one, if several); RULE in QEMU's hostfwd syntax,\n"
-		"                         e.g. tcp:127.0.0.1:2222-:22 (remove: the same,\n"
-		"                         or tcp:127.0.0.1:2222)\n"
-		"  raw JSON               send one request as is, print the reply line,\n"
-		"                         e.g. raw '{\"execute\": \"query-commands\"}'\n"
+		"Commands:\n");
+	for (i = 0; i < NCMDS; i++) {
+		const struct cmd_help *h = &cmd_help[i];
+		const char *nl = strchr(h->text, '\n');
+
+		snprintf(head, sizeof(head), "%s%s%s", h->name,
+			 *h->synopsis ? " " : "", h->synopsis);
+		if (strlen(head) > 22) {
+			fprintf(out, "  %s\n", head);
+			print_indented(out, h->text, 25);
+			continue;
+		}
+		fprintf(out, "  %-22s %.*s\n", head, (int)(nl - h->text),
+			h->text);
+		print_indented(out, nl + 1, 25);
+	}
+	fprintf(out,
 		"PORT is a port number or name (as `ports' shows them).\n"
-		"\n"
-		"Options:\n"
-		"  -s, --socket PATH      the control socket (default: $SOCKSWITCH_CONTROL,\n"
-		"                         else $XDG_RUNTIME_DIR/sockswitch/control.sock,\n"
-		"                         else /tmp/sockswitch-UID/control.sock, as the\n"
-		"                         daemon chooses it)\n"
-		"  -j, --json             print replies as JSON (events: one per line)\n"
-		"  -V, --version          print the version and exit\n"
-		"  -h, --help             print this help and exit\n"
-		"\n"
-		"Exit status: 0 done, 1 the switch refused the command, 2 usage error,\n"
-		"3 the switch is not reachable.\n");
+		"\n%s",
+		options_help);
+}
+
+/* `help COMMAND', `COMMAND --help': its synopsis, text and the options. */
+static void usage_cmd(FILE *out, const struct cmd_help *h)
+{
+	fprintf(out, "Usage: sockswitchctl [-s PATH] [--json] %s%s%s\n",
+		h->name, *h->synopsis ? " " : "", h->synopsis);
+	print_indented(out, h->text, 0);
+	if (!strcmp(h->name, "help"))
+		fprintf(out, "Commands:");
+	for (size_t i = 0; !strcmp(h->name, "help") && i < NCMDS; i++)
+		fprintf(out, " %s", cmd_help[i].name);
+	fprintf(out, "%s\n%s", !strcmp(h->name, "help") ? "\n" : "",
+		options_help);
 }
 
 static void __attribute__((format(printf, 1, 2), noreturn))
@@ -84,6 +172,27 @@ die_usage(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "\nTry 'sockswitchctl --help' for more information.\n");
+	exit(EXIT_USAGE);
+}
+
+/* A usage error in subcommand @cmd: the message, then its synopsis. */
+static void __attribute__((format(printf, 2, 3), noreturn))
+die_cmd(const char *cmd, const char *fmt, ...)
+{
+	const struct cmd_help *h = cmd_help_find(cmd);
+	va_list ap;
+
+	fprintf(stderr, "sockswitchctl: %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (h)
+		fprintf(stderr,
+			"\nUsage: sockswitchctl [-s PATH] [--json] %s%s%s\n"
+			"Try 'sockswitchctl help %s' for more information.\n",
+			h->name, *h->synopsis ? " " : "", h->synopsis, h->name);
+	else
+		fprintf(stderr, "\n");
 	exit(EXIT_USAGE);
 }
 
@@ -290,7 +399,7 @@ static json_t *kv_args(int argc, char **argv)
 		json_t *v;
 
 		if (!eq || eq == argv[i])
-			die_usage("`%s': expected KEY=VALUE", argv[i]);
+			die_cmd("capture", "`%s': expected KEY=VALUE", argv[i]);
 		*eq = '\0';
 		errno = 0;
 		n = strtoll(eq + 1, &end, 10);
@@ -317,19 +426,30 @@ static long parse_count(const char *s)
 	return v;
 }
 
-static int cmd_events(struct ctl_conn *c, int argc, char **argv)
+/**
+ * struct sub_opts - the options of `events' and `top', wherever they were
+ * @count:	-n COUNT, or 0
+ * @interval:	-i SECONDS, or 0
+ * @opt:	the first of them seen ('n', 'i'), or 0
+ */
+struct sub_opts {
+	long count;
+	double interval;
+	int opt;
+};
+
+static int cmd_events(struct ctl_conn *c, int argc, char **argv,
+		      const struct sub_opts *so)
 {
-	long count = 0, seen = 0;
+	long count = so->count, seen = 0;
 	struct timeval tv = { 0 };
 	json_t *reply, *ev;
-	int o;
 
-	optind = 1;
-	while ((o = getopt(argc, argv, "+n:")) != -1) {
-		if (o != 'n')
-			die_usage("events: unknown option");
-		count = parse_count(optarg);
-	}
+	(void)argv;
+	if (so->interval)
+		die_cmd("events", "no option -i");
+	if (argc != 1)
+		die_cmd("events", "takes no arguments");
 	reply = ctl_call(c, "subscribe", NULL);
 	if (!json_object_get(reply, "return"))
 		return report_error(reply, "subscribe");
@@ -368,11 +488,11 @@ static int cmd_raw(struct ctl_conn *c, int argc, char **argv)
 	int rc;
 
 	if (argc != 2)
-		die_usage("raw: expected one JSON request");
+		die_cmd("raw", "expected one JSON request");
 	req = json_loads(argv[1], 0, &jerr);
 	if (!json_is_object(req))
-		die_usage("raw: `%s' is not a JSON object (%s)", argv[1],
-			  req ? "not an object" : jerr.text);
+		die_cmd("raw", "`%s' is not a JSON object (%s)", argv[1],
+			req ? "not an object" : jerr.text);
 	line = json_dumps(req, JSON_COMPACT);
 	json_decref(req);
 	if (!line || asprintf(&out, "%s\n", line) < 0)
@@ -388,28 +508,11 @@ static int cmd_raw(struct ctl_conn *c, int argc, char **argv)
 	return rc;
 }
 
-static int cmd_top(struct ctl_conn *c, int argc, char **argv)
+static int cmd_top(struct ctl_conn *c, int argc, const struct sub_opts *so)
 {
-	double interval = 1.0;
-	long count = 0;
-	char *end;
-	int o;
-
-	optind = 1;
-	while ((o = getopt(argc, argv, "+i:n:")) != -1) {
-		if (o == 'i') {
-			interval = strtod(optarg, &end);
-			if (*end || !(interval >= 0.05 && interval <= 3600))
-				die_usage(
-					"top: -i `%s' is not 0.05-3600 seconds",
-					optarg);
-		} else if (o == 'n') {
-			count = parse_count(optarg);
-		} else {
-			die_usage("top: unknown option");
-		}
-	}
-	return run_top(c, interval, count);
+	if (argc != 1)
+		die_cmd("top", "takes no arguments");
+	return run_top(c, so->interval ? so->interval : 1.0, so->count);
 }
 
 /**
@@ -483,10 +586,10 @@ static int run_simple(struct ctl_conn *c, const struct simple_cmd *sc, int argc,
 
 	if (argc > 2 || (sc->port == 1 && argc != 2) ||
 	    (sc->port == 0 && argc != 1))
-		die_usage("%s: %s", sc->name,
-			  sc->port == 1	  ? "expected one PORT"
-			  : sc->port == 2 ? "expected at most one PORT"
-					  : "takes no arguments");
+		die_cmd(sc->name, "%s",
+			sc->port == 1	? "expected one PORT"
+			: sc->port == 2 ? "expected at most one PORT"
+					: "takes no arguments");
 	if (argc == 2)
 		args = json_pack("{s:o}", "port", port_value(argv[1]));
 	ctl_connect(c);
@@ -504,7 +607,7 @@ static int cmd_capture(struct ctl_conn *c, int argc, char **argv)
 	int rc;
 
 	if (argc < 2 || (strcmp(argv[1], "start") && strcmp(argv[1], "stop")))
-		die_usage("capture: expected start or stop");
+		die_cmd("capture", "expected start or stop");
 	cmd = !strcmp(argv[1], "start") ? "capture-start" : "capture-stop";
 	reply = ctl_call(c, cmd, kv_args(argc - 2, argv + 2));
 	ret = json_object_get(reply, "return");
@@ -528,11 +631,12 @@ static int cmd_hostfwd(struct ctl_conn *c, int argc, char **argv)
 
 	if (argc < 2 ||
 	    (!list && strcmp(argv[1], "add") && strcmp(argv[1], "remove")))
-		die_usage("hostfwd: expected add, remove or list");
+		die_cmd("hostfwd", "expected add, remove or list");
 	if (argc < 2 + nrule || argc > 3 + nrule)
-		die_usage(list ? "hostfwd list: expected at most one PORT"
-			       : "hostfwd %s: expected RULE [PORT]",
-			  argv[1]);
+		die_cmd("hostfwd",
+			list ? "list: expected at most one PORT"
+			     : "%s: expected RULE [PORT]",
+			argv[1]);
 	cmd = list			? "hostfwd-list"
 	      : !strcmp(argv[1], "add") ? "hostfwd-add"
 					: "hostfwd-remove";
@@ -564,7 +668,71 @@ static int cmd_hostfwd(struct ctl_conn *c, int argc, char **argv)
 	return rc;
 }
 
-int main(int argc, char **argv)
+static int cmd_log_level(struct ctl_conn *c, int argc, char **argv)
+{
+	json_t *reply, *ret;
+	int rc;
+
+	if (argc != 2)
+		die_cmd("log-level", "expected one LEVEL");
+	if (strcmp(argv[1], "error") && strcmp(argv[1], "warning") &&
+	    strcmp(argv[1], "info") && strcmp(argv[1], "debug"))
+		die_cmd("log-level",
+			"`%s' is not error, warning, info or debug", argv[1]);
+	reply = ctl_call(c, "log-level", json_pack("{s:s}", "level", argv[1]));
+	ret = json_object_get(reply, "return");
+	if (!ret) {
+		rc = report_error(reply, "log-level");
+	} else if (c->json) {
+		show_json(ret);
+		rc = 0;
+	} else {
+		printf("log level %s -> %s\n",
+		       json_string_value(json_object_get(ret, "old")),
+		       json_string_value(json_object_get(ret, "new")));
+		rc = 0;
+	}
+	json_decref(reply);
+	return rc;
+}
+
+static int cmd_help_run(int argc, char **argv)
+{
+	const struct cmd_help *h;
+
+	if (argc == 1) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc > 2)
+		die_cmd("help", "expected at most one COMMAND");
+	h = cmd_help_find(argv[1]);
+	if (!h)
+		die_usage("help: unknown command `%s'", argv[1]);
+	usage_cmd(stdout, h);
+	return 0;
+}
+
+/**
+ * struct cli - the command line, options taken from anywhere in it
+ * @sub:	-n and -i, for `events' and `top'
+ * @help:	-h or --help was given
+ * @argc:	number of words left: the command and its arguments
+ * @argv:	those words (@argc of them, then NULL)
+ */
+struct cli {
+	struct sub_opts sub;
+	bool help;
+	int argc;
+	char **argv;
+};
+
+/*
+ * Options may come before or after the command (`ports --json'), so the
+ * words that are not options are collected in order ("-" at the start of
+ * the option string); `--' ends the options (a PORT named "-j").
+ */
+static void parse_cli(int argc, char **argv, struct ctl_conn *c, struct cli *cl)
 {
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
@@ -573,55 +741,102 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ctl_conn c = { .fd = -1 };
-	char def[PATH_MAX];
-	const char *sub;
-	size_t i;
+	char *end;
 	int o;
 
-	while ((o = getopt_long(argc, argv, "+s:jVh", opts, NULL)) != -1) {
+	cl->argv = calloc((size_t)argc + 1, sizeof(*cl->argv));
+	if (!cl->argv) {
+		fprintf(stderr, "sockswitchctl: out of memory\n");
+		exit(EXIT_CMD_ERROR);
+	}
+	while ((o = getopt_long(argc, argv, "-s:jVhi:n:", opts, NULL)) != -1) {
 		switch (o) {
+		case 1:
+			cl->argv[cl->argc++] = optarg;
+			break;
 		case 's':
-			c.path = optarg;
+			c->path = optarg;
 			break;
 		case 'j':
-			c.json = true;
+			c->json = true;
 			break;
 		case 'V':
 			printf("sockswitchctl %s\n", SOCKSWITCH_VERSION);
-			return 0;
+			exit(0);
 		case 'h':
-			usage(stdout);
-			return 0;
+			cl->help = true;
+			break;
+		case 'n':
+			cl->sub.count = parse_count(optarg);
+			cl->sub.opt = cl->sub.opt ? cl->sub.opt : 'n';
+			break;
+		case 'i':
+			cl->sub.interval = strtod(optarg, &end);
+			if (*end || !(cl->sub.interval >= 0.05 &&
+				      cl->sub.interval <= 3600))
+				die_cmd("top",
+					"-i `%s' is not 0.05-3600 seconds",
+					optarg);
+			cl->sub.opt = cl->sub.opt ? cl->sub.opt : 'i';
+			break;
 		default:
 			fprintf(stderr,
 				"Try 'sockswitchctl --help' for more information.\n");
-			return EXIT_USAGE;
+			exit(EXIT_USAGE);
 		}
 	}
-	if (optind >= argc)
-		die_usage("no command (status, ports, macs, events, top, ...)");
-	sub = argv[optind];
-	argc -= optind;
-	argv += optind;
+	while (optind < argc)
+		cl->argv[cl->argc++] = argv[optind++];
+}
+
+int main(int argc, char **argv)
+{
+	struct ctl_conn c = { .fd = -1 };
+	struct cli cl = { 0 };
+	char def[PATH_MAX];
+	const char *sub;
+	size_t i;
+	int rc;
+
+	parse_cli(argc, argv, &c, &cl);
+	sub = cl.argc ? cl.argv[0] : NULL;
+	if (cl.help && sub && cmd_help_find(sub)) {
+		usage_cmd(stdout, cmd_help_find(sub));
+		return 0;
+	}
+	if (cl.help) {
+		usage(stdout);
+		return 0;
+	}
+	if (!sub)
+		die_usage(
+			"no command (status, ports, macs, events, top, help, ...)");
+	if (!cmd_help_find(sub))
+		die_usage("unknown command `%s'", sub);
+	if (cl.sub.opt && strcmp(sub, "events") && strcmp(sub, "top"))
+		die_cmd(sub, "no option -%c", cl.sub.opt);
+	if (!strcmp(sub, "help"))
+		return cmd_help_run(cl.argc, cl.argv);
 	if (!c.path)
 		c.path = default_socket(def, sizeof(def));
 	for (i = 0; i < sizeof(simple_cmds) / sizeof(simple_cmds[0]); i++) {
 		if (!strcmp(sub, simple_cmds[i].name))
-			return run_simple(&c, &simple_cmds[i], argc, argv);
+			return run_simple(&c, &simple_cmds[i], cl.argc,
+					  cl.argv);
 	}
-	if (strcmp(sub, "events") && strcmp(sub, "top") &&
-	    strcmp(sub, "capture") && strcmp(sub, "hostfwd") &&
-	    strcmp(sub, "raw"))
-		die_usage("unknown command `%s'", sub);
 	ctl_connect(&c);
 	if (!strcmp(sub, "events"))
-		return cmd_events(&c, argc, argv);
-	if (!strcmp(sub, "top"))
-		return cmd_top(&c, argc, argv);
-	if (!strcmp(sub, "capture"))
-		return cmd_capture(&c, argc, argv);
-	if (!strcmp(sub, "hostfwd"))
-		return cmd_hostfwd(&c, argc, argv);
-	return cmd_raw(&c, argc, argv);
+		rc = cmd_events(&c, cl.argc, cl.argv, &cl.sub);
+	else if (!strcmp(sub, "top"))
+		rc = cmd_top(&c, cl.argc, &cl.sub);
+	else if (!strcmp(sub, "capture"))
+		rc = cmd_capture(&c, cl.argc, cl.argv);
+	else if (!strcmp(sub, "hostfwd"))
+		rc = cmd_hostfwd(&c, cl.argc, cl.argv);
+	else if (!strcmp(sub, "log-level"))
+		rc = cmd_log_level(&c, cl.argc, cl.argv);
+	else
+		rc = cmd_raw(&c, cl.argc, cl.argv);
+	free(cl.argv);
+	return rc;
 }

@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,29 +111,123 @@ void show_status(const json_t *r)
 }
 
 /**
+ * struct col - one column of a table
+ * @head:	its header
+ * @min:	least width (the widths of the old fixed layout)
+ * @right:	right-aligned (numbers)
+ * @sep:	what goes before it
+ */
+struct col {
+	const char *head;
+	int min;
+	bool right;
+	const char *sep;
+};
+
+/* A printf'd cell, or "?" when out of memory (never NULL). */
+static char *__attribute__((format(printf, 1, 2))) cell(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return n < 0 ? strdup("?") : s;
+}
+
+/**
+ * table_print() - print a header and rows, each column as wide as its
+ *		   widest cell, and free the cells
+ * @cols:	the columns
+ * @ncol:	how many
+ * @cells:	@nrow rows of @ncol cells (malloc'd strings, freed here)
+ * @nrow:	how many rows
+ *
+ * The last column is not padded (a peer or an age of any length).
+ */
+static void table_print(const struct col *cols, size_t ncol, char **cells,
+			size_t nrow)
+{
+	int w[16];
+	size_t r, c;
+
+	for (c = 0; c < ncol && c < 16; c++) {
+		w[c] = cols[c].min > (int)strlen(cols[c].head)
+			       ? cols[c].min
+			       : (int)strlen(cols[c].head);
+		for (r = 0; r < nrow; r++) {
+			int len = cells[r * ncol + c]
+					  ? (int)strlen(cells[r * ncol + c])
+					  : 1;
+
+			if (len > w[c])
+				w[c] = len;
+		}
+	}
+	for (r = 0; r <= nrow; r++) {
+		for (c = 0; c < ncol && c < 16; c++) {
+			const char *v =
+				r ? cells[(r - 1) * ncol + c] : cols[c].head;
+			int pad = c + 1 == ncol ? 0 : w[c];
+
+			printf("%s%*s", c ? cols[c].sep : "",
+			       cols[c].right ? pad : -pad, v ? v : "?");
+		}
+		printf("\n");
+	}
+	for (r = 0; r < nrow * ncol; r++)
+		free(cells[r]);
+}
+
+/**
  * show_ports() - query-ports as a table, then non-zero drops by reason
  * @r:		the reply (array)
+ *
+ * Columns are as wide as their longest value, so names, transports
+ * ("passt", "slirp", "vde-client") and states of any length stay aligned.
  */
 void show_ports(const json_t *r)
 {
+	static const struct col cols[] = {
+		{ "ID", 5, false, "" },		{ "NAME", 10, false, " " },
+		{ "TYPE", 6, false, " " },	{ "STATE", 9, false, " " },
+		{ "RX_FRAMES", 10, true, " " }, { "RX_BYTES", 12, true, " " },
+		{ "TX_FRAMES", 10, true, " " }, { "TX_BYTES", 12, true, " " },
+		{ "RX_DROP", 8, true, " " },	{ "TX_DROP", 8, true, " " },
+		{ "PEER", 0, false, "  " },
+	};
+	const size_t ncol = sizeof(cols) / sizeof(cols[0]);
 	const json_t *p, *v;
 	const char *key;
+	char **cells;
 	size_t i;
 
 	if (!json_array_size(r)) {
 		printf("no ports attached\n");
 		return;
 	}
-	printf("%-5s %-10s %-6s %-9s %10s %12s %10s %12s %8s %8s  %s\n", "ID",
-	       "NAME", "TYPE", "STATE", "RX_FRAMES", "RX_BYTES", "TX_FRAMES",
-	       "TX_BYTES", "RX_DROP", "TX_DROP", "PEER");
-	json_array_foreach(r, i, p)
-		printf("%-5lld %-10s %-6s %-9s %10lld %12lld %10lld %12lld %8lld %8lld  %s\n",
-		       jint(p, "id"), jstr(p, "name"), jstr(p, "transport"),
-		       jstr(p, "state"), jint2(p, "rx", "frames"),
-		       jint2(p, "rx", "bytes"), jint2(p, "tx", "frames"),
-		       jint2(p, "tx", "bytes"), jint2(p, "rx", "dropped"),
-		       jint2(p, "tx", "dropped"), jstr(p, "peer"));
+	cells = calloc(json_array_size(r) * ncol, sizeof(*cells));
+	if (!cells)
+		return;
+	json_array_foreach(r, i, p) {
+		char **c = cells + i * ncol;
+
+		c[0] = cell("%lld", jint(p, "id"));
+		c[1] = cell("%s", jstr(p, "name"));
+		c[2] = cell("%s", jstr(p, "transport"));
+		c[3] = cell("%s", jstr(p, "state"));
+		c[4] = cell("%lld", jint2(p, "rx", "frames"));
+		c[5] = cell("%lld", jint2(p, "rx", "bytes"));
+		c[6] = cell("%lld", jint2(p, "tx", "frames"));
+		c[7] = cell("%lld", jint2(p, "tx", "bytes"));
+		c[8] = cell("%lld", jint2(p, "rx", "dropped"));
+		c[9] = cell("%lld", jint2(p, "tx", "dropped"));
+		c[10] = cell("%s", jstr(p, "peer"));
+	}
+	table_print(cols, ncol, cells, json_array_size(r));
+	free(cells);
 	json_array_foreach(r, i, p) {
 		const char *sep = ": ";
 		bool any = false;
@@ -158,19 +253,35 @@ void show_ports(const json_t *r)
  */
 void show_macs(const json_t *r)
 {
+	static const struct col cols[] = {
+		{ "VLAN", 5, false, "" },  { "MAC", 17, false, " " },
+		{ "PORT", 5, false, " " }, { "NAME", 10, false, " " },
+		{ "AGE", 0, false, " " },
+	};
+	const size_t ncol = sizeof(cols) / sizeof(cols[0]);
 	const json_t *m;
+	char **cells;
 	size_t i;
 
 	if (!json_array_size(r)) {
 		printf("no addresses learned\n");
 		return;
 	}
-	printf("%-5s %-17s %-5s %-10s %s\n", "VLAN", "MAC", "PORT", "NAME",
-	       "AGE");
-	json_array_foreach(r, i, m)
-		printf("%-5lld %-17s %-5lld %-10s %.1fs\n", jint(m, "vlan"),
-		       jstr(m, "mac"), jint(m, "port"), jstr(m, "name"),
-		       json_number_value(json_object_get(m, "age")));
+	cells = calloc(json_array_size(r) * ncol, sizeof(*cells));
+	if (!cells)
+		return;
+	json_array_foreach(r, i, m) {
+		char **c = cells + i * ncol;
+
+		c[0] = cell("%lld", jint(m, "vlan"));
+		c[1] = cell("%s", jstr(m, "mac"));
+		c[2] = cell("%lld", jint(m, "port"));
+		c[3] = cell("%s", jstr(m, "name"));
+		c[4] = cell("%.1fs",
+			    json_number_value(json_object_get(m, "age")));
+	}
+	table_print(cols, ncol, cells, json_array_size(r));
+	free(cells);
 }
 
 /**
@@ -248,7 +359,7 @@ static double now_s(void)
 
 /* One port's line (or JSON object) from its sample and the previous one. */
 static json_t *top_port(const json_t *p, struct top_sample *prev, long tick,
-			double dt, bool json)
+			double dt, bool json, const int w[2])
 {
 	struct top_sample cur = {
 		jint2(p, "rx", "frames"),
@@ -295,9 +406,10 @@ static json_t *top_port(const json_t *p, struct top_sample *prev, long tick,
 		else
 			snprintf(s[i], sizeof(s[i]), "-");
 	}
-	printf("%-5lld %-10s %-9s %9s %9s %9s %9s %8s %6lld  %s\n",
-	       jint(p, "id"), jstr(p, "name"), jstr(p, "state"), s[0], s[1],
-	       s[2], s[3], s[4], jint2(p, "queue", "frames"), jstr(p, "peer"));
+	printf("%-5lld %-*s %-*s %9s %9s %9s %9s %8s %6lld  %s\n",
+	       jint(p, "id"), w[0], jstr(p, "name"), w[1], jstr(p, "state"),
+	       s[0], s[1], s[2], s[3], s[4], jint2(p, "queue", "frames"),
+	       jstr(p, "peer"));
 	return o;
 }
 
@@ -308,6 +420,7 @@ static void top_frame(struct ctl_conn *c, struct top_sample *samples, long tick,
 	struct tm tm;
 	time_t t = time(NULL);
 	char when[32];
+	int w[2] = { 10, 9 }; /* NAME and STATE: as wide as the widest */
 	size_t i;
 
 	ports = json_object_get(reply, "return");
@@ -318,6 +431,12 @@ static void top_frame(struct ctl_conn *c, struct top_sample *samples, long tick,
 	}
 	localtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
+	json_array_foreach(ports, i, p) {
+		if ((int)strlen(jstr(p, "name")) > w[0])
+			w[0] = (int)strlen(jstr(p, "name"));
+		if ((int)strlen(jstr(p, "state")) > w[1])
+			w[1] = (int)strlen(jstr(p, "state"));
+	}
 	a = c->json ? json_array() : NULL;
 	if (tty)
 		printf("\033[H\033[2J");
@@ -326,9 +445,9 @@ static void top_frame(struct ctl_conn *c, struct top_sample *samples, long tick,
 		       when, json_array_size(ports),
 		       json_array_size(ports) == 1 ? "" : "s",
 		       tty ? "; q quits" : "");
-		printf("%-5s %-10s %-9s %9s %9s %9s %9s %8s %6s  %s\n", "ID",
-		       "NAME", "STATE", "RX_FPS", "RX_BPS", "TX_FPS", "TX_BPS",
-		       "DROP/S", "QUEUE", "PEER");
+		printf("%-5s %-*s %-*s %9s %9s %9s %9s %8s %6s  %s\n", "ID",
+		       w[0], "NAME", w[1], "STATE", "RX_FPS", "RX_BPS",
+		       "TX_FPS", "TX_BPS", "DROP/S", "QUEUE", "PEER");
 	}
 	json_array_foreach(ports, i, p) {
 		long long id = jint(p, "id");
@@ -336,7 +455,7 @@ static void top_frame(struct ctl_conn *c, struct top_sample *samples, long tick,
 
 		if (id <= 0 || id >= TOP_MAX_PORTS)
 			continue;
-		o = top_port(p, &samples[id], tick, dt, c->json);
+		o = top_port(p, &samples[id], tick, dt, c->json, w);
 		if (a && o)
 			json_array_append_new(a, o);
 	}

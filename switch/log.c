@@ -3,14 +3,23 @@
  * log.c - logging to stderr (foreground) or syslog (daemon)
  *
  * After OpenBSD's log.c: log_warn() appends strerror(errno) and keeps
- * errno; the others do not. fatalx() is for start-up only.
+ * errno; the others do not. fatalx() is for start-up only. When stderr is
+ * the systemd journal ($JOURNAL_STREAM names its device and inode, see
+ * sd-daemon(3) and systemd.exec(5)), each line starts with its syslog
+ * priority, "<3>" to "<7>", instead of the text level, so the journal
+ * files it at the right priority. With -v on a terminal, lines carry a
+ * local timestamp to the millisecond.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
 #include <syslog.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "sockswitchd.h"
 
@@ -31,35 +40,101 @@ static const int level_prio[] = {
 	[LOG_LVL_DEBUG] = LOG_DEBUG,
 };
 
+/*
+ * Is stderr the journal? $JOURNAL_STREAM is "DEV:INODE" of the stream
+ * systemd connected; a child with stderr redirected elsewhere inherits the
+ * variable, so it counts only when stderr is that very stream.
+ */
+static bool stderr_is_journal(void)
+{
+	const char *env = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char tail;
+
+	if (!env || sscanf(env, "%llu:%llu%c", &dev, &ino, &tail) != 2)
+		return false;
+	if (fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
+
 /**
  * log_init() - choose verbosity and destination
  * @level:	most verbose level printed
  * @use_syslog:	log to syslog (daemon) instead of stderr
+ * @verbose:	-v was given: timestamps, if stderr is a terminal
  */
-void log_init(enum log_level level, bool use_syslog)
+void log_init(enum log_level level, bool use_syslog, bool verbose)
 {
 	log_state.level = level;
 	log_state.use_syslog = use_syslog;
+	log_state.journal = !use_syslog && stderr_is_journal();
+	log_state.stamps = !use_syslog && !log_state.journal && verbose &&
+			   isatty(STDERR_FILENO);
 	if (use_syslog)
 		openlog("sockswitch", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
-/** log_set_level() - change verbosity at run time */
+/**
+ * log_set_level() - change verbosity at run time
+ * @level:	most verbose level printed from now on
+ */
 void log_set_level(enum log_level level)
 {
 	log_state.level = level;
 }
 
-/** log_enabled() - would a message at @level be printed */
+/**
+ * log_get_level() - the current verbosity
+ *
+ * Return: the most verbose level printed
+ */
+enum log_level log_get_level(void)
+{
+	return log_state.level;
+}
+
+/**
+ * log_level_name() - "error", "warning", "info" or "debug"
+ * @level:	a level
+ *
+ * Return: static string
+ */
+const char *log_level_name(enum log_level level)
+{
+	return level <= LOG_LVL_DEBUG ? level_name[level] : "?";
+}
+
+/**
+ * log_enabled() - would a message at @level be printed
+ * @level:	a level
+ *
+ * Return: true if it would
+ */
 bool log_enabled(enum log_level level)
 {
 	return level <= log_state.level;
 }
 
+/* "2026-12-04 17:10:02.123 " into @buf. */
+static void log_stamp(char *buf, size_t len)
+{
+	struct timeval tv;
+	struct tm tm;
+	char day[32];
+
+	gettimeofday(&tv, NULL);
+	localtime_r(&tv.tv_sec, &tm);
+	strftime(day, sizeof(day), "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03d ", day, (int)(tv.tv_usec / 1000) % 1000);
+}
+
 static void __attribute__((format(printf, 2, 0)))
 log_vmsg(enum log_level level, const char *fmt, va_list ap, const char *suffix)
 {
-	char buf[1024];
+	char buf[1024], stamp[64] = "";
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	if (log_state.use_syslog) {
@@ -67,8 +142,15 @@ log_vmsg(enum log_level level, const char *fmt, va_list ap, const char *suffix)
 		       suffix ? suffix : "");
 		return;
 	}
-	fprintf(stderr, "sockswitch: %s: %s%s%s\n", level_name[level], buf,
-		suffix ? ": " : "", suffix ? suffix : "");
+	if (log_state.journal) {
+		fprintf(stderr, "<%d>%s%s%s\n", level_prio[level], buf,
+			suffix ? ": " : "", suffix ? suffix : "");
+		return;
+	}
+	if (log_state.stamps)
+		log_stamp(stamp, sizeof(stamp));
+	fprintf(stderr, "%ssockswitch: %s: %s%s%s\n", stamp, level_name[level],
+		buf, suffix ? ": " : "", suffix ? suffix : "");
 }
 
 /**

@@ -25,21 +25,24 @@
 #include "sockswitchd.h"
 #include "transport/uplink.h"
 
-struct log_state log_state = { LOG_LVL_INFO, false };
+struct log_state log_state = { .level = LOG_LVL_INFO };
 
 #define DEFAULT_TCP "tcp:127.0.0.1:1234"
 #define ERRLEN 1024
+#define EXIT_USAGE 2
 
 /**
  * struct flags - what the command line said, applied over the config file
  * @listen:	--listen URLs (a temporary config holds them)
- * @nverbose:	number of -v
+ * @nverbose:	number of -v less the number of -q
+ * @verbose:	-v was given
  * @set:	which of the values below were given
  * @v:		the values
  */
 struct flags {
 	struct swd_config listen;
 	int nverbose;
+	bool verbose;
 	struct {
 		bool hub, mac_table_size, ageing, hold_down, max_ports;
 		bool max_frame, txq_frames, txq_bytes, socket_mode, log_level;
@@ -124,6 +127,7 @@ static const struct option long_opts[] = {
 	{ "daemon", no_argument, NULL, 'd' },
 	{ "pidfile", required_argument, NULL, 'p' },
 	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "ready-fd", required_argument, NULL, OPT_READY_FD },
@@ -221,8 +225,17 @@ static void usage(FILE *out)
 		"      --ready-fd N          write READY=1 and a newline to descriptor N, then\n"
 		"                            close it, once the listeners are up (under\n"
 		"                            systemd, Type=notify works without this)\n"
-		"  -v, --verbose             more log output (repeat for debug)\n"
-		"      --log-level LEVEL     error, warning, info (default) or debug\n"
+		"  -v, --verbose             more log output: debug messages too (one level\n"
+		"                            up from --log-level or the config's level);\n"
+		"                            on a terminal, lines get timestamps\n"
+		"  -q, --quiet               less log output: warnings and errors only;\n"
+		"                            -qq: errors only (-v and -q move the level\n"
+		"                            one step each, both ways)\n"
+		"      --log-level LEVEL     error, warning, info (default) or debug;\n"
+		"                            sockswitchctl log-level LEVEL changes it at\n"
+		"                            run time. Under systemd (stderr is the journal,\n"
+		"                            $JOURNAL_STREAM), lines start with <N>, their\n"
+		"                            syslog priority (3 error ... 7 debug)\n"
 		"  -V, --version             print the version and exit\n"
 		"  -h, --help                print this help and exit\n"
 		"\n"
@@ -239,7 +252,11 @@ static void usage(FILE *out)
 		"  qemu-system-x86_64 ... -netdev socket,id=n0,connect=127.0.0.1:1234 \\\n"
 		"      -device e1000,netdev=n0,mac=52:54:00:00:00:02\n"
 		"QEMU 7.2 stream/socket clients do not reconnect: restart the guests after\n"
-		"restarting the switch.\n",
+		"restarting the switch.\n"
+		"\n"
+		"Exit status: 0 stopped by a signal (or --check-config: OK); 1 cannot\n"
+		"start or run (a bad config, a socket or pidfile in use or not\n"
+		"writable); 2 usage error.\n",
 		DGRAM_IDLE_DEFAULT_S, SW_MAC_TABLE_DEFAULT, SW_AGEING_DEFAULT_S,
 		SW_HOLD_DOWN_DEFAULT_MS, SW_MAX_PORTS_DEFAULT, FRAME_MIN_LEN,
 		FRAME_MAX_LEN_LIMIT, FRAME_MAX_LEN_DEFAULT, FRAME_MAX_LEN_LIMIT,
@@ -256,7 +273,7 @@ die_usage(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "\nTry 'sockswitch --help' for more information.\n");
-	exit(1);
+	exit(EXIT_USAGE);
 }
 
 static uint64_t parse_num(const char *opt, const char *s, uint64_t min,
@@ -304,7 +321,7 @@ static void parse_flags(int argc, char **argv, struct flags *f)
 	char err[ERRLEN];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "l:c:n:fdp:vVh", long_opts,
+	while ((c = getopt_long(argc, argv, "l:c:n:fdp:vqVh", long_opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'l':
@@ -402,6 +419,10 @@ static void parse_flags(int argc, char **argv, struct flags *f)
 			break;
 		case 'v':
 			f->nverbose++;
+			f->verbose = true;
+			break;
+		case 'q':
+			f->nverbose--;
 			break;
 		case OPT_LOG_LEVEL:
 			f->set.log_level = true;
@@ -431,11 +452,23 @@ static void parse_flags(int argc, char **argv, struct flags *f)
 		default:
 			fprintf(stderr,
 				"Try 'sockswitch --help' for more information.\n");
-			exit(1);
+			exit(EXIT_USAGE);
 		}
 	}
 	if (optind < argc)
 		die_usage("%s `%s'", "unexpected argument", argv[optind]);
+}
+
+/* @level moved @steps towards debug (-v) or error (-q), within bounds. */
+static enum log_level verbosity(enum log_level level, int steps)
+{
+	int l = (int)level + steps;
+
+	if (l < LOG_LVL_ERROR)
+		l = LOG_LVL_ERROR;
+	if (l > LOG_LVL_DEBUG)
+		l = LOG_LVL_DEBUG;
+	return (enum log_level)l;
 }
 
 static int apply_flags(struct swd_config *c, const struct flags *f, char *err,
@@ -485,7 +518,7 @@ static int apply_flags(struct swd_config *c, const struct flags *f, char *err,
 	if (f->set.log_level)
 		c->log_level = f->v.log_level;
 	if (f->nverbose)
-		c->log_level = f->nverbose > 1 ? LOG_LVL_DEBUG : LOG_LVL_INFO;
+		c->log_level = verbosity(c->log_level, f->nverbose);
 	if (f->set.daemon)
 		c->daemon = f->v.daemon;
 	if (f->set.metrics) {
@@ -665,40 +698,6 @@ static const struct reload_hook fd_limit_hook = {
 	.commit = fd_limit_commit,
 };
 
-static int pidfile_write(const char *path)
-{
-	char buf[32];
-	FILE *f;
-	long pid;
-	int fd, n;
-
-	f = fopen(path, "r");
-	if (f) {
-		if (fscanf(f, "%ld", &pid) == 1 && pid > 0 &&
-		    pid != (long)getpid() && kill((pid_t)pid, 0) == 0) {
-			fclose(f);
-			log_error(
-				"pidfile %s names process %ld, which is running; is another sockswitch using it?",
-				path, pid);
-			return -EEXIST;
-		}
-		fclose(f);
-	}
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		log_warn("cannot write pidfile %s", path);
-		return -errno;
-	}
-	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if (write(fd, buf, (size_t)n) != n) {
-		log_warn("cannot write pidfile %s", path);
-		close(fd);
-		return -EIO;
-	}
-	close(fd);
-	return 0;
-}
-
 /*
  * Fork into the background. The parent waits until the child has written
  * its pidfile and printed "ready" (or failed), so when `sockswitch -d`
@@ -748,7 +747,7 @@ static void daemon_ready(struct ev_loop *loop, int notify_fd)
 		if (fd > STDERR_FILENO)
 			close(fd);
 	}
-	log_init(log_state.level, true);
+	log_init(log_state.level, true, false);
 	ev_loop_fork(loop);
 }
 
@@ -914,11 +913,60 @@ static void start_capture(struct swd *d, const char *spec)
 	free(copy);
 }
 
-static void start(struct swd *d, struct ev_loop *loop, struct build_ctx *b)
+/* A listener or the control socket failed: why, with the fix. */
+static void __attribute__((noreturn))
+start_failed(struct swd *d, const char *what, const char *path, int rc,
+	     const char *fix)
+{
+	char hint[PATH_MAX + 256] = "";
+
+	listener_close_all(d);
+	ctl_close(d);
+	if (path)
+		path_hint(path, -rc, hint, sizeof(hint));
+	fatalx("cannot %s: %s%s; not starting%s", what, strerror(-rc), hint,
+	       fix);
+}
+
+static bool is_unix_kind(const struct listen_addr *a)
+{
+	return a->kind == LISTEN_UNIX || a->kind == LISTEN_UNIXGRAM ||
+	       a->kind == LISTEN_VDE;
+}
+
+static void start_listeners(struct swd *d)
+{
+	char what[PATH_MAX + 64];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < d->cfg.nlisten; i++) {
+		const struct listen_cfg *lc = &d->cfg.listen[i];
+
+		rc = listener_open(d, &d->cfg, lc);
+		if (rc < 0) {
+			snprintf(what, sizeof(what), "listen on %s", lc->url);
+			start_failed(d, what,
+				     is_unix_kind(&lc->addr) ? lc->addr.path
+							     : NULL,
+				     rc, "");
+		}
+	}
+	rc = ctl_open(d, &d->cfg);
+	if (rc < 0) {
+		snprintf(what, sizeof(what), "open the control socket %s",
+			 d->cfg.control.path);
+		start_failed(
+			d, what, d->cfg.control.path, rc,
+			" (--control PATH puts it elsewhere, --control none runs without one)");
+	}
+}
+
+static void start(struct swd *d, struct ev_loop *loop, struct build_ctx *b,
+		  int pidfd)
 {
 	int notify_fd = -1, rc;
 	char status[256];
-	size_t i;
 
 	rc = swd_init(d, loop);
 	if (rc < 0 || (rc = swd_log_hook_register(d)) < 0 ||
@@ -930,18 +978,7 @@ static void start(struct swd *d, struct ev_loop *loop, struct build_ctx *b)
 	    reload_hook_add(d, &fd_limit_hook) < 0 ||
 	    uplinks_reload_register(d) < 0 || uplink_cmds_register(d) < 0)
 		fatalx("out of memory");
-	for (i = 0; i < d->cfg.nlisten; i++) {
-		if (listener_open(d, &d->cfg, &d->cfg.listen[i]) < 0) {
-			listener_close_all(d);
-			fatalx("cannot listen on %s; not starting",
-			       d->cfg.listen[i].url);
-		}
-	}
-	if (ctl_open(d, &d->cfg) < 0) {
-		listener_close_all(d);
-		fatalx("cannot open the control socket %s; not starting (--control none runs without one)",
-		       d->cfg.control.path);
-	}
+	start_listeners(d);
 	if (metrics_init(d) < 0) {
 		listener_close_all(d);
 		ctl_close(d);
@@ -956,8 +993,9 @@ static void start(struct swd *d, struct ev_loop *loop, struct build_ctx *b)
 		       ctl_path(d), ctl_path(d));
 	if (d->cfg.daemon)
 		notify_fd = daemonize();
-	if (d->cfg.pidfile && pidfile_write(d->cfg.pidfile) < 0) {
+	if (pidfd >= 0 && pidfile_write(pidfd, d->cfg.pidfile) < 0) {
 		listener_close_all(d);
+		ctl_close(d);
 		exit(1);
 	}
 	if (notify_fd >= 0)
@@ -982,20 +1020,27 @@ int main(int argc, char **argv)
 	struct signals sigs = { 0 };
 	struct swd d = { 0 };
 	struct ev_loop *loop;
+	int pidfd = -1;
 
 	config_init(&f.listen);
 	parse_flags(argc, argv, &f);
+	/* Start-up errors reach the journal with their priority too. */
+	log_init(LOG_LVL_INFO, false, false);
 	if (f.check) {
 		config_fini(&f.listen);
 		return check_config(f.check);
 	}
 	load_config(&d, &b);
-	log_init(d.cfg.log_level, false);
+	log_init(d.cfg.log_level, false, f.verbose);
+	/* Before any listener: a pidfile in use or not writable stops us
+	 * before anything is printed or bound. */
+	if (d.cfg.pidfile && (pidfd = pidfile_open(d.cfg.pidfile)) < 0)
+		exit(1);
 	raise_fd_limit(d.cfg.core.max_ports);
 	loop = ev_default_loop(EVFLAG_AUTO);
 	if (!loop)
 		fatalx("cannot initialise libev");
-	start(&d, loop, &b);
+	start(&d, loop, &b, pidfd);
 	signals_start(loop, &sigs);
 	ev_run(loop, 0);
 
@@ -1009,8 +1054,7 @@ int main(int argc, char **argv)
 	ctl_fini(&d);
 	reload_fini(&d);
 	swd_fini(&d);
-	if (d.cfg.pidfile)
-		unlink(d.cfg.pidfile);
+	pidfile_close(pidfd, d.cfg.pidfile);
 	config_fini(&d.cfg);
 	config_fini(&f.listen);
 	free(b.config);

@@ -28,16 +28,22 @@
  * struct log_state - the logger's settings (one instance, in main.c)
  * @level:	most verbose level printed
  * @use_syslog:	send to syslog instead of stderr
+ * @journal:	stderr is the systemd journal: "<N>" priority prefixes
+ * @stamps:	prefix a local timestamp (-v on a terminal)
  */
 struct log_state {
 	enum log_level level;
 	bool use_syslog;
+	bool journal;
+	bool stamps;
 };
 
 extern struct log_state log_state;
 
-void log_init(enum log_level level, bool use_syslog);
+void log_init(enum log_level level, bool use_syslog, bool verbose);
 void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+const char *log_level_name(enum log_level level);
 bool log_enabled(enum log_level level);
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -266,6 +272,13 @@ void reload_note(struct swd *d, const char *fmt, ...)
 int swd_reload(struct swd *d, const char *why, char *err, size_t errlen,
 	       char *summary, size_t sumlen);
 void reload_fini(struct swd *d);
+
+/* pidfile.c - the locked pidfile; causes of path errors */
+
+const char *path_hint(const char *path, int err, char *buf, size_t len);
+int pidfile_open(const char *path);
+int pidfile_write(int fd, const char *path);
+void pidfile_close(int fd, const char *path);
 
 /* notify.c - readiness for supervisors */
 

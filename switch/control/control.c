@@ -170,6 +170,28 @@ static void ctl_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 /* ---- the listening socket ------------------------------------------------ */
 
+/* Does a live socket answer at @path? (unix_path_check() would say so
+ * too, but its advice is about listeners.) */
+static bool ctl_path_taken(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	bool taken;
+	int fd;
+
+	if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode) ||
+	    strlen(path) >= sizeof(sa.sun_path))
+		return false;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	strcpy(sa.sun_path, path);
+	taken = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ||
+		errno == EAGAIN || errno == EINPROGRESS;
+	close(fd);
+	return taken;
+}
+
 static int ctl_bind(struct ctl *c, const struct swd_config *cfg)
 {
 	int mode = cfg->control.mode != CONFIG_MODE_UNSET ? cfg->control.mode
@@ -181,6 +203,14 @@ static int ctl_bind(struct ctl *c, const struct swd_config *cfg)
 		log_error("control socket path %s is longer than %zu bytes",
 			  path, sizeof(c->path) - 1);
 		return -ENAMETOOLONG;
+	}
+	if (ctl_path_taken(path)) {
+		/* The default path is handled by ctl_open() with a warning. */
+		if (!cfg->control.is_default)
+			log_error(
+				"another switch already has its control socket at %s; stop it, or give this one another with --control PATH (--control none: no control socket)",
+				path);
+		return -EADDRINUSE;
 	}
 	rc = unix_path_check(path, SOCK_STREAM);
 	if (rc < 0)

@@ -3,10 +3,10 @@
  * control_cmds.c - the built-in control commands and the switch's events
  *
  * query-status, query-ports, query-macs, query-commands, port-disable,
- * port-enable, port-close, mac-flush, reload and subscribe, registered
- * with ctl_register() like any other module's commands; and the JSON form
- * of the core's events (MAC learned, moved, aged, table full) and of ports
- * going up and down. docs/control.md describes every reply.
+ * port-enable, port-close, mac-flush, reload, log-level and subscribe,
+ * registered with ctl_register() like any other module's commands; and
+ * the JSON form of the core's events (MAC learned, moved, aged, table
+ * full) and of ports going up and down. docs/control.md describes every reply.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -169,8 +169,6 @@ static json_t *params_json(const struct sw_params *p)
 
 static json_t *cmd_query_status(struct ctl_req *r)
 {
-	static const char *const lvl[] = { "error", "warning", "info",
-					   "debug" };
 	struct swd *d = r->d;
 	const struct listener *l;
 	json_t *ls = json_array();
@@ -185,8 +183,9 @@ static json_t *cmd_query_status(struct ctl_req *r)
 		"{s:s,s:I,s:f,s:s?,s:s,s:{s:I,s:I,s:I,s:I,s:I},s:o?,s:o?,s:o?}",
 		"version", SOCKSWITCH_VERSION, "pid", (json_int_t)getpid(),
 		"uptime", (double)(swd_clock_ms() - d->start_ms) / 1000.0,
-		"config", d->cfg.path, "log_level", lvl[d->cfg.log_level],
-		"counts", "ports", (json_int_t)d->sw.nports, "max_ports",
+		"config", d->cfg.path, "log_level",
+		log_level_name(log_get_level()), "counts", "ports",
+		(json_int_t)d->sw.nports, "max_ports",
 		(json_int_t)d->sw.prm.max_ports, "macs",
 		(json_int_t)d->sw.mt.count, "mac_table_size",
 		(json_int_t)d->sw.mt.max, "listeners",
@@ -366,6 +365,37 @@ static json_t *cmd_reload(struct ctl_req *r)
 	return json_pack("{s:s}", "changes", sum);
 }
 
+/*
+ * log-level {"level": L}: the daemon logs at L from now on (a reload
+ * applies the config's level again if that changed). The change itself
+ * is logged at info, whichever of the two levels shows it.
+ */
+static json_t *cmd_log_level(struct ctl_req *r)
+{
+	static const char *const level_arg[] = { "level", NULL };
+	const char *name = json_string_value(json_object_get(r->args, "level"));
+	enum log_level old = log_get_level(), lvl;
+
+	if (args_only(r, level_arg) < 0)
+		return NULL;
+	if (!name)
+		return ctl_fail(
+			r, CTL_ERR_GENERIC,
+			"missing argument \"level\" (error, warning, info or debug)");
+	if (log_level_parse(name, &lvl) < 0)
+		return ctl_fail(r, CTL_ERR_GENERIC,
+				"`%.64s' is not error, warning, info or debug",
+				name);
+	log_set_level(lvl > old ? lvl : old);
+	log_info("log level %s -> %s by control command", log_level_name(old),
+		 log_level_name(lvl));
+	/* d->cfg keeps the configured level: a reload resets the run-time
+	 * one only when the config's log_level itself changes. */
+	log_set_level(lvl);
+	return json_pack("{s:s,s:s}", "old", log_level_name(old), "new",
+			 log_level_name(lvl));
+}
+
 static json_t *cmd_subscribe(struct ctl_req *r)
 {
 	if (args_only(r, no_args) < 0)
@@ -390,6 +420,8 @@ static const struct ctl_cmd builtin_cmds[] = {
 	{ "mac-flush", cmd_mac_flush,
 	  "forget learned addresses (all, or {\"port\": P}'s)" },
 	{ "reload", cmd_reload, "re-read the config file and apply changes" },
+	{ "log-level", cmd_log_level,
+	  "{\"level\": L}: log at L (error, warning, info, debug) from now on" },
 	{ "subscribe", cmd_subscribe,
 	  "send events on this connection from now on" },
 };

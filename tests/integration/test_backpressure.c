@@ -19,6 +19,8 @@
 #define FRAME_LEN 1000
 #define SEQ0 100
 
+TestSuite(backpressure, .fini = ss_cleanup);
+
 /* A unix-socket daemon with small queues and the given throttle bound,
  * dialing @connect (a stream URL) if not NULL. */
 static void start_connect(struct itest_sw *sw, unsigned throttle_ms,

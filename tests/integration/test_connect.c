@@ -136,6 +136,6 @@ Test(connect, bad_url_is_a_usage_error)
 
 	cr_assert_not_null(d);
 	cr_assert(!d->ready, "--connect to port 0 must be refused");
-	cr_assert(WIFEXITED(d->status) && WEXITSTATUS(d->status) == 1,
-		  "exit status 1 expected (0x%x)", d->status);
+	cr_assert(WIFEXITED(d->status) && WEXITSTATUS(d->status) == 2,
+		  "exit status 2 (usage error) expected (0x%x)", d->status);
 }

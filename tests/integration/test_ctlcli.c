@@ -19,6 +19,7 @@
 #include <criterion/criterion.h>
 
 #include "ctltest.h"
+#include "iproc.h"
 
 TestSuite(ctlcli, .fini = ss_cleanup, .timeout = 90);
 
@@ -287,4 +288,190 @@ Test(ctlcli, hostfwd_add_list_remove)
 	cr_assert_eq(ctl_run(sw.d->ctl_path, "hostfwd frob", out), 2, "%s",
 		     out);
 	itest_stop(&sw);
+}
+
+Test(ctlcli, options_after_the_command)
+{
+	struct itest_sta s[2];
+	struct itest_sw sw;
+	char args[600];
+	json_t *v;
+
+	itest_start_learned(&sw, TP_UNIX, NULL, s, 2);
+	ctl_expect(sw.d->ctl_path, "ports --json", 0, "\"rx_runt\": 0",
+		   "ports --json");
+	/* --json is an option, not a PORT named "--json". */
+	ctl_expect(sw.d->ctl_path, "macs --json", 0, "\"02:00:00:00:00:01\"",
+		   "macs --json");
+	v = json_loads(out, 0, NULL);
+	cr_assert(json_is_array(v), "macs --json prints a JSON array:\n%s",
+		  out);
+	cr_assert_eq(json_array_size(v), 2);
+	json_decref(v);
+	snprintf(args, sizeof(args), "status -s '%s'", sw.d->ctl_path);
+	ctl_expect(NULL, args, 0, "ports:      2 attached", "status -s PATH");
+	snprintf(args, sizeof(args), "macs --socket '%s' -j %d", sw.d->ctl_path,
+		 s[1].port);
+	ctl_expect(NULL, args, 0, "\"02:00:00:00:00:02\"", "macs -s P -j PORT");
+	cr_assert_null(strstr(out, "02:00:00:00:00:01"), "%s", out);
+	/* After --, a word that looks like an option is a PORT. */
+	ctl_expect(sw.d->ctl_path, "macs -- --json", 1,
+		   "no port named `--json'", "macs -- --json");
+	ctl_expect(sw.d->ctl_path, "ports -n 3", 2, "ports: no option -n",
+		   "-n belongs to events and top");
+	itest_stop(&sw);
+}
+
+Test(ctlcli, help_and_help_command)
+{
+	ctl_expect(NULL, "help", 0, "Commands:", "help");
+	expect_out(out, "log-level LEVEL", "help lists log-level");
+	expect_out(out, "Exit status:", "help");
+	ctl_expect(NULL, "help macs", 0,
+		   "Usage: sockswitchctl [-s PATH] [--json] macs [PORT]",
+		   "help macs");
+	expect_out(out, "learned addresses", "help macs");
+	cr_assert_null(strstr(out, "hostfwd"), "only macs' help:\n%s", out);
+	ctl_expect(NULL, "help top", 0, "top [-i SECONDS] [-n COUNT]",
+		   "help top");
+	ctl_expect(NULL, "events --help", 0, "events [-n COUNT]",
+		   "COMMAND --help");
+	ctl_expect(NULL, "help log-level", 0, "log-level LEVEL",
+		   "help log-level");
+	ctl_expect(NULL, "help frobnicate", 2, "unknown command `frobnicate'",
+		   "help of an unknown command");
+	ctl_expect(NULL, "disable", 2, "Usage: sockswitchctl", "usage error");
+	expect_out(out, "disable PORT", "a usage error shows the synopsis");
+}
+
+/* Run @argv with stdout and stderr in @out; Return: its exit status. */
+static int run_tool(const char *const *argv)
+{
+	char path[600];
+	char *text;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/tool.out", ss_tmpdir());
+	rc = iproc_run(argv, NULL, path, SS_TIMEOUT_MS);
+	text = iproc_read(path);
+	snprintf(out, OUT_MAX, "%s", text ? text : "");
+	free(text);
+	return rc;
+}
+
+Test(ctlcli, usage_errors_exit_2_in_all_three_programs)
+{
+	const char *sw = ss_daemon_bin(), *ctl = getenv("SOCKSWITCHCTL_BIN"),
+		   *plug = getenv("SOCKSWITCH_PLUG_BIN");
+	const char *const sw_opt[] = { sw, "--no-such-option", NULL };
+	const char *const sw_val[] = { sw, "--max-frame", "1", NULL };
+	const char *const sw_arg[] = { sw, "stray", NULL };
+	const char *const ctl_cmd[] = { ctl, "frobnicate", NULL };
+	const char *const ctl_opt[] = { ctl, "ports", "--no-such-option",
+					NULL };
+	const char *const plug_none[] = { plug, NULL };
+	const char *const plug_opt[] = { plug, "--no-such-option", "a", "b",
+					 NULL };
+
+	cr_assert(sw && ctl && plug, "SOCKSWITCH_BIN, SOCKSWITCHCTL_BIN and "
+				     "SOCKSWITCH_PLUG_BIN must be set");
+	cr_assert_eq(run_tool(sw_opt), 2, "sockswitch bad option: %s", out);
+	cr_assert_eq(run_tool(sw_val), 2, "sockswitch bad value: %s", out);
+	expect_out(out, "--max-frame", "sockswitch names the option");
+	cr_assert_eq(run_tool(sw_arg), 2, "sockswitch stray word: %s", out);
+	cr_assert_eq(run_tool(ctl_cmd), 2, "sockswitchctl: %s", out);
+	cr_assert_eq(run_tool(ctl_opt), 2, "sockswitchctl: %s", out);
+	cr_assert_eq(run_tool(plug_none), 2, "sockswitch-plug: %s", out);
+	cr_assert_eq(run_tool(plug_opt), 2, "sockswitch-plug: %s", out);
+}
+
+/* The offset of the @n-th (0-based) blank-separated word of @line. */
+static int word_at(const char *line, int n, int *len)
+{
+	const char *p = line;
+
+	for (int i = 0;; i++) {
+		p += strspn(p, " ");
+		if (!*p || *p == '\n')
+			return -1;
+		*len = (int)strcspn(p, " \n");
+		if (i == n)
+			return (int)(p - line);
+		p += *len;
+	}
+}
+
+Test(ctlcli, ports_columns_stay_aligned_for_every_transport)
+{
+	static const char *const extra[] = {
+		"--listen", "unixgram:@DIR@/a-rather-long-datagram-socket-name",
+		NULL
+	};
+	struct itest_sta s[2];
+	struct itest_sw sw;
+	char local[400], *line, *next;
+	int hstate, hdrop, hdlen = 0, len = 0, rows = 0;
+
+	itest_start(&sw, TP_UNIX, extra);
+	itest_join_one(&sw, &s[0], NULL, "A", 1, 0);
+	snprintf(local, sizeof(local), "%s/client-with-a-long-path.sock",
+		 sw.d->dir);
+	itest_join_dgram(&sw, &s[1], ss_daemon_url(sw.d, "unixgram:"), local,
+			 "B", 2);
+	ctl_expect(sw.d->ctl_path, "ports", 0, "unixgram", "ports");
+	hstate = word_at(out, 3, &len);
+	hdrop = word_at(out, 9, &hdlen);
+	cr_assert(hstate > 0 && hdrop > 0, "header:\n%s", out);
+	for (line = strchr(out, '\n') + 1; *line; line = next) {
+		int st, drop;
+
+		next = line + strcspn(line, "\n");
+		next += *next == '\n';
+		if (!strncmp(line, "drops on", 8))
+			continue;
+		st = word_at(line, 3, &len);
+		drop = word_at(line, 9, &len);
+		cr_assert_eq(st, hstate, "STATE column moved:\n%s", out);
+		cr_assert_eq(drop + len, hdrop + hdlen,
+			     "TX_DROP column moved:\n%s", out);
+		rows++;
+	}
+	cr_assert_eq(rows, 2, "two ports:\n%s", out);
+	itest_stop(&sw);
+}
+
+Test(ctlcli, log_level_changes_what_is_logged)
+{
+	struct itest_sw sw;
+	char *log;
+	size_t pos;
+
+	itest_start(&sw, TP_UNIX, NULL);
+	ctl_expect(sw.d->ctl_path, "log-level debug", 0,
+		   "log level info -> debug", "log-level debug");
+	pos = ss_daemon_log_end(sw.d);
+	ctl_expect(sw.d->ctl_path, "status", 0, "log level:  debug", "status");
+	cr_assert_eq(ss_daemon_wait_log(sw.d, &pos, "debug: control client",
+					NULL, 0, SS_TIMEOUT_MS),
+		     0, "at debug level, control clients are logged");
+	/* A reload that does not change the config's level keeps it. */
+	ctl_expect(sw.d->ctl_path, "reload", 0, "reloaded: no changes",
+		   "reload");
+	ctl_expect(sw.d->ctl_path, "status", 0, "log level:  debug",
+		   "status after a reload");
+	ctl_expect(sw.d->ctl_path, "--json log-level warning", 0,
+		   "\"new\": \"warning\"", "log-level warning");
+	expect_out(out, "\"old\": \"debug\"", "the old level");
+	pos = ss_daemon_log_end(sw.d);
+	ctl_expect(sw.d->ctl_path, "log-level loud", 2,
+		   "`loud' is not error, warning, info or debug", "bad level");
+	ctl_expect(sw.d->ctl_path, "raw '{\"execute\":\"log-level\"}'", 1,
+		   "missing argument", "log-level without level");
+	itest_stop(&sw);
+	log = ss_daemon_log(sw.d);
+	cr_assert_null(strstr(log + pos, "info:"),
+		       "at warning level, no info lines (signal, stopped):\n%s",
+		       log + pos);
+	cr_assert_null(strstr(log + pos, "debug:"), "%s", log + pos);
+	free(log);
 }

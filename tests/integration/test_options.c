@@ -18,6 +18,7 @@
 
 #include <criterion/criterion.h>
 
+#include "iproc.h"
 #include "itest.h"
 
 /* A --daemon child is not our child: remember it to end it by its pid. */
@@ -278,4 +279,183 @@ Test(options, debug_log_level_logs_mac_learning)
 		     0, "-vv must log learned addresses");
 	cr_assert_not_null(strstr(line, "debug:"), "`%s'", line);
 	itest_stop(&sw);
+}
+
+Test(options, verbose_once_is_debug_and_quiet_hides_info)
+{
+	static const char *const verbose[] = { "-v", NULL };
+	static const char *const quiet[] = { "-q", NULL };
+	struct itest_sta s[2];
+	struct itest_sw sw;
+	char *log;
+
+	itest_start(&sw, TP_UNIX, verbose);
+	itest_join(&sw, s, 2);
+	itest_learn_all(s, 2, 1);
+	cr_assert_eq(ss_daemon_wait_log(sw.d, NULL, "debug:", NULL, 0,
+					SS_TIMEOUT_MS),
+		     0, "one -v must log debug messages");
+	itest_stop(&sw);
+
+	/* Stopping logs two info lines ("signal 15: stopping", "stopped"). */
+	itest_start(&sw, TP_UNIX, quiet);
+	itest_stop(&sw);
+	log = ss_daemon_log(sw.d);
+	cr_assert_null(strstr(log, "info:"), "-q: no info lines:\n%s", log);
+	free(log);
+}
+
+Test(options, journal_stream_gets_priority_prefixes)
+{
+	char dir[300], outp[340], js[64], url[340], *log = NULL;
+	const char *argv[] = { ss_daemon_bin(), "--listen", url,
+			       "--control",	"none",	    NULL };
+	struct stat st;
+	int i, fd, rc;
+
+	snprintf(dir, sizeof(dir), "%s", ss_tmpdir());
+	snprintf(outp, sizeof(outp), "%s/journal", dir);
+	snprintf(url, sizeof(url), "unix:%s/sw.sock", dir);
+	fd = open(outp, O_WRONLY | O_CREAT, 0600);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	cr_assert_eq(stat(outp, &st), 0);
+	/* What systemd sets: the dev:ino of the stream it gave us. */
+	snprintf(js, sizeof(js), "%llu:%llu", (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino);
+	setenv("JOURNAL_STREAM", js, 1);
+	daemon_pid = iproc_spawn(argv, NULL, outp);
+	unsetenv("JOURNAL_STREAM");
+	cr_assert_gt(daemon_pid, 0);
+	for (i = 0; i < 500; i++) {
+		free(log);
+		log = iproc_read(outp);
+		if (log &&
+		    (strstr(log, "\nready") || !strncmp(log, "ready", 5)))
+			break;
+		usleep(10 * 1000);
+	}
+	kill(daemon_pid, SIGTERM);
+	rc = iproc_wait(daemon_pid, SS_TIMEOUT_MS);
+	daemon_pid = 0;
+	cr_assert_eq(rc, 0, "exit status %d", rc);
+	free(log);
+	log = iproc_read(outp);
+	cr_assert_not_null(log);
+	cr_assert_not_null(strstr(log, "<6>signal 15: stopping"),
+			   "info lines start with <6> under the journal:\n%s",
+			   log);
+	cr_assert_null(strstr(log, "sockswitch: info:"),
+		       "no text level under the journal:\n%s", log);
+	free(log);
+}
+
+static void write_pid(const char *path, long pid)
+{
+	char text[32];
+
+	snprintf(text, sizeof(text), "%ld\n", pid);
+	write_file(path, text);
+}
+
+Test(options, pidfile_is_locked_not_trusted)
+{
+	char pidf[300], *log;
+	const char *args[] = { "--listen", "unix:@DIR@/sw.sock", "--pidfile",
+			       pidf, NULL };
+	const char *args2[] = { "--listen", "unix:@DIR@/other.sock",
+				"--pidfile", pidf, NULL };
+	struct itest_sw sw;
+	struct ss_daemon *d2;
+	struct stat st;
+
+	snprintf(pidf, sizeof(pidf), "%s/sw.pid", ss_tmpdir());
+	/* A stale pidfile naming a live, unrelated process: ourselves. */
+	write_pid(pidf, (long)getpid());
+	itest_start_argv(&sw, TP_UNIX, args);
+	cr_assert_eq(read_pidfile(pidf), sw.d->pid,
+		     "the pidfile names the new switch");
+
+	d2 = ss_daemon_start(args2, SS_TIMEOUT_MS);
+	cr_assert_not_null(d2);
+	cr_assert_not(d2->ready, "a second switch on the same pidfile");
+	cr_assert(WIFEXITED(d2->status) && WEXITSTATUS(d2->status) == 1,
+		  "exit status 0x%x", d2->status);
+	cr_assert_eq(d2->nurl, 0, "refused before listening on anything");
+	log = ss_daemon_log(d2);
+	cr_assert_not_null(strstr(log, "is locked by another sockswitch"), "%s",
+			   log);
+	free(log);
+	cr_assert_eq(read_pidfile(pidf), sw.d->pid, "the pidfile is kept");
+	itest_stop(&sw);
+	cr_assert_neq(stat(pidf, &st), 0, "pidfile removed at exit");
+}
+
+Test(options, unusable_pidfile_fails_before_listening)
+{
+	static const char *const args[] = { "--listen", "unix:@DIR@/sw.sock",
+					    "--pidfile",
+					    "@DIR@/no/such/dir/pid", NULL };
+	struct ss_daemon *d = ss_daemon_start(args, SS_TIMEOUT_MS);
+	char *log;
+
+	cr_assert_not_null(d);
+	cr_assert_not(d->ready);
+	cr_assert(WIFEXITED(d->status) && WEXITSTATUS(d->status) == 1,
+		  "exit status 0x%x", d->status);
+	cr_assert_eq(d->nurl, 0, "no `listening on' line before the error");
+	log = ss_daemon_log(d);
+	cr_assert_not_null(strstr(log, "error: cannot open pidfile"), "%s",
+			   log);
+	cr_assert_not_null(strstr(log, "No such file or directory"), "%s", log);
+	cr_assert_not_null(strstr(log, "does not exist"), "the fix: %s", log);
+	free(log);
+}
+
+Test(options, taken_control_socket_suggests_control)
+{
+	const char *args[] = { "--listen", "unix:@DIR@/b.sock", "--control",
+			       NULL, NULL };
+	struct itest_sw sw;
+	struct ss_daemon *d2;
+	char *log;
+
+	itest_start(&sw, TP_UNIX, NULL);
+	args[3] = sw.d->ctl_path;
+	d2 = ss_daemon_start(args, SS_TIMEOUT_MS);
+	cr_assert_not_null(d2);
+	cr_assert_not(d2->ready);
+	cr_assert(WIFEXITED(d2->status) && WEXITSTATUS(d2->status) == 1,
+		  "exit status 0x%x", d2->status);
+	log = ss_daemon_log(d2);
+	cr_assert_not_null(strstr(log, "--control PATH"), "%s", log);
+	cr_assert_not_null(strstr(log, "--control none"), "%s", log);
+	cr_assert_null(strstr(log, "--listen"), "not --listen: %s", log);
+	free(log);
+	itest_stop(&sw);
+}
+
+Test(options, socket_in_a_directory_we_cannot_enter_names_it)
+{
+	char locked[300], url[340], *log;
+	const char *args[] = { "--listen", url, NULL };
+	struct ss_daemon *d;
+
+	if (geteuid() == 0)
+		cr_skip_test("root enters every directory; run as a user");
+	snprintf(locked, sizeof(locked), "%s/locked", ss_tmpdir());
+	cr_assert_eq(mkdir(locked, 0), 0, "%s: %s", locked, strerror(errno));
+	snprintf(url, sizeof(url), "unix:%s/sw.sock", locked);
+	d = ss_daemon_start(args, SS_TIMEOUT_MS);
+	chmod(locked, 0700); /* so that cleanup can remove it */
+	cr_assert_not_null(d);
+	cr_assert_not(d->ready);
+	cr_assert(WIFEXITED(d->status) && WEXITSTATUS(d->status) == 1,
+		  "exit status 0x%x", d->status);
+	log = ss_daemon_log(d);
+	cr_assert_not_null(strstr(log, "Permission denied"), "%s", log);
+	cr_assert_not_null(strstr(log, "cannot enter the directory"), "%s",
+			   log);
+	cr_assert_not_null(strstr(log, locked), "names %s: %s", locked, log);
+	free(log);
 }

@@ -20,7 +20,7 @@
 #include "sockswitchd.h"
 #include "uplink.h"
 
-struct log_state log_state = { LOG_LVL_WARNING, false };
+struct log_state log_state = { .level = LOG_LVL_WARNING };
 
 static struct swd d;
 static struct ev_loop *loop;

@@ -9,9 +9,9 @@
  * ss_cleanup() can kill it after a failed test, and the child asks the
  * kernel to SIGKILL it if the test process dies without cleaning up.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -76,27 +76,30 @@ const char *ss_tmpdir(void)
 	return NULL;
 }
 
+static int rm_entry(const char *path, const struct stat *st, int type,
+		    struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (type == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+/*
+ * Remove @dir and everything under it: the daemon's sockets, and the
+ * directories a test or the daemon made inside (an XDG_RUNTIME_DIR with
+ * its sockswitch/ socket directory, a vde: listener's directory).
+ */
 static void rm_tree(const char *dir)
 {
-	char path[512];
-	struct dirent *de;
-	DIR *dp;
-
 	if (getenv("SSCLIENT_KEEP")) {
 		fprintf(stderr, "ssclient: keeping %s\n", dir);
 		return;
 	}
-	dp = opendir(dir);
-	if (!dp)
-		return;
-	while ((de = readdir(dp))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		unlink(path);
-	}
-	closedir(dp);
-	rmdir(dir);
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* Whole file as a NUL-terminated string; NULL if unreadable. */
