@@ -6,8 +6,11 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 ARGS ?=
+# make install: GNU conventions, e.g. make install DESTDIR=/tmp/stage PREFIX=/usr
+PREFIX ?= /usr/local
+DESTDIR ?=
 
-.PHONY: all build run test test-fast test-asan e2e bench demo clean
+.PHONY: all build run install test test-fast test-asan e2e bench demo clean
 
 all: build
 
@@ -18,6 +21,11 @@ build:
 # Run the switch in the foreground on its embedded defaults.
 run: build
 	./$(BUILD)/switch/sockswitch $(ARGS)
+
+# Binaries, man pages, systemd user units, bash completion, docs and
+# example configs under $(DESTDIR)$(PREFIX) (docs/install.md).
+install: build
+	DESTDIR='$(DESTDIR)' cmake --install $(BUILD) --prefix '$(PREFIX)'
 
 # Every test, twice: the normal build (warnings are errors), then the
 # ASan+UBSan build. Leaks fail the run (abort_on_error).
