@@ -40,10 +40,14 @@ install(CODE "
 		set(unitdir \"\${CMAKE_INSTALL_PREFIX}/\${unitdir}\")
 	endif()
 	set(SOCKSWITCH_BINDIR \"\${bindir}\")
+	# One directory per destination, so that installs to two places at
+	# once (the tests do) never share a file.
+	string(MD5 dest \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}\")
+	set(gen \"${PROJECT_BINARY_DIR}/units/\${dest}\")
 	foreach(unit sockswitch.service sockswitch@.service)
 		configure_file(\"${PROJECT_SOURCE_DIR}/configs/\${unit}.in\"
-			\"${PROJECT_BINARY_DIR}/units/\${unit}\" @ONLY)
-		file(INSTALL \"${PROJECT_BINARY_DIR}/units/\${unit}\"
+			\"\${gen}/\${unit}\" @ONLY)
+		file(INSTALL \"\${gen}/\${unit}\"
 			DESTINATION \"\${unitdir}\"
 			PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 	endforeach()
