@@ -93,8 +93,14 @@ case $dep in
 *libev4*libjansson4*) echo "ok - Depends: $dep" ;;
 *) not_ok "Depends lacks libev4 and libjansson4 (shlibs): $dep" ;;
 esac
-if dpkg-deb -I "$deb" postinst 2>/dev/null | grep -q 'user enable'; then
+# dh_installsystemduser --no-enable: postinst re-enables a unit only for
+# a user who had it enabled (debian-installed), never on a new install.
+dpkg-deb -I "$deb" postinst >"$tmp/postinst" 2>/dev/null
+if grep -q 'user enable' "$tmp/postinst" &&
+	! grep -q 'user debian-installed' "$tmp/postinst"; then
 	not_ok "postinst enables the user units for every user"
+else
+	echo "ok - postinst enables no unit on a new install"
 fi
 
 if command -v lintian >/dev/null 2>&1; then
