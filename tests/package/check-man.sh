@@ -8,7 +8,8 @@
 # Every page in MAN_DIR renders with `man --warnings -l' and
 # `groff -man -ww -z' printing nothing, and every long option of the
 # three programs' --help (and every sockswitchctl command) appears in
-# its page. Exit 77 (skip) without man or groff.
+# its page, every key of docs/config.md in sockswitch.json(5), and each
+# .TH names the version of --version. Exit 77 (skip) without man or groff.
 set -u
 
 if [ $# -ne 4 ]; then
@@ -38,6 +39,15 @@ for page in "$1"/*.[1-8]; do
 	fi
 done
 [ "$found" -eq 1 ] || { echo "not ok - no man page in $1"; exit 1; }
+
+# The .TH line carries the programs' version (sockswitch --version).
+ver=$("$2" --version | sed -n 's/^sockswitch \([0-9.]*\).*/\1/p')
+for page in "$1"/*.[1-8]; do
+	if ! grep -q "^\.TH .*\"sockswitch $ver\"" "$page"; then
+		echo "not ok - $(basename "$page"): .TH should say \"sockswitch $ver\""
+		fail=1
+	fi
+done
 
 # has_option PAGE OPTION: the page names OPTION (\- for each dash).
 has_option() {
