@@ -1,31 +1,52 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# install-deps.sh - install the Debian 12 packages sockswitch needs to build
-# and test, only those that are missing. Run as root (or with sudo).
+# install-deps.sh - install the Debian 12 packages sockswitch needs, only
+# those that are missing. Run as root (or with sudo).
+#
+#   sh scripts/install-deps.sh           build and run (make run, make install)
+#   sh scripts/install-deps.sh --test    also every test (make test)
 set -eu
 
-# Build: compiler, CMake, libraries. Tests: Criterion; QEMU, a kernel and
-# busybox for the guests of the end-to-end tests; shellcheck lints the test
-# scripts and clang-format checks the C style. libslirp is the slirp uplink
-# (its pkg-config file requires the glib headers).
+usage() {
+	echo "usage: sh scripts/install-deps.sh [--test]" >&2
+	exit 2
+}
+TEST=0
+case $#:${1:-} in
+0:) ;;
+1:--test) TEST=1 ;;
+*) usage ;;
+esac
+
+# Build and run: compiler, CMake, the libraries. libslirp is the slirp
+# uplink (its pkg-config file requires the glib headers); sockswitch-plug
+# links libvdeplug; metrics (libmicrohttpd) and capture (libpcap) are
+# loaded when used, but their headers are needed to build.
 PKGS="make gcc libc6-dev cmake pkg-config libev-dev libjansson-dev
-libcriterion-dev
-libslirp-dev libglib2.0-dev
-qemu-system-x86 linux-image-amd64 busybox-static shellcheck clang-format"
-# sockswitch-plug links libvdeplug; the tests use vde_plug, dpipe and
-# vde_switch (the vde:DIR listener's real clients and peer).
-PKGS="$PKGS libvdeplug-dev vdeplug vde2"
-# Metrics (libmicrohttpd) and capture (libpcap); their tests use curl,
-# promtool (prometheus) and tcpdump.
-PKGS="$PKGS libmicrohttpd-dev libpcap-dev prometheus tcpdump curl"
-# Uplink tests: passt, network namespaces (iproute2), a fetch (curl) from
-# a test HTTP server (python3).
-PKGS="$PKGS passt iproute2 python3"
-# bench/run.sh: system calls per frame (strace) and instructions per frame
-# (valgrind --tool=callgrind).
-PKGS="$PKGS strace valgrind"
-# configs/sockswitch.service is checked with systemd-analyze verify.
-PKGS="$PKGS systemd"
+libslirp-dev libglib2.0-dev libvdeplug-dev libmicrohttpd-dev libpcap-dev"
+
+if [ "$TEST" -eq 1 ]; then
+	# Unit tests: Criterion. End-to-end tests: QEMU, a kernel and busybox
+	# for the guests. shellcheck lints the test scripts and clang-format
+	# checks the C style.
+	PKGS="$PKGS libcriterion-dev qemu-system-x86 linux-image-amd64
+	busybox-static shellcheck clang-format"
+	# vde_plug, dpipe and vde_switch: the vde:DIR listener's real clients
+	# and peer.
+	PKGS="$PKGS vdeplug vde2"
+	# Metrics and capture tests: promtool (prometheus), tcpdump, curl.
+	PKGS="$PKGS prometheus tcpdump curl"
+	# Uplink tests: passt, network namespaces (iproute2), a fetch (curl)
+	# from a test HTTP server (python3).
+	PKGS="$PKGS passt iproute2 python3"
+	# bench/run.sh: system calls per frame (strace) and instructions per
+	# frame (valgrind --tool=callgrind).
+	PKGS="$PKGS strace valgrind"
+	# The units are checked with systemd-analyze verify; the man pages
+	# render with man and groff; the Debian package is built with
+	# debhelper and dpkg-dev and checked with lintian.
+	PKGS="$PKGS systemd man-db groff-base debhelper dpkg-dev fakeroot lintian"
+fi
 
 missing=""
 for p in $PKGS; do
