@@ -998,18 +998,19 @@ static void vde_listener_close(struct listener *base)
  * vde_listener_print() - the start line: where it listens, QEMU arguments
  * @base:	the listener
  * @out:	where to print
+ * @n:		QEMU lines printed so far (listener_print_device())
  */
-static void vde_listener_print(const struct listener *base, FILE *out)
+static void vde_listener_print(const struct listener *base, FILE *out,
+			       unsigned *n)
 {
 	const struct vde_listener *l =
 		const_container_of(base, struct vde_listener, base);
 	char v[2 * VDE_DIR_MAX + 2];
 
 	qemu_escape(l->dir, v, sizeof(v));
-	fprintf(out, "listening on %s  qemu: -netdev vde,id=net0,sock=%s",
-		l->url, v);
-	fprintf(out,
-		" -device virtio-net-pci,netdev=net0,mac=52:54:00:00:00:01  (give each guest its own mac=)\n");
+	fprintf(out, "listening on %s  qemu: -netdev vde,id=net%u,sock=%s",
+		l->url, *n, v);
+	listener_print_device(out, n, "give each guest its own mac=");
 }
 
 /**
