@@ -833,12 +833,25 @@ static mode_t vde_dirmode(int mode, bool group)
 	return group ? m | S_ISGID : m;
 }
 
+/**
+ * vde_make_dir() - make (or take) the switch directory, as vde_switch -s
+ * @l:		the listener: mode and group for a directory it makes; its
+ *		dir, url and ctl are set from the real path
+ * @path:	the directory as configured; missing directories above it
+ *		are made mode 0700
+ *
+ * Return: 0 on success, negative error code (logged) on failure
+ */
 static int vde_make_dir(struct vde_listener *l, const char *path)
 {
 	mode_t dm = vde_dirmode(l->mode, l->group != CONFIG_GID_UNSET);
 	char real[PATH_MAX];
 	struct stat st;
 
+	if (path_make_parents(path) < 0) {
+		log_warn("cannot create the directory above %s", path);
+		return -errno;
+	}
 	if (mkdir(path, 0700) == 0) {
 		l->dir_created = true;
 		if (chmod(path, dm) < 0 ||
