@@ -21,6 +21,15 @@
  * destination drained; while any port is throttled a short timer keeps
  * the loop polling so that the time bound holds even when nothing else
  * happens.
+ *
+ * MAC conflicts: two guests given one mac= make that address appear on
+ * two ports. The core stays silent about it and only reports what it did:
+ * a MAC_MOVED event when the address moves, or, while the hold-down keeps
+ * it on its first port, the port's mac_held counter and the address held
+ * (port->held_mac). The logger keeps a small record of such addresses
+ * (struct swd_macwatch) and warns, at most once a minute per address,
+ * when one keeps moving back and forth, or keeps arriving on a second
+ * port for longer than a guest moving between ports ever would.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -37,6 +46,54 @@
 
 #define SWEEP_INTERVAL_S 1.0
 #define THROTTLE_POLL_S 0.005
+
+#define MACWATCH_SLOTS 16
+#define MACWATCH_FLAP_MS 10000 /* a move back within this is flapping */
+#define MACWATCH_FLAPS 3 /* moves back and forth before a warning */
+#define MACWATCH_WARN_MS 60000 /* one warning per address per minute */
+#define MACWATCH_CONFLICT \
+	"two guests with the same mac=? give each guest its own mac= on its -device line"
+
+/**
+ * struct macwatch_slot - one address lately seen on two ports
+ * @used:	in use
+ * @vid:	VLAN
+ * @mac:	the address
+ * @from:	its last move: port id it left
+ * @to:		port id it moved to
+ * @moved_ms:	when (0: never moved)
+ * @flaps:	moves in a row, each back to the port the previous one left,
+ *		each within MACWATCH_FLAP_MS of the one before
+ * @held_port:	id of the port the hold-down keeps it off, or 0
+ * @held_first_ms: first sweep of the current run of held frames
+ * @held_last_ms: latest sweep that saw held frames
+ * @warned:	a warning was logged
+ * @warned_ms:	when
+ * @last_ms:	last activity: the slot least recently active is reused
+ */
+struct macwatch_slot {
+	bool used;
+	uint16_t vid;
+	uint8_t mac[MAC_LEN];
+	uint32_t from;
+	uint32_t to;
+	uint64_t moved_ms;
+	unsigned flaps;
+	uint32_t held_port;
+	uint64_t held_first_ms;
+	uint64_t held_last_ms;
+	bool warned;
+	uint64_t warned_ms;
+	uint64_t last_ms;
+};
+
+/**
+ * struct swd_macwatch - the logger's bounded record of MAC conflicts
+ * @slot:	addresses lately seen moving or held
+ */
+struct swd_macwatch {
+	struct macwatch_slot slot[MACWATCH_SLOTS];
+};
 
 /**
  * struct swd_watchers - libev watchers owned by the daemon context
@@ -143,6 +200,145 @@ static void sw_event_cb(void *opaque, const struct sw_event_info *e)
 	swd_emit(opaque, &ev);
 }
 
+/**
+ * macwatch_slot() - the record of one address, made if it is new
+ * @w:		the record
+ * @vid:	VLAN
+ * @mac:	address
+ * @now_ms:	current time
+ *
+ * Return: its slot: a new one replaces the least recently active
+ */
+static struct macwatch_slot *macwatch_slot(struct swd_macwatch *w, uint16_t vid,
+					   const uint8_t *mac, uint64_t now_ms)
+{
+	struct macwatch_slot *s, *victim = &w->slot[0];
+	size_t i;
+
+	for (i = 0; i < MACWATCH_SLOTS; i++) {
+		s = &w->slot[i];
+		if (s->used && s->vid == vid && !memcmp(s->mac, mac, MAC_LEN))
+			goto found;
+		if (!s->used || (victim->used && s->last_ms < victim->last_ms))
+			victim = s;
+	}
+	s = victim;
+	memset(s, 0, sizeof(*s));
+	s->used = true;
+	s->vid = vid;
+	memcpy(s->mac, mac, MAC_LEN);
+found:
+	s->last_ms = now_ms;
+	return s;
+}
+
+/**
+ * macwatch_may_warn() - rate limit: at most one warning per address
+ *			 per MACWATCH_WARN_MS
+ * @s:		the address
+ * @now_ms:	current time
+ *
+ * Return: true if a warning may be logged now (and is counted as logged)
+ */
+static bool macwatch_may_warn(struct macwatch_slot *s, uint64_t now_ms)
+{
+	if (s->warned && now_ms - s->warned_ms < MACWATCH_WARN_MS)
+		return false;
+	s->warned = true;
+	s->warned_ms = now_ms;
+	return true;
+}
+
+/**
+ * macwatch_moved() - an address moved: warn if it keeps moving back
+ * @d:		the daemon
+ * @e:		the MAC_MOVED event
+ */
+static void macwatch_moved(struct swd *d, const struct sw_event_info *e)
+{
+	struct macwatch_slot *s;
+	char m[MAC_STRLEN];
+
+	if (!d->macwatch)
+		return;
+	s = macwatch_slot(d->macwatch, e->vid, e->mac, d->now_ms);
+	if (s->moved_ms && d->now_ms - s->moved_ms <= MACWATCH_FLAP_MS &&
+	    s->from == e->to->id && s->to == e->from->id)
+		s->flaps++;
+	else
+		s->flaps = 1;
+	s->from = e->from->id;
+	s->to = e->to->id;
+	s->moved_ms = d->now_ms;
+	s->held_port = 0;
+	if (s->flaps < MACWATCH_FLAPS || !macwatch_may_warn(s, d->now_ms))
+		return;
+	log_warnx(
+		"mac %s vlan %u keeps moving between port %u (%s) and port %u (%s): " MACWATCH_CONFLICT
+		" (each move is a MAC_MOVED event)",
+		mac_format(e->mac, m), e->vid, e->from->id, e->from->descr,
+		e->to->id, e->to->descr);
+}
+
+/**
+ * macwatch_held() - @p received frames from an address the hold-down keeps
+ *		     on another port: warn if that goes on for longer than
+ *		     a guest moving from one port to another explains
+ * @d:		the daemon
+ * @p:		the port, with port->held_mac set
+ *
+ * A guest that really moved is silent on its old port, so its address
+ * moves at most the hold-down time after its last frame there: held
+ * frames seen over a longer span (plus a sweep either side) mean that
+ * both ports keep sending from it.
+ */
+static void macwatch_held(struct swd *d, struct port *p)
+{
+	uint64_t span = d->sw.mt.hold_ms + (uint64_t)(2000 * SWEEP_INTERVAL_S);
+	struct macwatch_slot *s;
+	char m[MAC_STRLEN];
+	struct port *q;
+
+	q = mac_table_lookup(&d->sw.mt, p->held_vid, p->held_mac, d->now_ms);
+	if (!q || q == p)
+		return;
+	s = macwatch_slot(d->macwatch, p->held_vid, p->held_mac, d->now_ms);
+	if (s->held_port != p->id ||
+	    d->now_ms - s->held_last_ms > MACWATCH_FLAP_MS) {
+		s->held_port = p->id;
+		s->held_first_ms = d->now_ms;
+	}
+	s->held_last_ms = d->now_ms;
+	if (d->now_ms - s->held_first_ms < span ||
+	    !macwatch_may_warn(s, d->now_ms))
+		return;
+	log_warnx(
+		"mac %s vlan %u is on port %u (%s) and keeps arriving on port %u (%s) too, where the hold-down does not learn it (counted as mac_held): " MACWATCH_CONFLICT,
+		mac_format(p->held_mac, m), p->held_vid, q->id, q->descr, p->id,
+		p->descr);
+}
+
+/**
+ * macwatch_sweep() - look at every port that had held frames since the
+ *		      last sweep
+ * @d:		the daemon
+ */
+static void macwatch_sweep(struct swd *d)
+{
+	static const uint8_t none[MAC_LEN];
+	struct port *p;
+	uint32_t i;
+
+	if (!d->macwatch)
+		return;
+	port_foreach(&d->sw, p, i) {
+		if (!memcmp(p->held_mac, none, MAC_LEN))
+			continue;
+		macwatch_held(d, p);
+		memset(p->held_mac, 0, MAC_LEN);
+	}
+}
+
 /* The logger's subscription: MAC events, and the end of a port. */
 static void log_hook(struct swd *d, const struct swd_event *ev, void *opaque)
 {
@@ -161,6 +357,7 @@ static void log_hook(struct swd *d, const struct swd_event *ev, void *opaque)
 		log_debug("mac %s vlan %u moved from port %u to port %u",
 			  mac_format(e->mac, m), e->vid, e->from->id,
 			  e->to->id);
+		macwatch_moved(d, e);
 		break;
 	case SW_EV_MAC_AGED:
 		log_debug("mac %s vlan %u on port %u aged out",
@@ -188,10 +385,15 @@ static void log_hook(struct swd *d, const struct swd_event *ev, void *opaque)
  * swd_log_hook_register() - the logger subscribes to the daemon's events
  * @d:		the daemon
  *
+ * It also watches for one address on two ports (d->macwatch, freed by
+ * swd_fini()).
+ *
  * Return: 0 on success, negative error code on failure
  */
 int swd_log_hook_register(struct swd *d)
 {
+	if (!d->macwatch && !(d->macwatch = calloc(1, sizeof(*d->macwatch))))
+		return -ENOMEM;
 	return swd_hook_add(d, log_hook, NULL);
 }
 
@@ -203,6 +405,7 @@ static void sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	/* check_cb has read the clock in this iteration already. */
 	sw_expire(&d->sw, d->now_ms);
+	macwatch_sweep(d);
 }
 
 /**
@@ -261,6 +464,8 @@ void swd_fini(struct swd *d)
 		ev_timer_stop(d->loop, &d->watchers->throttle);
 	}
 	free(d->watchers);
+	free(d->macwatch);
+	d->macwatch = NULL;
 	free(d->arena);
 	free(d->iov);
 	free(d->hdr);
@@ -463,14 +668,15 @@ void swd_log_port_stats(const struct port *p, const char *prefix)
 		" rx_bytes=%" PRIu64 " rx_broadcast=%" PRIu64
 		" rx_multicast=%" PRIu64 " tx_frames=%" PRIu64
 		" tx_bytes=%" PRIu64 " tx_queued_now=%u mac_new=%" PRIu64
-		" mac_moves=%" PRIu64 " mac_table_full=%" PRIu64
-		" throttled=%" PRIu64 " throttle_timeouts=%" PRIu64 "%s",
+		" mac_moves=%" PRIu64 " mac_held=%" PRIu64
+		" mac_table_full=%" PRIu64 " throttled=%" PRIu64
+		" throttle_timeouts=%" PRIu64 "%s",
 		prefix, p->id, p->name, p->ops->name, p->descr, p->up,
 		swd_port_state(p), p->st.rx_frames, p->st.rx_bytes,
 		p->st.rx_broadcast, p->st.rx_multicast, p->st.tx_frames,
 		p->st.tx_bytes, p->txq.count, p->st.mac_new, p->st.mac_moves,
-		p->st.mac_table_full, p->st.throttled, p->st.throttle_timeouts,
-		drops);
+		p->st.mac_held, p->st.mac_table_full, p->st.throttled,
+		p->st.throttle_timeouts, drops);
 }
 
 /**

@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -475,6 +476,7 @@ static int apply_flags(struct swd_config *c, const struct flags *f, char *err,
 		       size_t errlen)
 {
 	size_t i;
+	int rc;
 
 	if (f->listen.nlisten)
 		config_clear_listen(c);
@@ -490,8 +492,9 @@ static int apply_flags(struct swd_config *c, const struct flags *f, char *err,
 		c->control.path = NULL;
 		c->control.off = !strcmp(f->v.control, "none");
 		if (!c->control.off &&
-		    !(c->control.path = strdup(f->v.control)))
-			return -ENOMEM;
+		    (rc = path_expand_dup(f->v.control, &c->control.path, err,
+					  errlen)) < 0)
+			return rc;
 	}
 	if (f->listen.nuplinks && config_copy_uplinks(c, &f->listen) < 0)
 		fatalx("out of memory");
@@ -528,7 +531,10 @@ static int apply_flags(struct swd_config *c, const struct flags *f, char *err,
 	}
 	if (f->set.pidfile) {
 		free(c->pidfile);
-		c->pidfile = strdup(f->v.pidfile);
+		c->pidfile = NULL;
+		rc = path_expand_dup(f->v.pidfile, &c->pidfile, err, errlen);
+		if (rc < 0)
+			return rc;
 	}
 	return 0;
 }
@@ -539,18 +545,18 @@ static int apply_flags(struct swd_config *c, const struct flags *f, char *err,
  */
 static const char *default_socket_dir(struct build_ctx *b)
 {
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	char *out = b->sockdir, *err = b->sockdir_err;
+	char *out = b->sockdir, *err = b->sockdir_err, rt[PATH_MAX];
 	size_t len = sizeof(b->sockdir), elen = sizeof(b->sockdir_err);
 	struct stat st;
 
 	if (b->sockdir_done)
 		return err[0] ? NULL : out;
 	b->sockdir_done = true;
-	if (xdg && xdg[0] == '/' && stat(xdg, &st) == 0 && S_ISDIR(st.st_mode))
-		snprintf(out, len, "%s/sockswitch", xdg);
+	/* the runtime dir that %t in a config names */
+	if (path_runtime_dir(rt, sizeof(rt)) > 0)
+		snprintf(out, len, "%.*s/sockswitch", (int)(len - 12), rt);
 	else
-		snprintf(out, len, "/tmp/sockswitch-%u", (unsigned)getuid());
+		snprintf(out, len, "%.*s", (int)(len - 1), rt);
 	if (mkdir(out, 0700) < 0 && errno != EEXIST)
 		snprintf(err, elen, "cannot create %s: %s", out,
 			 strerror(errno));
@@ -818,6 +824,36 @@ static void signals_stop(struct ev_loop *loop, struct signals *s)
 	ev_signal_stop(loop, &s->usr1);
 }
 
+/**
+ * check_dir_warn() - --check-config: a directory the config needs is not
+ *		      there (a warning: the switch makes what it can)
+ * @opaque:	the config file's name
+ * @dir:	the directory
+ * @what:	what needs it
+ * @rc:		1: missing; negative: not a directory or not reachable
+ */
+static void check_dir_warn(void *opaque, const char *dir, const char *what,
+			   int rc)
+{
+	const char *file = opaque;
+
+	if (rc > 0)
+		fprintf(stderr,
+			"%s: warning: directory %s for %s does not exist; sockswitch will create it (mode 0700) at start\n",
+			file, dir, what);
+	else
+		fprintf(stderr,
+			"%s: warning: directory %s for %s cannot be used: %s; sockswitch will fail to start\n",
+			file, dir, what, strerror(-rc));
+}
+
+/**
+ * check_config() - --check-config FILE: load it, report the first error,
+ *		    warn about directories it needs that are missing
+ * @path:	the config file
+ *
+ * Return: the exit status: 0 (valid, maybe with warnings) or 1
+ */
 static int check_config(const char *path)
 {
 	struct swd_config c;
@@ -826,6 +862,9 @@ static int check_config(const char *path)
 
 	config_init(&c);
 	rc = config_load(&c, path, err, sizeof(err));
+	if (rc == 0)
+		config_missing_dirs(&c, check_dir_warn,
+				    (void *)(uintptr_t)path);
 	config_fini(&c);
 	if (rc < 0) {
 		fprintf(stderr, "%s\n", err);

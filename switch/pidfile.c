@@ -110,7 +110,7 @@ static long pidfile_read(int fd)
 
 /**
  * pidfile_open() - open and lock the pidfile, before anything else starts
- * @path:	the pidfile
+ * @path:	the pidfile; a missing directory is made, mode 0700
  *
  * Return: the locked descriptor (keep it open until exit), or a negative
  *	   error code (logged with the cause and the fix)
@@ -121,6 +121,13 @@ int pidfile_open(const char *path)
 	int fd, err;
 	long pid;
 
+	if (path_make_parents(path) < 0) {
+		err = errno;
+		log_error("cannot create the directory for the pidfile %s: %s%s",
+			  path, strerror(err),
+			  path_hint(path, err, hint, sizeof(hint)));
+		return -err;
+	}
 	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		err = errno;

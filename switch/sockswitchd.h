@@ -82,6 +82,7 @@ bool log_ratelimit_ok(struct log_ratelimit *r, uint64_t now_ms,
 
 struct ev_loop;
 struct listener;
+struct swd_macwatch;
 
 #define SWD_IOV_MAX 1024
 #define SWD_READ_CHUNK (128 * 1024)
@@ -181,6 +182,8 @@ struct swd_deferred {
  * @reload:	reload builder and hooks (reload.c), or NULL
  * @hooks:	event subscribers (swd_hook_add()), in registration order
  * @nhooks:	how many
+ * @macwatch:	the logger's record of addresses seen on two ports
+ *		(loop.c), or NULL
  */
 struct swd {
 	struct ev_loop *loop;
@@ -204,6 +207,7 @@ struct swd {
 	struct reload_state *reload;
 	struct swd_hook hooks[SWD_HOOKS_MAX];
 	size_t nhooks;
+	struct swd_macwatch *macwatch;
 };
 
 int swd_init(struct swd *d, struct ev_loop *loop);

@@ -163,6 +163,11 @@ struct port_stats {
  * @tx_stalled:	a sender throttled on this port timed out: nobody is
  *		throttled on it again until its queue falls below the
  *		low-water mark; frames beyond the bound drop as before
+ * @held_mac:	the source address of the last frame whose address the
+ *		hold-down kept on another port, written by the core; the
+ *		daemon reads it to name both ports of a MAC conflict and
+ *		zeroes it (all zero: nothing held since it looked)
+ * @held_vid:	its VLAN
  */
 struct port {
 	const struct port_ops *ops;
@@ -188,6 +193,8 @@ struct port {
 	int32_t tidx;
 	bool rx_paused;
 	bool tx_stalled;
+	uint8_t held_mac[6];
+	uint16_t held_vid;
 };
 
 static inline void port_count_drop(struct port *p, enum port_drop why)

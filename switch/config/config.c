@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -547,16 +548,15 @@ static int load_log_level(struct loader *ld, json_t *v)
 
 static int load_pidfile(struct loader *ld, json_t *v)
 {
-	char *copy;
+	char *copy, msg[PATH_MAX + 128];
 
 	if (!json_is_string(v))
 		return ld_err(ld, false, "expected a file name, got %s",
 			      json_kind(v));
 	if (!*json_string_value(v))
 		return ld_err(ld, false, "empty file name");
-	copy = strdup(json_string_value(v));
-	if (!copy)
-		return ld_nomem(ld);
+	if (path_expand_dup(json_string_value(v), &copy, msg, sizeof(msg)) < 0)
+		return ld_err(ld, false, "%s", msg);
 	free(ld->c->pidfile);
 	ld->c->pidfile = copy;
 	return 0;
@@ -743,16 +743,17 @@ static int load_listen(struct loader *ld, json_t *v)
 
 static int control_set_path(struct loader *ld, const char *path)
 {
-	char *copy;
+	char *copy, msg[PATH_MAX + 128];
 
 	if (!*path)
 		return ld_err(ld, false, "empty socket path");
-	if (strlen(path) >= sizeof(((struct listen_addr *)0)->path))
+	if (path_expand_dup(path, &copy, msg, sizeof(msg)) < 0)
+		return ld_err(ld, false, "%s", msg);
+	if (strlen(copy) >= sizeof(((struct listen_addr *)0)->path)) {
+		free(copy);
 		return ld_err(ld, false, "socket path longer than %zu bytes",
 			      sizeof(((struct listen_addr *)0)->path) - 1);
-	copy = strdup(path);
-	if (!copy)
-		return ld_nomem(ld);
+	}
 	free(ld->c->control.path);
 	ld->c->control.path = copy;
 	ld->c->control.off = false;

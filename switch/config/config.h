@@ -217,4 +217,16 @@ void config_clear_listen(struct swd_config *c);
 int config_locate(const char *text, size_t len, const char *path, bool at_key,
 		  unsigned *line, unsigned *col);
 
+/* path.c */
+
+int path_runtime_dir(char *out, size_t len);
+int path_expand(const char *in, char *out, size_t len, char *err,
+		size_t errlen);
+int path_expand_dup(const char *in, char **out, char *err, size_t errlen);
+int path_make_parents(const char *path);
+unsigned config_missing_dirs(const struct swd_config *c,
+			     void (*fn)(void *opaque, const char *dir,
+					const char *what, int rc),
+			     void *opaque);
+
 #endif /* SWD_CONFIG_H */

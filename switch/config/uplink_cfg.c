@@ -206,8 +206,7 @@ static int parse_kind(const char *spec, struct uplink_cfg *out, char *err,
 				"passt: needs a socket path, or write `passt' to start one");
 			return -EINVAL;
 		}
-		out->arg = strdup(spec + 6);
-		return out->arg ? 0 : -ENOMEM;
+		return path_expand_dup(spec + 6, &out->arg, err, errlen);
 	}
 	if (!strncmp(spec, "unix:", 5) || !strncmp(spec, "tcp:", 4)) {
 		snprintf(

@@ -4,9 +4,11 @@
  * udp:HOST:PORT, udp:[V6]:PORT, unixgram:PATH, vde:DIR
  *
  * Parsing only: no name resolution and no sockets here, so the config
- * checker can validate a URL without touching the system.
+ * checker can validate a URL without touching the system. Paths are
+ * expanded as they are parsed (~, %t, $XDG_RUNTIME_DIR...: path.c).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,20 +30,36 @@ static int parse_port(const char *s, uint16_t *port)
 	return 0;
 }
 
+/**
+ * parse_path() - a URL's socket path, expanded (path_expand())
+ * @url:	the URL, for messages
+ * @path:	its path part as written
+ * @out:	@out->path is set
+ * @err:	on failure, a message quoting the bad part
+ * @errlen:	size of @err
+ *
+ * Return: 0 on success, negative error code on failure
+ */
 static int parse_path(const char *url, const char *path,
 		      struct listen_addr *out, char *err, size_t errlen)
 {
+	char full[PATH_MAX];
+	int rc;
+
 	if (*path == '\0') {
 		snprintf(err, errlen, "`%s': empty unix socket path", url);
 		return -EINVAL;
 	}
-	if (strlen(path) >= sizeof(out->path)) {
+	rc = path_expand(path, full, sizeof(full), err, errlen);
+	if (rc < 0)
+		return rc;
+	if (strlen(full) >= sizeof(out->path)) {
 		snprintf(err, errlen,
-			 "`%s': unix socket path longer than %zu bytes", url,
-			 sizeof(out->path) - 1);
+			 "`%s': unix socket path %s longer than %zu bytes", url,
+			 full, sizeof(out->path) - 1);
 		return -ENAMETOOLONG;
 	}
-	strcpy(out->path, path);
+	strcpy(out->path, full);
 	return 0;
 }
 
@@ -100,6 +118,8 @@ static int parse_vde(const char *url, struct listen_addr *out, char *err,
 		     size_t errlen)
 {
 	const char *dir = url + 4;
+	char full[PATH_MAX];
+	int rc;
 
 	if (strncmp(dir, "//", 2) == 0 && dir[2] == '/')
 		dir += 2;
@@ -107,14 +127,17 @@ static int parse_vde(const char *url, struct listen_addr *out, char *err,
 		snprintf(err, errlen, "`%s': empty vde switch directory", url);
 		return -EINVAL;
 	}
-	if (strlen(dir) > VDE_DIR_MAX) {
+	rc = path_expand(dir, full, sizeof(full), err, errlen);
+	if (rc < 0)
+		return rc;
+	if (strlen(full) > VDE_DIR_MAX) {
 		snprintf(
 			err, errlen,
-			"`%s': vde switch directory longer than %d bytes (its sockets must fit a unix socket path)",
-			url, VDE_DIR_MAX);
+			"`%s': vde switch directory %s longer than %d bytes (its sockets must fit a unix socket path)",
+			url, full, VDE_DIR_MAX);
 		return -ENAMETOOLONG;
 	}
-	strcpy(out->path, dir);
+	strcpy(out->path, full);
 	out->kind = LISTEN_VDE;
 	return 0;
 }

@@ -475,6 +475,8 @@ static void sw_learn(struct sw *sw, struct port *in,
 		break;
 	case MAC_LEARN_HELD:
 		in->st.mac_held++;
+		memcpy(in->held_mac, fi->src, sizeof(in->held_mac));
+		in->held_vid = fi->vid;
 		break;
 	case MAC_LEARN_FULL:
 		in->st.mac_table_full++;

@@ -918,22 +918,25 @@ static void dgram_listener_close(struct listener *base)
  * dgram_listener_print() - the start line with QEMU's -netdev dgram
  * @base:	the listener
  * @out:	where to print
+ * @n:		QEMU lines printed so far (listener_print_device())
  */
-static void dgram_listener_print(const struct listener *base, FILE *out)
+static void dgram_listener_print(const struct listener *base, FILE *out,
+				 unsigned *n)
 {
 	const struct dgram_listener *l =
 		const_container_of(base, struct dgram_listener, base);
 	char v[2 * LISTENER_URL_LEN], dir[LISTENER_URL_LEN];
+	char hint[4 * LISTENER_URL_LEN + 128];
 	const char *host = l->addr.host;
 
 	if (l->unixgram) {
 		snprintf(dir, sizeof(dir), "%s", l->addr.path);
 		qemu_escape(l->addr.path, v, sizeof(v));
 		fprintf(out,
-			"listening on %s  qemu: -netdev dgram,id=net0,local.type=unix,local.path=%s/vm1.sock,remote.type=unix,remote.path=%s",
-			base->url, dirname(dir), v);
-		fprintf(out,
-			" -device virtio-net-pci,netdev=net0,mac=52:54:00:00:00:01  (give each guest its own local.path= and mac=)\n");
+			"listening on %s  qemu: -netdev dgram,id=net%u,local.type=unix,local.path=%s/vm%u.sock,remote.type=unix,remote.path=%s",
+			base->url, *n, dirname(dir), *n + 1, v);
+		listener_print_device(
+			out, n, "give each guest its own local.path= and mac=");
 		return;
 	}
 	if (strchr(host, ':')) {
@@ -947,11 +950,13 @@ static void dgram_listener_print(const struct listener *base, FILE *out)
 		host = "127.0.0.1";
 	qemu_escape(host, v, sizeof(v));
 	fprintf(out,
-		"listening on %s  qemu: -netdev dgram,id=net0,local.type=inet,local.host=%s,local.port=LPORT,remote.type=inet,remote.host=%s,remote.port=%u",
-		base->url, v, v, l->addr.port);
-	fprintf(out,
-		" -device virtio-net-pci,netdev=net0,mac=52:54:00:00:00:01  (give each guest its own free LPORT and mac=; or -netdev socket,id=net0,udp=%s:%u,localaddr=%s:LPORT)\n",
-		v, l->addr.port, v);
+		"listening on %s  qemu: -netdev dgram,id=net%u,local.type=inet,local.host=%s,local.port=LPORT,remote.type=inet,remote.host=%s,remote.port=%u",
+		base->url, *n, v, v, l->addr.port);
+	snprintf(
+		hint, sizeof(hint),
+		"give each guest its own free LPORT and mac=; or -netdev socket,id=net%u,udp=%s:%u,localaddr=%s:LPORT",
+		*n, v, l->addr.port, v);
+	listener_print_device(out, n, hint);
 }
 
 /**

@@ -156,12 +156,37 @@ struct listener *listener_find(struct swd *d, const struct listen_addr *want)
  * listener_print_all() - one line per listener with the QEMU arguments
  * @d:		the daemon
  * @out:	where to print
+ *
+ * Each line that has QEMU arguments suggests its own netdev id and MAC
+ * address (listener_print_device()).
  */
 void listener_print_all(const struct swd *d, FILE *out)
 {
 	const struct listener *l;
+	unsigned n = 0;
 
-	listener_foreach(d, l) l->ops->print(l, out);
+	listener_foreach(d, l) l->ops->print(l, out, &n);
+}
+
+/**
+ * listener_print_device() - the end of a start line: QEMU's -device with
+ *			     a MAC address of its own
+ * @out:	where to print
+ * @n:		the QEMU lines printed so far (0 for the first); counted up
+ * @hint:	the advice in brackets at the end of the line
+ *
+ * Line N (from 0) says netdev=netN and mac=52:54:00:12:34:(N+1), so two
+ * lines pasted for two guests, or both into one guest, never share a MAC
+ * or a netdev id. The numbers carry into the fifth byte after 255 lines.
+ */
+void listener_print_device(FILE *out, unsigned *n, const char *hint)
+{
+	unsigned k = *n + 1;
+
+	fprintf(out,
+		" -device virtio-net-pci,netdev=net%u,mac=52:54:00:12:%02x:%02x  (%s)\n",
+		*n, (0x34 + (k >> 8)) & 0xff, k & 0xff, hint);
+	(*n)++;
 }
 
 /**

@@ -50,7 +50,9 @@ struct listener_settings {
  * @close:	stop and free: unlink the socket file if still ours; ports
  *		accepted stay or close as the kind needs (see docs/config.md)
  * @print:	the start line: where it listens and the QEMU arguments,
- *		ending with a newline
+ *		ending with a newline; -netdev id=net*@n and the -device
+ *		part from listener_print_device(), which counts *@n up (a
+ *		line without QEMU arguments leaves *@n alone)
  * @log_stats:	listener counters for SIGUSR1, or NULL
  * @reload:	apply new settings in place (socket file mode and group,
  *		datagram idle time), reload_note() what changed; @url is as
@@ -61,7 +63,7 @@ struct listener_ops {
 	int (*open)(struct swd *d, const struct listen_cfg *lc,
 		    const struct listener_settings *s, struct listener **out);
 	void (*close)(struct listener *l);
-	void (*print)(const struct listener *l, FILE *out);
+	void (*print)(const struct listener *l, FILE *out, unsigned *n);
 	void (*log_stats)(const struct listener *l);
 	void (*reload)(struct listener *l, const struct listener_settings *o,
 		       const struct listener_settings *n, const char *url);
@@ -99,6 +101,7 @@ void listener_close(struct swd *d, struct listener *l);
 void listener_close_all(struct swd *d);
 struct listener *listener_find(struct swd *d, const struct listen_addr *want);
 void listener_print_all(const struct swd *d, FILE *out);
+void listener_print_device(FILE *out, unsigned *n, const char *hint);
 void listener_log_stats(const struct swd *d);
 void listener_reload_perms(struct swd *d, const char *path,
 			   const struct listener_settings *o,

@@ -7,7 +7,8 @@
  * path is probed before it is bound (a stale file from a dead switch is
  * replaced, a live switch's socket is not), bound never more open than
  * 0600 before its chmod, and removed at close only if the file there is
- * still the one we bound.
+ * still the one we bound. A missing directory above it is made, mode 0700,
+ * as the default socket directory is (path_make_parents()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -128,7 +129,8 @@ int unix_path_check(const char *path, int type)
 /**
  * unix_bind_path() - bind @fd to @path with the listener's mode and group
  * @fd:		unix socket, not bound yet
- * @path:	socket path (free: see unix_path_check())
+ * @path:	socket path (free: see unix_path_check()); missing
+ *		directories above it are made, mode 0700
  * @mode:	file permissions
  * @group:	file group, or CONFIG_GID_UNSET
  * @f:		filled once the file exists: give it to unix_unlink_ours()
@@ -147,6 +149,13 @@ int unix_bind_path(int fd, const char *path, int mode, gid_t group,
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, path);
+	rc = path_make_parents(path);
+	if (rc < 0) {
+		log_warn("cannot create the directory for %s", path);
+		return rc;
+	}
+	if (rc > 0)
+		log_info("created the directory for %s (mode 0700)", path);
 	old = umask(0177); /* never more open than 0600 before the chmod */
 	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);

@@ -496,8 +496,10 @@ static void stream_listener_close(struct listener *base)
  * stream_listener_print() - the start line with QEMU's -netdev stream
  * @base:	the listener
  * @out:	where to print
+ * @n:		QEMU lines printed so far (listener_print_device())
  */
-static void stream_listener_print(const struct listener *base, FILE *out)
+static void stream_listener_print(const struct listener *base, FILE *out,
+				  unsigned *n)
 {
 	const struct stream_listener *l =
 		const_container_of(base, struct stream_listener, base);
@@ -507,8 +509,8 @@ static void stream_listener_print(const struct listener *base, FILE *out)
 	if (l->addr.kind == LISTEN_UNIX) {
 		qemu_escape(l->addr.path, v, sizeof(v));
 		fprintf(out,
-			"listening on %s  qemu: -netdev stream,id=net0,server=off,addr.type=unix,addr.path=%s",
-			base->url, v);
+			"listening on %s  qemu: -netdev stream,id=net%u,server=off,addr.type=unix,addr.path=%s",
+			base->url, *n, v);
 	} else {
 		if (strcmp(host, "0.0.0.0") == 0)
 			host = "127.0.0.1";
@@ -516,11 +518,10 @@ static void stream_listener_print(const struct listener *base, FILE *out)
 			host = "::1";
 		qemu_escape(host, v, sizeof(v));
 		fprintf(out,
-			"listening on %s  qemu: -netdev stream,id=net0,server=off,addr.type=inet,addr.host=%s,addr.port=%u",
-			base->url, v, l->addr.port);
+			"listening on %s  qemu: -netdev stream,id=net%u,server=off,addr.type=inet,addr.host=%s,addr.port=%u",
+			base->url, *n, v, l->addr.port);
 	}
-	fprintf(out,
-		" -device virtio-net-pci,netdev=net0,mac=52:54:00:00:00:01  (give each guest its own mac=)\n");
+	listener_print_device(out, n, "give each guest its own mac=");
 }
 
 /**

@@ -884,12 +884,25 @@ static mode_t vde_dirmode(int mode, bool group)
 	return group ? m | S_ISGID : m;
 }
 
+/**
+ * vde_make_dir() - make (or take) the switch directory, as vde_switch -s
+ * @l:		the listener: mode and group for a directory it makes; its
+ *		dir, url and ctl are set from the real path
+ * @path:	the directory as configured; missing directories above it
+ *		are made mode 0700
+ *
+ * Return: 0 on success, negative error code (logged) on failure
+ */
 static int vde_make_dir(struct vde_listener *l, const char *path)
 {
 	mode_t dm = vde_dirmode(l->mode, l->group != CONFIG_GID_UNSET);
 	char real[PATH_MAX];
 	struct stat st;
 
+	if (path_make_parents(path) < 0) {
+		log_warn("cannot create the directory above %s", path);
+		return -errno;
+	}
 	if (mkdir(path, 0700) == 0) {
 		l->dir_created = true;
 		if (chmod(path, dm) < 0 ||
@@ -1050,18 +1063,19 @@ static void vde_listener_close(struct listener *base)
  * vde_listener_print() - the start line: where it listens, QEMU arguments
  * @base:	the listener
  * @out:	where to print
+ * @n:		QEMU lines printed so far (listener_print_device())
  */
-static void vde_listener_print(const struct listener *base, FILE *out)
+static void vde_listener_print(const struct listener *base, FILE *out,
+			       unsigned *n)
 {
 	const struct vde_listener *l =
 		const_container_of(base, struct vde_listener, base);
 	char v[2 * VDE_DIR_MAX + 2];
 
 	qemu_escape(l->dir, v, sizeof(v));
-	fprintf(out, "listening on %s  qemu: -netdev vde,id=net0,sock=%s",
-		l->url, v);
-	fprintf(out,
-		" -device virtio-net-pci,netdev=net0,mac=52:54:00:00:00:01  (give each guest its own mac=)\n");
+	fprintf(out, "listening on %s  qemu: -netdev vde,id=net%u,sock=%s",
+		l->url, *n, v);
+	listener_print_device(out, n, "give each guest its own mac=");
 }
 
 /**

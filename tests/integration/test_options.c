@@ -459,3 +459,64 @@ Test(options, socket_in_a_directory_we_cannot_enter_names_it)
 	cr_assert_not_null(strstr(log, locked), "names %s: %s", locked, log);
 	free(log);
 }
+
+/*
+ * Copy the value of @key (up to the next ',' or space) from @line into
+ * @val, e.g. "mac=" from a "listening on ... qemu: ..." line.
+ */
+static bool qemu_value(const char *line, const char *key, char *val, size_t len)
+{
+	const char *p = strstr(line, key);
+
+	if (!p)
+		return false;
+	p += strlen(key);
+	snprintf(val, len, "%.*s", (int)strcspn(p, ", "), p);
+	return true;
+}
+
+/* Three QEMU lines pasted for three guests must not give them one MAC. */
+Test(options, every_qemu_line_suggests_its_own_mac_and_netdev_id)
+{
+	const char *args[] = { "--listen", "unix:@DIR@/a.sock",
+			       "--listen", "tcp:127.0.0.1:0",
+			       "--listen", "vde:@DIR@/v",
+			       NULL };
+	char mac[3][32], id[3][16], dev[3][16];
+	struct ss_daemon *d;
+	char *out, *line, *nl;
+	size_t n = 0, i, j;
+
+	d = ss_daemon_start(args, SS_TIMEOUT_MS);
+	cr_assert(d && d->ready, "the daemon must start");
+	out = iproc_read(d->out_path);
+	cr_assert_not_null(out);
+	for (line = out; (nl = strchr(line, '\n')); line = nl + 1) {
+		*nl = '\0';
+		if (!strstr(line, "  qemu: -netdev "))
+			continue;
+		cr_assert_lt(n, 3u, "more QEMU lines than listeners");
+		cr_assert(qemu_value(line, ",mac=", mac[n], sizeof(mac[n])),
+			  "no mac= in `%s'", line);
+		cr_assert(qemu_value(line, ",id=", id[n], sizeof(id[n])),
+			  "no id= in `%s'", line);
+		cr_assert(qemu_value(line, "netdev=", dev[n], sizeof(dev[n])),
+			  "no netdev= in `%s'", line);
+		cr_assert_str_eq(id[n], dev[n], "-device names its -netdev");
+		cr_assert_not_null(
+			strstr(line, "  (give each guest its own mac=)"),
+			"`%s'", line);
+		n++;
+	}
+	free(out);
+	cr_assert_eq(n, 3u, "one QEMU line per listener, not %zu", n);
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++) {
+			cr_assert_str_neq(mac[i], mac[j], "lines %zu and %zu",
+					  i, j);
+			cr_assert_str_neq(id[i], id[j], "lines %zu and %zu", i,
+					  j);
+		}
+	cr_assert_str_eq(mac[0], "52:54:00:12:34:01");
+	ss_daemon_stop(d, SS_TIMEOUT_MS);
+}

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -190,5 +191,121 @@ Test(switching, address_moves_to_the_new_port_without_hold_down)
 	itest_expect_seq(&s[0], 12);
 	moves = itest_stat(&sw, s[2].port, "mac_moves");
 	cr_assert_eq(moves, 1, "one move to C's port: mac_moves=%lld", moves);
+	itest_stop(&sw);
+}
+
+/*
+ * Two stations with one MAC (two guests given the same mac=) send in
+ * turn, every @gap_ms, until the daemon logs a line with @needle; Return:
+ * that line in @line.
+ */
+static void send_alternately_until_logged(struct itest_sw *sw,
+					  struct itest_sta *a,
+					  struct itest_sta *b, int gap_ms,
+					  const char *needle, char *line,
+					  size_t len)
+{
+	static const uint8_t nobody[SS_MAC_LEN] = { 0x02, 0, 0, 0, 0x99, 0x99 };
+	uint32_t seq;
+
+	for (seq = 100; seq < 100 + 20000 / (unsigned)gap_ms; seq++) {
+		itest_send(seq % 2 ? b : a, nobody, seq, 60);
+		if (ss_daemon_wait_log(sw->d, NULL, needle, line, len,
+				       gap_ms) == 0)
+			return;
+	}
+	itest_dump_log(sw->d);
+	cr_assert_fail("no `%s' line after 20 s of two stations with one MAC",
+		       needle);
+}
+
+/* The line names both ports, the likely cause and the fix. */
+static void expect_conflict_line(const char *line, int p1, int p2)
+{
+	char want[32];
+
+	snprintf(want, sizeof(want), "port %d (", p1);
+	cr_assert_not_null(strstr(line, want), "no `%s' in `%s'", want, line);
+	snprintf(want, sizeof(want), "port %d (", p2);
+	cr_assert_not_null(strstr(line, want), "no `%s' in `%s'", want, line);
+	cr_assert_not_null(strstr(line, "warning"), "`%s'", line);
+	cr_assert_not_null(
+		strstr(line,
+		       "give each guest its own mac= on its -device line"),
+		"`%s'", line);
+}
+
+/* Within the hold-down the address stays on A's port and no MAC_MOVED
+ * is reported: the daemon still notices C keeps sending from it. */
+Test(switching, one_mac_on_two_ports_is_logged_while_held)
+{
+	static const char *const extra[] = { "--hold-down", "500", NULL };
+	struct itest_sta s[2], twin;
+	struct itest_sw sw;
+	char line[1024];
+
+	itest_start(&sw, TP_UNIX, extra);
+	itest_join(&sw, s, 2);
+	twin = s[1];
+	memcpy(twin.mac, s[0].mac, SS_MAC_LEN);
+	send_alternately_until_logged(&sw, &s[0], &twin, 100,
+				      "two guests with the same mac=", line,
+				      sizeof(line));
+	expect_conflict_line(line, s[0].port, s[1].port);
+	cr_assert_not_null(strstr(line, "keeps arriving on port"), "`%s'",
+			   line);
+	cr_assert_gt(itest_stat(&sw, s[1].port, "mac_held"), 0);
+	itest_stop(&sw);
+}
+
+/* Without a hold-down the address flaps between the ports: each flap is a
+ * MAC_MOVED event, and the warning says so. */
+Test(switching, one_mac_on_two_ports_is_logged_when_it_flaps)
+{
+	static const char *const extra[] = { "--hold-down", "0", NULL };
+	struct itest_sta s[2], twin;
+	struct itest_sw sw;
+	char line[1024];
+
+	itest_start(&sw, TP_UNIX, extra);
+	itest_join(&sw, s, 2);
+	twin = s[1];
+	memcpy(twin.mac, s[0].mac, SS_MAC_LEN);
+	send_alternately_until_logged(&sw, &s[0], &twin, 50,
+				      "two guests with the same mac=", line,
+				      sizeof(line));
+	expect_conflict_line(line, s[0].port, s[1].port);
+	cr_assert_not_null(strstr(line, "keeps moving between"), "`%s'", line);
+	cr_assert_not_null(strstr(line, "MAC_MOVED"), "`%s'", line);
+	itest_stop(&sw);
+}
+
+/* A guest that really moves (silent on its old port) is no conflict: its
+ * frames are held for at most the hold-down, then it moves, once. */
+Test(switching, one_mac_moving_once_is_not_a_conflict)
+{
+	static const char *const extra[] = { "--hold-down", "500", NULL };
+	static const uint8_t nobody[SS_MAC_LEN] = { 0x02, 0, 0, 0, 0x99, 0x99 };
+	struct itest_sta s[2], moved;
+	struct itest_sw sw;
+	long long moves;
+	char *log;
+	uint32_t seq;
+
+	itest_start(&sw, TP_UNIX, extra);
+	itest_join(&sw, s, 2);
+	moved = s[1];
+	memcpy(moved.mac, s[0].mac, SS_MAC_LEN);
+	itest_send(&s[0], nobody, 100, 60);
+	itest_expect(&s[1], nobody, &s[0], 100, 60); /* learned on A's port */
+	for (seq = 101; seq < 150; seq++) {
+		itest_send(&moved, nobody, seq, 60);
+		usleep(100 * 1000);
+	}
+	moves = itest_stat(&sw, s[1].port, "mac_moves");
+	cr_assert_eq(moves, 1, "mac_moves=%lld", moves);
+	log = ss_daemon_log(sw.d);
+	cr_assert_null(strstr(log, "two guests with the same mac="), "%s", log);
+	free(log);
 	itest_stop(&sw);
 }
