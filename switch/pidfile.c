@@ -123,9 +123,10 @@ int pidfile_open(const char *path)
 
 	if (path_make_parents(path) < 0) {
 		err = errno;
-		log_error("cannot create the directory for the pidfile %s: %s%s",
-			  path, strerror(err),
-			  path_hint(path, err, hint, sizeof(hint)));
+		log_error(
+			"cannot create the directory for the pidfile %s: %s%s",
+			path, strerror(err),
+			path_hint(path, err, hint, sizeof(hint)));
 		return -err;
 	}
 	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
