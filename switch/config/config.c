@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,7 @@
 #define TXQ_FRAMES_MAX 65536
 #define TXQ_BYTES_MAX (1 << 30)
 #define GID_MAX_VALID 4294967294LL /* (gid_t)-1 means "unset" */
+#define UID_MAX_VALID 4294967294LL /* (uid_t)-1 is nobody's */
 
 /* ---- reading the file ------------------------------------------------ */
 
@@ -441,6 +443,109 @@ static int load_group(struct loader *ld, json_t *v, gid_t *gid)
 }
 
 /**
+ * user_lookup() - resolve a user name with getpwnam_r()
+ * @name:	user name
+ * @uid:	on success, its id
+ *
+ * Return: 0 on success, -ENOENT if there is no such user, other negative
+ * error code if the lookup failed
+ */
+static int user_lookup(const char *name, uid_t *uid)
+{
+	struct passwd pw, *res = NULL;
+	size_t size = 1024;
+	char *buf = NULL, *nb;
+	int rc;
+
+	for (;;) {
+		nb = realloc(buf, size);
+		if (!nb) {
+			rc = ENOMEM;
+			break;
+		}
+		buf = nb;
+		rc = getpwnam_r(name, &pw, buf, size, &res);
+		if (rc != ERANGE || size >= (1 << 20))
+			break;
+		size *= 2;
+	}
+	if (rc == 0 && res)
+		*uid = res->pw_uid;
+	free(buf);
+	if (rc)
+		return -rc;
+	return res ? 0 : -ENOENT;
+}
+
+/**
+ * load_uid() - one element of "allow_uids": a user id or a user name
+ * @ld:		loader, path at the element
+ * @v:		the element
+ * @uid:	on success, the user id
+ *
+ * Return: 0 on success, negative error code on failure
+ */
+static int load_uid(struct loader *ld, json_t *v, uid_t *uid)
+{
+	const char *s = json_string_value(v);
+	char q[QUOTE_MAX];
+	long long n;
+	int ret;
+
+	if (json_is_integer(v)) {
+		n = json_integer_value(v);
+		if (n < 0 || n > UID_MAX_VALID)
+			return ld_err(ld, false,
+				      "`%lld' is not a user id 0-%lld", n,
+				      UID_MAX_VALID);
+		*uid = (uid_t)n;
+		return 0;
+	}
+	if (!s)
+		return ld_err(ld, false, "expected a user id or name, got %s",
+			      json_kind(v));
+	ret = user_lookup(s, uid);
+	if (ret == -ENOENT)
+		return ld_err(ld, false, "unknown user `%s'", quote(q, s));
+	if (ret < 0)
+		return ld_err(ld, false, "cannot look up user `%s': %s",
+			      quote(q, s), strerror(-ret));
+	return 0;
+}
+
+/**
+ * load_uids() - "allow_uids": an array of user ids or names
+ * @ld:		loader, path at the key
+ * @v:		the value
+ * @u:		filled (@u->any left alone)
+ *
+ * Return: 0 on success, negative error code on failure
+ */
+static int load_uids(struct loader *ld, json_t *v, struct listen_uids *u)
+{
+	size_t i, saved;
+	json_t *item;
+	int ret = 0;
+
+	if (!json_is_array(v))
+		return ld_err(ld, false,
+			      "expected an array of user ids or names, got %s",
+			      json_kind(v));
+	if (json_array_size(v) > LISTEN_UIDS_MAX)
+		return ld_err(ld, false, "more than %d users", LISTEN_UIDS_MAX);
+	u->n = 0;
+	json_array_foreach(v, i, item) {
+		saved = path_push_index(ld, i);
+		ret = load_uid(ld, item, &u->uid[u->n]);
+		path_pop(ld, saved);
+		if (ret < 0)
+			return ret;
+		u->n++;
+	}
+	return 0;
+}
+
+/**
  * struct int_key - a top-level integer key and where it goes
  * @name:	JSON key
  * @min:	smallest value allowed
@@ -591,11 +696,14 @@ static int load_metrics(struct loader *ld, json_t *v)
  * @addr:	its parsed form
  * @mode:	socket mode or CONFIG_MODE_UNSET
  * @group:	socket group or CONFIG_GID_UNSET
+ * @uids:	tcp: users allowed, or NULL for the default (the switch's
+ *		own uid and root)
  *
  * Return: 0 on success, -ENOMEM
  */
 static int listen_append(struct swd_config *c, const char *url,
-			 const struct listen_addr *addr, int mode, gid_t group)
+			 const struct listen_addr *addr, int mode, gid_t group,
+			 const struct listen_uids *uids)
 {
 	struct listen_cfg *l;
 	char *copy = strdup(url);
@@ -613,6 +721,10 @@ static int listen_append(struct swd_config *c, const char *url,
 	l->addr = *addr;
 	l->mode = mode;
 	l->group = group;
+	if (uids)
+		l->uids = *uids;
+	else
+		memset(&l->uids, 0, sizeof(l->uids));
 	return 0;
 }
 
@@ -640,11 +752,15 @@ void config_clear_listen(struct swd_config *c)
  * @obj:	the listener object, or NULL for the plain string form
  * @mode:	"mode" or CONFIG_MODE_UNSET
  * @group:	"group" or CONFIG_GID_UNSET
+ * @uids:	"allow_uids" and "allow_any_uid"
+ * @uid_key:	the first of those two keys given, or NULL
  *
  * Return: 0 on success, negative error code on failure
  */
 static int load_listener_url(struct loader *ld, const char *url, json_t *obj,
-			     int mode, gid_t group)
+			     int mode, gid_t group,
+			     const struct listen_uids *uids,
+			     const char *uid_key)
 {
 	const char *opt = mode != CONFIG_MODE_UNSET ? "mode" : "group";
 	struct listen_addr addr;
@@ -667,14 +783,22 @@ static int load_listener_url(struct loader *ld, const char *url, json_t *obj,
 		path_pop(ld, saved);
 		return ret;
 	}
-	if (listen_append(ld->c, url, &addr, mode, group) < 0)
+	if (addr.kind != LISTEN_TCP && uid_key) {
+		saved = path_push_key(ld, uid_key);
+		ret = ld_err(ld, true, "%s applies only to tcp: listeners",
+			     uid_key);
+		path_pop(ld, saved);
+		return ret;
+	}
+	if (listen_append(ld->c, url, &addr, mode, group, uids) < 0)
 		return ld_nomem(ld);
 	return 0;
 }
 
 static int load_listener_obj(struct loader *ld, json_t *obj)
 {
-	const char *key, *url = NULL;
+	const char *key, *url = NULL, *uid_key = NULL;
+	struct listen_uids uids = { .any = false };
 	gid_t group = CONFIG_GID_UNSET;
 	int mode = CONFIG_MODE_UNSET;
 	size_t saved;
@@ -692,17 +816,24 @@ static int load_listener_obj(struct loader *ld, json_t *obj)
 			ret = load_mode(ld, v, &mode);
 		else if (!strcmp(key, "group"))
 			ret = load_group(ld, v, &group);
+		else if (!strcmp(key, "allow_uids"))
+			ret = load_uids(ld, v, &uids);
+		else if (!strcmp(key, "allow_any_uid"))
+			ret = load_bool(ld, v, &uids.any);
 		else
 			ret = ld_err(
 				ld, true,
-				"unknown key (expected url, mode or group)");
+				"unknown key (expected url, mode, group, allow_uids or allow_any_uid)");
+		if (!uid_key && (!strcmp(key, "allow_uids") ||
+				 !strcmp(key, "allow_any_uid")))
+			uid_key = key;
 		path_pop(ld, saved);
 		if (ret < 0)
 			return ret;
 	}
 	if (!url)
 		return ld_err(ld, false, "missing \"url\"");
-	return load_listener_url(ld, url, obj, mode, group);
+	return load_listener_url(ld, url, obj, mode, group, &uids, uid_key);
 }
 
 static int load_listen(struct loader *ld, json_t *v)
@@ -723,7 +854,7 @@ static int load_listen(struct loader *ld, json_t *v)
 		if (json_is_string(item))
 			ret = load_listener_url(ld, json_string_value(item),
 						NULL, CONFIG_MODE_UNSET,
-						CONFIG_GID_UNSET);
+						CONFIG_GID_UNSET, NULL, NULL);
 		else if (json_is_object(item))
 			ret = load_listener_obj(ld, item);
 		else
@@ -981,7 +1112,8 @@ static int config_copy(struct swd_config *dst, const struct swd_config *src)
 		goto nomem;
 	for (i = 0; i < src->nlisten; i++) {
 		l = &src->listen[i];
-		if (listen_append(dst, l->url, &l->addr, l->mode, l->group))
+		if (listen_append(dst, l->url, &l->addr, l->mode, l->group,
+				  &l->uids))
 			goto nomem;
 	}
 	return 0;
@@ -1114,7 +1246,7 @@ int config_add_listen(struct swd_config *c, const char *url, int mode,
 			 url);
 		return -EINVAL;
 	}
-	if (listen_append(c, url, &addr, mode, group) < 0) {
+	if (listen_append(c, url, &addr, mode, group, NULL) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}

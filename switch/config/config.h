@@ -133,6 +133,22 @@ int config_absolutize_uplinks(struct swd_config *c, const char *cwd, char *err,
 #define DGRAM_IDLE_DEFAULT_S 300
 #define DGRAM_IDLE_MAX_S 1000000
 #define JPATH_MAX 512 /* bytes of "$.listen[3].mode" */
+#define LISTEN_UIDS_MAX 32
+
+/**
+ * struct listen_uids - which local users may attach to a tcp: listener
+ * @any:	anyone ("allow_any_uid": true)
+ * @n:		how many in @uid
+ * @uid:	allowed besides the switch's own uid and root ("allow_uids")
+ *
+ * Only peers on this host are checked (their socket's owner is looked up
+ * with sock_diag); peers from other hosts cannot be told apart by uid.
+ */
+struct listen_uids {
+	bool any;
+	size_t n;
+	uid_t uid[LISTEN_UIDS_MAX];
+};
 
 /**
  * struct listen_cfg - one listener from the config or a --listen flag
@@ -140,12 +156,14 @@ int config_absolutize_uplinks(struct swd_config *c, const char *cwd, char *err,
  * @addr:	parsed form of @url
  * @mode:	unix: socket file permissions, or CONFIG_MODE_UNSET
  * @group:	unix: socket file group, or CONFIG_GID_UNSET
+ * @uids:	tcp: local users allowed besides the switch's own and root
  */
 struct listen_cfg {
 	char *url;
 	struct listen_addr addr;
 	int mode;
 	gid_t group;
+	struct listen_uids uids;
 };
 
 /**

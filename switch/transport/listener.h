@@ -35,11 +35,14 @@ struct listener;
  *		config's socket_mode)
  * @group:	unix socket files: group, or CONFIG_GID_UNSET
  * @idle_s:	datagram ports: seconds without a datagram before they close
+ * @uids:	tcp: local users who may attach besides the switch's own uid
+ *		and root ("allow_uids", "allow_any_uid")
  */
 struct listener_settings {
 	int mode;
 	gid_t group;
 	uint32_t idle_s;
+	struct listen_uids uids;
 };
 
 /**
@@ -55,7 +58,8 @@ struct listener_settings {
  *		line without QEMU arguments leaves *@n alone)
  * @log_stats:	listener counters for SIGUSR1, or NULL
  * @reload:	apply new settings in place (socket file mode and group,
- *		datagram idle time), reload_note() what changed; @url is as
+ *		datagram idle time, tcp: allowed users), reload_note() what
+ *		changed; @url is as
  *		configured, for the summary. NULL: nothing to apply
  */
 struct listener_ops {

@@ -8,16 +8,24 @@
  * replaced, a live switch's socket is not), bound never more open than
  * 0600 before its chmod, and removed at close only if the file there is
  * still the one we bound. A missing directory above it is made, mode 0700,
- * as the default socket directory is (path_make_parents()).
+ * as the default socket directory is (path_make_parents()). For a TCP
+ * peer on this host, tcp_peer_uid() asks the kernel (sock_diag) which
+ * user owns the other end.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -27,6 +35,7 @@
 #include "transport/sock.h"
 
 #define ACCEPT_BACKOFF_S 1.0
+#define SOCK_DIAG_TIMEOUT_US 100000 /* bound on one sock_diag answer */
 
 /**
  * accept_failed() - handle accept4() failing with errno
@@ -321,4 +330,215 @@ int unix_connect_owned(int fd, const char *path, uid_t uid, bool any_owner,
 	}
 	close(pfd);
 	return rc;
+}
+
+/**
+ * inet_addr_bytes() - the address in @ss, IPv4 for a v4-mapped IPv6 one
+ * @ss:		AF_INET or AF_INET6 address
+ * @addr:	on return, 4 or 16 bytes of address
+ *
+ * Return: AF_INET or AF_INET6 (the family of @addr), or -EAFNOSUPPORT
+ */
+static int inet_addr_bytes(const struct sockaddr_storage *ss,
+			   const uint8_t **addr)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+
+	if (ss->ss_family == AF_INET) {
+		*addr = (const uint8_t *)&((const struct sockaddr_in *)ss)
+				->sin_addr;
+		return AF_INET;
+	}
+	if (ss->ss_family != AF_INET6)
+		return -EAFNOSUPPORT;
+	if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+		*addr = s6->sin6_addr.s6_addr + 12;
+		return AF_INET;
+	}
+	*addr = s6->sin6_addr.s6_addr;
+	return AF_INET6;
+}
+
+/**
+ * inet_addr_is_local() - is @ss an address of this host?
+ * @ss:		a peer's address (AF_INET or AF_INET6)
+ *
+ * Loopback (127.0.0.0/8, ::1, and both v4-mapped) is local; so is any
+ * address assigned to an interface here (getifaddrs()). If the interfaces
+ * cannot be listed, the answer is true: the caller then asks for the
+ * peer's owner, and refuses if it is not found (fail closed).
+ *
+ * Return: true if a process on this host may own the other end
+ */
+bool inet_addr_is_local(const struct sockaddr_storage *ss)
+{
+	struct ifaddrs *ifa, *i;
+	const uint8_t *a, *b;
+	bool local = false;
+	int fam;
+
+	fam = inet_addr_bytes(ss, &a);
+	if (fam == AF_INET && a[0] == 127)
+		return true;
+	if (fam == AF_INET6 && IN6_IS_ADDR_LOOPBACK((const struct in6_addr *)a))
+		return true;
+	if (fam < 0)
+		return false;
+	if (getifaddrs(&ifa) < 0)
+		return true;
+	for (i = ifa; i && !local; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != fam)
+			continue;
+		inet_addr_bytes(
+			(const struct sockaddr_storage *)(void *)i->ifa_addr,
+			&b);
+		local = !memcmp(a, b, fam == AF_INET ? 4 : 16);
+	}
+	freeifaddrs(ifa);
+	return local;
+}
+
+/**
+ * diag_reply() - read the uid from sock_diag's answer to one exact lookup
+ * @buf:	the datagram received
+ * @len:	its length
+ * @req:	the request (the answer must be about its 4-tuple)
+ * @uid:	on success, the owner
+ *
+ * A listening socket (the kernel's lookup falls back to listeners), a
+ * TIME_WAIT entry (its uid reads as 0) or an orphan (inode 0: closed by
+ * its process) is no answer: the other end has no live owner.
+ *
+ * Return: 0 on success, -ENOENT if the kernel knows no such socket,
+ * -ENOTCONN for a socket without a live owner, -EPROTO for a garbled
+ * answer, other negative error code from the kernel
+ */
+static int diag_reply(const uint8_t *buf, size_t len,
+		      const struct inet_diag_req_v2 *req, uid_t *uid)
+{
+	const struct nlmsghdr *h = (const struct nlmsghdr *)(const void *)buf;
+	const struct inet_diag_msg *m;
+	const struct nlmsgerr *e;
+
+	for (; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+		if (h->nlmsg_type == NLMSG_ERROR) {
+			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+				return -EPROTO;
+			e = NLMSG_DATA(h);
+			return e->error < 0 ? e->error : -EPROTO;
+		}
+		if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+		    h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
+			continue;
+		m = NLMSG_DATA(h);
+		/* the family may differ: a v4-mapped IPv6 socket is found
+		 * in the IPv4 table, an IPv4 one by a v4-mapped request */
+		if (m->id.idiag_sport != req->id.idiag_sport ||
+		    m->id.idiag_dport != req->id.idiag_dport)
+			return -EPROTO;
+		if (m->idiag_state == TCP_LISTEN ||
+		    m->idiag_state == TCP_TIME_WAIT ||
+		    m->idiag_state == TCP_CLOSE || !m->idiag_inode)
+			return -ENOTCONN;
+		*uid = (uid_t)m->idiag_uid;
+		return 0;
+	}
+	return -EPROTO;
+}
+
+/**
+ * diag_lookup() - ask sock_diag who owns the TCP socket at one 4-tuple
+ * @req:	the lookup (family, addresses, ports filled in)
+ * @uid:	on success, the owner
+ *
+ * One request and one answer on a fresh NETLINK_SOCK_DIAG socket,
+ * connected to the kernel (no other process can answer for it), with a
+ * receive timeout of SOCK_DIAG_TIMEOUT_US so a caller in the event loop
+ * is never held long.
+ *
+ * Return: 0 on success, negative error code on failure (see diag_reply();
+ * -EAGAIN on timeout)
+ */
+static int diag_lookup(struct inet_diag_req_v2 *req, uid_t *uid)
+{
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct timeval tv = { .tv_usec = SOCK_DIAG_TIMEOUT_US };
+	struct nlmsghdr nlh = {
+		.nlmsg_len = NLMSG_LENGTH(sizeof(*req)),
+		.nlmsg_type = SOCK_DIAG_BY_FAMILY,
+		.nlmsg_flags = NLM_F_REQUEST,
+		.nlmsg_seq = 1,
+	};
+	struct iovec iov[2] = { { &nlh, sizeof(nlh) }, { req, sizeof(*req) } };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+	uint8_t buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
+	ssize_t r;
+	int fd, rc;
+
+	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    connect(fd, (struct sockaddr *)&kernel, sizeof(kernel)) < 0 ||
+	    sendmsg(fd, &mh, 0) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	do
+		r = recv(fd, buf, sizeof(buf), 0);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		rc = errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	else
+		rc = diag_reply(buf, (size_t)r, req, uid);
+out:
+	close(fd);
+	return rc;
+}
+
+/**
+ * tcp_peer_uid() - which local user owns the other end of a TCP connection
+ * @local:	our end (getsockname() of the accepted socket)
+ * @peer:	the other end (from accept()); must be on this host
+ * @uid:	on success, the uid that created the peer's socket
+ *
+ * The peer's socket is found by its exact 4-tuple: its source is @peer,
+ * its destination @local. For v4-mapped IPv6 addresses the kernel looks
+ * in the IPv4 table, where an IPv4 client of a dual-stack listener is.
+ *
+ * Return: 0 on success, negative error code on failure: -ENOENT (no
+ * such socket here), -ENOTCONN (the peer closed it), -EAGAIN (no answer
+ * in time), -EAFNOSUPPORT, or what the netlink socket gave
+ */
+int tcp_peer_uid(const struct sockaddr_storage *local,
+		 const struct sockaddr_storage *peer, uid_t *uid)
+{
+	const struct sockaddr_in6 *p6 = (const struct sockaddr_in6 *)peer,
+				  *l6 = (const struct sockaddr_in6 *)local;
+	const struct sockaddr_in *p4 = (const struct sockaddr_in *)peer,
+				 *l4 = (const struct sockaddr_in *)local;
+	struct inet_diag_req_v2 req = {
+		.sdiag_family = (uint8_t)peer->ss_family,
+		.sdiag_protocol = IPPROTO_TCP,
+		.idiag_states = ~0U,
+		.id.idiag_cookie = { INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE },
+	};
+
+	if (peer->ss_family != local->ss_family)
+		return -EAFNOSUPPORT;
+	if (peer->ss_family == AF_INET) {
+		memcpy(req.id.idiag_src, &p4->sin_addr, 4);
+		memcpy(req.id.idiag_dst, &l4->sin_addr, 4);
+		req.id.idiag_sport = p4->sin_port;
+		req.id.idiag_dport = l4->sin_port;
+	} else if (peer->ss_family == AF_INET6) {
+		memcpy(req.id.idiag_src, &p6->sin6_addr, 16);
+		memcpy(req.id.idiag_dst, &l6->sin6_addr, 16);
+		req.id.idiag_sport = p6->sin6_port;
+		req.id.idiag_dport = l6->sin6_port;
+		req.id.idiag_if = p6->sin6_scope_id;
+	} else {
+		return -EAFNOSUPPORT;
+	}
+	return diag_lookup(&req, uid);
 }

@@ -2,7 +2,8 @@
 /*
  * sock.h - socket helpers shared by listeners, the control socket and
  * the metrics endpoint: binding unix paths and TCP/UDP addresses, removing
- * socket files only while they are still ours, and the accept back-off
+ * socket files only while they are still ours, the accept back-off, and
+ * who owns a local TCP peer
  */
 #ifndef SWD_SOCK_H
 #define SWD_SOCK_H
@@ -14,6 +15,7 @@
 #include "config/config.h"
 
 struct ev_loop;
+struct sockaddr_storage;
 struct ev_io;
 struct ev_timer;
 
@@ -40,5 +42,8 @@ void accept_backoff_init(struct ev_timer *backoff, struct ev_io *io);
 void qemu_escape(const char *s, char *out, size_t len);
 int unix_connect_owned(int fd, const char *path, uid_t uid, bool any_owner,
 		       uid_t *owner);
+bool inet_addr_is_local(const struct sockaddr_storage *ss);
+int tcp_peer_uid(const struct sockaddr_storage *local,
+		 const struct sockaddr_storage *peer, uid_t *uid);
 
 #endif /* SWD_SOCK_H */

@@ -9,6 +9,11 @@
  * one sendmsg() of many frames per batch, straight from the queue, and a
  * partial write resumes exactly where it stopped. A listener is one kind
  * of struct listener (listener.c keeps the list and drives reloads).
+ *
+ * A tcp: connection from this host is let in only if the user who owns
+ * the other end is the switch's own, root, or one the listener allows
+ * (stream_uid_check()): unix sockets have file permissions, TCP on
+ * 127.0.0.1 has nothing else. Peers on other hosts are not checked.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,8 +47,10 @@
  * @io:		accept watcher
  * @backoff:	restarts @io after running out of descriptors
  * @file:	unix: the socket file, removed on close while still ours
- * @refused:	connections refused (max_ports reached, out of memory)
+ * @refused:	connections refused (max_ports reached, out of memory,
+ *		a local user not allowed)
  * @rl_refuse:	rate limit of the refusal lines
+ * @uids:	tcp: local users allowed besides our own uid and root
  */
 struct stream_listener {
 	struct listener base;
@@ -55,6 +62,7 @@ struct stream_listener {
 	struct sock_file file;
 	uint64_t refused;
 	struct log_ratelimit rl_refuse;
+	struct listen_uids uids;
 };
 
 /**
@@ -352,6 +360,94 @@ static void stream_refuse(struct stream_listener *l, int fd, const char *peer,
 			  peer, why, l->d->sw.nports);
 }
 
+/**
+ * stream_uid_allowed() - may this local user attach to @l?
+ * @l:		a tcp: listener
+ * @uid:	the owner of the peer's socket
+ *
+ * The switch's own (effective) uid and root always may: root can reach
+ * any socket anyway, and the QEMU of the user who started the switch is
+ * the usual guest.
+ *
+ * Return: true if @uid may attach
+ */
+static bool stream_uid_allowed(const struct stream_listener *l, uid_t uid)
+{
+	size_t i;
+
+	if (l->uids.any || uid == 0 || uid == geteuid())
+		return true;
+	for (i = 0; i < l->uids.n; i++)
+		if (l->uids.uid[i] == uid)
+			return true;
+	return false;
+}
+
+/**
+ * stream_uid_check() - refuse a tcp: connection from a local user the
+ *			listener does not allow
+ * @l:		a tcp: listener
+ * @fd:		the accepted socket
+ * @ss:		the peer's address
+ * @peer:	the peer, for messages
+ *
+ * A peer on this host (loopback or one of its addresses) is looked up
+ * with sock_diag (tcp_peer_uid()); if that fails the connection is
+ * refused (fail closed). A peer from another host cannot be identified
+ * and is let in, as before: who can reach a non-loopback address is a
+ * matter for the firewall. Out of descriptors for the lookup, accepting
+ * pauses as when accept() itself runs out (accept_failed()).
+ *
+ * Return: true to go on; false if the connection was refused (@fd closed)
+ */
+static bool stream_uid_check(struct stream_listener *l, int fd,
+			     const struct sockaddr_storage *ss,
+			     const char *peer)
+{
+	struct sockaddr_storage local;
+	socklen_t llen = sizeof(local);
+	char why[256], who[48];
+	uid_t uid;
+	int rc;
+
+	if (l->uids.any || !inet_addr_is_local(ss))
+		return true;
+	if (getsockname(fd, (struct sockaddr *)&local, &llen) < 0)
+		rc = -errno;
+	else
+		rc = tcp_peer_uid(&local, ss, &uid);
+	if (rc == -EMFILE || rc == -ENFILE || rc == -ENOBUFS || rc == -ENOMEM) {
+		/* as if accept() had failed: pause accepting */
+		stream_refuse(l, fd, peer,
+			      "no descriptor or memory left to check its uid");
+		errno = -rc;
+		accept_failed(l->d->loop, &l->io, &l->backoff, l->base.url);
+		return false;
+	}
+	if (rc < 0) {
+		snprintf(
+			why, sizeof(why),
+			"cannot tell which local user it is (sock_diag: %s); to let any local user attach, set \"allow_any_uid\": true on this listener",
+			strerror(-rc));
+		stream_refuse(l, fd, peer, why);
+		return false;
+	}
+	if (stream_uid_allowed(l, uid))
+		return true;
+	if (geteuid() == 0)
+		snprintf(who, sizeof(who), "root");
+	else
+		snprintf(who, sizeof(who), "uid %u (the switch's) and root",
+			 (unsigned)geteuid());
+	snprintf(
+		why, sizeof(why),
+		"uid %u may not attach (allowed: %s%s); add \"allow_uids\": [%u] or \"allow_any_uid\": true to this listener in the config",
+		(unsigned)uid, who, l->uids.n ? ", allow_uids" : "",
+		(unsigned)uid);
+	stream_refuse(l, fd, peer, why);
+	return false;
+}
+
 static void stream_port_new(struct stream_listener *l, int fd,
 			    const struct sockaddr_storage *ss, socklen_t slen)
 {
@@ -361,6 +457,8 @@ static void stream_port_new(struct stream_listener *l, int fd,
 	int one = 1, rc;
 
 	describe_peer(l, fd, ss, slen, peer, sizeof(peer));
+	if (l->addr.kind == LISTEN_TCP && !stream_uid_check(l, fd, ss, peer))
+		return;
 	sp = calloc(1, sizeof(*sp));
 	if (!sp) {
 		stream_refuse(l, fd, peer, "out of memory");
@@ -398,6 +496,8 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 		if (fd >= 0) {
 			stream_port_new(l, fd, &ss, slen);
+			if (!ev_is_active(&l->io))
+				return; /* paused: see stream_uid_check() */
 			continue;
 		}
 		accept_failed(loop, &l->io, &l->backoff, l->base.url);
@@ -464,6 +564,7 @@ static int stream_listener_open(struct swd *d, const struct listen_cfg *lc,
 	l->base.want = lc->addr;
 	l->fd = -1;
 	l->addr = lc->addr;
+	l->uids = s->uids;
 	listen_url_format(&l->addr, l->base.url, sizeof(l->base.url));
 	ev_io_init(&l->io, accept_cb, -1, EV_READ);
 	accept_backoff_init(&l->backoff, &l->io);
@@ -525,8 +626,44 @@ static void stream_listener_print(const struct listener *base, FILE *out,
 }
 
 /**
+ * uids_same() - do two allow lists say the same?
+ * @a:		one
+ * @b:		the other
+ *
+ * Return: true if they allow the same users, in the same order
+ */
+static bool uids_same(const struct listen_uids *a, const struct listen_uids *b)
+{
+	return a->any == b->any && a->n == b->n &&
+	       !memcmp(a->uid, b->uid, a->n * sizeof(a->uid[0]));
+}
+
+/**
+ * uids_note() - say in the reload summary who may attach now
+ * @d:		the daemon
+ * @u:		the new allow list
+ * @url:	the listener as configured
+ */
+static void uids_note(struct swd *d, const struct listen_uids *u,
+		      const char *url)
+{
+	char list[LISTEN_UIDS_MAX * 11 + 1] = "";
+	size_t i, o = 0;
+
+	if (u->any) {
+		reload_note(d, "%s allow_any_uid", url);
+		return;
+	}
+	for (i = 0; i < u->n && o < sizeof(list); i++)
+		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%u",
+				      i ? "," : "", (unsigned)u->uid[i]);
+	reload_note(d, "%s allow_uids [%s]", url, list);
+}
+
+/**
  * stream_listener_reload() - unix: give the socket file its new mode and
- *			      group
+ *			      group; tcp: the new allow list, for the
+ *			      connections to come
  * @base:	the listener
  * @o:		settings in force
  * @n:		settings to apply
@@ -542,6 +679,10 @@ static void stream_listener_reload(struct listener *base,
 
 	if (l->addr.kind == LISTEN_UNIX)
 		listener_reload_perms(l->d, l->addr.path, o, n, url);
+	if (l->addr.kind == LISTEN_TCP && !uids_same(&l->uids, &n->uids)) {
+		l->uids = n->uids;
+		uids_note(l->d, &n->uids, url);
+	}
 }
 
 /* SIGUSR1: the listener's own counter, when there is something to say. */

@@ -334,10 +334,11 @@ Test(config, overlong_unknown_key_is_reported_without_position)
 
 Test(config, unknown_listener_key)
 {
-	expect_error("{\"listen\": [\"unix:/tmp/a\",\n"
-		     "  {\"url\": \"unix:/tmp/b\", \"owner\": \"me\"}]}",
-		     "2:26: $.listen[1].owner: unknown key "
-		     "(expected url, mode or group)");
+	expect_error(
+		"{\"listen\": [\"unix:/tmp/a\",\n"
+		"  {\"url\": \"unix:/tmp/b\", \"owner\": \"me\"}]}",
+		"2:26: $.listen[1].owner: unknown key "
+		"(expected url, mode, group, allow_uids or allow_any_uid)");
 }
 
 Test(config, wrong_types)
@@ -432,6 +433,69 @@ Test(config, mode_and_group_only_on_unix_listeners)
 	expect_error(
 		"{\"listen\": [{\"group\": 0, \"url\": \"tcp:[::1]:1\"}]}",
 		"1:14: $.listen[0].group: group applies only to unix: listeners");
+}
+
+Test(config, tcp_listener_allow_lists)
+{
+	struct swd_config c;
+	struct listen_cfg *l;
+	char err[512];
+
+	config_init(&c);
+	cr_assert_eq(
+		load(&c,
+		     "{\"listen\": [\"tcp:127.0.0.1:1\",\n"
+		     "  {\"url\": \"tcp:127.0.0.1:2\", "
+		     "\"allow_uids\": [1000, \"root\", \"nobody\"]},\n"
+		     "  {\"url\": \"tcp:[::1]:3\", \"allow_any_uid\": true},\n"
+		     "  {\"url\": \"tcp:127.0.0.1:4\", \"allow_uids\": []}]}",
+		     err, sizeof(err)),
+		0, "%s", err);
+	l = c.listen;
+	cr_assert_eq(l[0].uids.any, false);
+	cr_assert_eq(l[0].uids.n, 0);
+	cr_assert_eq(l[1].uids.any, false);
+	cr_assert_eq(l[1].uids.n, 3);
+	cr_assert_eq(l[1].uids.uid[0], 1000);
+	cr_assert_eq(l[1].uids.uid[1], 0);
+	cr_assert_eq(l[1].uids.uid[2], 65534); /* Debian's nobody */
+	cr_assert_eq(l[2].uids.any, true);
+	cr_assert_eq(l[3].uids.n, 0);
+	/* a load fills a copy of the config: the lists go with it */
+	cr_assert_eq(load(&c, "{}", err, sizeof(err)), 0, "%s", err);
+	l = c.listen;
+	cr_assert_eq(l[1].uids.n, 3);
+	cr_assert_eq(l[1].uids.uid[2], 65534);
+	cr_assert_eq(l[2].uids.any, true);
+	config_fini(&c);
+}
+
+Test(config, allow_uids_errors)
+{
+	expect_error("{\"listen\": [\n"
+		     "  {\"url\": \"unix:/tmp/a\", \"allow_uids\": [1]}]}",
+		     "2:26: $.listen[0].allow_uids: allow_uids applies only to "
+		     "tcp: listeners");
+	expect_error("{\"listen\": [{\"allow_any_uid\": true, "
+		     "\"url\": \"udp:127.0.0.1:1\"}]}",
+		     "1:14: $.listen[0].allow_any_uid: allow_any_uid applies "
+		     "only to tcp: listeners");
+	expect_error("{\"listen\": [{\"url\": \"tcp:127.0.0.1:1\", "
+		     "\"allow_uids\": 1000}]}",
+		     "1:54: $.listen[0].allow_uids: expected an array of user "
+		     "ids or names, got an integer");
+	expect_error("{\"listen\": [{\"url\": \"tcp:127.0.0.1:1\", "
+		     "\"allow_uids\": [1, -1]}]}",
+		     "1:58: $.listen[0].allow_uids[1]: `-1' is not a user id "
+		     "0-4294967294");
+	expect_error("{\"listen\": [{\"url\": \"tcp:127.0.0.1:1\", "
+		     "\"allow_uids\": [\"no-such-user-here\"]}]}",
+		     "1:55: $.listen[0].allow_uids[0]: unknown user "
+		     "`no-such-user-here'");
+	expect_error("{\"listen\": [{\"url\": \"tcp:127.0.0.1:1\", "
+		     "\"allow_any_uid\": 1}]}",
+		     "1:57: $.listen[0].allow_any_uid: expected true or false, "
+		     "got an integer");
 }
 
 Test(config, datagram_listeners_and_dgram_idle)
