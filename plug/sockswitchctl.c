@@ -800,13 +800,13 @@ int main(int argc, char **argv)
 
 	parse_cli(argc, argv, &c, &cl);
 	sub = cl.argc ? cl.argv[0] : NULL;
-	if (cl.help && sub && cmd_help_find(sub)) {
-		usage_cmd(stdout, cmd_help_find(sub));
-		return 0;
-	}
 	if (cl.help) {
-		usage(stdout);
-		return 0;
+		if (sub && cmd_help_find(sub))
+			usage_cmd(stdout, cmd_help_find(sub));
+		else
+			usage(stdout);
+		rc = 0;
+		goto out;
 	}
 	if (!sub)
 		die_usage(
@@ -815,14 +815,17 @@ int main(int argc, char **argv)
 		die_usage("unknown command `%s'", sub);
 	if (cl.sub.opt && strcmp(sub, "events") && strcmp(sub, "top"))
 		die_cmd(sub, "no option -%c", cl.sub.opt);
-	if (!strcmp(sub, "help"))
-		return cmd_help_run(cl.argc, cl.argv);
+	if (!strcmp(sub, "help")) {
+		rc = cmd_help_run(cl.argc, cl.argv);
+		goto out;
+	}
 	if (!c.path)
 		c.path = default_socket(def, sizeof(def));
 	for (i = 0; i < sizeof(simple_cmds) / sizeof(simple_cmds[0]); i++) {
-		if (!strcmp(sub, simple_cmds[i].name))
-			return run_simple(&c, &simple_cmds[i], cl.argc,
-					  cl.argv);
+		if (!strcmp(sub, simple_cmds[i].name)) {
+			rc = run_simple(&c, &simple_cmds[i], cl.argc, cl.argv);
+			goto out;
+		}
 	}
 	ctl_connect(&c);
 	if (!strcmp(sub, "events"))
@@ -837,6 +840,7 @@ int main(int argc, char **argv)
 		rc = cmd_log_level(&c, cl.argc, cl.argv);
 	else
 		rc = cmd_raw(&c, cl.argc, cl.argv);
+out:
 	free(cl.argv);
 	return rc;
 }
