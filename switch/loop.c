@@ -365,8 +365,13 @@ static void log_hook(struct swd *d, const struct swd_event *ev, void *opaque)
 		break;
 	case SW_EV_MAC_TABLE_FULL:
 		log_warnx(
-			"mac table full (%u entries): not learning %s from port %u; unknown destinations are flooded",
+			"mac table full (%u entries): learning %s from port %u evicts the oldest address of the port with the most; reported once until addresses age out (counted as mac_table_full and mac_evicted)",
 			d->sw.mt.max, mac_format(e->mac, m), e->to->id);
+		break;
+	case SW_EV_MAC_EVICTED:
+		log_debug(
+			"mac %s vlan %u on port %u evicted for a new address on port %u",
+			mac_format(e->mac, m), e->vid, e->from->id, e->to->id);
 		break;
 	case SW_EV_PORT_REMOVED:
 		if (!e->port->closing)
@@ -669,14 +674,14 @@ void swd_log_port_stats(const struct port *p, const char *prefix)
 		" rx_multicast=%" PRIu64 " tx_frames=%" PRIu64
 		" tx_bytes=%" PRIu64 " tx_queued_now=%u mac_new=%" PRIu64
 		" mac_moves=%" PRIu64 " mac_held=%" PRIu64
-		" mac_table_full=%" PRIu64 " throttled=%" PRIu64
-		" throttle_timeouts=%" PRIu64 "%s",
+		" mac_table_full=%" PRIu64 " mac_evicted=%" PRIu64
+		" throttled=%" PRIu64 " throttle_timeouts=%" PRIu64 "%s",
 		prefix, p->id, p->name, p->ops->name, p->descr, p->up,
 		swd_port_state(p), p->st.rx_frames, p->st.rx_bytes,
 		p->st.rx_broadcast, p->st.rx_multicast, p->st.tx_frames,
 		p->st.tx_bytes, p->txq.count, p->st.mac_new, p->st.mac_moves,
-		p->st.mac_held, p->st.mac_table_full, p->st.throttled,
-		p->st.throttle_timeouts, drops);
+		p->st.mac_held, p->st.mac_table_full, p->st.mac_evicted,
+		p->st.throttled, p->st.throttle_timeouts, drops);
 }
 
 /**

@@ -172,6 +172,7 @@ static void sum_params(struct summary *s, const struct sw_params *o,
 				(unsigned long long)n->f);  \
 	} while (0)
 	SUM_FIELD(mac_table_size, "mac_table_size");
+	SUM_FIELD(mac_port_share, "mac_port_share");
 	SUM_FIELD(ageing_ms, "ageing_ms");
 	SUM_FIELD(hold_down_ms, "mac_hold_down_ms");
 	SUM_FIELD(max_ports, "max_ports");

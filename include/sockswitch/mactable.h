@@ -31,28 +31,45 @@ struct mac_entry {
  * @slots:	2 * @max rounded up to a power of two slots
  * @mask:	number of slots minus one
  * @count:	entries in use
- * @max:	hard bound on entries; when reached, learning stops
+ * @max:	hard bound on entries; when reached, a new address evicts
+ *		the oldest entry of the port with the most entries
+ * @port_share:	entries a port may hold when its port->mac_max is 0:
+ *		half of @max (at least 1) unless set otherwise
  * @ageing_ms:	an entry not refreshed for this long is gone
  * @hold_ms:	an entry refreshed within this long does not move port
  * @secret:	per-run hash key, so peers cannot aim at one bucket
+ * @evicted:	optional: told of each entry evicted to make room for
+ *		@incoming (not yet in the table); @full is true when the
+ *		table was full, false when the port was at its share.
+ *		Context: must not change the table
+ * @evict_opaque: its argument
+ *
+ * The table keeps port->mac_count of every port it points at exact:
+ * entries are added, moved, deleted, flushed and aged only here.
  */
 struct mac_table {
 	struct mac_entry *slots;
 	uint32_t mask;
 	uint32_t count;
 	uint32_t max;
+	uint32_t port_share;
 	uint64_t ageing_ms;
 	uint64_t hold_ms;
 	uint64_t secret;
+	void (*evicted)(void *opaque, const struct mac_entry *victim,
+			const struct mac_entry *incoming, bool full);
+	void *evict_opaque;
 };
 
 /**
  * enum mac_learn - outcome of mac_table_learn()
  * @MAC_LEARN_REFRESH:	known on this port, timestamp refreshed
- * @MAC_LEARN_NEW:	a new entry was added
- * @MAC_LEARN_MOVED:	entry moved from another port (*@old set)
+ * @MAC_LEARN_NEW:	a new entry was added (after evicting one, through
+ *			t->evicted, if the port was at its share or the
+ *			table was full: a new address is always learned)
+ * @MAC_LEARN_MOVED:	entry moved from another port (*@old set); the new
+ *			port, if at its share, evicted its oldest entry
  * @MAC_LEARN_HELD:	seen on another port within the hold-down; not moved
- * @MAC_LEARN_FULL:	new address, but the table is full; not learned
  * @MAC_LEARN_IGNORED:	multicast, broadcast or all-zero source; not learned
  */
 enum mac_learn {
@@ -60,13 +77,14 @@ enum mac_learn {
 	MAC_LEARN_NEW,
 	MAC_LEARN_MOVED,
 	MAC_LEARN_HELD,
-	MAC_LEARN_FULL,
 	MAC_LEARN_IGNORED,
 };
 
 int mac_table_init(struct mac_table *t, uint32_t max, uint64_t ageing_ms,
 		   uint64_t hold_ms, uint64_t secret);
 void mac_table_fini(struct mac_table *t);
+uint32_t mac_table_port_limit(const struct mac_table *t,
+			      const struct port *port);
 enum mac_learn mac_table_learn(struct mac_table *t, uint16_t vid,
 			       const uint8_t *mac, struct port *port,
 			       uint64_t now_ms, struct port **old);

@@ -97,7 +97,11 @@ extern const char *const port_drop_name[PORT_DROP__MAX];
  * @mac_new:		source addresses learned on this port
  * @mac_moves:		addresses that moved to this port from another
  * @mac_held:		moves refused by the hold-down
- * @mac_table_full:	source addresses not learned: table full
+ * @mac_table_full:	source addresses learned while the table was full
+ *			(each evicted another port's oldest entry)
+ * @mac_evicted:	addresses learned on this port that were evicted
+ *			to make room for a new one (this port at its share,
+ *			or the table full and this port holding the most)
  * @throttled:		times reading this port was paused because a
  *			destination's queue passed its high-water mark
  * @throttle_timeouts:	of which ended by the time bound, not by the
@@ -121,6 +125,7 @@ struct port_stats {
 	uint64_t mac_moves;
 	uint64_t mac_held;
 	uint64_t mac_table_full;
+	uint64_t mac_evicted;
 	uint64_t throttled;
 	uint64_t throttle_timeouts;
 	uint64_t drops[PORT_DROP__MAX];
@@ -168,6 +173,11 @@ struct port_stats {
  *		daemon reads it to name both ports of a MAC conflict and
  *		zeroes it (all zero: nothing held since it looked)
  * @held_vid:	its VLAN
+ * @mac_count:	entries of the MAC table on this port, kept by the table
+ * @mac_max:	most entries this port may hold, or 0 for the table's
+ *		default share (half the table); may be set before
+ *		sw_port_add(), which keeps it. A port at its bound that
+ *		learns a new address evicts its own oldest entry
  */
 struct port {
 	const struct port_ops *ops;
@@ -195,6 +205,8 @@ struct port {
 	bool tx_stalled;
 	uint8_t held_mac[6];
 	uint16_t held_vid;
+	uint32_t mac_count;
+	uint32_t mac_max;
 };
 
 static inline void port_count_drop(struct port *p, enum port_drop why)

@@ -29,6 +29,9 @@
 /**
  * struct sw_params - the core's tunables
  * @mac_table_size:	bound on learned addresses
+ * @mac_port_share:	entries a port may hold unless its port->mac_max
+ *			says otherwise; 0: half of @mac_table_size (at
+ *			least 1); more than @mac_table_size means all of it
  * @ageing_ms:		learned address lifetime without traffic
  * @hold_down_ms:	a MAC refreshed this recently does not move port
  * @max_ports:		bound on live ports
@@ -42,6 +45,7 @@
  */
 struct sw_params {
 	uint32_t mac_table_size;
+	uint32_t mac_port_share;
 	uint64_t ageing_ms;
 	uint64_t hold_down_ms;
 	uint32_t max_ports;
@@ -58,7 +62,12 @@ struct sw_params {
  * @SW_EV_MAC_NEW:	an address was learned (@to)
  * @SW_EV_MAC_MOVED:	an address moved (@from -> @to)
  * @SW_EV_MAC_AGED:	an address was not seen for the ageing time (@from)
- * @SW_EV_MAC_TABLE_FULL: an address was not learned (@to): table full
+ * @SW_EV_MAC_TABLE_FULL: the table was full: learning an address (@to)
+ *			evicted another; reported once, again only after
+ *			ageing made room
+ * @SW_EV_MAC_EVICTED:	an address (@from) was forgotten to learn one on
+ *			@to: @from was at its share (then @from == @to),
+ *			or the table was full and @from held the most
  * @SW_EV_PORT_UP:	@port became up (p->up false -> true)
  * @SW_EV_PORT_DOWN:	@port went down (p->up true -> false)
  * @SW_EV_PORT_REMOVED:	@port was detached; its memory is still valid
@@ -68,10 +77,17 @@ enum sw_event {
 	SW_EV_MAC_MOVED,
 	SW_EV_MAC_AGED,
 	SW_EV_MAC_TABLE_FULL,
+	SW_EV_MAC_EVICTED,
 	SW_EV_PORT_UP,
 	SW_EV_PORT_DOWN,
 	SW_EV_PORT_REMOVED,
 };
+
+/* MAC events first, then port events: sw_event_is_mac() relies on it. */
+static inline bool sw_event_is_mac(enum sw_event ev)
+{
+	return ev <= SW_EV_MAC_EVICTED;
+}
 
 /**
  * enum sw_cause - why a port's up state changed
@@ -98,8 +114,9 @@ enum sw_cause {
  * @ev:		what happened
  * @vid:	MAC events: VLAN
  * @mac:	MAC events: the address
- * @from:	MAC events: old port (moved, aged), or NULL
- * @to:		MAC events: new port (learned, moved, table full), or NULL
+ * @from:	MAC events: old port (moved, aged, evicted), or NULL
+ * @to:		MAC events: new port (learned, moved, table full, the
+ *		port whose new address evicted), or NULL
  * @port:	port events: the port
  * @cause:	port events: why
  * @why:	port events: the transport's words for a lost carrier, the

@@ -564,6 +564,11 @@ static void set_mac_table_size(struct swd_config *c, json_int_t v)
 	c->core.mac_table_size = (uint32_t)v;
 }
 
+static void set_mac_port_share(struct swd_config *c, json_int_t v)
+{
+	c->core.mac_port_share = (uint32_t)v;
+}
+
 static void set_ageing(struct swd_config *c, json_int_t v)
 {
 	c->core.ageing_ms = (uint64_t)v * 1000;
@@ -606,6 +611,7 @@ static void set_dgram_idle(struct swd_config *c, json_int_t v)
 
 static const struct int_key int_keys[] = {
 	{ "mac_table_size", 1, SW_MAC_TABLE_LIMIT, set_mac_table_size },
+	{ "mac_port_share", 0, SW_MAC_TABLE_LIMIT, set_mac_port_share },
 	{ "ageing", 1, AGEING_MAX_S, set_ageing },
 	{ "mac_hold_down_ms", 0, HOLD_DOWN_MAX_MS, set_hold_down },
 	{ "max_ports", 1, SW_MAX_PORTS_LIMIT, set_max_ports },

@@ -50,7 +50,7 @@ json_t *ctl_port_json(const struct swd *d, const struct port *p)
 		"s:{s:I,s:I,s:I,s:I,s:I,s:I},"
 		"s:{s:I,s:I,s:I},"
 		"s:{s:I,s:I,s:I,s:I},"
-		"s:{s:I,s:I,s:I,s:I},s:{s:I,s:I},s:o?}",
+		"s:{s:I,s:I,s:I,s:I,s:I},s:{s:I,s:I},s:o?}",
 		"id", (json_int_t)p->id, "name", p->name, "transport",
 		p->ops->name, "peer", p->descr, "description", p->description,
 		"state", swd_port_state(p), "enabled", p->enabled, "capture",
@@ -67,7 +67,8 @@ json_t *ctl_port_json(const struct swd *d, const struct port *p)
 		(json_int_t)p->txq.max_bytes, "mac", "learned",
 		(json_int_t)st->mac_new, "moved_in", (json_int_t)st->mac_moves,
 		"held", (json_int_t)st->mac_held, "table_full",
-		(json_int_t)st->mac_table_full, "throttle", "events",
+		(json_int_t)st->mac_table_full, "evicted",
+		(json_int_t)st->mac_evicted, "throttle", "events",
 		(json_int_t)st->throttled, "timeouts",
 		(json_int_t)st->throttle_timeouts, "drops", drops);
 	return o;
@@ -443,6 +444,7 @@ static void ctl_mac_event(struct swd *d, const struct sw_event_info *e)
 		[SW_EV_MAC_MOVED] = "MAC_MOVED",
 		[SW_EV_MAC_AGED] = "MAC_AGED",
 		[SW_EV_MAC_TABLE_FULL] = "MAC_TABLE_FULL",
+		[SW_EV_MAC_EVICTED] = "MAC_EVICTED",
 	};
 	char m[MAC_STRLEN];
 	json_t *data;
@@ -510,7 +512,7 @@ static void ctl_hook(struct swd *d, const struct swd_event *ev, void *opaque)
 		return;
 	switch (ev->type) {
 	case SWD_EV_SW:
-		if (ev->sw->ev <= SW_EV_MAC_TABLE_FULL)
+		if (sw_event_is_mac(ev->sw->ev))
 			ctl_mac_event(d, ev->sw);
 		else
 			ctl_core_event(d, ev->sw);

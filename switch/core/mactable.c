@@ -9,11 +9,22 @@
  * linearly; deletion shifts later entries back, so there are no
  * tombstones and a lookup ends at the first free slot. The table holds
  * at most @max entries in 2 * @max (rounded up to a power of two) slots:
- * at that load factor probes stay short, and when it is full learning
- * stops while forwarding goes on by flooding (OpenBSD switchd does the
- * same). Time is the caller's: entries older than the ageing time are
- * invisible to lookups and are removed by mac_table_expire(), which the
- * daemon calls from one periodic timer.
+ * at that load factor probes stay short. Time is the caller's: entries
+ * older than the ageing time are invisible to lookups and are removed by
+ * mac_table_expire(), which the daemon calls from one periodic timer.
+ *
+ * Under attack (a guest spraying source addresses) a new address is
+ * still always learned. Each port may hold at most its share of the
+ * table (port->mac_max, or @port_share: half the table by default); a
+ * port at its share that learns a new address evicts its own oldest
+ * entry, so a sprayer churns within its share. When the table is full,
+ * a new address evicts the oldest entry of the port with the most
+ * entries. Each port's entry count (port->mac_count) is kept exact
+ * where entries are added, moved and deleted, so the limit check costs
+ * one comparison; finding a victim scans every slot (O(slots), about
+ * 2 * @max), which happens only when an entry is evicted: never on the
+ * forwarding of known addresses, and for a new address only when its
+ * port is at its share or the table is full.
  */
 #include <endian.h>
 #include <errno.h>
@@ -21,6 +32,7 @@
 #include <string.h>
 
 #include "sockswitch/mactable.h"
+#include "sockswitch/port.h"
 
 static uint64_t mac_key(uint16_t vid, const uint8_t *mac)
 {
@@ -72,6 +84,7 @@ int mac_table_init(struct mac_table *t, uint32_t max, uint64_t ageing_ms,
 		return -ENOMEM;
 	t->mask = (uint32_t)(slots - 1);
 	t->max = max;
+	t->port_share = max / 2 ? max / 2 : 1;
 	t->ageing_ms = ageing_ms;
 	t->hold_ms = hold_ms;
 	t->secret = secret;
@@ -84,6 +97,19 @@ void mac_table_fini(struct mac_table *t)
 	free(t->slots);
 	t->slots = NULL;
 	t->count = 0;
+}
+
+/**
+ * mac_table_port_limit() - most entries @port may hold
+ * @t:		the table
+ * @port:	the port
+ *
+ * Return: port->mac_max if set, else the table's default share
+ */
+uint32_t mac_table_port_limit(const struct mac_table *t,
+			      const struct port *port)
+{
+	return port->mac_max ? port->mac_max : t->port_share;
 }
 
 static struct mac_entry *mac_find(const struct mac_table *t, uint64_t key)
@@ -106,6 +132,7 @@ static void mac_delete(struct mac_table *t, uint32_t i)
 {
 	uint32_t hole = i, j = i;
 
+	t->slots[i].port->mac_count--;
 	for (;;) {
 		uint32_t home;
 
@@ -130,20 +157,84 @@ static bool mac_expired(const struct mac_table *t, const struct mac_entry *e,
 	return now_ms >= e->seen_ms && now_ms - e->seen_ms >= t->ageing_ms;
 }
 
+/*
+ * The victim for an eviction: the oldest entry of @only, or, if @only is
+ * NULL, the oldest entry of the port with the most entries (among ports
+ * with equally many, the oldest entry of them all). One pass over every
+ * slot: O(slots), paid only when an entry is evicted.
+ */
+static struct mac_entry *mac_victim(const struct mac_table *t,
+				    const struct port *only)
+{
+	struct mac_entry *e, *best = NULL, *end = t->slots + t->mask + 1;
+
+	for (e = t->slots; e < end; e++) {
+		if (e->key == 0 || (only && e->port != only))
+			continue;
+		if (!best ||
+		    (!only && e->port->mac_count > best->port->mac_count)) {
+			best = e;
+			continue;
+		}
+		if ((only || e->port->mac_count == best->port->mac_count) &&
+		    e->seen_ms < best->seen_ms)
+			best = e;
+	}
+	return best;
+}
+
+/**
+ * mac_evict() - remove one entry to make room for @incoming
+ * @t:		the table
+ * @only:	evict the oldest entry of this port (it is at its share), or
+ *		NULL: the table is full, evict the oldest entry of the
+ *		port with the most entries
+ * @incoming:	the address being learned, for t->evicted
+ *
+ * Return: true if an entry was evicted (false only on an empty table,
+ *	   or if @only holds no entry)
+ */
+static bool mac_evict(struct mac_table *t, const struct port *only,
+		      const struct mac_entry *incoming)
+{
+	struct mac_entry *v = mac_victim(t, only);
+	struct mac_entry victim;
+
+	if (!v)
+		return false;
+	victim = *v;
+	mac_delete(t, (uint32_t)(v - t->slots));
+	if (t->evicted)
+		t->evicted(t->evict_opaque, &victim, incoming, !only);
+	return true;
+}
+
+/* Make room on @port for one more entry: evict its own oldest while it
+ * is at its limit (more than once only if the limit was lowered). */
+static void mac_make_room_on(struct mac_table *t, struct port *port,
+			     const struct mac_entry *incoming)
+{
+	while (port->mac_count >= mac_table_port_limit(t, port))
+		if (!mac_evict(t, port, incoming))
+			break;
+}
+
 static enum mac_learn mac_insert(struct mac_table *t, uint64_t key,
 				 struct port *port, uint64_t now_ms)
 {
+	const struct mac_entry in = { key, port, now_ms };
 	uint32_t i;
 
+	if (port->mac_count >= mac_table_port_limit(t, port))
+		mac_make_room_on(t, port, &in);
 	if (t->count >= t->max)
-		return MAC_LEARN_FULL;
+		mac_evict(t, NULL, &in);
 	i = mac_slot(t, key);
 	while (t->slots[i].key != 0)
 		i = (i + 1) & t->mask;
-	t->slots[i].key = key;
-	t->slots[i].port = port;
-	t->slots[i].seen_ms = now_ms;
+	t->slots[i] = in;
 	t->count++;
+	port->mac_count++;
 	return MAC_LEARN_NEW;
 }
 
@@ -159,7 +250,10 @@ static enum mac_learn mac_insert(struct mac_table *t, uint64_t key,
  *
  * A known address moves to a new port only if it has not been seen on
  * its old port for the hold-down time; an address that flaps between two
- * ports therefore stays on the first one instead of thrashing.
+ * ports therefore stays on the first one instead of thrashing. A new
+ * address is always learned: if @port is at its share it evicts its own
+ * oldest entry, and if the table is full the oldest entry of the port
+ * with the most entries goes (each reported through t->evicted).
  *
  * Return: what happened, see enum mac_learn
  */
@@ -185,6 +279,14 @@ enum mac_learn mac_table_learn(struct mac_table *t, uint16_t vid,
 	if (!mac_expired(t, e, now_ms) && now_ms >= e->seen_ms &&
 	    now_ms - e->seen_ms < t->hold_ms)
 		return MAC_LEARN_HELD;
+	if (port->mac_count >= mac_table_port_limit(t, port)) {
+		const struct mac_entry in = { key, port, now_ms };
+
+		mac_make_room_on(t, port, &in);
+		e = mac_find(t, key); /* a deletion may have shifted it */
+	}
+	e->port->mac_count--;
+	port->mac_count++;
 	e->port = port;
 	e->seen_ms = now_ms;
 	return MAC_LEARN_MOVED;

@@ -79,6 +79,27 @@ static int sw_params_check(const struct sw_params *prm)
 	return 0;
 }
 
+/* Entries a port may hold unless its own mac_max says otherwise. */
+static uint32_t sw_port_share(const struct sw_params *prm)
+{
+	if (prm->mac_port_share && prm->mac_port_share < prm->mac_table_size)
+		return prm->mac_port_share;
+	if (prm->mac_port_share)
+		return prm->mac_table_size;
+	return prm->mac_table_size / 2 ? prm->mac_table_size / 2 : 1;
+}
+
+static void sw_evicted_cb(void *opaque, const struct mac_entry *victim,
+			  const struct mac_entry *incoming, bool full);
+
+/* Hook the switch to its table: share and eviction reports. */
+static void sw_table_attach(struct sw *sw, const struct sw_params *prm)
+{
+	sw->mt.port_share = sw_port_share(prm);
+	sw->mt.evicted = sw_evicted_cb;
+	sw->mt.evict_opaque = sw;
+}
+
 /**
  * sw_init() - set up an empty switch
  * @sw:		the switch
@@ -98,6 +119,7 @@ int sw_init(struct sw *sw, const struct sw_params *prm)
 			    prm->hold_down_ms, prm->hash_secret);
 	if (rc < 0)
 		return rc;
+	sw_table_attach(sw, prm);
 	sw->ports = calloc(SW_MAX_PORTS_LIMIT, sizeof(*sw->ports));
 	sw->pending = calloc(SW_MAX_PORTS_LIMIT, sizeof(*sw->pending));
 	sw->id_used = calloc(SW_MAX_PORTS_LIMIT / 8 + 1, 1);
@@ -135,12 +157,20 @@ static int sw_resize_table(struct sw *sw, const struct sw_params *prm)
 {
 	struct mac_table nt;
 	struct mac_entry *e;
+	struct port *p;
+	uint32_t i;
 	int rc;
 
 	rc = mac_table_init(&nt, prm->mac_table_size, prm->ageing_ms,
 			    prm->hold_down_ms, sw->mt.secret);
 	if (rc < 0)
 		return rc;
+	/* The new table counts every port's entries again; a smaller one
+	 * keeps each port within its share and evicts the oldest (not
+	 * reported: nothing was learned). */
+	nt.port_share = sw_port_share(prm);
+	port_foreach(sw, p, i)
+		p->mac_count = 0;
 	mac_table_foreach(&sw->mt, e) {
 		uint8_t mac[MAC_LEN];
 
@@ -150,6 +180,7 @@ static int sw_resize_table(struct sw *sw, const struct sw_params *prm)
 	}
 	mac_table_fini(&sw->mt);
 	sw->mt = nt;
+	sw_table_attach(sw, prm);
 	return 0;
 }
 
@@ -159,7 +190,9 @@ static int sw_resize_table(struct sw *sw, const struct sw_params *prm)
  * @prm:	new tunables; hash_secret is ignored
  *
  * Learned addresses and queued frames are kept (a smaller table keeps
- * what fits). Ports above a lower max_ports stay until they close.
+ * the newest that fit, each port within its share). Ports above a lower
+ * max_ports stay until they close. A port above a lowered share loses
+ * its oldest entries when it next learns one.
  *
  * Return: 0 on success, negative error code (and nothing changed)
  */
@@ -179,6 +212,7 @@ int sw_set_params(struct sw *sw, const struct sw_params *prm)
 	}
 	sw->mt.ageing_ms = prm->ageing_ms;
 	sw->mt.hold_ms = prm->hold_down_ms;
+	sw->mt.port_share = sw_port_share(prm);
 	port_foreach(sw, p, i)
 		txq_set_limits(&p->txq, prm->txq_frames, prm->txq_bytes);
 	secret = sw->prm.hash_secret;
@@ -290,6 +324,7 @@ int sw_port_add(struct sw *sw, struct port *p, const struct port_ops *ops,
 	p->closing = false;
 	p->up = false;
 	p->capture = sw->capture_new_ports;
+	p->mac_count = 0;
 	if (p->name[0] == '\0')
 		snprintf(p->name, sizeof(p->name), "p%u", id);
 	txq_init(&p->txq, sw->prm.txq_frames, sw->prm.txq_bytes);
@@ -459,6 +494,34 @@ static void sw_event(struct sw *sw, enum sw_event ev, uint16_t vid,
 		sw->event_cb(sw->event_opaque, &e);
 }
 
+/*
+ * The table evicted @victim to learn @incoming: count it on the port that
+ * lost the entry and report it; a full table (rather than a port at its
+ * share) is also counted on the learning port and reported once until
+ * sw_expire() finds room again.
+ */
+static void sw_evicted_cb(void *opaque, const struct mac_entry *victim,
+			  const struct mac_entry *incoming, bool full)
+{
+	struct sw *sw = opaque;
+	uint8_t mac[MAC_LEN];
+
+	victim->port->st.mac_evicted++;
+	if (full) {
+		incoming->port->st.mac_table_full++;
+		if (!sw->table_full_latched) {
+			sw->table_full_latched = true;
+			mac_entry_mac(incoming, mac);
+			sw_event(sw, SW_EV_MAC_TABLE_FULL,
+				 mac_entry_vid(incoming), mac, NULL,
+				 incoming->port);
+		}
+	}
+	mac_entry_mac(victim, mac);
+	sw_event(sw, SW_EV_MAC_EVICTED, mac_entry_vid(victim), mac,
+		 victim->port, incoming->port);
+}
+
 static void sw_learn(struct sw *sw, struct port *in,
 		     const struct frame_info *fi, uint64_t now_ms)
 {
@@ -477,14 +540,6 @@ static void sw_learn(struct sw *sw, struct port *in,
 		in->st.mac_held++;
 		memcpy(in->held_mac, fi->src, sizeof(in->held_mac));
 		in->held_vid = fi->vid;
-		break;
-	case MAC_LEARN_FULL:
-		in->st.mac_table_full++;
-		if (!sw->table_full_latched) {
-			sw->table_full_latched = true;
-			sw_event(sw, SW_EV_MAC_TABLE_FULL, fi->vid, fi->src,
-				 NULL, in);
-		}
 		break;
 	case MAC_LEARN_REFRESH:
 	case MAC_LEARN_IGNORED:

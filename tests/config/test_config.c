@@ -110,6 +110,7 @@ static const char every_key[] =
 	"             {\"url\": \"unix:/tmp/z.sock\", \"group\": \"4321\"}],\n"
 	"  \"hub\": true,\n"
 	"  \"mac_table_size\": 100,\n"
+	"  \"mac_port_share\": 10,\n"
 	"  \"ageing\": 60,\n"
 	"  \"mac_hold_down_ms\": 0,\n"
 	"  \"max_ports\": 7,\n"
@@ -131,6 +132,7 @@ Test(config, parses_every_key)
 	cr_assert_eq(load(&c, every_key, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(c.core.hub, true);
 	cr_assert_eq(c.core.mac_table_size, 100);
+	cr_assert_eq(c.core.mac_port_share, 10);
 	cr_assert_eq(c.core.ageing_ms, 60000);
 	cr_assert_eq(c.core.hold_down_ms, 0);
 	cr_assert_eq(c.core.max_ports, 7);

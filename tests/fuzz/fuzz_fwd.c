@@ -12,8 +12,9 @@
  * is its own exact-size allocation, freed at the end of its batch, so ASan
  * reports any queue entry still borrowing it. After every step the port
  * counters must balance, the bounds must hold, every copied frame must be
- * in the queue's spill store and the flood list must be exactly the ports
- * that are up (see check_all()).
+ * in the queue's spill store, the flood list must be exactly the ports
+ * that are up, and each port's MAC entry count must be exact and within
+ * its share (see check_all()).
  *
  * Script: 4 bytes of parameters, then one opcode byte per step followed by
  * its operands; a missing operand reads as 0. tests/fuzz/gen_corpus.py
@@ -159,6 +160,11 @@ static void event_cb(void *opaque, const struct sw_event_info *e)
 	if (ev == SW_EV_MAC_AGED)
 		FUZZ_ASSERT(is_mock(r, e->from),
 			    "aged entry on a removed port");
+	if (ev == SW_EV_MAC_EVICTED)
+		FUZZ_ASSERT(is_mock(r, e->from) && e->from->up &&
+				    is_mock(r, e->to),
+			    "evicted from %p for %p", (void *)e->from,
+			    (void *)e->to);
 }
 
 /* Touch every queued byte: a frame freed while still queued is a UAF.
@@ -259,7 +265,7 @@ static void check_all(struct run *r)
 {
 	const struct mac_table *t = &r->sw.mt;
 	const struct mac_entry *e;
-	uint32_t n = 0, attached = 0, up = 0;
+	uint32_t n = 0, attached = 0, up = 0, on[NP] = { 0 };
 	int i;
 
 	for (i = 0; i < NP; i++) {
@@ -277,8 +283,22 @@ static void check_all(struct run *r)
 		n++;
 		FUZZ_ASSERT(is_mock(r, e->port) && e->port->up,
 			    "entry on a port that is removed or down");
+		on[mock_of(e->port) - r->mp]++;
 	}
 	FUZZ_ASSERT(n == t->count, "MAC table holds %u, count says %u", n,
+		    t->count);
+	for (i = 0, n = 0; i < NP; i++) {
+		const struct port *p = &r->mp[i].port;
+
+		FUZZ_ASSERT(p->mac_count == on[i],
+			    "port %u: mac_count %u, holds %u", p->id,
+			    p->mac_count, on[i]);
+		FUZZ_ASSERT(p->mac_count <= mac_table_port_limit(t, p),
+			    "port %u: %u entries, share %u", p->id,
+			    p->mac_count, mac_table_port_limit(t, p));
+		n += p->mac_count;
+	}
+	FUZZ_ASSERT(n == t->count, "port counts sum to %u, table holds %u", n,
 		    t->count);
 	for (i = 0; i < NP; i++) {
 		r->mp[i].prev_count = r->mp[i].port.txq.count;

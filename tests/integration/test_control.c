@@ -183,8 +183,13 @@ Test(control, ageing_and_table_full_are_events)
 	cr_assert_eq(ct_int(d, "to.port"), s[1].port);
 	cr_assert_eq(ct_int(d, "size"), 1);
 	json_decref(d);
-	d = ct_event(ev, "MAC_AGED");
+	/* B's address is learned all the same: A's, the oldest, goes. */
+	d = ct_event(ev, "MAC_EVICTED");
 	cr_assert_eq(ct_int(d, "from.port"), s[0].port);
+	cr_assert_eq(ct_int(d, "to.port"), s[1].port);
+	json_decref(d);
+	d = ct_event(ev, "MAC_AGED");
+	cr_assert_eq(ct_int(d, "from.port"), s[1].port);
 	json_decref(d);
 	ss_ctl_close(ev);
 	itest_stop(&sw);

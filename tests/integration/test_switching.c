@@ -3,9 +3,10 @@
  * test_switching.c - switch limits and MAC learning rules, real daemon
  *
  * The forwarding rules that do not depend on the transport, checked over
- * unix sockets: --max-ports refuses extra peers, a full MAC table keeps
- * flooding what it cannot learn, and --hold-down decides whether an
- * address may move to another port.
+ * unix sockets: --max-ports refuses extra peers, a full MAC table evicts
+ * to learn a new guest, a port that sprays source addresses churns within
+ * its share of the table, and --hold-down decides whether an address may
+ * move to another port.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -83,28 +84,79 @@ Test(switching, refusals_are_rate_limited_in_the_log)
 	itest_stop(&sw);
 }
 
-Test(switching, full_mac_table_floods_what_it_cannot_learn)
+Test(switching, full_mac_table_evicts_the_oldest_to_learn_a_new_guest)
 {
 	static const char *const extra[] = { "--mac-table-size", "2", NULL };
 	struct itest_sta s[3];
 	struct itest_sw sw;
-	long long full;
+	size_t i;
 
 	itest_start(&sw, TP_UNIX, extra);
 	itest_join(&sw, s, 3);
-	/* A and B fill the table; C is not learned. */
-	itest_learn_all(s, 3, 1);
-	full = itest_stat(&sw, s[2].port, "mac_table_full");
-	cr_assert_gt(full, 0, "C's address should hit the full table");
+	/* A and B fill the table; C is learned all the same, and A's entry,
+	 * the least recently seen, goes. The pauses give the entries
+	 * different ages on the switch's millisecond clock. */
+	for (i = 0; i < 3; i++) {
+		itest_flood(s, 3, i, 1 + (uint32_t)i, 64);
+		usleep(5000);
+	}
+	cr_assert_eq(itest_stat(&sw, s[2].port, "mac_table_full"), 1,
+		     "C's address should hit the full table");
+	cr_assert_eq(itest_stat(&sw, s[0].port, "mac_evicted"), 1);
+	cr_assert_eq(itest_stat(&sw, s[1].port, "mac_evicted"), 0);
 
-	itest_send(&s[0], s[2].mac, 10, 100);
-	itest_expect(&s[2], s[2].mac, &s[0], 10, 100);
-	itest_expect(&s[1], s[2].mac, &s[0], 10, 100);
-	/* Learned addresses still go to their port only. */
+	/* C is known: frames to it go to its port only. */
+	itest_send(&s[1], s[2].mac, 10, 100);
+	itest_expect(&s[2], s[2].mac, &s[1], 10, 100);
+	itest_expect_quiet(&s[0], 1, 100);
+	/* A was forgotten: frames to it are flooded. */
 	itest_send(&s[2], s[0].mac, 11, 100);
 	itest_expect(&s[0], s[0].mac, &s[2], 11, 100);
+	itest_expect(&s[1], s[0].mac, &s[2], 11, 100);
 	itest_send(&s[0], itest_bcast, 12, 60);
 	itest_expect_seq(&s[1], 12);
+	itest_stop(&sw);
+}
+
+/*
+ * A guest sprays twice the table's size in source addresses. It churns
+ * within its share (half the table): a guest that joins afterwards is
+ * learned at once, and frames to it are not flooded to the others.
+ */
+Test(switching, mac_spray_cannot_keep_a_new_guest_from_being_learned)
+{
+	enum { TABLE = 64, SPRAY = 2 * TABLE };
+	static const char *const extra[] = { "--mac-table-size", "64", NULL };
+	struct itest_sta s[3]; /* A sprays, B receives, C joins later */
+	struct itest_sw sw;
+	uint8_t src[SS_MAC_LEN] = { 0x02, 0x5a, 0, 0, 0, 0 };
+	size_t len;
+	uint32_t i;
+
+	itest_start(&sw, TP_UNIX, extra);
+	itest_join(&sw, s, 3);
+	itest_flood(s, 3, 0, 1, 64);
+	itest_flood(s, 3, 1, 2, 64);
+	for (i = 0; i < SPRAY; i++) {
+		src[4] = (uint8_t)(i >> 8);
+		src[5] = (uint8_t)i;
+		len = ss_frame_build(itest_buf, 64, s[1].mac, src, 100 + i);
+		cr_assert_eq(ss_send_frame(s[0].c, itest_buf, len), 0);
+	}
+	itest_skip_to_seq(&s[1], 100 + SPRAY - 1);
+	cr_assert_eq(itest_stat(&sw, s[0].port, "mac_evicted"),
+		     SPRAY + 1 - TABLE / 2,
+		     "A churns within its share: its own oldest go");
+	cr_assert_eq(itest_stat(&sw, s[1].port, "mac_evicted"), 0);
+
+	/* C's first frame teaches the switch its address... */
+	itest_flood(s, 3, 2, 3, 64);
+	cr_assert_eq(itest_stat(&sw, s[2].port, "mac_new"), 1);
+	cr_assert_eq(itest_stat(&sw, s[2].port, "mac_table_full"), 0);
+	/* ...so B's unicast to C reaches C alone. */
+	itest_send(&s[1], s[2].mac, 4, 100);
+	itest_expect(&s[2], s[2].mac, &s[1], 4, 100);
+	itest_expect_quiet(&s[0], 1, 200);
 	itest_stop(&sw);
 }
 

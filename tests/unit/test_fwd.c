@@ -200,18 +200,145 @@ Test(fwd, hub_mode_floods_known_unicast)
 	teardown();
 }
 
-Test(fwd, full_table_keeps_flooding_and_counts)
+Test(fwd, full_table_evicts_the_oldest_and_learns_the_new_address)
 {
 	setup_with(false, 2, 512);
 	send_frame(0, 0xff, 1, 1, 0);
-	send_frame(1, 0xff, 2, 1, 0);
-	send_frame(2, 0xff, 3, 1, 0); /* table full: host 3 not learned */
+	send_frame(1, 0xff, 2, 1, 10);
+	send_frame(2, 0xff, 3, 1, 20); /* table full: host 1 evicted */
 	cr_assert_eq(mp[2].port.st.mac_table_full, 1);
-	send_frame(0, 3, 1, 7, 0); /* so frames to host 3 are flooded */
-	cr_assert_eq(got(1), 3);
+	cr_assert_eq(mp[2].port.st.mac_new, 1, "host 3 is learned");
+	cr_assert_eq(mp[0].port.st.mac_evicted, 1);
+	cr_assert_eq(sw.mt.count, 2);
+	send_frame(1, 3, 2, 7, 30); /* so frames to host 3 go to it alone */
+	cr_assert_eq(got(0), 2);
 	cr_assert_eq(got(2), 3);
+	cr_assert_eq(got(3), 3);
+	send_frame(2, 1, 3, 8, 40); /* and frames to host 1 are flooded */
+	cr_assert_eq(got(0), 3);
+	cr_assert_eq(got(1), 3);
 	cr_assert_eq(got(3), 4);
 	teardown();
+}
+
+/**
+ * struct mac_log - MAC events seen by the test's event_cb
+ * @n:		how many
+ * @ev:		each event
+ * @from:	its @from port
+ * @to:		its @to port
+ * @mac5:	last byte of its address (the host number)
+ */
+struct mac_log {
+	unsigned n;
+	enum sw_event ev[16];
+	const struct port *from[16];
+	const struct port *to[16];
+	uint8_t mac5[16];
+};
+
+static void log_mac_events(void *opaque, const struct sw_event_info *e)
+{
+	struct mac_log *l = opaque;
+
+	if (!sw_event_is_mac(e->ev))
+		return;
+	cr_assert_lt(l->n, 16, "too many events");
+	l->ev[l->n] = e->ev;
+	l->from[l->n] = e->from;
+	l->to[l->n] = e->to;
+	l->mac5[l->n] = e->mac[5];
+	l->n++;
+}
+
+Test(fwd, eviction_is_counted_and_reported, .fini = teardown)
+{
+	static const enum sw_event want[] = {
+		SW_EV_MAC_NEW,	   SW_EV_MAC_NEW,     SW_EV_MAC_TABLE_FULL,
+		SW_EV_MAC_EVICTED, SW_EV_MAC_NEW,     SW_EV_MAC_EVICTED,
+		SW_EV_MAC_NEW,	   SW_EV_MAC_EVICTED, SW_EV_MAC_NEW,
+	};
+	struct mac_log l = { 0 };
+	unsigned i;
+
+	setup_with(false, 2, 512); /* share: 1 */
+	sw.event_cb = log_mac_events;
+	sw.event_opaque = &l;
+	send_frame(0, 0xff, 1, 1, 0);
+	send_frame(1, 0xff, 2, 1, 10);
+	send_frame(2, 0xff, 3, 1, 20); /* full: evicts host 1 of port 0 */
+	send_frame(3, 0xff, 4, 1, 30); /* full again: no second FULL */
+	send_frame(3, 0xff, 5, 1, 40); /* port 3 at its share: evicts 4 */
+	cr_assert_eq(l.n, sizeof(want) / sizeof(want[0]), "%u events", l.n);
+	for (i = 0; i < l.n; i++)
+		cr_assert_eq(l.ev[i], want[i], "event %u is %d", i, l.ev[i]);
+	cr_assert_eq(l.mac5[2], 3, "FULL names the address learned");
+	cr_assert_eq(l.to[2], &mp[2].port);
+	cr_assert_eq(l.mac5[3], 1);
+	cr_assert_eq(l.from[3], &mp[0].port);
+	cr_assert_eq(l.to[3], &mp[2].port);
+	cr_assert_eq(l.mac5[5], 2);
+	cr_assert_eq(l.from[5], &mp[1].port);
+	cr_assert_eq(l.mac5[7], 4, "its own oldest");
+	cr_assert_eq(l.from[7], &mp[3].port);
+	cr_assert_eq(l.to[7], &mp[3].port);
+	cr_assert_eq(mp[0].port.st.mac_evicted, 1);
+	cr_assert_eq(mp[1].port.st.mac_evicted, 1);
+	cr_assert_eq(mp[3].port.st.mac_evicted, 1);
+	cr_assert_eq(mp[2].port.st.mac_table_full, 1);
+	cr_assert_eq(mp[3].port.st.mac_table_full, 1);
+	/* Ageing makes room: the next full table is reported again. */
+	sw_expire(&sw, 40 + sw.prm.ageing_ms - 5);
+	cr_assert_lt(sw.mt.count, sw.mt.max);
+	l.n = 0;
+	send_frame(0, 0xff, 6, 1, 40 + sw.prm.ageing_ms - 4);
+	send_frame(1, 0xff, 7, 1, 40 + sw.prm.ageing_ms - 3);
+	cr_assert_eq(l.ev[0], SW_EV_MAC_NEW);
+	cr_assert_eq(l.ev[1], SW_EV_MAC_TABLE_FULL);
+	sw.event_cb = NULL;
+}
+
+Test(fwd, a_sprayer_churns_within_its_share, .fini = teardown)
+{
+	uint32_t i;
+
+	setup_with(false, 64, 512); /* share: 32 */
+	send_frame(1, 0xff, 200, 1, 0);
+	for (i = 0; i < 200; i++) /* 200 sources, one frame each */
+		send_frame(0, 0xff, (uint8_t)i, 1, 1 + i);
+	cr_assert_eq(mp[0].port.mac_count, 32);
+	cr_assert_eq(mp[0].port.st.mac_evicted, 200 - 32);
+	cr_assert_eq(sw.mt.count, 33, "the rest of the table stays free");
+	/* A new guest is learned at once, and reached without a flood. */
+	send_frame(2, 0xff, 201, 1, 2000);
+	send_frame(1, 201, 200, 9, 2001);
+	cr_assert_eq(mp[2].last, 9);
+	cr_assert_eq(got(3), 200 + 2, "the unicast is not flooded");
+	cr_assert_eq(mp[1].port.st.mac_evicted, 0);
+}
+
+Test(fwd, resizing_the_table_keeps_port_counts_exact, .fini = teardown)
+{
+	struct sw_params prm = sw.prm;
+	uint32_t i, sum = 0;
+
+	setup_with(false, 64, 512);
+	prm = sw.prm;
+	for (i = 1; i <= 40; i++)
+		send_frame((int)(i % 4), 0xff, (uint8_t)i, 1, i);
+	prm.mac_table_size = 8; /* share: 4 */
+	cr_assert_eq(sw_set_params(&sw, &prm), 0);
+	cr_assert_eq(sw.mt.count, 8);
+	for (i = 0; i < NP; i++) {
+		cr_assert_leq(mp[i].port.mac_count, 4);
+		sum += mp[i].port.mac_count;
+	}
+	cr_assert_eq(sum, sw.mt.count);
+	prm.mac_port_share = 1;
+	cr_assert_eq(sw_set_params(&sw, &prm), 0);
+	cr_assert_eq(sw.mt.port_share, 1);
+	send_frame(0, 0xff, 100, 1, 100);
+	cr_assert_eq(mp[0].port.mac_count, 1);
 }
 
 Test(fwd, mac_move_is_counted_after_hold_down, .init = setup, .fini = teardown)

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# cg_mac.sh - callgrind micro-run for MAC learning and eviction (issue 13)
+#
+# Usage: bash bench/cg_mac.sh SOCKSWITCH SSBENCH LABEL COUNT [ssbench options]
+#
+# Starts SOCKSWITCH under valgrind --tool=callgrind on a unix socket, lets
+# SSBENCH send 4 pairs x COUNT frames of 64 B (plus e.g. --fill-macs N:
+# one extra port sprays N source addresses first), stops the switch and
+# prints "LABEL ir=<instructions> received=<frames>". Two runs with COUNT
+# and 3 x COUNT give Ir per forwarded frame; runs with and without
+# --fill-macs give Ir per sprayed address. Much shorter than bench/run.sh
+# (seconds), and only what docs/performance.md "MAC eviction" reports.
+set -euo pipefail
+(($# >= 4)) || {
+	sed -n '6,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+sw=$1 ssb=$2 label=$3 n=$4
+shift 4
+d=$(mktemp -d "${TMPDIR:-/tmp}/cgmac.XXXXXX")
+nice -n 19 valgrind --tool=callgrind --callgrind-out-file="$d/cg.out" \
+	"$sw" --foreground --listen unix:"$d/sw.sock" >"$d/out" 2>"$d/err" &
+pid=$!
+trap 'kill -TERM "$pid" 2>/dev/null || true; rm -rf "$d"' EXIT
+for ((i = 0; i < 600; i++)); do
+	grep -qs '^ready' "$d/out" && break
+	sleep 0.1
+done
+nice -n 19 "$ssb" --unix "$d/sw.sock" --switch-pid "$pid" \
+	--switch-log "$d/err" --pairs 4 --size 64 --count "$n" --seconds 300 \
+	--pingpong 0 "$@" >"$d/run.txt" 2>"$d/ssb.err" || true
+kill -TERM "$pid"
+wait "$pid" || true
+ir=$(awk '/^(summary|totals):/ { print $2; exit }' "$d/cg.out")
+rcv=$(sed -n 's/^RESULT .*received=\([0-9]*\).*/\1/p' "$d/run.txt" | head -1)
+echo "$label ir=${ir:--} received=${rcv:--}"
