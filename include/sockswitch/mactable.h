@@ -38,6 +38,10 @@ struct mac_entry {
  * @ageing_ms:	an entry not refreshed for this long is gone
  * @hold_ms:	an entry refreshed within this long does not move port
  * @secret:	per-run hash key, so peers cannot aim at one bucket
+ * @cursor:	where the last search for an eviction victim stopped
+ * @sample:	entries an eviction looks at; 0: MAC_EVICT_SAMPLE (a port at
+ *		its share) or MAC_EVICT_SAMPLE_FULL (a full table);
+ *		UINT32_MAX: all of them, the exact oldest (tests)
  * @evicted:	optional: told of each entry evicted to make room for
  *		@incoming (not yet in the table); @full is true when the
  *		table was full, false when the port was at its share.
@@ -47,6 +51,9 @@ struct mac_entry {
  * The table keeps port->mac_count of every port it points at exact:
  * entries are added, moved, deleted, flushed and aged only here.
  */
+#define MAC_EVICT_SAMPLE 16 /* entries of a port at its share looked at */
+#define MAC_EVICT_SAMPLE_FULL 64 /* entries looked at when the table is full */
+
 struct mac_table {
 	struct mac_entry *slots;
 	uint32_t mask;
@@ -56,6 +63,8 @@ struct mac_table {
 	uint64_t ageing_ms;
 	uint64_t hold_ms;
 	uint64_t secret;
+	uint32_t cursor;
+	uint32_t sample;
 	void (*evicted)(void *opaque, const struct mac_entry *victim,
 			const struct mac_entry *incoming, bool full);
 	void *evict_opaque;

@@ -21,10 +21,12 @@
  * a new address evicts the oldest entry of the port with the most
  * entries. Each port's entry count (port->mac_count) is kept exact
  * where entries are added, moved and deleted, so the limit check costs
- * one comparison; finding a victim scans every slot (O(slots), about
- * 2 * @max), which happens only when an entry is evicted: never on the
- * forwarding of known addresses, and for a new address only when its
- * port is at its share or the table is full.
+ * one comparison. A victim is chosen from a bounded sample taken by a
+ * cursor that sweeps the table like a clock (mac_victim()): the oldest
+ * of the sample, which is the exact oldest in a small table and close
+ * to it in a large one. That happens only when an entry is evicted:
+ * never on the forwarding of known addresses, and for a new address only
+ * when its port is at its share or the table is full.
  */
 #include <endian.h>
 #include <errno.h>
@@ -158,19 +160,32 @@ static bool mac_expired(const struct mac_table *t, const struct mac_entry *e,
 }
 
 /*
- * The victim for an eviction: the oldest entry of @only, or, if @only is
- * NULL, the oldest entry of the port with the most entries (among ports
- * with equally many, the oldest entry of them all). One pass over every
- * slot: O(slots), paid only when an entry is evicted.
+ * The victim for an eviction, from a bounded sample: walking from the
+ * table's cursor (where the last search stopped), look at up to
+ * MAC_EVICT_SAMPLE entries of @only (a port at its share), or, if @only
+ * is NULL (the table is full), up to MAC_EVICT_SAMPLE_FULL entries of any
+ * port; take the oldest entry of @only, or the oldest entry of the port
+ * with the most entries among those seen. A port over its share or a
+ * full table is dense, so the walk is short (about twice the sample in
+ * slots); a small table is covered whole, and then the choice is exact.
+ * The cursor moves on, so successive evictions sweep the table like a
+ * clock instead of rescanning it: a guest spraying source addresses
+ * costs a bounded amount per frame, not O(slots).
  */
-static struct mac_entry *mac_victim(const struct mac_table *t,
+static struct mac_entry *mac_victim(struct mac_table *t,
 				    const struct port *only)
 {
-	struct mac_entry *e, *best = NULL, *end = t->slots + t->mask + 1;
+	uint32_t want = t->sample ? t->sample
+			: only	  ? MAC_EVICT_SAMPLE
+				  : MAC_EVICT_SAMPLE_FULL;
+	uint32_t i = t->cursor & t->mask, n, seen = 0;
+	struct mac_entry *e, *best = NULL;
 
-	for (e = t->slots; e < end; e++) {
+	for (n = 0; n <= t->mask && seen < want; n++, i = (i + 1) & t->mask) {
+		e = &t->slots[i];
 		if (e->key == 0 || (only && e->port != only))
 			continue;
+		seen++;
 		if (!best ||
 		    (!only && e->port->mac_count > best->port->mac_count)) {
 			best = e;
@@ -180,6 +195,7 @@ static struct mac_entry *mac_victim(const struct mac_table *t,
 		    e->seen_ms < best->seen_ms)
 			best = e;
 	}
+	t->cursor = i;
 	return best;
 }
 

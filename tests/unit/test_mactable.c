@@ -431,6 +431,7 @@ Test(mac_table, matches_a_reference_model_under_churn)
 	mac_table_init(&t, MAX, 1000, 0, 0xdeadbeef);
 	t.evicted = on_evicted;
 	t.port_share = SHARE; /* 3 x 80 > 200: both paths */
+	t.sample = UINT32_MAX; /* the model evicts the exact oldest */
 	for (step = 0; step < 20000; step++) {
 		uint64_t now = step;
 		uint32_t k = (uint32_t)rand() % N;
