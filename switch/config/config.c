@@ -613,6 +613,7 @@ static int listen_append(struct swd_config *c, const char *url,
 	l->addr = *addr;
 	l->mode = mode;
 	l->group = group;
+	l->max_ports = 0;
 	return 0;
 }
 
@@ -672,11 +673,46 @@ static int load_listener_url(struct loader *ld, const char *url, json_t *obj,
 	return 0;
 }
 
+/**
+ * load_listener_max_ports() - a listener's "max_ports": how many ports a
+ *			       datagram listener may hold
+ * @ld:		loader, path at the key
+ * @v:		its value
+ * @max:	on success, the limit
+ *
+ * Return: 0 on success, negative error code on failure
+ */
+static int load_listener_max_ports(struct loader *ld, json_t *v, uint32_t *max)
+{
+	json_int_t n;
+
+	if (!json_is_integer(v))
+		return ld_err(ld, false, "expected an integer 1-%u, got %s",
+			      (unsigned)SW_MAX_PORTS_LIMIT, json_kind(v));
+	n = json_integer_value(v);
+	if (n < 1 || n > SW_MAX_PORTS_LIMIT)
+		return ld_err(ld, false,
+			      "`%" JSON_INTEGER_FORMAT "' is not 1-%u", n,
+			      (unsigned)SW_MAX_PORTS_LIMIT);
+	*max = (uint32_t)n;
+	return 0;
+}
+
+/**
+ * load_listener_obj() - one listener in the object form: "url" and its
+ *			 options ("mode", "group", "max_ports")
+ * @ld:		loader, path at the listener
+ * @obj:	the object
+ *
+ * Return: 0 on success, negative error code on failure
+ */
 static int load_listener_obj(struct loader *ld, json_t *obj)
 {
 	const char *key, *url = NULL;
 	gid_t group = CONFIG_GID_UNSET;
 	int mode = CONFIG_MODE_UNSET;
+	uint32_t max_ports = 0;
+	struct listen_cfg *lc;
 	size_t saved;
 	json_t *v;
 	int ret = 0;
@@ -692,17 +728,32 @@ static int load_listener_obj(struct loader *ld, json_t *obj)
 			ret = load_mode(ld, v, &mode);
 		else if (!strcmp(key, "group"))
 			ret = load_group(ld, v, &group);
+		else if (!strcmp(key, "max_ports"))
+			ret = load_listener_max_ports(ld, v, &max_ports);
 		else
 			ret = ld_err(
 				ld, true,
-				"unknown key (expected url, mode or group)");
+				"unknown key (expected url, mode, group or max_ports)");
 		path_pop(ld, saved);
 		if (ret < 0)
 			return ret;
 	}
 	if (!url)
 		return ld_err(ld, false, "missing \"url\"");
-	return load_listener_url(ld, url, obj, mode, group);
+	ret = load_listener_url(ld, url, obj, mode, group);
+	if (ret < 0 || !max_ports)
+		return ret;
+	lc = &ld->c->listen[ld->c->nlisten - 1];
+	if (lc->addr.kind != LISTEN_UDP && lc->addr.kind != LISTEN_UNIXGRAM) {
+		saved = path_push_key(ld, "max_ports");
+		ret = ld_err(
+			ld, true,
+			"max_ports applies only to udp: and unixgram: listeners");
+		path_pop(ld, saved);
+		return ret;
+	}
+	lc->max_ports = max_ports;
+	return 0;
 }
 
 static int load_listen(struct loader *ld, json_t *v)
@@ -983,6 +1034,7 @@ static int config_copy(struct swd_config *dst, const struct swd_config *src)
 		l = &src->listen[i];
 		if (listen_append(dst, l->url, &l->addr, l->mode, l->group))
 			goto nomem;
+		dst->listen[dst->nlisten - 1].max_ports = l->max_ports;
 	}
 	return 0;
 nomem:

@@ -140,12 +140,15 @@ int config_absolutize_uplinks(struct swd_config *c, const char *cwd, char *err,
  * @addr:	parsed form of @url
  * @mode:	unix: socket file permissions, or CONFIG_MODE_UNSET
  * @group:	unix: socket file group, or CONFIG_GID_UNSET
+ * @max_ports:	udp:, unixgram: ports it may hold ("max_ports"), or 0: the
+ *		default, half of the switch's max_ports (at least 1)
  */
 struct listen_cfg {
 	char *url;
 	struct listen_addr addr;
 	int mode;
 	gid_t group;
+	uint32_t max_ports;
 };
 
 /**

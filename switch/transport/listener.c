@@ -15,7 +15,8 @@
  * fails. Its commit closes the listeners the new config drops (a stream
  * listener's connections stay attached; datagram ports close with their
  * socket), and hands the ones that stay their new settings: socket file
- * mode and group, changed in place, and the datagram idle time.
+ * mode and group, changed in place, and the datagram idle time and port
+ * limit.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -48,6 +49,9 @@ static void listener_settings_of(const struct swd_config *c,
 	s->mode = lc->mode != CONFIG_MODE_UNSET ? lc->mode : c->socket_mode;
 	s->group = lc->group;
 	s->idle_s = c->dgram_idle_s;
+	s->max_ports = lc->max_ports ? lc->max_ports : c->core.max_ports / 2;
+	if (!s->max_ports)
+		s->max_ports = 1;
 }
 
 /**

@@ -35,11 +35,16 @@ struct listener;
  *		config's socket_mode)
  * @group:	unix socket files: group, or CONFIG_GID_UNSET
  * @idle_s:	datagram ports: seconds without a datagram before they close
+ * @max_ports:	datagram listeners: ports it may hold (its "max_ports", else
+ *		half of the switch's max_ports, at least 1), so that peers
+ *		sending from forged or ever new source addresses cannot take
+ *		the slots of stream and VDE guests
  */
 struct listener_settings {
 	int mode;
 	gid_t group;
 	uint32_t idle_s;
+	uint32_t max_ports;
 };
 
 /**
@@ -55,7 +60,7 @@ struct listener_settings {
  *		line without QEMU arguments leaves *@n alone)
  * @log_stats:	listener counters for SIGUSR1, or NULL
  * @reload:	apply new settings in place (socket file mode and group,
- *		datagram idle time), reload_note() what changed; @url is as
+ *		datagram idle time and port limit), reload_note() what changed; @url is as
  *		configured, for the summary. NULL: nothing to apply
  */
 struct listener_ops {
