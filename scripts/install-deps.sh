@@ -46,6 +46,9 @@ if [ "$TEST" -eq 1 ]; then
 	# render with man and groff; the Debian package is built with
 	# debhelper and dpkg-dev and checked with lintian.
 	PKGS="$PKGS systemd man-db groff-base debhelper dpkg-dev fakeroot lintian"
+	# The bounded libFuzzer run (ctest label fuzz, docs/fuzzing.md): clang
+	# and its runtimes (libFuzzer, ASan, UBSan), only recommended by clang.
+	PKGS="$PKGS clang libclang-rt-14-dev"
 fi
 
 missing=""

@@ -731,6 +731,7 @@ static int listen_append(struct swd_config *c, const char *url,
 		l->uids = *uids;
 	else
 		memset(&l->uids, 0, sizeof(l->uids));
+	l->max_ports = 0;
 	return 0;
 }
 
@@ -801,12 +802,47 @@ static int load_listener_url(struct loader *ld, const char *url, json_t *obj,
 	return 0;
 }
 
+/**
+ * load_listener_max_ports() - a listener's "max_ports": how many ports a
+ *			       datagram listener may hold
+ * @ld:		loader, path at the key
+ * @v:		its value
+ * @max:	on success, the limit
+ *
+ * Return: 0 on success, negative error code on failure
+ */
+static int load_listener_max_ports(struct loader *ld, json_t *v, uint32_t *max)
+{
+	json_int_t n;
+
+	if (!json_is_integer(v))
+		return ld_err(ld, false, "expected an integer 1-%u, got %s",
+			      (unsigned)SW_MAX_PORTS_LIMIT, json_kind(v));
+	n = json_integer_value(v);
+	if (n < 1 || n > SW_MAX_PORTS_LIMIT)
+		return ld_err(ld, false,
+			      "`%" JSON_INTEGER_FORMAT "' is not 1-%u", n,
+			      (unsigned)SW_MAX_PORTS_LIMIT);
+	*max = (uint32_t)n;
+	return 0;
+}
+
+/**
+ * load_listener_obj() - one listener in the object form: "url" and its
+ *			 options ("mode", "group", "max_ports")
+ * @ld:		loader, path at the listener
+ * @obj:	the object
+ *
+ * Return: 0 on success, negative error code on failure
+ */
 static int load_listener_obj(struct loader *ld, json_t *obj)
 {
 	const char *key, *url = NULL, *uid_key = NULL;
 	struct listen_uids uids = { .any = false };
 	gid_t group = CONFIG_GID_UNSET;
 	int mode = CONFIG_MODE_UNSET;
+	uint32_t max_ports = 0;
+	struct listen_cfg *lc;
 	size_t saved;
 	json_t *v;
 	int ret = 0;
@@ -826,10 +862,12 @@ static int load_listener_obj(struct loader *ld, json_t *obj)
 			ret = load_uids(ld, v, &uids);
 		else if (!strcmp(key, "allow_any_uid"))
 			ret = load_bool(ld, v, &uids.any);
+		else if (!strcmp(key, "max_ports"))
+			ret = load_listener_max_ports(ld, v, &max_ports);
 		else
 			ret = ld_err(
 				ld, true,
-				"unknown key (expected url, mode, group, allow_uids or allow_any_uid)");
+				"unknown key (expected url, mode, group, allow_uids, allow_any_uid or max_ports)");
 		if (!uid_key && (!strcmp(key, "allow_uids") ||
 				 !strcmp(key, "allow_any_uid")))
 			uid_key = key;
@@ -839,7 +877,20 @@ static int load_listener_obj(struct loader *ld, json_t *obj)
 	}
 	if (!url)
 		return ld_err(ld, false, "missing \"url\"");
-	return load_listener_url(ld, url, obj, mode, group, &uids, uid_key);
+	ret = load_listener_url(ld, url, obj, mode, group, &uids, uid_key);
+	if (ret < 0 || !max_ports)
+		return ret;
+	lc = &ld->c->listen[ld->c->nlisten - 1];
+	if (lc->addr.kind != LISTEN_UDP && lc->addr.kind != LISTEN_UNIXGRAM) {
+		saved = path_push_key(ld, "max_ports");
+		ret = ld_err(
+			ld, true,
+			"max_ports applies only to udp: and unixgram: listeners");
+		path_pop(ld, saved);
+		return ret;
+	}
+	lc->max_ports = max_ports;
+	return 0;
 }
 
 static int load_listen(struct loader *ld, json_t *v)
@@ -1121,6 +1172,7 @@ static int config_copy(struct swd_config *dst, const struct swd_config *src)
 		if (listen_append(dst, l->url, &l->addr, l->mode, l->group,
 				  &l->uids))
 			goto nomem;
+		dst->listen[dst->nlisten - 1].max_ports = l->max_ports;
 	}
 	return 0;
 nomem:

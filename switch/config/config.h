@@ -157,6 +157,8 @@ struct listen_uids {
  * @mode:	unix: socket file permissions, or CONFIG_MODE_UNSET
  * @group:	unix: socket file group, or CONFIG_GID_UNSET
  * @uids:	tcp: local users allowed besides the switch's own and root
+ * @max_ports:	udp:, unixgram: ports it may hold ("max_ports"), or 0: the
+ *		default, half of the switch's max_ports (at least 1)
  */
 struct listen_cfg {
 	char *url;
@@ -164,6 +166,7 @@ struct listen_cfg {
 	int mode;
 	gid_t group;
 	struct listen_uids uids;
+	uint32_t max_ports;
 };
 
 /**

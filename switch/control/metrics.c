@@ -10,6 +10,16 @@
  * live port into one memory buffer that MHD sends and frees. TCP
  * listeners are bound by MHD; a unix socket is bound here and handed over
  * with MHD_OPTION_LISTEN_SOCKET. Connections are capped and time out.
+ *
+ * Slowloris: a client that opens connections and sends nothing, or half a
+ * request, would hold every one of the METRICS_CONN_LIMIT slots (MHD stops
+ * accepting at its limit, and each slot frees only after its timeout, to
+ * be taken by the next idle connection in the backlog). So the endpoint
+ * tracks its connections (MHD_OPTION_NOTIFY_CONNECTION), and when one
+ * more would leave no slot free, it makes room: the oldest connection
+ * without a complete request in progress is shut down (shutdown(), which
+ * MHD sees as the client closing; the descriptor stays MHD's). A scraper
+ * is served as soon as its request is complete, whatever holds the rest.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -36,6 +46,7 @@
 #define METRICS_TIMEOUT_S 5
 #define METRICS_CONN_MEMORY (32 * 1024)
 #define METRICS_TICK_S 1.0
+#define METRICS_LOG_EVERY_MS 10000
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 /**
@@ -50,6 +61,7 @@ struct mhd_api {
 	__typeof__(MHD_run) *run;
 	__typeof__(MHD_get_timeout) *get_timeout;
 	__typeof__(MHD_get_daemon_info) *get_daemon_info;
+	__typeof__(MHD_get_connection_info) *get_connection_info;
 	__typeof__(MHD_create_response_from_buffer)
 		*create_response_from_buffer;
 	__typeof__(MHD_add_response_header) *add_response_header;
@@ -67,6 +79,7 @@ static const struct dynlib_sym mhd_syms[] = {
 	MHD_SYM(run),
 	MHD_SYM(get_timeout),
 	MHD_SYM(get_daemon_info),
+	MHD_SYM(get_connection_info),
 	MHD_SYM(create_response_from_buffer),
 	MHD_SYM(add_response_header),
 	MHD_SYM(queue_response),
@@ -81,6 +94,20 @@ static const struct dynlib mhd_lib = {
 };
 
 /**
+ * struct metrics_conn - one HTTP connection of an endpoint
+ * @conn:	MHD's connection, NULL: the slot is free
+ * @fd:		its socket (MHD's: only ever shut down here, never closed)
+ * @since_ms:	accepted, or its last request completed
+ * @busy:	a complete request is being answered: never made room from
+ */
+struct metrics_conn {
+	struct MHD_Connection *conn;
+	int fd;
+	uint64_t since_ms;
+	bool busy;
+};
+
+/**
  * struct metrics_ep - one endpoint
  * @d:		the daemon
  * @api:	libmicrohttpd's functions (in struct metrics)
@@ -91,6 +118,9 @@ static const struct dynlib mhd_lib = {
  * @url:	@addr as a URL
  * @file:	unix socket file we created, removed at stop while ours
  * @start_wall:	wall clock at start-up, seconds since the epoch
+ * @conns:	its connections (MHD holds at most METRICS_CONN_LIMIT)
+ * @kick:	a connection was shut down to make room: run MHD again soon,
+ *		to close it and take the next one from the backlog
  */
 struct metrics_ep {
 	struct swd *d;
@@ -102,6 +132,8 @@ struct metrics_ep {
 	char url[sizeof(((struct listen_addr *)0)->path) + 16];
 	struct sock_file file;
 	double start_wall;
+	struct metrics_conn conns[METRICS_CONN_LIMIT];
+	bool kick;
 };
 
 /**
@@ -114,6 +146,9 @@ struct metrics_ep {
  * @reloads:	reloads applied (the RELOAD_DONE events it has seen)
  * @reload_failures: reloads that failed (RELOAD_FAILED)
  * @last_reload_ok: the last reload applied (true before the first)
+ * @evicted:	connections shut down to make room for a new one
+ * @evict_log_ms: when the next line about them may be logged
+ * @evict_held:	evictions since the last line
  */
 struct metrics {
 	struct metrics_ep *cur;
@@ -124,6 +159,9 @@ struct metrics {
 	uint64_t reloads;
 	uint64_t reload_failures;
 	bool last_reload_ok;
+	uint64_t evicted;
+	uint64_t evict_log_ms;
+	uint64_t evict_held;
 };
 
 /* Prometheus label values escape backslash, double quote and newline. */
@@ -310,6 +348,11 @@ static void put_switch(FILE *f, const struct metrics_ep *m)
 		f, "sockswitch_config_last_reload_successful",
 		"1 if the last reload applied (or none was tried), 0 if it failed.",
 		d->metrics->last_reload_ok ? 1 : 0);
+	put_head(
+		f, "sockswitch_metrics_connections_evicted_total", "counter",
+		"Metrics connections without a request closed to make room for a new one.");
+	fprintf(f, "sockswitch_metrics_connections_evicted_total %" PRIu64 "\n",
+		d->metrics->evicted);
 }
 
 static void put_captures(FILE *f, const struct swd *d)
@@ -374,12 +417,132 @@ static enum MHD_Result reply(const struct metrics_ep *m,
 	return ret;
 }
 
+/**
+ * conn_find() - the slot of one of an endpoint's connections
+ * @m:		the endpoint
+ * @conn:	the connection
+ *
+ * Return: its slot, or NULL if it is not tracked
+ */
+static struct metrics_conn *conn_find(struct metrics_ep *m,
+				      const struct MHD_Connection *conn)
+{
+	size_t i;
+
+	for (i = 0; i < METRICS_CONN_LIMIT; i++)
+		if (m->conns[i].conn == conn)
+			return &m->conns[i];
+	return NULL;
+}
+
+/**
+ * conn_make_room() - shut down the oldest connection that has no complete
+ *		      request in progress
+ * @m:		the endpoint
+ * @except:	the connection room is made for
+ */
+static void conn_make_room(struct metrics_ep *m,
+			   const struct metrics_conn *except)
+{
+	struct metrics *mt = m->d->metrics;
+	struct metrics_conn *old = NULL;
+	size_t i;
+
+	for (i = 0; i < METRICS_CONN_LIMIT; i++) {
+		struct metrics_conn *c = &m->conns[i];
+
+		if (c->conn && c != except && !c->busy && c->fd >= 0 &&
+		    (!old || c->since_ms < old->since_ms))
+			old = c;
+	}
+	if (!old)
+		return;
+	shutdown(old->fd, SHUT_RDWR);
+	old->fd = -1; /* once */
+	m->kick = true;
+	mt->evicted++;
+	if (m->d->now_ms < mt->evict_log_ms) {
+		mt->evict_held++;
+		return;
+	}
+	mt->evict_log_ms = m->d->now_ms + METRICS_LOG_EVERY_MS;
+	log_warnx(
+		"metrics: %s: %" PRIu64
+		" connection(s) without a request closed to make room (all %d in use)",
+		m->url, mt->evict_held + 1, METRICS_CONN_LIMIT);
+	mt->evict_held = 0;
+}
+
+/**
+ * notify_conn() - MHD_OPTION_NOTIFY_CONNECTION: track a connection from
+ *		   accept to close; make room when it takes the last slot
+ * @cls:	the endpoint
+ * @conn:	the connection
+ * @socket_context: its slot (set here)
+ * @toe:	started or closed
+ */
+static void notify_conn(void *cls, struct MHD_Connection *conn,
+			void **socket_context,
+			enum MHD_ConnectionNotificationCode toe)
+{
+	struct metrics_ep *m = cls;
+	const union MHD_ConnectionInfo *info;
+	struct metrics_conn *c;
+	size_t i, used = 0;
+
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		c = *socket_context;
+		if (c)
+			memset(c, 0, sizeof(*c));
+		*socket_context = NULL;
+		return;
+	}
+	c = conn_find(m, NULL);
+	*socket_context = c;
+	if (!c)
+		return;
+	info = m->api->get_connection_info(conn,
+					   MHD_CONNECTION_INFO_CONNECTION_FD);
+	c->conn = conn;
+	c->fd = info ? info->connect_fd : -1;
+	c->since_ms = m->d->now_ms;
+	c->busy = false;
+	for (i = 0; i < METRICS_CONN_LIMIT; i++)
+		used += m->conns[i].conn != NULL;
+	/* MHD stops accepting with every slot taken: keep one free. */
+	if (used >= METRICS_CONN_LIMIT)
+		conn_make_room(m, c);
+}
+
+/**
+ * request_done() - MHD_OPTION_NOTIFY_COMPLETED: a kept-alive connection
+ *		    waits for its next request, like a new one
+ * @cls:	the endpoint
+ * @conn:	the connection
+ * @con_cls:	unused
+ * @toe:	unused
+ */
+static void request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct metrics_ep *m = cls;
+	struct metrics_conn *c = conn_find(m, conn);
+
+	(void)con_cls;
+	(void)toe;
+	if (c) {
+		c->busy = false;
+		c->since_ms = m->d->now_ms;
+	}
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 			      const char *url, const char *method,
 			      const char *version, const char *upload_data,
 			      size_t *upload_data_size, void **con_cls)
 {
 	struct metrics_ep *m = cls;
+	struct metrics_conn *mc;
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 	size_t len;
@@ -388,6 +551,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 	(void)version;
 	(void)upload_data;
 	(void)con_cls;
+	mc = conn_find(m, conn);
+	if (mc)
+		mc->busy = true;
 	if (strcmp(method, MHD_HTTP_METHOD_GET) &&
 	    strcmp(method, MHD_HTTP_METHOD_HEAD)) {
 		if (*upload_data_size) {
@@ -438,10 +604,13 @@ static void metrics_run(struct ev_loop *loop, struct metrics_ep *m)
 	MHD_UNSIGNED_LONG_LONG ms;
 	double after = METRICS_TICK_S;
 
+	m->kick = false;
 	m->api->run(m->mhd);
 	ev_timer_stop(loop, &m->timer);
 	if (m->api->get_timeout(m->mhd, &ms) == MHD_YES && ms < after * 1000)
 		after = (double)ms / 1000.0;
+	if (m->kick)
+		after = 0.0;
 	ev_timer_set(&m->timer, after, 0.0);
 	ev_timer_start(loop, &m->timer);
 }
@@ -496,16 +665,20 @@ static struct MHD_Daemon *start_mhd(struct metrics_ep *m, int fd,
 	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 
 	if (fd >= 0)
-		return m->api->start_daemon(flags, 0, NULL, NULL, handle, m,
-					    MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-					    m, MHD_OPTION_ARRAY, opts,
-					    MHD_OPTION_LISTEN_SOCKET, fd,
-					    MHD_OPTION_END);
+		return m->api->start_daemon(
+			flags, 0, NULL, NULL, handle, m,
+			MHD_OPTION_EXTERNAL_LOGGER, mhd_log, m,
+			MHD_OPTION_NOTIFY_CONNECTION, notify_conn, m,
+			MHD_OPTION_NOTIFY_COMPLETED, request_done, m,
+			MHD_OPTION_ARRAY, opts, MHD_OPTION_LISTEN_SOCKET, fd,
+			MHD_OPTION_END);
 	if (sa->sa_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	return m->api->start_daemon(flags, m->addr.port, NULL, NULL, handle, m,
 				    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, m,
-				    MHD_OPTION_ARRAY, opts,
+				    MHD_OPTION_NOTIFY_CONNECTION, notify_conn,
+				    m, MHD_OPTION_NOTIFY_COMPLETED,
+				    request_done, m, MHD_OPTION_ARRAY, opts,
 				    MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_END);
 }
 

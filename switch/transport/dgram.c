@@ -26,6 +26,12 @@
  * tx_closed), until a datagram from that path shows the guest is back, so
  * a guest that restarts and binds the same path is the same port again.
  * Ports close after dgram_idle seconds without a datagram from the peer.
+ * One datagram from a new source address makes a port, and UDP sources
+ * are easy to forge, so each listener may hold only its own share of the
+ * switch's ports (its "max_ports", by default half of the switch's): a
+ * flood of sources fills that share, never the slots stream and VDE
+ * guests attach to. Datagrams from further new sources are refused,
+ * counted and logged at most once per DGRAM_LOG_EVERY_MS.
  * Empty datagrams are never sent (QEMU stops reading a socket for good
  * after one: the core never queues frames under 14 bytes); received ones
  * are counted as rx_runt and dropped, longer than max_frame as
@@ -87,12 +93,16 @@ struct ratelimit {
  * @wio:	UDP: write watcher while the shared socket is full
  * @sweep:	closes idle ports
  * @idle_ms:	idle time before a port closes
+ * @max_ports:	ports this listener may hold (listener_settings)
+ * @nports:	ports it holds
+ * @refused:	datagrams from new peers refused, in all (SIGUSR1)
  * @hash:	ports by peer address, @hmask + 1 chains
  * @hmask:	hash size minus one
  * @ports:	every port of this listener
  * @file:	unixgram: the socket file, removed on close while still ours
- * @rl_full:	datagrams from new peers refused: max_ports reached (or no
- *		descriptor or memory for the port)
+ * @rl_full:	datagrams from new peers refused: the switch's or the
+ *		listener's max_ports reached (or no descriptor or memory for
+ *		the port)
  * @rl_empty:	empty datagrams from unknown peers
  * @rl_unnamed:	datagrams from unbound unix sockets (no address to reply to)
  * @rl_too_big:	frames longer than one datagram can carry, dropped
@@ -115,6 +125,9 @@ struct dgram_listener {
 	ev_io wio;
 	ev_timer sweep;
 	uint64_t idle_ms;
+	uint32_t max_ports;
+	uint32_t nports;
+	uint64_t refused;
 	struct dgram_port **hash;
 	uint32_t hmask;
 	struct dgram_port *ports;
@@ -304,6 +317,7 @@ static void dgram_detach(struct dgram_port *dp)
 		dp->next->prev = dp->prev;
 	if (dp->fd >= 0)
 		ev_io_stop(l->d->loop, &dp->wio);
+	l->nports--;
 	dp->l = NULL;
 }
 
@@ -544,9 +558,17 @@ static void dgram_close(struct port *p)
 	free(dp);
 }
 
+/**
+ * dgram_refuse() - count a datagram from a new peer that makes no port,
+ *		    and log it (at most once per DGRAM_LOG_EVERY_MS)
+ * @l:		the listener
+ * @peer:	the peer, described
+ * @why:	the reason
+ */
 static void dgram_refuse(struct dgram_listener *l, const char *peer,
 			 const char *why)
 {
+	l->refused++;
 	if (!ratelimit_due(&l->rl_full, l->d->now_ms))
 		return;
 	log_warnx("%s: refusing %s: %s (%" PRIu64 " datagram(s) refused)",
@@ -559,7 +581,7 @@ static struct dgram_port *dgram_port_new(struct dgram_listener *l,
 {
 	struct swd *d = l->d;
 	struct dgram_port *dp;
-	char peer[PORT_DESCR_LEN];
+	char peer[PORT_DESCR_LEN], why[160];
 	uint32_t h;
 
 	dgram_describe(k, peer, sizeof(peer));
@@ -567,6 +589,14 @@ static struct dgram_port *dgram_port_new(struct dgram_listener *l,
 		dgram_refuse(
 			l, peer,
 			"the maximum number of ports (--max-ports) is attached");
+		return NULL;
+	}
+	if (l->nports >= l->max_ports) {
+		snprintf(
+			why, sizeof(why),
+			"this listener holds its share of %u port(s) (its \"max_ports\"; by default half of --max-ports)",
+			l->max_ports);
+		dgram_refuse(l, peer, why);
 		return NULL;
 	}
 	dp = calloc(1, sizeof(*dp));
@@ -600,6 +630,7 @@ static struct dgram_port *dgram_port_new(struct dgram_listener *l,
 		return NULL;
 	}
 	dp->l = l;
+	l->nports++;
 	h = dgram_hash(l, k);
 	dp->hnext = l->hash[h];
 	l->hash[h] = dp;
@@ -833,7 +864,7 @@ static int dgram_unix_bind(struct dgram_listener *l,
  * @d:		the daemon
  * @lc:		what to listen on
  * @s:		its settings (unixgram: socket file mode and group; the idle
- *		time of its ports)
+ *		time of its ports and how many it may hold)
  * @out:	the new listener
  *
  * Return: 0 on success, negative error code (already logged) on failure
@@ -854,6 +885,7 @@ static int dgram_listener_open(struct swd *d, const struct listen_cfg *lc,
 	l->addr = lc->addr;
 	l->unixgram = lc->addr.kind == LISTEN_UNIXGRAM;
 	l->idle_ms = (uint64_t)s->idle_s * 1000;
+	l->max_ports = s->max_ports;
 	listen_url_format(&l->addr, l->base.url, sizeof(l->base.url));
 	while (size < d->sw.prm.max_ports && size < 65536)
 		size *= 2;
@@ -960,9 +992,24 @@ static void dgram_listener_print(const struct listener *base, FILE *out,
 }
 
 /**
+ * dgram_listener_log_stats() - the listener's counters (SIGUSR1)
+ * @base:	the listener
+ */
+static void dgram_listener_log_stats(const struct listener *base)
+{
+	const struct dgram_listener *l =
+		const_container_of(base, struct dgram_listener, base);
+
+	log_info("stats listener=%s ports=%u max_ports=%u refused=%" PRIu64,
+		 l->base.url, l->nports, l->max_ports, l->refused);
+}
+
+/**
  * dgram_listener_reload() - apply a reload's settings in place: the idle
- *			     time of the ports, unixgram: the socket file's
- *			     mode and group
+ *			     time of the ports and how many it may hold
+ *			     (ports above a lowered limit stay until they
+ *			     go idle), unixgram: the socket file's mode and
+ *			     group
  * @base:	the listener
  * @o:		settings in force
  * @n:		settings to apply
@@ -979,6 +1026,10 @@ static void dgram_listener_reload(struct listener *base,
 	if (l->unixgram)
 		listener_reload_perms(l->d, l->addr.path, o, n, url);
 	l->idle_ms = (uint64_t)n->idle_s * 1000;
+	if (o->max_ports != n->max_ports)
+		reload_note(l->d, "%s max_ports %u -> %u", url, o->max_ports,
+			    n->max_ports);
+	l->max_ports = n->max_ports;
 }
 
 const struct listener_ops dgram_listener_ops = {
@@ -986,5 +1037,6 @@ const struct listener_ops dgram_listener_ops = {
 	.open = dgram_listener_open,
 	.close = dgram_listener_close,
 	.print = dgram_listener_print,
+	.log_stats = dgram_listener_log_stats,
 	.reload = dgram_listener_reload,
 };

@@ -15,8 +15,9 @@
  * fails. Its commit closes the listeners the new config drops (a stream
  * listener's connections stay attached; datagram ports close with their
  * socket), and hands the ones that stay their new settings: socket file
- * mode and group, changed in place, the datagram idle time, and which
- * local users may attach to a tcp: listener (for new connections).
+ * mode and group, changed in place, the datagram idle time and port
+ * limit, and which local users may attach to a tcp: listener (for new
+ * connections).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -50,6 +51,9 @@ static void listener_settings_of(const struct swd_config *c,
 	s->group = lc->group;
 	s->idle_s = c->dgram_idle_s;
 	s->uids = lc->uids;
+	s->max_ports = lc->max_ports ? lc->max_ports : c->core.max_ports / 2;
+	if (!s->max_ports)
+		s->max_ports = 1;
 }
 
 /**

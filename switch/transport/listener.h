@@ -37,12 +37,17 @@ struct listener;
  * @idle_s:	datagram ports: seconds without a datagram before they close
  * @uids:	tcp: local users who may attach besides the switch's own uid
  *		and root ("allow_uids", "allow_any_uid")
+ * @max_ports:	datagram listeners: ports it may hold (its "max_ports", else
+ *		half of the switch's max_ports, at least 1), so that peers
+ *		sending from forged or ever new source addresses cannot take
+ *		the slots of stream and VDE guests
  */
 struct listener_settings {
 	int mode;
 	gid_t group;
 	uint32_t idle_s;
 	struct listen_uids uids;
+	uint32_t max_ports;
 };
 
 /**
@@ -58,8 +63,8 @@ struct listener_settings {
  *		line without QEMU arguments leaves *@n alone)
  * @log_stats:	listener counters for SIGUSR1, or NULL
  * @reload:	apply new settings in place (socket file mode and group,
- *		datagram idle time, tcp: allowed users), reload_note() what
- *		changed; @url is as
+ *		datagram idle time and port limit, tcp: allowed users),
+ *		reload_note() what changed; @url is as
  *		configured, for the summary. NULL: nothing to apply
  */
 struct listener_ops {

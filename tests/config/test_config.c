@@ -176,6 +176,44 @@ Test(config, parses_listener_forms)
 	config_fini(&c);
 }
 
+/* A datagram listener's own "max_ports": parsed, kept by a copy, refused
+ * out of range; 0 (unset) in the other forms. */
+Test(config, listener_max_ports)
+{
+	static const char text[] =
+		"{\"listen\": [{\"url\": \"udp:127.0.0.1:0\", \"max_ports\": 3},\n"
+		"  {\"url\": \"unixgram:/tmp/g.sock\", \"max_ports\": 65535},\n"
+		"  \"udp:127.0.0.1:1\"]}";
+	struct swd_config c;
+	char err[512];
+
+	config_init(&c);
+	cr_assert_eq(load(&c, text, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c.nlisten, 3);
+	cr_assert_eq(c.listen[0].max_ports, 3);
+	cr_assert_eq(c.listen[1].max_ports, 65535);
+	cr_assert_eq(c.listen[2].max_ports, 0);
+	/* A load works on a copy: a file without "listen" keeps them. */
+	cr_assert_eq(load(&c, "{\"hub\": true}", err, sizeof(err)), 0, "%s",
+		     err);
+	cr_assert_eq(c.listen[0].max_ports, 3);
+	cr_assert_eq(c.listen[1].max_ports, 65535);
+	cr_assert_lt(load(&c,
+			  "{\"listen\": [{\"url\": \"udp:127.0.0.1:0\", "
+			  "\"max_ports\": 0}]}",
+			  err, sizeof(err)),
+		     0);
+	cr_assert_not_null(strstr(err, "is not 1-65535"), "%s", err);
+	cr_assert_lt(load(&c,
+			  "{\"listen\": [{\"url\": \"vde:/tmp/v\", "
+			  "\"max_ports\": 2}]}",
+			  err, sizeof(err)),
+		     0);
+	cr_assert_not_null(strstr(err, "only to udp: and unixgram:"), "%s",
+			   err);
+	config_fini(&c);
+}
+
 Test(config, listen_key_replaces_earlier_listeners)
 {
 	struct swd_config c;
@@ -340,7 +378,7 @@ Test(config, unknown_listener_key)
 		"{\"listen\": [\"unix:/tmp/a\",\n"
 		"  {\"url\": \"unix:/tmp/b\", \"owner\": \"me\"}]}",
 		"2:26: $.listen[1].owner: unknown key "
-		"(expected url, mode, group, allow_uids or allow_any_uid)");
+		"(expected url, mode, group, allow_uids, allow_any_uid or max_ports)");
 }
 
 Test(config, wrong_types)

@@ -8,6 +8,7 @@
  * nobody else sees it), which makes the switch create its port.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -383,5 +384,79 @@ Test(dgram, udp_peer_that_never_reads)
 	cr_assert_lt(got, total, "D's kernel should have dropped frames");
 	/* D reads again: the next frames reach it. */
 	itest_unicast(&s[0], &s[3], 20000, 100);
+	itest_stop(&sw);
+}
+
+/* A line of the SIGUSR1 stats dump that contains @needle. */
+static void stats_line(struct itest_sw *sw, const char *needle, char *line,
+		       size_t len)
+{
+	size_t pos = ss_daemon_log_end(sw->d);
+
+	kill(sw->d->pid, SIGUSR1);
+	cr_assert_eq(ss_daemon_wait_log(sw->d, &pos, needle, line, len,
+					SS_TIMEOUT_MS),
+		     0, "no `%s' line after SIGUSR1", needle);
+}
+
+/*
+ * Datagrams from 50 UDP source ports (as a forger would send, one each)
+ * take only the udp: listener's share of --max-ports 8 (half: 4 ports);
+ * the other 46 are refused, counted and logged in one line, and stream
+ * guests and a unixgram guest still attach and talk.
+ */
+Test(dgram, udp_source_spray_takes_only_its_share_of_ports)
+{
+	static const char *const more[] = { "--max-ports", "8", NULL };
+	struct ss_client *spray[50];
+	struct itest_sta s[3];
+	struct itest_sw sw;
+	char line[1024], path[300];
+	long long v = -1;
+	size_t pos;
+
+	start_mixed(&sw, more);
+	pos = ss_daemon_log_end(sw.d);
+	for (unsigned i = 0; i < 50; i++) {
+		uint8_t mac[SS_MAC_LEN];
+
+		spray[i] = ss_dgram_open(dgram_url(&sw, "udp:"), NULL, 0);
+		cr_assert_not_null(spray[i], "spray %u: %s", i,
+				   strerror(errno));
+		ss_mac(mac, 100 + i);
+		ss_frame_build(itest_buf, 64, mac, mac, i);
+		cr_assert_eq(ss_send_raw(spray[i], itest_buf, 64), 0);
+	}
+	wait_log_after(&sw, &pos, "holds its share of 4 port(s)");
+	/* Every datagram was read: the count settles at 46. */
+	for (int tries = 0; tries < 50; tries++) {
+		stats_line(&sw, "stats listener=udp:", line, sizeof(line));
+		cr_assert(ss_log_value(line, "refused", &v), "`%s'", line);
+		if (v == 46)
+			break;
+		usleep(100 * 1000);
+	}
+	cr_assert_eq(v, 46, "46 sources refused: `%s'", line);
+	cr_assert(ss_log_value(line, "ports", &v) && v == 4, "`%s'", line);
+	cr_assert(ss_log_value(line, "max_ports", &v) && v == 4, "`%s'", line);
+	{
+		/* One log line for the lot, not one per datagram. */
+		char *log = ss_daemon_log(sw.d);
+		size_t n = 0;
+
+		for (char *p = log; (p = strstr(p, "refusing udp")); p++)
+			n++;
+		free(log);
+		cr_assert_leq(n, 1, "%zu refusal lines for 46 refusals", n);
+	}
+
+	itest_join_one(&sw, &s[0], NULL, "A", 1, 0);
+	itest_join_one(&sw, &s[1], NULL, "B", 2, 0);
+	client_path(&sw, "c", path, sizeof(path));
+	itest_join_dgram(&sw, &s[2], dgram_url(&sw, "unixgram:"), path, "C", 3);
+	itest_learn_all(s, 3, 1);
+	ping_all_pairs(s, 3, 10);
+	for (unsigned i = 0; i < 50; i++)
+		ss_client_close(spray[i]);
 	itest_stop(&sw);
 }
