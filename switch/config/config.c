@@ -370,16 +370,18 @@ static int load_bool(struct loader *ld, json_t *v, bool *out)
 }
 
 /**
- * group_lookup() - resolve a group name with getgrnam_r()
- * @name:	group name
- * @gid:	on success, its id
+ * id_lookup() - resolve a user or group name (getpwnam_r(), getgrnam_r())
+ * @name:	user or group name
+ * @group:	look up a group (else a user)
+ * @id:		on success, its id
  *
- * Return: 0 on success, -ENOENT if there is no such group, other negative
+ * Return: 0 on success, -ENOENT if there is no such name, other negative
  * error code if the lookup failed
  */
-static int group_lookup(const char *name, gid_t *gid)
+static int id_lookup(const char *name, bool group, unsigned *id)
 {
-	struct group gr, *res = NULL;
+	struct passwd pw, *pres = NULL;
+	struct group gr, *gres = NULL;
 	size_t size = 1024;
 	char *buf = NULL, *nb;
 	int rc;
@@ -391,17 +393,38 @@ static int group_lookup(const char *name, gid_t *gid)
 			break;
 		}
 		buf = nb;
-		rc = getgrnam_r(name, &gr, buf, size, &res);
+		rc = group ? getgrnam_r(name, &gr, buf, size, &gres)
+			   : getpwnam_r(name, &pw, buf, size, &pres);
 		if (rc != ERANGE || size >= (1 << 20))
 			break;
 		size *= 2;
 	}
-	if (rc == 0 && res)
-		*gid = res->gr_gid;
+	if (rc == 0 && (gres || pres))
+		*id = gres ? (unsigned)gres->gr_gid : (unsigned)pres->pw_uid;
 	free(buf);
 	if (rc)
 		return -rc;
-	return res ? 0 : -ENOENT;
+	return gres || pres ? 0 : -ENOENT;
+}
+
+static int group_lookup(const char *name, gid_t *gid)
+{
+	unsigned id = 0;
+	int rc = id_lookup(name, true, &id);
+
+	if (rc == 0)
+		*gid = (gid_t)id;
+	return rc;
+}
+
+static int user_lookup(const char *name, uid_t *uid)
+{
+	unsigned id = 0;
+	int rc = id_lookup(name, false, &id);
+
+	if (rc == 0)
+		*uid = (uid_t)id;
+	return rc;
 }
 
 static int load_group(struct loader *ld, json_t *v, gid_t *gid)
@@ -440,41 +463,6 @@ static int load_group(struct loader *ld, json_t *v, gid_t *gid)
 		return ld_err(ld, false, "cannot look up group `%s': %s",
 			      quote(q, s), strerror(-ret));
 	return 0;
-}
-
-/**
- * user_lookup() - resolve a user name with getpwnam_r()
- * @name:	user name
- * @uid:	on success, its id
- *
- * Return: 0 on success, -ENOENT if there is no such user, other negative
- * error code if the lookup failed
- */
-static int user_lookup(const char *name, uid_t *uid)
-{
-	struct passwd pw, *res = NULL;
-	size_t size = 1024;
-	char *buf = NULL, *nb;
-	int rc;
-
-	for (;;) {
-		nb = realloc(buf, size);
-		if (!nb) {
-			rc = ENOMEM;
-			break;
-		}
-		buf = nb;
-		rc = getpwnam_r(name, &pw, buf, size, &res);
-		if (rc != ERANGE || size >= (1 << 20))
-			break;
-		size *= 2;
-	}
-	if (rc == 0 && res)
-		*uid = res->pw_uid;
-	free(buf);
-	if (rc)
-		return -rc;
-	return res ? 0 : -ENOENT;
 }
 
 /**
