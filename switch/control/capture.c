@@ -616,9 +616,11 @@ static int capture_open(struct capture *c, const struct capture_spec *s,
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	/* Never through a symbolic link: a capture asked for over the
+	 * control socket must not truncate a file the link points at. */
 	c->fd = open(s->path,
 		     O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK | O_CLOEXEC |
-			     O_NOCTTY,
+			     O_NOCTTY | O_NOFOLLOW,
 		     0600);
 	if (c->fd < 0) {
 		int e = errno;
@@ -627,6 +629,8 @@ static int capture_open(struct capture *c, const struct capture_spec *s,
 			err, errlen, "%s: %s", s->path,
 			e == ENXIO
 				? "a FIFO with no reader; start the reader (wireshark -k -i FIFO, tcpdump -r FIFO) first"
+			: e == ELOOP
+				? "a symbolic link, which is not followed; give the file's own path"
 				: strerror(e));
 		return -e;
 	}

@@ -31,6 +31,8 @@
  * empty datagrams (old libvdeplug sends one when it closes) are ignored
  * and counted; frames are not truncated at 1518 bytes.
  */
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -934,6 +936,64 @@ static int vde_make_dir(struct vde_listener *l, const char *path)
 	return 0;
 }
 
+/* Is @name one of our data sockets' names ("%03u.%d": port, fd)? */
+static bool vde_data_name(const char *name)
+{
+	const char *p = name;
+
+	if (!isdigit((unsigned char)*p))
+		return false;
+	while (isdigit((unsigned char)*p))
+		p++;
+	if (*p++ != '.' || !isdigit((unsigned char)*p))
+		return false;
+	while (isdigit((unsigned char)*p))
+		p++;
+	return *p == '\0';
+}
+
+/*
+ * Remove the data sockets a killed switch left in DIR. Called once DIR/ctl
+ * is ours (a live switch would hold it), so sockets with our names are
+ * stale; each is still probed (nobody may answer) and must be ours.
+ */
+static void vde_remove_stale(struct vde_listener *l)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	unsigned n = 0;
+	struct dirent *de;
+	struct stat st;
+	DIR *dir = opendir(l->dir);
+
+	if (!dir)
+		return;
+	while ((de = readdir(dir))) {
+		int fd, rc;
+
+		if (!vde_data_name(de->d_name) ||
+		    (size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s",
+				     l->dir, de->d_name) >= sizeof(sa.sun_path))
+			continue;
+		if (lstat(sa.sun_path, &st) < 0 || !S_ISSOCK(st.st_mode) ||
+		    st.st_uid != geteuid())
+			continue;
+		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			break;
+		rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+		close(fd);
+		if (rc == 0 || errno != ECONNREFUSED)
+			continue;
+		if (unlink(sa.sun_path) == 0)
+			n++;
+	}
+	closedir(dir);
+	if (n)
+		log_info(
+			"%s: removed %u data socket(s) left by a switch that stopped without cleaning up",
+			l->url, n);
+}
+
 static int vde_listen(struct vde_listener *l)
 {
 	int rc;
@@ -951,6 +1011,7 @@ static int vde_listen(struct vde_listener *l)
 		log_warn("cannot listen on %s", l->ctl);
 		return -errno;
 	}
+	vde_remove_stale(l);
 	return 0;
 }
 

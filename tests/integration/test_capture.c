@@ -245,6 +245,39 @@ Test(capture, port_capture_started_at_run_time_holds_that_port_both_ways)
 	itest_stop(&sw);
 }
 
+/* A capture file is never opened through a symbolic link: the file the
+ * link points at is not truncated, and the error says why. */
+Test(capture, symlink_capture_file_is_refused)
+{
+	struct itest_sta s[2];
+	struct itest_sw sw;
+	char target[512], link_path[512], args[1200];
+	struct stat st;
+	char *r;
+	FILE *f;
+
+	itest_start_learned(&sw, TP_UNIX, ctl_args, s, 2);
+	snprintf(target, sizeof(target), "%s/precious.txt", sw.d->dir);
+	snprintf(link_path, sizeof(link_path), "%s/cap.pcap", sw.d->dir);
+	f = fopen(target, "w");
+	cr_assert_not_null(f);
+	fputs("keep me\n", f);
+	fclose(f);
+	cr_assert_eq(symlink(target, link_path), 0, "%s", strerror(errno));
+	snprintf(args, sizeof(args),
+		 "{\"execute\": \"capture-start\", \"arguments\": "
+		 "{\"port\": %d, \"file\": \"%s\"}}",
+		 s[0].port, link_path);
+	r = ctl(&sw, "%s", args);
+	cr_assert_not_null(strstr(r, "symbolic link"), "%s", r);
+	cr_assert_null(strstr(r, "\"return\""), "%s", r);
+	free(r);
+	cr_assert_eq(stat(target, &st), 0);
+	cr_assert_eq(st.st_size, 8, "the link's target is untouched");
+	itest_ping(&s[0], &s[1], 1);
+	itest_stop(&sw);
+}
+
 Test(capture, bpf_filter_restricts_a_whole_switch_capture)
 {
 	struct pkt pk[MAX_PKTS];

@@ -744,6 +744,76 @@ Test(vde, silent_connections_cannot_lock_out_a_real_client)
 	itest_stop(&sw);
 }
 
+/* Bind a unix socket of @type at @path and close it: what a killed
+ * process leaves behind. */
+static void leave_socket(const char *path, int type)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_lt(strlen(path), sizeof(sa.sun_path));
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0, "%s: %s",
+		     path, strerror(errno));
+	close(fd);
+}
+
+/*
+ * A switch killed with SIGKILL leaves DIR/ctl and its ports' data sockets
+ * (NNN.FD) behind. The next switch on DIR takes DIR/ctl over and removes
+ * those data sockets; a client's own socket and a file with such a name
+ * that is no socket stay.
+ */
+Test(vde, stale_data_sockets_are_removed_at_start)
+{
+	const char *tmp = ss_tmpdir();
+	const char *args[] = { "--listen", NULL, "--control", "none", NULL };
+	char dir[300], url[320], p1[400], p2[400], keep[400], plain[400];
+	struct itest_sw sw = { .tp = TP_UNIX };
+	size_t pos = 0;
+	FILE *f;
+
+	if (!have_vde_plug())
+		cr_skip_test(
+			"vde_plug (Debian package vdeplug) is not installed");
+	cr_assert_not_null(tmp);
+	snprintf(dir, sizeof(dir), "%s/vde", tmp);
+	cr_assert_eq(mkdir(dir, 0700), 0);
+	snprintf(p1, sizeof(p1), "%s/ctl", dir);
+	leave_socket(p1, SOCK_STREAM);
+	snprintf(p1, sizeof(p1), "%s/001.7", dir);
+	leave_socket(p1, SOCK_DGRAM);
+	snprintf(p2, sizeof(p2), "%s/012.11", dir);
+	leave_socket(p2, SOCK_DGRAM);
+	snprintf(keep, sizeof(keep), "%s/.12345-00000", dir);
+	leave_socket(keep, SOCK_DGRAM);
+	snprintf(plain, sizeof(plain), "%s/003.9", dir);
+	f = fopen(plain, "w");
+	cr_assert_not_null(f);
+	fclose(f);
+
+	snprintf(url, sizeof(url), "vde:%s", dir);
+	args[1] = url;
+	sw.d = ss_daemon_start(args, SS_TIMEOUT_MS);
+	cr_assert_not_null(sw.d);
+	if (!sw.d->ready)
+		itest_dump_log(sw.d);
+	cr_assert(sw.d->ready, "the switch takes over a stale DIR/ctl");
+	cr_assert_eq(
+		ss_daemon_wait_log(sw.d, &pos,
+				   "removed 2 data socket(s) left by a switch",
+				   NULL, 0, SS_TIMEOUT_MS),
+		0, "the stale data sockets are removed and logged");
+	cr_assert_neq(access(p1, F_OK), 0, "%s removed", p1);
+	cr_assert_neq(access(p2, F_OK), 0, "%s removed", p2);
+	cr_assert_eq(access(keep, F_OK), 0, "a client's socket stays");
+	cr_assert_eq(access(plain, F_OK), 0, "a file that is no socket stays");
+	unlink(keep);
+	unlink(plain);
+	itest_stop(&sw);
+}
+
 Test(vde, silent_control_client_times_out)
 {
 	struct itest_sw sw;
