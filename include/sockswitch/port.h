@@ -67,6 +67,8 @@ struct port_ops {
  * @PORT_DROP_TX_NOMEM:		could not copy a queued frame
  * @PORT_DROP_RX_BACKLOG:	a user-mode stack (slirp) produced frames
  *				faster than the switch took them in
+ * @PORT_DROP_TX_TOO_BIG:	queued, but longer than the transport can
+ *				send in one piece (a UDP datagram)
  */
 enum port_drop {
 	PORT_DROP_RX_RUNT,
@@ -79,6 +81,7 @@ enum port_drop {
 	PORT_DROP_TX_CLOSED,
 	PORT_DROP_TX_NOMEM,
 	PORT_DROP_RX_BACKLOG,
+	PORT_DROP_TX_TOO_BIG,
 	PORT_DROP__MAX,
 };
 
@@ -110,7 +113,8 @@ extern const char *const port_drop_name[PORT_DROP__MAX];
  *
  * Conservation: rx_frames = rx_forwarded + rx drops; every forwarded
  * frame adds one to tx_queued or tx_queue_full on each destination; and
- * tx_queued = tx_frames + tx_closed + tx_nomem + frames still queued.
+ * tx_queued = tx_frames + tx_closed + tx_nomem + tx_too_big + frames
+ * still queued.
  */
 struct port_stats {
 	uint64_t rx_frames;

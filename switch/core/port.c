@@ -18,9 +18,10 @@ const char *const port_drop_name[PORT_DROP__MAX] = {
 	[PORT_DROP_TX_CLOSED] = "tx_closed",
 	[PORT_DROP_TX_NOMEM] = "tx_nomem",
 	[PORT_DROP_RX_BACKLOG] = "rx_backlog",
+	[PORT_DROP_TX_TOO_BIG] = "tx_too_big",
 };
 
-static_assert(PORT_DROP__MAX == 10, "port_drop_name[] out of step with enum");
+static_assert(PORT_DROP__MAX == 11, "port_drop_name[] out of step with enum");
 
 /**
  * port_rx_drops() - frames received on @p and dropped
@@ -51,5 +52,5 @@ uint64_t port_tx_drops(const struct port *p)
 
 	for (i = PORT_DROP_TX_QUEUE_FULL; i <= PORT_DROP_TX_NOMEM; i++)
 		n += p->st.drops[i];
-	return n;
+	return n + p->st.drops[PORT_DROP_TX_TOO_BIG];
 }

@@ -458,6 +458,7 @@ static void dgram_drop_head(struct dgram_port *dp)
 	uint32_t len = q->ring[q->head].len;
 
 	txq_advance(q, len, false, &ignored);
+	dp->port.st.drops[PORT_DROP_TX_TOO_BIG]++;
 	if (ratelimit_due(&l->rl_too_big, l->d->now_ms)) {
 		log_warnx(
 			"%s: port %u (%s): %" PRIu64

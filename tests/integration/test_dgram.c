@@ -342,6 +342,11 @@ Test(dgram, frame_too_long_for_udp)
 	itest_send(&s[0], itest_bcast, 10, 65550);
 	itest_expect(&s[2], itest_bcast, &s[0], 10, 65550);
 	wait_log_after(&sw, &s[2].logpos, "too long for one datagram");
+	/* Counted on the UDP port it could not be sent to, under its own
+	 * reason, not as a receive drop anywhere. */
+	cr_assert_eq(itest_stat(&sw, s[1].port, "drop_tx_too_big"), 1);
+	cr_assert_eq(itest_stat(&sw, s[0].port, "drop_rx_runt"), 0);
+	cr_assert_eq(itest_stat(&sw, s[0].port, "drop_rx_oversize"), 0);
 	itest_flood(s, 3, 0, 11, 1514);
 	ping_all_pairs(s, 3, 20);
 	itest_stop(&sw);
