@@ -204,22 +204,24 @@ void fatalx(const char *fmt, ...)
  * log_ratelimit_ok() - may a per-event warning be logged now?
  * @r:		the event kind's state (zeroed at start)
  * @now_ms:	monotonic time
+ * @burst:	lines allowed per LOG_WINDOW_MS (LOG_BURST, or 1 where one
+ *		line with a count says it all)
  * @suppressed:	set to how many were held back since the last line
  *
- * At most LOG_BURST lines per LOG_WINDOW_MS for one kind of event (a
+ * At most @burst lines per LOG_WINDOW_MS for one kind of event (a
  * refusal, a bad datagram): a peer that repeats it cannot flood the log.
  * The next line after a quiet spell says how many were suppressed.
  *
  * Return: true if the caller logs this one
  */
-bool log_ratelimit_ok(struct log_ratelimit *r, uint64_t now_ms,
+bool log_ratelimit_ok(struct log_ratelimit *r, uint64_t now_ms, unsigned burst,
 		      uint64_t *suppressed)
 {
 	if (now_ms >= r->window_ms + LOG_WINDOW_MS || r->window_ms == 0) {
 		r->window_ms = now_ms ? now_ms : 1;
 		r->lines = 0;
 	}
-	if (r->lines >= LOG_BURST) {
+	if (r->lines >= burst) {
 		r->suppressed++;
 		return false;
 	}

@@ -66,7 +66,7 @@ struct log_ratelimit {
 	uint64_t suppressed;
 };
 
-bool log_ratelimit_ok(struct log_ratelimit *r, uint64_t now_ms,
+bool log_ratelimit_ok(struct log_ratelimit *r, uint64_t now_ms, unsigned burst,
 		      uint64_t *suppressed);
 
 #define log_error(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)

@@ -156,7 +156,7 @@ static void ctl_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 			c->st.refused++;
 			if (log_ratelimit_ok(&c->rl_refuse, c->d->now_ms,
-					     &held))
+					     LOG_BURST, &held))
 				log_warnx(
 					"control: %d subscribers connected, the maximum; refusing another (%" PRIu64
 					" more not logged)",

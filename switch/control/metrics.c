@@ -46,7 +46,6 @@
 #define METRICS_TIMEOUT_S 5
 #define METRICS_CONN_MEMORY (32 * 1024)
 #define METRICS_TICK_S 1.0
-#define METRICS_LOG_EVERY_MS 10000
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 /**
@@ -147,8 +146,7 @@ struct metrics_ep {
  * @reload_failures: reloads that failed (RELOAD_FAILED)
  * @last_reload_ok: the last reload applied (true before the first)
  * @evicted:	connections shut down to make room for a new one
- * @evict_log_ms: when the next line about them may be logged
- * @evict_held:	evictions since the last line
+ * @rl_evict:	rate limit of the lines about them
  */
 struct metrics {
 	struct metrics_ep *cur;
@@ -160,8 +158,7 @@ struct metrics {
 	uint64_t reload_failures;
 	bool last_reload_ok;
 	uint64_t evicted;
-	uint64_t evict_log_ms;
-	uint64_t evict_held;
+	struct log_ratelimit rl_evict;
 };
 
 /* Prometheus label values escape backslash, double quote and newline. */
@@ -446,6 +443,7 @@ static void conn_make_room(struct metrics_ep *m,
 {
 	struct metrics *mt = m->d->metrics;
 	struct metrics_conn *old = NULL;
+	uint64_t held;
 	size_t i;
 
 	for (i = 0; i < METRICS_CONN_LIMIT; i++) {
@@ -461,16 +459,12 @@ static void conn_make_room(struct metrics_ep *m,
 	old->fd = -1; /* once */
 	m->kick = true;
 	mt->evicted++;
-	if (m->d->now_ms < mt->evict_log_ms) {
-		mt->evict_held++;
+	if (!log_ratelimit_ok(&mt->rl_evict, m->d->now_ms, 1, &held))
 		return;
-	}
-	mt->evict_log_ms = m->d->now_ms + METRICS_LOG_EVERY_MS;
 	log_warnx(
 		"metrics: %s: %" PRIu64
 		" connection(s) without a request closed to make room (all %d in use)",
-		m->url, mt->evict_held + 1, METRICS_CONN_LIMIT);
-	mt->evict_held = 0;
+		m->url, held + 1, METRICS_CONN_LIMIT);
 }
 
 /**

@@ -31,7 +31,7 @@
  * switch's ports (its "max_ports", by default half of the switch's): a
  * flood of sources fills that share, never the slots stream and VDE
  * guests attach to. Datagrams from further new sources are refused,
- * counted and logged at most once per DGRAM_LOG_EVERY_MS.
+ * counted and logged at most once per LOG_WINDOW_MS (log_ratelimit_ok()).
  * Empty datagrams are never sent (QEMU stops reading a socket for good
  * after one: the core never queues frames under 14 bytes); received ones
  * are counted as rx_runt and dropped, longer than max_frame as
@@ -59,7 +59,6 @@
 #define DGRAM_READ_ROUNDS 8 /* recvmmsg() calls per readable event */
 #define DGRAM_RCVBUF (4 * 1024 * 1024)
 #define DGRAM_SWEEP_S 1.0
-#define DGRAM_LOG_EVERY_MS 10000
 
 /**
  * struct dgram_key - a peer's address, normalised so equal peers compare
@@ -70,16 +69,6 @@
 struct dgram_key {
 	socklen_t len;
 	struct sockaddr_storage sa;
-};
-
-/**
- * struct ratelimit - at most one log line per DGRAM_LOG_EVERY_MS
- * @next_ms:	earliest time of the next line
- * @count:	events since the last line
- */
-struct ratelimit {
-	uint64_t next_ms;
-	uint64_t count;
 };
 
 /**
@@ -132,8 +121,8 @@ struct dgram_listener {
 	uint32_t hmask;
 	struct dgram_port *ports;
 	struct sock_file file;
-	struct ratelimit rl_full, rl_empty, rl_unnamed, rl_too_big, rl_rxerr,
-		rl_owner;
+	struct log_ratelimit rl_full, rl_empty, rl_unnamed, rl_too_big,
+		rl_rxerr, rl_owner;
 	struct mmsghdr rmm[DGRAM_BATCH];
 	struct iovec riov[DGRAM_BATCH];
 	struct sockaddr_storage from[DGRAM_BATCH];
@@ -190,17 +179,6 @@ static const struct port_ops dgram_unixgram_ops = {
 	.flush = dgram_flush,
 	.close = dgram_close,
 };
-
-/* Count an event; true when a log line is due (then r->count is the total
- * since the last one, and the caller resets it). */
-static bool ratelimit_due(struct ratelimit *r, uint64_t now_ms)
-{
-	r->count++;
-	if (now_ms < r->next_ms)
-		return false;
-	r->next_ms = now_ms + DGRAM_LOG_EVERY_MS;
-	return true;
-}
 
 /* Build the lookup key of a source address; -EDESTADDRREQ if it has none. */
 static int dgram_key_make(const struct sockaddr_storage *ss, socklen_t len,
@@ -346,6 +324,7 @@ dgram_port_kill(struct dgram_port *dp, const char *fmt, ...)
  */
 static int dgram_connect(struct dgram_port *dp)
 {
+	uint64_t held;
 	const struct sockaddr_un *un = (const void *)&dp->key.sa;
 	uid_t owner = 0;
 	int rc;
@@ -368,14 +347,14 @@ static int dgram_connect(struct dgram_port *dp)
 			else
 				snprintf(what, sizeof(what),
 					 "not a socket (a symlink?)");
-			if (ratelimit_due(&l->rl_owner, l->d->now_ms)) {
+			if (log_ratelimit_ok(&l->rl_owner, l->d->now_ms, 1,
+					     &held)) {
 				log_warnx(
 					"port %u (%s): not sending to %s: %s, not to the peer (uid %u); was the path replaced? (%" PRIu64
 					" refusal(s))",
 					dp->port.id, dp->port.descr,
 					un->sun_path, what, (unsigned)dp->uid,
-					l->rl_owner.count);
-				l->rl_owner.count = 0;
+					held + 1);
 			}
 		}
 		if (rc < 0)
@@ -452,6 +431,7 @@ static int dgram_send_batch(struct dgram_port *dp)
  * above 65,507 bytes over IPv4; unix: above the socket's send buffer). */
 static void dgram_drop_head(struct dgram_port *dp)
 {
+	uint64_t held;
 	struct dgram_listener *l = dp->l;
 	struct txq *q = &dp->port.txq;
 	uint64_t ignored = 0;
@@ -459,13 +439,12 @@ static void dgram_drop_head(struct dgram_port *dp)
 
 	txq_advance(q, len, false, &ignored);
 	dp->port.st.drops[PORT_DROP_TX_TOO_BIG]++;
-	if (ratelimit_due(&l->rl_too_big, l->d->now_ms)) {
+	if (log_ratelimit_ok(&l->rl_too_big, l->d->now_ms, 1, &held)) {
 		log_warnx(
 			"%s: port %u (%s): %" PRIu64
 			" frame(s) too long for one datagram dropped (this one %u bytes); lower the guests' MTU or --max-frame",
-			l->base.url, dp->port.id, dp->port.descr,
-			l->rl_too_big.count, len);
-		l->rl_too_big.count = 0;
+			l->base.url, dp->port.id, dp->port.descr, held + 1,
+			len);
 	}
 }
 
@@ -561,7 +540,7 @@ static void dgram_close(struct port *p)
 
 /**
  * dgram_refuse() - count a datagram from a new peer that makes no port,
- *		    and log it (at most once per DGRAM_LOG_EVERY_MS)
+ *		    and log it (at most once per LOG_WINDOW_MS)
  * @l:		the listener
  * @peer:	the peer, described
  * @why:	the reason
@@ -569,12 +548,12 @@ static void dgram_close(struct port *p)
 static void dgram_refuse(struct dgram_listener *l, const char *peer,
 			 const char *why)
 {
+	uint64_t held;
 	l->refused++;
-	if (!ratelimit_due(&l->rl_full, l->d->now_ms))
+	if (!log_ratelimit_ok(&l->rl_full, l->d->now_ms, 1, &held))
 		return;
 	log_warnx("%s: refusing %s: %s (%" PRIu64 " datagram(s) refused)",
-		  l->base.url, peer, why, l->rl_full.count);
-	l->rl_full.count = 0;
+		  l->base.url, peer, why, held + 1);
 }
 
 static struct dgram_port *dgram_port_new(struct dgram_listener *l,
@@ -672,6 +651,7 @@ static uid_t dgram_sender_uid(struct msghdr *h)
 static void dgram_input(struct dgram_listener *l, struct mmsghdr *m,
 			const uint8_t *frame, size_t *used)
 {
+	uint64_t held;
 	struct swd *d = l->d;
 	uid_t uid = l->unixgram ? dgram_sender_uid(&m->msg_hdr) : (uid_t)-1;
 	size_t len = m->msg_len;
@@ -682,26 +662,24 @@ static void dgram_input(struct dgram_listener *l, struct mmsghdr *m,
 
 	if (dgram_key_make(m->msg_hdr.msg_name, m->msg_hdr.msg_namelen, &k) <
 	    0) {
-		if (ratelimit_due(&l->rl_unnamed, d->now_ms)) {
+		if (log_ratelimit_ok(&l->rl_unnamed, d->now_ms, 1, &held)) {
 			log_warnx(
 				"%s: %" PRIu64
 				" datagram(s) from an unbound socket dropped: no address to answer to (the client must bind its own path)",
-				l->base.url, l->rl_unnamed.count);
-			l->rl_unnamed.count = 0;
+				l->base.url, held + 1);
 		}
 		return;
 	}
 	dp = dgram_lookup(l, &k);
 	if (!dp && len == 0) {
-		if (ratelimit_due(&l->rl_empty, d->now_ms)) {
+		if (log_ratelimit_ok(&l->rl_empty, d->now_ms, 1, &held)) {
 			char peer[PORT_DESCR_LEN];
 
 			dgram_describe(&k, peer, sizeof(peer));
 			log_warnx(
 				"%s: %" PRIu64
 				" empty datagram(s) from unknown peers ignored (last from %s)",
-				l->base.url, l->rl_empty.count, peer);
-			l->rl_empty.count = 0;
+				l->base.url, held + 1, peer);
 		}
 		return;
 	}
@@ -790,6 +768,7 @@ static int dgram_read_batch(struct dgram_listener *l, int *asked)
 
 static void dgram_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
+	uint64_t held;
 	struct dgram_listener *l = container_of(w, struct dgram_listener, rio);
 	int round, r, asked;
 
@@ -798,12 +777,11 @@ static void dgram_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	for (round = 0; round < DGRAM_READ_ROUNDS; round++) {
 		r = dgram_read_batch(l, &asked);
 		if (r < 0 && !dgram_again(-r)) {
-			if (ratelimit_due(&l->rl_rxerr, l->d->now_ms)) {
+			if (log_ratelimit_ok(&l->rl_rxerr, l->d->now_ms, 1,
+					     &held)) {
 				log_warnx("%s: receive error: %s (%" PRIu64
 					  " so far)",
-					  l->base.url, strerror(-r),
-					  l->rl_rxerr.count);
-				l->rl_rxerr.count = 0;
+					  l->base.url, strerror(-r), held + 1);
 			}
 		}
 		if (r < asked)

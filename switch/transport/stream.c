@@ -349,7 +349,7 @@ static void stream_refuse(struct stream_listener *l, int fd, const char *peer,
 
 	close(fd);
 	l->refused++;
-	if (!log_ratelimit_ok(&l->rl_refuse, l->d->now_ms, &held))
+	if (!log_ratelimit_ok(&l->rl_refuse, l->d->now_ms, LOG_BURST, &held))
 		return;
 	if (held)
 		log_warnx("%s: refusing %s: %s (%u attached; %" PRIu64

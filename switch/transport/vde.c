@@ -540,7 +540,7 @@ static void vde_refuse_log(struct vde_listener *l, pid_t pid, uid_t uid,
 	uint64_t held;
 
 	l->st.ctl_refused++;
-	if (!log_ratelimit_ok(&l->rl_refuse, l->d->now_ms, &held))
+	if (!log_ratelimit_ok(&l->rl_refuse, l->d->now_ms, LOG_BURST, &held))
 		return;
 	if (held)
 		log_warnx(
