@@ -212,13 +212,13 @@ static int ctl_bind(struct ctl *c, const struct swd_config *cfg)
 				path);
 		return -EADDRINUSE;
 	}
-	rc = unix_path_check(path, SOCK_STREAM);
+	rc = unix_path_check(path, SOCK_STREAM, &c->file);
 	if (rc < 0)
 		return rc;
+	snprintf(c->path, sizeof(c->path), "%s", path); /* ctl_unbind() */
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0)
 		return -errno;
-	snprintf(c->path, sizeof(c->path), "%s", path);
 	rc = unix_bind_path(c->fd, path, mode, cfg->control.group, &c->file);
 	if (rc < 0)
 		return rc;
@@ -279,6 +279,7 @@ int ctl_open(struct swd *d, const struct swd_config *cfg)
 	}
 	memset(&tmp, 0, sizeof(tmp));
 	tmp.d = d;
+	tmp.fd = -1;
 	rc = ctl_bind(&tmp, cfg);
 	if (rc < 0) {
 		ctl_unbind(&tmp);

@@ -625,7 +625,7 @@ static int unix_socket(struct metrics_ep *m, int mode)
 {
 	int fd;
 
-	if (unix_path_check(m->addr.path, SOCK_STREAM) < 0)
+	if (unix_path_check(m->addr.path, SOCK_STREAM, &m->file) < 0)
 		return -1;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {

@@ -828,7 +828,7 @@ static void dgram_listener_free(struct dgram_listener *l)
 static int dgram_unix_bind(struct dgram_listener *l,
 			   const struct listener_settings *s)
 {
-	int rc = unix_path_check(l->addr.path, SOCK_DGRAM);
+	int rc = unix_path_check(l->addr.path, SOCK_DGRAM, &l->file);
 
 	if (rc < 0)
 		return rc;

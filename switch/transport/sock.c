@@ -4,8 +4,8 @@
  *
  * Every socket the daemon listens on goes through here: stream, datagram
  * and VDE listeners, the control socket and the metrics endpoint. A unix
- * path is probed before it is bound (a stale file from a dead switch is
- * replaced, a live switch's socket is not), bound never more open than
+ * path is locked and probed before it is bound (a stale file from a dead
+ * switch is replaced, a live switch's socket is not), bound never more open than
  * 0600 before its chmod, and removed at close only if the file there is
  * still the one we bound. A missing directory above it is made, mode 0700,
  * as the default socket directory is (path_make_parents()). For a TCP
@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
+#include <limits.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
@@ -23,6 +24,7 @@
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -36,6 +38,8 @@
 
 #define ACCEPT_BACKOFF_S 1.0
 #define SOCK_DIAG_TIMEOUT_US 100000 /* bound on one sock_diag answer */
+#define SOCK_LOCK_SUFFIX ".lock"
+#define SOCK_LOCK_TRIES 8 /* lock files replaced under us before giving up */
 
 /**
  * accept_failed() - handle accept4() failing with errno
@@ -86,15 +90,8 @@ void accept_backoff_init(ev_timer *backoff, ev_io *io)
 	backoff->data = io;
 }
 
-/**
- * unix_path_check() - may we bind @path? Removes a stale socket file.
- * @path:	socket path
- * @type:	SOCK_STREAM or SOCK_DGRAM: how to probe for a live owner
- *
- * Return: 0 if @path is free now, negative error code (logged) if a live
- *	   socket or a non-socket file is there
- */
-int unix_path_check(const char *path, int type)
+/* Is a live socket at @path? Removes it if it is a stale one. */
+static int path_probe(const char *path, int type)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
@@ -133,6 +130,105 @@ int unix_path_check(const char *path, int type)
 		return -errno;
 	}
 	return 0;
+}
+
+static int lock_path(const char *path, char *out, size_t len)
+{
+	int n = snprintf(out, len, "%s" SOCK_LOCK_SUFFIX, path);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/*
+ * Take PATH.lock with flock(). A holder removes the file before it lets
+ * go, so a lock taken on a file that is no longer the one at the path
+ * (removed, or removed and made again, between our open() and flock())
+ * is worthless: try again with the new file.
+ */
+static int sock_lock(const char *path, struct sock_file *f)
+{
+	char lp[PATH_MAX];
+	struct stat fst, pst;
+	int fd, tries, rc;
+
+	rc = lock_path(path, lp, sizeof(lp));
+	if (rc < 0)
+		return rc;
+	for (tries = 0; tries < SOCK_LOCK_TRIES; tries++) {
+		fd = open(lp, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+			  0600);
+		if (fd < 0) {
+			rc = -errno;
+			log_warn("cannot open the lock file %s", lp);
+			return rc;
+		}
+		if (fstat(fd, &fst) < 0 || !S_ISREG(fst.st_mode) ||
+		    fst.st_uid != geteuid()) {
+			close(fd);
+			log_error(
+				"%s is not a lock file of this user; remove it or choose another path",
+				lp);
+			return -EPERM;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			rc = errno == EWOULDBLOCK ? -EADDRINUSE : -errno;
+			close(fd);
+			if (rc == -EADDRINUSE)
+				log_error(
+					"another switch is already starting or running on %s (it holds %s); stop it or choose another path",
+					path, lp);
+			else
+				log_warn("cannot lock %s", lp);
+			return rc;
+		}
+		if (stat(lp, &pst) == 0 && pst.st_dev == fst.st_dev &&
+		    pst.st_ino == fst.st_ino) {
+			f->lock_fd = fd;
+			f->locked = true;
+			return 0;
+		}
+		close(fd);
+	}
+	log_error("the lock file %s keeps being replaced; not using %s", lp,
+		  path);
+	return -EAGAIN;
+}
+
+/* Remove PATH.lock while still holding it, then let go (see sock_lock()). */
+static void sock_unlock(const char *path, struct sock_file *f)
+{
+	char lp[PATH_MAX];
+
+	if (!f->locked)
+		return;
+	if (lock_path(path, lp, sizeof(lp)) == 0)
+		unlink(lp);
+	close(f->lock_fd);
+	f->locked = false;
+}
+
+/**
+ * unix_path_check() - may we bind @path? Removes a stale socket file.
+ * @path:	socket path
+ * @type:	SOCK_STREAM or SOCK_DGRAM: how to probe for a live owner
+ * @f:		takes the lock on @path (PATH.lock, flock()) that makes
+ *		"stale, so remove it and bind" atomic between two switches;
+ *		held until unix_unlink_ours(), released here on failure
+ *
+ * Return: 0 if @path is free now, negative error code (logged) if another
+ *	   switch holds the lock, or a live socket or a non-socket file is
+ *	   there
+ */
+int unix_path_check(const char *path, int type, struct sock_file *f)
+{
+	int rc = sock_lock(path, f);
+
+	if (rc < 0)
+		return rc;
+	rc = path_probe(path, type);
+	if (rc < 0)
+		sock_unlock(path, f);
+	return rc;
 }
 
 /**
@@ -191,7 +287,8 @@ int unix_bind_path(int fd, const char *path, int mode, gid_t group,
 /**
  * unix_unlink_ours() - remove a socket file we bound, unless it was replaced
  * @path:	the socket path
- * @f:		what unix_bind_path() recorded; cleared
+ * @f:		what unix_path_check() and unix_bind_path() recorded;
+ *		cleared, and the lock on @path released
  *
  * Another process may have removed our file and bound a socket of its own
  * at @path (a second switch after a stale check, say): the device and inode
@@ -205,6 +302,7 @@ void unix_unlink_ours(const char *path, struct sock_file *f)
 	    st.st_ino == f->ino)
 		unlink(path);
 	f->created = false;
+	sock_unlock(path, f);
 }
 
 /**

@@ -24,14 +24,18 @@ struct ev_timer;
  * @created:	we created it (unix_bind_path() got that far)
  * @dev:	its device, to not remove a successor's socket
  * @ino:	its inode
+ * @locked:	we hold PATH.lock (unix_path_check())
+ * @lock_fd:	the lock file, flock()ed, while @locked
  */
 struct sock_file {
 	bool created;
 	dev_t dev;
 	ino_t ino;
+	bool locked;
+	int lock_fd;
 };
 
-int unix_path_check(const char *path, int type);
+int unix_path_check(const char *path, int type, struct sock_file *f);
 int unix_bind_path(int fd, const char *path, int mode, gid_t group,
 		   struct sock_file *f);
 void unix_unlink_ours(const char *path, struct sock_file *f);

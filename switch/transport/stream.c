@@ -510,7 +510,7 @@ static int unix_listen(struct stream_listener *l,
 {
 	int rc;
 
-	rc = unix_path_check(l->addr.path, SOCK_STREAM);
+	rc = unix_path_check(l->addr.path, SOCK_STREAM, &l->file);
 	if (rc < 0)
 		return rc;
 	l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -981,7 +981,7 @@ static int vde_listen(struct vde_listener *l)
 {
 	int rc;
 
-	rc = unix_path_check(l->ctl, SOCK_STREAM);
+	rc = unix_path_check(l->ctl, SOCK_STREAM, &l->ctl_file);
 	if (rc < 0)
 		return rc;
 	l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -1041,9 +1041,9 @@ static void vde_listener_free(struct vde_listener *l)
 		vde_ctl_done(l->pending);
 	if (l->fd >= 0) {
 		close(l->fd);
-		unix_unlink_ours(l->ctl, &l->ctl_file);
 		vde_listener_log_stats(l, "final");
 	}
+	unix_unlink_ours(l->ctl, &l->ctl_file); /* and its lock */
 	if (l->dir_created)
 		rmdir(l->dir); /* fails while ports' sockets are in it */
 	free(l);
