@@ -33,12 +33,14 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ev.h>
 #include <microhttpd.h>
 
 #include "control/control.h"
+#include "control/metrics_int.h"
 #include "dynlib.h"
 #include "transport/sock.h"
 
@@ -46,6 +48,11 @@
 #define METRICS_TIMEOUT_S 5
 #define METRICS_CONN_MEMORY (32 * 1024)
 #define METRICS_TICK_S 1.0
+/* A scrape is answered with the previous text while that is younger than
+ * this many times what formatting it took: however fast scrapers ask,
+ * formatting takes at most 1/(1+METRICS_REUSE) of the loop. A small
+ * switch formats in well under a millisecond, so its scrapes stay fresh. */
+#define METRICS_REUSE 9.0
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 /**
@@ -120,6 +127,11 @@ struct metrics_conn {
  * @conns:	its connections (MHD holds at most METRICS_CONN_LIMIT)
  * @kick:	a connection was shut down to make room: run MHD again soon,
  *		to close it and take the next one from the backlog
+ * @last:	the last scrape's response (our reference), or NULL
+ * @last_at:	when it was made (monotonic seconds)
+ * @last_cost:	seconds formatting it took
+ * @last_len:	its length: the next text starts with room for as much
+ * @reused:	scrapes answered with @last
  */
 struct metrics_ep {
 	struct swd *d;
@@ -133,6 +145,11 @@ struct metrics_ep {
 	double start_wall;
 	struct metrics_conn conns[METRICS_CONN_LIMIT];
 	bool kick;
+	struct MHD_Response *last;
+	double last_at;
+	double last_cost;
+	size_t last_len;
+	uint64_t reused;
 };
 
 /**
@@ -184,126 +201,6 @@ static void put_head(FILE *f, const char *name, const char *type,
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void put_port_labels(FILE *f, const struct port *p)
-{
-	char id[16];
-
-	snprintf(id, sizeof(id), "%" PRIu32, p->id);
-	fputc('{', f);
-	put_label(f, "port", id);
-	fputc(',', f);
-	put_label(f, "name", p->name);
-	fputc(',', f);
-	put_label(f, "transport", p->ops->name);
-}
-
-/**
- * struct port_metric - one per-port series taken from struct port_stats
- * @name:	metric name
- * @type:	counter or gauge
- * @help:	HELP text
- * @off:	offset of the uint64_t in struct port_stats, or -1
- */
-struct port_metric {
-	const char *name;
-	const char *type;
-	const char *help;
-	long off;
-};
-
-#define PST(f) ((long)offsetof(struct port_stats, f))
-
-static const struct port_metric port_metrics[] = {
-	{ "sockswitch_port_rx_frames_total", "counter",
-	  "Frames received on the port, dropped ones included.",
-	  PST(rx_frames) },
-	{ "sockswitch_port_rx_bytes_total", "counter",
-	  "Bytes of the frames received on the port.", PST(rx_bytes) },
-	{ "sockswitch_port_rx_broadcast_frames_total", "counter",
-	  "Broadcast frames received on the port.", PST(rx_broadcast) },
-	{ "sockswitch_port_rx_multicast_frames_total", "counter",
-	  "Multicast (not broadcast) frames received on the port.",
-	  PST(rx_multicast) },
-	{ "sockswitch_port_rx_forwarded_frames_total", "counter",
-	  "Received frames handed to the forwarding decision.",
-	  PST(rx_forwarded) },
-	{ "sockswitch_port_tx_queued_frames_total", "counter",
-	  "Frames accepted into the port's transmit queue.", PST(tx_queued) },
-	{ "sockswitch_port_tx_frames_total", "counter",
-	  "Frames written to the port's peer.", PST(tx_frames) },
-	{ "sockswitch_port_tx_bytes_total", "counter",
-	  "Bytes of the frames written to the port's peer.", PST(tx_bytes) },
-	{ "sockswitch_port_mac_learned_total", "counter",
-	  "Source addresses learned on the port.", PST(mac_new) },
-	{ "sockswitch_port_mac_moves_total", "counter",
-	  "Addresses that moved to the port from another port.",
-	  PST(mac_moves) },
-	{ "sockswitch_port_mac_hold_down_total", "counter",
-	  "Address moves to the port refused by the hold-down time.",
-	  PST(mac_held) },
-	{ "sockswitch_port_mac_table_full_total", "counter",
-	  "Source addresses learned on the port while the MAC table was full (each evicted another address).",
-	  PST(mac_table_full) },
-	{ "sockswitch_port_mac_evicted_total", "counter",
-	  "Addresses learned on the port that were evicted for a new address (the port at its share of the table, or the table full and the port holding the most).",
-	  PST(mac_evicted) },
-	{ "sockswitch_port_throttled_total", "counter",
-	  "Times reading the port paused: a unicast destination's queue was over its high-water mark.",
-	  PST(throttled) },
-	{ "sockswitch_port_throttle_timeouts_total", "counter",
-	  "Of those, pauses ended by the throttle_ms bound, not by the destination draining.",
-	  PST(throttle_timeouts) },
-};
-
-static void put_port_metric(FILE *f, const struct sw *sw,
-			    const struct port_metric *m)
-{
-	const struct port *p;
-	uint32_t i;
-
-	put_head(f, m->name, m->type, m->help);
-	port_foreach(sw, p, i) {
-		fputs(m->name, f);
-		put_port_labels(f, p);
-		fprintf(f, "} %" PRIu64 "\n",
-			*(const uint64_t *)(const void *)((const char *)&p->st +
-							  m->off));
-	}
-}
-
-static void put_port_state(FILE *f, const struct sw *sw)
-{
-	const struct port *p;
-	uint32_t i;
-	int r;
-
-	put_head(f, "sockswitch_port_drops_total", "counter",
-		 "Frames dropped, by port and reason.");
-	port_foreach(sw, p, i) {
-		for (r = 0; r < PORT_DROP__MAX; r++) {
-			fputs("sockswitch_port_drops_total", f);
-			put_port_labels(f, p);
-			fputc(',', f);
-			put_label(f, "reason", port_drop_name[r]);
-			fprintf(f, "} %" PRIu64 "\n", p->st.drops[r]);
-		}
-	}
-	put_head(f, "sockswitch_port_up", "gauge",
-		 "1 if the port forwards, 0 if it is disabled or closing.");
-	port_foreach(sw, p, i) {
-		fputs("sockswitch_port_up", f);
-		put_port_labels(f, p);
-		fprintf(f, "} %d\n", p->up ? 1 : 0);
-	}
-	put_head(f, "sockswitch_port_tx_queue_frames", "gauge",
-		 "Frames waiting in the port's transmit queue.");
-	port_foreach(sw, p, i) {
-		fputs("sockswitch_port_tx_queue_frames", f);
-		put_port_labels(f, p);
-		fprintf(f, "} %" PRIu32 "\n", p->txq.count);
-	}
-}
-
 static void put_gauge(FILE *f, const char *name, const char *help, double val)
 {
 	put_head(f, name, "gauge", help);
@@ -350,6 +247,14 @@ static void put_switch(FILE *f, const struct metrics_ep *m)
 		"Metrics connections without a request closed to make room for a new one.");
 	fprintf(f, "sockswitch_metrics_connections_evicted_total %" PRIu64 "\n",
 		d->metrics->evicted);
+	put_head(
+		f, "sockswitch_metrics_scrapes_reused_total", "counter",
+		"Scrapes answered with the previous text, made less than 9 times its formatting time before (formatting stays under a tenth of the loop).");
+	fprintf(f, "sockswitch_metrics_scrapes_reused_total %" PRIu64 "\n",
+		m->reused);
+	put_gauge(f, "sockswitch_metrics_format_seconds",
+		  "Seconds the last new scrape text took to format.",
+		  m->last_cost);
 }
 
 static void put_captures(FILE *f, const struct swd *d)
@@ -368,28 +273,34 @@ static void put_captures(FILE *f, const struct swd *d)
  * @m:		the endpoint
  * @len:	set to the length
  *
+ * The switch-wide part is short and printed with stdio; the per-port part
+ * (most of the text on a big switch) is appended by metrics_put_ports().
+ *
  * Return: malloc'd text, or NULL when out of memory
  */
 static char *metrics_format(const struct metrics_ep *m, size_t *len)
 {
-	char *buf = NULL;
-	size_t i;
-	FILE *f = open_memstream(&buf, len);
+	struct tbuf b = { 0 };
+	FILE *f = open_memstream(&b.p, &b.len);
 
 	if (!f)
 		return NULL;
 	put_switch(f, m);
 	put_captures(f, m->d);
-	for (i = 0; i < sizeof(port_metrics) / sizeof(port_metrics[0]); i++)
-		put_port_metric(f, &m->d->sw, &port_metrics[i]);
-	put_port_state(f, &m->d->sw);
 	if (ferror(f)) {
 		fclose(f);
-		free(buf);
+		free(b.p);
 		return NULL;
 	}
 	fclose(f);
-	return buf;
+	b.cap = b.len; /* what open_memstream() guarantees */
+	tb_room(&b, m->last_len); /* one allocation, not a dozen */
+	if (metrics_put_ports(&b, &m->d->sw) < 0) {
+		free(b.p);
+		return NULL;
+	}
+	*len = b.len;
+	return b.p;
 }
 
 static enum MHD_Result reply(const struct metrics_ep *m,
@@ -530,6 +441,52 @@ static void request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 }
 
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * The response to GET /metrics: the last one again while it is younger
+ * than METRICS_REUSE times what formatting it took, else a new one. MHD
+ * counts references to a response, so one can be queued on any number of
+ * connections; the endpoint keeps its own until it replaces it.
+ */
+static struct MHD_Response *scrape_response(struct metrics_ep *m)
+{
+	double t0 = mono_s(), t1;
+	struct MHD_Response *r;
+	size_t len;
+	char *body;
+
+	if (m->last && t0 - m->last_at < METRICS_REUSE * m->last_cost) {
+		m->reused++;
+		return m->last;
+	}
+	body = metrics_format(m, &len);
+	if (!body)
+		return NULL;
+	r = m->api->create_response_from_buffer(len, body,
+						MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(body);
+		return NULL;
+	}
+	m->api->add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				    METRICS_CONTENT_TYPE);
+	t1 = mono_s();
+	if (m->last)
+		m->api->destroy_response(m->last);
+	m->last = r;
+	m->last_at = t1;
+	m->last_cost = t1 - t0;
+	m->last_len = len;
+	return r;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 			      const char *url, const char *method,
 			      const char *version, const char *upload_data,
@@ -538,9 +495,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 	struct metrics_ep *m = cls;
 	struct metrics_conn *mc;
 	struct MHD_Response *r;
-	enum MHD_Result ret;
-	size_t len;
-	char *body;
 
 	(void)version;
 	(void)upload_data;
@@ -560,21 +514,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 	if (strcmp(url, "/metrics"))
 		return reply(m, conn, MHD_HTTP_NOT_FOUND,
 			     "not found; the metrics are at /metrics\n", NULL);
-	body = metrics_format(m, &len);
-	if (!body)
+	r = scrape_response(m);
+	if (!r)
 		return reply(m, conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 			     "out of memory\n", NULL);
-	r = m->api->create_response_from_buffer(len, body,
-						MHD_RESPMEM_MUST_FREE);
-	if (!r) {
-		free(body);
-		return MHD_NO;
-	}
-	m->api->add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-				    METRICS_CONTENT_TYPE);
-	ret = m->api->queue_response(conn, MHD_HTTP_OK, r);
-	m->api->destroy_response(r);
-	return ret;
+	return m->api->queue_response(conn, MHD_HTTP_OK, r);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -723,6 +667,8 @@ static void ep_close(struct ev_loop *loop, struct metrics_ep *m)
 	ev_io_stop(loop, &m->io);
 	ev_timer_stop(loop, &m->timer);
 	m->api->stop_daemon(m->mhd);
+	if (m->last)
+		m->api->destroy_response(m->last);
 	unix_unlink_ours(m->addr.path, &m->file);
 	free(m);
 }

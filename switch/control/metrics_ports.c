@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: MIT
+/*
+ * metrics_ports.c - the per-port series of a metrics scrape, formatted fast
+ *
+ * A switch with 1,000 ports has about 30,000 per-port lines (2.3 MB). With
+ * stdio, each line cost a formatted print and each label a locked
+ * character-by-character escape, which held the loop for tens of
+ * milliseconds per scrape. Here the labels of every port are escaped once
+ * per scrape into one buffer, numbers are converted by hand, and lines are
+ * appended to a growing buffer with plain copies.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control/metrics_int.h"
+#include "sockswitch/sw.h"
+
+/**
+ * tb_room() - make room for @n more bytes in @b
+ * @b:		the buffer
+ * @n:		bytes about to be appended
+ *
+ * Return: false (and @b marked failed) if out of memory
+ */
+bool tb_room(struct tbuf *b, size_t n)
+{
+	size_t cap;
+	char *p;
+
+	if (b->failed)
+		return false;
+	if (b->len + n <= b->cap)
+		return true;
+	cap = b->cap ? b->cap : 4096;
+	while (cap < b->len + n)
+		cap *= 2;
+	p = realloc(b->p, cap);
+	if (!p) {
+		b->failed = true;
+		return false;
+	}
+	b->p = p;
+	b->cap = cap;
+	return true;
+}
+
+static void tb_put(struct tbuf *b, const char *s, size_t n)
+{
+	if (!tb_room(b, n))
+		return;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+static void tb_str(struct tbuf *b, const char *s)
+{
+	tb_put(b, s, strlen(s));
+}
+
+static void tb_u64(struct tbuf *b, uint64_t v)
+{
+	char d[20];
+	size_t n = sizeof(d);
+
+	do {
+		d[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	tb_put(b, d + n, sizeof(d) - n);
+}
+
+/* A Prometheus label value: backslash, double quote and newline escaped. */
+static void tb_label(struct tbuf *b, const char *key, const char *val)
+{
+	tb_str(b, key);
+	tb_put(b, "=\"", 2);
+	for (; *val; val++) {
+		if (*val == '\\')
+			tb_put(b, "\\\\", 2);
+		else if (*val == '"')
+			tb_put(b, "\\\"", 2);
+		else if (*val == '\n')
+			tb_put(b, "\\n", 2);
+		else
+			tb_put(b, val, 1);
+	}
+	tb_put(b, "\"", 1);
+}
+
+static void tb_head(struct tbuf *b, const char *name, const char *type,
+		    const char *help)
+{
+	tb_put(b, "# HELP ", 7);
+	tb_str(b, name);
+	tb_put(b, " ", 1);
+	tb_str(b, help);
+	tb_put(b, "\n# TYPE ", 8);
+	tb_str(b, name);
+	tb_put(b, " ", 1);
+	tb_str(b, type);
+	tb_put(b, "\n", 1);
+}
+
+/**
+ * struct port_metric - one per-port series taken from struct port_stats
+ * @name:	metric name
+ * @type:	counter or gauge
+ * @help:	HELP text
+ * @off:	offset of the uint64_t in struct port_stats
+ */
+struct port_metric {
+	const char *name;
+	const char *type;
+	const char *help;
+	size_t off;
+};
+
+#define PST(f) offsetof(struct port_stats, f)
+
+static const struct port_metric port_metrics[] = {
+	{ "sockswitch_port_rx_frames_total", "counter",
+	  "Frames received on the port, dropped ones included.",
+	  PST(rx_frames) },
+	{ "sockswitch_port_rx_bytes_total", "counter",
+	  "Bytes of the frames received on the port.", PST(rx_bytes) },
+	{ "sockswitch_port_rx_broadcast_frames_total", "counter",
+	  "Broadcast frames received on the port.", PST(rx_broadcast) },
+	{ "sockswitch_port_rx_multicast_frames_total", "counter",
+	  "Multicast (not broadcast) frames received on the port.",
+	  PST(rx_multicast) },
+	{ "sockswitch_port_rx_forwarded_frames_total", "counter",
+	  "Received frames handed to the forwarding decision.",
+	  PST(rx_forwarded) },
+	{ "sockswitch_port_tx_queued_frames_total", "counter",
+	  "Frames accepted into the port's transmit queue.", PST(tx_queued) },
+	{ "sockswitch_port_tx_frames_total", "counter",
+	  "Frames written to the port's peer.", PST(tx_frames) },
+	{ "sockswitch_port_tx_bytes_total", "counter",
+	  "Bytes of the frames written to the port's peer.", PST(tx_bytes) },
+	{ "sockswitch_port_mac_learned_total", "counter",
+	  "Source addresses learned on the port.", PST(mac_new) },
+	{ "sockswitch_port_mac_moves_total", "counter",
+	  "Addresses that moved to the port from another port.",
+	  PST(mac_moves) },
+	{ "sockswitch_port_mac_hold_down_total", "counter",
+	  "Address moves to the port refused by the hold-down time.",
+	  PST(mac_held) },
+	{ "sockswitch_port_mac_table_full_total", "counter",
+	  "Source addresses learned on the port while the MAC table was full (each evicted another address).",
+	  PST(mac_table_full) },
+	{ "sockswitch_port_mac_evicted_total", "counter",
+	  "Addresses learned on the port that were evicted for a new address (the port at its share of the table, or the table full and the port holding the most).",
+	  PST(mac_evicted) },
+	{ "sockswitch_port_throttled_total", "counter",
+	  "Times reading the port paused: a unicast destination's queue was over its high-water mark.",
+	  PST(throttled) },
+	{ "sockswitch_port_throttle_timeouts_total", "counter",
+	  "Of those, pauses ended by the throttle_ms bound, not by the destination draining.",
+	  PST(throttle_timeouts) },
+};
+
+static uint64_t stat_at(const struct port *p, size_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)&p->st + off, sizeof(v));
+	return v;
+}
+
+/**
+ * struct port_labels - every port's labels, escaped once per scrape
+ * @text:	the labels back to back, each `{port="N",name="..",transport=".."`
+ *		without the closing brace
+ * @off:	where port i's labels begin in @text (@off[i + 1]: where they
+ *		end)
+ */
+struct port_labels {
+	struct tbuf text;
+	size_t *off;
+};
+
+/* NAME{labels[,reason="R"]} VALUE: one line of a series. */
+static void put_line(struct tbuf *b, const char *name, size_t name_len,
+		     const struct port_labels *pl, uint32_t i,
+		     const char *reason, uint64_t v)
+{
+	size_t n = pl->off[i + 1] - pl->off[i];
+
+	if (!tb_room(b, name_len + n + 64))
+		return;
+	memcpy(b->p + b->len, name, name_len);
+	b->len += name_len;
+	memcpy(b->p + b->len, pl->text.p + pl->off[i], n);
+	b->len += n;
+	if (reason) {
+		tb_put(b, ",reason=\"", 9);
+		tb_str(b, reason);
+		tb_put(b, "\"", 1);
+	}
+	tb_put(b, "} ", 2);
+	tb_u64(b, v);
+	tb_put(b, "\n", 1);
+}
+
+static int labels_build(struct port_labels *pl, const struct sw *sw)
+{
+	const struct port *p;
+	uint32_t i;
+
+	memset(pl, 0, sizeof(*pl));
+	pl->off = calloc((size_t)sw->nports + 1, sizeof(*pl->off));
+	if (!pl->off)
+		return -1;
+	port_foreach(sw, p, i) {
+		pl->off[i] = pl->text.len;
+		tb_put(&pl->text, "{port=\"", 7);
+		tb_u64(&pl->text, p->id);
+		tb_put(&pl->text, "\",", 2);
+		tb_label(&pl->text, "name", p->name);
+		tb_put(&pl->text, ",", 1);
+		tb_label(&pl->text, "transport", p->ops->name);
+	}
+	pl->off[sw->nports] = pl->text.len;
+	return pl->text.failed ? -1 : 0;
+}
+
+/**
+ * metrics_put_ports() - append every per-port series to @b
+ * @b:		the scrape so far
+ * @sw:		the switch
+ *
+ * Return: 0, or -1 when out of memory (@b is then marked failed)
+ */
+int metrics_put_ports(struct tbuf *b, const struct sw *sw)
+{
+	const struct port_metric *m;
+	struct port_labels pl;
+	const struct port *p;
+	uint32_t i;
+	size_t k, n;
+	int r;
+
+	if (labels_build(&pl, sw) < 0) {
+		free(pl.off);
+		free(pl.text.p);
+		b->failed = true;
+		return -1;
+	}
+	for (k = 0; k < sizeof(port_metrics) / sizeof(port_metrics[0]); k++) {
+		m = &port_metrics[k];
+		n = strlen(m->name);
+		tb_head(b, m->name, m->type, m->help);
+		port_foreach(sw, p, i)
+			put_line(b, m->name, n, &pl, i, NULL,
+				 stat_at(p, m->off));
+	}
+	tb_head(b, "sockswitch_port_drops_total", "counter",
+		"Frames dropped, by port and reason.");
+	n = strlen("sockswitch_port_drops_total");
+	port_foreach(sw, p, i)
+		for (r = 0; r < PORT_DROP__MAX; r++)
+			put_line(b, "sockswitch_port_drops_total", n, &pl, i,
+				 port_drop_name[r], p->st.drops[r]);
+	tb_head(b, "sockswitch_port_up", "gauge",
+		"1 if the port forwards, 0 if it is disabled or closing.");
+	n = strlen("sockswitch_port_up");
+	port_foreach(sw, p, i)
+		put_line(b, "sockswitch_port_up", n, &pl, i, NULL, p->up);
+	tb_head(b, "sockswitch_port_tx_queue_frames", "gauge",
+		"Frames waiting in the port's transmit queue.");
+	n = strlen("sockswitch_port_tx_queue_frames");
+	port_foreach(sw, p, i)
+		put_line(b, "sockswitch_port_tx_queue_frames", n, &pl, i, NULL,
+			 p->txq.count);
+	free(pl.off);
+	free(pl.text.p);
+	return b->failed ? -1 : 0;
+}
