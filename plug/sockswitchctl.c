@@ -63,6 +63,13 @@ static const struct cmd_help cmd_help[] = {
 	  "above from now on (until a restart, or a reload\n"
 	  "that changes log_level); prints the old and the\n"
 	  "new level\n" },
+	{ "impair", "PORT SETTING... | PORT off",
+	  "impair frames leaving PORT, like netem: loss=P%\n"
+	  "(or loss=ge:P%:R%[:B%[:G%]], Gilbert-Elliott),\n"
+	  "delay=Tms, jitter=Tms[:normal], reorder=P%\n"
+	  "(needs delay), duplicate=P%, corrupt=P%,\n"
+	  "rate=R(kbit|mbit|gbit), mtu=N, seed=N; replaces\n"
+	  "PORT's settings; off stops (docs/control.md)\n" },
 	{ "capture", "start|stop [KEY=VALUE]...",
 	  "packet capture (capture-start / capture-stop;\n"
 	  "KEY=VALUE pairs become its arguments)\n" },
@@ -621,6 +628,28 @@ static int cmd_capture(struct ctl_conn *c, int argc, char **argv)
 	return rc;
 }
 
+static int cmd_impair(struct ctl_conn *c, int argc, char **argv)
+{
+	json_t *set = json_array(), *reply, *ret;
+	int i, rc;
+
+	if (argc < 3)
+		die_cmd("impair", "expected PORT SETTING... or PORT off");
+	for (i = 2; i < argc; i++)
+		json_array_append_new(set, json_string(argv[i]));
+	reply = ctl_call(c, "impair",
+			 json_pack("{s:o,s:o}", "port", port_value(argv[1]),
+				   "settings", set));
+	ret = json_object_get(reply, "return");
+	rc = ret ? 0 : report_error(reply, "impair");
+	if (ret && c->json)
+		show_json(ret);
+	else if (ret)
+		show_impair(ret);
+	json_decref(reply);
+	return rc;
+}
+
 static int cmd_hostfwd(struct ctl_conn *c, int argc, char **argv)
 {
 	bool list = argc >= 2 && !strcmp(argv[1], "list");
@@ -836,6 +865,8 @@ int main(int argc, char **argv)
 		rc = cmd_capture(&c, cl.argc, cl.argv);
 	else if (!strcmp(sub, "hostfwd"))
 		rc = cmd_hostfwd(&c, cl.argc, cl.argv);
+	else if (!strcmp(sub, "impair"))
+		rc = cmd_impair(&c, cl.argc, cl.argv);
 	else if (!strcmp(sub, "log-level"))
 		rc = cmd_log_level(&c, cl.argc, cl.argv);
 	else

@@ -42,6 +42,11 @@ static const char *jstr(const json_t *o, const char *key)
 	return s ? s : "-";
 }
 
+static const char *jstr2(const json_t *o, const char *obj, const char *key)
+{
+	return jstr(json_object_get(o, obj), key);
+}
+
 /**
  * show_json() - pretty-print any value
  * @v:		the value
@@ -245,6 +250,22 @@ void show_ports(const json_t *r)
 		if (any)
 			printf("\n");
 	}
+	json_array_foreach(r, i, p) {
+		const char *set = jstr2(p, "impair", "settings");
+
+		if (strcmp(set, "off") && strcmp(set, "-"))
+			printf("impaired %s: %s\n", jstr(p, "name"), set);
+	}
+}
+
+/**
+ * show_impair() - the impair command's reply: a port and its settings
+ * @r:		the reply
+ */
+void show_impair(const json_t *r)
+{
+	printf("port %lld (%s) impairment: %s\n", jint(r, "port"),
+	       jstr(r, "name"), jstr2(r, "impair", "settings"));
 }
 
 /**

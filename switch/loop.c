@@ -37,7 +37,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <ev.h>
 
@@ -101,12 +103,15 @@ struct swd_macwatch {
  * @check:	refreshes the clock
  * @sweep:	ages the MAC table
  * @throttle:	runs while ports are throttled (the wakeup is the point)
+ * @impair:	wakes the loop when the next impaired (delayed) frame is
+ *		due; the prepare watcher queues it
  */
 struct swd_watchers {
 	ev_prepare prepare;
 	ev_check check;
 	ev_timer sweep;
 	ev_timer throttle;
+	ev_timer impair;
 };
 
 /**
@@ -124,8 +129,27 @@ uint64_t swd_clock_ms(void)
 
 static void swd_end_batch(struct swd *d)
 {
+	if (d->sw.nimpaired)
+		sw_impair_release(&d->sw, d->now_ms);
 	sw_flush(&d->sw);
 	d->arena_used = 0;
+}
+
+/* Wake up when the next impaired frame is due (nothing held: sleep). */
+static void swd_impair_timer(struct swd *d)
+{
+	uint64_t due = sw_impair_next_due(&d->sw);
+	ev_timer *t = &d->watchers->impair;
+
+	if (due == UINT64_MAX) {
+		if (ev_is_active(t))
+			ev_timer_stop(d->loop, t);
+		return;
+	}
+	ev_timer_stop(d->loop, t);
+	ev_timer_set(
+		t, due > d->now_ms ? (double)(due - d->now_ms) / 1000.0 : 0, 0);
+	ev_timer_start(d->loop, t);
 }
 
 static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
@@ -136,6 +160,8 @@ static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	(void)revents;
 	swd_end_batch(d);
 	swd_process_deferred(d);
+	if (d->sw.nimpaired || ev_is_active(&d->watchers->impair))
+		swd_impair_timer(d);
 	if (d->sw.nthrottled && sw_throttle_update(&d->sw, d->now_ms) != 0) {
 		if (!ev_is_active(&d->watchers->throttle))
 			ev_timer_again(loop, &d->watchers->throttle);
@@ -150,6 +176,39 @@ static void throttle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)w;
 	(void)revents;
 	/* The prepare watcher does the work before the loop blocks again. */
+}
+
+/**
+ * swd_port_impair() - impair frames leaving @p (sockswitchctl impair, a
+ *		       listener's "impair"), change how, or stop
+ * @d:		the daemon
+ * @p:		the port
+ * @cfg:	the settings, or NULL (or all off) to stop
+ * @seeded:	@cfg's seed was given; else the port gets a random one
+ *		(shown in query-ports, so a run can be repeated)
+ *
+ * Return: 0, or -ENOMEM (logged; the port keeps what it had)
+ */
+int swd_port_impair(struct swd *d, struct port *p, const struct impair_cfg *cfg,
+		    bool seeded)
+{
+	struct impair_cfg c;
+	int rc;
+
+	if (cfg) {
+		c = *cfg;
+		if (!seeded &&
+		    getrandom(&c.seed, sizeof(c.seed), GRND_NONBLOCK) !=
+			    (ssize_t)sizeof(c.seed))
+			c.seed = swd_clock_ms() ^ ((uint64_t)getpid() << 32) ^
+				 p->id;
+		cfg = &c;
+	}
+	rc = sw_port_impair(&d->sw, p, cfg);
+	if (rc < 0)
+		log_warnx("port %u (%s): no memory to impair it", p->id,
+			  p->name);
+	return rc;
 }
 
 static void check_cb(struct ev_loop *loop, ev_check *w, int revents)
@@ -452,6 +511,7 @@ int swd_init(struct swd *d, struct ev_loop *loop)
 	ev_timer_start(loop, &w->sweep);
 	ev_init(&w->throttle, throttle_cb);
 	w->throttle.repeat = THROTTLE_POLL_S;
+	ev_init(&w->impair, throttle_cb);
 	return 0;
 }
 
@@ -467,6 +527,7 @@ void swd_fini(struct swd *d)
 		ev_check_stop(d->loop, &d->watchers->check);
 		ev_timer_stop(d->loop, &d->watchers->sweep);
 		ev_timer_stop(d->loop, &d->watchers->throttle);
+		ev_timer_stop(d->loop, &d->watchers->impair);
 	}
 	free(d->watchers);
 	free(d->macwatch);

@@ -225,6 +225,8 @@ void swd_process_deferred(struct swd *d);
 void swd_close_all_ports(struct swd *d, const char *reason);
 void swd_log_port_stats(const struct port *p, const char *prefix);
 const char *swd_port_state(const struct port *p);
+int swd_port_impair(struct swd *d, struct port *p, const struct impair_cfg *cfg,
+		    bool seeded);
 uint64_t swd_clock_ms(void);
 int swd_hook_add(struct swd *d, swd_hook_fn fn, void *opaque);
 void swd_emit(struct swd *d, const struct swd_event *ev);

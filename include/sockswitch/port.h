@@ -15,6 +15,8 @@
 
 #include "sockswitch/txq.h"
 
+struct impair;
+
 #ifndef container_of
 #define container_of(ptr, type, member) \
 	((type *)(void *)((char *)(ptr)-offsetof(type, member)))
@@ -69,6 +71,12 @@ struct port_ops {
  *				faster than the switch took them in
  * @PORT_DROP_TX_TOO_BIG:	queued, but longer than the transport can
  *				send in one piece (a UDP datagram)
+ * @PORT_DROP_IMPAIR_LOSS:	lost by the port's impairment (loss=)
+ * @PORT_DROP_IMPAIR_MTU:	payload over the impairment's mtu=
+ * @PORT_DROP_IMPAIR_RATE:	the impairment's rate= queue was full
+ * @PORT_DROP_IMPAIR_QUEUE_FULL: the impairment's hold queue (frames
+ *				waiting for their delay) was full, or a copy
+ *				found no memory
  */
 enum port_drop {
 	PORT_DROP_RX_RUNT,
@@ -82,6 +90,10 @@ enum port_drop {
 	PORT_DROP_TX_NOMEM,
 	PORT_DROP_RX_BACKLOG,
 	PORT_DROP_TX_TOO_BIG,
+	PORT_DROP_IMPAIR_LOSS,
+	PORT_DROP_IMPAIR_MTU,
+	PORT_DROP_IMPAIR_RATE,
+	PORT_DROP_IMPAIR_QUEUE_FULL,
 	PORT_DROP__MAX,
 };
 
@@ -178,6 +190,11 @@ struct port_stats {
  *		zeroes it (all zero: nothing held since it looked)
  * @held_vid:	its VLAN
  * @mac_count:	entries of the MAC table on this port, kept by the table
+ * @impair:	egress impairment (sw_port_impair()), or NULL: frames
+ *		to the port wait in it and reach @txq when due
+ * @iidx:	position in sw->impaired, or -1
+ * @origin:	what made the port (the daemon's listener), or NULL;
+ *		never looked at by the core
  * @mac_max:	most entries this port may hold, or 0 for the table's
  *		default share (half the table); may be set before
  *		sw_port_add(), which keeps it. A port at its bound that
@@ -211,6 +228,9 @@ struct port {
 	uint16_t held_vid;
 	uint32_t mac_count;
 	uint32_t mac_max;
+	struct impair *impair;
+	int32_t iidx;
+	const void *origin;
 };
 
 static inline void port_count_drop(struct port *p, enum port_drop why)

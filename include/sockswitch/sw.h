@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "sockswitch/frame.h"
+#include "sockswitch/impair.h"
 #include "sockswitch/mactable.h"
 #include "sockswitch/port.h"
 
@@ -172,6 +173,11 @@ enum sw_dir {
  *		sw_port_set_carrier(), sw_port_set_closing()), so no flood
  *		scans the ports that are down
  * @nflood:	number of those
+ * @impaired:	ports with an impairment (sw_port_impair()), allocated
+ *		with the first
+ * @nimpaired:	number of those
+ * @now_ms:	time of the frame being forwarded (fwd_input()'s), for
+ *		impairment decisions
  */
 struct sw {
 	struct sw_params prm;
@@ -193,6 +199,9 @@ struct sw {
 	uint32_t nthrottled;
 	struct port **flood;
 	uint32_t nflood;
+	struct port **impaired;
+	uint32_t nimpaired;
+	uint64_t now_ms;
 };
 
 void sw_params_default(struct sw_params *prm);
@@ -213,6 +222,9 @@ void fwd_drop(struct port *in, size_t len, enum port_drop why);
 void sw_flush(struct sw *sw);
 unsigned sw_expire(struct sw *sw, uint64_t now_ms);
 uint32_t sw_throttle_update(struct sw *sw, uint64_t now_ms);
+int sw_port_impair(struct sw *sw, struct port *p, const struct impair_cfg *cfg);
+void sw_impair_release(struct sw *sw, uint64_t now_ms);
+uint64_t sw_impair_next_due(const struct sw *sw);
 
 #define port_foreach(sw, p, i) \
 	for ((i) = 0; (i) < (sw)->nports && ((p) = (sw)->ports[(i)], 1); (i)++)

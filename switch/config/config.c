@@ -32,6 +32,7 @@
 
 #include <jansson.h>
 
+#include "config/impair_opts.h"
 #include "sockswitchd.h"
 
 #define CONFIG_FILE_MAX (1 << 20) /* bytes; a config is a few hundred */
@@ -720,6 +721,7 @@ static int listen_append(struct swd_config *c, const char *url,
 	else
 		memset(&l->uids, 0, sizeof(l->uids));
 	l->max_ports = 0;
+	memset(&l->impair, 0, sizeof(l->impair));
 	return 0;
 }
 
@@ -816,6 +818,61 @@ static int load_listener_max_ports(struct loader *ld, json_t *v, uint32_t *max)
 }
 
 /**
+ * load_impair() - a listener's "impair" object: each key an impairment
+ *		   setting, its value as sockswitchctl impair takes it (a
+ *		   number is a value without its unit)
+ * @ld:		loader, path at the key
+ * @v:		its value
+ * @out:	the settings
+ *
+ * Return: 0 on success, negative error code on failure
+ */
+static int load_impair(struct loader *ld, json_t *v, struct listen_impair *out)
+{
+	char setting[128], err[256];
+	const char *key;
+	size_t saved;
+	json_t *m;
+	int ret = 0;
+
+	if (!json_is_object(v))
+		return ld_err(
+			ld, false,
+			"expected an object of settings, e.g. {\"loss\": \"1%%\", \"delay\": \"20ms\"}, got %s",
+			json_kind(v));
+	memset(out, 0, sizeof(*out));
+	json_object_foreach(v, key, m) {
+		saved = path_push_key(ld, key);
+		if (json_is_string(m))
+			snprintf(setting, sizeof(setting), "%s=%s", key,
+				 json_string_value(m));
+		else if (json_is_integer(m))
+			snprintf(setting, sizeof(setting),
+				 "%s=%" JSON_INTEGER_FORMAT, key,
+				 json_integer_value(m));
+		else if (json_is_real(m))
+			snprintf(setting, sizeof(setting), "%s=%.4f", key,
+				 json_real_value(m));
+		else
+			ret = ld_err(ld, false,
+				     "expected a string or a number, got %s",
+				     json_kind(m));
+		if (ret == 0 &&
+		    impair_opts_set(&out->cfg, setting, err, sizeof(err)) < 0)
+			ret = ld_err(ld, false, "%s", err);
+		if (!strcmp(key, "seed"))
+			out->seeded = true;
+		path_pop(ld, saved);
+		if (ret < 0)
+			return ret;
+	}
+	if (impair_opts_check(&out->cfg, err, sizeof(err)) < 0)
+		return ld_err(ld, false, "%s", err);
+	out->on = impair_cfg_active(&out->cfg);
+	return 0;
+}
+
+/**
  * load_listener_obj() - one listener in the object form: "url" and its
  *			 options ("mode", "group", "max_ports")
  * @ld:		loader, path at the listener
@@ -830,6 +887,7 @@ static int load_listener_obj(struct loader *ld, json_t *obj)
 	gid_t group = CONFIG_GID_UNSET;
 	int mode = CONFIG_MODE_UNSET;
 	uint32_t max_ports = 0;
+	struct listen_impair impair = { .on = false };
 	struct listen_cfg *lc;
 	size_t saved;
 	json_t *v;
@@ -852,10 +910,12 @@ static int load_listener_obj(struct loader *ld, json_t *obj)
 			ret = load_bool(ld, v, &uids.any);
 		else if (!strcmp(key, "max_ports"))
 			ret = load_listener_max_ports(ld, v, &max_ports);
+		else if (!strcmp(key, "impair"))
+			ret = load_impair(ld, v, &impair);
 		else
 			ret = ld_err(
 				ld, true,
-				"unknown key (expected url, mode, group, allow_uids, allow_any_uid or max_ports)");
+				"unknown key (expected url, mode, group, allow_uids, allow_any_uid, max_ports or impair)");
 		if (!uid_key && (!strcmp(key, "allow_uids") ||
 				 !strcmp(key, "allow_any_uid")))
 			uid_key = key;
@@ -866,9 +926,12 @@ static int load_listener_obj(struct loader *ld, json_t *obj)
 	if (!url)
 		return ld_err(ld, false, "missing \"url\"");
 	ret = load_listener_url(ld, url, obj, mode, group, &uids, uid_key);
-	if (ret < 0 || !max_ports)
+	if (ret < 0)
 		return ret;
 	lc = &ld->c->listen[ld->c->nlisten - 1];
+	lc->impair = impair;
+	if (!max_ports)
+		return 0;
 	if (lc->addr.kind != LISTEN_UDP && lc->addr.kind != LISTEN_UNIXGRAM) {
 		saved = path_push_key(ld, "max_ports");
 		ret = ld_err(
@@ -1161,6 +1224,7 @@ static int config_copy(struct swd_config *dst, const struct swd_config *src)
 				  &l->uids))
 			goto nomem;
 		dst->listen[dst->nlisten - 1].max_ports = l->max_ports;
+		dst->listen[dst->nlisten - 1].impair = l->impair;
 	}
 	return 0;
 nomem:

@@ -44,6 +44,8 @@ struct listen_addr {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
+int config_errf(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 int listen_url_parse(const char *url, struct listen_addr *out, char *err,
 		     size_t errlen);
 int endpoint_url_parse(const char *url, struct listen_addr *out, char *err,
@@ -151,6 +153,19 @@ struct listen_uids {
 };
 
 /**
+ * struct listen_impair - a listener's "impair" object
+ * @on:		given, with at least one setting on
+ * @seeded:	"seed" was given: every port uses it; else each port gets
+ *		a random seed when it attaches
+ * @cfg:	the settings
+ */
+struct listen_impair {
+	bool on;
+	bool seeded;
+	struct impair_cfg cfg;
+};
+
+/**
  * struct listen_cfg - one listener from the config or a --listen flag
  * @url:	as written (owned copy)
  * @addr:	parsed form of @url
@@ -159,6 +174,7 @@ struct listen_uids {
  * @uids:	tcp: local users allowed besides the switch's own and root
  * @max_ports:	udp:, unixgram: ports it may hold ("max_ports"), or 0: the
  *		default, half of the switch's max_ports (at least 1)
+ * @impair:	egress impairment of every port accepted there ("impair")
  */
 struct listen_cfg {
 	char *url;
@@ -167,6 +183,7 @@ struct listen_cfg {
 	gid_t group;
 	struct listen_uids uids;
 	uint32_t max_ports;
+	struct listen_impair impair;
 };
 
 /**

@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "config/impair_opts.h"
 #include "control/control.h"
 #include "transport/transport.h"
 
@@ -26,6 +27,22 @@ static json_t *port_ref_json(const struct port *p)
 {
 	return json_pack("{s:I,s:s}", "port", (json_int_t)p->id, "name",
 			 p->name);
+}
+
+/* A port's impairment: its settings ("off" when none) and what it did. */
+static json_t *impair_json(const struct port *p)
+{
+	char text[IMPAIR_SETTINGS_LEN];
+	const struct impair *im = p->impair;
+
+	if (!im)
+		return json_pack("{s:s}", "settings", "off");
+	impair_opts_format(&im->cfg, text, sizeof(text));
+	return json_pack("{s:s,s:I,s:I,s:I,s:I,s:I}", "settings", text, "held",
+			 (json_int_t)im->n, "held_bytes", (json_int_t)im->bytes,
+			 "duplicated", (json_int_t)im->duplicated, "corrupted",
+			 (json_int_t)im->corrupted, "reordered",
+			 (json_int_t)im->reordered);
 }
 
 /**
@@ -71,6 +88,8 @@ json_t *ctl_port_json(const struct swd *d, const struct port *p)
 		(json_int_t)st->mac_evicted, "throttle", "events",
 		(json_int_t)st->throttled, "timeouts",
 		(json_int_t)st->throttle_timeouts, "drops", drops);
+	if (o)
+		json_object_set_new(o, "impair", impair_json(p));
 	return o;
 }
 
@@ -337,6 +356,88 @@ static json_t *cmd_port_close(struct ctl_req *r)
 	return ret;
 }
 
+/* "settings": an array of KEY=VALUE strings, or one string of them
+ * separated by spaces; "off" alone turns the impairment off. */
+static int impair_settings(struct ctl_req *r, struct impair_cfg *c, bool *off,
+			   bool *seeded)
+{
+	json_t *v = json_object_get(r->args, "settings"), *item;
+	char buf[IMPAIR_SETTINGS_LEN * 2], err[256], *tok, *save;
+	size_t i, n = 0;
+
+	memset(c, 0, sizeof(*c));
+	*off = *seeded = false;
+	buf[0] = '\0';
+	if (json_is_string(v)) {
+		snprintf(buf, sizeof(buf), "%s", json_string_value(v));
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, item) {
+			if (!json_is_string(item))
+				goto bad;
+			n += (size_t)snprintf(
+				buf + n, n < sizeof(buf) ? sizeof(buf) - n : 0,
+				"%s ", json_string_value(item));
+		}
+		if (n >= sizeof(buf)) {
+			ctl_fail(r, CTL_ERR_GENERIC, "settings too long");
+			return -1;
+		}
+	} else {
+		goto bad;
+	}
+	n = 0;
+	for (tok = strtok_r(buf, " \t", &save); tok;
+	     tok = strtok_r(NULL, " \t", &save), n++) {
+		if (!strcmp(tok, "off")) {
+			*off = true;
+			continue;
+		}
+		if (impair_opts_set(c, tok, err, sizeof(err)) < 0) {
+			ctl_fail(r, CTL_ERR_GENERIC, "%s", err);
+			return -1;
+		}
+		if (!strncmp(tok, "seed=", 5))
+			*seeded = true;
+	}
+	if (*off && n > 1) {
+		ctl_fail(r, CTL_ERR_GENERIC, "`off' takes no other settings");
+		return -1;
+	}
+	if (!n)
+		goto bad;
+	if (!*off && impair_opts_check(c, err, sizeof(err)) < 0) {
+		ctl_fail(r, CTL_ERR_GENERIC, "%s", err);
+		return -1;
+	}
+	return 0;
+bad:
+	ctl_fail(
+		r, CTL_ERR_GENERIC,
+		"\"settings\" must be KEY=VALUE strings (loss, delay, jitter, reorder, duplicate, corrupt, rate, mtu, seed), or \"off\"");
+	return -1;
+}
+
+static json_t *cmd_impair(struct ctl_req *r)
+{
+	static const char *const allowed[] = { "port", "settings", NULL };
+	struct impair_cfg c;
+	bool off, seeded;
+	struct port *p;
+	json_t *o;
+
+	if (args_only(r, allowed) < 0 || arg_port(r, "port", true, &p) < 0 ||
+	    impair_settings(r, &c, &off, &seeded) < 0)
+		return NULL;
+	if (swd_port_impair(r->d, p, off ? NULL : &c, seeded) < 0) {
+		ctl_fail(r, CTL_ERR_GENERIC, "out of memory");
+		return NULL;
+	}
+	o = port_ref_json(p);
+	if (o)
+		json_object_set_new(o, "impair", impair_json(p));
+	return o;
+}
+
 static json_t *cmd_mac_flush(struct ctl_req *r)
 {
 	struct swd *d = r->d;
@@ -418,6 +519,8 @@ static const struct ctl_cmd builtin_cmds[] = {
 	{ "port-enable", cmd_port_enable_fn,
 	  "{\"port\": P}: forward to and from P again" },
 	{ "port-close", cmd_port_close, "{\"port\": P}: disconnect P" },
+	{ "impair", cmd_impair,
+	  "{\"port\": P, \"settings\": [\"loss=1%\", \"delay=20ms\", ...]}: impair frames leaving P (replaces its settings; [\"off\"] stops)" },
 	{ "mac-flush", cmd_mac_flush,
 	  "forget learned addresses (all, or {\"port\": P}'s)" },
 	{ "reload", cmd_reload, "re-read the config file and apply changes" },

@@ -11,9 +11,11 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/impair_opts.h"
 #include "control/metrics_int.h"
 #include "sockswitch/sw.h"
 
@@ -226,6 +228,32 @@ static int labels_build(struct port_labels *pl, const struct sw *sw)
 	return pl->text.failed ? -1 : 0;
 }
 
+/* 1 with the settings as a label for an impaired port, 0 with "off". */
+static void put_impaired(struct tbuf *b, const struct sw *sw,
+			 const struct port_labels *pl)
+{
+	static const char name[] = "sockswitch_port_impaired";
+	char set[IMPAIR_SETTINGS_LEN];
+	const struct port *p;
+	uint32_t i;
+
+	tb_head(b, name, "gauge",
+		"1 if frames leaving the port are impaired; the settings label says how (sockswitchctl impair).");
+	port_foreach(sw, p, i) {
+		if (p->impair)
+			impair_opts_format(&p->impair->cfg, set, sizeof(set));
+		else
+			snprintf(set, sizeof(set), "off");
+		tb_put(b, name, sizeof(name) - 1);
+		tb_put(b, pl->text.p + pl->off[i], pl->off[i + 1] - pl->off[i]);
+		tb_put(b, ",", 1);
+		tb_label(b, "settings", set);
+		tb_put(b, "} ", 2);
+		tb_u64(b, p->impair != NULL);
+		tb_put(b, "\n", 1);
+	}
+}
+
 /**
  * metrics_put_ports() - append every per-port series to @b
  * @b:		the scrape so far
@@ -274,6 +302,7 @@ int metrics_put_ports(struct tbuf *b, const struct sw *sw)
 	port_foreach(sw, p, i)
 		put_line(b, "sockswitch_port_tx_queue_frames", n, &pl, i, NULL,
 			 p->txq.count);
+	put_impaired(b, sw, &pl);
 	free(pl.off);
 	free(pl.text.p);
 	return b->failed ? -1 : 0;

@@ -19,9 +19,13 @@ const char *const port_drop_name[PORT_DROP__MAX] = {
 	[PORT_DROP_TX_NOMEM] = "tx_nomem",
 	[PORT_DROP_RX_BACKLOG] = "rx_backlog",
 	[PORT_DROP_TX_TOO_BIG] = "tx_too_big",
+	[PORT_DROP_IMPAIR_LOSS] = "impair_loss",
+	[PORT_DROP_IMPAIR_MTU] = "impair_mtu",
+	[PORT_DROP_IMPAIR_RATE] = "impair_rate",
+	[PORT_DROP_IMPAIR_QUEUE_FULL] = "impair_queue_full",
 };
 
-static_assert(PORT_DROP__MAX == 11, "port_drop_name[] out of step with enum");
+static_assert(PORT_DROP__MAX == 15, "port_drop_name[] out of step with enum");
 
 /**
  * port_rx_drops() - frames received on @p and dropped
@@ -52,5 +56,7 @@ uint64_t port_tx_drops(const struct port *p)
 
 	for (i = PORT_DROP_TX_QUEUE_FULL; i <= PORT_DROP_TX_NOMEM; i++)
 		n += p->st.drops[i];
-	return n + p->st.drops[PORT_DROP_TX_TOO_BIG];
+	for (i = PORT_DROP_TX_TOO_BIG; i <= PORT_DROP_IMPAIR_QUEUE_FULL; i++)
+		n += p->st.drops[i];
+	return n;
 }

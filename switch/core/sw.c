@@ -148,6 +148,8 @@ void sw_fini(struct sw *sw)
 	free(sw->by_id);
 	free(sw->throttled);
 	free(sw->flood);
+	free(sw->impaired);
+	sw->impaired = NULL;
 	sw->by_id = sw->throttled = sw->flood = NULL;
 	sw->ports = sw->pending = NULL;
 	sw->id_used = NULL;
@@ -318,6 +320,8 @@ int sw_port_add(struct sw *sw, struct port *p, const struct port_ops *ops,
 	p->pidx = -1;
 	p->tidx = -1;
 	p->fidx = -1;
+	p->impair = NULL;
+	p->iidx = -1;
 	p->throttle_on = 0;
 	p->rx_paused = p->tx_stalled = false;
 	p->enabled = true;
@@ -370,7 +374,8 @@ void sw_port_remove(struct sw *sw, struct port *p)
 	struct port *last;
 
 	mac_table_flush_port(&sw->mt, p);
-	p->st.drops[PORT_DROP_TX_CLOSED] += txq_clear(&p->txq);
+	sw_port_impair(sw, p, NULL); /* frames held join the queue ... */
+	p->st.drops[PORT_DROP_TX_CLOSED] += txq_clear(&p->txq); /* ... here */
 	txq_fini(&p->txq);
 	sw_pending_del(sw, p);
 	sw_throttle_del(sw, p);
@@ -443,8 +448,9 @@ struct port *sw_port_by_id(const struct sw *sw, uint32_t id)
 	return id <= SW_MAX_PORTS_LIMIT ? sw->by_id[id] : NULL;
 }
 
-static void sw_enqueue(struct sw *sw, struct port *p, const uint8_t *frame,
-		       size_t len, bool framed)
+/* Queue a frame on @p now (no impairment). */
+static void sw_enqueue_now(struct sw *sw, struct port *p, const uint8_t *frame,
+			   size_t len, bool framed)
 {
 	int rc = framed ? txq_push_framed(&p->txq, frame, len)
 			: txq_push(&p->txq, frame, len);
@@ -461,6 +467,128 @@ static void sw_enqueue(struct sw *sw, struct port *p, const uint8_t *frame,
 		p->pidx = (int32_t)sw->npending;
 		sw->pending[sw->npending++] = p;
 	}
+}
+
+static void sw_impair_offer(struct sw *sw, struct port *p, const uint8_t *frame,
+			    size_t len)
+{
+	static const enum port_drop why[] = {
+		[IMPAIR_LOST] = PORT_DROP_IMPAIR_LOSS,
+		[IMPAIR_TOO_BIG] = PORT_DROP_IMPAIR_MTU,
+		[IMPAIR_RATE] = PORT_DROP_IMPAIR_RATE,
+		[IMPAIR_FULL] = PORT_DROP_IMPAIR_QUEUE_FULL,
+		[IMPAIR_NOMEM] = PORT_DROP_IMPAIR_QUEUE_FULL,
+	};
+	enum impair_verdict v;
+	unsigned held;
+
+	v = impair_frame(p->impair, frame, len, sw->now_ms, &held);
+	if (v != IMPAIR_QUEUED)
+		port_count_drop(p, why[v]);
+}
+
+/* A frame for @p: through its impairment if it has one (one branch). */
+static inline void sw_enqueue(struct sw *sw, struct port *p,
+			      const uint8_t *frame, size_t len, bool framed)
+{
+	if (p->impair)
+		sw_impair_offer(sw, p, frame, len);
+	else
+		sw_enqueue_now(sw, p, frame, len, framed);
+}
+
+/* Queue the frames of @p's impairment due by @now_ms, in order. */
+static void sw_impair_due(struct sw *sw, struct port *p, uint64_t now_ms)
+{
+	struct impair_ent *e;
+
+	while ((e = impair_pop(p->impair, now_ms))) {
+		sw_enqueue_now(sw, p, e->data, e->len, false);
+		/* The copy is freed now: the queue keeps its own. */
+		p->st.drops[PORT_DROP_TX_NOMEM] += txq_detach(&p->txq);
+		free(e);
+	}
+}
+
+/**
+ * sw_port_impair() - impair frames leaving @p, change how, or stop
+ * @sw:		the switch
+ * @p:		the port
+ * @cfg:	the settings, seed included; NULL or all off: stop, and
+ *		queue the frames still held at once, in order
+ *
+ * Frames already held keep the time they are due.
+ *
+ * Return: 0, or -ENOMEM (nothing changed)
+ */
+int sw_port_impair(struct sw *sw, struct port *p, const struct impair_cfg *cfg)
+{
+	struct port *last;
+
+	if (cfg && impair_cfg_active(cfg)) {
+		if (p->impair) {
+			impair_set(p->impair, cfg);
+			return 0;
+		}
+		if (!sw->impaired) {
+			sw->impaired = calloc(SW_MAX_PORTS_LIMIT,
+					      sizeof(*sw->impaired));
+			if (!sw->impaired)
+				return -ENOMEM;
+		}
+		p->impair = malloc(sizeof(*p->impair));
+		if (!p->impair)
+			return -ENOMEM;
+		impair_init(p->impair, cfg);
+		p->iidx = (int32_t)sw->nimpaired;
+		sw->impaired[sw->nimpaired++] = p;
+		return 0;
+	}
+	if (!p->impair)
+		return 0;
+	sw_impair_due(sw, p, UINT64_MAX);
+	impair_fini(p->impair);
+	free(p->impair);
+	p->impair = NULL;
+	last = sw->impaired[--sw->nimpaired];
+	sw->impaired[p->iidx] = last;
+	last->iidx = p->iidx;
+	p->iidx = -1;
+	return 0;
+}
+
+/**
+ * sw_impair_release() - queue every impaired frame that is due
+ * @sw:		the switch
+ * @now_ms:	the time
+ *
+ * Call before sw_flush(), which writes them out.
+ */
+void sw_impair_release(struct sw *sw, uint64_t now_ms)
+{
+	uint32_t i;
+
+	for (i = 0; i < sw->nimpaired; i++)
+		sw_impair_due(sw, sw->impaired[i], now_ms);
+}
+
+/**
+ * sw_impair_next_due() - when the next impaired frame is due
+ * @sw:		the switch
+ *
+ * Return: its time, or UINT64_MAX when no frame is held
+ */
+uint64_t sw_impair_next_due(const struct sw *sw)
+{
+	uint64_t t, next = UINT64_MAX;
+	uint32_t i;
+
+	for (i = 0; i < sw->nimpaired; i++) {
+		t = impair_next_due(sw->impaired[i]->impair);
+		if (t < next)
+			next = t;
+	}
+	return next;
 }
 
 /* A unicast frame from @in was just queued on (or dropped at) @out. */
@@ -593,6 +721,7 @@ void fwd_input(struct sw *sw, struct port *in, const uint8_t *frame, size_t len,
 
 	in->st.rx_frames++;
 	in->st.rx_bytes += len;
+	sw->now_ms = now_ms; /* for impairment decisions */
 	if (in->capture)
 		sw->capture_cb(sw->capture_opaque, in, SW_DIR_RX, frame, len);
 	if (!in->up)

@@ -611,6 +611,7 @@ static struct dgram_port *dgram_port_new(struct dgram_listener *l,
 	}
 	dp->l = l;
 	l->nports++;
+	listener_port_added(d, &l->base, &dp->port);
 	h = dgram_hash(l, k);
 	dp->hnext = l->hash[h];
 	l->hash[h] = dp;

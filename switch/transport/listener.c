@@ -54,6 +54,7 @@ static void listener_settings_of(const struct swd_config *c,
 	s->max_ports = lc->max_ports ? lc->max_ports : c->core.max_ports / 2;
 	if (!s->max_ports)
 		s->max_ports = 1;
+	s->impair = lc->impair;
 }
 
 /**
@@ -84,6 +85,7 @@ static int listener_start(struct swd *d, const struct swd_config *c,
 		return rc;
 	l->ops = ops;
 	l->next = NULL;
+	l->impair = s.impair;
 	for (tail = &d->listeners; *tail; tail = &(*tail)->next)
 		;
 	*tail = l;
@@ -193,6 +195,37 @@ void listener_print_device(FILE *out, unsigned *n, const char *hint)
 		" -device virtio-net-pci,netdev=net%u,mac=52:54:00:12:%02x:%02x  (%s)\n",
 		*n, (0x34 + (k >> 8)) & 0xff, k & 0xff, hint);
 	(*n)++;
+}
+
+/**
+ * listener_port_added() - what every kind does with a port it just added:
+ *			   mark where it came from, impair it as configured
+ * @d:		the daemon
+ * @l:		the listener
+ * @p:		the port, added to the switch
+ */
+void listener_port_added(struct swd *d, struct listener *l, struct port *p)
+{
+	p->origin = l;
+	if (l->impair.on)
+		swd_port_impair(d, p, &l->impair.cfg, l->impair.seeded);
+}
+
+/* A reload changed @l's "impair": its ports get the new settings. */
+static void listener_reimpair(struct swd *d, struct listener *l,
+			      const struct listen_impair *n)
+{
+	struct port *p;
+	uint32_t i;
+
+	if (!memcmp(&l->impair, n, sizeof(*n)))
+		return;
+	l->impair = *n;
+	port_foreach(&d->sw, p, i)
+		if (p->origin == l)
+			swd_port_impair(d, p, n->on ? &n->cfg : NULL,
+					n->seeded);
+	reload_note(d, "%s: impairment changed for its ports", l->url);
 }
 
 /**
@@ -325,11 +358,13 @@ static void listeners_commit(struct swd *d, const struct swd_config *oldc,
 				    oldc->listen[i].url);
 			continue;
 		}
-		if (!l || !l->ops->reload)
+		if (!l)
 			continue;
 		listener_settings_of(oldc, &oldc->listen[i], &os);
 		listener_settings_of(newc, lc, &ns);
-		l->ops->reload(l, &os, &ns, lc->url);
+		listener_reimpair(d, l, &ns.impair);
+		if (l->ops->reload)
+			l->ops->reload(l, &os, &ns, lc->url);
 	}
 	for (i = 0; i < newc->nlisten; i++) {
 		l = listener_find(d, &newc->listen[i].addr);

@@ -41,6 +41,7 @@ struct listener;
  *		half of the switch's max_ports, at least 1), so that peers
  *		sending from forged or ever new source addresses cannot take
  *		the slots of stream and VDE guests
+ * @impair:	egress impairment of each port it accepts ("impair")
  */
 struct listener_settings {
 	int mode;
@@ -48,6 +49,7 @@ struct listener_settings {
 	uint32_t idle_s;
 	struct listen_uids uids;
 	uint32_t max_ports;
+	struct listen_impair impair;
 };
 
 /**
@@ -85,6 +87,7 @@ struct listener_ops {
  * @want:	the address as configured (reload matches on it)
  * @url:	what is bound (real port for tcp:...:0, udp:...:0)
  * @fresh:	opened by the reload being prepared (undone if it fails)
+ * @impair:	what listener_port_added() gives each new port
  */
 struct listener {
 	const struct listener_ops *ops;
@@ -92,6 +95,7 @@ struct listener {
 	struct listen_addr want;
 	char url[LISTENER_URL_LEN];
 	bool fresh;
+	struct listen_impair impair;
 };
 
 /**
@@ -112,6 +116,7 @@ struct listener *listener_find(struct swd *d, const struct listen_addr *want);
 void listener_print_all(const struct swd *d, FILE *out);
 void listener_print_device(FILE *out, unsigned *n, const char *hint);
 void listener_log_stats(const struct swd *d);
+void listener_port_added(struct swd *d, struct listener *l, struct port *p);
 void listener_reload_perms(struct swd *d, const char *path,
 			   const struct listener_settings *o,
 			   const struct listener_settings *n, const char *url);

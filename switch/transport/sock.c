@@ -215,14 +215,23 @@ static void sock_unlock(const char *path, struct sock_file *f)
  *		"stale, so remove it and bind" atomic between two switches;
  *		held until unix_unlink_ours(), released here on failure
  *
+ * Missing directories above @path are made first, mode 0700.
+ *
  * Return: 0 if @path is free now, negative error code (logged) if another
  *	   switch holds the lock, or a live socket or a non-socket file is
  *	   there
  */
 int unix_path_check(const char *path, int type, struct sock_file *f)
 {
-	int rc = sock_lock(path, f);
+	int rc = path_make_parents(path); /* the lock file goes there too */
 
+	if (rc < 0) {
+		log_warn("cannot create the directory for %s", path);
+		return rc;
+	}
+	if (rc > 0)
+		log_info("created the directory for %s (mode 0700)", path);
+	rc = sock_lock(path, f);
 	if (rc < 0)
 		return rc;
 	rc = path_probe(path, type);

@@ -475,6 +475,7 @@ static void stream_port_new(struct stream_listener *l, int fd,
 			      "ports attached: the maximum (--max-ports)");
 		return;
 	}
+	listener_port_added(d, &l->base, &sp->port);
 	if (l->addr.kind == LISTEN_TCP)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	stream_conn_start(&sp->c, d, &sp->port, fd, stream_port_fail);

@@ -696,6 +696,7 @@ static void vde_port_new(struct vde_ctl *c, const struct vde_req *r)
 		vde_ctl_refuse(c, "%s", why);
 		return;
 	}
+	listener_port_added(d, &l->base, &vp->port);
 	/* The reply: exactly one struct sockaddr_un naming our end. */
 	{
 		struct sockaddr_un sa = { .sun_family = AF_UNIX };

@@ -372,13 +372,62 @@ Test(config, overlong_unknown_key_is_reported_without_position)
 	assert_default(&c);
 }
 
+/* A listener's "impair" object: numbers without units, strings with
+ * them; kept by a copy; errors name the key and where it is. */
+Test(config, listener_impair)
+{
+	static const char text[] =
+		"{\"listen\": [{\"url\": \"unix:/tmp/i.sock\",\n"
+		"  \"impair\": {\"loss\": 2.5, \"delay\": \"40ms\", \"jitter\": 5,\n"
+		"  \"rate\": \"10mbit\", \"seed\": 7}}, \"unix:/tmp/j.sock\"]}";
+	struct swd_config c;
+	char err[512];
+
+	config_init(&c);
+	cr_assert_eq(load(&c, text, err, sizeof(err)), 0, "%s", err);
+	cr_assert(c.listen[0].impair.on);
+	cr_assert(c.listen[0].impair.seeded);
+	cr_assert_eq(c.listen[0].impair.cfg.loss, 25000);
+	cr_assert_eq(c.listen[0].impair.cfg.delay_ms, 40);
+	cr_assert_eq(c.listen[0].impair.cfg.jitter_ms, 5);
+	cr_assert_eq(c.listen[0].impair.cfg.rate_bps, 10000000);
+	cr_assert_eq(c.listen[0].impair.cfg.seed, 7);
+	cr_assert(!c.listen[1].impair.on);
+	/* A load works on a copy: a file without "listen" keeps them. */
+	cr_assert_eq(load(&c, "{\"hub\": true}", err, sizeof(err)), 0, "%s",
+		     err);
+	cr_assert_eq(c.listen[0].impair.cfg.delay_ms, 40);
+	config_fini(&c);
+	expect_error("{\"listen\": [{\"url\": \"unix:/tmp/a\",\n"
+		     "  \"impair\": {\"loss\": \"150%\"}}]}",
+		     "2:22: $.listen[0].impair.loss: loss: `150%' is not a "
+		     "percentage from 0 to 100 (up to four decimals, e.g. 1% "
+		     "or 0.5%)");
+	expect_error("{\"listen\": [{\"url\": \"unix:/tmp/a\",\n"
+		     "  \"impair\": {\"reorder\": 5}}]}",
+		     "2:13: $.listen[0].impair: reorder needs a delay: "
+		     "reordered frames are the ones sent without it (e.g. "
+		     "delay=10ms reorder=25%)");
+	expect_error("{\"listen\": [{\"url\": \"unix:/tmp/a\",\n"
+		     "  \"impair\": {\"latency\": 5}}]}",
+		     "2:25: $.listen[0].impair.latency: unknown impairment "
+		     "`latency' (loss, delay, jitter, reorder, duplicate, "
+		     "corrupt, rate, mtu or seed)");
+	expect_error(
+		"{\"listen\": [{\"url\": \"unix:/tmp/a\",\n"
+		"  \"impair\": [\"loss=1%\"]}]}",
+		"2:13: $.listen[0].impair: expected an object of "
+		"settings, e.g. {\"loss\": \"1%\", \"delay\": \"20ms\"}, got an "
+		"array");
+}
+
 Test(config, unknown_listener_key)
 {
 	expect_error(
 		"{\"listen\": [\"unix:/tmp/a\",\n"
 		"  {\"url\": \"unix:/tmp/b\", \"owner\": \"me\"}]}",
 		"2:26: $.listen[1].owner: unknown key "
-		"(expected url, mode, group, allow_uids, allow_any_uid or max_ports)");
+		"(expected url, mode, group, allow_uids, allow_any_uid, max_ports or impair)");
 }
 
 Test(config, wrong_types)

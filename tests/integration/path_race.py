@@ -30,21 +30,12 @@ import tempfile
 import threading
 import time
 
+from sstest import fail, skip
+
 NOBODY = 65534
 RACE_S = 3.0
 
 
-def skip(why):
-    print("SKIP: " + why)
-    sys.exit(77)
-
-
-def fail(why, log=None):
-    print("FAIL: " + why)
-    if log:
-        print("---- switch log")
-        print(log)
-    sys.exit(1)
 
 
 def frame(dst, src, tag):

@@ -25,15 +25,10 @@ import sys
 import tempfile
 import time
 
+from sstest import fail
+
 START_TIMEOUT_S = 10.0
 
-
-def fail(why, logs=()):
-    print("FAIL: " + why)
-    for name, text in logs:
-        print("---- " + name)
-        print(text)
-    sys.exit(1)
 
 
 def stale_socket(path):
@@ -72,7 +67,7 @@ def settle(procs, logs):
             return [s == "ready" for s in states]
         time.sleep(0.01)
     fail("a switch neither became ready nor exited in %.0f s" %
-         START_TIMEOUT_S, [(lp, read(lp)) for lp in logs])
+         START_TIMEOUT_S, logs=[(lp, read(lp)) for lp in logs])
 
 
 def reaches_switch(sock):
@@ -101,7 +96,6 @@ def main():
         sys.exit(2)
     exe = sys.argv[1]
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 40
-    both = 0
     with tempfile.TemporaryDirectory(prefix="ss-takeover-") as tmp:
         os.chmod(tmp, 0o700)
         sock = os.path.join(tmp, "sw.sock")
@@ -117,18 +111,17 @@ def main():
                 running = settle(procs, logs)
                 texts = [(lp, read(lp)) for lp in logs]
                 if all(running):
-                    both += 1
                     fail("round %d: both switches run on %s" % (r, sock),
-                         texts)
+                         logs=texts)
                 if not any(running):
-                    fail("round %d: neither switch runs" % r, texts)
+                    fail("round %d: neither switch runs" % r, logs=texts)
                 if not reaches_switch(sock):
                     fail("round %d: %s does not reach the running switch"
-                         % (r, sock), texts)
+                         % (r, sock), logs=texts)
                 loser = texts[running.index(False)][1]
                 if "already" not in loser:
                     fail("round %d: the switch that stopped does not say "
-                         "why" % r, texts)
+                         "why" % r, logs=texts)
             finally:
                 for p in procs:
                     if p.poll() is None:

@@ -28,23 +28,14 @@ import sys
 import tempfile
 import time
 
+from sstest import fail, skip
+
 NOBODY = 65534
 ROOT = 0
 BCAST = b"\xff" * 6
 SERVED, REFUSED, SILENT = 0, 10, 11
 
 
-def skip(why):
-    print("SKIP: " + why)
-    sys.exit(77)
-
-
-def fail(why, log=None):
-    print("FAIL: " + why)
-    if log:
-        print("---- switch log")
-        print(log)
-    sys.exit(1)
 
 
 def frame(src, tag):
