@@ -49,6 +49,9 @@ void slirp_opts_init(struct slirp_opts *o)
 	o->ipv6 = true;
 	inet_pton(AF_INET6, "fec0::", &o->net6);
 	o->prefix6 = 64;
+	o->conn_max = SLIRP_CONN_MAX_DEFAULT;
+	o->conn_max_guest = SLIRP_CONN_MAX_GUEST_DEFAULT;
+	o->half_open_max_guest = SLIRP_HALF_OPEN_MAX_GUEST_DEFAULT;
 }
 
 static void strv_free(char **v)
@@ -102,6 +105,24 @@ static int parse_prefix(const char *key, const char *s, int max, int *out,
 			       "%s: prefix length `%s' is not a number in 1-%d",
 			       key, s, max);
 	*out = (int)v;
+	return 0;
+}
+
+/* A bound on host sockets: a whole number in 1-SLIRP_CONN_LIMIT. */
+static int parse_count(const char *key, const char *s, uint32_t *out, char *err,
+		       size_t errlen)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*s < '0' || *s > '9' || errno || *end || v < 1 ||
+	    v > SLIRP_CONN_LIMIT)
+		return opt_err(err, errlen,
+			       "%s: `%s' is not a whole number in 1-%u", key, s,
+			       (unsigned)SLIRP_CONN_LIMIT);
+	*out = (uint32_t)v;
 	return 0;
 }
 
@@ -452,9 +473,16 @@ int slirp_opts_set(struct slirp_opts *o, const char *key, const char *val,
 		o->set6.dns6 = true;
 		return parse_ip6(key, val, &o->dns6, err, errlen);
 	}
+	if (!strcmp(key, "conn-max"))
+		return parse_count(key, val, &o->conn_max, err, errlen);
+	if (!strcmp(key, "conn-max-guest"))
+		return parse_count(key, val, &o->conn_max_guest, err, errlen);
+	if (!strcmp(key, "half-open-max-guest"))
+		return parse_count(key, val, &o->half_open_max_guest, err,
+				   errlen);
 	return opt_err(
 		err, errlen,
-		"unknown slirp option `%s' (known: net, host, dhcpstart, dns, hostname, domainname, dnssearch, restrict, hostfwd, tftp, bootfile, ipv6, ipv6-net, ipv6-host, ipv6-dns)",
+		"unknown slirp option `%s' (known: net, host, dhcpstart, dns, hostname, domainname, dnssearch, restrict, hostfwd, tftp, bootfile, ipv6, ipv6-net, ipv6-host, ipv6-dns, conn-max, conn-max-guest, half-open-max-guest)",
 		key);
 }
 
@@ -652,6 +680,12 @@ int slirp_opts_parse_spec(struct slirp_opts *o, const char *spec, char *err,
 	return slirp_opts_finish(o, err, errlen);
 }
 
+static bool is_count_key(const char *key)
+{
+	return !strcmp(key, "conn-max") || !strcmp(key, "conn-max-guest") ||
+	       !strcmp(key, "half-open-max-guest");
+}
+
 static int json_value_str(const char *key, json_t *v, char *buf, size_t len,
 			  char *err, size_t errlen)
 {
@@ -659,14 +693,20 @@ static int json_value_str(const char *key, json_t *v, char *buf, size_t len,
 		snprintf(buf, len, "%s", json_string_value(v));
 		return 0;
 	}
-	if (json_is_boolean(v)) {
+	if (is_count_key(key) && json_is_integer(v)) {
+		snprintf(buf, len, "%" JSON_INTEGER_FORMAT,
+			 json_integer_value(v));
+		return 0;
+	}
+	if (!is_count_key(key) && json_is_boolean(v)) {
 		snprintf(buf, len, "%s", json_is_true(v) ? "on" : "off");
 		return 0;
 	}
-	return opt_err(err, errlen, "%s: expected a string%s", key,
-		       strcmp(key, "restrict") && strcmp(key, "ipv6")
-			       ? ""
-			       : " or true/false");
+	return opt_err(err, errlen, "%s: expected a %s", key,
+		       is_count_key(key) ? "number"
+		       : strcmp(key, "restrict") && strcmp(key, "ipv6")
+			       ? "string"
+			       : "string or true/false");
 }
 
 /*
