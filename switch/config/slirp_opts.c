@@ -21,20 +21,10 @@
 
 #include <jansson.h>
 
+#include "config/config.h"
 #include "config/slirp_opts.h"
 
 #define NAME_MAX_LEN 255
-
-static int __attribute__((format(printf, 3, 4)))
-opt_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 /**
  * slirp_opts_init() - QEMU's defaults: 10.0.2.0/24, IPv6 fec0::/64 on
@@ -49,6 +39,9 @@ void slirp_opts_init(struct slirp_opts *o)
 	o->ipv6 = true;
 	inet_pton(AF_INET6, "fec0::", &o->net6);
 	o->prefix6 = 64;
+	o->conn_max = SLIRP_CONN_MAX_DEFAULT;
+	o->conn_max_guest = SLIRP_CONN_MAX_GUEST_DEFAULT;
+	o->half_open_max_guest = SLIRP_HALF_OPEN_MAX_GUEST_DEFAULT;
 }
 
 static void strv_free(char **v)
@@ -84,8 +77,8 @@ static int parse_onoff(const char *key, const char *val, bool *out, char *err,
 		 !strcmp(val, "false"))
 		*out = false;
 	else
-		return opt_err(err, errlen, "%s: `%s' is not on or off", key,
-			       val);
+		return config_errf(err, errlen, "%s: `%s' is not on or off",
+				   key, val);
 	return 0;
 }
 
@@ -98,10 +91,29 @@ static int parse_prefix(const char *key, const char *s, int max, int *out,
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (*s < '0' || *s > '9' || errno || *end || v < 1 || v > max)
-		return opt_err(err, errlen,
-			       "%s: prefix length `%s' is not a number in 1-%d",
-			       key, s, max);
+		return config_errf(
+			err, errlen,
+			"%s: prefix length `%s' is not a number in 1-%d", key,
+			s, max);
 	*out = (int)v;
+	return 0;
+}
+
+/* A bound on host sockets: a whole number in 1-SLIRP_CONN_LIMIT. */
+static int parse_count(const char *key, const char *s, uint32_t *out, char *err,
+		       size_t errlen)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*s < '0' || *s > '9' || errno || *end || v < 1 ||
+	    v > SLIRP_CONN_LIMIT)
+		return config_errf(err, errlen,
+				   "%s: `%s' is not a whole number in 1-%u",
+				   key, s, (unsigned)SLIRP_CONN_LIMIT);
+	*out = (uint32_t)v;
 	return 0;
 }
 
@@ -119,13 +131,13 @@ static int parse_net(struct slirp_opts *o, const char *val, char *err,
 	int prefix = 24;
 
 	if (strlen(val) >= sizeof(buf))
-		return opt_err(err, errlen, "net: `%s' is too long", val);
+		return config_errf(err, errlen, "net: `%s' is too long", val);
 	strcpy(buf, val);
 	slash = strchr(buf, '/');
 	if (slash)
 		*slash++ = '\0';
 	if (inet_pton(AF_INET, buf, &a) != 1)
-		return opt_err(
+		return config_errf(
 			err, errlen,
 			"net: `%s' is not an IPv4 address (use e.g. net=10.0.2.0/24)",
 			buf);
@@ -133,14 +145,14 @@ static int parse_net(struct slirp_opts *o, const char *val, char *err,
 		uint32_t hm;
 
 		if (inet_pton(AF_INET, slash, &m) != 1)
-			return opt_err(err, errlen,
-				       "net: `%s' is not a netmask", slash);
+			return config_errf(err, errlen,
+					   "net: `%s' is not a netmask", slash);
 		hm = ntohl(m.s_addr);
 		for (prefix = 0; prefix < 32 && (hm & (0x80000000u >> prefix));
 		     prefix++)
 			;
 		if (hm != prefix_mask(prefix) || prefix < 1 || prefix > 30)
-			return opt_err(
+			return config_errf(
 				err, errlen,
 				"net: netmask `%s' is not contiguous with 1-30 network bits",
 				slash);
@@ -152,7 +164,7 @@ static int parse_net(struct slirp_opts *o, const char *val, char *err,
 	if (a.s_addr & ~m.s_addr) {
 		a.s_addr &= m.s_addr;
 		inet_ntop(AF_INET, &a, buf, sizeof(buf));
-		return opt_err(
+		return config_errf(
 			err, errlen,
 			"net: `%s' has host bits set; did you mean %s/%d?", val,
 			buf, prefix);
@@ -168,8 +180,8 @@ static int parse_ip4(const char *key, const char *val, struct in_addr *out,
 		     char *err, size_t errlen)
 {
 	if (inet_pton(AF_INET, val, out) != 1)
-		return opt_err(err, errlen, "%s: `%s' is not an IPv4 address",
-			       key, val);
+		return config_errf(err, errlen,
+				   "%s: `%s' is not an IPv4 address", key, val);
 	return 0;
 }
 
@@ -177,8 +189,8 @@ static int parse_ip6(const char *key, const char *val, struct in6_addr *out,
 		     char *err, size_t errlen)
 {
 	if (inet_pton(AF_INET6, val, out) != 1)
-		return opt_err(err, errlen, "%s: `%s' is not an IPv6 address",
-			       key, val);
+		return config_errf(err, errlen,
+				   "%s: `%s' is not an IPv6 address", key, val);
 	return 0;
 }
 
@@ -188,7 +200,8 @@ static int parse_net6(struct slirp_opts *o, const char *val, char *err,
 	char buf[INET6_ADDRSTRLEN + 8], *slash;
 
 	if (strlen(val) >= sizeof(buf))
-		return opt_err(err, errlen, "ipv6-net: `%s' is too long", val);
+		return config_errf(err, errlen, "ipv6-net: `%s' is too long",
+				   val);
 	strcpy(buf, val);
 	slash = strchr(buf, '/');
 	if (slash)
@@ -207,16 +220,16 @@ static int set_string(const char *key, const char *val, char **out, char *err,
 	const char *s;
 
 	if (!*val || strlen(val) > NAME_MAX_LEN)
-		return opt_err(err, errlen, "%s: must be 1-%d characters", key,
-			       NAME_MAX_LEN);
+		return config_errf(err, errlen, "%s: must be 1-%d characters",
+				   key, NAME_MAX_LEN);
 	for (s = val; *s; s++)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return opt_err(err, errlen,
-				       "%s: control characters are not allowed",
-				       key);
+			return config_errf(
+				err, errlen,
+				"%s: control characters are not allowed", key);
 	free(*out);
 	*out = strdup(val);
-	return *out ? 0 : opt_err(err, errlen, "%s: out of memory", key);
+	return *out ? 0 : config_errf(err, errlen, "%s: out of memory", key);
 }
 
 static bool domain_ok(const char *d)
@@ -247,17 +260,17 @@ static int add_dnssearch(struct slirp_opts *o, const char *val, char *err,
 	char **nv;
 
 	if (!domain_ok(val))
-		return opt_err(
+		return config_errf(
 			err, errlen,
 			"dnssearch: `%s' is not a domain name (letters, digits, '-', dots; labels up to 63)",
 			val);
 	nv = realloc(o->dnssearch, (o->ndnssearch + 2) * sizeof(*nv));
 	if (!nv)
-		return opt_err(err, errlen, "dnssearch: out of memory");
+		return config_errf(err, errlen, "dnssearch: out of memory");
 	o->dnssearch = nv;
 	nv[o->ndnssearch] = strdup(val);
 	if (!nv[o->ndnssearch])
-		return opt_err(err, errlen, "dnssearch: out of memory");
+		return config_errf(err, errlen, "dnssearch: out of memory");
 	nv[++o->ndnssearch] = NULL;
 	return 0;
 }
@@ -271,7 +284,7 @@ static int parse_port(const char *rule, const char *what, const char *s,
 	for (i = 0; i < n && s[i] >= '0' && s[i] <= '9' && v <= 65535; i++)
 		v = v * 10 + (unsigned long)(s[i] - '0');
 	if (n == 0 || i != n || v < 1 || v > 65535)
-		return opt_err(
+		return config_errf(
 			err, errlen,
 			"hostfwd: `%s': %s port `%.*s' is not a number in 1-65535",
 			rule, what, (int)n, s);
@@ -289,7 +302,7 @@ static int parse_addr_port(const char *rule, const char *what, const char *s,
 	size_t alen;
 
 	if (!colon)
-		return opt_err(
+		return config_errf(
 			err, errlen,
 			"hostfwd: `%s': %s part `%.*s' needs ADDR:PORT or :PORT",
 			rule, what, (int)n, s);
@@ -297,14 +310,14 @@ static int parse_addr_port(const char *rule, const char *what, const char *s,
 	addr->s_addr = htonl(INADDR_ANY);
 	if (alen) {
 		if (alen >= sizeof(buf) || s[0] == '[')
-			return opt_err(
+			return config_errf(
 				err, errlen,
 				"hostfwd: `%s': %s address `%.*s' is not an IPv4 address (IPv6 forwards are not supported)",
 				rule, what, (int)alen, s);
 		memcpy(buf, s, alen);
 		buf[alen] = '\0';
 		if (inet_pton(AF_INET, buf, addr) != 1)
-			return opt_err(
+			return config_errf(
 				err, errlen,
 				"hostfwd: `%s': %s address `%s' is not an IPv4 address",
 				rule, what, buf);
@@ -332,19 +345,19 @@ int slirp_hostfwd_parse(const char *rule, bool with_guest,
 
 	memset(f, 0, sizeof(*f));
 	if (strlen(rule) >= sizeof(f->text))
-		return opt_err(err, errlen, "hostfwd: `%.40s...' is too long",
-			       rule);
+		return config_errf(err, errlen,
+				   "hostfwd: `%.40s...' is too long", rule);
 	strcpy(f->text, rule);
 	dash = strchr(s, ':');
 	if (!dash)
-		return opt_err(
+		return config_errf(
 			err, errlen,
 			"hostfwd: `%s' is not [tcp|udp]:[HOSTADDR]:HOSTPORT%s",
 			rule, with_guest ? "-[GUESTADDR]:GUESTPORT" : "");
 	if (dash - s == 3 && !strncmp(s, "udp", 3))
 		f->udp = true;
 	else if (dash != s && (dash - s != 3 || strncmp(s, "tcp", 3)))
-		return opt_err(
+		return config_errf(
 			err, errlen,
 			"hostfwd: `%s': protocol `%.*s' is not tcp or udp (the rule starts with tcp:, udp: or :)",
 			rule, (int)(dash - s), s);
@@ -352,7 +365,7 @@ int slirp_hostfwd_parse(const char *rule, bool with_guest,
 	dash = strchr(s, '-');
 	if (!with_guest) {
 		if (dash)
-			return opt_err(
+			return config_errf(
 				err, errlen,
 				"hostfwd: `%s': give only [tcp|udp]:[HOSTADDR]:HOSTPORT to remove a forward",
 				rule);
@@ -360,7 +373,7 @@ int slirp_hostfwd_parse(const char *rule, bool with_guest,
 				       &f->hport, err, errlen);
 	}
 	if (!dash)
-		return opt_err(
+		return config_errf(
 			err, errlen,
 			"hostfwd: `%s' is not [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT",
 			rule);
@@ -380,7 +393,7 @@ static int add_hostfwd(struct slirp_opts *o, const char *val, char *err,
 		return -EINVAL;
 	nf = realloc(o->fwd, (o->nfwd + 1) * sizeof(*nf));
 	if (!nf)
-		return opt_err(err, errlen, "hostfwd: out of memory");
+		return config_errf(err, errlen, "hostfwd: out of memory");
 	o->fwd = nf;
 	o->fwd[o->nfwd++] = f;
 	return 0;
@@ -419,9 +432,9 @@ int slirp_opts_set(struct slirp_opts *o, const char *key, const char *val,
 		return set_string(key, val, &o->hostname, err, errlen);
 	if (!strcmp(key, "domainname")) {
 		if (!domain_ok(val))
-			return opt_err(err, errlen,
-				       "domainname: `%s' is not a domain name",
-				       val);
+			return config_errf(
+				err, errlen,
+				"domainname: `%s' is not a domain name", val);
 		return set_string(key, val, &o->domainname, err, errlen);
 	}
 	if (!strcmp(key, "dnssearch"))
@@ -432,7 +445,7 @@ int slirp_opts_set(struct slirp_opts *o, const char *key, const char *val,
 		return add_hostfwd(o, val, err, errlen);
 	if (!strcmp(key, "tftp")) {
 		if (val[0] != '/')
-			return opt_err(
+			return config_errf(
 				err, errlen,
 				"tftp: `%s' must be an absolute directory path",
 				val);
@@ -452,9 +465,16 @@ int slirp_opts_set(struct slirp_opts *o, const char *key, const char *val,
 		o->set6.dns6 = true;
 		return parse_ip6(key, val, &o->dns6, err, errlen);
 	}
-	return opt_err(
+	if (!strcmp(key, "conn-max"))
+		return parse_count(key, val, &o->conn_max, err, errlen);
+	if (!strcmp(key, "conn-max-guest"))
+		return parse_count(key, val, &o->conn_max_guest, err, errlen);
+	if (!strcmp(key, "half-open-max-guest"))
+		return parse_count(key, val, &o->half_open_max_guest, err,
+				   errlen);
+	return config_errf(
 		err, errlen,
-		"unknown slirp option `%s' (known: net, host, dhcpstart, dns, hostname, domainname, dnssearch, restrict, hostfwd, tftp, bootfile, ipv6, ipv6-net, ipv6-host, ipv6-dns)",
+		"unknown slirp option `%s' (known: net, host, dhcpstart, dns, hostname, domainname, dnssearch, restrict, hostfwd, tftp, bootfile, ipv6, ipv6-net, ipv6-host, ipv6-dns, conn-max, conn-max-guest, half-open-max-guest)",
 		key);
 }
 
@@ -494,10 +514,10 @@ static int check_in_net(const struct slirp_opts *o, const char *key,
 	inet_ntop(AF_INET, &a, ab, sizeof(ab));
 	inet_ntop(AF_INET, &o->net, nb, sizeof(nb));
 	if (!in_net(o, a))
-		return opt_err(err, errlen, "%s: %s is not in net %s/%d", key,
-			       ab, nb, o->prefix);
+		return config_errf(err, errlen, "%s: %s is not in net %s/%d",
+				   key, ab, nb, o->prefix);
 	if (h == 0 || h == ~ntohl(o->mask.s_addr))
-		return opt_err(
+		return config_errf(
 			err, errlen,
 			"%s: %s is the network or broadcast address of %s/%d",
 			key, ab, nb, o->prefix);
@@ -524,9 +544,10 @@ int slirp_hostfwd_resolve(const struct slirp_opts *o, struct slirp_hostfwd *f,
 		return 0;
 	inet_ntop(AF_INET, &f->gaddr, ab, sizeof(ab));
 	inet_ntop(AF_INET, &o->net, nb, sizeof(nb));
-	return opt_err(err, errlen,
-		       "hostfwd: `%s': guest address %s is not in net %s/%d",
-		       f->text, ab, nb, o->prefix);
+	return config_errf(
+		err, errlen,
+		"hostfwd: `%s': guest address %s is not in net %s/%d", f->text,
+		ab, nb, o->prefix);
 }
 
 /**
@@ -553,14 +574,15 @@ int slirp_opts_finish(struct slirp_opts *o, char *err, size_t errlen)
 	    check_in_net(o, "dhcpstart", o->dhcpstart, err, errlen) < 0)
 		return -EINVAL;
 	if (o->dns.s_addr == o->host.s_addr)
-		return opt_err(err, errlen,
-			       "dns: must differ from host (both %s)",
-			       inet_ntop(AF_INET, &o->dns, a, sizeof(a)));
+		return config_errf(err, errlen,
+				   "dns: must differ from host (both %s)",
+				   inet_ntop(AF_INET, &o->dns, a, sizeof(a)));
 	if (o->dhcpstart.s_addr == o->host.s_addr ||
 	    o->dhcpstart.s_addr == o->dns.s_addr)
-		return opt_err(err, errlen,
-			       "dhcpstart: %s must differ from host and dns",
-			       inet_ntop(AF_INET, &o->dhcpstart, a, sizeof(a)));
+		return config_errf(
+			err, errlen,
+			"dhcpstart: %s must differ from host and dns",
+			inet_ntop(AF_INET, &o->dhcpstart, a, sizeof(a)));
 	if (o->ipv6) {
 		if (!o->set6.host6) {
 			o->host6 = o->net6;
@@ -571,16 +593,16 @@ int slirp_opts_finish(struct slirp_opts *o, char *err, size_t errlen)
 			o->dns6.s6_addr[15] |= 3;
 		}
 		if (!in_net6(o, &o->host6))
-			return opt_err(
+			return config_errf(
 				err, errlen, "ipv6-host: %s is not in ipv6-net",
 				inet_ntop(AF_INET6, &o->host6, a, sizeof(a)));
 		if (!in_net6(o, &o->dns6))
-			return opt_err(
+			return config_errf(
 				err, errlen, "ipv6-dns: %s is not in ipv6-net",
 				inet_ntop(AF_INET6, &o->dns6, a, sizeof(a)));
 	}
 	if (o->bootfile && !o->tftp)
-		return opt_err(
+		return config_errf(
 			err, errlen,
 			"bootfile: needs tftp=DIR to serve the file from");
 	for (i = 0; i < o->nfwd; i++)
@@ -633,15 +655,16 @@ int slirp_opts_parse_spec(struct slirp_opts *o, const char *spec, char *err,
 	while (*s) {
 		s = next_option(s, opt, sizeof(opt), &trunc);
 		if (trunc)
-			return opt_err(err, errlen,
-				       "option `%.40s...' is too long", opt);
+			return config_errf(err, errlen,
+					   "option `%.40s...' is too long",
+					   opt);
 		eq = strchr(opt, '=');
 		if (!opt[0])
-			return opt_err(err, errlen,
-				       "empty option in `%s' (stray comma?)",
-				       spec);
+			return config_errf(
+				err, errlen,
+				"empty option in `%s' (stray comma?)", spec);
 		if (!eq)
-			return opt_err(
+			return config_errf(
 				err, errlen,
 				"`%s' is not KEY=VALUE (e.g. net=10.0.2.0/24)",
 				opt);
@@ -652,6 +675,12 @@ int slirp_opts_parse_spec(struct slirp_opts *o, const char *spec, char *err,
 	return slirp_opts_finish(o, err, errlen);
 }
 
+static bool is_count_key(const char *key)
+{
+	return !strcmp(key, "conn-max") || !strcmp(key, "conn-max-guest") ||
+	       !strcmp(key, "half-open-max-guest");
+}
+
 static int json_value_str(const char *key, json_t *v, char *buf, size_t len,
 			  char *err, size_t errlen)
 {
@@ -659,14 +688,20 @@ static int json_value_str(const char *key, json_t *v, char *buf, size_t len,
 		snprintf(buf, len, "%s", json_string_value(v));
 		return 0;
 	}
-	if (json_is_boolean(v)) {
+	if (is_count_key(key) && json_is_integer(v)) {
+		snprintf(buf, len, "%" JSON_INTEGER_FORMAT,
+			 json_integer_value(v));
+		return 0;
+	}
+	if (!is_count_key(key) && json_is_boolean(v)) {
 		snprintf(buf, len, "%s", json_is_true(v) ? "on" : "off");
 		return 0;
 	}
-	return opt_err(err, errlen, "%s: expected a string%s", key,
-		       strcmp(key, "restrict") && strcmp(key, "ipv6")
-			       ? ""
-			       : " or true/false");
+	return config_errf(err, errlen, "%s: expected a %s", key,
+			   is_count_key(key) ? "number"
+			   : strcmp(key, "restrict") && strcmp(key, "ipv6")
+				   ? "string"
+				   : "string or true/false");
 }
 
 /*
@@ -712,7 +747,7 @@ int slirp_opts_from_json(struct slirp_opts *o, json_t *obj,
 
 	*bad_key = NULL;
 	if (!json_is_object(obj))
-		return opt_err(err, errlen, "expected an object");
+		return config_errf(err, errlen, "expected an object");
 	json_object_foreach(obj, key, v) {
 		if (!strcmp(key, "type"))
 			continue;

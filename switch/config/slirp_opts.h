@@ -16,6 +16,10 @@
 #include <stdint.h>
 
 #define SLIRP_HOSTFWD_TEXT 96
+#define SLIRP_CONN_MAX_DEFAULT 4096 /* host sockets of one slirp uplink */
+#define SLIRP_CONN_MAX_GUEST_DEFAULT 256 /* ... of one guest (MAC) */
+#define SLIRP_HALF_OPEN_MAX_GUEST_DEFAULT 64 /* its connects in progress */
+#define SLIRP_CONN_LIMIT 1048576 /* largest value of the three options */
 
 /**
  * struct slirp_hostfwd - one port forward from the host into the LAN
@@ -60,6 +64,11 @@ struct slirp_hostfwd {
  * @set6:	which of @host6, @dns6 were given
  * @fwd:	port forwards (owned array)
  * @nfwd:	how many
+ * @conn_max:	bound on the uplink's host sockets (TCP connections, UDP
+ *		flows, pings); the open-file limit may lower it at start
+ * @conn_max_guest: bound on the host sockets of one guest (source MAC)
+ * @half_open_max_guest: bound on one guest's TCP connections whose host
+ *		connect() has not completed yet
  */
 struct slirp_opts {
 	struct in_addr net, mask;
@@ -84,6 +93,7 @@ struct slirp_opts {
 	} set6;
 	struct slirp_hostfwd *fwd;
 	size_t nfwd;
+	uint32_t conn_max, conn_max_guest, half_open_max_guest;
 };
 
 void slirp_opts_init(struct slirp_opts *o);

@@ -43,6 +43,7 @@
 #include "control/metrics_int.h"
 #include "dynlib.h"
 #include "transport/sock.h"
+#include "transport/transport.h"
 
 #define METRICS_CONN_LIMIT 16
 #define METRICS_TIMEOUT_S 5
@@ -268,6 +269,62 @@ static void put_captures(FILE *f, const struct swd *d)
 		  (double)n);
 }
 
+/* The labels of a port, for the few per-port series printed here (the
+ * bulk is in metrics_ports.c). */
+static void put_port_labels(FILE *f, const struct port *p)
+{
+	fprintf(f, "{port=\"%" PRIu32 "\",", p->id);
+	put_label(f, "name", p->name);
+	fputc(',', f);
+	put_label(f, "transport", p->ops->name);
+}
+
+/* slirp uplinks: host sockets (gauges, by "what") and refusals (counter). */
+static void put_slirp(FILE *f, const struct sw *sw)
+{
+	static const char *const what[] = { "sockets", "half_open", "max" };
+	struct slirp_uplink_stats s;
+	const struct port *p;
+	uint32_t i, n = 0, v[3];
+	int r;
+
+	port_foreach(sw, p, i)
+		n += slirp_uplink_stats(p, &s);
+	if (!n)
+		return;
+	put_head(
+		f, "sockswitch_slirp_host_sockets", "gauge",
+		"A slirp uplink's host sockets: held (sockets), TCP connects in progress (half_open), its bound (max).");
+	port_foreach(sw, p, i) {
+		if (!slirp_uplink_stats(p, &s))
+			continue;
+		v[0] = s.st.socks;
+		v[1] = s.st.half_open;
+		v[2] = s.conn_max;
+		for (r = 0; r < 3; r++) {
+			fputs("sockswitch_slirp_host_sockets", f);
+			put_port_labels(f, p);
+			fputc(',', f);
+			put_label(f, "what", what[r]);
+			fprintf(f, "} %" PRIu32 "\n", v[r]);
+		}
+	}
+	put_head(
+		f, "sockswitch_slirp_refused_total", "counter",
+		"Guest frames kept from a slirp uplink at a bound on host sockets, by bound.");
+	port_foreach(sw, p, i) {
+		if (!slirp_uplink_stats(p, &s))
+			continue;
+		for (r = 0; r < SLIRP_REFUSED__MAX; r++) {
+			fputs("sockswitch_slirp_refused_total", f);
+			put_port_labels(f, p);
+			fputc(',', f);
+			put_label(f, "reason", slirp_refusal_name[r]);
+			fprintf(f, "} %" PRIu64 "\n", s.st.refused[r]);
+		}
+	}
+}
+
 /**
  * metrics_format() - the whole scrape as text
  * @m:		the endpoint
@@ -287,6 +344,7 @@ static char *metrics_format(const struct metrics_ep *m, size_t *len)
 		return NULL;
 	put_switch(f, m);
 	put_captures(f, m->d);
+	put_slirp(f, &m->d->sw);
 	if (ferror(f)) {
 		fclose(f);
 		free(b.p);

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * uplink_cmds.c - control commands for uplinks: hostfwd-add, -remove, -list
+ * uplink_cmds.c - control commands for uplinks: hostfwd-add, -remove, -list,
+ * query-slirp
  *
  * (Uplinks reload themselves: transport/uplink_reload.c.)
  *
  * hostfwd-add, hostfwd-remove and hostfwd-list drive the slirp API of
- * transport/slirp.c for one slirp uplink, named by "port" or the only one.
+ * transport/slirp.c for one slirp uplink, named by "port" or the only one;
+ * query-slirp shows its host sockets, their bounds and the refusals.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,8 +19,9 @@
 #include "control/control.h"
 #include "transport/uplink.h"
 
-/* The slirp uplink "port" names (number or name), or the only one. */
-static struct port *slirp_port_arg(struct ctl_req *r)
+/* The slirp uplink "port" names (number or name), or the only one; @cmd
+ * names the command in the message when there is none. */
+static struct port *slirp_port_arg(struct ctl_req *r, const char *cmd)
 {
 	json_t *v = json_object_get(r->args, "port");
 	struct port *p, *found = NULL;
@@ -43,7 +46,7 @@ static struct port *slirp_port_arg(struct ctl_req *r)
 	}
 	if (!n) {
 		ctl_fail(r, CTL_ERR_GENERIC,
-			 "no slirp uplink: hostfwd needs --uplink slirp");
+			 "no slirp uplink: %s needs --uplink slirp", cmd);
 		return NULL;
 	}
 	if (!v && n > 1) {
@@ -95,7 +98,8 @@ static json_t *cmd_hostfwd_add(struct ctl_req *r)
 	struct port *p;
 	char err[256];
 
-	if (hostfwd_args(r, true, &rule) < 0 || !(p = slirp_port_arg(r)))
+	if (hostfwd_args(r, true, &rule) < 0 ||
+	    !(p = slirp_port_arg(r, "hostfwd")))
 		return NULL;
 	if (slirp_uplink_hostfwd_add(p, rule, err, sizeof(err)) < 0)
 		return ctl_fail(r, CTL_ERR_GENERIC, "%s", err);
@@ -108,7 +112,8 @@ static json_t *cmd_hostfwd_remove(struct ctl_req *r)
 	const char *rule;
 	struct port *p;
 
-	if (hostfwd_args(r, true, &rule) < 0 || !(p = slirp_port_arg(r)))
+	if (hostfwd_args(r, true, &rule) < 0 ||
+	    !(p = slirp_port_arg(r, "hostfwd")))
 		return NULL;
 	/* The rule as added works too: only its host side counts. */
 	snprintf(key, sizeof(key), "%s", rule);
@@ -127,13 +132,43 @@ static json_t *cmd_hostfwd_list(struct ctl_req *r)
 	struct port *p;
 	size_t i;
 
-	if (hostfwd_args(r, false, NULL) < 0 || !(p = slirp_port_arg(r)))
+	if (hostfwd_args(r, false, NULL) < 0 ||
+	    !(p = slirp_port_arg(r, "hostfwd")))
 		return NULL;
 	a = json_array();
 	for (i = 0; a && (t = slirp_uplink_hostfwd_at(p, i)); i++)
 		json_array_append_new(a, json_string(t));
 	return json_pack("{s:I,s:s,s:o?}", "port", (json_int_t)p->id, "name",
 			 p->name, "rules", a);
+}
+
+static json_t *cmd_query_slirp(struct ctl_req *r)
+{
+	struct slirp_uplink_stats s;
+	json_t *refused;
+	struct port *p;
+	int i;
+
+	if (hostfwd_args(r, false, NULL) < 0 ||
+	    !(p = slirp_port_arg(r, "query-slirp")))
+		return NULL;
+	if (!slirp_uplink_stats(p, &s))
+		return ctl_fail(r, CTL_ERR_GENERIC, "port %u has not started",
+				p->id);
+	refused = json_object();
+	for (i = 0; refused && i < SLIRP_REFUSED__MAX; i++)
+		json_object_set_new(refused, slirp_refusal_name[i],
+				    json_integer((json_int_t)s.st.refused[i]));
+	return json_pack(
+		"{s:I,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o?,s:I}", "port",
+		(json_int_t)p->id, "name", p->name, "conn_max",
+		(json_int_t)s.conn_max, "conn_max_guest",
+		(json_int_t)s.conn_max_guest, "half_open_max_guest",
+		(json_int_t)s.half_open_max_guest, "sockets",
+		(json_int_t)s.st.socks, "half_open", (json_int_t)s.st.half_open,
+		"guests", (json_int_t)s.st.guests, "forwarded",
+		(json_int_t)s.st.outside, "peak", (json_int_t)s.st.peak,
+		"refused", refused, "resets", (json_int_t)s.st.rst);
 }
 
 static const struct ctl_cmd uplink_cmds[] = {
@@ -144,6 +179,8 @@ static const struct ctl_cmd uplink_cmds[] = {
 	  "{\"port\"?: P, \"rule\": \"tcp:[HOST]:HPORT\"}: remove a forward" },
 	{ "hostfwd-list", cmd_hostfwd_list,
 	  "{\"port\"?: P}: a slirp uplink's forwards" },
+	{ "query-slirp", cmd_query_slirp,
+	  "{\"port\"?: P}: a slirp uplink's host sockets, bounds, refusals" },
 };
 
 /**

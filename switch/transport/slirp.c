@@ -37,12 +37,22 @@
  * only wake the loop. The check watcher then poll()s the same set with a
  * zero timeout and hands the result to slirp_pollfds_poll(). libslirp's
  * own timers are ev_timers. Nothing blocks.
+ *
+ * Host sockets are bounded (slirp_limit.c): before a guest's frame goes
+ * to slirp_input() the flush asks whether it may open one more, and drops
+ * it (counted, logged rate-limited, a TCP SYN answered with a reset) when
+ * the uplink, the guest or the guest's connects in progress are at their
+ * bound. The uplink's bound is conn-max, lowered at start to what the
+ * open-file limit leaves after the switch's own ports and the control
+ * socket, so libslirp never takes the daemon's last descriptors.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,10 +60,14 @@
 #include <libslirp.h>
 
 #include "config/slirp_opts.h"
+#include "transport/slirp_limit.h"
 #include "transport/uplink.h"
 
 #define SLIRP_INJECT_BUDGET 1024 /* frames per injection */
 #define SLIRP_GUEST_ERR_GAP_MS 1000 /* rate limit of guest_error logs */
+/* Descriptors kept from libslirp beyond two per port (a VDE port has two):
+ * control clients (64), listeners, metrics, captures, pending handshakes. */
+#define SLIRP_FD_RESERVE 128
 
 /**
  * struct slirp_io - one descriptor libslirp asked us to watch
@@ -114,6 +128,8 @@ struct slirp_frame {
  * @ring_bytes:	bytes waiting
  * @guest_errors: guest_error() calls (logged at most once a second)
  * @guest_err_ms: when the last one was logged
+ * @lim:	bounds on host sockets, and their counts
+ * @rl_refuse:	rate limit of the refusal lines
  */
 struct slirp_state {
 	struct uplink *u;
@@ -133,6 +149,8 @@ struct slirp_state {
 	size_t ring_bytes;
 	uint64_t guest_errors;
 	uint64_t guest_err_ms;
+	struct slirp_limit lim;
+	struct log_ratelimit rl_refuse;
 };
 
 static struct ev_loop *ss_loop(const struct slirp_state *ss)
@@ -150,6 +168,7 @@ static ssize_t slirp_cb_send_packet(const void *buf, size_t len, void *opaque)
 	struct slirp_frame *f;
 	uint32_t max = prm->txq_frames;
 
+	slirp_limit_output(&ss->lim, buf, len);
 	if (ss->ring_count >= max || ss->ring_bytes + len > prm->txq_bytes ||
 	    len > UINT32_MAX) {
 		fwd_drop(p, len, PORT_DROP_RX_BACKLOG);
@@ -331,13 +350,16 @@ static void slirp_cb_unregister_poll_fd(int fd, void *opaque)
 	for (i = 0; i < ss->nio; i++)
 		if (ss->io[i]->w.fd == fd)
 			ev_io_stop(ss_loop(ss), &ss->io[i]->w);
+	slirp_limit_unregister(&ss->lim, fd);
 }
 
+/* libslirp opened a host socket: count it (the poll set itself is rebuilt
+ * from slirp_pollfds_fill() every time). */
 static void slirp_cb_register_poll_fd(int fd, void *opaque)
 {
-	/* The poll set is rebuilt from slirp_pollfds_fill() every time. */
-	(void)fd;
-	(void)opaque;
+	struct slirp_state *ss = opaque;
+
+	slirp_limit_register(&ss->lim, fd);
 }
 
 static void slirp_cb_notify(void *opaque)
@@ -553,6 +575,94 @@ static void slirp_config(const struct slirp_opts *o, SlirpConfig *c)
 	c->vdomainname = o->domainname;
 }
 
+/*
+ * The bounds for this start: conn-max, lowered to what the open-file limit
+ * leaves after two descriptors per port (max_ports) and SLIRP_FD_RESERVE.
+ */
+static void slirp_limits_set(struct slirp_state *ss)
+{
+	uint64_t reserve = 2ULL * ss->u->d->sw.prm.max_ports + SLIRP_FD_RESERVE;
+	struct slirp_limit *l = &ss->lim;
+	uint64_t avail = UINT32_MAX;
+	struct rlimit rl;
+	bool short_of_fds = false;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY) {
+		short_of_fds = rl.rlim_cur <= reserve + 16;
+		avail = short_of_fds ? rl.rlim_cur / 4 + 1
+				     : rl.rlim_cur - reserve;
+	}
+	l->conn_max = ss->opts.conn_max;
+	if (avail < l->conn_max) {
+		l->conn_max = (uint32_t)avail;
+		log_msg(short_of_fds ? LOG_LVL_WARNING : LOG_LVL_INFO,
+			"%s: at most %u host sockets, not conn-max=%u: the open file limit is %llu and %llu stay for ports and the control socket%s",
+			ss->u->what, l->conn_max, ss->opts.conn_max,
+			(unsigned long long)rl.rlim_cur,
+			(unsigned long long)reserve,
+			short_of_fds
+				? " (raise ulimit -n, or lower --max-ports)"
+				: "");
+	}
+	l->guest_max = ss->opts.conn_max_guest;
+	l->half_open_max = ss->opts.half_open_max_guest;
+	l->host = ss->opts.host;
+	l->dns = ss->opts.dns;
+	l->host6 = ss->opts.host6;
+}
+
+static const char *refusal_text(const struct slirp_limit *l, int r, char *buf,
+				size_t len)
+{
+	if (r == SLIRP_REFUSED_CONN_MAX)
+		snprintf(buf, len,
+			 "the uplink holds %u host sockets (conn-max)",
+			 l->st.socks);
+	else if (r == SLIRP_REFUSED_CONN_MAX_GUEST)
+		snprintf(buf, len,
+			 "the guest holds %u host sockets (conn-max-guest)",
+			 l->guest_max);
+	else
+		snprintf(
+			buf, len,
+			"the guest has %u TCP connects in progress (half-open-max-guest)",
+			l->half_open_max);
+	return buf;
+}
+
+/*
+ * May this frame from a guest go into libslirp? A refused one is counted
+ * and logged (rate-limited); a refused SYN gets a reset, through the
+ * backlog, so the guest's connect() fails at once.
+ */
+static bool slirp_admit(struct slirp_state *ss, const uint8_t *f, size_t len)
+{
+	uint8_t rst[SLIRP_RST_LEN];
+	const char *what;
+	uint64_t held;
+	char why[96];
+	size_t n;
+	int r = slirp_limit_admit(&ss->lim, f, len, &what);
+
+	if (r == SLIRP_ADMIT)
+		return true;
+	n = slirp_limit_rst(f, len, rst, sizeof(rst));
+	if (n) {
+		ss->lim.st.rst++;
+		slirp_cb_send_packet(rst, n, ss);
+	}
+	if (log_ratelimit_ok(&ss->rl_refuse, ss->u->d->now_ms, LOG_BURST,
+			     &held))
+		log_warnx(
+			"port %u (%s): guest %02x:%02x:%02x:%02x:%02x:%02x: refused %s: %s (%" PRIu64
+			" more not logged)",
+			ss->u->port.id, ss->u->what, f[6], f[7], f[8], f[9],
+			f[10], f[11], what,
+			refusal_text(&ss->lim, r, why, sizeof(why)), held);
+	return false;
+}
+
 static void slirp_stop(struct uplink *u)
 {
 	struct slirp_state *ss = u->priv;
@@ -573,6 +683,7 @@ static void slirp_stop(struct uplink *u)
 		slirp_cleanup(ss->slirp);
 		ss->slirp = NULL;
 	}
+	slirp_limit_forget(&ss->lim);
 	ss->npfd = 0;
 	ss->filled = false;
 	ring_clear(ss, true);
@@ -598,6 +709,8 @@ static struct slirp_state *slirp_state_new(struct uplink *u)
 	ev_set_priority(&ss->check, EV_MINPRI);
 	ev_idle_init(&ss->idle, slirp_idle_cb);
 	ev_init(&ss->wake, slirp_wake_cb);
+	slirp_limit_init(&ss->lim,
+			 u->d->sw.prm.hash_secret ^ (uint64_t)u->port.id << 32);
 	return ss;
 }
 
@@ -622,6 +735,7 @@ static void slirp_start(struct uplink *u)
 		snprintf(u->port.name, sizeof(u->port.name), "slirp");
 	}
 	slirp_config(&ss->opts, &cfg);
+	slirp_limits_set(ss);
 	ss->slirp = slirp_new(&cfg, &slirp_callbacks, ss);
 	if (!ss->slirp) {
 		uplink_fail(u, true, "libslirp could not start");
@@ -649,9 +763,13 @@ static int slirp_flush(struct uplink *u)
 	while (!txq_empty(q)) {
 		if (txq_iov(q, &iov, 1, NULL, false) != 1)
 			break;
-		ss->in_slirp = true;
-		slirp_input(ss->slirp, iov.iov_base, (int)iov.iov_len);
-		ss->in_slirp = false;
+		/* a refused frame still left the queue: it counts as sent */
+		if (slirp_admit(ss, iov.iov_base, iov.iov_len)) {
+			ss->in_slirp = true;
+			slirp_input(ss->slirp, iov.iov_base, (int)iov.iov_len);
+			ss->in_slirp = false;
+			slirp_limit_input_done(&ss->lim);
+		}
 		p->st.tx_frames +=
 			txq_advance(q, iov.iov_len, false, &p->st.tx_bytes);
 	}
@@ -670,6 +788,7 @@ static void slirp_destroy(struct uplink *u)
 	free(ss->io);
 	free(ss->pfd);
 	free(ss->ring);
+	slirp_limit_fini(&ss->lim);
 	slirp_opts_fini(&ss->opts);
 	free(ss);
 	u->priv = NULL;
@@ -789,6 +908,18 @@ int slirp_uplink_hostfwd_remove(struct port *p, const char *rule, char *err,
 	return 0;
 }
 
+/* The state of slirp uplink @p (read-only), or NULL if it never ran or @p
+ * is no slirp uplink. */
+static const struct slirp_state *slirp_state_peek(const struct port *p)
+{
+	const struct uplink *u;
+
+	if (!slirp_uplink_is(p))
+		return NULL;
+	u = (const void *)((const char *)p - offsetof(struct uplink, port));
+	return u->priv;
+}
+
 /**
  * slirp_uplink_hostfwd_at() - one of a slirp uplink's port forwards
  * @p:		the slirp uplink's port
@@ -799,12 +930,27 @@ int slirp_uplink_hostfwd_remove(struct port *p, const char *rule, char *err,
  */
 const char *slirp_uplink_hostfwd_at(const struct port *p, size_t i)
 {
-	const struct uplink *u;
-	const struct slirp_state *ss;
+	const struct slirp_state *ss = slirp_state_peek(p);
 
-	if (!slirp_uplink_is(p))
-		return NULL;
-	u = (const void *)((const char *)p - offsetof(struct uplink, port));
-	ss = u->priv;
 	return ss && i < ss->opts.nfwd ? ss->opts.fwd[i].text : NULL;
+}
+
+/**
+ * slirp_uplink_stats() - a slirp uplink's bounds on host sockets, and counts
+ * @p:		the slirp uplink's port
+ * @out:	filled in
+ *
+ * Return: false if @p is not a slirp uplink that has run
+ */
+bool slirp_uplink_stats(const struct port *p, struct slirp_uplink_stats *out)
+{
+	const struct slirp_state *ss = slirp_state_peek(p);
+
+	if (!ss)
+		return false;
+	out->conn_max = ss->lim.conn_max;
+	out->conn_max_guest = ss->lim.guest_max;
+	out->half_open_max_guest = ss->lim.half_open_max;
+	out->st = ss->lim.st;
+	return true;
 }

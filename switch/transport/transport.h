@@ -14,6 +14,7 @@
  * dgram.c, vde.c) and the socket helpers they share */
 
 #include "transport/listener.h"
+#include "transport/slirp_limit.h"
 #include "transport/sock.h"
 
 /* transport/slirp.c: port forwards of a running slirp uplink, for the
@@ -30,5 +31,21 @@ int slirp_uplink_hostfwd_add(struct port *p, const char *rule, char *err,
 int slirp_uplink_hostfwd_remove(struct port *p, const char *rule, char *err,
 				size_t errlen);
 const char *slirp_uplink_hostfwd_at(const struct port *p, size_t i);
+
+/**
+ * struct slirp_uplink_stats - a slirp uplink's host sockets (query-slirp,
+ * metrics)
+ * @conn_max:	bound on the uplink's host sockets in force (conn-max, or
+ *		less if the open-file limit leaves less)
+ * @conn_max_guest: bound on one guest's
+ * @half_open_max_guest: bound on one guest's TCP connects in progress
+ * @st:		the counts (transport/slirp_limit.h)
+ */
+struct slirp_uplink_stats {
+	uint32_t conn_max, conn_max_guest, half_open_max_guest;
+	struct slirp_limit_stats st;
+};
+
+bool slirp_uplink_stats(const struct port *p, struct slirp_uplink_stats *out);
 
 #endif /* SWD_TRANSPORT_H */

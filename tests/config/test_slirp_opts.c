@@ -263,3 +263,73 @@ Test(slirp_opts, copy_is_deep)
 	cr_expect_eq(b.fwd[0].gport, 2);
 	slirp_opts_fini(&b);
 }
+
+Test(slirp_opts, host_socket_bounds)
+{
+	struct slirp_opts o;
+
+	cr_assert_eq(parse(&o, "slirp"), 0, "%s", err);
+	cr_expect_eq(o.conn_max, SLIRP_CONN_MAX_DEFAULT);
+	cr_expect_eq(o.conn_max_guest, SLIRP_CONN_MAX_GUEST_DEFAULT);
+	cr_expect_eq(o.half_open_max_guest, SLIRP_HALF_OPEN_MAX_GUEST_DEFAULT);
+	slirp_opts_fini(&o);
+	cr_assert_eq(parse(&o, "slirp,conn-max=40,conn-max-guest=20,"
+			       "half-open-max-guest=8"),
+		     0, "%s", err);
+	cr_expect_eq(o.conn_max, 40);
+	cr_expect_eq(o.conn_max_guest, 20);
+	cr_expect_eq(o.half_open_max_guest, 8);
+	slirp_opts_fini(&o);
+	cr_expect_eq(parse(&o, "slirp,conn-max=0"), -EINVAL);
+	cr_expect_str_eq(err,
+			 "conn-max: `0' is not a whole number in 1-1048576");
+	slirp_opts_fini(&o);
+	cr_expect_eq(parse(&o, "slirp,conn-max-guest=many"), -EINVAL);
+	cr_expect_str_eq(
+		err,
+		"conn-max-guest: `many' is not a whole number in 1-1048576");
+	slirp_opts_fini(&o);
+	cr_expect_eq(parse(&o, "slirp,half-open-max-guest=2000000"), -EINVAL);
+	cr_expect(strstr(err, "half-open-max-guest: `2000000'") == err, "%s",
+		  err);
+	slirp_opts_fini(&o);
+	cr_expect_eq(parse(&o, "slirp,conn-max=-1"), -EINVAL);
+	slirp_opts_fini(&o);
+}
+
+Test(slirp_opts, host_socket_bounds_in_json)
+{
+	const char *bad_key;
+	json_error_t je;
+	struct slirp_opts o;
+	json_t *j = json_loads("{\"type\":\"slirp\",\"conn-max\":100,"
+			       "\"conn-max-guest\":\"10\"}",
+			       0, &je);
+
+	slirp_opts_init(&o);
+	cr_assert_eq(slirp_opts_from_json(&o, j, &bad_key, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_expect_eq(o.conn_max, 100);
+	cr_expect_eq(o.conn_max_guest, 10);
+	slirp_opts_fini(&o);
+	json_decref(j);
+
+	j = json_loads("{\"type\":\"slirp\",\"half-open-max-guest\":true}", 0,
+		       &je);
+	slirp_opts_init(&o);
+	cr_expect_eq(slirp_opts_from_json(&o, j, &bad_key, err, sizeof(err)),
+		     -EINVAL);
+	cr_expect_str_eq(bad_key, "half-open-max-guest");
+	cr_expect_str_eq(err, "expected a number");
+	slirp_opts_fini(&o);
+	json_decref(j);
+
+	j = json_loads("{\"type\":\"slirp\",\"conn-max\":0}", 0, &je);
+	slirp_opts_init(&o);
+	cr_expect_eq(slirp_opts_from_json(&o, j, &bad_key, err, sizeof(err)),
+		     -EINVAL);
+	cr_expect_str_eq(bad_key, "conn-max");
+	cr_expect_str_eq(err, "`0' is not a whole number in 1-1048576");
+	slirp_opts_fini(&o);
+	json_decref(j);
+}
