@@ -28,6 +28,9 @@
  * port, in query-ports, metrics and the SIGUSR1 line), so nothing loops;
  * they are not received frames. Everything else is a received frame:
  * empty datagrams count rx_runt, longer than max_frame rx_oversize.
+ * Datagrams the kernel drops because the receive queue is full (a switch
+ * busier than the hub) are counted too, from SO_RXQ_OVFL, as
+ * mcast_rx_overruns.
  *
  * A join that fails (no multicast-capable interface, a localaddr that is
  * not ours, lo down) is logged with its fix and retried with the uplink
@@ -62,22 +65,31 @@
  * @sfd:	the send socket, -1 when none
  * @self:	its address: datagrams from it are the switch's own echoes
  * @echoes:	echoes dropped, over the uplink's whole life
+ * @overruns_base: datagrams the kernel dropped on earlier receive sockets
+ * @overruns_now: ...and on this one so far (SO_RXQ_OVFL)
  * @rl_rx:	receive errors, logged rate-limited
  * @rl_big:	datagrams over max_frame, logged rate-limited
  * @rl_too_big:	frames too long for one datagram, logged rate-limited
  * @rmm:	recvmmsg() headers
  * @riov:	their buffers (slots of the receive arena)
  * @from:	their source addresses
+ * @rcm:	their control buffers (the SO_RXQ_OVFL count)
  * @smm:	sendmmsg() headers
  */
 struct mcast_priv {
 	int sfd;
 	struct sockaddr_in self;
 	uint64_t echoes;
+	uint64_t overruns_base;
+	uint32_t overruns_now;
 	struct log_ratelimit rl_rx, rl_big, rl_too_big;
 	struct mmsghdr rmm[MCAST_BATCH];
 	struct iovec riov[MCAST_BATCH];
 	struct sockaddr_in from[MCAST_BATCH];
+	union {
+		char buf[CMSG_SPACE(sizeof(uint32_t))];
+		struct cmsghdr align;
+	} rcm[MCAST_BATCH];
 	struct mmsghdr smm[MCAST_BATCH];
 };
 
@@ -98,10 +110,13 @@ static void mcast_stop(struct uplink *u)
 	if (u->fd >= 0)
 		close(u->fd);
 	u->fd = -1;
-	if (m && m->sfd >= 0)
+	if (!m)
+		return;
+	if (m->sfd >= 0)
 		close(m->sfd);
-	if (m)
-		m->sfd = -1;
+	m->sfd = -1;
+	m->overruns_base += m->overruns_now;
+	m->overruns_now = 0;
 }
 
 static void mcast_destroy(struct uplink *u)
@@ -115,13 +130,17 @@ static size_t mcast_counters(const struct uplink *u, struct uplink_counter *c,
 {
 	const struct mcast_priv *m = u->priv;
 
-	if (max < 1)
+	if (max < 2)
 		return 0;
 	c[0].name = "mcast_echoes";
 	c[0].help =
 		"Datagrams of the switch's own that the multicast hub echoed back, dropped (not received frames).";
 	c[0].value = m ? m->echoes : 0;
-	return 1;
+	c[1].name = "mcast_rx_overruns";
+	c[1].help =
+		"Datagrams the kernel dropped because the hub socket's receive queue was full (echoes included).";
+	c[1].value = m ? m->overruns_base + m->overruns_now : 0;
+	return 2;
 }
 
 /* Another live mcast uplink of this switch on the same hub, registered
@@ -188,6 +207,8 @@ static int mcast_open_rx(struct uplink *u)
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
 		       sizeof(rcvbuf)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	/* The kernel's drops on a full queue come with each datagram. */
+	setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
 	memset(&mr, 0, sizeof(mr));
 	mr.imr_multiaddr.s_addr = mc->group;
 	mr.imr_address.s_addr = mc->localaddr;
@@ -356,6 +377,19 @@ static void mcast_input(struct uplink *u, struct mcast_priv *m, unsigned i,
 	*used += len;
 }
 
+/* The socket's drop count as of datagram @h (only there once nonzero). */
+static void mcast_overruns(struct mcast_priv *m, struct msghdr *h)
+{
+	struct cmsghdr *c;
+
+	for (c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c))
+		if (c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SO_RXQ_OVFL &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(uint32_t)))
+			memcpy(&m->overruns_now, CMSG_DATA(c),
+			       sizeof(uint32_t));
+}
+
 /* One recvmmsg() into the arena. Return: datagrams read, or -errno. */
 static int mcast_read_batch(struct uplink *u, struct mcast_priv *m,
 			    unsigned *asked)
@@ -368,12 +402,18 @@ static int mcast_read_batch(struct uplink *u, struct mcast_priv *m,
 
 	dgram_slots_init(m->rmm, m->riov, m->from, sizeof(m->from[0]), buf,
 			 slot, *asked);
+	for (i = 0; i < *asked; i++) {
+		m->rmm[i].msg_hdr.msg_control = m->rcm[i].buf;
+		m->rmm[i].msg_hdr.msg_controllen = sizeof(m->rcm[i].buf);
+	}
 	do
 		r = recvmmsg(u->fd, m->rmm, *asked, MSG_DONTWAIT | MSG_TRUNC,
 			     NULL);
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
 		return -errno;
+	if (r > 0)
+		mcast_overruns(m, &m->rmm[r - 1].msg_hdr);
 	for (i = 0; i < (unsigned)r; i++)
 		mcast_input(u, m, i, buf, slot, &used);
 	swd_rx_commit(d, used);

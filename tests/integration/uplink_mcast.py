@@ -450,7 +450,8 @@ def main():
             wait_for("the stats line with mcast_echoes",
                      lambda: any(l.startswith("sockswitch: info: stats "
                                               "port=%d " % pid2) and
-                                 l.endswith(" mcast_echoes=201")
+                                 l.endswith(" mcast_echoes=201 "
+                                            "mcast_rx_overruns=0")
                                  for l in read(log).splitlines()), log, 5)
             shows_counter(exe_ctl, ctlp, sock, log, pid2, 201)
         finally:
