@@ -249,6 +249,18 @@ void show_ports(const json_t *r)
 		}
 		if (any)
 			printf("\n");
+		/* An uplink kind's own counters (mcast: echoes dropped). */
+		sep = ": ";
+		json_object_foreach(json_object_get(p, "transport_counters"),
+				    key, v) {
+			if (*sep == ':')
+				printf("counters on %s", jstr(p, "name"));
+			printf("%s%s %lld", sep, key,
+			       (long long)json_integer_value(v));
+			sep = ", ";
+		}
+		if (*sep == ',')
+			printf("\n");
 	}
 	json_array_foreach(r, i, p) {
 		const char *set = jstr2(p, "impair", "settings");

@@ -45,6 +45,7 @@
 
 #include "sockswitch/stream_rx.h"
 #include "sockswitchd.h"
+#include "transport/uplink.h"
 
 #define SWEEP_INTERVAL_S 1.0
 #define THROTTLE_POLL_S 0.005
@@ -715,8 +716,9 @@ const char *swd_port_state(const struct port *p)
  */
 void swd_log_port_stats(const struct port *p, const char *prefix)
 {
-	char drops[512];
-	size_t off = 0;
+	struct uplink_counter uc[UPLINK_COUNTERS_MAX];
+	char drops[640];
+	size_t off = 0, nuc, k;
 	int i;
 
 	drops[0] = '\0';
@@ -724,6 +726,16 @@ void swd_log_port_stats(const struct port *p, const char *prefix)
 		int n = snprintf(drops + off, sizeof(drops) - off,
 				 " drop_%s=%" PRIu64, port_drop_name[i],
 				 p->st.drops[i]);
+
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+	/* Then the counters of the transport itself (an mcast uplink's). */
+	nuc = uplink_port_counters(p, uc, UPLINK_COUNTERS_MAX);
+	for (k = 0; k < nuc && off < sizeof(drops); k++) {
+		int n = snprintf(drops + off, sizeof(drops) - off,
+				 " %s=%" PRIu64, uc[k].name, uc[k].value);
 
 		if (n < 0)
 			break;

@@ -67,6 +67,27 @@ enum uplink_kind {
 	UPLINK_SLIRP,
 	UPLINK_PASST,
 	UPLINK_CONNECT,
+	UPLINK_MCAST,
+};
+
+#define UPLINK_MCAST_TTL_DEFAULT 1
+
+/**
+ * struct uplink_mcast - a multicast hub, as QEMU's -netdev socket,mcast=
+ * @group:	IPv4 group address, network byte order
+ * @port:	UDP port (1-65535)
+ * @localaddr:	address of the interface to join and send on, network
+ *		byte order; 0 when not given (the routing table decides)
+ * @ttl:	multicast TTL of what the switch sends (0-255, default 1)
+ * @loop:	IP_MULTICAST_LOOP: members on this host hear the switch
+ *		(default; QEMU always sets it)
+ */
+struct uplink_mcast {
+	uint32_t group;
+	uint16_t port;
+	uint32_t localaddr;
+	uint8_t ttl;
+	bool loop;
 };
 
 /**
@@ -81,6 +102,7 @@ enum uplink_kind {
  * @addr:	connect: where to dial
  * @slirp:	slirp: the options, parsed and finished (slirp_opts.c);
  *		all zero for the other kinds
+ * @mcast:	mcast: group, port and options; all zero for the others
  *
  * Everything a transport needs is here in parsed form: the transports
  * never parse @spec again. uplink_cfg_copy() makes a deep copy.
@@ -93,6 +115,7 @@ struct uplink_cfg {
 	int fd;
 	struct listen_addr addr;
 	struct slirp_opts slirp;
+	struct uplink_mcast mcast;
 };
 
 /**

@@ -11,6 +11,7 @@
  * that canonical text names the uplink in messages and matches entries
  * across a reload.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -41,14 +42,13 @@ static int ifname_check(const char *what, const char *name, char *err,
 	return 0;
 }
 
+static int parse_num(const char *s, long lo, long hi, long *v);
+
 static int parse_fd(const char *s, int *fd, char *err, size_t errlen)
 {
-	char *end;
 	long v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (*s < '0' || *s > '9' || errno || *end || v < 0 || v > INT_MAX) {
+	if (parse_num(s, 0, INT_MAX, &v) < 0) {
 		snprintf(err, errlen, "`%s': expected a descriptor number", s);
 		return -EINVAL;
 	}
@@ -112,6 +112,204 @@ static int parse_connect(const char *spec, struct uplink_cfg *out, char *err,
 	return 0;
 }
 
+/* ---- mcast: a QEMU multicast hub ----------------------------------------- */
+
+#define MCAST_USAGE "mcast:GROUP:PORT[,localaddr=ADDR][,ttl=N][,loop=on|off]"
+
+/* A number in @lo..@hi written in decimal, nothing else. */
+static int parse_num(const char *s, long lo, long hi, long *v)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	*v = strtol(s, &end, 10);
+	return errno || *end || *v < lo || *v > hi ? -EINVAL : 0;
+}
+
+/* An IPv4 address in dotted-quad form (what QEMU's mcast= takes). */
+static int parse_ipv4(const char *s, uint32_t *a)
+{
+	struct in_addr in;
+
+	if (inet_pton(AF_INET, s, &in) != 1)
+		return -EINVAL;
+	*a = in.s_addr;
+	return 0;
+}
+
+static int mcast_group(const char *s, struct uplink_mcast *m, char *err,
+		       size_t errlen)
+{
+	if (strchr(s, '[') || strchr(s, ':')) {
+		snprintf(
+			err, errlen,
+			"`%s': IPv6 groups are not supported; the hub is IPv4, like QEMU's -netdev socket,mcast=",
+			s);
+		return -EINVAL;
+	}
+	if (parse_ipv4(s, &m->group) < 0 || !IN_MULTICAST(ntohl(m->group))) {
+		snprintf(
+			err, errlen,
+			"`%s': not an IPv4 multicast group (224.0.0.0-239.255.255.255, e.g. 230.0.0.1)",
+			s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int mcast_port(const char *s, struct uplink_mcast *m, char *err,
+		      size_t errlen)
+{
+	long v;
+
+	if (parse_num(s, 1, 65535, &v) < 0) {
+		snprintf(err, errlen, "`%s': port must be a number in 1-65535",
+			 s);
+		return -EINVAL;
+	}
+	m->port = (uint16_t)v;
+	return 0;
+}
+
+/*
+ * One option of an mcast uplink: localaddr, ttl or loop (@seen: bit per
+ * option given so far, to refuse one given twice).
+ */
+static int mcast_opt(const char *key, const char *val, struct uplink_mcast *m,
+		     unsigned *seen, char *err, size_t errlen)
+{
+	static const char *const keys[] = { "localaddr", "ttl", "loop" };
+	unsigned i;
+	long v;
+
+	for (i = 0; i < 3 && strcmp(key, keys[i]); i++)
+		;
+	if (i == 3) {
+		snprintf(
+			err, errlen,
+			"`%s': unknown mcast option; the options are localaddr=ADDR, ttl=N and loop=on|off",
+			key);
+		return -EINVAL;
+	}
+	if (*seen & (1u << i)) {
+		snprintf(err, errlen, "`%s' given twice", key);
+		return -EINVAL;
+	}
+	*seen |= 1u << i;
+	if (i == 0) {
+		uint32_t h;
+
+		if (parse_ipv4(val, &m->localaddr) < 0) {
+			snprintf(
+				err, errlen,
+				"localaddr: `%s' is not an IPv4 address (the interface's own address, e.g. 127.0.0.1)",
+				val);
+			return -EINVAL;
+		}
+		h = ntohl(m->localaddr);
+		if (h == INADDR_ANY || h == INADDR_BROADCAST ||
+		    IN_MULTICAST(h)) {
+			snprintf(
+				err, errlen,
+				"localaddr: `%s' is not an interface address; give one (e.g. 127.0.0.1) or leave localaddr out",
+				val);
+			return -EINVAL;
+		}
+	} else if (i == 1) {
+		if (parse_num(val, 0, 255, &v) < 0) {
+			snprintf(err, errlen,
+				 "ttl: `%s' is not a number in 0-255", val);
+			return -EINVAL;
+		}
+		m->ttl = (uint8_t)v;
+	} else if (!strcmp(val, "on") || !strcmp(val, "off")) {
+		m->loop = val[1] == 'n';
+	} else {
+		snprintf(err, errlen, "loop: `%s' is not on or off", val);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void mcast_defaults(struct uplink_mcast *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->ttl = UPLINK_MCAST_TTL_DEFAULT;
+	m->loop = true;
+}
+
+/* The canonical spec: defaults left out, so equal settings match. */
+static char *mcast_spec(const struct uplink_mcast *m)
+{
+	char g[INET_ADDRSTRLEN], la[INET_ADDRSTRLEN], buf[128];
+	int n;
+
+	inet_ntop(AF_INET, &m->group, g, sizeof(g));
+	n = snprintf(buf, sizeof(buf), "mcast:%s:%u", g, m->port);
+	if (m->localaddr) {
+		inet_ntop(AF_INET, &m->localaddr, la, sizeof(la));
+		n += snprintf(buf + n, sizeof(buf) - (size_t)n, ",localaddr=%s",
+			      la);
+	}
+	if (m->ttl != UPLINK_MCAST_TTL_DEFAULT)
+		n += snprintf(buf + n, sizeof(buf) - (size_t)n, ",ttl=%u",
+			      m->ttl);
+	if (!m->loop)
+		snprintf(buf + n, sizeof(buf) - (size_t)n, ",loop=off");
+	return strdup(buf);
+}
+
+/* "GROUP:PORT[,KEY=VALUE...]", after "mcast:". */
+static int parse_mcast(const char *rest, struct uplink_cfg *out, char *err,
+		       size_t errlen)
+{
+	char *s = strdup(rest), *opts, *port, *tok, *save = NULL, *eq;
+	unsigned seen = 0;
+	int ret;
+
+	if (!s)
+		return -ENOMEM;
+	out->kind = UPLINK_MCAST;
+	mcast_defaults(&out->mcast);
+	opts = strchr(s, ',');
+	if (opts)
+		*opts++ = '\0';
+	port = strrchr(s, ':');
+	if (!port || port == s || !port[1]) {
+		snprintf(err, errlen, "`mcast:%s': expected %s", rest,
+			 MCAST_USAGE);
+		free(s);
+		return -EINVAL;
+	}
+	*port++ = '\0';
+	ret = mcast_group(s, &out->mcast, err, errlen);
+	if (ret == 0)
+		ret = mcast_port(port, &out->mcast, err, errlen);
+	for (tok = opts ? strtok_r(opts, ",", &save) : NULL; ret == 0 && tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		eq = strchr(tok, '=');
+		if (!eq) {
+			snprintf(err, errlen, "`%s': expected KEY=VALUE (%s)",
+				 tok, MCAST_USAGE);
+			ret = -EINVAL;
+			break;
+		}
+		*eq = '\0';
+		ret = mcast_opt(tok, eq + 1, &out->mcast, &seen, err, errlen);
+	}
+	if (ret == 0 && opts && !seen) {
+		snprintf(err, errlen, "`mcast:%s': expected %s", rest,
+			 MCAST_USAGE);
+		ret = -EINVAL;
+	}
+	free(s);
+	if (ret == 0 && !(out->spec = mcast_spec(&out->mcast)))
+		ret = -ENOMEM;
+	return ret;
+}
+
 static void uplink_cfg_free(struct uplink_cfg *u)
 {
 	free(u->spec);
@@ -157,6 +355,7 @@ int uplink_cfg_copy(struct uplink_cfg *dst, const struct uplink_cfg *src)
 	dst->kind = src->kind;
 	dst->fd = src->fd;
 	dst->addr = src->addr;
+	dst->mcast = src->mcast;
 	dst->spec = strdup_or_null(src->spec, &fail);
 	dst->arg = strdup_or_null(src->arg, &fail);
 	dst->helper = strdup_or_null(src->helper, &fail);
@@ -208,6 +407,8 @@ static int parse_kind(const char *spec, struct uplink_cfg *out, char *err,
 		}
 		return path_expand_dup(spec + 6, &out->arg, err, errlen);
 	}
+	if (!strncmp(spec, "mcast:", 6))
+		return parse_mcast(spec + 6, out, err, errlen);
 	if (!strncmp(spec, "unix:", 5) || !strncmp(spec, "tcp:", 4)) {
 		snprintf(
 			err, errlen,
@@ -217,7 +418,7 @@ static int parse_kind(const char *spec, struct uplink_cfg *out, char *err,
 	}
 	snprintf(
 		err, errlen,
-		"`%s': unknown uplink; use tap:NAME, tap-fd:N, bridge:BRIDGE[,helper=PATH], slirp[,OPTION=VALUE...], passt or passt:PATH",
+		"`%s': unknown uplink; use tap:NAME, tap-fd:N, bridge:BRIDGE[,helper=PATH], slirp[,OPTION=VALUE...], passt, passt:PATH or " MCAST_USAGE,
 		spec);
 	return -EINVAL;
 }
@@ -225,7 +426,9 @@ static int parse_kind(const char *spec, struct uplink_cfg *out, char *err,
 /**
  * uplink_cfg_parse() - parse one uplink spec
  * @spec:	tap:NAME, tap-fd:N, bridge:BR[,helper=PATH], slirp[,OPTS],
- *		passt, passt:PATH; with @connect, unix:PATH or tcp:HOST:PORT
+ *		passt, passt:PATH, mcast:GROUP:PORT[,OPTS]; with @connect,
+ *		unix:PATH or tcp:HOST:PORT (an mcast spec is stored in its
+ *		canonical form: defaults left out)
  * @connect:	@spec is an outbound connection URL
  * @out:	filled in (owned strings); release with config_clear_uplinks()
  *		once appended, else it is cleared on failure here
@@ -243,7 +446,7 @@ int uplink_cfg_parse(const char *spec, bool connect, struct uplink_cfg *out,
 	out->fd = -1;
 	ret = connect ? parse_connect(spec, out, err, errlen)
 		      : parse_kind(spec, out, err, errlen);
-	if (ret == 0 && !(out->spec = strdup(spec)))
+	if (ret == 0 && !out->spec && !(out->spec = strdup(spec)))
 		ret = -ENOMEM;
 	if (ret == -ENOMEM)
 		snprintf(err, errlen, "out of memory");
@@ -355,19 +558,22 @@ static const char *obj_str(json_t *obj, const char *key)
 }
 
 /* The keys each object type takes besides "type" (slirp: any option). */
-static const char *const obj_keys[][3] = {
+static const char *const obj_keys[][5] = {
 	[UPLINK_TAP] = { "name" },
 	[UPLINK_TAP_FD] = { "fd" },
 	[UPLINK_BRIDGE] = { "bridge", "helper" },
 	[UPLINK_PASST] = { "path" },
+	[UPLINK_MCAST] = { "group", "port", "localaddr", "ttl", "loop" },
 };
+
+#define OBJ_TYPES "tap, tap-fd, bridge, slirp, passt or mcast"
 
 static int obj_kind(const char *type, enum uplink_kind *k)
 {
 	static const char *const names[] = {
 		[UPLINK_TAP] = "tap",	    [UPLINK_TAP_FD] = "tap-fd",
 		[UPLINK_BRIDGE] = "bridge", [UPLINK_SLIRP] = "slirp",
-		[UPLINK_PASST] = "passt",
+		[UPLINK_PASST] = "passt",   [UPLINK_MCAST] = "mcast",
 	};
 	size_t i;
 
@@ -381,13 +587,63 @@ static int obj_kind(const char *type, enum uplink_kind *k)
 }
 
 /*
- * Check an object's keys and types; build the spec text in @buf. A slirp
- * object's options are parsed into @slirp (set up with slirp_opts_init();
- * the caller frees it) and *@is_slirp is set.
+ * An mcast object's members, each checked where it stands (@where->key
+ * names the one at fault). Numbers and booleans are taken as the flag's
+ * text: 1234, true/false as on/off.
  */
-static int obj_to_spec(json_t *obj, char *buf, size_t len,
-		       struct slirp_opts *slirp, bool *is_slirp,
-		       struct uplink_json_err *where, char *err, size_t errlen)
+static int obj_mcast(json_t *obj, struct uplink_mcast *m,
+		     struct uplink_json_err *where, char *err, size_t errlen)
+{
+	const char *key, *s;
+	unsigned seen = 0;
+	char num[32];
+	json_t *v;
+	int ret = 0;
+
+	mcast_defaults(m);
+	json_object_foreach(obj, key, v) {
+		where->key = key;
+		if (!strcmp(key, "type"))
+			continue;
+		if (json_is_integer(v))
+			snprintf(num, sizeof(num), "%lld",
+				 (long long)json_integer_value(v));
+		else if (json_is_boolean(v))
+			snprintf(num, sizeof(num), "%s",
+				 json_is_true(v) ? "on" : "off");
+		else if (!json_is_string(v)) {
+			snprintf(err, errlen,
+				 "expected a string, number or boolean");
+			return -EINVAL;
+		}
+		s = json_is_string(v) ? json_string_value(v) : num;
+		if (!strcmp(key, "group"))
+			ret = mcast_group(s, m, err, errlen);
+		else if (!strcmp(key, "port"))
+			ret = mcast_port(s, m, err, errlen);
+		else
+			ret = mcast_opt(key, s, m, &seen, err, errlen);
+		if (ret < 0)
+			return ret;
+	}
+	where->key = NULL;
+	if (!m->group || !m->port) {
+		snprintf(err, errlen, "missing \"%s\"",
+			 m->group ? "port" : "group");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Check an object's keys and types; build the spec text in @buf. Kinds
+ * parsed from the object itself (slirp options, an mcast hub) go into @u
+ * (slirp's options set up with slirp_opts_init(); the caller frees them)
+ * and set *@parsed.
+ */
+static int obj_to_spec(json_t *obj, char *buf, size_t len, struct uplink_cfg *u,
+		       bool *parsed, struct uplink_json_err *where, char *err,
+		       size_t errlen)
 {
 	const char *type = obj_str(obj, "type"), *key, *s;
 	enum uplink_kind k;
@@ -397,23 +653,23 @@ static int obj_to_spec(json_t *obj, char *buf, size_t len,
 	where->key = "type";
 	if (!json_object_get(obj, "type")) {
 		where->key = NULL;
-		snprintf(
-			err, errlen,
-			"missing \"type\" (tap, tap-fd, bridge, slirp or passt)");
+		snprintf(err, errlen, "missing \"type\" (" OBJ_TYPES ")");
 		return -EINVAL;
 	}
 	if (!type || obj_kind(type, &k) < 0) {
 		snprintf(
 			err, errlen,
-			"expected \"tap\", \"tap-fd\", \"bridge\", \"slirp\" or \"passt\"");
+			"expected \"tap\", \"tap-fd\", \"bridge\", \"slirp\", \"passt\" or \"mcast\"");
 		return -EINVAL;
 	}
 	snprintf(buf, len, "%s", type);
+	u->kind = k;
 	if (k == UPLINK_SLIRP) {
 		/* Parsed from the object, to blame the right member. */
-		*is_slirp = true;
-		if (slirp_opts_from_json(slirp, obj, &where->key, err, errlen) <
-		    0)
+		*parsed = true;
+		slirp_opts_init(&u->slirp);
+		if (slirp_opts_from_json(&u->slirp, obj, &where->key, err,
+					 errlen) < 0)
 			return -EINVAL;
 	}
 	json_object_foreach(obj, key, v) {
@@ -422,7 +678,7 @@ static int obj_to_spec(json_t *obj, char *buf, size_t len,
 		where->key = key;
 		if (!strcmp(key, "type"))
 			continue;
-		for (i = 0; k != UPLINK_SLIRP && i < 3 && obj_keys[k][i]; i++)
+		for (i = 0; k != UPLINK_SLIRP && i < 5 && obj_keys[k][i]; i++)
 			known |= !strcmp(key, obj_keys[k][i]);
 		if (!known) {
 			where->at_key = true;
@@ -435,6 +691,8 @@ static int obj_to_spec(json_t *obj, char *buf, size_t len,
 				return -EINVAL;
 			continue;
 		}
+		if (k == UPLINK_MCAST)
+			continue; /* obj_mcast() checks the values */
 		if (k == UPLINK_TAP_FD ? !json_is_integer(v)
 				       : !json_is_string(v)) {
 			snprintf(err, errlen, "expected a %s",
@@ -470,36 +728,13 @@ static int obj_to_spec(json_t *obj, char *buf, size_t len,
 		if (obj_str(obj, "path"))
 			snprintf(buf, len, "passt:%s", obj_str(obj, "path"));
 		break;
+	case UPLINK_MCAST:
+		*parsed = true;
+		return obj_mcast(obj, &u->mcast, where, err, errlen);
 	default:
 		break;
 	}
 	return 0;
-}
-
-/**
- * slirp_append() - append a slirp entry parsed from a JSON object
- * @c:		config
- * @spec:	its canonical spec text (copied)
- * @o:		its options, moved into the entry (@o owns nothing after)
- *
- * Return: 0 on success, -ENOMEM
- */
-static int slirp_append(struct swd_config *c, const char *spec,
-			struct slirp_opts *o)
-{
-	struct uplink_cfg u;
-
-	memset(&u, 0, sizeof(u));
-	u.kind = UPLINK_SLIRP;
-	u.fd = -1;
-	u.slirp = *o;
-	memset(o, 0, sizeof(*o));
-	u.spec = strdup(spec);
-	if (!u.spec) {
-		uplink_cfg_free(&u);
-		return -ENOMEM;
-	}
-	return uplink_append(c, &u);
 }
 
 /**
@@ -512,25 +747,35 @@ static int slirp_append(struct swd_config *c, const char *spec,
  * @err:	message on failure
  * @errlen:	size of @err
  *
- * A slirp object keeps the options parsed from the object; the other
- * kinds are parsed from the spec text built in @spec.
+ * A slirp or mcast object keeps what was parsed from the object (moved
+ * into the entry); the other kinds are parsed from the spec text built in
+ * @spec.
  *
  * Return: 0 on success, -EINVAL (message in @err) or -ENOMEM
  */
 static int obj_add(struct swd_config *c, json_t *obj, char *spec, size_t len,
 		   struct uplink_json_err *where, char *err, size_t errlen)
 {
-	bool is_slirp = false;
-	struct slirp_opts o;
+	bool parsed = false;
+	struct uplink_cfg u;
 	int ret;
 
-	slirp_opts_init(&o);
-	ret = obj_to_spec(obj, spec, len, &o, &is_slirp, where, err, errlen);
-	if (ret == 0 && !is_slirp)
-		ret = config_add_uplink(c, spec, false, err, errlen);
-	else if (ret == 0 && (ret = slirp_append(c, spec, &o)) < 0)
-		snprintf(err, errlen, "out of memory");
-	slirp_opts_fini(&o);
+	memset(&u, 0, sizeof(u));
+	u.fd = -1;
+	ret = obj_to_spec(obj, spec, len, &u, &parsed, where, err, errlen);
+	if (ret == 0 && !parsed)
+		return config_add_uplink(c, spec, false, err, errlen);
+	if (ret == 0) {
+		u.spec = u.kind == UPLINK_MCAST ? mcast_spec(&u.mcast)
+						: strdup(spec);
+		/* uplink_append() takes @u, or frees it. */
+		ret = u.spec ? uplink_append(c, &u) : -ENOMEM;
+		if (ret == -ENOMEM)
+			snprintf(err, errlen, "out of memory");
+		if (u.spec)
+			return ret;
+	}
+	uplink_cfg_free(&u);
 	return ret;
 }
 

@@ -20,6 +20,7 @@
 #include "config/impair_opts.h"
 #include "control/control.h"
 #include "transport/transport.h"
+#include "transport/uplink.h"
 
 #define RELOAD_ERRLEN 1024
 
@@ -54,8 +55,10 @@ static json_t *impair_json(const struct port *p)
  */
 json_t *ctl_port_json(const struct swd *d, const struct port *p)
 {
+	struct uplink_counter uc[UPLINK_COUNTERS_MAX];
+	size_t nuc = uplink_port_counters(p, uc, UPLINK_COUNTERS_MAX), k;
 	const struct port_stats *st = &p->st;
-	json_t *drops = json_object(), *o;
+	json_t *drops = json_object(), *tc = NULL, *o;
 	int i;
 
 	(void)d;
@@ -90,6 +93,13 @@ json_t *ctl_port_json(const struct swd *d, const struct port *p)
 		(json_int_t)st->throttle_timeouts, "drops", drops);
 	if (o)
 		json_object_set_new(o, "impair", impair_json(p));
+	/* Counters of the port's transport itself (an mcast uplink's). */
+	if (o && nuc && (tc = json_object()) &&
+	    json_object_set_new(o, "transport_counters", tc) == 0)
+		for (k = 0; k < nuc; k++)
+			json_object_set_new(
+				tc, uc[k].name,
+				json_integer((json_int_t)uc[k].value));
 	return o;
 }
 

@@ -18,6 +18,7 @@
 #include "config/impair_opts.h"
 #include "control/metrics_int.h"
 #include "sockswitch/sw.h"
+#include "transport/uplink.h"
 
 /**
  * tb_room() - make room for @n more bytes in @b
@@ -254,6 +255,48 @@ static void put_impaired(struct tbuf *b, const struct sw *sw,
 	}
 }
 
+/*
+ * The counters of the ports' transports (an mcast uplink's echoes): one
+ * series per counter name, sockswitch_port_NAME_total, with a line for
+ * each port that has it. Only uplinks have such counters, so this walks
+ * them once per name they use.
+ */
+static void put_transport_counters(struct tbuf *b, const struct sw *sw,
+				   const struct port_labels *pl)
+{
+	struct uplink_counter c[UPLINK_COUNTERS_MAX], o[UPLINK_COUNTERS_MAX];
+	const char *done[8];
+	size_t ndone = 0, n, k, j, on, len;
+	const struct port *p, *q;
+	uint32_t i, qi;
+	char name[96];
+
+	port_foreach(sw, p, i) {
+		n = uplink_port_counters(p, c, UPLINK_COUNTERS_MAX);
+		for (k = 0; k < n; k++) {
+			for (j = 0; j < ndone && strcmp(done[j], c[k].name);
+			     j++)
+				;
+			if (j < ndone ||
+			    ndone == sizeof(done) / sizeof(done[0]))
+				continue;
+			done[ndone++] = c[k].name;
+			len = (size_t)snprintf(name, sizeof(name),
+					       "sockswitch_port_%s_total",
+					       c[k].name);
+			tb_head(b, name, "counter", c[k].help);
+			port_foreach(sw, q, qi) {
+				on = uplink_port_counters(q, o,
+							  UPLINK_COUNTERS_MAX);
+				for (j = 0; j < on; j++)
+					if (!strcmp(o[j].name, c[k].name))
+						put_line(b, name, len, pl, qi,
+							 NULL, o[j].value);
+			}
+		}
+	}
+}
+
 /**
  * metrics_put_ports() - append every per-port series to @b
  * @b:		the scrape so far
@@ -303,6 +346,7 @@ int metrics_put_ports(struct tbuf *b, const struct sw *sw)
 		put_line(b, "sockswitch_port_tx_queue_frames", n, &pl, i, NULL,
 			 p->txq.count);
 	put_impaired(b, sw, &pl);
+	put_transport_counters(b, sw, &pl);
 	free(pl.off);
 	free(pl.text.p);
 	return b->failed ? -1 : 0;

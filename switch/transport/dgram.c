@@ -728,20 +728,11 @@ static int dgram_read_batch(struct dgram_listener *l, int *asked)
 	uint8_t *buf = swd_rx_slots(d, slot, DGRAM_BATCH, &n);
 	int r;
 
-	for (i = 0; i < n; i++) {
-		struct msghdr *h = &l->rmm[i].msg_hdr;
-
-		l->riov[i].iov_base = buf + i * slot;
-		l->riov[i].iov_len = slot;
-		memset(h, 0, sizeof(*h));
-		h->msg_name = &l->from[i];
-		h->msg_namelen = sizeof(l->from[i]);
-		h->msg_iov = &l->riov[i];
-		h->msg_iovlen = 1;
-		if (l->unixgram) {
-			h->msg_control = l->rcm[i].buf;
-			h->msg_controllen = sizeof(l->rcm[i].buf);
-		}
+	dgram_slots_init(l->rmm, l->riov, l->from, sizeof(l->from[0]), buf,
+			 slot, n);
+	for (i = 0; l->unixgram && i < n; i++) {
+		l->rmm[i].msg_hdr.msg_control = l->rcm[i].buf;
+		l->rmm[i].msg_hdr.msg_controllen = sizeof(l->rcm[i].buf);
 	}
 	*asked = (int)n;
 	do

@@ -649,3 +649,31 @@ int tcp_peer_uid(const struct sockaddr_storage *local,
 	}
 	return diag_lookup(&req, uid);
 }
+
+/**
+ * dgram_slots_init() - recvmmsg() headers for datagram slots in the arena
+ * @mm:		@n headers, zeroed and filled in
+ * @iov:	@n iovecs, one per slot
+ * @names:	@n source-address buffers of @namelen bytes, back to back
+ * @namelen:	size of each
+ * @buf:	the slots, back to back (swd_rx_slots())
+ * @slot:	bytes per slot
+ * @n:		how many
+ */
+void dgram_slots_init(struct mmsghdr *mm, struct iovec *iov, void *names,
+		      socklen_t namelen, uint8_t *buf, size_t slot, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		struct msghdr *h = &mm[i].msg_hdr;
+
+		iov[i].iov_base = buf + i * slot;
+		iov[i].iov_len = slot;
+		memset(h, 0, sizeof(*h));
+		h->msg_name = (char *)names + (size_t)i * namelen;
+		h->msg_namelen = namelen;
+		h->msg_iov = &iov[i];
+		h->msg_iovlen = 1;
+	}
+}

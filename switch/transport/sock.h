@@ -2,14 +2,16 @@
 /*
  * sock.h - socket helpers shared by listeners, the control socket and
  * the metrics endpoint: binding unix paths and TCP/UDP addresses, removing
- * socket files only while they are still ours, the accept back-off, and
- * who owns a local TCP peer
+ * socket files only while they are still ours, the accept back-off, who
+ * owns a local TCP peer, and recvmmsg() headers for datagram slots
  */
 #ifndef SWD_SOCK_H
 #define SWD_SOCK_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "config/config.h"
@@ -49,5 +51,7 @@ int unix_connect_owned(int fd, const char *path, uid_t uid, bool any_owner,
 bool inet_addr_is_local(const struct sockaddr_storage *ss);
 int tcp_peer_uid(const struct sockaddr_storage *local,
 		 const struct sockaddr_storage *peer, uid_t *uid);
+void dgram_slots_init(struct mmsghdr *mm, struct iovec *iov, void *names,
+		      socklen_t namelen, uint8_t *buf, size_t slot, unsigned n);
 
 #endif /* SWD_SOCK_H */

@@ -34,6 +34,7 @@ static const struct uplink_ops *const uplink_kinds[] = {
 	[UPLINK_SLIRP] = &uplink_slirp_ops,
 	[UPLINK_PASST] = &uplink_passt_ops,
 	[UPLINK_CONNECT] = &uplink_connect_ops,
+	[UPLINK_MCAST] = &uplink_mcast_ops,
 };
 
 /* xorshift64: jitter only, seeded per uplink from the switch's secret. */
@@ -167,6 +168,27 @@ static void uplink_port_rx_pause(struct port *p, bool pause)
 
 	if (u->state == UPLINK_UP)
 		u->ops->rx_pause(u, pause);
+}
+
+static void uplink_port_close(struct port *p);
+
+/**
+ * uplink_port_counters() - the counters of a port's uplink kind
+ * @p:		any port
+ * @c:		filled in
+ * @max:	room in @c
+ *
+ * Return: how many; 0 if @p is not an uplink or its kind has none
+ */
+size_t uplink_port_counters(const struct port *p, struct uplink_counter *c,
+			    size_t max)
+{
+	const struct uplink *u;
+
+	if (!p || p->ops->close != uplink_port_close)
+		return 0;
+	u = (const void *)((const char *)p - offsetof(struct uplink, port));
+	return u->ops->counters ? u->ops->counters(u, c, max) : 0;
 }
 
 static void uplink_port_close(struct port *p)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * uplink.h - uplinks: ports the switch opens itself (tap, bridge helper,
- * slirp, passt, outbound stream connections)
+ * slirp, passt, outbound stream connections, multicast hubs)
  *
  * An uplink is a port like any other (it learns, floods and counts), but
  * the switch owns its lifetime: it is registered once at start and stays
@@ -43,6 +43,22 @@ enum uplink_state {
 
 struct uplink;
 
+#define UPLINK_COUNTERS_MAX 4
+
+/**
+ * struct uplink_counter - a counter of a kind's own, beside struct
+ * port_stats (query-ports "transport_counters", metrics, SIGUSR1)
+ * @name:	key and metric stem ("mcast_echoes": metric
+ *		sockswitch_port_mcast_echoes_total), lower case and `_'
+ * @help:	one sentence, for the metric's HELP
+ * @value:	monotonic, over the uplink's whole life
+ */
+struct uplink_counter {
+	const char *name;
+	const char *help;
+	uint64_t value;
+};
+
 /**
  * struct uplink_ops - one kind of uplink
  * @name:	transport name in listings ("tap", "connect", ...)
@@ -54,6 +70,8 @@ struct uplink;
  * @destroy:	free the kind's private state (optional)
  * @rx_pause:	stop or restart reading (backpressure, port_ops.rx_pause);
  *		optional; called only while up
+ * @counters:	fill in at most @max counters of the kind's own, return
+ *		how many (optional; the same names every time)
  */
 struct uplink_ops {
 	const char *name;
@@ -62,6 +80,8 @@ struct uplink_ops {
 	int (*flush)(struct uplink *u);
 	void (*destroy)(struct uplink *u);
 	void (*rx_pause)(struct uplink *u, bool pause);
+	size_t (*counters)(const struct uplink *u, struct uplink_counter *c,
+			   size_t max);
 };
 
 /**
@@ -110,6 +130,8 @@ void uplink_up(struct uplink *u);
 void uplink_fail(struct uplink *u, bool retry, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 const char *uplink_state_name(const struct port *p);
+size_t uplink_port_counters(const struct port *p, struct uplink_counter *c,
+			    size_t max);
 int uplink_spawn_paired(struct uplink *u, const char *const *argv, char *fdarg,
 			size_t fdarglen, const char *prefix, ev_child *child,
 			void (*cb)(struct ev_loop *, ev_child *, int),
@@ -129,5 +151,8 @@ extern const struct uplink_ops uplink_passt_ops;
 
 /* transport/slirp.c */
 extern const struct uplink_ops uplink_slirp_ops;
+
+/* transport/mcast.c */
+extern const struct uplink_ops uplink_mcast_ops;
 
 #endif /* SOCKSWITCH_UPLINK_H */

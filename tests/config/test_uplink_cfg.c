@@ -3,6 +3,7 @@
  * test_uplink_cfg.c - uplink_cfg.c: --uplink/--connect specs and the
  * config's "uplinks"/"connect" arrays (object forms, errors, copies)
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -91,6 +92,80 @@ Test(uplink_cfg, each_kind)
 	uplink_free(&u);
 }
 
+Test(uplink_cfg, mcast)
+{
+	struct uplink_cfg u, v;
+
+	parse_ok("mcast:230.0.0.1:1234", false, &u);
+	cr_assert_eq(u.kind, UPLINK_MCAST);
+	cr_assert_eq(ntohl(u.mcast.group), 0xe6000001);
+	cr_assert_eq(u.mcast.port, 1234);
+	cr_assert_eq(u.mcast.localaddr, 0);
+	cr_assert_eq(u.mcast.ttl, 1);
+	cr_assert(u.mcast.loop);
+	cr_assert_str_eq(u.spec, "mcast:230.0.0.1:1234");
+	/* Defaults spelt out are the same uplink (a reload keeps it). */
+	parse_ok("mcast:230.0.0.1:1234,loop=on,ttl=1", false, &v);
+	cr_assert_str_eq(v.spec, "mcast:230.0.0.1:1234");
+	cr_assert(uplink_cfg_same(&u, &v));
+	uplink_free(&v);
+	uplink_free(&u);
+	parse_ok("mcast:239.255.0.9:65535,ttl=0,loop=off,localaddr=127.0.0.1",
+		 false, &u);
+	cr_assert_eq(ntohl(u.mcast.localaddr), 0x7f000001);
+	cr_assert_eq(u.mcast.ttl, 0);
+	cr_assert(!u.mcast.loop);
+	cr_assert_str_eq(
+		u.spec,
+		"mcast:239.255.0.9:65535,localaddr=127.0.0.1,ttl=0,loop=off");
+	parse_ok("mcast:239.255.0.9:65535,localaddr=127.0.0.1,ttl=0,loop=off",
+		 false, &v);
+	cr_assert(uplink_cfg_same(&u, &v));
+	uplink_free(&v);
+	parse_ok("mcast:239.255.0.9:65535,localaddr=127.0.0.1", false, &v);
+	cr_assert(!uplink_cfg_same(&u, &v));
+	uplink_free(&v);
+	uplink_free(&u);
+}
+
+Test(uplink_cfg, mcast_bad_specs)
+{
+	parse_bad("mcast:10.0.0.1:1234", false,
+		  "`10.0.0.1': not an IPv4 multicast group");
+	parse_bad("mcast:230.0.0:1234", false, "not an IPv4 multicast group");
+	parse_bad("mcast:[ff02::1]:1234", false,
+		  "IPv6 groups are not supported");
+	parse_bad(
+		"mcast:230.0.0.1", false,
+		"expected mcast:GROUP:PORT[,localaddr=ADDR][,ttl=N][,loop=on|off]");
+	parse_bad("mcast:230.0.0.1:", false, "expected mcast:GROUP:PORT");
+	parse_bad("mcast::1234", false, "expected mcast:GROUP:PORT");
+	parse_bad("mcast:230.0.0.1:0", false,
+		  "`0': port must be a number in 1-65535");
+	parse_bad("mcast:230.0.0.1:65536", false, "1-65535");
+	parse_bad("mcast:230.0.0.1:12x", false, "1-65535");
+	parse_bad("mcast:230.0.0.1:1234,ttl=256", false,
+		  "ttl: `256' is not a number in 0-255");
+	parse_bad("mcast:230.0.0.1:1234,ttl=-1", false, "0-255");
+	parse_bad("mcast:230.0.0.1:1234,loop=yes", false,
+		  "loop: `yes' is not on or off");
+	parse_bad("mcast:230.0.0.1:1234,localaddr=lo", false,
+		  "localaddr: `lo' is not an IPv4 address");
+	parse_bad("mcast:230.0.0.1:1234,localaddr=127.0.0.1:5", false,
+		  "is not an IPv4 address");
+	parse_bad("mcast:230.0.0.1:1234,localaddr=230.0.0.2", false,
+		  "is not an interface address");
+	parse_bad("mcast:230.0.0.1:1234,localaddr=0.0.0.0", false,
+		  "leave localaddr out");
+	parse_bad("mcast:230.0.0.1:1234,ttl=2,ttl=3", false,
+		  "`ttl' given twice");
+	parse_bad("mcast:230.0.0.1:1234,mcast_ttl=3", false,
+		  "`mcast_ttl': unknown mcast option");
+	parse_bad("mcast:230.0.0.1:1234,ttl", false,
+		  "`ttl': expected KEY=VALUE");
+	parse_bad("mcast:230.0.0.1:1234,", false, "expected mcast:GROUP:PORT");
+}
+
 Test(uplink_cfg, bad_specs)
 {
 	parse_bad("tap:", false, "tap name must be 1-15 characters");
@@ -154,6 +229,67 @@ Test(uplink_cfg, json_objects_become_specs)
 	config_fini(&c);
 }
 
+Test(uplink_cfg, json_mcast_objects)
+{
+	struct swd_config c, copy;
+
+	load("{\"uplinks\": [{\"type\": \"mcast\", \"group\": \"230.0.0.1\",\n"
+	     " \"port\": 1234, \"localaddr\": \"127.0.0.1\", \"ttl\": 2,\n"
+	     " \"loop\": false},\n"
+	     " {\"type\": \"mcast\", \"group\": \"230.0.0.2\", \"port\": \"99\",\n"
+	     " \"loop\": \"on\"}, \"mcast:230.0.0.2:99,loop=on\"]}",
+	     &c, 0, NULL);
+	cr_assert_eq(c.nuplinks, 3);
+	cr_assert_eq(c.uplinks[0].kind, UPLINK_MCAST);
+	cr_assert_str_eq(
+		c.uplinks[0].spec,
+		"mcast:230.0.0.1:1234,localaddr=127.0.0.1,ttl=2,loop=off");
+	cr_assert_eq(c.uplinks[0].mcast.port, 1234);
+	cr_assert(!c.uplinks[0].mcast.loop);
+	cr_assert_str_eq(c.uplinks[1].spec, "mcast:230.0.0.2:99");
+	cr_assert(uplink_cfg_same(&c.uplinks[1], &c.uplinks[2]));
+	/* A copy (what an uplink keeps) carries the parsed settings. */
+	config_init(&copy);
+	cr_assert_eq(config_copy_uplinks(&copy, &c), 0);
+	cr_assert_eq(copy.uplinks[0].mcast.ttl, 2);
+	cr_assert_eq(ntohl(copy.uplinks[0].mcast.localaddr), 0x7f000001);
+	cr_assert_str_eq(copy.uplinks[0].spec, c.uplinks[0].spec);
+	config_fini(&copy);
+	config_fini(&c);
+}
+
+Test(uplink_cfg, json_mcast_errors_point_at_the_member)
+{
+	struct swd_config c;
+
+	load("{\"uplinks\": [{\"type\": \"mcast\", \"group\": \"230.0.0.1\", \"port\": 0}]}",
+	     &c, -EINVAL,
+	     "1:62: $.uplinks[0].port: `0': port must be a number in 1-65535");
+	load("{\"uplinks\": [{\"type\": \"mcast\", \"group\": \"10.1.1.1\", \"port\": 5}]}",
+	     &c, -EINVAL,
+	     "1:41: $.uplinks[0].group: `10.1.1.1': not an IPv4 multicast group (224.0.0.0-239.255.255.255, e.g. 230.0.0.1)");
+	load("{\"uplinks\": [{\"type\": \"mcast\", \"group\": \"230.0.0.1\", \"port\": 5,\n"
+	     "  \"ttl\": 300}]}",
+	     &c, -EINVAL,
+	     "2:10: $.uplinks[0].ttl: ttl: `300' is not a number in 0-255");
+	load("{\"uplinks\": [{\"type\": \"mcast\", \"group\": \"230.0.0.1\", \"port\": 5,\n"
+	     "  \"loop\": \"maybe\"}]}",
+	     &c, -EINVAL,
+	     "2:11: $.uplinks[0].loop: loop: `maybe' is not on or off");
+	load("{\"uplinks\": [{\"type\": \"mcast\", \"group\": \"230.0.0.1\", \"port\": 5,\n"
+	     "  \"localaddr\": [\"lo\"]}]}",
+	     &c, -EINVAL,
+	     "2:16: $.uplinks[0].localaddr: expected a string, number or boolean");
+	load("{\"uplinks\": [{\"type\": \"mcast\", \"group\": \"230.0.0.1\", \"port\": 5,\n"
+	     "  \"iface\": \"lo\"}]}",
+	     &c, -EINVAL,
+	     "2:3: $.uplinks[0].iface: unknown key for a mcast uplink");
+	load("{\"uplinks\": [{\"type\": \"mcast\", \"port\": 5}]}", &c, -EINVAL,
+	     "1:14: $.uplinks[0]: missing \"group\"");
+	load("{\"uplinks\": [{\"type\": \"mcast\", \"group\": \"230.0.0.1\"}]}",
+	     &c, -EINVAL, "1:14: $.uplinks[0]: missing \"port\"");
+}
+
 Test(uplink_cfg, json_errors_point_at_the_element)
 {
 	struct swd_config c;
@@ -161,9 +297,9 @@ Test(uplink_cfg, json_errors_point_at_the_element)
 	load("{\"uplinks\": \"tap:t0\"}", &c, -EINVAL,
 	     "1:13: $.uplinks: expected an array of uplink spec strings or objects");
 	load("{\"uplinks\": [{\"name\": \"t0\"}]}", &c, -EINVAL,
-	     "1:14: $.uplinks[0]: missing \"type\" (tap, tap-fd, bridge, slirp or passt)");
+	     "1:14: $.uplinks[0]: missing \"type\" (tap, tap-fd, bridge, slirp, passt or mcast)");
 	load("{\"uplinks\": [{\"type\": \"vde\"}]}", &c, -EINVAL,
-	     "1:23: $.uplinks[0].type: expected \"tap\", \"tap-fd\", \"bridge\", \"slirp\" or \"passt\"");
+	     "1:23: $.uplinks[0].type: expected \"tap\", \"tap-fd\", \"bridge\", \"slirp\", \"passt\" or \"mcast\"");
 	load("{\"uplinks\": [{\"type\": \"tap-fd\", \"fd\": \"3\"}]}", &c,
 	     -EINVAL, "1:39: $.uplinks[0].fd: expected a number");
 	load("{\"uplinks\": [{\"type\": \"tap\"}]}", &c, -EINVAL,

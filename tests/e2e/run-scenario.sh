@@ -27,6 +27,11 @@
 #   slirp     two guests behind --uplink slirp: different DHCP leases
 #             (udhcpc), a file fetched from a host HTTP server via 10.0.2.2,
 #             hostfwd from the host to the guest leased 10.0.2.15
+#   mcast     in a network namespace of its own (lo only, multicast route
+#             on lo): g1 and g2 on a QEMU multicast hub (-netdev
+#             socket,mcast=230.0.0.1:PORT,localaddr=127.0.0.1), the switch
+#             joined to it (--uplink mcast:...), g3 on a switch port: all
+#             ping each other
 # E2E_SWITCH_ARGS adds options to the switch (e.g. --hub); see lib.sh for
 # the other E2E_* variables.
 # Exit: 0 pass, 1 fail (every console log and the switch log are printed),
@@ -366,6 +371,53 @@ scenario_slirp() {
 	e2e_stop_pid "$http_pid" || true
 	e2e_forget_pid "$http_pid"
 }
+
+# Two guests on a QEMU multicast hub and one on the switch, which joins the
+# hub as one more member (--uplink mcast:). Everything runs in a network
+# namespace of its own (re-entered below), so the hub reaches nobody else.
+scenario_mcast() {
+	local port hub line echoes tx
+	ip link set lo up
+	ip route add 224.0.0.0/4 dev lo
+	port=$(free_udp_port)
+	hub=230.0.0.1:$port
+	need_switch --uplink "mcast:$hub,localaddr=127.0.0.1"
+	sw_wait_log "port [0-9]+ \(mcast $hub,localaddr=127\.0\.0\.1\) up" \
+		"that it joined the hub"
+	guest_start g1 1 "socket,id=net0,mcast=$hub,localaddr=127.0.0.1" virtio-net-pci \
+		sw.ip=10.0.0.1/24 sw.cmd=ping-all sw.peers=10.0.0.2,10.0.0.3 $LINGER
+	guest_start g2 2 "socket,id=net0,mcast=$hub,localaddr=127.0.0.1" e1000 \
+		sw.ip=10.0.0.2/24 sw.cmd=ping-all sw.peers=10.0.0.1,10.0.0.3 $LINGER
+	guest_start g3 3 "$(netdev_for unix net0)" virtio-net-pci \
+		sw.ip=10.0.0.3/24 sw.cmd=ping-all sw.peers=10.0.0.1,10.0.0.2 $LINGER
+	guests_booted g1 g2 g3
+	guests_result g1 g2 g3
+	sw_stats
+	sw_port_traffic mcast
+	# The hub echoed the switch's own datagrams back: dropped and counted,
+	# never more than it sent (some may still be on their way).
+	line=$(grep 'stats port=.* transport=mcast ' "$E2E_WORK/switch.log" | tail -n 1)
+	echoes=$(echo "$line" | sed -n 's/.* mcast_echoes=\([0-9]*\).*/\1/p')
+	tx=$(echo "$line" | sed -n 's/.* tx_frames=\([0-9]*\).*/\1/p')
+	if [ -z "$echoes" ] || [ "$echoes" -eq 0 ] || [ "$echoes" -gt "$tx" ]; then
+		e2e_fail "expected 0 < mcast_echoes <= tx_frames: $line"
+	fi
+	sw_stop
+}
+
+# e2e_mcast runs in a network namespace of its own (lo only): re-run this
+# script inside a new one before anything starts.
+if [ "$scenario" = mcast ] && [ -z "${E2E_NETNS:-}" ]; then
+	command -v unshare >/dev/null || e2e_skip "unshare not found (util-linux)"
+	command -v ip >/dev/null || e2e_skip "ip not found (iproute2)"
+	for u in "unshare -n" "unshare -rn"; do
+		# shellcheck disable=SC2086 # $u is a command and its option
+		if $u true 2>/dev/null; then
+			E2E_NETNS=1 exec $u bash "$0" "$@"
+		fi
+	done
+	e2e_skip "cannot make a network namespace (unshare -n needs root or user namespaces)"
+fi
 
 declare -F "scenario_$scenario" >/dev/null || e2e_fail "unknown scenario $scenario"
 e2e_init
