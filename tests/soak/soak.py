@@ -357,6 +357,7 @@ class Soak:
         self.samples = []  # (t, rss_kb, fds)
         self.checkpoints = []  # (t, rss_kb, fds)
         self.alt = False  # second config in place
+        self.chaos_round = []  # chaos actions left in this round
         self.saved_log = ""
 
     # ---- the switch ----
@@ -620,8 +621,13 @@ class Soak:
         time.sleep(self.rng.uniform(0, 0.1))
 
     def chaos_once(self):
-        what = self.rng.choice(("reload-hup", "reload-ctl", "capture-file",
-                                "capture-fifo", "impair"))
+        # Each action once per round, in a random order: even a short run
+        # does every one.
+        if not self.chaos_round:
+            self.chaos_round = ["reload-hup", "reload-ctl", "capture-file",
+                                "capture-fifo", "impair"]
+            self.rng.shuffle(self.chaos_round)
+        what = self.chaos_round.pop()
         if what == "reload-hup":
             self.write_config(not self.alt)
             n = self.log().count("reload (SIGHUP)")
