@@ -10,8 +10,9 @@
  * and enabled, losing and regaining their carrier or closing, the clock
  * moving on, ageing, new tunables, and egress impairment turned on, changed
  * and off with settings from the script, its held frames released as the
- * clock passes their time. Every frame is its own exact-size allocation, freed at the end of its batch, so ASan
- * reports any queue entry still borrowing it. After every step the port
+ * clock passes their time. Every frame is its own exact-size allocation,
+ * freed at the end of its batch, so ASan reports any queue entry still
+ * borrowing it. After every step the port
  * counters must balance, the bounds must hold, every copied frame must be
  * in the queue's spill store, the flood list must be exactly the ports
  * that are up, and each port's MAC entry count must be exact and within
@@ -648,6 +649,19 @@ static uint32_t ppm_of(uint8_t b)
 	return b == 255 ? IMPAIR_PPM : (uint32_t)b * 3922;
 }
 
+/* Field by field: memcmp() would compare padding. */
+static bool cfg_equal(const struct impair_cfg *a, const struct impair_cfg *b)
+{
+	return a->loss == b->loss && a->ge == b->ge && a->ge_p == b->ge_p &&
+	       a->ge_r == b->ge_r && a->ge_loss_bad == b->ge_loss_bad &&
+	       a->ge_loss_good == b->ge_loss_good &&
+	       a->delay_ms == b->delay_ms && a->jitter_ms == b->jitter_ms &&
+	       a->jitter_dist == b->jitter_dist && a->reorder == b->reorder &&
+	       a->duplicate == b->duplicate && a->corrupt == b->corrupt &&
+	       a->rate_bps == b->rate_bps && a->mtu == b->mtu &&
+	       a->seed == b->seed;
+}
+
 /*
  * Operands: x = port (2 bits), normal jitter (bit 2), Gilbert-Elliott
  * loss (bit 3); f = which settings follow, one byte each (two for the
@@ -699,8 +713,7 @@ static void op_impair(struct run *r)
 			    m->port.id);
 	else if (rc == 0)
 		FUZZ_ASSERT(m->port.impair &&
-				    !memcmp(&m->port.impair->cfg, &cfg,
-					    sizeof(cfg)) &&
+				    cfg_equal(&m->port.impair->cfg, &cfg) &&
 				    held(&m->port) >= held0,
 			    "port %u: impairment not as set", m->port.id);
 }
