@@ -12,7 +12,7 @@ ARGS ?=
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all build run install test test-fast test-asan e2e bench demo clean
+.PHONY: all build run install test test-fast test-asan e2e soak bench demo clean
 
 all: build
 
@@ -46,6 +46,15 @@ test-asan:
 
 e2e: build
 	cd $(BUILD) && ctest --output-on-failure -L e2e
+
+# Soak (docs/testing.md): every kind of client, churn, reloads, captures
+# and impairment on one switch for SOAK_SECONDS; fds and RSS flat, every
+# frame received or counted. `ctest -R soak` runs a 25-second version.
+SOAK_SECONDS ?= 300
+soak: build
+	python3 tests/soak/soak.py $(BUILD)/switch/sockswitch \
+		$(BUILD)/plug/sockswitchctl $(BUILD)/plug/sockswitch-plug \
+		$(SOAK_SECONDS)
 
 bench:
 	bash bench/run.sh

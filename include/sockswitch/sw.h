@@ -207,6 +207,7 @@ struct sw {
 void sw_params_default(struct sw_params *prm);
 int sw_init(struct sw *sw, const struct sw_params *prm);
 void sw_fini(struct sw *sw);
+int sw_reset(struct sw *sw, const struct sw_params *prm);
 int sw_set_params(struct sw *sw, const struct sw_params *prm);
 int sw_port_add(struct sw *sw, struct port *p, const struct port_ops *ops,
 		uint32_t want_id);

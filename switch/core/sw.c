@@ -155,6 +155,48 @@ void sw_fini(struct sw *sw)
 	sw->id_used = NULL;
 }
 
+/**
+ * sw_reset() - empty a switch again, as sw_init() would leave it
+ * @sw:		the switch; every port must have been removed
+ * @prm:	new tunables (copied), hash_secret included
+ *
+ * Keeps the port arrays (no port is listed once all are removed) and
+ * starts a new MAC table; everything else (the clock of the last frame,
+ * the impaired list, the latch, the callbacks) starts over as after
+ * sw_init(). For harnesses that run many short lives on one switch.
+ *
+ * Return: 0, -EBUSY if a port is attached, -EINVAL for bad @prm or
+ * -ENOMEM (the switch is then as after sw_fini())
+ */
+int sw_reset(struct sw *sw, const struct sw_params *prm)
+{
+	struct sw keep = *sw;
+	int rc;
+
+	if (sw->nports)
+		return -EBUSY;
+	if (sw_params_check(prm) < 0)
+		return -EINVAL;
+	mac_table_fini(&sw->mt);
+	memset(sw, 0, sizeof(*sw));
+	sw->ports = keep.ports;
+	sw->pending = keep.pending;
+	sw->id_used = keep.id_used;
+	sw->by_id = keep.by_id;
+	sw->throttled = keep.throttled;
+	sw->flood = keep.flood;
+	sw->impaired = keep.impaired;
+	sw->prm = *prm;
+	rc = mac_table_init(&sw->mt, prm->mac_table_size, prm->ageing_ms,
+			    prm->hold_down_ms, prm->hash_secret);
+	if (rc < 0) {
+		sw_fini(sw);
+		return rc;
+	}
+	sw_table_attach(sw, prm);
+	return 0;
+}
+
 static int sw_resize_table(struct sw *sw, const struct sw_params *prm)
 {
 	struct mac_table nt;

@@ -8,13 +8,21 @@
  * (built from a few hosts, or raw bytes), end of batch, a peer that stalls
  * or takes only part of a write, ports removed and added back, disabled
  * and enabled, losing and regaining their carrier or closing, the clock
- * moving on, ageing, and new tunables. Every frame
- * is its own exact-size allocation, freed at the end of its batch, so ASan
- * reports any queue entry still borrowing it. After every step the port
+ * moving on, ageing, new tunables, and egress impairment turned on, changed
+ * and off with settings from the script, its held frames released as the
+ * clock passes their time. Every frame is its own exact-size allocation,
+ * freed at the end of its batch, so ASan reports any queue entry still
+ * borrowing it. After every step the port
  * counters must balance, the bounds must hold, every copied frame must be
  * in the queue's spill store, the flood list must be exactly the ports
  * that are up, and each port's MAC entry count must be exact and within
- * its share (see check_all()).
+ * its share (see check_all()). An impaired port holds at most its bounds,
+ * as a heap in due order, and every frame it accepted is held, queued or
+ * counted as a queue drop.
+ *
+ * The switch is made once per process and emptied between inputs with
+ * sw_reset() (switch_fresh()): sw_init() allocates its port arrays for
+ * 65535 ports, which cost far more than a short script.
  *
  * Script: 4 bytes of parameters, then one opcode byte per step followed by
  * its operands; a missing operand reads as 0. tests/fuzz/gen_corpus.py
@@ -44,6 +52,8 @@
  * @prev_count:	queued frames before the current step (a lowered bound
  *		keeps frames already queued)
  * @prev_bytes:	queued bytes before the current step
+ * @direct:	frames offered to the port while it had no impairment
+ * @accepted:	copies its impairment held, ever (duplicates twice)
  */
 struct mock_port {
 	struct port port;
@@ -51,6 +61,8 @@ struct mock_port {
 	long budget;
 	uint32_t prev_count;
 	size_t prev_bytes;
+	uint64_t direct;
+	uint64_t accepted;
 };
 
 /**
@@ -62,6 +74,7 @@ struct mock_port {
  * @batch:	frames of the current receive batch (each malloc'd)
  * @nbatch:	how many
  * @now:	the clock, milliseconds
+ * @deep:	check every held frame after this step (see check_impair())
  */
 struct run {
 	struct sw sw;
@@ -71,6 +84,7 @@ struct run {
 	uint8_t *batch[BATCH_MAX];
 	unsigned nbatch;
 	uint64_t now;
+	bool deep;
 };
 
 static uint8_t next(struct run *r)
@@ -169,6 +183,7 @@ static void event_cb(void *opaque, const struct sw_event_info *e)
 
 /* Touch every queued byte: a frame freed while still queued is a UAF.
  * Same layout as mock_flush() (with headers), since head_off counts them. */
+FUZZ_NO_COVERAGE
 static void read_queue(const struct txq *q)
 {
 	uint8_t hdr[IOV_MAX_MOCK / 2][TXQ_HDR_LEN];
@@ -183,6 +198,7 @@ static void read_queue(const struct txq *q)
 	(void)sink;
 }
 
+FUZZ_NO_COVERAGE
 static bool flood_listed(const struct run *r, const struct port *p)
 {
 	uint32_t k;
@@ -193,6 +209,84 @@ static bool flood_listed(const struct run *r, const struct port *p)
 	return false;
 }
 
+/* Frames put on (or refused by) @p's transmit queue, ever. */
+static uint64_t egress(const struct port *p)
+{
+	return p->st.tx_queued + p->st.drops[PORT_DROP_TX_QUEUE_FULL] +
+	       p->st.drops[PORT_DROP_TX_NOMEM];
+}
+
+/* Frames @p's impairment holds now. */
+static uint32_t held(const struct port *p)
+{
+	return p->impair ? p->impair->n : 0;
+}
+
+/* Copies @p's impairment has held, ever (its arrival number). */
+static uint64_t impair_seq(const struct port *p)
+{
+	return p->impair ? p->impair->seq : 0;
+}
+
+/* Frames @p's impairment dropped, ever. */
+static uint64_t impair_drops(const struct port *p)
+{
+	return p->st.drops[PORT_DROP_IMPAIR_LOSS] +
+	       p->st.drops[PORT_DROP_IMPAIR_MTU] +
+	       p->st.drops[PORT_DROP_IMPAIR_RATE] +
+	       p->st.drops[PORT_DROP_IMPAIR_QUEUE_FULL];
+}
+
+FUZZ_NO_COVERAGE
+static bool ent_before(const struct impair_ent *a, const struct impair_ent *b)
+{
+	return a->due_ms < b->due_ms ||
+	       (a->due_ms == b->due_ms && a->seq < b->seq);
+}
+
+/* The impaired list, the hold queue's bounds, and its byte count and heap
+ * order: every entry when the step asked for it (r->deep) or few are held,
+ * since up to IMPAIR_QUEUE_FRAMES of them after every step would make the
+ * checks most of the run time. */
+FUZZ_NO_COVERAGE
+static void check_impair(const struct run *r, const struct port *p)
+{
+	const struct impair *im = p->impair;
+	size_t bytes = 0;
+	uint32_t i;
+
+	if (!im) {
+		FUZZ_ASSERT(p->iidx < 0, "port %u: not impaired, iidx %d",
+			    p->id, p->iidx);
+		return;
+	}
+	FUZZ_ASSERT(p->iidx >= 0 && (uint32_t)p->iidx < r->sw.nimpaired &&
+			    r->sw.impaired[p->iidx] == p,
+		    "port %u: impaired, iidx %d of %u", p->id, p->iidx,
+		    r->sw.nimpaired);
+	FUZZ_ASSERT(im->n <= IMPAIR_QUEUE_FRAMES && im->n <= im->cap &&
+			    im->bytes <= IMPAIR_QUEUE_BYTES,
+		    "port %u: %u frames (cap %u), %zu bytes held", p->id, im->n,
+		    im->cap, im->bytes);
+	if (!r->deep && im->n > 64)
+		return;
+	for (i = 0; i < im->n; i++) {
+		const struct impair_ent *e = im->heap[i];
+
+		bytes += e->len;
+		FUZZ_ASSERT(e->len <= FRAME_MAX_LEN_LIMIT + 4 &&
+				    e->seq < im->seq,
+			    "port %u: held frame of %u bytes, seq %lu of %lu",
+			    p->id, e->len, (unsigned long)e->seq,
+			    (unsigned long)im->seq);
+		FUZZ_ASSERT(!i || !ent_before(e, im->heap[(i - 1) / 2]),
+			    "port %u: heap order broken at %u", p->id, i);
+	}
+	FUZZ_ASSERT(bytes == im->bytes, "port %u: held %zu bytes, counted %zu",
+		    p->id, bytes, im->bytes);
+}
+
+FUZZ_NO_COVERAGE
 static void check_port(const struct run *r, const struct mock_port *m)
 {
 	const struct port *p = &m->port;
@@ -238,7 +332,14 @@ static void check_port(const struct run *r, const struct mock_port *m)
 	FUZZ_ASSERT(owned == q->count - q->borrowed,
 		    "port %u: %u frames in the spill store, %u copied", p->id,
 		    owned, q->count - q->borrowed);
+	FUZZ_ASSERT(egress(p) + held(p) == m->direct + m->accepted,
+		    "port %u: queued or dropped %lu + held %u != offered %lu"
+		    " + accepted by the impairment %lu",
+		    p->id, (unsigned long)egress(p), held(p),
+		    (unsigned long)m->direct, (unsigned long)m->accepted);
 	if (!m->attached) {
+		FUZZ_ASSERT(!p->impair, "removed port %u still impaired",
+			    p->id);
 		FUZZ_ASSERT(q->count == 0 && !p->up && !flood_listed(r, p),
 			    "removed port %u still has %u frames or is up",
 			    p->id, q->count);
@@ -258,21 +359,26 @@ static void check_port(const struct run *r, const struct mock_port *m)
 	FUZZ_ASSERT(p->pidx < 0 || ((uint32_t)p->pidx < r->sw.npending &&
 				    r->sw.pending[p->pidx] == p),
 		    "port %u: pidx %d stale", p->id, p->pidx);
+	check_impair(r, p);
 	read_queue(q);
 }
 
+FUZZ_NO_COVERAGE
 static void check_all(struct run *r)
 {
 	const struct mac_table *t = &r->sw.mt;
 	const struct mac_entry *e;
-	uint32_t n = 0, attached = 0, up = 0, on[NP] = { 0 };
+	uint32_t n = 0, attached = 0, up = 0, impaired = 0, on[NP] = { 0 };
 	int i;
 
 	for (i = 0; i < NP; i++) {
 		check_port(r, &r->mp[i]);
 		attached += r->mp[i].attached;
 		up += r->mp[i].attached && r->mp[i].port.up;
+		impaired += r->mp[i].port.impair != NULL;
 	}
+	FUZZ_ASSERT(r->sw.nimpaired == impaired, "nimpaired %u, impaired %u",
+		    r->sw.nimpaired, impaired);
 	FUZZ_ASSERT(r->sw.nports == attached, "nports %u, attached %u",
 		    r->sw.nports, attached);
 	FUZZ_ASSERT(r->sw.nflood == up, "flood list %u, up %u", r->sw.nflood,
@@ -317,15 +423,6 @@ static void end_batch(struct run *r)
 	r->nbatch = 0;
 }
 
-/* Frames put on (or refused by) port @i's transmit queue, ever. */
-static uint64_t deliveries(const struct run *r, int i)
-{
-	const struct port_stats *st = &r->mp[i].port.st;
-
-	return st->tx_queued + st->drops[PORT_DROP_TX_QUEUE_FULL] +
-	       st->drops[PORT_DROP_TX_NOMEM];
-}
-
 /* Where a forwarded frame must go: its learned port, or NULL to flood. */
 static const struct port *expected_out(const struct run *r, const uint8_t *f,
 				       size_t len)
@@ -344,7 +441,7 @@ static const struct port *expected_out(const struct run *r, const uint8_t *f,
 static void input(struct run *r, int k, uint8_t *f, size_t len)
 {
 	struct port *in = &r->mp[k].port;
-	uint64_t before[NP], got, fwd0;
+	uint64_t before[NP], seq0[NP], got, fwd0, copies;
 	const struct port *out;
 	bool live, want;
 	int i;
@@ -356,8 +453,12 @@ static void input(struct run *r, int k, uint8_t *f, size_t len)
 	if (r->nbatch == BATCH_MAX)
 		end_batch(r);
 	r->batch[r->nbatch++] = f;
-	for (i = 0; i < NP; i++)
-		before[i] = deliveries(r, i);
+	for (i = 0; i < NP; i++) {
+		const struct port *p = &r->mp[i].port;
+
+		before[i] = p->impair ? impair_drops(p) : egress(p);
+		seq0[i] = impair_seq(p);
+	}
 	fwd0 = in->st.rx_forwarded;
 	fwd_input(&r->sw, in, f, len, r->now);
 	/* Learning happened before the lookup inside, so this is the same
@@ -365,7 +466,23 @@ static void input(struct run *r, int k, uint8_t *f, size_t len)
 	out = expected_out(r, f, len);
 	FUZZ_ASSERT(in->st.rx_forwarded - fwd0 <= 1, "forwarded twice");
 	for (i = 0; i < NP; i++) {
-		got = deliveries(r, i) - before[i];
+		struct mock_port *m = &r->mp[i];
+		const struct port *p = &m->port;
+
+		/* An impaired port either drops the frame (counted) or holds
+		 * one or two copies; any other takes it into its queue (or
+		 * counts it as a queue drop). */
+		if (p->impair) {
+			copies = impair_seq(p) - seq0[i];
+			FUZZ_ASSERT(copies <= 1 + !!p->impair->cfg.duplicate,
+				    "port %d: impairment held %lu copies", i,
+				    (unsigned long)copies);
+			m->accepted += copies;
+			got = impair_drops(p) - before[i] + !!copies;
+		} else {
+			got = egress(p) - before[i];
+			m->direct += got;
+		}
 		live = i != k && r->mp[i].attached && r->mp[i].port.up;
 		if (in->st.rx_forwarded == fwd0)
 			want = false;
@@ -476,6 +593,10 @@ static void op_attach(struct run *r)
 	m->attached = rc == 0;
 	m->prev_count = 0;
 	m->prev_bytes = 0;
+	if (rc == 0) { /* sw_port_add() zeroed the counters */
+		m->direct = 0;
+		m->accepted = 0;
+	}
 }
 
 static void params_from(struct sw_params *prm, uint8_t a, uint8_t b)
@@ -522,11 +643,99 @@ static void op_state(struct run *r)
 	}
 }
 
+/* A probability in ppm from one operand byte: 0, or 1/255 up to all. */
+static uint32_t ppm_of(uint8_t b)
+{
+	return b == 255 ? IMPAIR_PPM : (uint32_t)b * 3922;
+}
+
+/* Field by field: memcmp() would compare padding. */
+static bool cfg_equal(const struct impair_cfg *a, const struct impair_cfg *b)
+{
+	return a->loss == b->loss && a->ge == b->ge && a->ge_p == b->ge_p &&
+	       a->ge_r == b->ge_r && a->ge_loss_bad == b->ge_loss_bad &&
+	       a->ge_loss_good == b->ge_loss_good &&
+	       a->delay_ms == b->delay_ms && a->jitter_ms == b->jitter_ms &&
+	       a->jitter_dist == b->jitter_dist && a->reorder == b->reorder &&
+	       a->duplicate == b->duplicate && a->corrupt == b->corrupt &&
+	       a->rate_bps == b->rate_bps && a->mtu == b->mtu &&
+	       a->seed == b->seed;
+}
+
+/*
+ * Operands: x = port (2 bits), normal jitter (bit 2), Gilbert-Elliott
+ * loss (bit 3); f = which settings follow, one byte each (two for the
+ * delay: delay and reorder; four for Gilbert-Elliott), then the seed.
+ * Nothing set turns the impairment off, as sw_port_impair() says.
+ */
+static void op_impair(struct run *r)
+{
+	uint8_t x = next(r), f = next(r);
+	struct mock_port *m = &r->mp[x & 3];
+	struct impair_cfg cfg = { 0 };
+	uint32_t held0;
+	int rc;
+
+	if (f & 1)
+		cfg.loss = ppm_of(next(r));
+	if (x & 8) {
+		cfg.ge = true;
+		cfg.ge_p = ppm_of(next(r));
+		cfg.ge_r = ppm_of(next(r));
+		cfg.ge_loss_bad = ppm_of(next(r));
+		cfg.ge_loss_good = ppm_of(next(r));
+	}
+	if (f & 2) {
+		cfg.delay_ms = (uint32_t)next(r) * 16;
+		cfg.reorder = ppm_of(next(r));
+	}
+	if (f & 4)
+		cfg.jitter_ms = (uint32_t)next(r) * 8;
+	cfg.jitter_dist = x & 4 ? IMPAIR_JITTER_NORMAL : IMPAIR_JITTER_UNIFORM;
+	if (f & 8)
+		cfg.duplicate = ppm_of(next(r));
+	if (f & 16)
+		cfg.corrupt = ppm_of(next(r));
+	if (f & 32)
+		cfg.rate_bps = 8000 * (1 + (uint64_t)next(r) * 16);
+	if (f & 64)
+		cfg.mtu = (uint32_t)next(r) * 8;
+	cfg.seed = next(r);
+	if (!m->attached)
+		return;
+	/* Turning it off queues every held frame at once (check_port()'s
+	 * balance sees any lost on the way); a change keeps them held. */
+	held0 = held(&m->port);
+	rc = sw_port_impair(&r->sw, &m->port, &cfg);
+	FUZZ_ASSERT(rc == 0 || rc == -ENOMEM, "sw_port_impair: %d", rc);
+	if (!impair_cfg_active(&cfg))
+		FUZZ_ASSERT(!m->port.impair, "port %u: impairment not off",
+			    m->port.id);
+	else if (rc == 0)
+		FUZZ_ASSERT(m->port.impair &&
+				    cfg_equal(&m->port.impair->cfg, &cfg) &&
+				    held(&m->port) >= held0,
+			    "port %u: impairment not as set", m->port.id);
+}
+
+/* Operand: n; the clock moves on n * 8 ms and the loop's impairment
+ * timer fires: release what is due, then write it out. */
+static void op_release(struct run *r)
+{
+	r->now += (uint64_t)next(r) * 8;
+	if (r->nbatch)
+		end_batch(r);
+	sw_impair_release(&r->sw, r->now);
+	FUZZ_ASSERT(sw_impair_next_due(&r->sw) > r->now,
+		    "a frame due by %lu is still held", (unsigned long)r->now);
+	sw_flush(&r->sw);
+}
+
 static void step(struct run *r, uint8_t op)
 {
 	struct mock_port *m;
 
-	switch (op % 13) {
+	switch (op % 15) {
 	case 0:
 	case 1:
 		op_host_frame(r);
@@ -564,6 +773,14 @@ static void step(struct run *r, uint8_t op)
 		end_batch(r);
 		sw_expire(&r->sw, r->now);
 		break;
+	case 13:
+		op_impair(r);
+		r->deep = true;
+		break;
+	case 14:
+		op_release(r);
+		r->deep = true;
+		break;
 	default: /* the transport could not delimit a frame */
 		op = next(r);
 		m = &r->mp[op & 3];
@@ -575,28 +792,63 @@ static void step(struct run *r, uint8_t op)
 	}
 }
 
+/*
+ * The run and its switch, made on the first input and reused: every input
+ * ends with all ports removed, and switch_fresh() empties the rest.
+ */
+static struct run *run_get(void)
+{
+	static struct run *r;
+	struct sw_params prm;
+
+	if (r)
+		return r;
+	r = calloc(1, sizeof(*r));
+	FUZZ_ASSERT(r, "out of memory");
+	sw_params_default(&prm);
+	FUZZ_ASSERT(sw_init(&r->sw, &prm) == 0, "sw_init");
+	return r;
+}
+
+/* As a new switch with @prm: core state by sw_reset(), the mocks here. */
+static int switch_fresh(struct run *r, const struct sw_params *prm)
+{
+	int rc;
+
+	FUZZ_ASSERT(r->nbatch == 0, "%u frames left from the last input",
+		    r->nbatch);
+	memset(r->mp, 0, sizeof(r->mp));
+	r->now = 0;
+	rc = sw_reset(&r->sw, prm);
+	FUZZ_ASSERT(rc == 0 || rc == -EINVAL, "sw_reset: %d", rc);
+	if (rc < 0)
+		return rc;
+	FUZZ_ASSERT(!r->sw.npending && !r->sw.nthrottled && !r->sw.nflood &&
+			    !r->sw.nimpaired && !r->sw.mt.count &&
+			    !r->sw.now_ms && !r->sw.table_full_latched,
+		    "sw_reset left state behind");
+	r->sw.event_cb = event_cb;
+	r->sw.event_opaque = r;
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	struct run *r = run_get();
 	struct sw_params prm;
-	struct run *r;
 	int i;
 
 	if (size < 4)
-		return 0;
-	r = calloc(1, sizeof(*r));
-	if (!r)
 		return 0;
 	sw_params_default(&prm);
 	params_from(&prm, data[0], data[1]);
 	prm.ageing_ms = 1000 * (1 + (uint64_t)(data[2] & 7));
 	prm.hold_down_ms = (uint64_t)(data[2] >> 3 & 3) * 500;
 	prm.hash_secret = data[3];
+	if (switch_fresh(r, &prm) < 0)
+		return 0;
 	r->in = data + 4;
 	r->left = size - 4;
-	if (sw_init(&r->sw, &prm) < 0)
-		goto out;
-	r->sw.event_cb = event_cb;
-	r->sw.event_opaque = r;
 	for (i = 0; i < NP; i++) {
 		r->mp[i].budget = BUDGET_ALL;
 		r->mp[i].attached =
@@ -604,16 +856,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	check_all(r);
 	while (r->left) {
+		r->deep = false;
 		step(r, next(r));
 		check_all(r);
 	}
 	end_batch(r);
+	r->deep = true;
 	check_all(r);
-	for (i = 0; i < NP; i++)
+	for (i = 0; i < NP; i++) {
 		if (r->mp[i].attached)
 			sw_port_remove(&r->sw, &r->mp[i].port);
-	sw_fini(&r->sw);
-out:
-	free(r);
+		r->mp[i].attached = false;
+	}
+	check_all(r);
 	return 0;
 }

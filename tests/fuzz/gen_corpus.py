@@ -47,7 +47,7 @@ put("stream_rx", "truncated-tail", rx(1514, [], frame(60) + frame(60)[:30]))
 # params a: table 1+(a&7), bit 0x80 hub, 0x40 three ports, (a>>3&7) bytes
 # b: txq frames 1+(b&15), max_frame 14+(b>>4)*128
 # c: ageing 1+(c&7) s, hold-down (c>>3&3)*500 ms; d: hash secret
-# opcodes (byte % 13) and operands:
+# opcodes (byte % 15) and operands:
 #   0, 1 HOST x y        frame between hosts, see host() below
 #   2 RAW port len16 ... frame of raw bytes (zeros past the end)
 #   3 FLUSH              end of receive batch: sw_flush(), frames freed
@@ -63,8 +63,18 @@ put("stream_rx", "truncated-tail", rx(1514, [], frame(60) + frame(60)[:30]))
 #   11 HOUSEKEEP         FLUSH then EXPIRE
 #   12 DROP x len        fwd_drop() on port x&3 (framing if x&4, else
 #                        oversize)
+#   13 IMPAIR x f ...    sw_port_impair() on port x&3 (normal jitter if
+#                        x&4, Gilbert-Elliott loss if x&8: 4 bytes p r
+#                        bad good); f says which bytes follow, in order:
+#                        1 loss, 2 delay*16 ms + reorder, 4 jitter*8 ms,
+#                        8 duplicate, 16 corrupt, 32 rate 8000*(1+16n)
+#                        bit/s, 64 mtu*8; then the seed. Probabilities:
+#                        n*3922 ppm, 255 = always. Nothing set: off
+#   14 RELEASE n         clock += n * 8 ms, sw_impair_release(), flush
+# (opcodes below 13 mean the same as before 13 and 14 existed: byte % 15)
 HOST, RAW, FLUSH, BUDGET, ATTACH, ENABLE, TIME, EXPIRE, WRITABLE, PARAMS, \
-    HOUSEKEEP, DROP = 0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12
+    HOUSEKEEP, DROP, IMPAIR, RELEASE = 0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, \
+    13, 14
 BCAST, MCAST, ZERO = 7, 6, 5
 STALL, ALL = 0, 63
 
@@ -149,6 +159,30 @@ put("fwd", "three-ports",
                          bytes([ATTACH, 3]), host(3, BCAST, 3),
                          bytes([FLUSH])]))
 
+
+def impair(port, f, values, seed=1, normal=False, ge=None):
+    x = port | (4 if normal else 0) | (8 if ge else 0)
+    return bytes([IMPAIR, x, f]) + bytes(ge or []) + bytes(values) + \
+        bytes([seed])
+
+
+# Port 1 delays by 32 ms with jitter, 10 % loss and some duplicates; time
+# passes in steps, then the impairment goes off with frames still held.
+put("fwd", "impair-delay-loss-off",
+    fwd(P, Q, 0, [impair(1, 1 | 2 | 4 | 8, [26, 2, 0, 2, 40]),
+                  host(0, BCAST, 0), host(0, 1, 2), host(2, 1, 0),
+                  bytes([FLUSH, RELEASE, 3, RELEASE, 2]),
+                  host(0, BCAST, 0), host(3, 1, 1),
+                  bytes([FLUSH, IMPAIR, 1, 0, 0, RELEASE, 0])]))
+# Gilbert-Elliott loss, normal jitter, a slow shaped link (rate drops),
+# an mtu and corruption on port 2; the port is removed while holding.
+put("fwd", "impair-rate-mtu-remove",
+    fwd(P, 0xf7, 0, [impair(2, 2 | 4 | 16 | 32 | 64,
+                            [4, 128, 3, 255, 0, 100], normal=True,
+                            ge=[60, 60, 200, 10])] +
+        [host(0, BCAST, 0, extra=k % 8) for k in range(12)] +
+        [bytes([FLUSH, RELEASE, 40, ATTACH, 2, ATTACH, 2, RELEASE, 255])]))
+
 # ---- config: a JSON file; with a NUL, "path\0text" for config_locate ----
 put("config", "minimal", b'{"listen": ["unix:/tmp/s.sock"]}')
 put("config", "full", b"""{
@@ -176,4 +210,15 @@ put("config", "group-name", b'{"listen": [{"url": "unix:/a", '
 put("config", "locate-index", b'$.a[1].b\0{"a": [0, {"b": "\\"]["}]}')
 put("config", "locate-quoted-key",
     b'$["k\\ud83d\\ude00"]\0{"x": [[{}]], "k\xf0\x9f\x98\x80": 1}')
+put("config", "impair-mcast-uplink", b"""{
+  "listen": [
+    "unix:/tmp/lan.sock",
+    {"url": "unix:/tmp/wan.sock",
+     "impair": {"delay": "40ms", "jitter": "5ms", "loss": "1%",
+                "rate": "10mbit"}}
+  ],
+  "uplinks": [{"type": "mcast", "group": "230.0.0.1", "port": 1234,
+               "localaddr": "127.0.0.1", "ttl": 1, "loop": false}],
+  "mac_table_size": 1024
+}""")
 put("config", "locate-bad-text", b'$.a[3]\0{"a": [1, "unterminated')

@@ -341,6 +341,42 @@ Test(fwd, resizing_the_table_keeps_port_counts_exact, .fini = teardown)
 	cr_assert_eq(mp[0].port.mac_count, 1);
 }
 
+Test(fwd, reset_switch_is_as_new_and_refuses_while_ports_are_attached,
+     .init = setup, .fini = teardown)
+{
+	struct impair_cfg ic = { .delay_ms = 50, .seed = 1 };
+	struct sw_params prm;
+	int i;
+
+	cr_assert_eq(sw_port_impair(&sw, &mp[2].port, &ic), 0);
+	send_frame(0, 0xff, 1, 0, 1000);
+	send_frame(1, 1, 2, 0, 1000); /* learned, and held for port 2 */
+	cr_assert_eq(sw.mt.count, 2);
+	cr_assert_eq(sw.nimpaired, 1);
+	sw_params_default(&prm);
+	prm.mac_table_size = 4;
+	cr_assert_eq(sw_reset(&sw, &prm), -EBUSY, "ports are attached");
+	cr_assert_eq(sw.mt.count, 2, "a refused reset changes nothing");
+	for (i = 0; i < NP; i++)
+		sw_port_remove(&sw, &mp[i].port);
+	prm.max_frame = 5;
+	cr_assert_eq(sw_reset(&sw, &prm), -EINVAL);
+	prm.max_frame = 1514;
+	cr_assert_eq(sw_reset(&sw, &prm), 0);
+	cr_assert(!sw.nports && !sw.npending && !sw.nflood && !sw.nimpaired &&
+		  !sw.nthrottled && !sw.mt.count && !sw.now_ms &&
+		  !sw.event_cb && sw.mt.max == 4);
+	memset(mp, 0, sizeof(mp));
+	for (i = 0; i < NP; i++)
+		cr_assert_eq(sw_port_add(&sw, &mp[i].port, &mock_ops, 0), 0);
+	cr_assert_eq(mp[0].port.id, 1, "port numbers start again at 1");
+	send_frame(0, 0xff, 1, 0, 1);
+	cr_assert(got(1) == 1 && got(2) == 1 && got(3) == 1,
+		  "not impaired any more: a flood reaches every other port");
+	send_frame(1, 1, 2, 0, 1);
+	cr_assert_eq(got(0), 1, "learned in the new table");
+}
+
 Test(fwd, mac_move_is_counted_after_hold_down, .init = setup, .fini = teardown)
 {
 	send_frame(0, 0xff, 1, 1, 0);
