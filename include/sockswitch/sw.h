@@ -43,6 +43,9 @@
  * @hash_secret:	per-run key for the MAC table hash
  * @throttle_ms:	longest a sender stays throttled on one full
  *			destination; 0 turns backpressure off
+ * @queue_budget:	bound on frame bytes waiting on all ports together
+ *			(transmit queues and impairment holds); 0: none.
+ *			The daemon always sets one (see docs/config.md)
  */
 struct sw_params {
 	uint32_t mac_table_size;
@@ -56,6 +59,7 @@ struct sw_params {
 	bool hub;
 	uint64_t hash_secret;
 	uint64_t throttle_ms;
+	size_t queue_budget;
 };
 
 /**
@@ -178,6 +182,9 @@ enum sw_dir {
  * @nimpaired:	number of those
  * @now_ms:	time of the frame being forwarded (fwd_input()'s), for
  *		impairment decisions
+ * @queued_bytes: frame bytes waiting on all ports: every port's txq.bytes
+ *		(each queue keeps it through txq.total) plus the bytes
+ *		their impairments hold; at most prm.queue_budget when set
  */
 struct sw {
 	struct sw_params prm;
@@ -202,6 +209,7 @@ struct sw {
 	struct port **impaired;
 	uint32_t nimpaired;
 	uint64_t now_ms;
+	size_t queued_bytes;
 };
 
 void sw_params_default(struct sw_params *prm);

@@ -14,7 +14,13 @@
  * written whole or dropped and counted. An optional BPF filter runs with
  * pcap_offline_filter(). The ring drains into the file or FIFO through a
  * nonblocking descriptor watched by an ev_io, so a slow reader costs
- * dropped capture records, never forwarding. A capture ends on request,
+ * dropped capture records, never forwarding: once a record finds the ring
+ * full the capture is "stalled" and records nothing (no clock, no filter,
+ * no copy: only its dropped counter goes up) until the reader has taken
+ * half of the ring, so a reader that stops costs one branch per frame.
+ * The rings of all captures together are bounded by the config's
+ * capture_budget (each at most CAPTURE_BUFFER_LIMIT): a capture whose
+ * buffer does not fit in what is left is refused. A capture ends on request,
  * on its byte or frame limit, when its port closes, or when the reader
  * of its FIFO goes away (EPIPE); it then drains what it buffered (at
  * most CAPTURE_DRAIN_S seconds) and closes.
@@ -23,6 +29,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +49,8 @@
 #define CAPTURE_DRAIN_S 5.0
 #define CAPTURE_SNAPLEN_MIN 14
 #define CAPTURE_BUFFER_MIN 4096
-#define CAPTURE_BUFFER_LIMIT (1u << 30)
+#define CAPTURE_BUFFER_LIMIT (256u << 20)
+#define CAPTURE_TRIM_MIN (1u << 20)
 #define PCAP_FILE_HDR 24
 #define PCAP_REC_HDR 16
 
@@ -116,7 +124,9 @@ static const struct dynlib pcap_lib = {
  * @len:	unwritten bytes
  * @frames:	records written into the ring
  * @bytes:	bytes written into the ring, file header included
- * @dropped:	records dropped: ring full
+ * @dropped:	records dropped: ring full, or stalled
+ * @stalled:	the ring was full: record nothing until half of it is
+ *		written out
  * @filtered:	frames the filter rejected
  * @max_bytes:	limit on @bytes, 0 = none
  * @max_frames:	limit on @frames, 0 = none
@@ -148,6 +158,7 @@ struct capture {
 	uint64_t frames;
 	uint64_t bytes;
 	uint64_t dropped;
+	bool stalled;
 	uint64_t filtered;
 	uint64_t max_bytes;
 	uint64_t max_frames;
@@ -273,6 +284,8 @@ static void capture_close(struct capture *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	free(c->ring);
+	if (c->cap >= CAPTURE_TRIM_MIN) /* its pages back to the system */
+		malloc_trim(0);
 	free(c->path);
 	free(c->filter);
 	memset(c, 0, sizeof(*c));
@@ -320,6 +333,8 @@ static void capture_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 		capture_end(c, why, true);
 		return;
 	}
+	if (c->stalled && c->len <= c->cap / 2)
+		c->stalled = false;
 	if (c->len)
 		return;
 	ev_io_stop(loop, w);
@@ -362,6 +377,7 @@ static void capture_record(struct capture *c, const struct timespec *ts,
 	}
 	if (ring_free(c) < need) {
 		c->dropped++;
+		c->stalled = true;
 		return;
 	}
 	c->api->dump((u_char *)c->dumper, &h, frame);
@@ -380,16 +396,24 @@ static void capture_frame_cb(void *opaque, struct port *p, enum sw_dir dir,
 	struct swd *d = opaque;
 	struct capture_set *cs = d->captures;
 	struct timespec ts;
+	bool have_ts = false;
 	unsigned k;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
 	for (k = 0; k < CAPTURE_MAX; k++) {
 		struct capture *c = &cs->cap[k];
 
-		if (c->state != CAP_RUNNING)
+		if (c->state != CAP_RUNNING ||
+		    !(c->all ? dir == SW_DIR_RX : c->port == p))
 			continue;
-		if (c->all ? dir == SW_DIR_RX : c->port == p)
-			capture_record(c, &ts, frame, len);
+		if (c->stalled) { /* the reader is behind: count, no work */
+			c->dropped++;
+			continue;
+		}
+		if (!have_ts) {
+			clock_gettime(CLOCK_REALTIME, &ts);
+			have_ts = true;
+		}
+		capture_record(c, &ts, frame, len);
 	}
 }
 
@@ -690,6 +714,14 @@ int capture_start(struct swd *d, const struct capture_spec *s, char *err,
 			 CAPTURE_BUFFER_MIN, CAPTURE_BUFFER_LIMIT);
 		return -EINVAL;
 	}
+	if (capture_buffers(d) > d->cfg.capture_budget ||
+	    s->buffer > d->cfg.capture_budget - capture_buffers(d)) {
+		snprintf(
+			err, errlen,
+			"buffer %zu bytes does not fit: the captures' buffers may take %zu bytes together (capture_budget) and %zu are in use; ask for less or stop a capture",
+			s->buffer, d->cfg.capture_budget, capture_buffers(d));
+		return -ENOSPC;
+	}
 	if (strcmp(s->target, "all") && !(p = port_lookup(d, s->target))) {
 		snprintf(err, errlen, "no port `%s'", s->target);
 		return -ENOENT;
@@ -774,6 +806,28 @@ int capture_stop(struct swd *d, unsigned id, const char *target, char *err,
 }
 
 /**
+ * capture_buffers() - bytes of ring buffer the captures hold
+ * @d:		the daemon
+ *
+ * Running and draining captures both count: their rings are allocated
+ * until they close.
+ *
+ * Return: the sum of their buffer sizes
+ */
+size_t capture_buffers(const struct swd *d)
+{
+	size_t n = 0;
+	unsigned k;
+
+	if (!d->captures)
+		return 0;
+	for (k = 0; k < CAPTURE_MAX; k++)
+		if (d->captures->cap[k].state != CAP_FREE)
+			n += d->captures->cap[k].cap;
+	return n;
+}
+
+/**
  * capture_get() - state of the capture in slot @slot
  * @d:		the daemon
  * @slot:	0..CAPTURE_MAX-1
@@ -801,6 +855,8 @@ bool capture_get(const struct swd *d, unsigned slot, struct capture_info *out)
 	out->dropped = c->dropped;
 	out->filtered = c->filtered;
 	out->buffered = c->len;
+	out->buffer = c->cap;
+	out->stalled = c->stalled;
 	out->max_bytes = c->max_bytes;
 	out->max_frames = c->max_frames;
 	out->snaplen = c->snaplen;

@@ -62,6 +62,8 @@ struct mock_port {
  * @batch:	frames of the current receive batch (each malloc'd)
  * @nbatch:	how many
  * @now:	the clock, milliseconds
+ * @prev_total:	bytes queued on all ports before the current step (a
+ *		lowered queue budget keeps what is queued)
  */
 struct run {
 	struct sw sw;
@@ -71,6 +73,7 @@ struct run {
 	uint8_t *batch[BATCH_MAX];
 	unsigned nbatch;
 	uint64_t now;
+	size_t prev_total;
 };
 
 static uint8_t next(struct run *r)
@@ -261,6 +264,22 @@ static void check_port(const struct run *r, const struct mock_port *m)
 	read_queue(q);
 }
 
+/* The switch's total is the sum of the queues, within the budget. */
+static void check_budget(const struct run *r)
+{
+	size_t sum = 0, total = r->sw.queued_bytes;
+	size_t budget = r->sw.prm.queue_budget;
+	int i;
+
+	for (i = 0; i < NP; i++)
+		if (r->mp[i].attached)
+			sum += r->mp[i].port.txq.bytes;
+	FUZZ_ASSERT(total == sum, "queued_bytes %zu, queues hold %zu", total,
+		    sum);
+	FUZZ_ASSERT(!budget || total <= budget || total <= r->prev_total,
+		    "queued_bytes %zu over the budget %zu", total, budget);
+}
+
 static void check_all(struct run *r)
 {
 	const struct mac_table *t = &r->sw.mt;
@@ -300,10 +319,12 @@ static void check_all(struct run *r)
 	}
 	FUZZ_ASSERT(n == t->count, "port counts sum to %u, table holds %u", n,
 		    t->count);
+	check_budget(r);
 	for (i = 0; i < NP; i++) {
 		r->mp[i].prev_count = r->mp[i].port.txq.count;
 		r->mp[i].prev_bytes = r->mp[i].port.txq.bytes;
 	}
+	r->prev_total = r->sw.queued_bytes;
 }
 
 /* End of a receive batch: flush, then the receive buffer is reused. */
@@ -323,7 +344,7 @@ static uint64_t deliveries(const struct run *r, int i)
 	const struct port_stats *st = &r->mp[i].port.st;
 
 	return st->tx_queued + st->drops[PORT_DROP_TX_QUEUE_FULL] +
-	       st->drops[PORT_DROP_TX_NOMEM];
+	       st->drops[PORT_DROP_TX_NOMEM] + st->drops[PORT_DROP_TX_BUDGET];
 }
 
 /* Where a forwarded frame must go: its learned port, or NULL to flood. */
@@ -486,6 +507,8 @@ static void params_from(struct sw_params *prm, uint8_t a, uint8_t b)
 	prm->txq_frames = 1 + (b & 15);
 	prm->max_frame = FRAME_MIN_LEN + (uint32_t)(b >> 4) * 128;
 	prm->txq_bytes = (size_t)prm->max_frame * (1 + ((a >> 3) & 7));
+	/* Half the scripts share a budget smaller than the queues' sum. */
+	prm->queue_budget = b & 1 ? prm->txq_bytes + prm->max_frame : 0;
 }
 
 static void op_params(struct run *r)
