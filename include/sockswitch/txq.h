@@ -76,7 +76,8 @@ struct txq_chunk {
  *		frees it)
  * @total:	bytes queued by every queue sharing a budget with this one
  *		(the switch's sw->queued_bytes), kept in step with @bytes;
- *		NULL for a queue on its own. txq_init() sets it NULL
+ *		txq_init() points it at @solo (a queue on its own)
+ * @solo:	@total of a queue that shares no budget
  */
 struct txq {
 	struct txq_ent *ring;
@@ -93,6 +94,7 @@ struct txq {
 	struct txq_chunk *spill_tail;
 	struct txq_chunk *spare;
 	size_t *total;
+	size_t solo;
 };
 
 void txq_init(struct txq *q, uint32_t max_frames, size_t max_bytes);

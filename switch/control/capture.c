@@ -16,8 +16,12 @@
  * nonblocking descriptor watched by an ev_io, so a slow reader costs
  * dropped capture records, never forwarding: once a record finds the ring
  * full the capture is "stalled" and records nothing (no clock, no filter,
- * no copy: only its dropped counter goes up) until the reader has taken
- * half of the ring, so a reader that stops costs one branch per frame.
+ * no copy) until the reader has taken half of the ring. A stalled
+ * whole-switch capture does not even count per frame: the set counts the
+ * frames offered to whole-switch captures (rx_offered) and the capture
+ * adds what went by since it stalled when it resumes or is looked at.
+ * While every capture is stalled a frame costs the callback one
+ * increment and one test.
  * The rings of all captures together are bounded by the config's
  * capture_budget (each at most CAPTURE_BUFFER_LIMIT): a capture whose
  * buffer does not fit in what is left is refused. A capture ends on request,
@@ -124,9 +128,12 @@ static const struct dynlib pcap_lib = {
  * @len:	unwritten bytes
  * @frames:	records written into the ring
  * @bytes:	bytes written into the ring, file header included
- * @dropped:	records dropped: ring full, or stalled
+ * @dropped:	records dropped: ring full, or stalled (for a stalled
+ *		whole-switch capture, without the frames since @stall_mark:
+ *		capture_dropped() adds them)
  * @stalled:	the ring was full: record nothing until half of it is
  *		written out
+ * @stall_mark:	the set's rx_offered when a whole-switch capture stalled
  * @filtered:	frames the filter rejected
  * @max_bytes:	limit on @bytes, 0 = none
  * @max_frames:	limit on @frames, 0 = none
@@ -159,6 +166,7 @@ struct capture {
 	uint64_t bytes;
 	uint64_t dropped;
 	bool stalled;
+	uint64_t stall_mark;
 	uint64_t filtered;
 	uint64_t max_bytes;
 	uint64_t max_frames;
@@ -174,13 +182,40 @@ struct capture {
  * @next_id:	number of the next capture
  * @lib:	libpcap's handle once a capture has loaded it, or NULL
  * @api:	its functions, valid when @lib is set
+ * @rx_offered:	frames received on any port while a capture ran: what a
+ *		stalled whole-switch capture misses is counted from it
+ * @busy:	running captures that may record a frame: whole-switch ones
+ *		not stalled, and per-port ones (which count their own
+ *		misses); 0 lets the frame callback return at once
  */
 struct capture_set {
 	struct capture cap[CAPTURE_MAX];
 	unsigned next_id;
 	void *lib;
 	struct pcap_api api;
+	uint64_t rx_offered;
+	unsigned busy;
 };
+
+/* Recount cs->busy after a capture started, ended, stalled or resumed. */
+static void capture_busy_update(struct capture_set *cs)
+{
+	unsigned k;
+
+	cs->busy = 0;
+	for (k = 0; k < CAPTURE_MAX; k++)
+		cs->busy += cs->cap[k].state == CAP_RUNNING &&
+			    !(cs->cap[k].all && cs->cap[k].stalled);
+}
+
+/* Records dropped so far, the frames a stalled whole-switch capture is
+ * missing now included. */
+static uint64_t capture_dropped(const struct capture *c)
+{
+	if (c->state == CAP_RUNNING && c->all && c->stalled)
+		return c->dropped + c->d->captures->rx_offered - c->stall_mark;
+	return c->dropped;
+}
 
 /* ---- the ring and the stdio stream libpcap writes to ---------------------- */
 
@@ -248,8 +283,13 @@ static void capture_flags_update(struct swd *d)
 	uint32_t i;
 	unsigned k;
 
-	for (k = 0; k < CAPTURE_MAX; k++)
+	d->sw.capture_tx = false;
+	for (k = 0; k < CAPTURE_MAX; k++) {
 		all |= cs->cap[k].state == CAP_RUNNING && cs->cap[k].all;
+		d->sw.capture_tx |=
+			cs->cap[k].state == CAP_RUNNING && !cs->cap[k].all;
+	}
+	capture_busy_update(cs);
 	d->sw.capture_new_ports = all;
 	port_foreach(&d->sw, p, i) {
 		p->capture = all;
@@ -297,6 +337,8 @@ static void capture_close(struct capture *c)
 static void capture_end(struct capture *c, const char *reason, bool now)
 {
 	if (c->state == CAP_RUNNING) {
+		c->dropped = capture_dropped(c);
+		c->stalled = false;
 		c->state = CAP_DRAINING;
 		snprintf(c->reason, sizeof(c->reason), "%s", reason);
 		c->port = NULL;
@@ -333,8 +375,11 @@ static void capture_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 		capture_end(c, why, true);
 		return;
 	}
-	if (c->stalled && c->len <= c->cap / 2)
+	if (c->stalled && c->len <= c->cap / 2) {
+		c->dropped = capture_dropped(c);
 		c->stalled = false;
+		capture_busy_update(c->d->captures);
+	}
 	if (c->len)
 		return;
 	ev_io_stop(loop, w);
@@ -378,6 +423,8 @@ static void capture_record(struct capture *c, const struct timespec *ts,
 	if (ring_free(c) < need) {
 		c->dropped++;
 		c->stalled = true;
+		c->stall_mark = c->d->captures->rx_offered;
+		capture_busy_update(c->d->captures);
 		return;
 	}
 	c->api->dump((u_char *)c->dumper, &h, frame);
@@ -399,6 +446,9 @@ static void capture_frame_cb(void *opaque, struct port *p, enum sw_dir dir,
 	bool have_ts = false;
 	unsigned k;
 
+	cs->rx_offered += dir == SW_DIR_RX;
+	if (!cs->busy) /* every capture's reader is behind */
+		return;
 	for (k = 0; k < CAPTURE_MAX; k++) {
 		struct capture *c = &cs->cap[k];
 
@@ -406,7 +456,7 @@ static void capture_frame_cb(void *opaque, struct port *p, enum sw_dir dir,
 		    !(c->all ? dir == SW_DIR_RX : c->port == p))
 			continue;
 		if (c->stalled) { /* the reader is behind: count, no work */
-			c->dropped++;
+			c->dropped += !c->all; /* (all: see rx_offered) */
 			continue;
 		}
 		if (!have_ts) {
@@ -852,7 +902,7 @@ bool capture_get(const struct swd *d, unsigned slot, struct capture_info *out)
 	out->filter = c->filter ? c->filter : "";
 	out->frames = c->frames;
 	out->bytes = c->bytes;
-	out->dropped = c->dropped;
+	out->dropped = capture_dropped(c);
 	out->filtered = c->filtered;
 	out->buffered = c->len;
 	out->buffer = c->cap;

@@ -90,6 +90,12 @@ static int sw_params_check(const struct sw_params *prm)
 	return 0;
 }
 
+/* The bound the budget check compares with: no budget never refuses. */
+static size_t sw_budget_cap(const struct sw_params *prm)
+{
+	return prm->queue_budget ? prm->queue_budget : SIZE_MAX;
+}
+
 /* Entries a port may hold unless its own mac_max says otherwise. */
 static uint32_t sw_port_share(const struct sw_params *prm)
 {
@@ -126,6 +132,7 @@ int sw_init(struct sw *sw, const struct sw_params *prm)
 	if (sw_params_check(prm) < 0)
 		return -EINVAL;
 	sw->prm = *prm;
+	sw->budget_cap = sw_budget_cap(prm);
 	rc = mac_table_init(&sw->mt, prm->mac_table_size, prm->ageing_ms,
 			    prm->hold_down_ms, prm->hash_secret);
 	if (rc < 0)
@@ -230,6 +237,7 @@ int sw_set_params(struct sw *sw, const struct sw_params *prm)
 		txq_set_limits(&p->txq, prm->txq_frames, prm->txq_bytes);
 	secret = sw->prm.hash_secret;
 	sw->prm = *prm;
+	sw->budget_cap = sw_budget_cap(prm);
 	sw->prm.hash_secret = secret;
 	return 0;
 }
@@ -468,11 +476,10 @@ struct port *sw_port_by_id(const struct sw *sw, uint32_t id)
 static inline bool sw_budget_refuses(const struct sw *sw, size_t held,
 				     size_t len)
 {
-	size_t budget = sw->prm.queue_budget, used = sw->queued_bytes;
-
-	if (!budget)
-		return false;
-	return used >= budget || held + len > budget - used;
+	/* held + len > budget - queued, without the subtraction (a lowered
+	 * budget may be below what is queued); no budget: SIZE_MAX. */
+	return __builtin_expect(sw->queued_bytes + held + len > sw->budget_cap,
+				0);
 }
 
 /* Queue a frame on @p now (no impairment). */
@@ -493,7 +500,7 @@ static void sw_enqueue_now(struct sw *sw, struct port *p, const uint8_t *frame,
 		return;
 	}
 	p->st.tx_queued++;
-	if (p->capture)
+	if (p->capture && sw->capture_tx)
 		sw->capture_cb(sw->capture_opaque, p, SW_DIR_TX, frame, len);
 	if (p->pidx < 0) {
 		p->pidx = (int32_t)sw->npending;

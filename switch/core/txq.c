@@ -55,6 +55,7 @@
 void txq_init(struct txq *q, uint32_t max_frames, size_t max_bytes)
 {
 	memset(q, 0, sizeof(*q));
+	q->total = &q->solo;
 	txq_set_limits(q, max_frames, max_bytes);
 }
 
@@ -74,8 +75,7 @@ void txq_set_limits(struct txq *q, uint32_t max_frames, size_t max_bytes)
 static void txq_bytes_move(struct txq *q, size_t add, size_t sub)
 {
 	q->bytes = q->bytes + add - sub;
-	if (q->total)
-		*q->total = *q->total + add - sub;
+	*q->total = *q->total + add - sub;
 }
 
 static struct txq_ent *txq_at(const struct txq *q, uint32_t k)

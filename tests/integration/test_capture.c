@@ -635,7 +635,8 @@ Test(capture, stalled_capture_counts_misses_and_resumes)
 	cr_expect_eq(json_num(r, "frames"), frames + 1, "%s", r);
 	cr_expect_eq(json_num(r, "dropped"), dropped, "%s", r);
 	free(r);
-	cap_stop(&sw, id);
-	close(rd);
+	close(rd); /* the reader goes away: the next record ends it */
+	itest_unicast(&s[0], &s[1], 601, 100);
+	cap_wait_end(&sw, id, buf, sizeof(buf));
 	itest_stop(&sw);
 }
