@@ -12,22 +12,32 @@
 # and 3 x COUNT give Ir per forwarded frame; runs with and without
 # --fill-macs give Ir per sprayed address. Much shorter than bench/run.sh
 # (seconds), and only what docs/performance.md "MAC eviction" reports.
+# With CG_CAPTURES=N (and CG_CTL=SOCKSWITCHCTL, CG_BUFFER=BYTES, default
+# 4096), N whole-switch captures into FIFOs nobody reads run during the
+# test (bench/budget.sh uses it for the cost of stalled captures).
 set -euo pipefail
 (($# >= 4)) || {
-	sed -n '6,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '6,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 sw=$1 ssb=$2 label=$3 n=$4
 shift 4
 d=$(mktemp -d "${TMPDIR:-/tmp}/cgmac.XXXXXX")
+ncap=${CG_CAPTURES:-0}
+ctlopt=()
+((ncap == 0)) || ctlopt=(--control "$d/ctl.sock")
 nice -n 19 valgrind --tool=callgrind --callgrind-out-file="$d/cg.out" \
-	"$sw" --foreground --listen unix:"$d/sw.sock" >"$d/out" 2>"$d/err" &
+	"$sw" --foreground --listen unix:"$d/sw.sock" "${ctlopt[@]}" \
+	>"$d/out" 2>"$d/err" &
 pid=$!
 trap 'kill -TERM "$pid" 2>/dev/null || true; rm -rf "$d"' EXIT
 for ((i = 0; i < 600; i++)); do
 	grep -qs '^ready' "$d/out" && break
 	sleep 0.1
 done
+# shellcheck source=bench/stalled_captures.sh
+. "$(dirname "${BASH_SOURCE[0]}")/stalled_captures.sh"
+stalled_captures "${CG_CTL:-}" "$d/ctl.sock" "$d" "$ncap" "${CG_BUFFER:-4096}"
 nice -n 19 "$ssb" --unix "$d/sw.sock" --switch-pid "$pid" \
 	--switch-log "$d/err" --pairs 4 --size 64 --count "$n" --seconds 300 \
 	--pingpong 0 "$@" >"$d/run.txt" 2>"$d/ssb.err" || true

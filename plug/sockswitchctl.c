@@ -41,7 +41,7 @@ struct cmd_help {
 
 static const struct cmd_help cmd_help[] = {
 	{ "status", "",
-	  "version, uptime, config, counts, limits, listeners\n" },
+	  "version, uptime, config, counts, limits, memory, listeners\n" },
 	{ "ports", "", "every port: state, counters, drops by reason\n" },
 	{ "macs", "[PORT]", "learned addresses: VLAN, MAC, port, age\n" },
 	{ "events", "[-n COUNT]",

@@ -84,7 +84,8 @@ void show_status(const json_t *r)
 {
 	const json_t *cnt = json_object_get(r, "counts"),
 		     *prm = json_object_get(r, "params"),
-		     *ctl = json_object_get(r, "control"), *l;
+		     *ctl = json_object_get(r, "control"),
+		     *mem = json_object_get(r, "memory"), *l;
 	char up[32];
 	size_t i;
 
@@ -113,6 +114,11 @@ void show_status(const json_t *r)
 	       jint(prm, "max_frame"), jint(prm, "tx_queue_frames"),
 	       jint(prm, "tx_queue_bytes"),
 	       json_is_true(json_object_get(prm, "hub")) ? ", hub mode" : "");
+	if (mem) /* a switch from before the budgets has no "memory" */
+		printf("memory:     %lld bytes queued (budget %lld), captures' buffers %lld (budget %lld)\n",
+		       jint(mem, "queued_bytes"), jint(mem, "queue_budget"),
+		       jint(mem, "capture_buffers"),
+		       jint(mem, "capture_budget"));
 }
 
 /**

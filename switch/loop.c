@@ -15,7 +15,9 @@
  * frees them after the flush, in the one deferred pass that also frees
  * the control clients and VDE handshakes closed during the iteration
  * (swd_defer()). An ev_check watcher reads the monotonic
- * clock once per iteration; a one-second timer ages the MAC table.
+ * clock once per iteration; a one-second timer ages the MAC table, trims
+ * idle queues and, when queues that were large have drained, hands the
+ * freed memory back to the system (malloc_trim()).
  * After the flush, sw_throttle_update() pauses ports whose unicast
  * destination is over its high-water mark and resumes those whose
  * destination drained; while any port is throttled a short timer keeps
@@ -33,6 +35,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,6 +137,27 @@ static void swd_end_batch(struct swd *d)
 		sw_impair_release(&d->sw, d->now_ms);
 	sw_flush(&d->sw);
 	d->arena_used = 0;
+	if (d->sw.queued_bytes > d->queued_high) /* what sits in the heap */
+		d->queued_high = d->sw.queued_bytes;
+}
+
+/*
+ * Give freed queue memory back to the system: the spill chunks are small
+ * heap blocks, and the allocator keeps the pages of freed ones for reuse
+ * (a switch whose 1,000 stalled queues drained kept their gigabytes).
+ * Once the queues held SWD_TRIM_MIN or more and are down to a quarter of
+ * that, malloc_trim() returns the free pages. Called after sw_expire()
+ * freed idle queues' spare chunks and rings.
+ */
+static void swd_memory_sweep(struct swd *d)
+{
+	size_t now = d->sw.queued_bytes;
+
+	if (d->queued_high < SWD_TRIM_MIN || now > d->queued_high / 4)
+		return;
+	malloc_trim(0);
+	d->malloc_trims++;
+	d->queued_high = now;
 }
 
 /* Wake up when the next impaired frame is due (nothing held: sleep). */
@@ -470,6 +494,7 @@ static void sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	/* check_cb has read the clock in this iteration already. */
 	sw_expire(&d->sw, d->now_ms);
+	swd_memory_sweep(d);
 	macwatch_sweep(d);
 }
 

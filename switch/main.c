@@ -47,13 +47,15 @@ struct flags {
 	struct {
 		bool hub, mac_table_size, ageing, hold_down, max_ports;
 		bool max_frame, txq_frames, txq_bytes, socket_mode, log_level;
-		bool pidfile, daemon, control, metrics;
+		bool pidfile, daemon, control, metrics, queue_budget;
+		bool capture_budget;
 		bool dgram_idle;
 	} set;
 	struct {
 		bool hub, daemon;
 		uint64_t mac_table_size, ageing, hold_down, max_ports;
 		uint64_t max_frame, txq_frames, txq_bytes;
+		uint64_t queue_budget, capture_budget;
 		int socket_mode;
 		enum log_level log_level;
 		const char *pidfile;
@@ -94,6 +96,8 @@ enum {
 	OPT_MAX_FRAME,
 	OPT_TXQ_FRAMES,
 	OPT_TXQ_BYTES,
+	OPT_QUEUE_BUDGET,
+	OPT_CAPTURE_BUDGET,
 	OPT_SOCKET_MODE,
 	OPT_LOG_LEVEL,
 	OPT_DGRAM_IDLE,
@@ -120,6 +124,8 @@ static const struct option long_opts[] = {
 	{ "max-frame", required_argument, NULL, OPT_MAX_FRAME },
 	{ "tx-queue-frames", required_argument, NULL, OPT_TXQ_FRAMES },
 	{ "tx-queue-bytes", required_argument, NULL, OPT_TXQ_BYTES },
+	{ "queue-budget", required_argument, NULL, OPT_QUEUE_BUDGET },
+	{ "capture-budget", required_argument, NULL, OPT_CAPTURE_BUDGET },
 	{ "socket-mode", required_argument, NULL, OPT_SOCKET_MODE },
 	{ "dgram-idle", required_argument, NULL, OPT_DGRAM_IDLE },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
@@ -178,6 +184,9 @@ static void usage(FILE *out)
 		"                            start: port=all,file=PATH[,max-frames=N]\n"
 		"                            [,max-bytes=N][,snaplen=N][,buffer=N]\n"
 		"                            [,filter=BPF EXPR] (docs/capture.md)\n"
+		"      --capture-budget BYTES\n"
+		"                            bound on the buffers of all captures\n"
+		"                            together (default 64 MiB)\n"
 		"      --control PATH        control socket for sockswitchctl (docs/control.md);\n"
 		"                            default: control.sock beside the default unix\n"
 		"                            socket, mode 0600; `none' turns it off\n"
@@ -223,6 +232,10 @@ static void usage(FILE *out)
 		"                            (default %u); a full queue drops and counts\n"
 		"      --tx-queue-bytes N    per-port transmit queue bound in bytes\n"
 		"                            (default %u)\n"
+		"      --queue-budget BYTES  bound on the frames queued on all ports\n"
+		"                            together (default: RAM / 16, within 64 MiB\n"
+		"                            and 1 GiB); a port holding more than what is\n"
+		"                            left of it drops first (tx_budget)\n"
 		"\n"
 		"Process:\n"
 		"  -f, --foreground          stay in the foreground, log to stderr (default)\n"
@@ -391,6 +404,18 @@ static void parse_flags(int argc, char **argv, struct flags *f)
 			f->v.txq_bytes = parse_num("--tx-queue-bytes", optarg,
 						   FRAME_MIN_LEN, 1u << 30);
 			break;
+		case OPT_QUEUE_BUDGET:
+			f->set.queue_budget = true;
+			f->v.queue_budget =
+				parse_num("--queue-budget", optarg,
+					  QUEUE_BUDGET_MIN, QUEUE_BUDGET_MAX);
+			break;
+		case OPT_CAPTURE_BUDGET:
+			f->set.capture_budget = true;
+			f->v.capture_budget = parse_num(
+				"--capture-budget", optarg, CAPTURE_BUDGET_MIN,
+				CAPTURE_BUDGET_MAX);
+			break;
 		case OPT_DGRAM_IDLE:
 			f->set.dgram_idle = true;
 			f->v.dgram_idle = parse_num("--dgram-idle", optarg, 1,
@@ -519,6 +544,10 @@ static int apply_flags(struct swd_config *c, const struct flags *f, char *err,
 		c->core.txq_frames = (uint32_t)f->v.txq_frames;
 	if (f->set.txq_bytes)
 		c->core.txq_bytes = (size_t)f->v.txq_bytes;
+	if (f->set.queue_budget)
+		c->core.queue_budget = (size_t)f->v.queue_budget;
+	if (f->set.capture_budget)
+		c->capture_budget = (size_t)f->v.capture_budget;
 	if (f->set.socket_mode)
 		c->socket_mode = f->v.socket_mode;
 	if (f->set.dgram_idle)
@@ -879,6 +908,14 @@ static int check_config(const char *path)
 	return 0;
 }
 
+/* Bytes of physical memory, or 0 if the system does not say. */
+static uint64_t physical_memory(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+
+	return pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : 0;
+}
+
 /**
  * build_config() - the config file, then the flags, then the defaults
  * @out:	uninitialised; filled on success, empty on failure
@@ -907,6 +944,9 @@ static int build_config(struct swd_config *out, char *err, size_t errlen,
 		rc = default_control(out, b);
 	if (rc == 0)
 		rc = absolutize_paths(out, b->cwd, err, errlen);
+	if (rc == 0 && !out->core.queue_budget)
+		out->core.queue_budget =
+			config_default_queue_budget(physical_memory());
 	if (rc == 0 && out->core.txq_bytes < out->core.max_frame) {
 		snprintf(err, errlen,
 			 "tx queue bytes %zu is below the maximum frame %u",

@@ -179,6 +179,7 @@ static void sum_params(struct summary *s, const struct sw_params *o,
 	SUM_FIELD(max_frame, "max_frame");
 	SUM_FIELD(txq_frames, "tx_queue_frames");
 	SUM_FIELD(txq_bytes, "tx_queue_bytes");
+	SUM_FIELD(queue_budget, "queue_budget");
 	SUM_FIELD(hub, "hub");
 #undef SUM_FIELD
 }

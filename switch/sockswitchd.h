@@ -87,6 +87,7 @@ struct swd_macwatch;
 #define SWD_IOV_MAX 1024
 #define SWD_READ_CHUNK (128 * 1024)
 #define SWD_RX_SLOTS 32 /* max_frame-sized datagram slots per recvmmsg() */
+#define SWD_TRIM_MIN (4u << 20) /* queued bytes worth a malloc_trim() */
 
 /**
  * enum swd_event_type - what the daemon's hook list carries
@@ -184,6 +185,9 @@ struct swd_deferred {
  * @nhooks:	how many
  * @macwatch:	the logger's record of addresses seen on two ports
  *		(loop.c), or NULL
+ * @queued_high: most frame bytes queued after a batch since the last
+ *		malloc_trim() (loop.c)
+ * @malloc_trims: times freed queue memory was given back to the system
  */
 struct swd {
 	struct ev_loop *loop;
@@ -208,6 +212,8 @@ struct swd {
 	struct swd_hook hooks[SWD_HOOKS_MAX];
 	size_t nhooks;
 	struct swd_macwatch *macwatch;
+	size_t queued_high;
+	uint64_t malloc_trims;
 };
 
 int swd_init(struct swd *d, struct ev_loop *loop);

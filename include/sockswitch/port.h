@@ -77,6 +77,9 @@ struct port_ops {
  * @PORT_DROP_IMPAIR_QUEUE_FULL: the impairment's hold queue (frames
  *				waiting for their delay) was full, or a copy
  *				found no memory
+ * @PORT_DROP_TX_BUDGET:	the switch's queue budget (prm.queue_budget)
+ *				was used up, or this port held more than
+ *				what was left of it (its fair share)
  */
 enum port_drop {
 	PORT_DROP_RX_RUNT,
@@ -94,6 +97,7 @@ enum port_drop {
 	PORT_DROP_IMPAIR_MTU,
 	PORT_DROP_IMPAIR_RATE,
 	PORT_DROP_IMPAIR_QUEUE_FULL,
+	PORT_DROP_TX_BUDGET,
 	PORT_DROP__MAX,
 };
 
@@ -124,7 +128,8 @@ extern const char *const port_drop_name[PORT_DROP__MAX];
  * @drops:		drops by reason
  *
  * Conservation: rx_frames = rx_forwarded + rx drops; every forwarded
- * frame adds one to tx_queued or tx_queue_full on each destination; and
+ * frame adds one to tx_queued or a tx drop (tx_queue_full, tx_budget, an
+ * impair_* reason) on each destination; and
  * tx_queued = tx_frames + tx_closed + tx_nomem + tx_too_big + frames
  * still queued.
  */

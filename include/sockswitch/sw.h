@@ -43,6 +43,9 @@
  * @hash_secret:	per-run key for the MAC table hash
  * @throttle_ms:	longest a sender stays throttled on one full
  *			destination; 0 turns backpressure off
+ * @queue_budget:	bound on frame bytes waiting on all ports together
+ *			(transmit queues and impairment holds); 0: none.
+ *			The daemon always sets one (see docs/config.md)
  */
 struct sw_params {
 	uint32_t mac_table_size;
@@ -56,6 +59,7 @@ struct sw_params {
 	bool hub;
 	uint64_t hash_secret;
 	uint64_t throttle_ms;
+	size_t queue_budget;
 };
 
 /**
@@ -158,10 +162,13 @@ enum sw_dir {
  *		the forwarding path and the port setters: it must not
  *		change ports or the table
  * @event_opaque: its argument
- * @capture_cb:	called for each frame received on or queued to a port
- *		whose capture flag is set; may be NULL while no flag is set
+ * @capture_cb:	called for each frame received on a port whose capture
+ *		flag is set, and for each frame queued to one while
+ *		@capture_tx is set; may be NULL while no flag is set
  * @capture_opaque: its argument
  * @capture_new_ports: new ports start with their capture flag set
+ * @capture_tx:	queued frames are wanted too (a capture of one port
+ *		records both ways; a whole-switch one only what is received)
  * @by_id:	live ports by id (index 0 unused)
  * @throttled:	ports whose input is throttled (see sw_throttle_update())
  * @nthrottled:	number of those
@@ -178,6 +185,11 @@ enum sw_dir {
  * @nimpaired:	number of those
  * @now_ms:	time of the frame being forwarded (fwd_input()'s), for
  *		impairment decisions
+ * @queued_bytes: frame bytes waiting on all ports: every port's txq.bytes
+ *		(each queue keeps it through txq.total) plus the bytes
+ *		their impairments hold; at most prm.queue_budget when set
+ * @budget_cap:	prm.queue_budget, or SIZE_MAX without one (one compare
+ *		per queued frame either way)
  */
 struct sw {
 	struct sw_params prm;
@@ -194,6 +206,7 @@ struct sw {
 			   const uint8_t *frame, size_t len);
 	void *capture_opaque;
 	bool capture_new_ports;
+	bool capture_tx;
 	struct port **by_id;
 	struct port **throttled;
 	uint32_t nthrottled;
@@ -202,6 +215,8 @@ struct sw {
 	struct port **impaired;
 	uint32_t nimpaired;
 	uint64_t now_ms;
+	size_t queued_bytes;
+	size_t budget_cap;
 };
 
 void sw_params_default(struct sw_params *prm);

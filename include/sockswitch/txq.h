@@ -74,6 +74,10 @@ struct txq_chunk {
  * @spill_tail:	newest chunk, where txq_detach() appends
  * @spare:	one released chunk kept for reuse, or NULL (txq_trim()
  *		frees it)
+ * @total:	bytes queued by every queue sharing a budget with this one
+ *		(the switch's sw->queued_bytes), kept in step with @bytes;
+ *		txq_init() points it at @solo (a queue on its own)
+ * @solo:	@total of a queue that shares no budget
  */
 struct txq {
 	struct txq_ent *ring;
@@ -89,6 +93,8 @@ struct txq {
 	struct txq_chunk *spill_head;
 	struct txq_chunk *spill_tail;
 	struct txq_chunk *spare;
+	size_t *total;
+	size_t solo;
 };
 
 void txq_init(struct txq *q, uint32_t max_frames, size_t max_bytes);

@@ -593,6 +593,16 @@ static void set_throttle_ms(struct swd_config *c, json_int_t v)
 	c->core.throttle_ms = (uint64_t)v;
 }
 
+static void set_queue_budget(struct swd_config *c, json_int_t v)
+{
+	c->core.queue_budget = (size_t)v;
+}
+
+static void set_capture_budget(struct swd_config *c, json_int_t v)
+{
+	c->capture_budget = (size_t)v;
+}
+
 static void set_dgram_idle(struct swd_config *c, json_int_t v)
 {
 	c->dgram_idle_s = (uint32_t)v;
@@ -607,6 +617,10 @@ static const struct int_key int_keys[] = {
 	{ "max_frame", FRAME_MIN_LEN, FRAME_MAX_LEN_LIMIT, set_max_frame },
 	{ "tx_queue_frames", 1, TXQ_FRAMES_MAX, set_txq_frames },
 	{ "tx_queue_bytes", FRAME_MIN_LEN, TXQ_BYTES_MAX, set_txq_bytes },
+	{ "queue_budget", QUEUE_BUDGET_MIN, QUEUE_BUDGET_MAX,
+	  set_queue_budget },
+	{ "capture_budget", CAPTURE_BUDGET_MIN, CAPTURE_BUDGET_MAX,
+	  set_capture_budget },
 	{ "dgram_idle", 1, DGRAM_IDLE_MAX_S, set_dgram_idle },
 	{ "throttle_ms", 0, SW_THROTTLE_MAX_MS, set_throttle_ms },
 };
@@ -1156,7 +1170,9 @@ static int load_root(struct loader *ld, json_t *root)
  * @c:		config to initialise; release it with config_fini()
  *
  * Defaults: sw_params_default() for the core, no listeners, unix socket
- * mode 0600, log level info, no pidfile, stay in the foreground.
+ * mode 0600, log level info, no pidfile, stay in the foreground. The
+ * queue budget stays 0 here: the daemon fills in its default from the
+ * machine's memory (config_default_queue_budget()).
  */
 void config_init(struct swd_config *c)
 {
@@ -1165,8 +1181,29 @@ void config_init(struct swd_config *c)
 	c->socket_mode = SOCKET_MODE_DEFAULT;
 	c->log_level = LOG_LVL_INFO;
 	c->dgram_idle_s = DGRAM_IDLE_DEFAULT_S;
+	c->capture_budget = CAPTURE_BUDGET_DEFAULT;
 	c->control.mode = CONFIG_MODE_UNSET;
 	c->control.group = CONFIG_GID_UNSET;
+}
+
+/**
+ * config_default_queue_budget() - the queue budget when none is set
+ * @ram_bytes:	physical memory of the machine, or 0 if unknown
+ *
+ * A sixteenth of the memory, within QUEUE_BUDGET_FLOOR (64 MiB) and
+ * QUEUE_BUDGET_CEIL (1 GiB); the floor when the size is unknown.
+ *
+ * Return: bytes
+ */
+size_t config_default_queue_budget(uint64_t ram_bytes)
+{
+	uint64_t b = ram_bytes / 16;
+
+	if (b < QUEUE_BUDGET_FLOOR)
+		b = QUEUE_BUDGET_FLOOR;
+	if (b > QUEUE_BUDGET_CEIL)
+		b = QUEUE_BUDGET_CEIL;
+	return (size_t)b;
 }
 
 /**

@@ -159,6 +159,13 @@ int config_absolutize_uplinks(struct swd_config *c, const char *cwd, char *err,
 #define DGRAM_IDLE_MAX_S 1000000
 #define JPATH_MAX 512 /* bytes of "$.listen[3].mode" */
 #define LISTEN_UIDS_MAX 32
+#define QUEUE_BUDGET_MIN (1ULL << 20) /* above any max_frame */
+#define QUEUE_BUDGET_MAX (1ULL << 40)
+#define QUEUE_BUDGET_FLOOR (64ULL << 20) /* the default: RAM / 16 in here */
+#define QUEUE_BUDGET_CEIL (1ULL << 30)
+#define CAPTURE_BUDGET_DEFAULT (64ULL << 20)
+#define CAPTURE_BUDGET_MIN (64ULL << 10)
+#define CAPTURE_BUDGET_MAX (1ULL << 34)
 
 /**
  * struct listen_uids - which local users may attach to a tcp: listener
@@ -242,6 +249,8 @@ enum log_level {
  * @control.group:	socket file group, or CONFIG_GID_UNSET
  * @uplinks:		uplinks and outbound connections (owned array)
  * @nuplinks:		how many
+ * @capture_budget:	bound on the buffers of all running captures
+ *			together, bytes
  */
 struct swd_config {
 	char *path;
@@ -264,9 +273,11 @@ struct swd_config {
 	} control;
 	struct uplink_cfg *uplinks;
 	size_t nuplinks;
+	size_t capture_budget;
 };
 
 void config_init(struct swd_config *c);
+size_t config_default_queue_budget(uint64_t ram_bytes);
 int config_load(struct swd_config *c, const char *path, char *err,
 		size_t errlen);
 int config_add_listen(struct swd_config *c, const char *url, int mode,

@@ -14,7 +14,17 @@
  * written whole or dropped and counted. An optional BPF filter runs with
  * pcap_offline_filter(). The ring drains into the file or FIFO through a
  * nonblocking descriptor watched by an ev_io, so a slow reader costs
- * dropped capture records, never forwarding. A capture ends on request,
+ * dropped capture records, never forwarding: once a record finds the ring
+ * full the capture is "stalled" and records nothing (no clock, no filter,
+ * no copy) until the reader has taken half of the ring. A stalled
+ * whole-switch capture does not even count per frame: the set counts the
+ * frames offered to whole-switch captures (rx_offered) and the capture
+ * adds what went by since it stalled when it resumes or is looked at.
+ * While every capture is stalled a frame costs the callback one
+ * increment and one test.
+ * The rings of all captures together are bounded by the config's
+ * capture_budget (each at most CAPTURE_BUFFER_LIMIT): a capture whose
+ * buffer does not fit in what is left is refused. A capture ends on request,
  * on its byte or frame limit, when its port closes, or when the reader
  * of its FIFO goes away (EPIPE); it then drains what it buffered (at
  * most CAPTURE_DRAIN_S seconds) and closes.
@@ -23,6 +33,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +53,8 @@
 #define CAPTURE_DRAIN_S 5.0
 #define CAPTURE_SNAPLEN_MIN 14
 #define CAPTURE_BUFFER_MIN 4096
-#define CAPTURE_BUFFER_LIMIT (1u << 30)
+#define CAPTURE_BUFFER_LIMIT (256u << 20)
+#define CAPTURE_TRIM_MIN (1u << 20)
 #define PCAP_FILE_HDR 24
 #define PCAP_REC_HDR 16
 
@@ -116,7 +128,12 @@ static const struct dynlib pcap_lib = {
  * @len:	unwritten bytes
  * @frames:	records written into the ring
  * @bytes:	bytes written into the ring, file header included
- * @dropped:	records dropped: ring full
+ * @dropped:	records dropped: ring full, or stalled (for a stalled
+ *		whole-switch capture, without the frames since @stall_mark:
+ *		capture_dropped() adds them)
+ * @stalled:	the ring was full: record nothing until half of it is
+ *		written out
+ * @stall_mark:	the set's rx_offered when a whole-switch capture stalled
  * @filtered:	frames the filter rejected
  * @max_bytes:	limit on @bytes, 0 = none
  * @max_frames:	limit on @frames, 0 = none
@@ -148,6 +165,8 @@ struct capture {
 	uint64_t frames;
 	uint64_t bytes;
 	uint64_t dropped;
+	bool stalled;
+	uint64_t stall_mark;
 	uint64_t filtered;
 	uint64_t max_bytes;
 	uint64_t max_frames;
@@ -163,13 +182,40 @@ struct capture {
  * @next_id:	number of the next capture
  * @lib:	libpcap's handle once a capture has loaded it, or NULL
  * @api:	its functions, valid when @lib is set
+ * @rx_offered:	frames received on any port while a capture ran: what a
+ *		stalled whole-switch capture misses is counted from it
+ * @busy:	running captures that may record a frame: whole-switch ones
+ *		not stalled, and per-port ones (which count their own
+ *		misses); 0 lets the frame callback return at once
  */
 struct capture_set {
 	struct capture cap[CAPTURE_MAX];
 	unsigned next_id;
 	void *lib;
 	struct pcap_api api;
+	uint64_t rx_offered;
+	unsigned busy;
 };
+
+/* Recount cs->busy after a capture started, ended, stalled or resumed. */
+static void capture_busy_update(struct capture_set *cs)
+{
+	unsigned k;
+
+	cs->busy = 0;
+	for (k = 0; k < CAPTURE_MAX; k++)
+		cs->busy += cs->cap[k].state == CAP_RUNNING &&
+			    !(cs->cap[k].all && cs->cap[k].stalled);
+}
+
+/* Records dropped so far, the frames a stalled whole-switch capture is
+ * missing now included. */
+static uint64_t capture_dropped(const struct capture *c)
+{
+	if (c->state == CAP_RUNNING && c->all && c->stalled)
+		return c->dropped + c->d->captures->rx_offered - c->stall_mark;
+	return c->dropped;
+}
 
 /* ---- the ring and the stdio stream libpcap writes to ---------------------- */
 
@@ -237,8 +283,13 @@ static void capture_flags_update(struct swd *d)
 	uint32_t i;
 	unsigned k;
 
-	for (k = 0; k < CAPTURE_MAX; k++)
+	d->sw.capture_tx = false;
+	for (k = 0; k < CAPTURE_MAX; k++) {
 		all |= cs->cap[k].state == CAP_RUNNING && cs->cap[k].all;
+		d->sw.capture_tx |=
+			cs->cap[k].state == CAP_RUNNING && !cs->cap[k].all;
+	}
+	capture_busy_update(cs);
 	d->sw.capture_new_ports = all;
 	port_foreach(&d->sw, p, i) {
 		p->capture = all;
@@ -273,6 +324,8 @@ static void capture_close(struct capture *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	free(c->ring);
+	if (c->cap >= CAPTURE_TRIM_MIN) /* its pages back to the system */
+		malloc_trim(0);
 	free(c->path);
 	free(c->filter);
 	memset(c, 0, sizeof(*c));
@@ -284,6 +337,8 @@ static void capture_close(struct capture *c)
 static void capture_end(struct capture *c, const char *reason, bool now)
 {
 	if (c->state == CAP_RUNNING) {
+		c->dropped = capture_dropped(c);
+		c->stalled = false;
 		c->state = CAP_DRAINING;
 		snprintf(c->reason, sizeof(c->reason), "%s", reason);
 		c->port = NULL;
@@ -319,6 +374,11 @@ static void capture_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 				 ", then %s", why);
 		capture_end(c, why, true);
 		return;
+	}
+	if (c->stalled && c->len <= c->cap / 2) {
+		c->dropped = capture_dropped(c);
+		c->stalled = false;
+		capture_busy_update(c->d->captures);
 	}
 	if (c->len)
 		return;
@@ -362,6 +422,9 @@ static void capture_record(struct capture *c, const struct timespec *ts,
 	}
 	if (ring_free(c) < need) {
 		c->dropped++;
+		c->stalled = true;
+		c->stall_mark = c->d->captures->rx_offered;
+		capture_busy_update(c->d->captures);
 		return;
 	}
 	c->api->dump((u_char *)c->dumper, &h, frame);
@@ -380,16 +443,27 @@ static void capture_frame_cb(void *opaque, struct port *p, enum sw_dir dir,
 	struct swd *d = opaque;
 	struct capture_set *cs = d->captures;
 	struct timespec ts;
+	bool have_ts = false;
 	unsigned k;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	cs->rx_offered += dir == SW_DIR_RX;
+	if (!cs->busy) /* every capture's reader is behind */
+		return;
 	for (k = 0; k < CAPTURE_MAX; k++) {
 		struct capture *c = &cs->cap[k];
 
-		if (c->state != CAP_RUNNING)
+		if (c->state != CAP_RUNNING ||
+		    !(c->all ? dir == SW_DIR_RX : c->port == p))
 			continue;
-		if (c->all ? dir == SW_DIR_RX : c->port == p)
-			capture_record(c, &ts, frame, len);
+		if (c->stalled) { /* the reader is behind: count, no work */
+			c->dropped += !c->all; /* (all: see rx_offered) */
+			continue;
+		}
+		if (!have_ts) {
+			clock_gettime(CLOCK_REALTIME, &ts);
+			have_ts = true;
+		}
+		capture_record(c, &ts, frame, len);
 	}
 }
 
@@ -690,6 +764,14 @@ int capture_start(struct swd *d, const struct capture_spec *s, char *err,
 			 CAPTURE_BUFFER_MIN, CAPTURE_BUFFER_LIMIT);
 		return -EINVAL;
 	}
+	if (capture_buffers(d) > d->cfg.capture_budget ||
+	    s->buffer > d->cfg.capture_budget - capture_buffers(d)) {
+		snprintf(
+			err, errlen,
+			"buffer %zu bytes does not fit: the captures' buffers may take %zu bytes together (capture_budget) and %zu are in use; ask for less or stop a capture",
+			s->buffer, d->cfg.capture_budget, capture_buffers(d));
+		return -ENOSPC;
+	}
 	if (strcmp(s->target, "all") && !(p = port_lookup(d, s->target))) {
 		snprintf(err, errlen, "no port `%s'", s->target);
 		return -ENOENT;
@@ -774,6 +856,28 @@ int capture_stop(struct swd *d, unsigned id, const char *target, char *err,
 }
 
 /**
+ * capture_buffers() - bytes of ring buffer the captures hold
+ * @d:		the daemon
+ *
+ * Running and draining captures both count: their rings are allocated
+ * until they close.
+ *
+ * Return: the sum of their buffer sizes
+ */
+size_t capture_buffers(const struct swd *d)
+{
+	size_t n = 0;
+	unsigned k;
+
+	if (!d->captures)
+		return 0;
+	for (k = 0; k < CAPTURE_MAX; k++)
+		if (d->captures->cap[k].state != CAP_FREE)
+			n += d->captures->cap[k].cap;
+	return n;
+}
+
+/**
  * capture_get() - state of the capture in slot @slot
  * @d:		the daemon
  * @slot:	0..CAPTURE_MAX-1
@@ -798,9 +902,11 @@ bool capture_get(const struct swd *d, unsigned slot, struct capture_info *out)
 	out->filter = c->filter ? c->filter : "";
 	out->frames = c->frames;
 	out->bytes = c->bytes;
-	out->dropped = c->dropped;
+	out->dropped = capture_dropped(c);
 	out->filtered = c->filtered;
 	out->buffered = c->len;
+	out->buffer = c->cap;
+	out->stalled = c->stalled;
 	out->max_bytes = c->max_bytes;
 	out->max_frames = c->max_frames;
 	out->snaplen = c->snaplen;

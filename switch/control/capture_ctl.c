@@ -26,14 +26,15 @@ static json_t *capture_json(const struct capture_info *ci)
 {
 	return json_pack(
 		"{s:I,s:I,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
-		"s:I}",
+		"s:I,s:I,s:b}",
 		"id", (json_int_t)ci->id, "port", (json_int_t)ci->port, "name",
 		ci->port_name, "file", ci->path, "filter", ci->filter, "frames",
 		(json_int_t)ci->frames, "bytes", (json_int_t)ci->bytes,
 		"dropped", (json_int_t)ci->dropped, "filtered",
 		(json_int_t)ci->filtered, "buffered", (json_int_t)ci->buffered,
 		"max-bytes", (json_int_t)ci->max_bytes, "max-frames",
-		(json_int_t)ci->max_frames, "snaplen", (json_int_t)ci->snaplen);
+		(json_int_t)ci->max_frames, "snaplen", (json_int_t)ci->snaplen,
+		"buffer", (json_int_t)ci->buffer, "stalled", ci->stalled);
 }
 
 /* Fail on an argument not in @keys (NULL-terminated). */

@@ -118,6 +118,9 @@ struct capture_spec {
  * @dropped:	frames dropped because the buffer was full
  * @filtered:	frames the filter rejected
  * @buffered:	bytes waiting for the reader
+ * @buffer:	size of its ring buffer
+ * @stalled:	the buffer filled up: frames are counted in @dropped,
+ *		not looked at, until the reader takes half of it
  * @max_bytes:	limit, 0 = none
  * @max_frames:	limit, 0 = none
  * @snaplen:	bytes kept of each frame
@@ -133,6 +136,8 @@ struct capture_info {
 	uint64_t dropped;
 	uint64_t filtered;
 	size_t buffered;
+	size_t buffer;
+	bool stalled;
 	uint64_t max_bytes;
 	uint64_t max_frames;
 	uint32_t snaplen;
@@ -148,6 +153,7 @@ int capture_start(struct swd *d, const struct capture_spec *s, char *err,
 int capture_stop(struct swd *d, unsigned id, const char *target, char *err,
 		 size_t errlen);
 bool capture_get(const struct swd *d, unsigned slot, struct capture_info *out);
+size_t capture_buffers(const struct swd *d);
 
 /* capture_ctl.c */
 

@@ -187,14 +187,26 @@ static const char *const port_arg[] = { "port", NULL };
 
 static json_t *params_json(const struct sw_params *p)
 {
-	return json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "hub", p->hub,
+	return json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "hub", p->hub,
 			 "mac_table_size", (json_int_t)p->mac_table_size,
 			 "ageing", (json_int_t)(p->ageing_ms / 1000),
 			 "mac_hold_down_ms", (json_int_t)p->hold_down_ms,
 			 "max_ports", (json_int_t)p->max_ports, "max_frame",
 			 (json_int_t)p->max_frame, "tx_queue_frames",
 			 (json_int_t)p->txq_frames, "tx_queue_bytes",
-			 (json_int_t)p->txq_bytes);
+			 (json_int_t)p->txq_bytes, "queue_budget",
+			 (json_int_t)p->queue_budget);
+}
+
+/* What frames waiting and capture buffers hold, and their bounds. */
+static json_t *memory_json(const struct swd *d)
+{
+	return json_pack("{s:I,s:I,s:I,s:I,s:I}", "queued_bytes",
+			 (json_int_t)d->sw.queued_bytes, "queue_budget",
+			 (json_int_t)d->sw.prm.queue_budget, "capture_buffers",
+			 (json_int_t)capture_buffers(d), "capture_budget",
+			 (json_int_t)d->cfg.capture_budget, "malloc_trims",
+			 (json_int_t)d->malloc_trims);
 }
 
 static json_t *cmd_query_status(struct ctl_req *r)
@@ -210,7 +222,8 @@ static json_t *cmd_query_status(struct ctl_req *r)
 	listener_foreach(d, l) if (ls)
 		json_array_append_new(ls, json_string(l->url));
 	return json_pack(
-		"{s:s,s:I,s:f,s:s?,s:s,s:{s:I,s:I,s:I,s:I,s:I},s:o?,s:o?,s:o?}",
+		"{s:s,s:I,s:f,s:s?,s:s,s:{s:I,s:I,s:I,s:I,s:I},s:o?,s:o?,s:o?,"
+		"s:o?}",
 		"version", SOCKSWITCH_VERSION, "pid", (json_int_t)getpid(),
 		"uptime", (double)(swd_clock_ms() - d->start_ms) / 1000.0,
 		"config", d->cfg.path, "log_level",
@@ -220,7 +233,8 @@ static json_t *cmd_query_status(struct ctl_req *r)
 		(json_int_t)d->sw.mt.count, "mac_table_size",
 		(json_int_t)d->sw.mt.max, "listeners",
 		(json_int_t)json_array_size(ls), "listeners", ls, "params",
-		params_json(&d->sw.prm), "control", ctl_stats_json(d));
+		params_json(&d->sw.prm), "control", ctl_stats_json(d), "memory",
+		memory_json(d));
 }
 
 static json_t *cmd_query_ports(struct ctl_req *r)

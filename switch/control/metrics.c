@@ -231,6 +231,18 @@ static void put_switch(FILE *f, const struct metrics_ep *m)
 		  "Addresses in the MAC table now.", (double)d->sw.mt.count);
 	put_gauge(f, "sockswitch_mac_table_capacity",
 		  "Bound on addresses in the MAC table.", (double)d->sw.mt.max);
+	put_gauge(
+		f, "sockswitch_queued_bytes",
+		"Frame bytes waiting on all ports now (transmit queues and impairment holds).",
+		(double)d->sw.queued_bytes);
+	put_gauge(f, "sockswitch_queue_budget_bytes",
+		  "Bound on sockswitch_queued_bytes (queue_budget).",
+		  (double)d->sw.prm.queue_budget);
+	put_head(
+		f, "sockswitch_malloc_trims_total", "counter",
+		"Times memory freed by drained queues was given back to the system.");
+	fprintf(f, "sockswitch_malloc_trims_total %" PRIu64 "\n",
+		d->malloc_trims);
 	put_head(f, "sockswitch_config_reloads_total", "counter",
 		 "Reloads applied (SIGHUP or the reload command).");
 	fprintf(f, "sockswitch_config_reloads_total %" PRIu64 "\n",
@@ -267,6 +279,13 @@ static void put_captures(FILE *f, const struct swd *d)
 		n += capture_get(d, i, &ci);
 	put_gauge(f, "sockswitch_captures", "Packet captures running now.",
 		  (double)n);
+	put_gauge(
+		f, "sockswitch_capture_buffer_bytes",
+		"Bytes of ring buffer held by captures (running or draining).",
+		(double)capture_buffers(d));
+	put_gauge(f, "sockswitch_capture_budget_bytes",
+		  "Bound on sockswitch_capture_buffer_bytes (capture_budget).",
+		  (double)d->cfg.capture_budget);
 }
 
 /* The labels of a port, for the few per-port series printed here (the

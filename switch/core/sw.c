@@ -42,6 +42,16 @@
  * reading holds its senders up only once, for the bound, and then loses
  * its own frames (queue-full drops) as it did without backpressure.
  * Floods never throttle: one slow port must not slow a broadcast domain.
+ *
+ * Queue budget: prm.queue_budget bounds the frame bytes waiting on all
+ * ports together (sw->queued_bytes: the queues keep it through their
+ * txq.total, and impairment holds are added here). Fairness follows the
+ * dynamic threshold of shared-buffer switches: a port may hold at most
+ * what is left of the budget, so a frame is refused (tx_budget) when the
+ * port's bytes plus the frame exceed budget - queued_bytes. N ports that
+ * never read settle at budget / (N + 1) each, and the last share stays
+ * free for ports that do read, whose queues are short: a stalled port
+ * loses its own frames first, and the total never passes the budget.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -74,9 +84,16 @@ static int sw_params_check(const struct sw_params *prm)
 	    prm->max_ports > SW_MAX_PORTS_LIMIT ||
 	    prm->max_frame < FRAME_MIN_LEN ||
 	    prm->max_frame > FRAME_MAX_LEN_LIMIT || prm->txq_frames == 0 ||
-	    prm->txq_bytes < prm->max_frame)
+	    prm->txq_bytes < prm->max_frame ||
+	    (prm->queue_budget && prm->queue_budget < prm->max_frame))
 		return -EINVAL;
 	return 0;
+}
+
+/* The bound the budget check compares with: no budget never refuses. */
+static size_t sw_budget_cap(const struct sw_params *prm)
+{
+	return prm->queue_budget ? prm->queue_budget : SIZE_MAX;
 }
 
 /* Entries a port may hold unless its own mac_max says otherwise. */
@@ -115,6 +132,7 @@ int sw_init(struct sw *sw, const struct sw_params *prm)
 	if (sw_params_check(prm) < 0)
 		return -EINVAL;
 	sw->prm = *prm;
+	sw->budget_cap = sw_budget_cap(prm);
 	rc = mac_table_init(&sw->mt, prm->mac_table_size, prm->ageing_ms,
 			    prm->hold_down_ms, prm->hash_secret);
 	if (rc < 0)
@@ -187,6 +205,7 @@ int sw_reset(struct sw *sw, const struct sw_params *prm)
 	sw->flood = keep.flood;
 	sw->impaired = keep.impaired;
 	sw->prm = *prm;
+	sw->budget_cap = sw_budget_cap(prm);
 	rc = mac_table_init(&sw->mt, prm->mac_table_size, prm->ageing_ms,
 			    prm->hold_down_ms, prm->hash_secret);
 	if (rc < 0) {
@@ -261,6 +280,7 @@ int sw_set_params(struct sw *sw, const struct sw_params *prm)
 		txq_set_limits(&p->txq, prm->txq_frames, prm->txq_bytes);
 	secret = sw->prm.hash_secret;
 	sw->prm = *prm;
+	sw->budget_cap = sw_budget_cap(prm);
 	sw->prm.hash_secret = secret;
 	return 0;
 }
@@ -374,6 +394,7 @@ int sw_port_add(struct sw *sw, struct port *p, const struct port_ops *ops,
 	if (p->name[0] == '\0')
 		snprintf(p->name, sizeof(p->name), "p%u", id);
 	txq_init(&p->txq, sw->prm.txq_frames, sw->prm.txq_bytes);
+	p->txq.total = &sw->queued_bytes;
 	memset(&p->st, 0, sizeof(p->st));
 	sw->ports[sw->nports++] = p;
 	sw->by_id[id] = p;
@@ -490,20 +511,39 @@ struct port *sw_port_by_id(const struct sw *sw, uint32_t id)
 	return id <= SW_MAX_PORTS_LIMIT ? sw->by_id[id] : NULL;
 }
 
+/*
+ * The queue budget refuses @len more bytes for a port that holds @held:
+ * the budget is used up, or the port would hold more than what is left
+ * of it (the dynamic threshold, see the theory block).
+ */
+static inline bool sw_budget_refuses(const struct sw *sw, size_t held,
+				     size_t len)
+{
+	/* held + len > budget - queued, without the subtraction (a lowered
+	 * budget may be below what is queued); no budget: SIZE_MAX. */
+	return __builtin_expect(sw->queued_bytes + held + len > sw->budget_cap,
+				0);
+}
+
 /* Queue a frame on @p now (no impairment). */
 static void sw_enqueue_now(struct sw *sw, struct port *p, const uint8_t *frame,
 			   size_t len, bool framed)
 {
-	int rc = framed ? txq_push_framed(&p->txq, frame, len)
-			: txq_push(&p->txq, frame, len);
+	int rc;
 
+	if (sw_budget_refuses(sw, p->txq.bytes, len)) {
+		port_count_drop(p, PORT_DROP_TX_BUDGET);
+		return;
+	}
+	rc = framed ? txq_push_framed(&p->txq, frame, len)
+		    : txq_push(&p->txq, frame, len);
 	if (rc < 0) {
 		port_count_drop(p, rc == -ENOMEM ? PORT_DROP_TX_NOMEM
 						 : PORT_DROP_TX_QUEUE_FULL);
 		return;
 	}
 	p->st.tx_queued++;
-	if (p->capture)
+	if (p->capture && sw->capture_tx)
 		sw->capture_cb(sw->capture_opaque, p, SW_DIR_TX, frame, len);
 	if (p->pidx < 0) {
 		p->pidx = (int32_t)sw->npending;
@@ -522,11 +562,18 @@ static void sw_impair_offer(struct sw *sw, struct port *p, const uint8_t *frame,
 		[IMPAIR_NOMEM] = PORT_DROP_IMPAIR_QUEUE_FULL,
 	};
 	enum impair_verdict v;
-	unsigned held;
+	unsigned held, copies = p->impair->cfg.duplicate ? 2 : 1;
 
+	/* Held frames count against the budget as queued ones do. */
+	if (sw_budget_refuses(sw, p->txq.bytes + p->impair->bytes,
+			      copies * len)) {
+		port_count_drop(p, PORT_DROP_TX_BUDGET);
+		return;
+	}
 	v = impair_frame(p->impair, frame, len, sw->now_ms, &held);
 	if (v != IMPAIR_QUEUED)
 		port_count_drop(p, why[v]);
+	sw->queued_bytes += held * len;
 }
 
 /* A frame for @p: through its impairment if it has one (one branch). */
@@ -545,6 +592,7 @@ static void sw_impair_due(struct sw *sw, struct port *p, uint64_t now_ms)
 	struct impair_ent *e;
 
 	while ((e = impair_pop(p->impair, now_ms))) {
+		sw->queued_bytes -= e->len; /* the queue counts it again */
 		sw_enqueue_now(sw, p, e->data, e->len, false);
 		/* The copy is freed now: the queue keeps its own. */
 		p->st.drops[PORT_DROP_TX_NOMEM] += txq_detach(&p->txq);

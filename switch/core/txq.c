@@ -55,6 +55,7 @@
 void txq_init(struct txq *q, uint32_t max_frames, size_t max_bytes)
 {
 	memset(q, 0, sizeof(*q));
+	q->total = &q->solo;
 	txq_set_limits(q, max_frames, max_bytes);
 }
 
@@ -68,6 +69,13 @@ void txq_set_limits(struct txq *q, uint32_t max_frames, size_t max_bytes)
 {
 	q->max_frames = max_frames ? max_frames : 1;
 	q->max_bytes = max_bytes;
+}
+
+/* @q->bytes, and the shared total with it, change by @add - @sub. */
+static void txq_bytes_move(struct txq *q, size_t add, size_t sub)
+{
+	q->bytes = q->bytes + add - sub;
+	*q->total = *q->total + add - sub;
 }
 
 static struct txq_ent *txq_at(const struct txq *q, uint32_t k)
@@ -198,7 +206,7 @@ static int txq_push_ent(struct txq *q, const uint8_t *data, size_t len,
 	e->len = (uint32_t)len;
 	e->framed = framed;
 	q->count++;
-	q->bytes += len;
+	txq_bytes_move(q, len, 0);
 	q->borrowed++;
 	return 0;
 }
@@ -320,7 +328,7 @@ unsigned txq_advance(struct txq *q, size_t nbytes, bool with_hdr,
 			break;
 		total -= sz;
 		*frame_bytes += e->len;
-		q->bytes -= e->len;
+		txq_bytes_move(q, 0, e->len);
 		txq_release_head(q);
 		q->head = (q->head + 1) & (q->cap - 1);
 		q->count--;
@@ -367,7 +375,7 @@ unsigned txq_detach(struct txq *q)
 	for (; k < q->count; k++) {
 		struct txq_ent *e = txq_at(q, k);
 
-		q->bytes -= e->len;
+		txq_bytes_move(q, 0, e->len);
 		e->data = NULL;
 	}
 	q->count -= dropped;
@@ -391,7 +399,7 @@ unsigned txq_clear(struct txq *q)
 		q->head = (q->head + 1) & (q->cap - 1);
 		q->count--;
 	}
-	q->bytes = 0;
+	txq_bytes_move(q, 0, q->bytes);
 	q->head_off = 0;
 	return n;
 }

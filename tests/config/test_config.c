@@ -86,6 +86,21 @@ Test(config, init_sets_documented_defaults)
 	config_fini(&c);
 }
 
+Test(config, queue_budget_default_is_a_sixteenth_of_memory_within_bounds)
+{
+	struct swd_config c;
+
+	config_init(&c);
+	cr_assert_eq(c.core.queue_budget, 0, "the daemon fills it in");
+	cr_assert_eq(c.capture_budget, 64ull << 20);
+	config_fini(&c);
+	cr_assert_eq(config_default_queue_budget(0), 64ull << 20);
+	cr_assert_eq(config_default_queue_budget(512ull << 20), 64ull << 20);
+	cr_assert_eq(config_default_queue_budget(4ull << 30), 256ull << 20);
+	cr_assert_eq(config_default_queue_budget(16ull << 30), 1ull << 30);
+	cr_assert_eq(config_default_queue_budget(1ull << 40), 1ull << 30);
+}
+
 Test(config, empty_object_keeps_defaults_and_records_path)
 {
 	struct swd_config c;
@@ -117,6 +132,8 @@ static const char every_key[] =
 	"  \"max_frame\": 1518,\n"
 	"  \"tx_queue_frames\": 16,\n"
 	"  \"tx_queue_bytes\": 1518,\n"
+	"  \"queue_budget\": 2097152,\n"
+	"  \"capture_budget\": 1048576,\n"
 	"  \"socket_mode\": \"0666\",\n"
 	"  \"log_level\": \"debug\",\n"
 	"  \"pidfile\": \"/run/user/1000/sw.pid\",\n"
@@ -139,6 +156,8 @@ Test(config, parses_every_key)
 	cr_assert_eq(c.core.max_frame, 1518);
 	cr_assert_eq(c.core.txq_frames, 16);
 	cr_assert_eq(c.core.txq_bytes, 1518);
+	cr_assert_eq(c.core.queue_budget, 2097152);
+	cr_assert_eq(c.capture_budget, 1048576);
 	cr_assert_eq(c.socket_mode, 0666);
 	cr_assert_eq(c.log_level, LOG_LVL_DEBUG);
 	cr_assert_str_eq(c.pidfile, "/run/user/1000/sw.pid");
@@ -685,6 +704,10 @@ static unsigned long long field(const struct swd_config *c, const char *key)
 		return c->core.max_frame;
 	if (!strcmp(key, "tx_queue_frames"))
 		return c->core.txq_frames;
+	if (!strcmp(key, "queue_budget"))
+		return c->core.queue_budget;
+	if (!strcmp(key, "capture_budget"))
+		return c->capture_budget;
 	return c->core.txq_bytes;
 }
 
@@ -729,6 +752,16 @@ ParameterizedTestParameters(config, integer_bounds)
 		{ "tx_queue_bytes", 1073741824, "" },
 		{ "tx_queue_bytes", 1073741825,
 		  "2:21: $.tx_queue_bytes: `1073741825' is not 14-1073741824" },
+		{ "queue_budget", 1048575,
+		  "2:19: $.queue_budget: `1048575' is not 1048576-1099511627776" },
+		{ "queue_budget", 1048576, "" },
+		{ "queue_budget", 1099511627776LL, "" },
+		{ "queue_budget", 1099511627777LL,
+		  "2:19: $.queue_budget: `1099511627777' is not 1048576-1099511627776" },
+		{ "capture_budget", 65535,
+		  "2:21: $.capture_budget: `65535' is not 65536-17179869184" },
+		{ "capture_budget", 65536, "" },
+		{ "capture_budget", 17179869184LL, "" },
 		{ "ageing", 9223372036854775807LL,
 		  "2:13: $.ageing: `9223372036854775807' is not 1-1000000" },
 	};

@@ -75,6 +75,8 @@ struct mock_port {
  * @nbatch:	how many
  * @now:	the clock, milliseconds
  * @deep:	check every held frame after this step (see check_impair())
+ * @prev_total:	bytes queued on all ports before the current step (a
+ *		lowered queue budget keeps what is queued)
  */
 struct run {
 	struct sw sw;
@@ -85,6 +87,7 @@ struct run {
 	unsigned nbatch;
 	uint64_t now;
 	bool deep;
+	size_t prev_total;
 };
 
 static uint8_t next(struct run *r)
@@ -213,7 +216,8 @@ static bool flood_listed(const struct run *r, const struct port *p)
 static uint64_t egress(const struct port *p)
 {
 	return p->st.tx_queued + p->st.drops[PORT_DROP_TX_QUEUE_FULL] +
-	       p->st.drops[PORT_DROP_TX_NOMEM];
+	       p->st.drops[PORT_DROP_TX_NOMEM] +
+	       p->st.drops[PORT_DROP_TX_BUDGET];
 }
 
 /* Frames @p's impairment holds now. */
@@ -234,7 +238,8 @@ static uint64_t impair_drops(const struct port *p)
 	return p->st.drops[PORT_DROP_IMPAIR_LOSS] +
 	       p->st.drops[PORT_DROP_IMPAIR_MTU] +
 	       p->st.drops[PORT_DROP_IMPAIR_RATE] +
-	       p->st.drops[PORT_DROP_IMPAIR_QUEUE_FULL];
+	       p->st.drops[PORT_DROP_IMPAIR_QUEUE_FULL] +
+	       p->st.drops[PORT_DROP_TX_BUDGET];
 }
 
 FUZZ_NO_COVERAGE
@@ -364,6 +369,27 @@ static void check_port(const struct run *r, const struct mock_port *m)
 }
 
 FUZZ_NO_COVERAGE
+/* The switch's total is the sum of the queues and the impairments' holds,
+ * within the budget. */
+static void check_budget(const struct run *r)
+{
+	size_t sum = 0, total = r->sw.queued_bytes;
+	size_t budget = r->sw.prm.queue_budget;
+	int i;
+
+	for (i = 0; i < NP; i++)
+		if (r->mp[i].attached)
+			sum += r->mp[i].port.txq.bytes +
+			       (r->mp[i].port.impair
+					? r->mp[i].port.impair->bytes
+					: 0);
+	FUZZ_ASSERT(total == sum, "queued_bytes %zu, queues and holds %zu",
+		    total, sum);
+	FUZZ_ASSERT(!budget || total <= budget || total <= r->prev_total,
+		    "queued_bytes %zu over the budget %zu", total, budget);
+}
+
+FUZZ_NO_COVERAGE
 static void check_all(struct run *r)
 {
 	const struct mac_table *t = &r->sw.mt;
@@ -406,10 +432,12 @@ static void check_all(struct run *r)
 	}
 	FUZZ_ASSERT(n == t->count, "port counts sum to %u, table holds %u", n,
 		    t->count);
+	check_budget(r);
 	for (i = 0; i < NP; i++) {
 		r->mp[i].prev_count = r->mp[i].port.txq.count;
 		r->mp[i].prev_bytes = r->mp[i].port.txq.bytes;
 	}
+	r->prev_total = r->sw.queued_bytes;
 }
 
 /* End of a receive batch: flush, then the receive buffer is reused. */
@@ -441,7 +469,7 @@ static const struct port *expected_out(const struct run *r, const uint8_t *f,
 static void input(struct run *r, int k, uint8_t *f, size_t len)
 {
 	struct port *in = &r->mp[k].port;
-	uint64_t before[NP], seq0[NP], got, fwd0, copies;
+	uint64_t before[NP], seq0[NP], budget0[NP], got, fwd0, copies;
 	const struct port *out;
 	bool live, want;
 	int i;
@@ -458,6 +486,7 @@ static void input(struct run *r, int k, uint8_t *f, size_t len)
 
 		before[i] = p->impair ? impair_drops(p) : egress(p);
 		seq0[i] = impair_seq(p);
+		budget0[i] = p->st.drops[PORT_DROP_TX_BUDGET];
 	}
 	fwd0 = in->st.rx_forwarded;
 	fwd_input(&r->sw, in, f, len, r->now);
@@ -478,6 +507,10 @@ static void input(struct run *r, int k, uint8_t *f, size_t len)
 				    "port %d: impairment held %lu copies", i,
 				    (unsigned long)copies);
 			m->accepted += copies;
+			/* Refused by the queue budget before the impairment
+			 * saw it: counted where egress() counts it. */
+			m->direct +=
+				p->st.drops[PORT_DROP_TX_BUDGET] - budget0[i];
 			got = impair_drops(p) - before[i] + !!copies;
 		} else {
 			got = egress(p) - before[i];
@@ -607,6 +640,8 @@ static void params_from(struct sw_params *prm, uint8_t a, uint8_t b)
 	prm->txq_frames = 1 + (b & 15);
 	prm->max_frame = FRAME_MIN_LEN + (uint32_t)(b >> 4) * 128;
 	prm->txq_bytes = (size_t)prm->max_frame * (1 + ((a >> 3) & 7));
+	/* Half the scripts share a budget smaller than the queues' sum. */
+	prm->queue_budget = b & 1 ? prm->txq_bytes + prm->max_frame : 0;
 }
 
 static void op_params(struct run *r)

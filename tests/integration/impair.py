@@ -41,7 +41,7 @@ import tempfile
 import threading
 import time
 
-from sstest import fail
+from sstest import fail, start_switch
 
 BCAST = b"\xff" * 6
 MAC_A = bytes([2, 0, 0, 0, 0, 0xa])
@@ -104,17 +104,7 @@ class Switch:
             args += ["--config", self.cfg]
         else:
             args += ["--listen", "unix:" + self.sock]
-        log = open(self.logpath, "wb")
-        self.p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-        log.close()
-        end = time.monotonic() + 10
-        while time.monotonic() < end:
-            if "\nready pid=" in "\n" + self.log():
-                return
-            if self.p.poll() is not None:
-                break
-            time.sleep(0.02)
-        fail("switch did not start", self.log())
+        self.p = start_switch(args, self.logpath)
 
     def log(self):
         with open(self.logpath, errors="replace") as f:

@@ -8,7 +8,9 @@
  * per-port capture holds exactly that port's frames, both ways; a BPF
  * filter restricts it; max-frames ends it; a FIFO read live by tcpdump
  * works; a FIFO reader that never reads costs dropped records, not
- * forwarding, and its going away ends the capture. ctest skips (77) the
+ * forwarding (the capture is stalled, and records again once the reader
+ * catches up), and its going away ends the capture; all captures'
+ * buffers stay within --capture-budget. ctest skips (77) the
  * whole suite where tcpdump is not installed.
  */
 #include <errno.h>
@@ -410,34 +412,57 @@ Test(capture, tcpdump_reads_a_fifo_live)
 /* A reader that opens the FIFO and never reads: the pipe and the
  * capture buffer fill, records are dropped and counted, and forwarding
  * goes on at full speed. Closing the reader ends the capture. */
+/**
+ * stuck_capture() - a whole-switch capture into a FIFO nobody reads
+ * @sw:		started here, two stations learned
+ * @s:		the stations
+ * @rd:		set to the FIFO's (unread) reading end
+ * @frames:	set to the frames recorded
+ * @dropped:	set to the frames dropped
+ *
+ * 400 frames of 1000 bytes go from s[0] to s[1]: far more than a 64 KiB
+ * pipe plus the capture's 64 KiB buffer. Every one is forwarded (the
+ * stations check it), and recorded or counted as dropped.
+ *
+ * Return: the capture's id
+ */
+static int stuck_capture(struct itest_sw *sw, struct itest_sta s[2], int *rd,
+			 long long *frames, long long *dropped)
+{
+	char fifo[512], args[1024], *r;
+	int id;
+
+	itest_start_learned(sw, TP_UNIX, ctl_args, s, 2);
+	snprintf(fifo, sizeof(fifo), "%s/stuck.fifo", sw->d->dir);
+	cr_assert_eq(mkfifo(fifo, 0600), 0, "mkfifo: %s", strerror(errno));
+	*rd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	cr_assert_geq(*rd, 0, "open %s: %s", fifo, strerror(errno));
+	snprintf(args, sizeof(args),
+		 "\"port\": \"all\", \"file\": \"%s\", \"buffer\": 65536",
+		 fifo);
+	id = cap_start(sw, args);
+	for (uint32_t i = 0; i < 400; i++)
+		itest_unicast(&s[0], &s[1], 100 + i, 1000);
+	r = ctl(sw, "{\"execute\": \"query-captures\"}");
+	*dropped = json_num(r, "dropped");
+	*frames = json_num(r, "frames");
+	cr_expect_gt(*dropped, 0, "a stuck reader must cost drops: %s", r);
+	cr_expect_eq(*dropped + *frames, 400,
+		     "every frame written or dropped: %s", r);
+	cr_expect_not_null(strstr(r, "\"stalled\":true"), "%s", r);
+	free(r);
+	return id;
+}
+
 Test(capture, stuck_fifo_reader_costs_capture_drops_not_forwarding)
 {
 	struct itest_sta s[2];
 	struct itest_sw sw;
-	char fifo[512], args[1024], line[1024], *r;
+	char line[1024];
 	long long dropped, frames;
 	int rd, id;
 
-	itest_start_learned(&sw, TP_UNIX, ctl_args, s, 2);
-	snprintf(fifo, sizeof(fifo), "%s/stuck.fifo", sw.d->dir);
-	cr_assert_eq(mkfifo(fifo, 0600), 0, "mkfifo: %s", strerror(errno));
-	rd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	cr_assert_geq(rd, 0, "open %s: %s", fifo, strerror(errno));
-	snprintf(args, sizeof(args),
-		 "\"port\": \"all\", \"file\": \"%s\", \"buffer\": 65536",
-		 fifo);
-	id = cap_start(&sw, args);
-	/* 400 frames of 1000 bytes: far more than a 64 KiB pipe plus a
-	 * 64 KiB buffer. Every one must still be forwarded. */
-	for (uint32_t i = 0; i < 400; i++)
-		itest_unicast(&s[0], &s[1], 100 + i, 1000);
-	r = ctl(&sw, "{\"execute\": \"query-captures\"}");
-	dropped = json_num(r, "dropped");
-	frames = json_num(r, "frames");
-	cr_expect_gt(dropped, 0, "a stuck reader must cost drops: %s", r);
-	cr_expect_eq(dropped + frames, 400,
-		     "every frame written or dropped: %s", r);
-	free(r);
+	id = stuck_capture(&sw, s, &rd, &frames, &dropped);
 	close(rd);
 	itest_unicast(&s[0], &s[1], 600, 100);
 	cap_wait_end(&sw, id, line, sizeof(line));
@@ -523,5 +548,95 @@ Test(capture, capture_flag_at_start_up)
 	cr_assert_eq(n, 2, "%zu frames", n);
 	expect_pkt(pk, 0, s[0].mac, itest_bcast, 64);
 	expect_pkt(pk, 1, s[1].mac, itest_bcast, 64);
+	itest_stop(&sw);
+}
+
+/* capture-start with @args fails, and the message has @want in it. */
+static void cap_refused(struct itest_sw *sw, const char *args, const char *want)
+{
+	char *r =
+		ctl(sw, "{\"execute\": \"capture-start\", \"arguments\": {%s}}",
+		    args);
+
+	cr_expect_not_null(strstr(r, "\"error\""), "{%s}: %s", args, r);
+	cr_expect_not_null(strstr(r, want), "{%s}: %s", args, r);
+	free(r);
+}
+
+/* All captures' buffers together stay within --capture-budget: a capture
+ * that does not fit is refused and says why; one ending makes room. */
+Test(capture, capture_buffers_are_bounded_together)
+{
+	static const char *const args[] = { "--control", "@DIR@/ctl.sock",
+					    "--capture-budget", "1048576",
+					    NULL };
+	struct itest_sw sw;
+	char file[512], a[1024], *r;
+	int id1, id2;
+
+	itest_start(&sw, TP_UNIX, args);
+	snprintf(file, sizeof(file), "%s/b.pcap", sw.d->dir);
+	snprintf(a, sizeof(a),
+		 "\"port\": \"all\", \"file\": \"%s1\", \"buffer\": 524288",
+		 file);
+	id1 = cap_start(&sw, a);
+	snprintf(a, sizeof(a),
+		 "\"port\": \"all\", \"file\": \"%s2\", \"buffer\": 524288",
+		 file);
+	id2 = cap_start(&sw, a);
+	r = ctl(&sw, "{\"execute\": \"query-status\"}");
+	cr_expect_eq(json_num(r, "capture_buffers"), 1048576, "%s", r);
+	cr_expect_eq(json_num(r, "capture_budget"), 1048576, "%s", r);
+	free(r);
+	snprintf(a, sizeof(a),
+		 "\"port\": \"all\", \"file\": \"%s3\", \"buffer\": 4096",
+		 file);
+	cap_refused(&sw, a, "does not fit");
+	snprintf(a, sizeof(a),
+		 "\"port\": \"all\", \"file\": \"%s4\", \"buffer\": 268435457",
+		 file);
+	cap_refused(&sw, a, "buffer");
+	cap_stop(&sw, id1);
+	snprintf(a, sizeof(a),
+		 "\"port\": \"all\", \"file\": \"%s3\", \"buffer\": 4096",
+		 file);
+	cap_stop(&sw, cap_start(&sw, a));
+	cap_stop(&sw, id2);
+	itest_stop(&sw);
+}
+
+/* A capture whose reader stops is stalled once its buffer is full: it
+ * only counts what it misses, and records again once the reader has
+ * taken half of the buffer. Forwarding never waits for it. */
+Test(capture, stalled_capture_counts_misses_and_resumes)
+{
+	struct itest_sta s[2];
+	struct itest_sw sw;
+	char buf[65536], *r;
+	long long dropped, frames;
+	int rd, id, tries;
+
+	id = stuck_capture(&sw, s, &rd, &frames, &dropped);
+	/* The reader catches up: the capture records again. */
+	for (tries = 0; tries < 200; tries++) {
+		while (read(rd, buf, sizeof(buf)) > 0)
+			;
+		r = ctl(&sw, "{\"execute\": \"query-captures\"}");
+		if (strstr(r, "\"stalled\":false")) {
+			free(r);
+			break;
+		}
+		free(r);
+		usleep(10000);
+	}
+	cr_assert_lt(tries, 200, "the capture stayed stalled");
+	itest_unicast(&s[0], &s[1], 600, 100);
+	r = ctl(&sw, "{\"execute\": \"query-captures\"}");
+	cr_expect_eq(json_num(r, "frames"), frames + 1, "%s", r);
+	cr_expect_eq(json_num(r, "dropped"), dropped, "%s", r);
+	free(r);
+	close(rd); /* the reader goes away: the next record ends it */
+	itest_unicast(&s[0], &s[1], 601, 100);
+	cap_wait_end(&sw, id, buf, sizeof(buf));
 	itest_stop(&sw);
 }

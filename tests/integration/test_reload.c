@@ -188,7 +188,8 @@ Test(reload, applies_new_limits_and_log_level)
 	snprintf(listen, sizeof(listen), "\"unix:%s/a.sock\"", dir);
 	write_config(cfg, listen,
 		     "\"mac_table_size\": 1, \"log_level\": \"debug\", "
-		     "\"tx_queue_frames\": 64");
+		     "\"tx_queue_frames\": 64, \"queue_budget\": 33554432, "
+		     "\"capture_budget\": 1048576");
 	pos = ss_daemon_log_end(sw.d);
 	cr_assert_eq(kill(sw.d->pid, SIGHUP), 0);
 	cr_assert_eq(ss_daemon_wait_log(sw.d, &pos, "reload (SIGHUP):", NULL, 0,
@@ -197,6 +198,9 @@ Test(reload, applies_new_limits_and_log_level)
 	st = ct_ok(c, "query-status", NULL);
 	cr_assert_eq(ct_int(st, "params.mac_table_size"), 1);
 	cr_assert_eq(ct_int(st, "params.tx_queue_frames"), 64);
+	cr_assert_eq(ct_int(st, "params.queue_budget"), 33554432);
+	cr_assert_eq(ct_int(st, "memory.queue_budget"), 33554432);
+	cr_assert_eq(ct_int(st, "memory.capture_budget"), 1048576);
 	cr_assert_str_eq(json_string_value(json_object_get(st, "log_level")),
 			 "debug");
 	cr_assert_leq(ct_int(st, "counts.macs"), 1,
