@@ -77,6 +77,9 @@ struct port_ops {
  * @PORT_DROP_IMPAIR_QUEUE_FULL: the impairment's hold queue (frames
  *				waiting for their delay) was full, or a copy
  *				found no memory
+ * @PORT_DROP_RX_MAC_LIMIT:	from a source address the port may not
+ *				learn: it already holds its mac_limit
+ *				(the listener's "max_macs")
  */
 enum port_drop {
 	PORT_DROP_RX_RUNT,
@@ -94,6 +97,7 @@ enum port_drop {
 	PORT_DROP_IMPAIR_MTU,
 	PORT_DROP_IMPAIR_RATE,
 	PORT_DROP_IMPAIR_QUEUE_FULL,
+	PORT_DROP_RX_MAC_LIMIT,
 	PORT_DROP__MAX,
 };
 
@@ -199,6 +203,11 @@ struct port_stats {
  *		default share (half the table); may be set before
  *		sw_port_add(), which keeps it. A port at its bound that
  *		learns a new address evicts its own oldest entry
+ * @mac_limit:	most entries this port may learn (a listener's
+ *		"max_macs"), or 0: no limit. Unlike @mac_max nothing is
+ *		evicted: a frame from a further source is dropped
+ *		(PORT_DROP_RX_MAC_LIMIT) until entries age out. When set,
+ *		it is also the port's bound in place of @mac_max
  */
 struct port {
 	const struct port_ops *ops;
@@ -228,6 +237,7 @@ struct port {
 	uint16_t held_vid;
 	uint32_t mac_count;
 	uint32_t mac_max;
+	uint32_t mac_limit;
 	struct impair *impair;
 	int32_t iidx;
 	const void *origin;

@@ -722,6 +722,7 @@ static int listen_append(struct swd_config *c, const char *url,
 		memset(&l->uids, 0, sizeof(l->uids));
 	l->max_ports = 0;
 	memset(&l->impair, 0, sizeof(l->impair));
+	l->max_macs = 0;
 	return 0;
 }
 
@@ -793,27 +794,31 @@ static int load_listener_url(struct loader *ld, const char *url, json_t *obj,
 }
 
 /**
- * load_listener_max_ports() - a listener's "max_ports": how many ports a
- *			       datagram listener may hold
+ * load_listener_count() - a listener's bound: an integer 1-@limit
  * @ld:		loader, path at the key
  * @v:		its value
- * @max:	on success, the limit
+ * @limit:	largest value allowed
+ * @what:	what the range error starts with ("" or "max_macs ")
+ * @hint:	what it ends with ("" or a hint in brackets)
+ * @out:	on success, the value
  *
  * Return: 0 on success, negative error code on failure
  */
-static int load_listener_max_ports(struct loader *ld, json_t *v, uint32_t *max)
+static int load_listener_count(struct loader *ld, json_t *v, unsigned limit,
+			       const char *what, const char *hint,
+			       uint32_t *out)
 {
 	json_int_t n;
 
 	if (!json_is_integer(v))
 		return ld_err(ld, false, "expected an integer 1-%u, got %s",
-			      (unsigned)SW_MAX_PORTS_LIMIT, json_kind(v));
+			      limit, json_kind(v));
 	n = json_integer_value(v);
-	if (n < 1 || n > SW_MAX_PORTS_LIMIT)
+	if (n < 1 || n > limit)
 		return ld_err(ld, false,
-			      "`%" JSON_INTEGER_FORMAT "' is not 1-%u", n,
-			      (unsigned)SW_MAX_PORTS_LIMIT);
-	*max = (uint32_t)n;
+			      "%s`%" JSON_INTEGER_FORMAT "' is not 1-%u%s",
+			      what, n, limit, hint);
+	*out = (uint32_t)n;
 	return 0;
 }
 
@@ -874,7 +879,7 @@ static int load_impair(struct loader *ld, json_t *v, struct listen_impair *out)
 
 /**
  * load_listener_obj() - one listener in the object form: "url" and its
- *			 options ("mode", "group", "max_ports")
+ *			 options ("mode", "group", "max_ports", ...)
  * @ld:		loader, path at the listener
  * @obj:	the object
  *
@@ -886,7 +891,7 @@ static int load_listener_obj(struct loader *ld, json_t *obj)
 	struct listen_uids uids = { .any = false };
 	gid_t group = CONFIG_GID_UNSET;
 	int mode = CONFIG_MODE_UNSET;
-	uint32_t max_ports = 0;
+	uint32_t max_ports = 0, max_macs = 0;
 	struct listen_impair impair = { .on = false };
 	struct listen_cfg *lc;
 	size_t saved;
@@ -909,13 +914,18 @@ static int load_listener_obj(struct loader *ld, json_t *obj)
 		else if (!strcmp(key, "allow_any_uid"))
 			ret = load_bool(ld, v, &uids.any);
 		else if (!strcmp(key, "max_ports"))
-			ret = load_listener_max_ports(ld, v, &max_ports);
+			ret = load_listener_count(ld, v, SW_MAX_PORTS_LIMIT, "",
+						  "", &max_ports);
 		else if (!strcmp(key, "impair"))
 			ret = load_impair(ld, v, &impair);
+		else if (!strcmp(key, "max_macs"))
+			ret = load_listener_count(
+				ld, v, SW_MAC_TABLE_LIMIT, "max_macs ",
+				" (leave the key out for no limit)", &max_macs);
 		else
 			ret = ld_err(
 				ld, true,
-				"unknown key (expected url, mode, group, allow_uids, allow_any_uid, max_ports or impair)");
+				"unknown key (expected url, mode, group, allow_uids, allow_any_uid, max_ports, max_macs or impair)");
 		if (!uid_key && (!strcmp(key, "allow_uids") ||
 				 !strcmp(key, "allow_any_uid")))
 			uid_key = key;
@@ -930,6 +940,7 @@ static int load_listener_obj(struct loader *ld, json_t *obj)
 		return ret;
 	lc = &ld->c->listen[ld->c->nlisten - 1];
 	lc->impair = impair;
+	lc->max_macs = max_macs;
 	if (!max_ports)
 		return 0;
 	if (lc->addr.kind != LISTEN_UDP && lc->addr.kind != LISTEN_UNIXGRAM) {
@@ -1225,6 +1236,7 @@ static int config_copy(struct swd_config *dst, const struct swd_config *src)
 			goto nomem;
 		dst->listen[dst->nlisten - 1].max_ports = l->max_ports;
 		dst->listen[dst->nlisten - 1].impair = l->impair;
+		dst->listen[dst->nlisten - 1].max_macs = l->max_macs;
 	}
 	return 0;
 nomem:

@@ -198,6 +198,8 @@ struct listen_impair {
  * @max_ports:	udp:, unixgram: ports it may hold ("max_ports"), or 0: the
  *		default, half of the switch's max_ports (at least 1)
  * @impair:	egress impairment of every port accepted there ("impair")
+ * @max_macs:	most source addresses each of its ports may learn
+ *		("max_macs"), or 0: no limit of its own
  */
 struct listen_cfg {
 	char *url;
@@ -207,6 +209,7 @@ struct listen_cfg {
 	struct listen_uids uids;
 	uint32_t max_ports;
 	struct listen_impair impair;
+	uint32_t max_macs;
 };
 
 /**

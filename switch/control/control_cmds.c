@@ -91,8 +91,13 @@ json_t *ctl_port_json(const struct swd *d, const struct port *p)
 		(json_int_t)st->mac_evicted, "throttle", "events",
 		(json_int_t)st->throttled, "timeouts",
 		(json_int_t)st->throttle_timeouts, "drops", drops);
-	if (o)
+	if (o) {
 		json_object_set_new(o, "impair", impair_json(p));
+		json_object_set_new(json_object_get(o, "mac"), "count",
+				    json_integer((json_int_t)p->mac_count));
+		json_object_set_new(json_object_get(o, "mac"), "max_macs",
+				    json_integer((json_int_t)p->mac_limit));
+	}
 	/* Counters of the port's transport itself (an mcast uplink's). */
 	if (o && nuc && (tc = json_object()) &&
 	    json_object_set_new(o, "transport_counters", tc) == 0)
@@ -443,8 +448,13 @@ static json_t *cmd_impair(struct ctl_req *r)
 		return NULL;
 	}
 	o = port_ref_json(p);
-	if (o)
+	if (o) {
 		json_object_set_new(o, "impair", impair_json(p));
+		json_object_set_new(json_object_get(o, "mac"), "count",
+				    json_integer((json_int_t)p->mac_count));
+		json_object_set_new(json_object_get(o, "mac"), "max_macs",
+				    json_integer((json_int_t)p->mac_limit));
+	}
 	return o;
 }
 

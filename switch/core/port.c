@@ -23,9 +23,10 @@ const char *const port_drop_name[PORT_DROP__MAX] = {
 	[PORT_DROP_IMPAIR_MTU] = "impair_mtu",
 	[PORT_DROP_IMPAIR_RATE] = "impair_rate",
 	[PORT_DROP_IMPAIR_QUEUE_FULL] = "impair_queue_full",
+	[PORT_DROP_RX_MAC_LIMIT] = "rx_mac_limit",
 };
 
-static_assert(PORT_DROP__MAX == 15, "port_drop_name[] out of step with enum");
+static_assert(PORT_DROP__MAX == 16, "port_drop_name[] out of step with enum");
 
 /**
  * port_rx_drops() - frames received on @p and dropped
@@ -40,7 +41,8 @@ uint64_t port_rx_drops(const struct port *p)
 
 	for (i = PORT_DROP_RX_RUNT; i <= PORT_DROP_RX_DEST_DOWN; i++)
 		n += p->st.drops[i];
-	return n + p->st.drops[PORT_DROP_RX_BACKLOG];
+	return n + p->st.drops[PORT_DROP_RX_BACKLOG] +
+	       p->st.drops[PORT_DROP_RX_MAC_LIMIT];
 }
 
 /**

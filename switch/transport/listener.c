@@ -17,7 +17,7 @@
  * socket), and hands the ones that stay their new settings: socket file
  * mode and group, changed in place, the datagram idle time and port
  * limit, and which local users may attach to a tcp: listener (for new
- * connections).
+ * connections); its ports get the new "impair" and "max_macs".
  */
 #include <errno.h>
 #include <stdio.h>
@@ -55,6 +55,7 @@ static void listener_settings_of(const struct swd_config *c,
 	if (!s->max_ports)
 		s->max_ports = 1;
 	s->impair = lc->impair;
+	s->max_macs = lc->max_macs;
 }
 
 /**
@@ -86,6 +87,7 @@ static int listener_start(struct swd *d, const struct swd_config *c,
 	l->ops = ops;
 	l->next = NULL;
 	l->impair = s.impair;
+	l->max_macs = s.max_macs;
 	for (tail = &d->listeners; *tail; tail = &(*tail)->next)
 		;
 	*tail = l;
@@ -199,7 +201,8 @@ void listener_print_device(FILE *out, unsigned *n, const char *hint)
 
 /**
  * listener_port_added() - what every kind does with a port it just added:
- *			   mark where it came from, impair it as configured
+ *			   mark where it came from, impair it and bound
+ *			   its addresses as configured
  * @d:		the daemon
  * @l:		the listener
  * @p:		the port, added to the switch
@@ -207,6 +210,7 @@ void listener_print_device(FILE *out, unsigned *n, const char *hint)
 void listener_port_added(struct swd *d, struct listener *l, struct port *p)
 {
 	p->origin = l;
+	p->mac_limit = l->max_macs;
 	if (l->impair.on)
 		swd_port_impair(d, p, &l->impair.cfg, l->impair.seeded);
 }
@@ -226,6 +230,25 @@ static void listener_reimpair(struct swd *d, struct listener *l,
 			swd_port_impair(d, p, n->on ? &n->cfg : NULL,
 					n->seeded);
 	reload_note(d, "%s: impairment changed for its ports", l->url);
+}
+
+/* A reload changed @l's "max_macs": its ports get the new limit (one
+ * lowered below what a port holds keeps those entries until they age). */
+static void listener_remacs(struct swd *d, struct listener *l, uint32_t n)
+{
+	struct port *p;
+	uint32_t i;
+
+	if (l->max_macs == n)
+		return;
+	l->max_macs = n;
+	port_foreach(&d->sw, p, i)
+		if (p->origin == l)
+			p->mac_limit = n;
+	if (n)
+		reload_note(d, "%s: max_macs %u for its ports", l->url, n);
+	else
+		reload_note(d, "%s: no max_macs for its ports", l->url);
 }
 
 /**
@@ -363,6 +386,7 @@ static void listeners_commit(struct swd *d, const struct swd_config *oldc,
 		listener_settings_of(oldc, &oldc->listen[i], &os);
 		listener_settings_of(newc, lc, &ns);
 		listener_reimpair(d, l, &ns.impair);
+		listener_remacs(d, l, ns.max_macs);
 		if (l->ops->reload)
 			l->ops->reload(l, &os, &ns, lc->url);
 	}

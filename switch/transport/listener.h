@@ -42,6 +42,8 @@ struct listener;
  *		sending from forged or ever new source addresses cannot take
  *		the slots of stream and VDE guests
  * @impair:	egress impairment of each port it accepts ("impair")
+ * @max_macs:	source addresses each port it accepts may learn, 0: no
+ *		limit of its own ("max_macs")
  */
 struct listener_settings {
 	int mode;
@@ -50,6 +52,7 @@ struct listener_settings {
 	struct listen_uids uids;
 	uint32_t max_ports;
 	struct listen_impair impair;
+	uint32_t max_macs;
 };
 
 /**
@@ -88,6 +91,7 @@ struct listener_ops {
  * @url:	what is bound (real port for tcp:...:0, udp:...:0)
  * @fresh:	opened by the reload being prepared (undone if it fails)
  * @impair:	what listener_port_added() gives each new port
+ * @max_macs:	and its port->mac_limit
  */
 struct listener {
 	const struct listener_ops *ops;
@@ -96,6 +100,7 @@ struct listener {
 	char url[LISTENER_URL_LEN];
 	bool fresh;
 	struct listen_impair impair;
+	uint32_t max_macs;
 };
 
 /**

@@ -214,6 +214,44 @@ Test(config, listener_max_ports)
 	config_fini(&c);
 }
 
+/* A listener's "max_macs": any kind, kept by a copy, 0 when unset; 0,
+ * negative, too large and non-integers refused with the key named. */
+Test(config, listener_max_macs)
+{
+	static const char text[] =
+		"{\"listen\": [{\"url\": \"unix:/tmp/a\", \"max_macs\": 4},\n"
+		"  {\"url\": \"vde:/tmp/v\", \"max_macs\": 16777216},\n"
+		"  \"udp:127.0.0.1:1\"]}";
+	struct swd_config c;
+	char err[512];
+
+	config_init(&c);
+	cr_assert_eq(load(&c, text, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c.listen[0].max_macs, 4);
+	cr_assert_eq(c.listen[1].max_macs, 16777216);
+	cr_assert_eq(c.listen[2].max_macs, 0);
+	cr_assert_eq(load(&c, "{\"hub\": true}", err, sizeof(err)), 0, "%s",
+		     err);
+	cr_assert_eq(c.listen[0].max_macs, 4);
+	config_fini(&c);
+	expect_error("{\"listen\": [\n"
+		     "  {\"url\": \"unix:/tmp/a\", \"max_macs\": 0}]}",
+		     "2:38: $.listen[0].max_macs: max_macs `0' is not "
+		     "1-16777216 (leave the key out for no limit)");
+	expect_error("{\"listen\": [{\"url\": \"tcp:127.0.0.1:1\", "
+		     "\"max_macs\": -3}]}",
+		     "1:52: $.listen[0].max_macs: max_macs `-3' is not "
+		     "1-16777216 (leave the key out for no limit)");
+	expect_error("{\"listen\": [{\"url\": \"tcp:127.0.0.1:1\", "
+		     "\"max_macs\": 16777217}]}",
+		     "1:52: $.listen[0].max_macs: max_macs `16777217' is not "
+		     "1-16777216 (leave the key out for no limit)");
+	expect_error("{\"listen\": [{\"url\": \"tcp:127.0.0.1:1\", "
+		     "\"max_macs\": \"4\"}]}",
+		     "1:52: $.listen[0].max_macs: expected an integer "
+		     "1-16777216, got a string");
+}
+
 Test(config, listen_key_replaces_earlier_listeners)
 {
 	struct swd_config c;
@@ -427,7 +465,7 @@ Test(config, unknown_listener_key)
 		"{\"listen\": [\"unix:/tmp/a\",\n"
 		"  {\"url\": \"unix:/tmp/b\", \"owner\": \"me\"}]}",
 		"2:26: $.listen[1].owner: unknown key "
-		"(expected url, mode, group, allow_uids, allow_any_uid, max_ports or impair)");
+		"(expected url, mode, group, allow_uids, allow_any_uid, max_ports, max_macs or impair)");
 }
 
 Test(config, wrong_types)

@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""port_security.py SOCKSWITCH SOCKSWITCHCTL - per-port address limits,
+MAC conflicts, port names and peer allow lists, on a real switch
+
+  max_macs   a unix: listener with "max_macs": 2: a guest's third source
+             address is dropped and counted (rx_mac_limit), its known ones
+             still forward; once its entries age out a new one is
+             learned; a reload raises the limit for the port attached; a
+             reload with max_macs 0 fails and changes nothing
+"""
+import json
+import os
+import select
+import struct
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+from sstest import ctl_run, fail, stop_switch
+
+BCAST = b"\xff" * 6
+ETH = b"\x88\xb5"
+
+
+def mac(n):
+    return bytes([2, 0, 0, 0, 0, n])
+
+
+class Client:
+    """A guest on a unix: stream listener (4-byte length framing)."""
+
+    def __init__(self, path):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.connect(path)
+        self.buf = b""
+
+    def send(self, src, dst=BCAST, tag=0):
+        f = dst + mac(src) + ETH + bytes([tag]) * 46
+        self.s.sendall(struct.pack(">I", len(f)) + f)
+
+    def sources(self, quiet_s=0.3):
+        """Source numbers (last MAC byte) of the frames that arrive until
+        nothing comes for @quiet_s."""
+        out = []
+        end = time.monotonic() + 10
+        while time.monotonic() < end:
+            r, _, _ = select.select([self.s], [], [], quiet_s)
+            if not r:
+                break
+            d = self.s.recv(1 << 16)
+            if not d:
+                break
+            self.buf += d
+            while len(self.buf) >= 4:
+                n = struct.unpack(">I", self.buf[:4])[0]
+                if len(self.buf) < 4 + n:
+                    break
+                out.append(self.buf[4 + 11])
+                self.buf = self.buf[4 + n:]
+        return out
+
+    def close(self):
+        self.s.close()
+
+
+class Switch:
+    """The daemon on a config in @tmp, with a control socket."""
+
+    def __init__(self, exe, ctl_exe, tmp, conf):
+        self.ctl = os.path.join(tmp, "ctl.sock")
+        self.ctl_exe = ctl_exe
+        self.cfg = os.path.join(tmp, "sw.json")
+        self.logpath = os.path.join(tmp, "sw.log")
+        self.write(conf)
+        with open(self.logpath, "wb") as log:
+            self.p = subprocess.Popen(
+                [exe, "--control", self.ctl, "--config", self.cfg],
+                stdout=log, stderr=subprocess.STDOUT)
+        self.wait_log("ready pid=")
+
+    def write(self, conf):
+        with open(self.cfg + ".tmp", "w") as f:
+            json.dump(conf, f)
+        os.rename(self.cfg + ".tmp", self.cfg)
+
+    def log(self):
+        with open(self.logpath, errors="replace") as f:
+            return f.read()
+
+    def wait_log(self, text, count=1):
+        end = time.monotonic() + 10
+        while self.log().count(text) < count:
+            if time.monotonic() > end or self.p.poll() is not None:
+                fail("the switch did not log %r" % text, self.log())
+            time.sleep(0.02)
+
+    def run(self, *args, check=True):
+        return ctl_run(self.ctl_exe, self.ctl, args, check, self.log)
+
+    def ports(self):
+        return json.loads(self.run("--json", "ports").stdout)
+
+    def port(self, pid):
+        for p in self.ports():
+            if p["id"] == pid:
+                return p
+        fail("no port %d" % pid, self.log())
+
+    def wait_ports(self, n):
+        end = time.monotonic() + 10
+        while len(self.ports()) < n:
+            if time.monotonic() > end:
+                fail("expected %d ports" % n, self.log())
+            time.sleep(0.02)
+
+    def stop(self):
+        stop_switch(self.p, self.log)
+
+
+def expect_sources(sw, obs, want, what):
+    got = sorted(set(obs.sources()))
+    if got != sorted(want):
+        fail("%s: the observer got frames from %s, expected %s" %
+             (what, got, sorted(want)), sw.log())
+
+
+def case_max_macs(exe, ctl_exe, tmp):
+    lim = {"url": "unix:" + os.path.join(tmp, "lim.sock"), "max_macs": 2}
+    conf = {"ageing": 2, "listen": [
+        "unix:" + os.path.join(tmp, "obs.sock"), lim]}
+    sw = Switch(exe, ctl_exe, tmp, conf)
+    try:
+        obs = Client(os.path.join(tmp, "obs.sock"))
+        sw.wait_ports(1)
+        g = Client(os.path.join(tmp, "lim.sock"))
+        sw.wait_ports(2)
+        for src in (1, 2, 3):
+            g.send(src)
+        expect_sources(sw, obs, [1, 2], "max_macs 2")
+        p = sw.port(2)
+        if p["drops"]["rx_mac_limit"] != 1 or p["mac"]["max_macs"] != 2 \
+                or p["mac"]["count"] != 2:
+            fail("max_macs: port 2 shows %r" % p, sw.log())
+        if "rx_mac_limit 1" not in sw.run("ports").stdout:
+            fail("sockswitchctl ports does not show the drop")
+        g.send(1, tag=7)
+        expect_sources(sw, obs, [1], "a known source")
+        # Entries age out (ageing 2 s, swept every second): room again.
+        end = time.monotonic() + 10
+        while sw.port(2)["mac"]["count"]:
+            if time.monotonic() > end:
+                fail("max_macs: the entries did not age out", sw.log())
+            time.sleep(0.2)
+        g.send(3)
+        expect_sources(sw, obs, [3], "after ageing")
+        lim["max_macs"] = 3
+        sw.write(conf)
+        sw.run("reload")
+        if "max_macs 3 for its ports" not in sw.log():
+            fail("the reload does not say max_macs changed", sw.log())
+        for src in (4, 5, 6):
+            g.send(src)
+        expect_sources(sw, obs, [4, 5], "after a reload to 3")
+        lim["max_macs"] = 0
+        sw.write(conf)
+        r = sw.run("reload", check=False)
+        if r.returncode == 0 or "max_macs `0' is not 1-" not in r.stderr:
+            fail("a reload with max_macs 0 did not fail: %r" %
+                 (r.stdout + r.stderr), sw.log())
+        p = sw.port(2)
+        if p["mac"]["max_macs"] != 3 or p["drops"]["rx_mac_limit"] != 2:
+            fail("max_macs: after a failed reload port 2 shows %r" % p,
+                 sw.log())
+        print("ok max_macs: third source dropped and counted, known ones "
+              "forward, ageing makes room, reload raises it, 0 refused")
+        g.close()
+        obs.close()
+    finally:
+        sw.stop()
+
+
+def main():
+    if len(sys.argv) != 3:
+        print(__doc__)
+        sys.exit(2)
+    exe, ctl_exe = sys.argv[1], sys.argv[2]
+    for case in (case_max_macs,):
+        with tempfile.TemporaryDirectory(prefix="ss-portsec-") as tmp:
+            case(exe, ctl_exe, tmp)
+
+
+if __name__ == "__main__":
+    main()
