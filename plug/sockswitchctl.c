@@ -46,7 +46,8 @@ static const struct cmd_help cmd_help[] = {
 	{ "macs", "[PORT]", "learned addresses: VLAN, MAC, port, age\n" },
 	{ "events", "[-n COUNT]",
 	  "follow the event stream (ports up/down, MACs\n"
-	  "learned/moved/aged, table full, reloads);\n"
+	  "learned/moved/aged, table full, one MAC on two\n"
+	  "ports, reloads);\n"
 	  "-n: stop after COUNT events\n" },
 	{ "top", "[-i SECONDS] [-n COUNT]",
 	  "live per-port rates, refreshed every SECONDS\n"

@@ -585,6 +585,17 @@ static void ctl_mac_event(struct swd *d, const struct sw_event_info *e)
 	ctl_emit(d, names[e->ev], data);
 }
 
+/* One address on two ports (the logger's finding), to subscribers. */
+static void ctl_conflict_event(struct swd *d, const struct swd_mac_conflict *c)
+{
+	char m[MAC_STRLEN];
+
+	ctl_emit(d, "MAC_CONFLICT",
+		 json_pack("{s:i,s:s,s:o,s:o,s:s}", "vlan", (int)c->vid, "mac",
+			   mac_format(c->mac, m), "on", port_ref_json(c->on),
+			   "also", port_ref_json(c->also), "how", c->how));
+}
+
 /* A port went up or down, to subscribers. */
 static void ctl_port_event(struct swd *d, struct port *p, bool up,
 			   const char *cause)
@@ -649,6 +660,9 @@ static void ctl_hook(struct swd *d, const struct swd_event *ev, void *opaque)
 		ctl_emit(d, "RELOAD_FAILED",
 			 json_pack("{s:s,s:s}", "trigger", ev->trigger, "error",
 				   ev->text));
+		break;
+	case SWD_EV_MAC_CONFLICT:
+		ctl_conflict_event(d, ev->conflict);
 		break;
 	}
 }

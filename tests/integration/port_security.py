@@ -8,6 +8,12 @@ MAC conflicts, port names and peer allow lists, on a real switch
              still forward; once its entries age out a new one is
              learned; a reload raises the limit for the port attached; a
              reload with max_macs 0 fails and changes nothing
+  conflict   two guests with one MAC on two ports, sending in turn: with
+             a hold-down (the address stays on the first port) and
+             without (it moves back and forth), one MAC_CONFLICT event
+             names the MAC, the VLAN and both ports (ids and names), and
+             one warning is logged; more of the same within the minute
+             adds neither
 """
 import json
 import os
@@ -182,12 +188,105 @@ def case_max_macs(exe, ctl_exe, tmp):
         sw.stop()
 
 
+class Events:
+    """sockswitchctl --json events, read line by line."""
+
+    def __init__(self, sw):
+        self.p = subprocess.Popen(
+            [sw.ctl_exe, "-s", sw.ctl, "--json", "events"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.buf = b""
+        self.seen = []
+
+    def poll(self, wait_s=0.0):
+        """Read what has come; return the events seen so far."""
+        end = time.monotonic() + wait_s
+        while True:
+            left = max(0.0, end - time.monotonic())
+            r, _, _ = select.select([self.p.stdout], [], [], left)
+            if not r:
+                return self.seen
+            d = os.read(self.p.stdout.fileno(), 1 << 16)
+            if not d:
+                return self.seen
+            self.buf += d
+            while b"\n" in self.buf:
+                line, self.buf = self.buf.split(b"\n", 1)
+                self.seen.append(json.loads(line))
+
+    def named(self, name):
+        return [e for e in self.seen if e["event"] == name]
+
+    def close(self):
+        self.p.terminate()
+        self.p.wait(5)
+        self.p.stdout.close()
+
+
+def conflict_run(exe, ctl_exe, tmp, hold_ms, how):
+    conf = {"mac_hold_down_ms": hold_ms,
+            "listen": ["unix:" + os.path.join(tmp, "g.sock")]}
+    sw = Switch(exe, ctl_exe, tmp, conf)
+    ev = None
+    try:
+        ev = Events(sw)
+        a = Client(os.path.join(tmp, "g.sock"))
+        sw.wait_ports(1)
+        b = Client(os.path.join(tmp, "g.sock"))
+        sw.wait_ports(2)
+        end = time.monotonic() + 20
+        n = 0
+        while not ev.named("MAC_CONFLICT"):
+            if time.monotonic() > end:
+                fail("%s: no MAC_CONFLICT after 20 s of one MAC on two "
+                     "ports" % how, sw.log())
+            (b if n % 2 else a).send(7, dst=mac(99))
+            n += 1
+            ev.poll(0.05)
+        # The same for 3 s more: no second event, no second warning.
+        end = time.monotonic() + 3
+        while time.monotonic() < end:
+            (b if n % 2 else a).send(7, dst=mac(99))
+            n += 1
+            ev.poll(0.05)
+        got = ev.named("MAC_CONFLICT")
+        warns = [ln for ln in sw.log().splitlines()
+                 if "two guests with the same mac=" in ln]
+        if len(got) != 1 or len(warns) != 1:
+            fail("%s: %d MAC_CONFLICT events and %d warnings, expected "
+                 "one each: %r" % (how, len(got), len(warns), got), sw.log())
+        d = got[0]["data"]
+        ids = sorted([d["on"]["port"], d["also"]["port"]])
+        names = sorted([d["on"]["name"], d["also"]["name"]])
+        if d["mac"] != "02:00:00:00:00:07" or d["vlan"] != 0 or \
+                ids != [1, 2] or names != ["p1", "p2"] or d["how"] != how:
+            fail("%s: MAC_CONFLICT data %r" % (how, d), sw.log())
+        if how == "held" and d["on"]["port"] != 1:
+            fail("held: the address should stay on port 1: %r" % d)
+        if "port 1 (p1: unix pid=" not in warns[0]:
+            fail("%s: the warning does not name the ports: %s" %
+                 (how, warns[0]))
+        print("ok conflict (%s): one MAC_CONFLICT %s, one warning" %
+              (how, json.dumps(d)))
+        a.close()
+        b.close()
+    finally:
+        if ev:
+            ev.close()
+        sw.stop()
+
+
+def case_conflict(exe, ctl_exe, tmp):
+    conflict_run(exe, ctl_exe, tmp, 500, "held")
+    conflict_run(exe, ctl_exe, tmp, 0, "moving")
+
+
 def main():
     if len(sys.argv) != 3:
         print(__doc__)
         sys.exit(2)
     exe, ctl_exe = sys.argv[1], sys.argv[2]
-    for case in (case_max_macs,):
+    for case in (case_max_macs, case_conflict):
         with tempfile.TemporaryDirectory(prefix="ss-portsec-") as tmp:
             case(exe, ctl_exe, tmp)
 
