@@ -448,13 +448,8 @@ static json_t *cmd_impair(struct ctl_req *r)
 		return NULL;
 	}
 	o = port_ref_json(p);
-	if (o) {
+	if (o)
 		json_object_set_new(o, "impair", impair_json(p));
-		json_object_set_new(json_object_get(o, "mac"), "count",
-				    json_integer((json_int_t)p->mac_count));
-		json_object_set_new(json_object_get(o, "mac"), "max_macs",
-				    json_integer((json_int_t)p->mac_limit));
-	}
 	return o;
 }
 
