@@ -171,7 +171,9 @@ struct port_stats {
  *		just before it in the same buffer, so stream ports can send
  *		header and frame as one span (txq_push_framed())
  * @capture:	hand its frames to sw->capture_cb
- * @name:	short name ("p3" unless the transport sets one)
+ * @name:	short name: "p3" unless the transport sets one (a VDE
+ *		client's description), or a user's (port-name); see
+ *		port_name_check()
  * @descr:	free text: peer address, client description
  * @description: what the client said about itself (the VDE request's
  *		text), or empty
@@ -250,5 +252,10 @@ static inline void port_count_drop(struct port *p, enum port_drop why)
 
 uint64_t port_rx_drops(const struct port *p);
 uint64_t port_tx_drops(const struct port *p);
+const char *port_name_check(const char *name, uint32_t id);
+bool port_name_from(char out[static PORT_NAME_LEN], const char *text);
+
+struct sw;
+struct port *sw_port_by_name(const struct sw *sw, const char *name);
 
 #endif /* SOCKSWITCH_PORT_H */

@@ -124,7 +124,6 @@ static int arg_port(struct ctl_req *r, const char *key, bool required,
 {
 	json_t *v = json_object_get(r->args, key);
 	struct port *p;
-	uint32_t i;
 
 	*out = NULL;
 	if (!v) {
@@ -154,12 +153,9 @@ static int arg_port(struct ctl_req *r, const char *key, bool required,
 			 "\"%s\" must be a port number or name", key);
 		return -1;
 	}
-	port_foreach(&r->d->sw, p, i) {
-		if (!strcmp(p->name, json_string_value(v))) {
-			*out = p;
-			return 0;
-		}
-	}
+	*out = sw_port_by_name(&r->d->sw, json_string_value(v));
+	if (*out)
+		return 0;
 	ctl_fail(r, CTL_ERR_NO_PORT, "no port named `%.64s'",
 		 json_string_value(v));
 	return -1;
@@ -371,6 +367,48 @@ static json_t *cmd_port_close(struct ctl_req *r)
 	return ret;
 }
 
+/*
+ * port-name {"port": P, "name": N}: P is called N from now on, in every
+ * listing, event and metric label (PORT_RENAMED to subscribers). A name
+ * another port has, or one port_name_check() refuses, is an error.
+ */
+static json_t *cmd_port_name(struct ctl_req *r)
+{
+	static const char *const allowed[] = { "port", "name", NULL };
+	const char *name = json_string_value(json_object_get(r->args, "name"));
+	char old[PORT_NAME_LEN];
+	const char *why;
+	struct port *p, *q;
+
+	if (args_only(r, allowed) < 0 || arg_port(r, "port", true, &p) < 0)
+		return NULL;
+	if (p->closing)
+		return ctl_fail(r, CTL_ERR_NO_PORT, "port %u is closing",
+				p->id);
+	if (!name)
+		return ctl_fail(r, CTL_ERR_GENERIC,
+				"missing argument \"name\" (a string)");
+	if ((why = port_name_check(name, p->id)))
+		return ctl_fail(r, CTL_ERR_GENERIC, "`%.64s': %s", name, why);
+	q = sw_port_by_name(&r->d->sw, name);
+	if (q && q != p)
+		return ctl_fail(r, CTL_ERR_GENERIC,
+				"`%s': port %u has that name already", name,
+				q->id);
+	memcpy(old, p->name, sizeof(old));
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	if (strcmp(old, name)) {
+		log_info("port %u (%s) renamed %s -> %s by control command",
+			 p->id, p->descr, old, name);
+		ctl_emit(r->d, "PORT_RENAMED",
+			 json_pack("{s:I,s:s,s:s,s:s}", "port",
+				   (json_int_t)p->id, "name", p->name, "old",
+				   old, "transport", p->ops->name));
+	}
+	return json_pack("{s:I,s:s,s:s}", "port", (json_int_t)p->id, "name",
+			 p->name, "old", old);
+}
+
 /* "settings": an array of KEY=VALUE strings, or one string of them
  * separated by spaces; "off" alone turns the impairment off. */
 static int impair_settings(struct ctl_req *r, struct impair_cfg *c, bool *off,
@@ -534,6 +572,8 @@ static const struct ctl_cmd builtin_cmds[] = {
 	{ "port-enable", cmd_port_enable_fn,
 	  "{\"port\": P}: forward to and from P again" },
 	{ "port-close", cmd_port_close, "{\"port\": P}: disconnect P" },
+	{ "port-name", cmd_port_name,
+	  "{\"port\": P, \"name\": N}: call P N in listings, events and metrics" },
 	{ "impair", cmd_impair,
 	  "{\"port\": P, \"settings\": [\"loss=1%\", \"delay=20ms\", ...]}: impair frames leaving P (replaces its settings; [\"off\"] stops)" },
 	{ "mac-flush", cmd_mac_flush,

@@ -14,10 +14,17 @@ MAC conflicts, port names and peer allow lists, on a real switch
              names the MAC, the VLAN and both ports (ids and names), and
              one warning is logged; more of the same within the minute
              adds neither
+  names      a vde_plug client's description names its port; sockswitchctl
+             name renames a stream port: PORT_RENAMED, query-ports, the
+             ports table, later events, commands by the new name and the
+             metrics' name label follow; bad names (spaces, a number,
+             another port's name or default, too long) are refused with
+             the reason and change nothing
 """
 import json
 import os
 import select
+import shutil
 import struct
 import socket
 import subprocess
@@ -25,7 +32,7 @@ import sys
 import tempfile
 import time
 
-from sstest import ctl_run, fail, stop_switch
+from sstest import ctl_run, fail, skip, stop_switch
 
 BCAST = b"\xff" * 6
 ETH = b"\x88\xb5"
@@ -281,12 +288,113 @@ def case_conflict(exe, ctl_exe, tmp):
     conflict_run(exe, ctl_exe, tmp, 0, "moving")
 
 
+def metrics(path):
+    """GET /metrics over the switch's unix metrics socket."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    s.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+    out = b""
+    while True:
+        d = s.recv(1 << 16)
+        if not d:
+            break
+        out += d
+    s.close()
+    return out.decode()
+
+
+def vde_plug(dirpath, descr, **kw):
+    """vde_plug -D DESCR vde:///DIR, its stdin and stdout pipes kept."""
+    if not shutil.which("vde_plug"):
+        skip("needs vde_plug (Debian's vde2)")
+    return subprocess.Popen(["vde_plug", "-D", descr, "vde://" + dirpath],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, **kw)
+
+
+def end_proc(p):
+    if p.poll() is None:
+        p.terminate()
+    p.wait(5)
+    for f in (p.stdin, p.stdout, p.stderr):
+        if f:
+            f.close()
+
+
+def expect_refused(sw, args, why):
+    r = sw.run(*args, check=False)
+    if r.returncode != 1 or why not in r.stderr:
+        fail("sockswitchctl %s: expected exit 1 with %r, got %d: %s%s" %
+             (" ".join(args), why, r.returncode, r.stdout, r.stderr),
+             sw.log())
+
+
+def case_names(exe, ctl_exe, tmp):
+    vdir = os.path.join(tmp, "vde")
+    conf = {"listen": ["unix:" + os.path.join(tmp, "g.sock"), "vde:" + vdir],
+            "metrics": "unix:" + os.path.join(tmp, "metrics.sock")}
+    sw = Switch(exe, ctl_exe, tmp, conf)
+    ev = plug = None
+    try:
+        ev = Events(sw)
+        plug = vde_plug(vdir, "lab web1")
+        sw.wait_ports(1)
+        vname = sw.port(1)["name"]
+        if not vname.startswith("lab_web1_user=") or " " in vname:
+            fail("names: the VDE port is called %r" % vname, sw.log())
+        g = Client(os.path.join(tmp, "g.sock"))
+        sw.wait_ports(2)
+        r = sw.run("name", "2", "db-1")
+        if r.stdout.strip() != "port 2 renamed p2 -> db-1":
+            fail("names: sockswitchctl name said %r" % r.stdout)
+        got = ev.poll(1.0) and ev.named("PORT_RENAMED")
+        if not got or got[0]["data"] != {"port": 2, "name": "db-1",
+                                          "old": "p2", "transport": "unix"}:
+            fail("names: PORT_RENAMED %r" % got, sw.log())
+        table = sw.run("ports").stdout
+        if " db-1 " not in table or " " + vname + " " not in table:
+            fail("names: the ports table lacks a name:\n" + table)
+        for args, why in ((["name", "2", "a b"], "only letters"),
+                          (["name", "2", "42"], "must not be a number"),
+                          (["name", "2", vname], "port 1 has that name"),
+                          (["name", "2", "p1"], "default names"),
+                          (["name", "2", "x" * 32], "at most 31 bytes"),
+                          (["name", "9", "web"], "no port 9")):
+            expect_refused(sw, args, why)
+        if sw.port(2)["name"] != "db-1":
+            fail("names: a refused name changed the port")
+        g.send(5)
+        ev.poll(0.5)
+        learned = [e for e in ev.named("MAC_LEARNED")
+                   if e["data"]["mac"] == "02:00:00:00:00:05"]
+        if not learned or learned[0]["data"]["to"] != {"port": 2,
+                                                       "name": "db-1"}:
+            fail("names: MAC_LEARNED %r" % learned, sw.log())
+        m = metrics(os.path.join(tmp, "metrics.sock"))
+        if 'port="2",name="db-1"' not in m or \
+                'port="1",name="%s"' % vname not in m:
+            fail("names: the metrics lack the names:\n" + m[:3000])
+        sw.run("disable", "db-1")
+        if sw.port(2)["state"] != "disabled":
+            fail("names: disable by the new name did not work")
+        print("ok names: VDE description %s, renamed p2 -> db-1 in the "
+              "event, listings, MAC events and metrics; bad names "
+              "refused" % vname)
+        g.close()
+    finally:
+        if plug:
+            end_proc(plug)
+        if ev:
+            ev.close()
+        sw.stop()
+
+
 def main():
     if len(sys.argv) != 3:
         print(__doc__)
         sys.exit(2)
     exe, ctl_exe = sys.argv[1], sys.argv[2]
-    for case in (case_max_macs, case_conflict):
+    for case in (case_max_macs, case_conflict, case_names):
         with tempfile.TemporaryDirectory(prefix="ss-portsec-") as tmp:
             case(exe, ctl_exe, tmp)
 
