@@ -202,16 +202,25 @@ static json_t *cmd_query_status(struct ctl_req *r)
 {
 	struct swd *d = r->d;
 	const struct listener *l;
-	json_t *ls = json_array();
+	json_t *ls = json_array(), *lst = json_array();
 
 	if (args_only(r, no_args) < 0) {
 		json_decref(ls);
+		json_decref(lst);
 		return NULL;
 	}
-	listener_foreach(d, l) if (ls)
-		json_array_append_new(ls, json_string(l->url));
+	listener_foreach(d, l)
+	{
+		if (ls)
+			json_array_append_new(ls, json_string(l->url));
+		if (lst)
+			json_array_append_new(
+				lst, json_pack("{s:s,s:I}", "url", l->url,
+					       "peers_refused",
+					       (json_int_t)l->peers_refused));
+	}
 	return json_pack(
-		"{s:s,s:I,s:f,s:s?,s:s,s:{s:I,s:I,s:I,s:I,s:I},s:o?,s:o?,s:o?}",
+		"{s:s,s:I,s:f,s:s?,s:s,s:{s:I,s:I,s:I,s:I,s:I},s:o?,s:o?,s:o?,s:o?}",
 		"version", SOCKSWITCH_VERSION, "pid", (json_int_t)getpid(),
 		"uptime", (double)(swd_clock_ms() - d->start_ms) / 1000.0,
 		"config", d->cfg.path, "log_level",
@@ -220,8 +229,9 @@ static json_t *cmd_query_status(struct ctl_req *r)
 		(json_int_t)d->sw.prm.max_ports, "macs",
 		(json_int_t)d->sw.mt.count, "mac_table_size",
 		(json_int_t)d->sw.mt.max, "listeners",
-		(json_int_t)json_array_size(ls), "listeners", ls, "params",
-		params_json(&d->sw.prm), "control", ctl_stats_json(d));
+		(json_int_t)json_array_size(ls), "listeners", ls,
+		"listener_stats", lst, "params", params_json(&d->sw.prm),
+		"control", ctl_stats_json(d));
 }
 
 static json_t *cmd_query_ports(struct ctl_req *r)

@@ -809,12 +809,19 @@ static void vde_ctl_new(struct vde_listener *l, int fd)
 	struct ucred cred = { 0 };
 	socklen_t clen = sizeof(cred);
 	struct vde_ctl *c;
+	char why[320];
 
 	l->st.ctl_accepted++;
 	/* Unknown credentials must not read as root (uid 0 may name any
 	 * client socket): nobody owns a socket as uid -1. */
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0)
 		cred.uid = (uid_t)-1;
+	/* "allow_uids", "allow_gids": closed before it may say anything. */
+	if (listener_peer_check(&l->base, fd, why, sizeof(why)) < 0) {
+		vde_refuse_log(l, cred.pid, cred.uid, why);
+		close(fd);
+		return;
+	}
 	if (l->npending >= VDE_CTL_PENDING_MAX) {
 		/* Make room: the oldest pending request goes, not the
 		 * newest, so connections that say nothing cannot keep a

@@ -20,6 +20,13 @@ MAC conflicts, port names and peer allow lists, on a real switch
              metrics' name label follow; bad names (spaces, a number,
              another port's name or default, too long) are refused with
              the reason and change nothing
+  peers      (root only, to run clients as other users) unix: listeners
+             with "allow_uids" and "allow_gids" and a vde: listener with
+             "allow_uids": [] let in root, the users listed and members
+             (primary or supplementary group) of the groups listed, and
+             close anyone else at once: counted per listener (status,
+             metrics), logged; a unix: listener without lists lets in
+             whoever can open the file; a reload changes the lists
 """
 import json
 import os
@@ -36,6 +43,8 @@ from sstest import ctl_run, fail, skip, stop_switch
 
 BCAST = b"\xff" * 6
 ETH = b"\x88\xb5"
+NOBODY = NOGROUP = 65534
+OTHER = 65533  # a uid and gid no group lists
 
 
 def mac(n):
@@ -389,12 +398,144 @@ def case_names(exe, ctl_exe, tmp):
         sw.stop()
 
 
+SERVED, REFUSED, SILENT = 0, 10, 11
+
+
+def peer_child(path, uid, gid, groups, src):
+    """Child: become @uid/@gid with @groups, connect to @path, send one
+    frame from @src; exit REFUSED if the switch closes the connection,
+    SERVED if it stays open for a second."""
+    os.setgroups(groups)
+    os.setgid(gid)
+    os.setuid(uid)
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(1.0)
+    try:
+        s.connect(path)
+        f = BCAST + mac(src) + ETH + bytes(46)
+        s.sendall(struct.pack(">I", len(f)) + f)
+        while True:
+            if not s.recv(4096):
+                os._exit(REFUSED)
+    except (ConnectionResetError, BrokenPipeError):
+        os._exit(REFUSED)
+    except socket.timeout:
+        os._exit(SERVED)
+    os._exit(SILENT)
+
+
+def attach_as(sw, obs, path, uid, gid, groups, src, want):
+    pid = os.fork()
+    if pid == 0:
+        try:
+            peer_child(path, uid, gid, groups, src)
+        except Exception as e:  # noqa: BLE001 - report and exit
+            print("client: %r" % e)
+        os._exit(3)
+    _, status = os.waitpid(pid, 0)
+    got = os.WEXITSTATUS(status)
+    seen = src in obs.sources(0.2)
+    what = "uid %d gid %d groups %s on %s" % (uid, gid, groups,
+                                              os.path.basename(path))
+    if want == SERVED and (got != SERVED or not seen):
+        fail("peers: %s: expected to be served, got %d (frame seen: %s)" %
+             (what, got, seen), sw.log())
+    if want == REFUSED and (got != REFUSED or seen):
+        fail("peers: %s: expected to be refused, got %d (frame seen: %s)"
+             % (what, got, seen), sw.log())
+
+
+def refused_counts(sw):
+    st = json.loads(sw.run("--json", "status").stdout)
+    return {os.path.basename(x["url"]): x["peers_refused"]
+            for x in st["listener_stats"]}
+
+
+def vde_as(sw, vdir, uid):
+    """vde_plug as @uid: True if it attached (is still running)."""
+    plug = vde_plug(vdir, "peer-test", user=uid, group=uid,
+                    extra_groups=[])
+    try:
+        try:
+            plug.wait(1.5)
+            return False
+        except subprocess.TimeoutExpired:
+            return True
+    finally:
+        end_proc(plug)
+
+
+def case_peers(exe, ctl_exe, tmp):
+    if os.geteuid() != 0:
+        print("# peers: not root, cannot run clients as other users: "
+              "skipped")
+        return
+    os.chmod(tmp, 0o755)
+    u = {name: os.path.join(tmp, name + ".sock")
+         for name in ("obs", "none", "uids", "gids", "open")}
+    vdir = os.path.join(tmp, "vde")
+    conf = {"socket_mode": "0666", "listen": [
+        "unix:" + u["obs"],
+        {"url": "unix:" + u["none"], "allow_uids": []},
+        {"url": "unix:" + u["uids"], "allow_uids": ["nobody"]},
+        {"url": "unix:" + u["gids"], "allow_gids": [NOGROUP]},
+        "unix:" + u["open"],
+        {"url": "vde:" + vdir, "allow_uids": []}],
+        "metrics": "unix:" + os.path.join(tmp, "metrics.sock")}
+    sw = Switch(exe, ctl_exe, tmp, conf)
+    try:
+        obs = Client(u["obs"])
+        sw.wait_ports(1)
+        cases = [("none", NOBODY, NOBODY, [], REFUSED),
+                 ("none", 0, 0, [], SERVED),
+                 ("uids", NOBODY, NOBODY, [], SERVED),
+                 ("uids", OTHER, OTHER, [], REFUSED),
+                 ("gids", OTHER, NOGROUP, [], SERVED),
+                 ("gids", OTHER, OTHER, [NOGROUP], SERVED),
+                 ("gids", OTHER, OTHER, [], REFUSED),
+                 ("open", OTHER, OTHER, [], SERVED)]
+        for src, (name, uid, gid, groups, want) in enumerate(cases, 10):
+            attach_as(sw, obs, u[name], uid, gid, groups, src, want)
+        if vde_as(sw, vdir, NOBODY) or not vde_as(sw, vdir, 0):
+            fail("peers: the vde: listener should refuse uid %d and let "
+                 "root in" % NOBODY, sw.log())
+        n = refused_counts(sw)
+        want = {"obs.sock": 0, "none.sock": 1, "uids.sock": 1,
+                "gids.sock": 1, "open.sock": 0, "vde": 1}
+        if n != want:
+            fail("peers: peers_refused %r, expected %r" % (n, want),
+                 sw.log())
+        m = metrics(os.path.join(tmp, "metrics.sock"))
+        if 'sockswitch_listener_peers_refused_total{listener="unix:%s"} 1'\
+                % u["none"] not in m:
+            fail("peers: metrics lack the refusal:\n" + m[:2000])
+        log = sw.log()
+        if "uid %d gid %d may not attach" % (NOBODY, NOBODY) not in log \
+                or '"allow_uids": [%d]' % NOBODY not in log:
+            fail("peers: the refusal is not logged with the fix", log)
+        if "refused:    1 peer on unix:" + u["none"] not in \
+                sw.run("status").stdout:
+            fail("peers: sockswitchctl status does not show refusals")
+        conf["listen"][1]["allow_uids"] = [NOBODY]
+        sw.write(conf)
+        sw.run("reload")
+        if "none.sock allow_uids [%d]" % NOBODY not in sw.log():
+            fail("peers: the reload summary lacks the new list", sw.log())
+        attach_as(sw, obs, u["none"], NOBODY, NOBODY, [], 30, SERVED)
+        print("ok peers: allow_uids/allow_gids (primary and supplementary "
+              "groups) on unix: and vde:, refusals counted and logged, "
+              "reload applies")
+        obs.close()
+    finally:
+        sw.stop()
+
+
 def main():
     if len(sys.argv) != 3:
         print(__doc__)
         sys.exit(2)
     exe, ctl_exe = sys.argv[1], sys.argv[2]
-    for case in (case_max_macs, case_conflict, case_names):
+    for case in (case_max_macs, case_conflict, case_names, case_peers):
         with tempfile.TemporaryDirectory(prefix="ss-portsec-") as tmp:
             case(exe, ctl_exe, tmp)
 
