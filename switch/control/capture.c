@@ -793,7 +793,9 @@ bool capture_get(const struct swd *d, unsigned slot, struct capture_info *out)
 		return false;
 	out->id = c->id;
 	out->port = c->port_id;
-	out->port_name = c->port_name;
+	/* A running port capture's port is live: its name as it is now
+	 * (port-name may have renamed it since the start). */
+	out->port_name = c->port ? c->port->name : c->port_name;
 	out->path = c->path;
 	out->filter = c->filter ? c->filter : "";
 	out->frames = c->frames;

@@ -16,8 +16,8 @@ MAC conflicts, port names and peer allow lists, on a real switch
              adds neither
   names      a vde_plug client's description names its port; sockswitchctl
              name renames a stream port: PORT_RENAMED, query-ports, the
-             ports table, later events, commands by the new name and the
-             metrics' name label follow; bad names (spaces, a number,
+             ports table, a running capture's listing, later events,
+             commands by the new name and the metrics' name label follow; bad names (spaces, a number,
              another port's name or default, too long) are refused with
              the reason and change nothing
   peers      (root only, to run clients as other users) unix: listeners
@@ -353,6 +353,8 @@ def case_names(exe, ctl_exe, tmp):
             fail("names: the VDE port is called %r" % vname, sw.log())
         g = Client(os.path.join(tmp, "g.sock"))
         sw.wait_ports(2)
+        cap = sw.run("capture", "start", "port=2",
+                     "file=" + os.path.join(tmp, "p2.pcap"), check=False)
         r = sw.run("name", "2", "db-1")
         if r.stdout.strip() != "port 2 renamed p2 -> db-1":
             fail("names: sockswitchctl name said %r" % r.stdout)
@@ -383,6 +385,15 @@ def case_names(exe, ctl_exe, tmp):
         if 'port="2",name="db-1"' not in m or \
                 'port="1",name="%s"' % vname not in m:
             fail("names: the metrics lack the names:\n" + m[:3000])
+        if cap.returncode == 0:
+            caps = json.loads(sw.run("--json", "raw",
+                                     '{"execute": "query-captures"}')
+                              .stdout)["return"]
+            if [c["name"] for c in caps] != ["db-1"]:
+                fail("names: query-captures shows %r" % caps, sw.log())
+        else:
+            print("# names: no capture (%s): query-captures not checked"
+                  % cap.stderr.strip())
         sw.run("disable", "db-1")
         if sw.port(2)["state"] != "disabled":
             fail("names: disable by the new name did not work")
