@@ -16,6 +16,7 @@
 #include "sockswitch/txq.h"
 
 struct impair;
+struct vlan_cfg;
 
 #ifndef container_of
 #define container_of(ptr, type, member) \
@@ -77,6 +78,17 @@ struct port_ops {
  * @PORT_DROP_IMPAIR_QUEUE_FULL: the impairment's hold queue (frames
  *				waiting for their delay) was full, or a copy
  *				found no memory
+ * @PORT_DROP_RX_VLAN_TAGGED:	a tagged frame on an access port
+ * @PORT_DROP_RX_VLAN_UNTAGGED:	an untagged (or priority-tagged) frame on a
+ *				trunk without a native VLAN
+ * @PORT_DROP_RX_VLAN_NOT_ALLOWED: a tagged frame of a VLAN the trunk
+ *				does not carry
+ * @PORT_DROP_RX_VLAN_BAD:	on a port with a VLAN mode: VID 4095, a
+ *				second tag, an 802.1ad outer tag, or a tag
+ *				cut short
+ * @PORT_DROP_RX_BAD_SRC:	on a port with a VLAN mode: a multicast or
+ *				all-zero source address
+ * @PORT_DROP_RX_VLAN_NOMEM:	no memory for the frame's retagged copy
  */
 enum port_drop {
 	PORT_DROP_RX_RUNT,
@@ -94,6 +106,12 @@ enum port_drop {
 	PORT_DROP_IMPAIR_MTU,
 	PORT_DROP_IMPAIR_RATE,
 	PORT_DROP_IMPAIR_QUEUE_FULL,
+	PORT_DROP_RX_VLAN_TAGGED,
+	PORT_DROP_RX_VLAN_UNTAGGED,
+	PORT_DROP_RX_VLAN_NOT_ALLOWED,
+	PORT_DROP_RX_VLAN_BAD,
+	PORT_DROP_RX_BAD_SRC,
+	PORT_DROP_RX_VLAN_NOMEM,
 	PORT_DROP__MAX,
 };
 
@@ -199,6 +217,8 @@ struct port_stats {
  *		default share (half the table); may be set before
  *		sw_port_add(), which keeps it. A port at its bound that
  *		learns a new address evicts its own oldest entry
+ * @vlan:	VLAN mode (sw_port_set_vlan(), include/sockswitch/vlan.h),
+ *		or NULL: every VLAN, frames as they are
  */
 struct port {
 	const struct port_ops *ops;
@@ -231,6 +251,7 @@ struct port {
 	struct impair *impair;
 	int32_t iidx;
 	const void *origin;
+	struct vlan_cfg *vlan;
 };
 
 static inline void port_count_drop(struct port *p, enum port_drop why)

@@ -18,6 +18,8 @@
 #include "sockswitch/mactable.h"
 #include "sockswitch/port.h"
 
+struct sw_vlan;
+
 #define SW_MAC_TABLE_DEFAULT 8192
 #define SW_MAC_TABLE_LIMIT (1u << 24)
 #define SW_AGEING_DEFAULT_S 300
@@ -178,6 +180,9 @@ enum sw_dir {
  * @nimpaired:	number of those
  * @now_ms:	time of the frame being forwarded (fwd_input()'s), for
  *		impairment decisions
+ * @vlan:	VLAN member lists and retagged copies (core/vlan.c), there
+ *		only while some port has a VLAN mode; NULL: every frame is
+ *		forwarded as it is, to sw->flood
  */
 struct sw {
 	struct sw_params prm;
@@ -202,6 +207,7 @@ struct sw {
 	struct port **impaired;
 	uint32_t nimpaired;
 	uint64_t now_ms;
+	struct sw_vlan *vlan;
 };
 
 void sw_params_default(struct sw_params *prm);

@@ -42,6 +42,12 @@
  * reading holds its senders up only once, for the bound, and then loses
  * its own frames (queue-full drops) as it did without backpressure.
  * Floods never throttle: one slow port must not slow a broadcast domain.
+ *
+ * VLANs: a port with a VLAN mode (core/vlan.c) classifies its frames into
+ * one VLAN or drops them; while any port has a mode, delivery goes
+ * through fwd_deliver_vlan(), which floods to that VLAN's ports only and
+ * queues each destination the frame in its egress form. Without modes
+ * the path above is unchanged but for one test of sw->vlan per frame.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -49,6 +55,7 @@
 #include <string.h>
 
 #include "sockswitch/sw.h"
+#include "sockswitch/vlan.h"
 
 /**
  * sw_params_default() - the documented defaults
@@ -141,6 +148,7 @@ int sw_init(struct sw *sw, const struct sw_params *prm)
  */
 void sw_fini(struct sw *sw)
 {
+	sw_vlan_fini(sw);
 	mac_table_fini(&sw->mt);
 	free(sw->ports);
 	free(sw->pending);
@@ -268,6 +276,8 @@ static void sw_port_set_up(struct sw *sw, struct port *p, bool up,
 		last->fidx = p->fidx;
 		p->fidx = -1;
 	}
+	if (sw->vlan && was != up)
+		sw_vlan_port_up(sw, p, up);
 	/* A port that is down is no destination: what was learned on it
 	 * goes at once, so frames to those addresses flood (and reach the
 	 * guest again as soon as it is back) instead of being dropped. */
@@ -329,6 +339,7 @@ int sw_port_add(struct sw *sw, struct port *p, const struct port_ops *ops,
 	p->up = false;
 	p->capture = sw->capture_new_ports;
 	p->mac_count = 0;
+	p->vlan = NULL;
 	if (p->name[0] == '\0')
 		snprintf(p->name, sizeof(p->name), "p%u", id);
 	txq_init(&p->txq, sw->prm.txq_frames, sw->prm.txq_bytes);
@@ -386,6 +397,7 @@ void sw_port_remove(struct sw *sw, struct port *p)
 	last->idx = p->idx;
 	id_set(sw, p->id, false);
 	sw_port_set_up(sw, p, false, SW_CAUSE_REMOVED, p->close_reason);
+	sw_vlan_port_removed(sw, p);
 	sw_port_event(sw, SW_EV_PORT_REMOVED, p, SW_CAUSE_REMOVED,
 		      p->close_reason);
 	p->no_carrier = false; /* a port added again starts with a carrier */
@@ -701,6 +713,66 @@ static void fwd_flood(struct sw *sw, struct port *in, const uint8_t *frame,
 	}
 }
 
+/*
+ * The forms of one frame for fwd_vlan_one(): as it came in the slot of
+ * its form, the other built on first use.
+ */
+struct vlan_forms {
+	const uint8_t *frame;
+	size_t len;
+	const struct frame_info *fi;
+	const uint8_t *f[2];
+	size_t flen[2];
+	bool framed[2];
+};
+
+/* A frame of VLAN fi->vid for @out, in the form @out wants. */
+static void fwd_vlan_one(struct sw *sw, struct port *out, struct vlan_forms *vf)
+{
+	enum vlan_tagging want = vlan_egress(out->vlan, vf->fi->vid);
+
+	if (!vf->f[want]) {
+		vf->f[want] = sw_vlan_retag(sw, vf->frame, vf->len, vf->fi,
+					    want, &vf->flen[want]);
+		vf->framed[want] = true;
+	}
+	sw_enqueue(sw, out, vf->f[want], vf->flen[want], vf->framed[want]);
+}
+
+/*
+ * Delivery while some port has a VLAN mode: to @out (known unicast, of
+ * the frame's VLAN since learning was keyed by it), or to the up ports
+ * without a mode and those that carry the VLAN. @form is the form the
+ * frame came in.
+ */
+static void fwd_deliver_vlan(struct sw *sw, struct port *in, struct port *out,
+			     const uint8_t *frame, size_t len,
+			     const struct frame_info *fi,
+			     enum vlan_tagging form)
+{
+	const struct sw_vlan *sv = sw->vlan;
+	const struct vlan_list *l = &sv->vl[fi->vid];
+	struct vlan_forms vf = { .frame = frame, .len = len, .fi = fi };
+	uint32_t i;
+
+	if (form != VLAN_OTHER_FORM) {
+		vf.f[form] = frame;
+		vf.flen[form] = len;
+		vf.framed[form] = in->rx_framed;
+	}
+	if (out) {
+		fwd_vlan_one(sw, out, &vf);
+		sw_maybe_throttle(sw, in, out, sw->now_ms);
+		return;
+	}
+	for (i = 0; i < sv->nany; i++)
+		if (sv->any[i] != in)
+			fwd_vlan_one(sw, sv->any[i], &vf);
+	for (i = 0; i < l->n; i++)
+		if (l->p[i] != in)
+			fwd_vlan_one(sw, l->p[i], &vf);
+}
+
 /**
  * fwd_input() - forward one received frame
  * @sw:		the switch
@@ -715,6 +787,7 @@ static void fwd_flood(struct sw *sw, struct port *in, const uint8_t *frame,
 void fwd_input(struct sw *sw, struct port *in, const uint8_t *frame, size_t len,
 	       uint64_t now_ms)
 {
+	enum vlan_tagging form = VLAN_UNTAGGED_FORM;
 	struct frame_info fi;
 	struct port *out = NULL;
 	int why = -1;
@@ -728,8 +801,12 @@ void fwd_input(struct sw *sw, struct port *in, const uint8_t *frame, size_t len,
 		why = PORT_DROP_RX_DISABLED;
 	else if (len > sw->prm.max_frame)
 		why = PORT_DROP_RX_OVERSIZE;
+	else if (in->vlan)
+		why = vlan_classify(in->vlan, frame, len, &fi, &form);
 	else if (frame_parse(frame, len, &fi) < 0)
 		why = PORT_DROP_RX_RUNT;
+	else /* as it is: untagged or priority-tagged is VLAN 0 */
+		form = fi.vid ? VLAN_TAGGED_FORM : VLAN_UNTAGGED_FORM;
 	if (why >= 0)
 		goto drop;
 	if (mac_is_multicast(fi.dst)) {
@@ -749,6 +826,15 @@ void fwd_input(struct sw *sw, struct port *in, const uint8_t *frame, size_t len,
 		why = PORT_DROP_RX_DEST_DOWN;
 	if (why >= 0)
 		goto drop;
+	if (sw->vlan) {
+		if (sw_vlan_reserve(sw, len) < 0) {
+			why = PORT_DROP_RX_VLAN_NOMEM;
+			goto drop;
+		}
+		in->st.rx_forwarded++;
+		fwd_deliver_vlan(sw, in, out, frame, len, &fi, form);
+		return;
+	}
 	in->st.rx_forwarded++;
 	if (out) {
 		sw_enqueue(sw, out, frame, len, in->rx_framed);
@@ -779,6 +865,7 @@ void sw_flush(struct sw *sw)
 		p->st.drops[PORT_DROP_TX_NOMEM] += txq_detach(&p->txq);
 	}
 	sw->npending = 0;
+	sw_vlan_batch_end(sw);
 }
 
 static void sw_aged_cb(void *opaque, const struct mac_entry *e)
