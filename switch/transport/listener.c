@@ -55,6 +55,7 @@ static void listener_settings_of(const struct swd_config *c,
 	if (!s->max_ports)
 		s->max_ports = 1;
 	s->impair = lc->impair;
+	s->vlan = lc->vlan;
 }
 
 /**
@@ -86,6 +87,7 @@ static int listener_start(struct swd *d, const struct swd_config *c,
 	l->ops = ops;
 	l->next = NULL;
 	l->impair = s.impair;
+	l->vlan = s.vlan;
 	for (tail = &d->listeners; *tail; tail = &(*tail)->next)
 		;
 	*tail = l;
@@ -199,7 +201,8 @@ void listener_print_device(FILE *out, unsigned *n, const char *hint)
 
 /**
  * listener_port_added() - what every kind does with a port it just added:
- *			   mark where it came from, impair it as configured
+ *			   mark where it came from, impair it and give it
+ *			   its VLAN mode as configured
  * @d:		the daemon
  * @l:		the listener
  * @p:		the port, added to the switch
@@ -209,6 +212,26 @@ void listener_port_added(struct swd *d, struct listener *l, struct port *p)
 	p->origin = l;
 	if (l->impair.on)
 		swd_port_impair(d, p, &l->impair.cfg, l->impair.seeded);
+	if (l->vlan.mode != VLAN_MODE_NONE)
+		swd_port_vlan(d, p, &l->vlan);
+}
+
+/* A reload changed @l's VLAN mode: its ports get the new one. */
+static void listener_revlan(struct swd *d, struct listener *l,
+			    const struct vlan_cfg *n)
+{
+	char text[VLAN_TEXT_MAX];
+	struct port *p;
+	uint32_t i;
+
+	if (vlan_cfg_same(&l->vlan, n))
+		return;
+	l->vlan = *n;
+	port_foreach(&d->sw, p, i)
+		if (p->origin == l)
+			swd_port_vlan(d, p, n);
+	vlan_cfg_format(n, text, sizeof(text));
+	reload_note(d, "%s: VLAN mode %s for its ports", l->url, text);
 }
 
 /* A reload changed @l's "impair": its ports get the new settings. */
@@ -363,6 +386,7 @@ static void listeners_commit(struct swd *d, const struct swd_config *oldc,
 		listener_settings_of(oldc, &oldc->listen[i], &os);
 		listener_settings_of(newc, lc, &ns);
 		listener_reimpair(d, l, &ns.impair);
+		listener_revlan(d, l, &ns.vlan);
 		if (l->ops->reload)
 			l->ops->reload(l, &os, &ns, lc->url);
 	}

@@ -42,6 +42,7 @@ struct listener;
  *		sending from forged or ever new source addresses cannot take
  *		the slots of stream and VDE guests
  * @impair:	egress impairment of each port it accepts ("impair")
+ * @vlan:	VLAN mode of each port it accepts ("vlan", "trunk", "native")
  */
 struct listener_settings {
 	int mode;
@@ -50,6 +51,7 @@ struct listener_settings {
 	struct listen_uids uids;
 	uint32_t max_ports;
 	struct listen_impair impair;
+	struct vlan_cfg vlan;
 };
 
 /**
@@ -88,6 +90,7 @@ struct listener_ops {
  * @url:	what is bound (real port for tcp:...:0, udp:...:0)
  * @fresh:	opened by the reload being prepared (undone if it fails)
  * @impair:	what listener_port_added() gives each new port
+ * @vlan:	the VLAN mode listener_port_added() gives each new port
  */
 struct listener {
 	const struct listener_ops *ops;
@@ -96,6 +99,7 @@ struct listener {
 	char url[LISTENER_URL_LEN];
 	bool fresh;
 	struct listen_impair impair;
+	struct vlan_cfg vlan;
 };
 
 /**
