@@ -12,16 +12,24 @@
 # and 3 x COUNT give Ir per forwarded frame; runs with and without
 # --fill-macs give Ir per sprayed address. Much shorter than bench/run.sh
 # (seconds), and only what docs/performance.md "MAC eviction" reports.
+# With CG_VLAN=N in the environment the listener makes every port an
+# access port of VLAN N (a config file with "vlan": N), for the VLAN cost.
 set -euo pipefail
 (($# >= 4)) || {
-	sed -n '6,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '6,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 sw=$1 ssb=$2 label=$3 n=$4
 shift 4
 d=$(mktemp -d "${TMPDIR:-/tmp}/cgmac.XXXXXX")
+where=(--listen unix:"$d/sw.sock")
+if [[ -n ${CG_VLAN:-} ]]; then
+	printf '{"listen": [{"url": "unix:%s", "vlan": %d}]}\n' \
+		"$d/sw.sock" "$CG_VLAN" >"$d/sw.json"
+	where=(--config "$d/sw.json")
+fi
 nice -n 19 valgrind --tool=callgrind --callgrind-out-file="$d/cg.out" \
-	"$sw" --foreground --listen unix:"$d/sw.sock" >"$d/out" 2>"$d/err" &
+	"$sw" --foreground "${where[@]}" >"$d/out" 2>"$d/err" &
 pid=$!
 trap 'kill -TERM "$pid" 2>/dev/null || true; rm -rf "$d"' EXIT
 for ((i = 0; i < 600; i++)); do

@@ -219,6 +219,9 @@ struct port_stats {
  *		learns a new address evicts its own oldest entry
  * @vlan:	VLAN mode (sw_port_set_vlan(), include/sockswitch/vlan.h),
  *		or NULL: every VLAN, frames as they are
+ * @pvid:	the VLAN whose frames leave the port untagged: its access
+ *		or native VLAN, else 0 (@vlan->vid, kept here for the
+ *		forwarding path)
  */
 struct port {
 	const struct port_ops *ops;
@@ -252,6 +255,7 @@ struct port {
 	int32_t iidx;
 	const void *origin;
 	struct vlan_cfg *vlan;
+	uint16_t pvid;
 };
 
 static inline void port_count_drop(struct port *p, enum port_drop why)

@@ -99,9 +99,106 @@ static inline bool vlan_carries(const struct vlan_cfg *c, uint16_t vid)
 	return !c || vlan_has(c->allowed, vid);
 }
 
-int vlan_classify(const struct vlan_cfg *c, const uint8_t *frame, size_t len,
-		  struct frame_info *fi, enum vlan_tagging *form);
-enum vlan_tagging vlan_egress(const struct vlan_cfg *c, uint16_t vid);
+#define ETH_P_8021AD_TPID 0x88a8
+#define ETH_P_QINQ_TPID 0x9100
+
+static inline uint16_t vlan_get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/**
+ * vlan_classify() - the VLAN a frame received on a port with mode @c is in
+ * @c:		the port's mode (not NONE)
+ * @frame:	the frame
+ * @len:	its length
+ * @fi:		filled in on success: addresses, @fi->vid the frame's VLAN,
+ *		@fi->tagged whether it came with a tag (VID 0 included)
+
+ * @form:	the form it came in: untagged, tagged with its VLAN, or
+ *		other (priority-tagged)
+ *
+ * Inline: it runs for every frame of a port with a mode.
+ *
+ * Return: -1 if the frame is to be forwarded, else the enum port_drop
+ * reason it is dropped for (@fi->ethertype is not set)
+ */
+static inline int vlan_classify(const struct vlan_cfg *c, const uint8_t *frame,
+				size_t len, struct frame_info *fi,
+				enum vlan_tagging *form)
+{
+	uint16_t type, vid;
+
+	if (len < FRAME_MIN_LEN)
+		return PORT_DROP_RX_RUNT;
+	fi->dst = frame;
+	fi->src = frame + MAC_LEN;
+	if (mac_is_multicast(fi->src) || mac_is_zero(fi->src))
+		return PORT_DROP_RX_BAD_SRC;
+	type = vlan_get16(frame + 12);
+	if (type != ETH_P_8021Q_TPID) { /* untagged: the common case */
+		if (type == ETH_P_8021AD_TPID || type == ETH_P_QINQ_TPID)
+			return PORT_DROP_RX_VLAN_BAD;
+		if (!c->vid) /* a trunk without a native VLAN */
+			return PORT_DROP_RX_VLAN_UNTAGGED;
+		fi->tagged = false;
+		fi->vid = c->vid;
+		*form = VLAN_UNTAGGED_FORM;
+		return -1;
+	}
+	if (len < FRAME_MIN_LEN + VLAN_TAG_LEN)
+		return PORT_DROP_RX_VLAN_BAD; /* a tag cut short */
+	vid = vlan_get16(frame + 14) & VLAN_VID_MASK;
+	type = vlan_get16(frame + 16);
+	if (vid == VLAN_VID_MASK || type == ETH_P_8021Q_TPID ||
+	    type == ETH_P_8021AD_TPID || type == ETH_P_QINQ_TPID)
+		return PORT_DROP_RX_VLAN_BAD; /* VID 4095, a second tag */
+	fi->tagged = true;
+	if (!vid) { /* priority-tagged: as untagged */
+		if (!c->vid)
+			return PORT_DROP_RX_VLAN_UNTAGGED;
+		fi->vid = c->vid;
+		*form = VLAN_OTHER_FORM;
+		return -1;
+	}
+	if (c->mode == VLAN_MODE_ACCESS)
+		return PORT_DROP_RX_VLAN_TAGGED;
+	if (!vlan_has(c->allowed, vid))
+		return PORT_DROP_RX_VLAN_NOT_ALLOWED;
+	fi->vid = vid;
+	*form = VLAN_TAGGED_FORM;
+	return -1;
+}
+
+/**
+ * vlan_egress() - the form a frame of VLAN @vid leaves a port in
+ * @c:		the port's mode, NULL for none
+ * @vid:	the frame's VLAN, one the port carries
+ *
+ * Return: VLAN_UNTAGGED_FORM (an access port, a trunk's native VLAN, VLAN
+ * 0 on a port without a mode) or VLAN_TAGGED_FORM
+ */
+static inline enum vlan_tagging vlan_egress(const struct vlan_cfg *c,
+					    uint16_t vid)
+{
+	if (!c)
+		return vid ? VLAN_TAGGED_FORM : VLAN_UNTAGGED_FORM;
+	return c->vid == vid ? VLAN_UNTAGGED_FORM : VLAN_TAGGED_FORM;
+}
+
+/**
+ * vlan_port_egress() - vlan_egress() for port @p, from p->pvid
+ * @p:		the port (p->pvid is its access or native VLAN, else 0)
+ * @vid:	the frame's VLAN, one the port carries
+ *
+ * Return: VLAN_UNTAGGED_FORM if @vid is p->pvid, else VLAN_TAGGED_FORM:
+ * the same answer as vlan_egress(p->vlan, @vid) with one load
+ */
+static inline enum vlan_tagging vlan_port_egress(const struct port *p,
+						 uint16_t vid)
+{
+	return p->pvid == vid ? VLAN_UNTAGGED_FORM : VLAN_TAGGED_FORM;
+}
 
 /**
  * struct vlan_list - the up ports with a mode that carry one VLAN

@@ -340,6 +340,7 @@ int sw_port_add(struct sw *sw, struct port *p, const struct port_ops *ops,
 	p->capture = sw->capture_new_ports;
 	p->mac_count = 0;
 	p->vlan = NULL;
+	p->pvid = 0;
 	if (p->name[0] == '\0')
 		snprintf(p->name, sizeof(p->name), "p%u", id);
 	txq_init(&p->txq, sw->prm.txq_frames, sw->prm.txq_bytes);
@@ -729,7 +730,7 @@ struct vlan_forms {
 /* A frame of VLAN fi->vid for @out, in the form @out wants. */
 static void fwd_vlan_one(struct sw *sw, struct port *out, struct vlan_forms *vf)
 {
-	enum vlan_tagging want = vlan_egress(out->vlan, vf->fi->vid);
+	enum vlan_tagging want = vlan_port_egress(out, vf->fi->vid);
 
 	if (!vf->f[want]) {
 		vf->f[want] = sw_vlan_retag(sw, vf->frame, vf->len, vf->fi,
@@ -741,9 +742,9 @@ static void fwd_vlan_one(struct sw *sw, struct port *out, struct vlan_forms *vf)
 
 /*
  * Delivery while some port has a VLAN mode: to @out (known unicast, of
- * the frame's VLAN since learning was keyed by it), or to the up ports
- * without a mode and those that carry the VLAN. @form is the form the
- * frame came in.
+ * the frame's VLAN since learning was keyed by it) when it wants the
+ * frame in the other form than @form, the one it came in; or to the up
+ * ports without a mode and those that carry the VLAN.
  */
 static void fwd_deliver_vlan(struct sw *sw, struct port *in, struct port *out,
 			     const uint8_t *frame, size_t len,
@@ -752,18 +753,27 @@ static void fwd_deliver_vlan(struct sw *sw, struct port *in, struct port *out,
 {
 	const struct sw_vlan *sv = sw->vlan;
 	const struct vlan_list *l = &sv->vl[fi->vid];
-	struct vlan_forms vf = { .frame = frame, .len = len, .fi = fi };
+	struct vlan_forms vf;
+	enum vlan_tagging want;
+	const uint8_t *copy;
+	size_t clen;
 	uint32_t i;
 
+	if (out) { /* it wants the other form */
+		want = vlan_port_egress(out, fi->vid);
+		copy = sw_vlan_retag(sw, frame, len, fi, want, &clen);
+		sw_enqueue(sw, out, copy, clen, true);
+		sw_maybe_throttle(sw, in, out, sw->now_ms);
+		return;
+	}
+	memset(&vf, 0, sizeof(vf));
+	vf.frame = frame;
+	vf.len = len;
+	vf.fi = fi;
 	if (form != VLAN_OTHER_FORM) {
 		vf.f[form] = frame;
 		vf.flen[form] = len;
 		vf.framed[form] = in->rx_framed;
-	}
-	if (out) {
-		fwd_vlan_one(sw, out, &vf);
-		sw_maybe_throttle(sw, in, out, sw->now_ms);
-		return;
 	}
 	for (i = 0; i < sv->nany; i++)
 		if (sv->any[i] != in)
@@ -805,8 +815,6 @@ void fwd_input(struct sw *sw, struct port *in, const uint8_t *frame, size_t len,
 		why = vlan_classify(in->vlan, frame, len, &fi, &form);
 	else if (frame_parse(frame, len, &fi) < 0)
 		why = PORT_DROP_RX_RUNT;
-	else /* as it is: untagged or priority-tagged is VLAN 0 */
-		form = fi.vid ? VLAN_TAGGED_FORM : VLAN_UNTAGGED_FORM;
 	if (why >= 0)
 		goto drop;
 	if (mac_is_multicast(fi.dst)) {
@@ -827,13 +835,23 @@ void fwd_input(struct sw *sw, struct port *in, const uint8_t *frame, size_t len,
 	if (why >= 0)
 		goto drop;
 	if (sw->vlan) {
-		if (sw_vlan_reserve(sw, len) < 0) {
-			why = PORT_DROP_RX_VLAN_NOMEM;
-			goto drop;
+		/* A port without a mode sends as it is: untagged or
+		 * priority-tagged is VLAN 0. */
+		if (!in->vlan)
+			form = fi.vid ? VLAN_TAGGED_FORM : VLAN_UNTAGGED_FORM;
+		/* A known destination that wants the frame in the form it
+		 * came in takes the plain path below. */
+		if (!out || vlan_port_egress(out, fi.vid) != form) {
+			/* Room for the copies first: a frame is either
+			 * dropped here or reaches every destination. */
+			if (sw_vlan_reserve(sw, len) < 0) {
+				why = PORT_DROP_RX_VLAN_NOMEM;
+				goto drop;
+			}
+			in->st.rx_forwarded++;
+			fwd_deliver_vlan(sw, in, out, frame, len, &fi, form);
+			return;
 		}
-		in->st.rx_forwarded++;
-		fwd_deliver_vlan(sw, in, out, frame, len, &fi, form);
-		return;
 	}
 	in->st.rx_forwarded++;
 	if (out) {

@@ -41,8 +41,6 @@
 #include "sockswitch/sw.h"
 #include "sockswitch/vlan.h"
 
-#define ETH_P_8021AD_TPID 0x88a8
-#define ETH_P_QINQ_TPID 0x9100
 #define VLAN_SCRATCH_CHUNK (64u * 1024)
 #define ETH_MIN_LEN 60 /* an untagged frame shorter than this is padded */
 
@@ -273,80 +271,6 @@ size_t vlan_cfg_format(const struct vlan_cfg *c, char *buf, size_t size)
 	return n < size ? n : size - 1;
 }
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-/**
- * vlan_classify() - the VLAN a frame received on a port with mode @c is in
- * @c:		the port's mode (not NONE)
- * @frame:	the frame
- * @len:	its length
- * @fi:		filled in on success: addresses, @fi->vid the frame's VLAN,
- *		@fi->tagged whether it came with a tag (VID 0 included)
- * @form:	the form it came in: untagged, tagged with its VLAN, or
- *		other (priority-tagged)
- *
- * Return: -1 if the frame is to be forwarded, else the enum port_drop
- * reason it is dropped for
- */
-int vlan_classify(const struct vlan_cfg *c, const uint8_t *frame, size_t len,
-		  struct frame_info *fi, enum vlan_tagging *form)
-{
-	uint16_t type, vid = 0;
-
-	if (len < FRAME_MIN_LEN)
-		return PORT_DROP_RX_RUNT;
-	fi->dst = frame;
-	fi->src = frame + MAC_LEN;
-	type = get16(frame + 12);
-	fi->tagged = false;
-	if (type == ETH_P_8021AD_TPID || type == ETH_P_QINQ_TPID)
-		return PORT_DROP_RX_VLAN_BAD;
-	if (type == ETH_P_8021Q_TPID) {
-		if (len < FRAME_MIN_LEN + VLAN_TAG_LEN)
-			return PORT_DROP_RX_VLAN_BAD;
-		vid = get16(frame + 14) & VLAN_VID_MASK;
-		type = get16(frame + 16);
-		if (vid == VLAN_VID_MASK || type == ETH_P_8021Q_TPID ||
-		    type == ETH_P_8021AD_TPID || type == ETH_P_QINQ_TPID)
-			return PORT_DROP_RX_VLAN_BAD;
-		fi->tagged = true;
-	}
-	if (mac_is_multicast(fi->src) || mac_is_zero(fi->src))
-		return PORT_DROP_RX_BAD_SRC;
-	fi->ethertype = type;
-	if (vid) {
-		if (c->mode == VLAN_MODE_ACCESS)
-			return PORT_DROP_RX_VLAN_TAGGED;
-		if (!vlan_has(c->allowed, vid))
-			return PORT_DROP_RX_VLAN_NOT_ALLOWED;
-		*form = VLAN_TAGGED_FORM;
-	} else {
-		if (c->mode == VLAN_MODE_TRUNK && !c->vid)
-			return PORT_DROP_RX_VLAN_UNTAGGED;
-		vid = c->vid;
-		*form = fi->tagged ? VLAN_OTHER_FORM : VLAN_UNTAGGED_FORM;
-	}
-	fi->vid = vid;
-	return -1;
-}
-
-/**
- * vlan_egress() - the form a frame of VLAN @vid leaves a port in
- * @c:		the port's mode, NULL for none
- * @vid:	the frame's VLAN, one the port carries
- *
- * Return: VLAN_UNTAGGED_FORM or VLAN_TAGGED_FORM
- */
-enum vlan_tagging vlan_egress(const struct vlan_cfg *c, uint16_t vid)
-{
-	if (!c)
-		return vid ? VLAN_TAGGED_FORM : VLAN_UNTAGGED_FORM;
-	return c->vid == vid ? VLAN_UNTAGGED_FORM : VLAN_TAGGED_FORM;
-}
-
 /* Room for @n more ports in @l; 0 or -ENOMEM. */
 static int vlan_list_grow(struct vlan_list *l, uint32_t n)
 {
@@ -533,11 +457,13 @@ int sw_port_set_vlan(struct sw *sw, struct port *p, const struct vlan_cfg *c)
 		free(p->vlan);
 	}
 	p->vlan = nc;
+	p->pvid = nc ? nc->vid : 0;
 	if (nc)
 		sv->nmoded++;
 	if (p->up)
 		sw_vlan_port_up(sw, p, true);
-	mac_table_flush_port(&sw->mt, p);
+	if (p->mac_count) /* a scan of the table: not for a new port */
+		mac_table_flush_port(&sw->mt, p);
 	sw_vlan_maybe_free(sw);
 	return 0;
 }
@@ -610,7 +536,8 @@ const uint8_t *sw_vlan_retag(struct sw *sw, const uint8_t *frame, size_t len,
 
 	memcpy(f, frame, 12);
 	if (form == VLAN_TAGGED_FORM) {
-		tci = fi->tagged ? (uint16_t)(get16(frame + 14) & 0xe000) : 0;
+		tci = fi->tagged ? (uint16_t)(vlan_get16(frame + 14) & 0xe000)
+				 : 0;
 		tci |= fi->vid;
 		f[12] = ETH_P_8021Q_TPID >> 8;
 		f[13] = ETH_P_8021Q_TPID & 0xff;

@@ -294,6 +294,8 @@ static void check_vlan(const struct run *r)
 		const struct port *p = &r->mp[i].port;
 		bool here = r->mp[i].attached && p->up;
 
+		FUZZ_ASSERT(p->pvid == (p->vlan ? p->vlan->vid : 0),
+			    "port %u: pvid %u out of step", p->id, p->pvid);
 		FUZZ_ASSERT(listed(sv->any, sv->nany, p) ==
 				    (uint32_t)(here && !p->vlan),
 			    "port %u: wrong in the any list", p->id);

@@ -146,6 +146,19 @@ static void send(int in, uint8_t dst, uint8_t src, int vid)
 	cr_assert(!memcmp(f, copy, sizeof(f)), "the received frame changed");
 }
 
+/* A broadcast from port @in whose source address starts with @first and
+ * is otherwise zero (0x00: all-zero, 0x01: multicast). */
+static void send_src(int in, uint8_t first, int vid)
+{
+	uint8_t f[64];
+
+	build(f, 0xff, 0, vid, sizeof(f));
+	memset(f + 6, 0, 6);
+	f[6] = first;
+	fwd_input(&sw, &mp[in].port, f, sizeof(f), 1);
+	sw_flush(&sw);
+}
+
 /* The VLAN of the last frame @i got: -1 untagged. */
 static int last_vid(int i)
 {
@@ -414,6 +427,10 @@ Test(vlan_fwd, drops_are_counted_where_they_came_in)
 	send(2, 0xff, 1, -1);
 	send(2, 0xff, 1, 30);
 	send(3, 0xff, 1, 4095);
+	send_src(0, 0x00, -1); /* all-zero source */
+	send_src(2, 0x01, 10); /* multicast source */
+	cr_assert_eq(mp[0].port.st.drops[PORT_DROP_RX_BAD_SRC], 1);
+	cr_assert_eq(mp[2].port.st.drops[PORT_DROP_RX_BAD_SRC], 1);
 	cr_assert_eq(mp[0].port.st.drops[PORT_DROP_RX_VLAN_TAGGED], 1);
 	cr_assert_eq(mp[2].port.st.drops[PORT_DROP_RX_VLAN_UNTAGGED], 1);
 	cr_assert_eq(mp[2].port.st.drops[PORT_DROP_RX_VLAN_NOT_ALLOWED], 1);
