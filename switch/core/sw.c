@@ -783,6 +783,121 @@ static void fwd_deliver_vlan(struct sw *sw, struct port *in, struct port *out,
 			fwd_vlan_one(sw, l->p[i], &vf);
 }
 
+/* Count a received frame, show it to capture; the reason it is dropped
+ * before parsing, or -1. */
+static inline int fwd_rx_start(struct sw *sw, struct port *in,
+			       const uint8_t *frame, size_t len,
+			       uint64_t now_ms)
+{
+	in->st.rx_frames++;
+	in->st.rx_bytes += len;
+	sw->now_ms = now_ms; /* for impairment decisions */
+	if (in->capture)
+		sw->capture_cb(sw->capture_opaque, in, SW_DIR_RX, frame, len);
+	if (!in->up)
+		return PORT_DROP_RX_DISABLED;
+	if (len > sw->prm.max_frame)
+		return PORT_DROP_RX_OVERSIZE;
+	return -1;
+}
+
+/* Count broadcast and multicast, learn the source, find the destination
+ * (*@out, NULL to flood); the reason the frame is dropped, or -1. */
+static inline int fwd_lookup(struct sw *sw, struct port *in,
+			     const struct frame_info *fi, uint64_t now_ms,
+			     struct port **out)
+{
+	if (mac_is_multicast(fi->dst)) {
+		if (mac_is_broadcast(fi->dst))
+			in->st.rx_broadcast++;
+		else
+			in->st.rx_multicast++;
+	}
+	if (!sw->prm.hub) {
+		sw_learn(sw, in, fi, now_ms);
+		if (!mac_is_multicast(fi->dst))
+			*out = mac_table_lookup(&sw->mt, fi->vid, fi->dst,
+						now_ms);
+	}
+	if (*out == in)
+		return PORT_DROP_RX_LOCAL;
+	if (*out && !(*out)->up)
+		return PORT_DROP_RX_DEST_DOWN;
+	return -1;
+}
+
+/*
+ * fwd_input() while some port has a VLAN mode: a port with a mode puts
+ * the frame in a VLAN (or drops it), and each destination gets it in the
+ * form it wants. It and fwd_input_plain() are flattened (learning,
+ * lookup and queueing inlined into each), since with two callers the
+ * compiler would no longer inline them, and kept out of line, so that
+ * fwd_input() is only the choice between them.
+ */
+static __attribute__((noinline, flatten)) void
+fwd_input_vlan(struct sw *sw, struct port *in, const uint8_t *frame, size_t len,
+	       uint64_t now_ms)
+{
+	enum vlan_tagging form = VLAN_UNTAGGED_FORM;
+	struct frame_info fi;
+	struct port *out = NULL;
+	int why = fwd_rx_start(sw, in, frame, len, now_ms);
+
+	if (why >= 0)
+		goto drop;
+	if (in->vlan) {
+		why = vlan_classify(in->vlan, frame, len, &fi, &form);
+	} else if (frame_parse(frame, len, &fi) < 0) {
+		why = PORT_DROP_RX_RUNT;
+	} else { /* as it is: untagged or priority-tagged is VLAN 0 */
+		form = fi.vid ? VLAN_TAGGED_FORM : VLAN_UNTAGGED_FORM;
+	}
+	if (why >= 0 || (why = fwd_lookup(sw, in, &fi, now_ms, &out)) >= 0)
+		goto drop;
+	if (out && vlan_port_egress(out, fi.vid) == form) {
+		/* a known destination that wants the frame as it came */
+		in->st.rx_forwarded++;
+		sw_enqueue(sw, out, frame, len, in->rx_framed);
+		sw_maybe_throttle(sw, in, out, now_ms);
+		return;
+	}
+	/* Room for the copies first: a frame is either dropped here or
+	 * reaches every destination. */
+	if (sw_vlan_reserve(sw, len) < 0) {
+		why = PORT_DROP_RX_VLAN_NOMEM;
+		goto drop;
+	}
+	in->st.rx_forwarded++;
+	fwd_deliver_vlan(sw, in, out, frame, len, &fi, form);
+	return;
+drop:
+	port_count_drop(in, (enum port_drop)why);
+}
+
+/* fwd_input() while no port has a VLAN mode: frames as they are. */
+static __attribute__((noinline, flatten)) void
+fwd_input_plain(struct sw *sw, struct port *in, const uint8_t *frame,
+		size_t len, uint64_t now_ms)
+{
+	struct frame_info fi;
+	struct port *out = NULL;
+	int why = fwd_rx_start(sw, in, frame, len, now_ms);
+
+	if (why < 0 && frame_parse(frame, len, &fi) < 0)
+		why = PORT_DROP_RX_RUNT;
+	if (why >= 0 || (why = fwd_lookup(sw, in, &fi, now_ms, &out)) >= 0)
+		goto drop;
+	in->st.rx_forwarded++;
+	if (out) {
+		sw_enqueue(sw, out, frame, len, in->rx_framed);
+		sw_maybe_throttle(sw, in, out, now_ms);
+	} else
+		fwd_flood(sw, in, frame, len);
+	return;
+drop:
+	port_count_drop(in, (enum port_drop)why);
+}
+
 /**
  * fwd_input() - forward one received frame
  * @sw:		the switch
@@ -797,71 +912,10 @@ static void fwd_deliver_vlan(struct sw *sw, struct port *in, struct port *out,
 void fwd_input(struct sw *sw, struct port *in, const uint8_t *frame, size_t len,
 	       uint64_t now_ms)
 {
-	enum vlan_tagging form = VLAN_UNTAGGED_FORM;
-	struct frame_info fi;
-	struct port *out = NULL;
-	int why = -1;
-
-	in->st.rx_frames++;
-	in->st.rx_bytes += len;
-	sw->now_ms = now_ms; /* for impairment decisions */
-	if (in->capture)
-		sw->capture_cb(sw->capture_opaque, in, SW_DIR_RX, frame, len);
-	if (!in->up)
-		why = PORT_DROP_RX_DISABLED;
-	else if (len > sw->prm.max_frame)
-		why = PORT_DROP_RX_OVERSIZE;
-	else if (in->vlan)
-		why = vlan_classify(in->vlan, frame, len, &fi, &form);
-	else if (frame_parse(frame, len, &fi) < 0)
-		why = PORT_DROP_RX_RUNT;
-	if (why >= 0)
-		goto drop;
-	if (mac_is_multicast(fi.dst)) {
-		if (mac_is_broadcast(fi.dst))
-			in->st.rx_broadcast++;
-		else
-			in->st.rx_multicast++;
-	}
-	if (!sw->prm.hub) {
-		sw_learn(sw, in, &fi, now_ms);
-		if (!mac_is_multicast(fi.dst))
-			out = mac_table_lookup(&sw->mt, fi.vid, fi.dst, now_ms);
-	}
-	if (out == in)
-		why = PORT_DROP_RX_LOCAL;
-	else if (out && !out->up)
-		why = PORT_DROP_RX_DEST_DOWN;
-	if (why >= 0)
-		goto drop;
-	if (sw->vlan) {
-		/* A port without a mode sends as it is: untagged or
-		 * priority-tagged is VLAN 0. */
-		if (!in->vlan)
-			form = fi.vid ? VLAN_TAGGED_FORM : VLAN_UNTAGGED_FORM;
-		/* A known destination that wants the frame in the form it
-		 * came in takes the plain path below. */
-		if (!out || vlan_port_egress(out, fi.vid) != form) {
-			/* Room for the copies first: a frame is either
-			 * dropped here or reaches every destination. */
-			if (sw_vlan_reserve(sw, len) < 0) {
-				why = PORT_DROP_RX_VLAN_NOMEM;
-				goto drop;
-			}
-			in->st.rx_forwarded++;
-			fwd_deliver_vlan(sw, in, out, frame, len, &fi, form);
-			return;
-		}
-	}
-	in->st.rx_forwarded++;
-	if (out) {
-		sw_enqueue(sw, out, frame, len, in->rx_framed);
-		sw_maybe_throttle(sw, in, out, now_ms);
-	} else
-		fwd_flood(sw, in, frame, len);
-	return;
-drop:
-	port_count_drop(in, (enum port_drop)why);
+	if (sw->vlan)
+		fwd_input_vlan(sw, in, frame, len, now_ms);
+	else
+		fwd_input_plain(sw, in, frame, len, now_ms);
 }
 
 /**
