@@ -44,10 +44,11 @@
  * Floods never throttle: one slow port must not slow a broadcast domain.
  *
  * VLANs: a port with a VLAN mode (core/vlan.c) classifies its frames into
- * one VLAN or drops them; while any port has a mode, delivery goes
- * through fwd_deliver_vlan(), which floods to that VLAN's ports only and
- * queues each destination the frame in its egress form. Without modes
- * the path above is unchanged but for one test of sw->vlan per frame.
+ * one VLAN or drops them; while any port has a mode, fwd_input() takes
+ * fwd_input_vlan(), whose fwd_deliver_vlan() floods to that VLAN's ports
+ * only and queues each destination the frame in its egress form. Without
+ * modes fwd_input_plain() forwards as above; the choice is one test of
+ * sw->vlan per frame.
  */
 #include <errno.h>
 #include <stdio.h>
