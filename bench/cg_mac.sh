@@ -15,9 +15,11 @@
 # With CG_CAPTURES=N (and CG_CTL=SOCKSWITCHCTL, CG_BUFFER=BYTES, default
 # 4096), N whole-switch captures into FIFOs nobody reads run during the
 # test (bench/budget.sh uses it for the cost of stalled captures).
+# With CG_VLAN=N in the environment the listener makes every port an
+# access port of VLAN N (a config file with "vlan": N), for the VLAN cost.
 set -euo pipefail
 (($# >= 4)) || {
-	sed -n '6,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '6,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 sw=$1 ssb=$2 label=$3 n=$4
@@ -26,8 +28,14 @@ d=$(mktemp -d "${TMPDIR:-/tmp}/cgmac.XXXXXX")
 ncap=${CG_CAPTURES:-0}
 ctlopt=()
 ((ncap == 0)) || ctlopt=(--control "$d/ctl.sock")
+where=(--listen unix:"$d/sw.sock")
+if [[ -n ${CG_VLAN:-} ]]; then
+	printf '{"listen": [{"url": "unix:%s", "vlan": %d}]}\n' \
+		"$d/sw.sock" "$CG_VLAN" >"$d/sw.json"
+	where=(--config "$d/sw.json")
+fi
 nice -n 19 valgrind --tool=callgrind --callgrind-out-file="$d/cg.out" \
-	"$sw" --foreground --listen unix:"$d/sw.sock" "${ctlopt[@]}" \
+	"$sw" --foreground "${where[@]}" "${ctlopt[@]}" \
 	>"$d/out" 2>"$d/err" &
 pid=$!
 trap 'kill -TERM "$pid" 2>/dev/null || true; rm -rf "$d"' EXIT

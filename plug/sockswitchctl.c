@@ -75,6 +75,11 @@ static const struct cmd_help cmd_help[] = {
 	  "(needs delay), duplicate=P%, corrupt=P%,\n"
 	  "rate=R(kbit|mbit|gbit), mtu=N, seed=N; replaces\n"
 	  "PORT's settings; off stops (docs/control.md)\n" },
+	{ "vlan", "PORT access N | PORT trunk LIST [native N] | PORT none",
+	  "PORT's VLAN mode: an access port of VLAN N\n"
+	  "(untagged), a trunk of LIST (VLANs N and ranges\n"
+	  "A-B joined by commas; tagged, but the native VLAN\n"
+	  "untagged), or none (every VLAN as it is)\n" },
 	{ "capture", "start|stop [KEY=VALUE]...",
 	  "packet capture (capture-start / capture-stop;\n"
 	  "KEY=VALUE pairs become its arguments)\n" },
@@ -633,26 +638,54 @@ static int cmd_capture(struct ctl_conn *c, int argc, char **argv)
 	return rc;
 }
 
+/* Call @cmd with @args; print its reply with @show (or as JSON). */
+static int call_show(struct ctl_conn *c, const char *cmd, json_t *args,
+		     const char *verb, void (*show)(const json_t *r))
+{
+	json_t *reply = ctl_call(c, cmd, args);
+	json_t *ret = json_object_get(reply, "return");
+	int rc = ret ? 0 : report_error(reply, verb);
+
+	if (ret && c->json)
+		show_json(ret);
+	else if (ret)
+		show(ret);
+	json_decref(reply);
+	return rc;
+}
+
 static int cmd_impair(struct ctl_conn *c, int argc, char **argv)
 {
-	json_t *set = json_array(), *reply, *ret;
-	int i, rc;
+	json_t *set = json_array();
+	int i;
 
 	if (argc < 3)
 		die_cmd("impair", "expected PORT SETTING... or PORT off");
 	for (i = 2; i < argc; i++)
 		json_array_append_new(set, json_string(argv[i]));
-	reply = ctl_call(c, "impair",
+	return call_show(c, "impair",
 			 json_pack("{s:o,s:o}", "port", port_value(argv[1]),
-				   "settings", set));
-	ret = json_object_get(reply, "return");
-	rc = ret ? 0 : report_error(reply, "impair");
-	if (ret && c->json)
-		show_json(ret);
-	else if (ret)
-		show_impair(ret);
-	json_decref(reply);
-	return rc;
+				   "settings", set),
+			 "impair", show_impair);
+}
+
+static int cmd_vlan(struct ctl_conn *c, int argc, char **argv)
+{
+	char mode[512];
+	size_t n = 0;
+	int i;
+
+	if (argc < 3)
+		die_cmd("vlan",
+			"expected PORT access N, PORT trunk LIST [native N] or PORT none");
+	mode[0] = '\0';
+	for (i = 2; i < argc && n < sizeof(mode); i++)
+		n += (size_t)snprintf(mode + n, sizeof(mode) - n, "%s%s",
+				      i > 2 ? " " : "", argv[i]);
+	return call_show(c, "port-vlan",
+			 json_pack("{s:o,s:s}", "port", port_value(argv[1]),
+				   "mode", mode),
+			 "vlan", show_vlan);
 }
 
 static int cmd_hostfwd(struct ctl_conn *c, int argc, char **argv)
@@ -896,6 +929,8 @@ int main(int argc, char **argv)
 		rc = cmd_hostfwd(&c, cl.argc, cl.argv);
 	else if (!strcmp(sub, "impair"))
 		rc = cmd_impair(&c, cl.argc, cl.argv);
+	else if (!strcmp(sub, "vlan"))
+		rc = cmd_vlan(&c, cl.argc, cl.argv);
 	else if (!strcmp(sub, "log-level"))
 		rc = cmd_log_level(&c, cl.argc, cl.argv);
 	else if (!strcmp(sub, "name"))

@@ -40,6 +40,7 @@ void ctl_die_conn(const struct ctl_conn *c, const char *what);
 void show_status(const json_t *r);
 void show_ports(const json_t *r);
 void show_impair(const json_t *r);
+void show_vlan(const json_t *r);
 void show_macs(const json_t *r);
 void show_event(const json_t *ev);
 void show_json(const json_t *v);

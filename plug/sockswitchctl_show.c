@@ -280,6 +280,12 @@ void show_ports(const json_t *r)
 		if (strcmp(set, "off") && strcmp(set, "-"))
 			printf("impaired %s: %s\n", jstr(p, "name"), set);
 	}
+	json_array_foreach(r, i, p) {
+		const char *mode = jstr2(p, "vlan", "text");
+
+		if (strcmp(mode, "none") && strcmp(mode, "-"))
+			printf("vlan %s: %s\n", jstr(p, "name"), mode);
+	}
 }
 
 /**
@@ -290,6 +296,16 @@ void show_impair(const json_t *r)
 {
 	printf("port %lld (%s) impairment: %s\n", jint(r, "port"),
 	       jstr(r, "name"), jstr2(r, "impair", "settings"));
+}
+
+/**
+ * show_vlan() - the port-vlan command's reply: a port and its mode
+ * @r:		the reply
+ */
+void show_vlan(const json_t *r)
+{
+	printf("port %lld (%s) VLAN mode: %s\n", jint(r, "port"),
+	       jstr(r, "name"), jstr2(r, "vlan", "text"));
 }
 
 /**

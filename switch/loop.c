@@ -241,6 +241,34 @@ int swd_port_impair(struct swd *d, struct port *p, const struct impair_cfg *cfg,
 	return rc;
 }
 
+/**
+ * swd_port_vlan() - give @p a VLAN mode (sockswitchctl vlan, a listener's
+ *		     or an uplink's), change it, or take it away; logged
+ * @d:		the daemon
+ * @p:		the port
+ * @c:		the mode, NULL or VLAN_MODE_NONE for none
+ *
+ * Return: 0, -EINVAL (a mode vlan_cfg_check() refuses) or -ENOMEM
+ * (logged); the port then keeps the mode it had
+ */
+int swd_port_vlan(struct swd *d, struct port *p, const struct vlan_cfg *c)
+{
+	char text[VLAN_TEXT_MAX];
+	int rc;
+
+	if (vlan_cfg_same(p->vlan, c))
+		return 0;
+	rc = sw_port_set_vlan(&d->sw, p, c);
+	if (rc == -ENOMEM)
+		log_warnx("port %u (%s): no memory for its VLAN mode", p->id,
+			  p->name);
+	if (rc < 0)
+		return rc;
+	vlan_cfg_format(p->vlan, text, sizeof(text));
+	log_info("port %u (%s): VLAN mode %s", p->id, p->name, text);
+	return 0;
+}
+
 static void check_cb(struct ev_loop *loop, ev_check *w, int revents)
 {
 	struct swd *d = ev_userdata(loop);

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define MAC_LEN 6
 #define MAC_STRLEN 18 /* "aa:bb:cc:dd:ee:ff" plus NUL */
@@ -60,7 +61,12 @@ static inline bool mac_is_broadcast(const uint8_t *mac)
 /** mac_is_zero() - 00:00:00:00:00:00, never a valid source */
 static inline bool mac_is_zero(const uint8_t *mac)
 {
-	return (mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]) == 0;
+	uint32_t a;
+	uint16_t b;
+
+	memcpy(&a, mac, sizeof(a));
+	memcpy(&b, mac + 4, sizeof(b));
+	return (a | b) == 0;
 }
 int mac_parse(const char *s, uint8_t mac[static MAC_LEN]);
 char *mac_format(const uint8_t *mac, char buf[static MAC_STRLEN]);

@@ -16,6 +16,7 @@
 #include "sockswitch/txq.h"
 
 struct impair;
+struct vlan_cfg;
 
 #ifndef container_of
 #define container_of(ptr, type, member) \
@@ -83,6 +84,17 @@ struct port_ops {
  * @PORT_DROP_RX_MAC_LIMIT:	from a source address the port may not
  *				learn: it already holds its mac_limit
  *				(the listener's "max_macs")
+ * @PORT_DROP_RX_VLAN_TAGGED:	a tagged frame on an access port
+ * @PORT_DROP_RX_VLAN_UNTAGGED:	an untagged (or priority-tagged) frame on a
+ *				trunk without a native VLAN
+ * @PORT_DROP_RX_VLAN_NOT_ALLOWED: a tagged frame of a VLAN the trunk
+ *				does not carry
+ * @PORT_DROP_RX_VLAN_BAD:	on a port with a VLAN mode: VID 4095, a
+ *				second tag, an 802.1ad outer tag, or a tag
+ *				cut short
+ * @PORT_DROP_RX_BAD_SRC:	on a port with a VLAN mode: a multicast or
+ *				all-zero source address
+ * @PORT_DROP_RX_VLAN_NOMEM:	no memory for the frame's retagged copy
  */
 enum port_drop {
 	PORT_DROP_RX_RUNT,
@@ -102,6 +114,12 @@ enum port_drop {
 	PORT_DROP_IMPAIR_QUEUE_FULL,
 	PORT_DROP_TX_BUDGET,
 	PORT_DROP_RX_MAC_LIMIT,
+	PORT_DROP_RX_VLAN_TAGGED,
+	PORT_DROP_RX_VLAN_UNTAGGED,
+	PORT_DROP_RX_VLAN_NOT_ALLOWED,
+	PORT_DROP_RX_VLAN_BAD,
+	PORT_DROP_RX_BAD_SRC,
+	PORT_DROP_RX_VLAN_NOMEM,
 	PORT_DROP__MAX,
 };
 
@@ -215,6 +233,11 @@ struct port_stats {
  *		evicted: a frame from a further source is dropped
  *		(PORT_DROP_RX_MAC_LIMIT) until entries age out. When set,
  *		it is also the port's bound in place of @mac_max
+ * @vlan:	VLAN mode (sw_port_set_vlan(), include/sockswitch/vlan.h),
+ *		or NULL: every VLAN, frames as they are
+ * @pvid:	the VLAN whose frames leave the port untagged: its access
+ *		or native VLAN, else 0 (@vlan->vid, kept here for the
+ *		forwarding path)
  */
 struct port {
 	const struct port_ops *ops;
@@ -248,6 +271,8 @@ struct port {
 	struct impair *impair;
 	int32_t iidx;
 	const void *origin;
+	struct vlan_cfg *vlan;
+	uint16_t pvid;
 };
 
 static inline void port_count_drop(struct port *p, enum port_drop why)

@@ -18,6 +18,8 @@
 #include "sockswitch/mactable.h"
 #include "sockswitch/port.h"
 
+struct sw_vlan;
+
 #define SW_MAC_TABLE_DEFAULT 8192
 #define SW_MAC_TABLE_LIMIT (1u << 24)
 #define SW_AGEING_DEFAULT_S 300
@@ -190,6 +192,9 @@ enum sw_dir {
  *		their impairments hold; at most prm.queue_budget when set
  * @budget_cap:	prm.queue_budget, or SIZE_MAX without one (one compare
  *		per queued frame either way)
+ * @vlan:	VLAN member lists and retagged copies (core/vlan.c), there
+ *		only while some port has a VLAN mode; NULL: every frame is
+ *		forwarded as it is, to sw->flood
  */
 struct sw {
 	struct sw_params prm;
@@ -217,6 +222,7 @@ struct sw {
 	uint64_t now_ms;
 	size_t queued_bytes;
 	size_t budget_cap;
+	struct sw_vlan *vlan;
 };
 
 void sw_params_default(struct sw_params *prm);

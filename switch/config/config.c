@@ -33,6 +33,7 @@
 #include <jansson.h>
 
 #include "config/impair_opts.h"
+#include "config/vlan_opts.h"
 #include "sockswitchd.h"
 
 #define CONFIG_FILE_MAX (1 << 20) /* bytes; a config is a few hundred */
@@ -743,6 +744,7 @@ static int listen_append(struct swd_config *c, const char *url,
 	l->max_ports = 0;
 	memset(&l->impair, 0, sizeof(l->impair));
 	l->max_macs = 0;
+	vlan_cfg_none(&l->vlan);
 	return 0;
 }
 
@@ -921,6 +923,124 @@ static int load_impair(struct loader *ld, json_t *v, struct listen_impair *out)
 	return 0;
 }
 
+/* A VLAN number from a JSON integer; @what names it in the message. */
+static int load_vid(struct loader *ld, json_t *v, const char *what,
+		    uint16_t *vid)
+{
+	json_int_t n;
+
+	if (!json_is_integer(v))
+		return ld_err(ld, false,
+			      "expected a VLAN number 1-4094, got %s",
+			      json_kind(v));
+	n = json_integer_value(v);
+	if (n < VLAN_VID_MIN || n > VLAN_VID_MAX)
+		return ld_err(ld, false,
+			      "%s: `%" JSON_INTEGER_FORMAT
+			      "' is not a VLAN 1-4094",
+			      what, n);
+	*vid = (uint16_t)n;
+	return 0;
+}
+
+/**
+ * load_trunk() - a listener's "trunk": an array of VLANs (numbers) and
+ *		  ranges ("A-B" strings)
+ * @ld:		loader, path at the key
+ * @v:		its value
+ * @c:		the VLANs are set in @c->allowed
+ *
+ * Return: 0 on success, negative error code on failure
+ */
+static int load_trunk(struct loader *ld, json_t *v, struct vlan_cfg *c)
+{
+	const char *why;
+	size_t i, saved;
+	uint16_t vid;
+	json_t *item;
+	int ret = 0;
+
+	if (!json_is_array(v) || !json_array_size(v))
+		return ld_err(
+			ld, false,
+			"expected a non-empty array of VLANs and ranges, e.g. [10, \"20-29\"], got %s",
+			json_is_array(v) ? "an empty array" : json_kind(v));
+	json_array_foreach(v, i, item) {
+		saved = path_push_index(ld, i);
+		if (json_is_integer(item)) {
+			ret = load_vid(ld, item, "trunk", &vid);
+			if (ret == 0)
+				vlan_set(c->allowed, vid);
+		} else if (!json_is_string(item)) {
+			ret = ld_err(
+				ld, false,
+				"expected a VLAN number or an \"A-B\" range, got %s",
+				json_kind(item));
+		} else if (vlan_list_parse(c, json_string_value(item), ',',
+					   &why) < 0) {
+			ret = ld_err(ld, false, "`%s': %s",
+				     json_string_value(item), why);
+		}
+		path_pop(ld, saved);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/**
+ * struct listen_vlan_keys - a listener's "vlan", "trunk" and "native"
+ * @cfg:	what they make
+ * @vlan:	"vlan" given
+ * @trunk:	"trunk" given
+ * @native:	"native", or -1
+ */
+struct listen_vlan_keys {
+	struct vlan_cfg cfg;
+	bool vlan;
+	bool trunk;
+	long native;
+};
+
+/* One of "vlan", "trunk", "native" (@key); 1 if @key is none of them. */
+static int load_vlan_key(struct loader *ld, const char *key, json_t *v,
+			 struct listen_vlan_keys *k)
+{
+	uint16_t vid;
+	int ret;
+
+	if (!strcmp(key, "vlan")) {
+		k->vlan = true;
+		return load_vid(ld, v, "vlan", &k->cfg.vid);
+	}
+	if (!strcmp(key, "trunk")) {
+		k->trunk = true;
+		return load_trunk(ld, v, &k->cfg);
+	}
+	if (strcmp(key, "native"))
+		return 1;
+	ret = load_vid(ld, v, "native", &vid);
+	k->native = vid;
+	return ret;
+}
+
+/* The keys together; an error points at the key named. */
+static int load_vlan_finish(struct loader *ld, struct listen_vlan_keys *k)
+{
+	const char *key = NULL;
+	char err[256];
+	size_t saved;
+	int ret;
+
+	if (vlan_opts_finish(&k->cfg, k->vlan, k->trunk, k->native, &key, err,
+			     sizeof(err)) == 0)
+		return 0;
+	saved = path_push_key(ld, key);
+	ret = ld_err(ld, false, "%s", err);
+	path_pop(ld, saved);
+	return ret;
+}
+
 /**
  * load_listener_obj() - one listener in the object form: "url" and its
  *			 options ("mode", "group", "max_ports", ...)
@@ -937,11 +1057,13 @@ static int load_listener_obj(struct loader *ld, json_t *obj)
 	int mode = CONFIG_MODE_UNSET;
 	uint32_t max_ports = 0, max_macs = 0;
 	struct listen_impair impair = { .on = false };
+	struct listen_vlan_keys vk = { .native = -1 };
 	struct listen_cfg *lc;
 	size_t saved;
 	json_t *v;
 	int ret = 0;
 
+	vlan_cfg_none(&vk.cfg);
 	json_object_foreach(obj, key, v) {
 		saved = path_push_key(ld, key);
 		if (!strcmp(key, "url") && !json_is_string(v))
@@ -968,10 +1090,10 @@ static int load_listener_obj(struct loader *ld, json_t *obj)
 			ret = load_listener_count(
 				ld, v, SW_MAC_TABLE_LIMIT, "max_macs ",
 				" (leave the key out for no limit)", &max_macs);
-		else
+		else if ((ret = load_vlan_key(ld, key, v, &vk)) > 0)
 			ret = ld_err(
 				ld, true,
-				"unknown key (expected url, mode, group, allow_uids, allow_gids, allow_any_uid, max_ports, max_macs or impair)");
+				"unknown key (expected url, mode, group, allow_uids, allow_gids, allow_any_uid, max_ports, max_macs, impair, vlan, trunk or native)");
 		if (!strcmp(key, "allow_uids") || !strcmp(key, "allow_gids"))
 			uids.given = true;
 		path_pop(ld, saved);
@@ -980,12 +1102,15 @@ static int load_listener_obj(struct loader *ld, json_t *obj)
 	}
 	if (!url)
 		return ld_err(ld, false, "missing \"url\"");
+	if (load_vlan_finish(ld, &vk) < 0)
+		return -EINVAL;
 	ret = load_listener_url(ld, url, obj, mode, group, &uids);
 	if (ret < 0)
 		return ret;
 	lc = &ld->c->listen[ld->c->nlisten - 1];
 	lc->impair = impair;
 	lc->max_macs = max_macs;
+	lc->vlan = vk.cfg;
 	if (!max_ports)
 		return 0;
 	if (lc->addr.kind != LISTEN_UDP && lc->addr.kind != LISTEN_UNIXGRAM) {
@@ -1305,6 +1430,7 @@ static int config_copy(struct swd_config *dst, const struct swd_config *src)
 		dst->listen[dst->nlisten - 1].max_ports = l->max_ports;
 		dst->listen[dst->nlisten - 1].impair = l->impair;
 		dst->listen[dst->nlisten - 1].max_macs = l->max_macs;
+		dst->listen[dst->nlisten - 1].vlan = l->vlan;
 	}
 	return 0;
 nomem:

@@ -14,6 +14,7 @@
 
 #include "config/slirp_opts.h"
 #include "sockswitch/sw.h"
+#include "sockswitch/vlan.h"
 
 /* url.c */
 
@@ -103,6 +104,9 @@ struct uplink_mcast {
  * @slirp:	slirp: the options, parsed and finished (slirp_opts.c);
  *		all zero for the other kinds
  * @mcast:	mcast: group, port and options; all zero for the others
+ * @vlan:	the port's VLAN mode (",vlan=N", ",trunk=LIST", ",native=N"
+ *		on any spec; in @spec in canonical form, so a change restarts
+ *		the uplink)
  *
  * Everything a transport needs is here in parsed form: the transports
  * never parse @spec again. uplink_cfg_copy() makes a deep copy.
@@ -116,6 +120,7 @@ struct uplink_cfg {
 	struct listen_addr addr;
 	struct slirp_opts slirp;
 	struct uplink_mcast mcast;
+	struct vlan_cfg vlan;
 };
 
 /**
@@ -218,6 +223,8 @@ struct listen_impair {
  * @impair:	egress impairment of every port accepted there ("impair")
  * @max_macs:	most source addresses each of its ports may learn
  *		("max_macs"), or 0: no limit of its own
+ * @vlan:	VLAN mode of every port accepted there ("vlan", "trunk",
+ *		"native"); VLAN_MODE_NONE without them
  */
 struct listen_cfg {
 	char *url;
@@ -228,6 +235,7 @@ struct listen_cfg {
 	uint32_t max_ports;
 	struct listen_impair impair;
 	uint32_t max_macs;
+	struct vlan_cfg vlan;
 };
 
 /**

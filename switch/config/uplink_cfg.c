@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "config/slirp_opts.h"
+#include "config/vlan_opts.h"
 #include "sockswitchd.h"
 
 #define SPEC_MAX 4096
@@ -356,6 +357,7 @@ int uplink_cfg_copy(struct uplink_cfg *dst, const struct uplink_cfg *src)
 	dst->fd = src->fd;
 	dst->addr = src->addr;
 	dst->mcast = src->mcast;
+	dst->vlan = src->vlan;
 	dst->spec = strdup_or_null(src->spec, &fail);
 	dst->arg = strdup_or_null(src->arg, &fail);
 	dst->helper = strdup_or_null(src->helper, &fail);
@@ -428,7 +430,9 @@ static int parse_kind(const char *spec, struct uplink_cfg *out, char *err,
  * @spec:	tap:NAME, tap-fd:N, bridge:BR[,helper=PATH], slirp[,OPTS],
  *		passt, passt:PATH, mcast:GROUP:PORT[,OPTS]; with @connect,
  *		unix:PATH or tcp:HOST:PORT (an mcast spec is stored in its
- *		canonical form: defaults left out)
+ *		canonical form: defaults left out); any of them may add
+ *		the VLAN options ,vlan=N or ,trunk=LIST[,native=N]
+ *		(vlan_opts.c), stored last, in canonical form
  * @connect:	@spec is an outbound connection URL
  * @out:	filled in (owned strings); release with config_clear_uplinks()
  *		once appended, else it is cleared on failure here
@@ -440,14 +444,38 @@ static int parse_kind(const char *spec, struct uplink_cfg *out, char *err,
 int uplink_cfg_parse(const char *spec, bool connect, struct uplink_cfg *out,
 		     char *err, size_t errlen)
 {
+	char *base = strdup(spec), *full;
+	char vopt[VLAN_SPEC_LEN];
+	struct vlan_cfg vlan;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
 	out->fd = -1;
-	ret = connect ? parse_connect(spec, out, err, errlen)
-		      : parse_kind(spec, out, err, errlen);
-	if (ret == 0 && !out->spec && !(out->spec = strdup(spec)))
+	if (!base) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	ret = vlan_opts_spec_split(base, &vlan, err, errlen);
+	if (ret == 0)
+		ret = connect ? parse_connect(base, out, err, errlen)
+			      : parse_kind(base, out, err, errlen);
+	if (ret == 0 && !out->spec && !(out->spec = strdup(base)))
 		ret = -ENOMEM;
+	free(base);
+	if (ret == 0 && vlan.mode != VLAN_MODE_NONE) {
+		/* The canonical spec ends with the VLAN options. */
+		out->vlan = vlan;
+		vlan_opts_spec_format(&vlan, vopt, sizeof(vopt));
+		full = malloc(strlen(out->spec) + strlen(vopt) + 1);
+		if (full) {
+			strcpy(full, out->spec);
+			strcat(full, vopt);
+		}
+		free(out->spec);
+		out->spec = full;
+		if (!full)
+			ret = -ENOMEM;
+	}
 	if (ret == -ENOMEM)
 		snprintf(err, errlen, "out of memory");
 	if (ret < 0)

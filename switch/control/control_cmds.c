@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "config/impair_opts.h"
+#include "config/vlan_opts.h"
 #include "control/control.h"
 #include "transport/transport.h"
 #include "transport/uplink.h"
@@ -44,6 +45,28 @@ static json_t *impair_json(const struct port *p)
 			 "duplicated", (json_int_t)im->duplicated, "corrupted",
 			 (json_int_t)im->corrupted, "reordered",
 			 (json_int_t)im->reordered);
+}
+
+/* A port's VLAN mode: "mode", its VLAN or VLANs, and the text form that
+ * sockswitchctl vlan takes back. */
+static json_t *vlan_json(const struct port *p)
+{
+	const struct vlan_cfg *c = p->vlan;
+	char text[VLAN_TEXT_MAX], list[VLAN_TEXT_MAX];
+	json_t *o;
+
+	vlan_cfg_format(c, text, sizeof(text));
+	if (!c)
+		return json_pack("{s:s,s:s}", "mode", "none", "text", text);
+	if (c->mode == VLAN_MODE_ACCESS)
+		return json_pack("{s:s,s:i,s:s}", "mode", "access", "vlan",
+				 (int)c->vid, "text", text);
+	vlan_list_format(c, list, sizeof(list), ',');
+	o = json_pack("{s:s,s:s,s:s}", "mode", "trunk", "vlans", list, "text",
+		      text);
+	if (o && c->vid)
+		json_object_set_new(o, "native", json_integer(c->vid));
+	return o;
 }
 
 /**
@@ -97,6 +120,7 @@ json_t *ctl_port_json(const struct swd *d, const struct port *p)
 				    json_integer((json_int_t)p->mac_count));
 		json_object_set_new(json_object_get(o, "mac"), "max_macs",
 				    json_integer((json_int_t)p->mac_limit));
+		json_object_set_new(o, "vlan", vlan_json(p));
 	}
 	/* Counters of the port's transport itself (an mcast uplink's). */
 	if (o && nuc && (tc = json_object()) &&
@@ -515,6 +539,36 @@ static json_t *cmd_impair(struct ctl_req *r)
 	return o;
 }
 
+/*
+ * port-vlan {"port": P, "mode": "access N" | "trunk LIST [native N]" |
+ * "none"}: P's VLAN mode from now on (its learned addresses are
+ * forgotten). The reply shows the mode as query-ports does.
+ */
+static json_t *cmd_port_vlan(struct ctl_req *r)
+{
+	static const char *const allowed[] = { "port", "mode", NULL };
+	const char *text = json_string_value(json_object_get(r->args, "mode"));
+	struct vlan_cfg c;
+	char err[256];
+	struct port *p;
+	json_t *o;
+
+	if (args_only(r, allowed) < 0 || arg_port(r, "port", true, &p) < 0)
+		return NULL;
+	if (!text)
+		return ctl_fail(
+			r, CTL_ERR_GENERIC,
+			"missing argument \"mode\" (\"access N\", \"trunk LIST [native N]\" or \"none\")");
+	if (vlan_opts_parse_text(text, &c, err, sizeof(err)) < 0)
+		return ctl_fail(r, CTL_ERR_GENERIC, "%s", err);
+	if (swd_port_vlan(r->d, p, &c) < 0)
+		return ctl_fail(r, CTL_ERR_GENERIC, "out of memory");
+	o = port_ref_json(p);
+	if (o)
+		json_object_set_new(o, "vlan", vlan_json(p));
+	return o;
+}
+
 static json_t *cmd_mac_flush(struct ctl_req *r)
 {
 	struct swd *d = r->d;
@@ -600,6 +654,8 @@ static const struct ctl_cmd builtin_cmds[] = {
 	  "{\"port\": P, \"name\": N}: call P N in listings, events and metrics" },
 	{ "impair", cmd_impair,
 	  "{\"port\": P, \"settings\": [\"loss=1%\", \"delay=20ms\", ...]}: impair frames leaving P (replaces its settings; [\"off\"] stops)" },
+	{ "port-vlan", cmd_port_vlan,
+	  "{\"port\": P, \"mode\": \"access N\" | \"trunk LIST [native N]\" | \"none\"}: P's VLAN mode" },
 	{ "mac-flush", cmd_mac_flush,
 	  "forget learned addresses (all, or {\"port\": P}'s)" },
 	{ "reload", cmd_reload, "re-read the config file and apply changes" },

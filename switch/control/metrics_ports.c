@@ -18,6 +18,7 @@
 #include "config/impair_opts.h"
 #include "control/metrics_int.h"
 #include "sockswitch/sw.h"
+#include "sockswitch/vlan.h"
 #include "transport/uplink.h"
 
 /**
@@ -229,30 +230,60 @@ static int labels_build(struct port_labels *pl, const struct sw *sw)
 	return pl->text.failed ? -1 : 0;
 }
 
-/* 1 with the settings as a label for an impaired port, 0 with "off". */
-static void put_impaired(struct tbuf *b, const struct sw *sw,
-			 const struct port_labels *pl)
+/*
+ * One line per port of a setting: the port's labels, then @labels adds
+ * its own (after a comma) and returns the line's value.
+ */
+static void
+put_setting(struct tbuf *b, const struct sw *sw, const struct port_labels *pl,
+	    const char *name, const char *help,
+	    uint64_t (*labels)(struct tbuf *b, const struct port *p))
 {
-	static const char name[] = "sockswitch_port_impaired";
-	char set[IMPAIR_SETTINGS_LEN];
 	const struct port *p;
 	uint32_t i;
 
-	tb_head(b, name, "gauge",
-		"1 if frames leaving the port are impaired; the settings label says how (sockswitchctl impair).");
+	tb_head(b, name, "gauge", help);
 	port_foreach(sw, p, i) {
-		if (p->impair)
-			impair_opts_format(&p->impair->cfg, set, sizeof(set));
-		else
-			snprintf(set, sizeof(set), "off");
-		tb_put(b, name, sizeof(name) - 1);
+		uint64_t v;
+
+		tb_put(b, name, strlen(name));
 		tb_put(b, pl->text.p + pl->off[i], pl->off[i + 1] - pl->off[i]);
 		tb_put(b, ",", 1);
-		tb_label(b, "settings", set);
+		v = labels(b, p);
 		tb_put(b, "} ", 2);
-		tb_u64(b, p->impair != NULL);
+		tb_u64(b, v);
 		tb_put(b, "\n", 1);
 	}
+}
+
+/* 1 with the settings as a label for an impaired port, 0 with "off". */
+static uint64_t impaired_labels(struct tbuf *b, const struct port *p)
+{
+	char set[IMPAIR_SETTINGS_LEN];
+
+	if (p->impair)
+		impair_opts_format(&p->impair->cfg, set, sizeof(set));
+	else
+		snprintf(set, sizeof(set), "off");
+	tb_label(b, "settings", set);
+	return p->impair != NULL;
+}
+
+/* The VLAN mode as labels; the value is the VLAN untagged frames belong
+ * to (access VLAN or native), 0 for none. */
+static uint64_t vlan_labels(struct tbuf *b, const struct port *p)
+{
+	char list[VLAN_TEXT_MAX] = "";
+
+	if (p->vlan && p->vlan->mode == VLAN_MODE_TRUNK)
+		vlan_list_format(p->vlan, list, sizeof(list), ',');
+	else if (p->vlan)
+		snprintf(list, sizeof(list), "%u", p->vlan->vid);
+	tb_label(b, "mode",
+		 vlan_mode_name(p->vlan ? p->vlan->mode : VLAN_MODE_NONE));
+	tb_put(b, ",", 1);
+	tb_label(b, "vlans", list);
+	return p->vlan ? p->vlan->vid : 0;
 }
 
 /*
@@ -345,7 +376,14 @@ int metrics_put_ports(struct tbuf *b, const struct sw *sw)
 	port_foreach(sw, p, i)
 		put_line(b, "sockswitch_port_tx_queue_frames", n, &pl, i, NULL,
 			 p->txq.count);
-	put_impaired(b, sw, &pl);
+	put_setting(
+		b, sw, &pl, "sockswitch_port_impaired",
+		"1 if frames leaving the port are impaired; the settings label says how (sockswitchctl impair).",
+		impaired_labels);
+	put_setting(
+		b, sw, &pl, "sockswitch_port_vlan",
+		"The port's VLAN mode (none, access, trunk) and VLANs; the value is the VLAN of its untagged frames (access or native), 0 if none (sockswitchctl vlan).",
+		vlan_labels);
 	put_transport_counters(b, sw, &pl);
 	free(pl.off);
 	free(pl.text.p);

@@ -29,9 +29,15 @@ const char *const port_drop_name[PORT_DROP__MAX] = {
 	[PORT_DROP_IMPAIR_QUEUE_FULL] = "impair_queue_full",
 	[PORT_DROP_TX_BUDGET] = "tx_budget",
 	[PORT_DROP_RX_MAC_LIMIT] = "rx_mac_limit",
+	[PORT_DROP_RX_VLAN_TAGGED] = "rx_vlan_tagged",
+	[PORT_DROP_RX_VLAN_UNTAGGED] = "rx_vlan_untagged",
+	[PORT_DROP_RX_VLAN_NOT_ALLOWED] = "rx_vlan_not_allowed",
+	[PORT_DROP_RX_VLAN_BAD] = "rx_vlan_bad",
+	[PORT_DROP_RX_BAD_SRC] = "rx_bad_src",
+	[PORT_DROP_RX_VLAN_NOMEM] = "rx_vlan_nomem",
 };
 
-static_assert(PORT_DROP__MAX == 17, "port_drop_name[] out of step with enum");
+static_assert(PORT_DROP__MAX == 23, "port_drop_name[] out of step with enum");
 
 /**
  * port_rx_drops() - frames received on @p and dropped
@@ -45,6 +51,8 @@ uint64_t port_rx_drops(const struct port *p)
 	int i;
 
 	for (i = PORT_DROP_RX_RUNT; i <= PORT_DROP_RX_DEST_DOWN; i++)
+		n += p->st.drops[i];
+	for (i = PORT_DROP_RX_VLAN_TAGGED; i <= PORT_DROP_RX_VLAN_NOMEM; i++)
 		n += p->st.drops[i];
 	return n + p->st.drops[PORT_DROP_RX_BACKLOG] +
 	       p->st.drops[PORT_DROP_RX_MAC_LIMIT];

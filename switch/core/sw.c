@@ -52,6 +52,13 @@
  * never read settle at budget / (N + 1) each, and the last share stays
  * free for ports that do read, whose queues are short: a stalled port
  * loses its own frames first, and the total never passes the budget.
+ *
+ * VLANs: a port with a VLAN mode (core/vlan.c) classifies its frames into
+ * one VLAN or drops them; while any port has a mode, fwd_input() takes
+ * fwd_input_vlan(), whose fwd_deliver_vlan() floods to that VLAN's ports
+ * only and queues each destination the frame in its egress form. Without
+ * modes fwd_input_plain() forwards as above; the choice is one test of
+ * sw->vlan per frame.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -59,6 +66,7 @@
 #include <string.h>
 
 #include "sockswitch/sw.h"
+#include "sockswitch/vlan.h"
 
 /**
  * sw_params_default() - the documented defaults
@@ -159,6 +167,7 @@ int sw_init(struct sw *sw, const struct sw_params *prm)
  */
 void sw_fini(struct sw *sw)
 {
+	sw_vlan_fini(sw);
 	mac_table_fini(&sw->mt);
 	free(sw->ports);
 	free(sw->pending);
@@ -195,6 +204,7 @@ int sw_reset(struct sw *sw, const struct sw_params *prm)
 		return -EBUSY;
 	if (sw_params_check(prm) < 0)
 		return -EINVAL;
+	sw_vlan_fini(sw);
 	mac_table_fini(&sw->mt);
 	memset(sw, 0, sizeof(*sw));
 	sw->ports = keep.ports;
@@ -330,6 +340,8 @@ static void sw_port_set_up(struct sw *sw, struct port *p, bool up,
 		last->fidx = p->fidx;
 		p->fidx = -1;
 	}
+	if (sw->vlan && was != up)
+		sw_vlan_port_up(sw, p, up);
 	/* A port that is down is no destination: what was learned on it
 	 * goes at once, so frames to those addresses flood (and reach the
 	 * guest again as soon as it is back) instead of being dropped. */
@@ -391,6 +403,8 @@ int sw_port_add(struct sw *sw, struct port *p, const struct port_ops *ops,
 	p->up = false;
 	p->capture = sw->capture_new_ports;
 	p->mac_count = 0;
+	p->vlan = NULL;
+	p->pvid = 0;
 	if (p->name[0] == '\0')
 		snprintf(p->name, sizeof(p->name), "p%u", id);
 	txq_init(&p->txq, sw->prm.txq_frames, sw->prm.txq_bytes);
@@ -449,6 +463,7 @@ void sw_port_remove(struct sw *sw, struct port *p)
 	last->idx = p->idx;
 	id_set(sw, p->id, false);
 	sw_port_set_up(sw, p, false, SW_CAUSE_REMOVED, p->close_reason);
+	sw_vlan_port_removed(sw, p);
 	sw_port_event(sw, SW_EV_PORT_REMOVED, p, SW_CAUSE_REMOVED,
 		      p->close_reason);
 	p->no_carrier = false; /* a port added again starts with a carrier */
@@ -796,6 +811,191 @@ static void fwd_flood(struct sw *sw, struct port *in, const uint8_t *frame,
 	}
 }
 
+/*
+ * The forms of one frame for fwd_vlan_one(): as it came in the slot of
+ * its form, the other built on first use.
+ */
+struct vlan_forms {
+	const uint8_t *frame;
+	size_t len;
+	const struct frame_info *fi;
+	const uint8_t *f[2];
+	size_t flen[2];
+	bool framed[2];
+};
+
+/* A frame of VLAN fi->vid for @out, in the form @out wants. */
+static void fwd_vlan_one(struct sw *sw, struct port *out, struct vlan_forms *vf)
+{
+	enum vlan_tagging want = vlan_port_egress(out, vf->fi->vid);
+
+	if (!vf->f[want]) {
+		vf->f[want] = sw_vlan_retag(sw, vf->frame, vf->len, vf->fi,
+					    want, &vf->flen[want]);
+		vf->framed[want] = true;
+	}
+	sw_enqueue(sw, out, vf->f[want], vf->flen[want], vf->framed[want]);
+}
+
+/*
+ * Delivery while some port has a VLAN mode: to @out (known unicast, of
+ * the frame's VLAN since learning was keyed by it) when it wants the
+ * frame in the other form than @form, the one it came in; or to the up
+ * ports without a mode and those that carry the VLAN.
+ */
+static void fwd_deliver_vlan(struct sw *sw, struct port *in, struct port *out,
+			     const uint8_t *frame, size_t len,
+			     const struct frame_info *fi,
+			     enum vlan_tagging form)
+{
+	const struct sw_vlan *sv = sw->vlan;
+	const struct vlan_list *l = &sv->vl[fi->vid];
+	struct vlan_forms vf;
+	enum vlan_tagging want;
+	const uint8_t *copy;
+	size_t clen;
+	uint32_t i;
+
+	if (out) { /* it wants the other form */
+		want = vlan_port_egress(out, fi->vid);
+		copy = sw_vlan_retag(sw, frame, len, fi, want, &clen);
+		sw_enqueue(sw, out, copy, clen, true);
+		sw_maybe_throttle(sw, in, out, sw->now_ms);
+		return;
+	}
+	memset(&vf, 0, sizeof(vf));
+	vf.frame = frame;
+	vf.len = len;
+	vf.fi = fi;
+	if (form != VLAN_OTHER_FORM) {
+		vf.f[form] = frame;
+		vf.flen[form] = len;
+		vf.framed[form] = in->rx_framed;
+	}
+	for (i = 0; i < sv->nany; i++)
+		if (sv->any[i] != in)
+			fwd_vlan_one(sw, sv->any[i], &vf);
+	for (i = 0; i < l->n; i++)
+		if (l->p[i] != in)
+			fwd_vlan_one(sw, l->p[i], &vf);
+}
+
+/* Count a received frame, show it to capture; the reason it is dropped
+ * before parsing, or -1. */
+static inline int fwd_rx_start(struct sw *sw, struct port *in,
+			       const uint8_t *frame, size_t len,
+			       uint64_t now_ms)
+{
+	in->st.rx_frames++;
+	in->st.rx_bytes += len;
+	sw->now_ms = now_ms; /* for impairment decisions */
+	if (in->capture)
+		sw->capture_cb(sw->capture_opaque, in, SW_DIR_RX, frame, len);
+	if (!in->up)
+		return PORT_DROP_RX_DISABLED;
+	if (len > sw->prm.max_frame)
+		return PORT_DROP_RX_OVERSIZE;
+	return -1;
+}
+
+/* Count broadcast and multicast, learn the source, find the destination
+ * (*@out, NULL to flood); the reason the frame is dropped, or -1. */
+static inline int fwd_lookup(struct sw *sw, struct port *in,
+			     const struct frame_info *fi, uint64_t now_ms,
+			     struct port **out)
+{
+	if (mac_is_multicast(fi->dst)) {
+		if (mac_is_broadcast(fi->dst))
+			in->st.rx_broadcast++;
+		else
+			in->st.rx_multicast++;
+	}
+	if (!sw->prm.hub) {
+		if (!sw_learn(sw, in, fi, now_ms))
+			return PORT_DROP_RX_MAC_LIMIT;
+		if (!mac_is_multicast(fi->dst))
+			*out = mac_table_lookup(&sw->mt, fi->vid, fi->dst,
+						now_ms);
+	}
+	if (*out == in)
+		return PORT_DROP_RX_LOCAL;
+	if (*out && !(*out)->up)
+		return PORT_DROP_RX_DEST_DOWN;
+	return -1;
+}
+
+/*
+ * fwd_input() while some port has a VLAN mode: a port with a mode puts
+ * the frame in a VLAN (or drops it), and each destination gets it in the
+ * form it wants. It and fwd_input_plain() are flattened (learning,
+ * lookup and queueing inlined into each), since with two callers the
+ * compiler would no longer inline them, and kept out of line, so that
+ * fwd_input() is only the choice between them.
+ */
+static __attribute__((noinline, flatten)) void
+fwd_input_vlan(struct sw *sw, struct port *in, const uint8_t *frame, size_t len,
+	       uint64_t now_ms)
+{
+	enum vlan_tagging form = VLAN_UNTAGGED_FORM;
+	struct frame_info fi;
+	struct port *out = NULL;
+	int why = fwd_rx_start(sw, in, frame, len, now_ms);
+
+	if (why >= 0)
+		goto drop;
+	if (in->vlan) {
+		why = vlan_classify(in->vlan, frame, len, &fi, &form);
+	} else if (frame_parse(frame, len, &fi) < 0) {
+		why = PORT_DROP_RX_RUNT;
+	} else { /* as it is: untagged or priority-tagged is VLAN 0 */
+		form = fi.vid ? VLAN_TAGGED_FORM : VLAN_UNTAGGED_FORM;
+	}
+	if (why >= 0 || (why = fwd_lookup(sw, in, &fi, now_ms, &out)) >= 0)
+		goto drop;
+	if (out && vlan_port_egress(out, fi.vid) == form) {
+		/* a known destination that wants the frame as it came */
+		in->st.rx_forwarded++;
+		sw_enqueue(sw, out, frame, len, in->rx_framed);
+		sw_maybe_throttle(sw, in, out, now_ms);
+		return;
+	}
+	/* Room for the copies first: a frame is either dropped here or
+	 * reaches every destination. */
+	if (sw_vlan_reserve(sw, len) < 0) {
+		why = PORT_DROP_RX_VLAN_NOMEM;
+		goto drop;
+	}
+	in->st.rx_forwarded++;
+	fwd_deliver_vlan(sw, in, out, frame, len, &fi, form);
+	return;
+drop:
+	port_count_drop(in, (enum port_drop)why);
+}
+
+/* fwd_input() while no port has a VLAN mode: frames as they are. */
+static __attribute__((noinline, flatten)) void
+fwd_input_plain(struct sw *sw, struct port *in, const uint8_t *frame,
+		size_t len, uint64_t now_ms)
+{
+	struct frame_info fi;
+	struct port *out = NULL;
+	int why = fwd_rx_start(sw, in, frame, len, now_ms);
+
+	if (why < 0 && frame_parse(frame, len, &fi) < 0)
+		why = PORT_DROP_RX_RUNT;
+	if (why >= 0 || (why = fwd_lookup(sw, in, &fi, now_ms, &out)) >= 0)
+		goto drop;
+	in->st.rx_forwarded++;
+	if (out) {
+		sw_enqueue(sw, out, frame, len, in->rx_framed);
+		sw_maybe_throttle(sw, in, out, now_ms);
+	} else
+		fwd_flood(sw, in, frame, len);
+	return;
+drop:
+	port_count_drop(in, (enum port_drop)why);
+}
+
 /**
  * fwd_input() - forward one received frame
  * @sw:		the switch
@@ -810,52 +1010,10 @@ static void fwd_flood(struct sw *sw, struct port *in, const uint8_t *frame,
 void fwd_input(struct sw *sw, struct port *in, const uint8_t *frame, size_t len,
 	       uint64_t now_ms)
 {
-	struct frame_info fi;
-	struct port *out = NULL;
-	int why = -1;
-
-	in->st.rx_frames++;
-	in->st.rx_bytes += len;
-	sw->now_ms = now_ms; /* for impairment decisions */
-	if (in->capture)
-		sw->capture_cb(sw->capture_opaque, in, SW_DIR_RX, frame, len);
-	if (!in->up)
-		why = PORT_DROP_RX_DISABLED;
-	else if (len > sw->prm.max_frame)
-		why = PORT_DROP_RX_OVERSIZE;
-	else if (frame_parse(frame, len, &fi) < 0)
-		why = PORT_DROP_RX_RUNT;
-	if (why >= 0)
-		goto drop;
-	if (mac_is_multicast(fi.dst)) {
-		if (mac_is_broadcast(fi.dst))
-			in->st.rx_broadcast++;
-		else
-			in->st.rx_multicast++;
-	}
-	if (!sw->prm.hub) {
-		if (!sw_learn(sw, in, &fi, now_ms)) {
-			why = PORT_DROP_RX_MAC_LIMIT;
-			goto drop;
-		}
-		if (!mac_is_multicast(fi.dst))
-			out = mac_table_lookup(&sw->mt, fi.vid, fi.dst, now_ms);
-	}
-	if (out == in)
-		why = PORT_DROP_RX_LOCAL;
-	else if (out && !out->up)
-		why = PORT_DROP_RX_DEST_DOWN;
-	if (why >= 0)
-		goto drop;
-	in->st.rx_forwarded++;
-	if (out) {
-		sw_enqueue(sw, out, frame, len, in->rx_framed);
-		sw_maybe_throttle(sw, in, out, now_ms);
-	} else
-		fwd_flood(sw, in, frame, len);
-	return;
-drop:
-	port_count_drop(in, (enum port_drop)why);
+	if (sw->vlan)
+		fwd_input_vlan(sw, in, frame, len, now_ms);
+	else
+		fwd_input_plain(sw, in, frame, len, now_ms);
 }
 
 /**
@@ -877,6 +1035,7 @@ void sw_flush(struct sw *sw)
 		p->st.drops[PORT_DROP_TX_NOMEM] += txq_detach(&p->txq);
 	}
 	sw->npending = 0;
+	sw_vlan_batch_end(sw);
 }
 
 static void sw_aged_cb(void *opaque, const struct mac_entry *e)

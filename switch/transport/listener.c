@@ -63,6 +63,7 @@ static void listener_settings_of(const struct swd_config *c,
 		s->max_ports = 1;
 	s->impair = lc->impair;
 	s->max_macs = lc->max_macs;
+	s->vlan = lc->vlan;
 }
 
 /**
@@ -97,6 +98,7 @@ static int listener_start(struct swd *d, const struct swd_config *c,
 	l->max_macs = s.max_macs;
 	l->peers = s.uids;
 	l->peers_refused = 0;
+	l->vlan = s.vlan;
 	for (tail = &d->listeners; *tail; tail = &(*tail)->next)
 		;
 	*tail = l;
@@ -210,8 +212,8 @@ void listener_print_device(FILE *out, unsigned *n, const char *hint)
 
 /**
  * listener_port_added() - what every kind does with a port it just added:
- *			   mark where it came from, impair it and bound
- *			   its addresses as configured
+ *			   mark where it came from, impair it, bound its
+ *			   addresses and give it its VLAN mode as configured
  * @d:		the daemon
  * @l:		the listener
  * @p:		the port, added to the switch
@@ -222,6 +224,26 @@ void listener_port_added(struct swd *d, struct listener *l, struct port *p)
 	p->mac_limit = l->max_macs;
 	if (l->impair.on)
 		swd_port_impair(d, p, &l->impair.cfg, l->impair.seeded);
+	if (l->vlan.mode != VLAN_MODE_NONE)
+		swd_port_vlan(d, p, &l->vlan);
+}
+
+/* A reload changed @l's VLAN mode: its ports get the new one. */
+static void listener_revlan(struct swd *d, struct listener *l,
+			    const struct vlan_cfg *n)
+{
+	char text[VLAN_TEXT_MAX];
+	struct port *p;
+	uint32_t i;
+
+	if (vlan_cfg_same(&l->vlan, n))
+		return;
+	l->vlan = *n;
+	port_foreach(&d->sw, p, i)
+		if (p->origin == l)
+			swd_port_vlan(d, p, n);
+	vlan_cfg_format(n, text, sizeof(text));
+	reload_note(d, "%s: VLAN mode %s for its ports", l->url, text);
 }
 
 /* A reload changed @l's "impair": its ports get the new settings. */
@@ -557,6 +579,7 @@ static void listeners_commit(struct swd *d, const struct swd_config *oldc,
 		listener_reimpair(d, l, &ns.impair);
 		listener_remacs(d, l, ns.max_macs);
 		listener_repeers(d, l, &ns.uids);
+		listener_revlan(d, l, &ns.vlan);
 		if (l->ops->reload)
 			l->ops->reload(l, &os, &ns, lc->url);
 	}

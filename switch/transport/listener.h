@@ -45,6 +45,7 @@ struct listener;
  * @impair:	egress impairment of each port it accepts ("impair")
  * @max_macs:	source addresses each port it accepts may learn, 0: no
  *		limit of its own ("max_macs")
+ * @vlan:	VLAN mode of each port it accepts ("vlan", "trunk", "native")
  */
 struct listener_settings {
 	int mode;
@@ -54,6 +55,7 @@ struct listener_settings {
 	uint32_t max_ports;
 	struct listen_impair impair;
 	uint32_t max_macs;
+	struct vlan_cfg vlan;
 };
 
 /**
@@ -96,6 +98,7 @@ struct listener_ops {
  * @peers:	who may attach (tcp:, unix:, vde:; see struct listen_uids)
  * @peers_refused: peers refused by @peers (or whose user could not be
  *		told), closed at once
+ * @vlan:	the VLAN mode listener_port_added() gives each new port
  */
 struct listener {
 	const struct listener_ops *ops;
@@ -107,6 +110,7 @@ struct listener {
 	uint32_t max_macs;
 	struct listen_uids peers;
 	uint64_t peers_refused;
+	struct vlan_cfg vlan;
 };
 
 /**

@@ -303,6 +303,8 @@ int uplink_add(struct swd *d, const struct uplink_cfg *uc)
 		  (0x9e3779b97f4a7c15ULL * (u->port.id + 1))) |
 		 1;
 	log_info("port %u (%s) is an uplink", u->port.id, u->what);
+	if (uc->vlan.mode != VLAN_MODE_NONE)
+		swd_port_vlan(d, &u->port, &uc->vlan);
 	ops->start(u);
 	return 0;
 }

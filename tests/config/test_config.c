@@ -484,7 +484,70 @@ Test(config, unknown_listener_key)
 		"{\"listen\": [\"unix:/tmp/a\",\n"
 		"  {\"url\": \"unix:/tmp/b\", \"owner\": \"me\"}]}",
 		"2:26: $.listen[1].owner: unknown key "
-		"(expected url, mode, group, allow_uids, allow_gids, allow_any_uid, max_ports, max_macs or impair)");
+		"(expected url, mode, group, allow_uids, allow_gids, allow_any_uid, max_ports, max_macs, impair, vlan, trunk or native)");
+}
+
+/* A listener's VLAN mode: "vlan" (access), "trunk" with ranges and
+ * "native"; kept by a copy; bad ones refused with FILE:LINE:COL and the
+ * key named. */
+Test(config, listener_vlan)
+{
+	static const char text[] =
+		"{\"listen\": [{\"url\": \"unix:/tmp/v.sock\", \"vlan\": 10},\n"
+		"  {\"url\": \"unix:/tmp/t.sock\", \"trunk\": [10, \"20-29\"],\n"
+		"   \"native\": 25}, \"unix:/tmp/n.sock\"]}";
+	struct swd_config c;
+	char err[512], buf[VLAN_TEXT_MAX];
+
+	config_init(&c);
+	cr_assert_eq(load(&c, text, err, sizeof(err)), 0, "%s", err);
+	vlan_cfg_format(&c.listen[0].vlan, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "access 10");
+	vlan_cfg_format(&c.listen[1].vlan, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "trunk 10,20-29 native 25");
+	cr_assert_eq(c.listen[2].vlan.mode, VLAN_MODE_NONE);
+	/* A load works on a copy: a file without "listen" keeps them. */
+	cr_assert_eq(load(&c, "{\"hub\": true}", err, sizeof(err)), 0, "%s",
+		     err);
+	vlan_cfg_format(&c.listen[1].vlan, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "trunk 10,20-29 native 25");
+	config_fini(&c);
+	expect_error(
+		"{\"listen\": [{\"url\": \"unix:/tmp/a\",\n"
+		"  \"vlan\": 4095}]}",
+		"2:11: $.listen[0].vlan: vlan: `4095' is not a VLAN 1-4094");
+	expect_error("{\"listen\": [{\"url\": \"unix:/tmp/a\",\n"
+		     "  \"vlan\": 0}]}",
+		     "2:11: $.listen[0].vlan: vlan: `0' is not a VLAN 1-4094");
+	expect_error("{\"listen\": [{\"url\": \"unix:/tmp/a\",\n"
+		     "  \"vlan\": \"10\"}]}",
+		     "2:11: $.listen[0].vlan: expected a VLAN number 1-4094, "
+		     "got a string");
+	expect_error("{\"listen\": [{\"url\": \"unix:/tmp/a\",\n"
+		     "  \"trunk\": []}]}",
+		     "2:12: $.listen[0].trunk: expected a non-empty array of "
+		     "VLANs and ranges, e.g. [10, \"20-29\"], got an empty "
+		     "array");
+	expect_error("{\"listen\": [{\"url\": \"unix:/tmp/a\",\n"
+		     "  \"trunk\": [10, \"30-20\"]}]}",
+		     "2:17: $.listen[0].trunk[1]: `30-20': range is reversed "
+		     "(A-B needs A <= B)");
+	expect_error("{\"listen\": [{\"url\": \"unix:/tmp/a\",\n"
+		     "  \"trunk\": [10, 5000]}]}",
+		     "2:17: $.listen[0].trunk[1]: trunk: `5000' is not a VLAN "
+		     "1-4094");
+	expect_error("{\"listen\": [{\"url\": \"unix:/tmp/a\",\n"
+		     "  \"trunk\": [10, 20], \"native\": 30}]}",
+		     "2:32: $.listen[0].native: native VLAN 30 is not in the "
+		     "trunk's list");
+	expect_error("{\"listen\": [{\"url\": \"unix:/tmp/a\",\n"
+		     "  \"vlan\": 10, \"native\": 10}]}",
+		     "2:25: $.listen[0].native: native applies only to a "
+		     "trunk");
+	expect_error("{\"listen\": [{\"url\": \"unix:/tmp/a\",\n"
+		     "  \"vlan\": 10, \"trunk\": [10]}]}",
+		     "2:24: $.listen[0].trunk: a port is either an access "
+		     "port (vlan) or a trunk (trunk), not both");
 }
 
 Test(config, wrong_types)

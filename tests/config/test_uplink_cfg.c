@@ -53,6 +53,48 @@ static void uplink_free(struct uplink_cfg *u)
 	free(u->helper);
 }
 
+/* VLAN options on any spec: taken out before the kind parses it, and
+ * written back last, in canonical form. */
+Test(uplink_cfg, vlan_options)
+{
+	struct uplink_cfg u;
+	char buf[VLAN_TEXT_MAX];
+
+	parse_ok("tap:tap0,vlan=10", false, &u);
+	cr_assert_str_eq(u.arg, "tap0");
+	cr_assert_str_eq(u.spec, "tap:tap0,vlan=10");
+	vlan_cfg_format(&u.vlan, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "access 10");
+	uplink_free(&u);
+	parse_ok("bridge:br0,native=12,trunk=12:20-22,helper=/bin/h", false,
+		 &u);
+	cr_assert_str_eq(u.helper, "/bin/h");
+	cr_assert_str_eq(u.spec,
+			 "bridge:br0,helper=/bin/h,trunk=12:20-22,native=12");
+	vlan_cfg_format(&u.vlan, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "trunk 12,20-22 native 12");
+	uplink_free(&u);
+	parse_ok("mcast:230.0.0.1:1234,vlan=7,ttl=2", false, &u);
+	cr_assert_str_eq(u.spec, "mcast:230.0.0.1:1234,ttl=2,vlan=7");
+	uplink_free(&u);
+	parse_ok("unix:/tmp/peer.sock,trunk=5", true, &u);
+	cr_assert_str_eq(u.spec, "unix:/tmp/peer.sock,trunk=5");
+	cr_assert_eq(u.vlan.mode, VLAN_MODE_TRUNK);
+	uplink_free(&u);
+	parse_ok("tap:tap1", false, &u);
+	cr_assert_eq(u.vlan.mode, VLAN_MODE_NONE);
+	uplink_free(&u);
+	parse_bad("tap:tap0,vlan=4095", false, "vlan: `4095' is not a VLAN");
+	parse_bad("tap:tap0,vlan=x", false, "vlan: `x' is not a number");
+	parse_bad("tap:tap0,trunk=20-10", false, "range is reversed");
+	parse_bad("tap:tap0,trunk=", false, "trunk=: expected a VLAN");
+	parse_bad("tap:tap0,trunk=10:20,native=30", false,
+		  "native VLAN 30 is not in the trunk's list");
+	parse_bad("tap:tap0,native=3", false, "native applies only to a trunk");
+	parse_bad("tap:tap0,vlan=3,trunk=3", false, "not both");
+	parse_bad("tap:tap0,vlan=3,vlan=4", false, "vlan given twice");
+}
+
 Test(uplink_cfg, each_kind)
 {
 	struct uplink_cfg u;

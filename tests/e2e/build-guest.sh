@@ -5,7 +5,7 @@
 #
 # Usage: build-guest.sh OUTDIR
 #
-# Writes OUTDIR/guest.cpio.gz (busybox-static, the NIC modules of the host
+# Writes OUTDIR/guest.cpio.gz (busybox-static, the NIC and 802.1Q modules of the host
 # kernel, tests/e2e/guest/init as /init and the baked scenario scripts) and
 # OUTDIR/kernel (a text file naming the kernel to boot it with). Nothing
 # binary lives in the repository. The image is rebuilt only when one of its
@@ -27,8 +27,9 @@ skip() { echo "build-guest: SKIP: $*" >&2; exit 77; }
 out=$1
 src=$(cd "$(dirname "$0")" && pwd)
 
-# Modules the guest NICs need; their dependencies come from modules.dep.
-MODULES="virtio_net virtio_pci e1000"
+# Modules the guest NICs need, and 802.1Q for the VLAN scenario (eth0.10);
+# their dependencies come from modules.dep.
+MODULES="virtio_net virtio_pci e1000 8021q"
 
 kernel=${E2E_KERNEL:-}
 if [ -z "$kernel" ]; then

@@ -32,6 +32,11 @@
 #             socket,mcast=230.0.0.1:PORT,localaddr=127.0.0.1), the switch
 #             joined to it (--uplink mcast:...), g3 on a switch port: all
 #             ping each other
+#   vlan      g1 on an access port of VLAN 10, g2 on one of VLAN 20, g3 on
+#             a trunk of both with the kernel's 802.1Q (eth0.10, eth0.20),
+#             modes set with sockswitchctl vlan: pings within a VLAN work,
+#             a ping to the same subnet in the other VLAN gets no answer
+#             (E2E_SOCKSWITCHCTL: the sockswitchctl binary)
 # E2E_SWITCH_ARGS adds options to the switch (e.g. --hub); see lib.sh for
 # the other E2E_* variables.
 # Exit: 0 pass, 1 fail (every console log and the switch log are printed),
@@ -402,6 +407,46 @@ scenario_mcast() {
 	if [ -z "$echoes" ] || [ "$echoes" -eq 0 ] || [ "$echoes" -gt "$tx" ]; then
 		e2e_fail "expected 0 < mcast_echoes <= tx_frames: $line"
 	fi
+	sw_stop
+}
+
+# port_vlan NAME MODE...: sockswitchctl vlan on guest NAME's port, found by
+# its QEMU's pid in the port's peer ("unix pid=N ...").
+port_vlan() {
+	local name=$1 pid=${GUEST_PID[$1]} id="" _
+	shift
+	for _ in $(seq 100); do
+		id=$("$SW_CTL" -s "$E2E_WORK/control.sock" --json ports |
+			python3 -c 'import json, sys
+for p in json.load(sys.stdin):
+    if "pid=%s " % sys.argv[1] in p["peer"] + " ":
+        print(p["id"])' "$pid")
+		[ -n "$id" ] && break
+		sleep 0.1
+	done
+	[ -n "$id" ] || e2e_fail "no switch port for guest $name (QEMU pid $pid)"
+	"$SW_CTL" -s "$E2E_WORK/control.sock" vlan "$id" "$@" >&2 ||
+		e2e_fail "sockswitchctl vlan $id $* failed"
+}
+
+scenario_vlan() {
+	SW_CTL=${E2E_SOCKSWITCHCTL:-$(dirname "$switch")/../plug/sockswitchctl}
+	[ -x "$SW_CTL" ] || e2e_fail "no sockswitchctl at $SW_CTL (set E2E_SOCKSWITCHCTL)"
+	command -v python3 >/dev/null || e2e_skip "python3 not found"
+	need_switch
+	guest_start g1 1 "$(netdev_for unix net0)" virtio-net-pci \
+		sw.ip=10.0.0.1/24 sw.cmd=vlan sw.arg=access10 sw.peers=10.0.0.3 $LINGER
+	port_vlan g1 access 10
+	guest_start g2 2 "$(netdev_for unix net0)" virtio-net-pci \
+		sw.ip=10.0.0.2/24 sw.cmd=vlan sw.arg=access20 sw.peers=10.0.1.3 $LINGER
+	port_vlan g2 access 20
+	guest_start g3 3 "$(netdev_for unix net0)" e1000 \
+		sw.cmd=vlan sw.arg=trunk sw.peers=10.0.0.1,10.0.1.2 $LINGER
+	port_vlan g3 trunk 10,20
+	guests_booted g1 g2 g3
+	guests_result g1 g2 g3
+	"$SW_CTL" -s "$E2E_WORK/control.sock" ports >&2
+	sw_stats
 	sw_stop
 }
 

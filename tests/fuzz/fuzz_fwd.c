@@ -10,7 +10,8 @@
  * and enabled, losing and regaining their carrier or closing, the clock
  * moving on, ageing, new tunables, and egress impairment turned on, changed
  * and off with settings from the script, its held frames released as the
- * clock passes their time. Every frame is its own exact-size allocation,
+ * clock passes their time, and VLAN modes (access, trunk, none) given to
+ * and taken from ports. Every frame is its own exact-size allocation,
  * freed at the end of its batch, so ASan reports any queue entry still
  * borrowing it. After every step the port
  * counters must balance, the bounds must hold, every copied frame must be
@@ -35,6 +36,7 @@
 #include <string.h>
 
 #include "sockswitch/sw.h"
+#include "sockswitch/vlan.h"
 
 #include "fuzz.h"
 
@@ -390,6 +392,61 @@ static void check_budget(const struct run *r)
 }
 
 FUZZ_NO_COVERAGE
+static uint32_t listed(struct port *const *list, uint32_t n,
+		       const struct port *p)
+{
+	uint32_t k, c = 0;
+
+	for (k = 0; k < n; k++)
+		c += list[k] == p;
+	return c;
+}
+
+/* While some port has a VLAN mode: each up port is listed once in each
+ * VLAN it carries (a port without a mode in the "any" list), others not;
+ * every MAC entry is in a VLAN its port carries. */
+FUZZ_NO_COVERAGE
+static void check_vlan(const struct run *r)
+{
+	const struct sw_vlan *sv = r->sw.vlan;
+	const struct mac_entry *e;
+	uint32_t moded = 0, want, v;
+	int i;
+
+	for (i = 0; i < NP; i++)
+		moded += r->mp[i].attached && r->mp[i].port.vlan;
+	FUZZ_ASSERT(!moded || sv, "%u ports with a mode, no VLAN state", moded);
+	if (!sv)
+		return;
+	FUZZ_ASSERT(sv->nmoded == moded, "nmoded %u, ports with a mode %u",
+		    sv->nmoded, moded);
+	for (i = 0; i < NP; i++) {
+		const struct port *p = &r->mp[i].port;
+		bool here = r->mp[i].attached && p->up;
+
+		FUZZ_ASSERT(p->pvid == (p->vlan ? p->vlan->vid : 0),
+			    "port %u: pvid %u out of step", p->id, p->pvid);
+		FUZZ_ASSERT(listed(sv->any, sv->nany, p) ==
+				    (uint32_t)(here && !p->vlan),
+			    "port %u: wrong in the any list", p->id);
+		for (v = 0; v < 5; v++) {
+			want = here && p->vlan && vlan_has(p->vlan->allowed, v);
+			FUZZ_ASSERT(listed(sv->vl[v].p, sv->vl[v].n, p) == want,
+				    "port %u: wrong in VLAN %u's list", p->id,
+				    v);
+			FUZZ_ASSERT(sv->vl[v].n <= sv->vl[v].cap &&
+					    sv->vl[v].n <= sv->vl[v].ref,
+				    "VLAN %u: %u listed, ref %u, cap %u", v,
+				    sv->vl[v].n, sv->vl[v].ref, sv->vl[v].cap);
+		}
+	}
+	mac_table_foreach(&r->sw.mt, e)
+		FUZZ_ASSERT(vlan_carries(e->port->vlan, mac_entry_vid(e)),
+			    "entry of VLAN %u on port %u", mac_entry_vid(e),
+			    e->port->id);
+}
+
+FUZZ_NO_COVERAGE
 static void check_all(struct run *r)
 {
 	const struct mac_table *t = &r->sw.mt;
@@ -419,6 +476,7 @@ static void check_all(struct run *r)
 	}
 	FUZZ_ASSERT(n == t->count, "MAC table holds %u, count says %u", n,
 		    t->count);
+	check_vlan(r);
 	for (i = 0, n = 0; i < NP; i++) {
 		const struct port *p = &r->mp[i].port;
 
@@ -451,28 +509,43 @@ static void end_batch(struct run *r)
 	r->nbatch = 0;
 }
 
+/* The VLAN a frame from @in is in (as the port's mode puts it), or -1
+ * if it does not parse there. */
+static int frame_vlan(const struct port *in, const uint8_t *f, size_t len,
+		      struct frame_info *fi)
+{
+	enum vlan_tagging form;
+
+	if (in->vlan)
+		return vlan_classify(in->vlan, f, len, fi, &form) < 0 ? fi->vid
+								      : -1;
+	return frame_parse(f, len, fi) < 0 ? -1 : fi->vid;
+}
+
 /* Where a forwarded frame must go: its learned port, or NULL to flood. */
 static const struct port *expected_out(const struct run *r, const uint8_t *f,
-				       size_t len)
+				       size_t len, const struct port *in)
 {
 	struct frame_info fi;
 
-	if (r->sw.prm.hub || frame_parse(f, len, &fi) < 0 ||
+	if (r->sw.prm.hub || frame_vlan(in, f, len, &fi) < 0 ||
 	    mac_is_multicast(fi.dst))
 		return NULL;
 	return mac_table_lookup(&r->sw.mt, fi.vid, fi.dst, r->now);
 }
 
 /* One frame into the switch. A dropped frame reaches no queue; a
- * forwarded one reaches exactly its learned port, or else every other
- * live port, and never the port it came from. */
+ * forwarded one reaches exactly its learned port, which carries its
+ * VLAN, or else every other live port that carries it, and never the
+ * port it came from. */
 static void input(struct run *r, int k, uint8_t *f, size_t len)
 {
 	struct port *in = &r->mp[k].port;
 	uint64_t before[NP], seq0[NP], budget0[NP], got, fwd0, copies;
+	struct frame_info fi;
 	const struct port *out;
 	bool live, want;
-	int i;
+	int i, vid;
 
 	if (!r->mp[k].attached) {
 		free(f);
@@ -492,8 +565,11 @@ static void input(struct run *r, int k, uint8_t *f, size_t len)
 	fwd_input(&r->sw, in, f, len, r->now);
 	/* Learning happened before the lookup inside, so this is the same
 	 * answer fwd_input() got. */
-	out = expected_out(r, f, len);
+	out = expected_out(r, f, len, in);
+	vid = frame_vlan(in, f, len, &fi);
 	FUZZ_ASSERT(in->st.rx_forwarded - fwd0 <= 1, "forwarded twice");
+	FUZZ_ASSERT(!out || vlan_carries(out->vlan, (uint16_t)vid),
+		    "learned port %u does not carry VLAN %d", out->id, vid);
 	for (i = 0; i < NP; i++) {
 		struct mock_port *m = &r->mp[i];
 		const struct port *p = &m->port;
@@ -516,7 +592,9 @@ static void input(struct run *r, int k, uint8_t *f, size_t len)
 			got = egress(p) - before[i];
 			m->direct += got;
 		}
-		live = i != k && r->mp[i].attached && r->mp[i].port.up;
+		live = i != k && r->mp[i].attached && r->mp[i].port.up &&
+		       vid >= 0 &&
+		       vlan_carries(r->mp[i].port.vlan, (uint16_t)vid);
 		if (in->st.rx_forwarded == fwd0)
 			want = false;
 		else if (out)
@@ -766,11 +844,51 @@ static void op_release(struct run *r)
 	sw_flush(&r->sw);
 }
 
+/* Operand: port (2 bits), mode (2 bits: none, access, trunk, trunk with
+ * a native VLAN), VLAN a (2 bits), VLAN b (2 bits); VLANs are 1..3 (a
+ * 0 reads as 1), a trunk carries a..b (either order) and its native
+ * VLAN is a. */
+static void op_vlan(struct run *r)
+{
+	uint8_t x = next(r);
+	struct mock_port *m = &r->mp[x & 3];
+	unsigned a = (x >> 4) & 3 ? (x >> 4) & 3 : 1;
+	unsigned b = (x >> 6) & 3 ? (x >> 6) & 3 : 1, v;
+	struct vlan_cfg c;
+	int rc;
+
+	if (!m->attached)
+		return;
+	switch ((x >> 2) & 3) {
+	case 0:
+		vlan_cfg_none(&c);
+		break;
+	case 1:
+		vlan_cfg_access(&c, (uint16_t)a);
+		break;
+	default:
+		vlan_cfg_trunk(&c);
+		for (v = a < b ? a : b; v <= (a < b ? b : a); v++)
+			vlan_set(c.allowed, v);
+		if ((x >> 2 & 3) == 3)
+			c.vid = (uint16_t)a;
+		break;
+	}
+	rc = sw_port_set_vlan(&r->sw, &m->port, &c);
+	FUZZ_ASSERT(rc == 0, "sw_port_set_vlan: %d", rc);
+	FUZZ_ASSERT(m->port.vlan ? vlan_cfg_same(m->port.vlan, &c)
+				 : c.mode == VLAN_MODE_NONE,
+		    "port %u: mode not taken", m->port.id);
+}
+
 static void step(struct run *r, uint8_t op)
 {
 	struct mock_port *m;
 
-	switch (op % 15) {
+	switch (op % 16) {
+	case 15:
+		op_vlan(r);
+		break;
 	case 0:
 	case 1:
 		op_host_frame(r);

@@ -47,7 +47,7 @@ put("stream_rx", "truncated-tail", rx(1514, [], frame(60) + frame(60)[:30]))
 # params a: table 1+(a&7), bit 0x80 hub, 0x40 three ports, (a>>3&7) bytes
 # b: txq frames 1+(b&15), max_frame 14+(b>>4)*128
 # c: ageing 1+(c&7) s, hold-down (c>>3&3)*500 ms; d: hash secret
-# opcodes (byte % 15) and operands:
+# opcodes (byte % 16) and operands:
 #   0, 1 HOST x y        frame between hosts, see host() below
 #   2 RAW port len16 ... frame of raw bytes (zeros past the end)
 #   3 FLUSH              end of receive batch: sw_flush(), frames freed
@@ -71,10 +71,13 @@ put("stream_rx", "truncated-tail", rx(1514, [], frame(60) + frame(60)[:30]))
 #                        bit/s, 64 mtu*8; then the seed. Probabilities:
 #                        n*3922 ppm, 255 = always. Nothing set: off
 #   14 RELEASE n         clock += n * 8 ms, sw_impair_release(), flush
-# (opcodes below 13 mean the same as before 13 and 14 existed: byte % 15)
+#   15 VLAN x            port x&3 gets mode x>>2&3 (none, access, trunk,
+#                        trunk with native VLAN a) with VLANs a = x>>4&3,
+#                        b = x>>6&3 (0 reads as 1; a trunk carries a..b)
+# (opcodes below 13 mean the same as before 13, 14 and 15 existed)
 HOST, RAW, FLUSH, BUDGET, ATTACH, ENABLE, TIME, EXPIRE, WRITABLE, PARAMS, \
-    HOUSEKEEP, DROP, IMPAIR, RELEASE = 0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, \
-    13, 14
+    HOUSEKEEP, DROP, IMPAIR, RELEASE, VLAN = 0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, \
+    12, 13, 14, 15
 BCAST, MCAST, ZERO = 7, 6, 5
 STALL, ALL = 0, 63
 
@@ -182,6 +185,28 @@ put("fwd", "impair-rate-mtu-remove",
                             ge=[60, 60, 200, 10])] +
         [host(0, BCAST, 0, extra=k % 8) for k in range(12)] +
         [bytes([FLUSH, RELEASE, 40, ATTACH, 2, ATTACH, 2, RELEASE, 255])]))
+
+
+def vlan(port, mode, a, b=0):
+    return bytes([VLAN, port | mode << 2 | a << 4 | b << 6])
+
+
+# port 0 access 1, port 1 access 2, port 2 trunk 1-2, port 3 trunk 1-3
+# native 1; untagged, tagged and priority-tagged frames across them,
+# then modes changed while frames are queued and ports go down
+put("fwd", "vlan-modes",
+    fwd(P, Q, 0, [vlan(0, 1, 1), vlan(1, 1, 2), vlan(2, 2, 1, 2),
+                  vlan(3, 3, 1, 3), host(0, BCAST, 0), host(1, BCAST, 1),
+                  host(2, BCAST, 2, tagged=True, vid=2),
+                  host(2, BCAST, 2), host(3, BCAST, 3),
+                  host(3, 0, 3, tagged=True, vid=0),
+                  host(3, 1, 3, tagged=True, vid=2),
+                  host(0, 3, 0), budget(2, STALL),
+                  host(0, BCAST, 0, extra=2), vlan(2, 0, 0),
+                  host(1, BCAST, 1), bytes([FLUSH]), budget(2, ALL),
+                  bytes([ENABLE, 3]), host(2, BCAST, 2, tagged=True, vid=1),
+                  bytes([ENABLE, 3]), bytes([ATTACH, 1]),
+                  host(3, BCAST, 3), vlan(0, 0, 0), bytes([FLUSH])]))
 
 # ---- config: a JSON file; with a NUL, "path\0text" for config_locate ----
 put("config", "minimal", b'{"listen": ["unix:/tmp/s.sock"]}')

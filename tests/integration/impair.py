@@ -31,8 +31,6 @@ switch counted, with tolerances wide enough for a loaded machine:
 """
 import json
 import os
-import select
-import socket
 import struct
 import subprocess
 import sys
@@ -40,7 +38,7 @@ import tempfile
 import threading
 import time
 
-from sstest import ctl_run, fail, start_switch, stop_switch
+from sstest import Client, Switch, fail
 
 BCAST = b"\xff" * 6
 MAC_A = bytes([2, 0, 0, 0, 0, 0xa])
@@ -49,78 +47,8 @@ ETH = b"\x88\xb5"
 
 
 
-class Client:
-    def __init__(self, path, mac):
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.s.connect(path)
-        self.mac = mac
-        self.buf = b""
-
-    def send(self, dst, payload):
-        f = dst + self.mac + ETH + payload
-        if len(f) < 60:
-            f += b"\0" * (60 - len(f))
-        self.s.sendall(struct.pack(">I", len(f)) + f)
-
-    def recv_all(self, quiet_s, limit_s=30.0):
-        """Frames until nothing arrives for @quiet_s: [(time, frame)]."""
-        out = []
-        end = time.monotonic() + limit_s
-        while time.monotonic() < end:
-            r, _, _ = select.select([self.s], [], [], quiet_s)
-            if not r:
-                break
-            d = self.s.recv(1 << 20)
-            if not d:
-                break
-            now = time.monotonic()
-            self.buf += d
-            while len(self.buf) >= 4:
-                n = struct.unpack(">I", self.buf[:4])[0]
-                if len(self.buf) < 4 + n:
-                    break
-                out.append((now, self.buf[4:4 + n]))
-                self.buf = self.buf[4 + n:]
-        return out
-
-
 def seq_of(f):
     return struct.unpack(">I", f[14:18])[0]
-
-
-class Switch:
-    def __init__(self, exe, ctl_exe, tmp, config=None):
-        self.tmp = tmp
-        self.sock = os.path.join(tmp, "sw.sock")
-        self.ctl = os.path.join(tmp, "ctl.sock")
-        self.ctl_exe = ctl_exe
-        self.logpath = os.path.join(tmp, "sw.log")
-        args = [exe, "--control", self.ctl]
-        if config:
-            self.cfg = os.path.join(tmp, "sw.json")
-            with open(self.cfg, "w") as f:
-                json.dump(config, f)
-            args += ["--config", self.cfg]
-        else:
-            args += ["--listen", "unix:" + self.sock]
-        self.p = start_switch(args, self.logpath)
-
-    def log(self):
-        with open(self.logpath, errors="replace") as f:
-            return f.read()
-
-    def ctl_run(self, *args, check=True):
-        return ctl_run(self.ctl_exe, self.ctl, args, check, self.log)
-
-    def port(self, name):
-        ports = json.loads(self.ctl_run("--json", "ports").stdout)
-        for p in ports:
-            if p["name"] == name:
-                return p
-        fail("no port " + name, self.log())
-
-    def stop(self):
-        stop_switch(self.p, self.log)
 
 
 def attach(sw):

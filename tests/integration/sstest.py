@@ -1,11 +1,19 @@
 # SPDX-License-Identifier: MIT
 """sstest.py - what the Python integration tests share: how they skip and
 how they fail (exit 77 and 1, as ctest expects), how they run
-sockswitchctl and stop the switch."""
+sockswitchctl and stop the switch, a stream client speaking QEMU's
+framing, and a switch started for a test."""
+import json
+import os
+import select
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import time
+
+ETH = b"\x88\xb5"
 
 
 def skip(why):
@@ -72,3 +80,77 @@ def stop_switch(proc, log):
         fail("switch did not stop on SIGTERM", log())
     if rc != 0:
         fail("switch exited %d" % rc, log())
+
+
+class Client:
+    def __init__(self, path, mac):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.connect(path)
+        self.mac = mac
+        self.buf = b""
+
+    def send(self, dst, payload):
+        f = dst + self.mac + ETH + payload
+        if len(f) < 60:
+            f += b"\0" * (60 - len(f))
+        self.s.sendall(struct.pack(">I", len(f)) + f)
+
+    def send_raw(self, frame):
+        """One frame exactly as given: no padding, no addresses added."""
+        self.s.sendall(struct.pack(">I", len(frame)) + frame)
+
+    def recv_all(self, quiet_s, limit_s=30.0):
+        """Frames until nothing arrives for @quiet_s: [(time, frame)]."""
+        out = []
+        end = time.monotonic() + limit_s
+        while time.monotonic() < end:
+            r, _, _ = select.select([self.s], [], [], quiet_s)
+            if not r:
+                break
+            d = self.s.recv(1 << 20)
+            if not d:
+                break
+            now = time.monotonic()
+            self.buf += d
+            while len(self.buf) >= 4:
+                n = struct.unpack(">I", self.buf[:4])[0]
+                if len(self.buf) < 4 + n:
+                    break
+                out.append((now, self.buf[4:4 + n]))
+                self.buf = self.buf[4 + n:]
+        return out
+
+
+class Switch:
+    def __init__(self, exe, ctl_exe, tmp, config=None):
+        self.tmp = tmp
+        self.sock = os.path.join(tmp, "sw.sock")
+        self.ctl = os.path.join(tmp, "ctl.sock")
+        self.ctl_exe = ctl_exe
+        self.logpath = os.path.join(tmp, "sw.log")
+        args = [exe, "--control", self.ctl]
+        if config:
+            self.cfg = os.path.join(tmp, "sw.json")
+            with open(self.cfg, "w") as f:
+                json.dump(config, f)
+            args += ["--config", self.cfg]
+        else:
+            args += ["--listen", "unix:" + self.sock]
+        self.p = start_switch(args, self.logpath)
+
+    def log(self):
+        with open(self.logpath, errors="replace") as f:
+            return f.read()
+
+    def ctl_run(self, *args, check=True):
+        return ctl_run(self.ctl_exe, self.ctl, args, check, self.log)
+
+    def port(self, name):
+        ports = json.loads(self.ctl_run("--json", "ports").stdout)
+        for p in ports:
+            if p["name"] == name:
+                return p
+        fail("no port " + name, self.log())
+
+    def stop(self):
+        stop_switch(self.p, self.log)

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vlan_opts.h - port VLAN modes as text: an uplink spec's vlan=, trunk=,
+ * native= options, and the "access N" / "trunk LIST [native N]" / "none"
+ * form of sockswitchctl vlan and the port-vlan command
+ */
+#ifndef SWD_VLAN_OPTS_H
+#define SWD_VLAN_OPTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sockswitch/vlan.h"
+
+#define VLAN_SPEC_LEN 160 /* vlan_opts_spec_format() output, NUL incl. */
+
+int vlan_opts_vid(const char *what, long v, uint16_t *out, char *err,
+		  size_t errlen);
+int vlan_opts_finish(struct vlan_cfg *c, bool have_vlan, bool have_trunk,
+		     long native, const char **key, char *err, size_t errlen);
+int vlan_opts_spec_split(char *spec, struct vlan_cfg *c, char *err,
+			 size_t errlen);
+void vlan_opts_spec_format(const struct vlan_cfg *c, char *buf, size_t size);
+int vlan_opts_parse_text(const char *s, struct vlan_cfg *c, char *err,
+			 size_t errlen);
+
+#endif /* SWD_VLAN_OPTS_H */
