@@ -80,6 +80,9 @@ struct port_ops {
  * @PORT_DROP_TX_BUDGET:	the switch's queue budget (prm.queue_budget)
  *				was used up, or this port held more than
  *				what was left of it (its fair share)
+ * @PORT_DROP_TX_MIRROR:	a mirrored copy (see sw_mirror_add()) found
+ *				the port's queue full, the queue budget used
+ *				up or no memory; the mirrored port never waits
  */
 enum port_drop {
 	PORT_DROP_RX_RUNT,
@@ -98,6 +101,7 @@ enum port_drop {
 	PORT_DROP_IMPAIR_RATE,
 	PORT_DROP_IMPAIR_QUEUE_FULL,
 	PORT_DROP_TX_BUDGET,
+	PORT_DROP_TX_MIRROR,
 	PORT_DROP__MAX,
 };
 
@@ -125,11 +129,14 @@ extern const char *const port_drop_name[PORT_DROP__MAX];
  *			destination's queue passed its high-water mark
  * @throttle_timeouts:	of which ended by the time bound, not by the
  *			destination draining
+ * @mirror_tx:		mirrored copies queued on this port (a mirror
+ *			session's destination); also in @tx_queued
  * @drops:		drops by reason
  *
  * Conservation: rx_frames = rx_forwarded + rx drops; every forwarded
  * frame adds one to tx_queued or a tx drop (tx_queue_full, tx_budget, an
- * impair_* reason) on each destination; and
+ * impair_* reason) on each destination; every mirrored copy adds one to
+ * mirror_tx (and tx_queued) or to tx_mirror on the session's destination; and
  * tx_queued = tx_frames + tx_closed + tx_nomem + tx_too_big + frames
  * still queued.
  */
@@ -149,6 +156,7 @@ struct port_stats {
 	uint64_t mac_evicted;
 	uint64_t throttled;
 	uint64_t throttle_timeouts;
+	uint64_t mirror_tx;
 	uint64_t drops[PORT_DROP__MAX];
 };
 
@@ -204,6 +212,9 @@ struct port_stats {
  *		default share (half the table); may be set before
  *		sw_port_add(), which keeps it. A port at its bound that
  *		learns a new address evicts its own oldest entry
+ * @mirror_rx:	mirror sessions copying what this port receives (kept
+ *		by sw_mirror_add()/sw_mirror_remove()); 0 costs one branch
+ * @mirror_tx:	mirror sessions copying what is queued to this port
  */
 struct port {
 	const struct port_ops *ops;
@@ -236,6 +247,8 @@ struct port {
 	struct impair *impair;
 	int32_t iidx;
 	const void *origin;
+	uint8_t mirror_rx;
+	uint8_t mirror_tx;
 };
 
 static inline void port_count_drop(struct port *p, enum port_drop why)

@@ -24,9 +24,10 @@ const char *const port_drop_name[PORT_DROP__MAX] = {
 	[PORT_DROP_IMPAIR_RATE] = "impair_rate",
 	[PORT_DROP_IMPAIR_QUEUE_FULL] = "impair_queue_full",
 	[PORT_DROP_TX_BUDGET] = "tx_budget",
+	[PORT_DROP_TX_MIRROR] = "tx_mirror",
 };
 
-static_assert(PORT_DROP__MAX == 16, "port_drop_name[] out of step with enum");
+static_assert(PORT_DROP__MAX == 17, "port_drop_name[] out of step with enum");
 
 /**
  * port_rx_drops() - frames received on @p and dropped
@@ -57,7 +58,7 @@ uint64_t port_tx_drops(const struct port *p)
 
 	for (i = PORT_DROP_TX_QUEUE_FULL; i <= PORT_DROP_TX_NOMEM; i++)
 		n += p->st.drops[i];
-	for (i = PORT_DROP_TX_TOO_BIG; i <= PORT_DROP_TX_BUDGET; i++)
+	for (i = PORT_DROP_TX_TOO_BIG; i <= PORT_DROP_TX_MIRROR; i++)
 		n += p->st.drops[i];
 	return n;
 }

@@ -52,6 +52,18 @@
  * never read settle at budget / (N + 1) each, and the last share stays
  * free for ports that do read, whose queues are short: a stalled port
  * loses its own frames first, and the total never passes the budget.
+ *
+ * Mirroring (SPAN): a session (sw_mirror_add()) copies what its source
+ * port receives (well-formed frames while it is up, forwarded or not)
+ * and/or what is queued to it (taken into its queue or its impairment)
+ * onto its destination's queue, past the destination's impairment. The
+ * destination sees each such frame once: no copy when it gets the frame
+ * anyway (sent to it, or a flood, which reaches every port that is up)
+ * and none of the frames it sent itself. Copies are pushed without
+ * waiting: the destination's full queue, the budget or no memory drop
+ * the copy (tx_mirror on the destination), and a copy never throttles
+ * nor is mirrored again (no loops). Ports without sessions pay one
+ * branch on receive and one per queued frame.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -396,6 +408,8 @@ int sw_port_add(struct sw *sw, struct port *p, const struct port_ops *ops,
 	txq_init(&p->txq, sw->prm.txq_frames, sw->prm.txq_bytes);
 	p->txq.total = &sw->queued_bytes;
 	memset(&p->st, 0, sizeof(p->st));
+	p->mirror_rx = 0;
+	p->mirror_tx = 0;
 	sw->ports[sw->nports++] = p;
 	sw->by_id[id] = p;
 	sw_port_update_up(sw, p, SW_CAUSE_ADDED, NULL);
@@ -412,6 +426,43 @@ static void sw_pending_del(struct sw *sw, struct port *p)
 	sw->pending[p->pidx] = last;
 	last->pidx = p->pidx;
 	p->pidx = -1;
+}
+
+/* Forget session @i of the mirror table. */
+static void sw_mirror_del(struct sw *sw, uint32_t i)
+{
+	struct sw_mirror *m = &sw->mirrors[i];
+
+	if (m->dir & SW_MIRROR_RX)
+		m->src->mirror_rx--;
+	if (m->dir & SW_MIRROR_TX)
+		m->src->mirror_tx--;
+	sw->nmirrors--;
+	memmove(m, m + 1, (sw->nmirrors - i) * sizeof(*m));
+}
+
+/* End every mirror session naming @p, reporting each. */
+static void sw_mirror_drop_port(struct sw *sw, struct port *p)
+{
+	uint32_t i = 0;
+
+	while (i < sw->nmirrors) {
+		struct sw_mirror m = sw->mirrors[i];
+		struct sw_event_info e = { .ev = SW_EV_MIRROR_REMOVED,
+					   .from = m.src,
+					   .to = m.dst,
+					   .port = p,
+					   .cause = SW_CAUSE_REMOVED,
+					   .why = p->close_reason };
+
+		if (m.src != p && m.dst != p) {
+			i++;
+			continue;
+		}
+		sw_mirror_del(sw, i);
+		if (sw->event_cb)
+			sw->event_cb(sw->event_opaque, &e);
+	}
 }
 
 static void sw_throttle_del(struct sw *sw, struct port *p)
@@ -436,6 +487,8 @@ void sw_port_remove(struct sw *sw, struct port *p)
 {
 	struct port *last;
 
+	if (sw->nmirrors)
+		sw_mirror_drop_port(sw, p);
 	mac_table_flush_port(&sw->mt, p);
 	sw_port_impair(sw, p, NULL); /* frames held join the queue ... */
 	p->st.drops[PORT_DROP_TX_CLOSED] += txq_clear(&p->txq); /* ... here */
@@ -525,9 +578,58 @@ static inline bool sw_budget_refuses(const struct sw *sw, size_t held,
 				0);
 }
 
-/* Queue a frame on @p now (no impairment). */
+static inline void sw_pending_add(struct sw *sw, struct port *p)
+{
+	if (p->pidx < 0) {
+		p->pidx = (int32_t)sw->npending;
+		sw->pending[sw->npending++] = p;
+	}
+}
+
+/* A mirrored copy for @d: queued now or dropped, never waited for. */
+static void sw_mirror_push(struct sw *sw, struct port *d, const uint8_t *frame,
+			   size_t len)
+{
+	if (sw_budget_refuses(sw, d->txq.bytes, len) ||
+	    txq_push(&d->txq, frame, len) < 0) {
+		port_count_drop(d, PORT_DROP_TX_MIRROR);
+		return;
+	}
+	d->st.tx_queued++;
+	d->st.mirror_tx++;
+	if (d->capture && sw->capture_tx)
+		sw->capture_cb(sw->capture_opaque, d, SW_DIR_TX, frame, len);
+	sw_pending_add(sw, d);
+}
+
+/*
+ * A frame from @from passes @src in direction @dir: copy it to the
+ * destinations of @src's sessions for @dir, but not back to @from, not
+ * to @to (it gets the frame anyway) and not to a port that is down.
+ */
+static void sw_mirror(struct sw *sw, const struct port *src, unsigned dir,
+		      const struct port *from, const struct port *to,
+		      const uint8_t *frame, size_t len)
+{
+	uint32_t i;
+
+	for (i = 0; i < sw->nmirrors; i++) {
+		const struct sw_mirror *m = &sw->mirrors[i];
+
+		if (m->src == src && (m->dir & dir) && m->dst != from &&
+		    m->dst != to && m->dst->up)
+			sw_mirror_push(sw, m->dst, frame, len);
+	}
+}
+
+/*
+ * Queue a frame on @p now (no impairment). @from: the port it came in
+ * on, for @p's tx mirror sessions, or NULL (already mirrored, when it
+ * entered @p's impairment); @flood: it goes to every port that is up.
+ */
 static void sw_enqueue_now(struct sw *sw, struct port *p, const uint8_t *frame,
-			   size_t len, bool framed)
+			   size_t len, bool framed, const struct port *from,
+			   bool flood)
 {
 	int rc;
 
@@ -545,14 +647,13 @@ static void sw_enqueue_now(struct sw *sw, struct port *p, const uint8_t *frame,
 	p->st.tx_queued++;
 	if (p->capture && sw->capture_tx)
 		sw->capture_cb(sw->capture_opaque, p, SW_DIR_TX, frame, len);
-	if (p->pidx < 0) {
-		p->pidx = (int32_t)sw->npending;
-		sw->pending[sw->npending++] = p;
-	}
+	sw_pending_add(sw, p);
+	if (__builtin_expect(p->mirror_tx != 0, 0) && from && !flood)
+		sw_mirror(sw, p, SW_MIRROR_TX, from, NULL, frame, len);
 }
 
 static void sw_impair_offer(struct sw *sw, struct port *p, const uint8_t *frame,
-			    size_t len)
+			    size_t len, const struct port *from, bool flood)
 {
 	static const enum port_drop why[] = {
 		[IMPAIR_LOST] = PORT_DROP_IMPAIR_LOSS,
@@ -574,16 +675,20 @@ static void sw_impair_offer(struct sw *sw, struct port *p, const uint8_t *frame,
 	if (v != IMPAIR_QUEUED)
 		port_count_drop(p, why[v]);
 	sw->queued_bytes += held * len;
+	if (p->mirror_tx && v == IMPAIR_QUEUED && !flood)
+		sw_mirror(sw, p, SW_MIRROR_TX, from, NULL, frame, len);
 }
 
-/* A frame for @p: through its impairment if it has one (one branch). */
+/* A frame from @in for @p: through its impairment if it has one (one
+ * branch). */
 static inline void sw_enqueue(struct sw *sw, struct port *p,
-			      const uint8_t *frame, size_t len, bool framed)
+			      const uint8_t *frame, size_t len,
+			      const struct port *in, bool flood)
 {
 	if (p->impair)
-		sw_impair_offer(sw, p, frame, len);
+		sw_impair_offer(sw, p, frame, len, in, flood);
 	else
-		sw_enqueue_now(sw, p, frame, len, framed);
+		sw_enqueue_now(sw, p, frame, len, in->rx_framed, in, flood);
 }
 
 /* Queue the frames of @p's impairment due by @now_ms, in order. */
@@ -593,7 +698,7 @@ static void sw_impair_due(struct sw *sw, struct port *p, uint64_t now_ms)
 
 	while ((e = impair_pop(p->impair, now_ms))) {
 		sw->queued_bytes -= e->len; /* the queue counts it again */
-		sw_enqueue_now(sw, p, e->data, e->len, false);
+		sw_enqueue_now(sw, p, e->data, e->len, false, NULL, false);
 		/* The copy is freed now: the queue keeps its own. */
 		p->st.drops[PORT_DROP_TX_NOMEM] += txq_detach(&p->txq);
 		free(e);
@@ -787,7 +892,7 @@ static void fwd_flood(struct sw *sw, struct port *in, const uint8_t *frame,
 		struct port *p = sw->flood[i];
 
 		if (p != in)
-			sw_enqueue(sw, p, frame, len, in->rx_framed);
+			sw_enqueue(sw, p, frame, len, in, true);
 	}
 }
 
@@ -837,11 +942,15 @@ void fwd_input(struct sw *sw, struct port *in, const uint8_t *frame, size_t len,
 		why = PORT_DROP_RX_LOCAL;
 	else if (out && !out->up)
 		why = PORT_DROP_RX_DEST_DOWN;
+	/* A flood reaches every session's destination that is up. */
+	if (__builtin_expect(in->mirror_rx != 0, 0) && (out || why >= 0))
+		sw_mirror(sw, in, SW_MIRROR_RX, in, why >= 0 ? NULL : out,
+			  frame, len);
 	if (why >= 0)
 		goto drop;
 	in->st.rx_forwarded++;
 	if (out) {
-		sw_enqueue(sw, out, frame, len, in->rx_framed);
+		sw_enqueue(sw, out, frame, len, in, false);
 		sw_maybe_throttle(sw, in, out, now_ms);
 	} else
 		fwd_flood(sw, in, frame, len);
@@ -948,4 +1057,72 @@ unsigned sw_expire(struct sw *sw, uint64_t now_ms)
 		if (p->pidx < 0)
 			txq_trim(&p->txq);
 	return n;
+}
+
+/**
+ * sw_mirror_add() - start a mirror session
+ * @sw:		the switch
+ * @src:	the port whose frames are copied
+ * @dst:	the port that gets the copies
+ * @dir:	SW_MIRROR_RX, SW_MIRROR_TX or SW_MIRROR_BOTH
+ *
+ * The session ends with sw_mirror_remove() or when either port is
+ * removed (SW_EV_MIRROR_REMOVED).
+ *
+ * Return: 0; -EINVAL if @src is @dst or @dir is none of the three,
+ * -EEXIST if @src already mirrors to @dst, -EMLINK if @src has
+ * SW_MIRROR_PER_SOURCE sessions, -ENOSPC if the switch has SW_MIRROR_MAX
+ */
+int sw_mirror_add(struct sw *sw, struct port *src, struct port *dst,
+		  unsigned dir)
+{
+	struct sw_mirror *m;
+	unsigned n = 0;
+	uint32_t i;
+
+	if (src == dst || dir < SW_MIRROR_RX || dir > SW_MIRROR_BOTH)
+		return -EINVAL;
+	for (i = 0; i < sw->nmirrors; i++) {
+		m = &sw->mirrors[i];
+		if (m->src == src && m->dst == dst)
+			return -EEXIST;
+		n += m->src == src;
+	}
+	if (n >= SW_MIRROR_PER_SOURCE)
+		return -EMLINK;
+	if (sw->nmirrors >= SW_MIRROR_MAX)
+		return -ENOSPC;
+	m = &sw->mirrors[sw->nmirrors++];
+	m->src = src;
+	m->dst = dst;
+	m->dir = dir;
+	if (dir & SW_MIRROR_RX)
+		src->mirror_rx++;
+	if (dir & SW_MIRROR_TX)
+		src->mirror_tx++;
+	return 0;
+}
+
+/**
+ * sw_mirror_remove() - end a mirror session
+ * @sw:		the switch
+ * @src:	its source
+ * @dst:	its destination
+ *
+ * Copies already queued on @dst stay there.
+ *
+ * Return: 0, or -ENOENT if there is no such session
+ */
+int sw_mirror_remove(struct sw *sw, const struct port *src,
+		     const struct port *dst)
+{
+	uint32_t i;
+
+	for (i = 0; i < sw->nmirrors; i++) {
+		if (sw->mirrors[i].src == src && sw->mirrors[i].dst == dst) {
+			sw_mirror_del(sw, i);
+			return 0;
+		}
+	}
+	return -ENOENT;
 }
