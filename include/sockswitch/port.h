@@ -213,7 +213,7 @@ struct port_stats {
  *		sw_port_add(), which keeps it. A port at its bound that
  *		learns a new address evicts its own oldest entry
  * @mirror_rx:	mirror sessions copying what this port receives (kept
- *		by sw_mirror_add()/sw_mirror_remove()); 0 costs one branch
+ *		by sw_mirror_add()/sw_mirror_remove())
  * @mirror_tx:	mirror sessions copying what is queued to this port
  */
 struct port {

@@ -62,8 +62,9 @@
  * and none of the frames it sent itself. Copies are pushed without
  * waiting: the destination's full queue, the budget or no memory drop
  * the copy (tx_mirror on the destination), and a copy never throttles
- * nor is mirrored again (no loops). Ports without sessions pay one
- * branch on receive and one per queued frame.
+ * nor is mirrored again (no loops). Without sessions a frame pays one
+ * branch (sw->nmirrors, in fwd_input()); with some, fwd_mirrored() ends
+ * the forwarding instead.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -622,14 +623,9 @@ static void sw_mirror(struct sw *sw, const struct port *src, unsigned dir,
 	}
 }
 
-/*
- * Queue a frame on @p now (no impairment). @from: the port it came in
- * on, for @p's tx mirror sessions, or NULL (already mirrored, when it
- * entered @p's impairment); @flood: it goes to every port that is up.
- */
+/* Queue a frame on @p now (no impairment). */
 static void sw_enqueue_now(struct sw *sw, struct port *p, const uint8_t *frame,
-			   size_t len, bool framed, const struct port *from,
-			   bool flood)
+			   size_t len, bool framed)
 {
 	int rc;
 
@@ -648,12 +644,10 @@ static void sw_enqueue_now(struct sw *sw, struct port *p, const uint8_t *frame,
 	if (p->capture && sw->capture_tx)
 		sw->capture_cb(sw->capture_opaque, p, SW_DIR_TX, frame, len);
 	sw_pending_add(sw, p);
-	if (__builtin_expect(p->mirror_tx != 0, 0) && from && !flood)
-		sw_mirror(sw, p, SW_MIRROR_TX, from, NULL, frame, len);
 }
 
 static void sw_impair_offer(struct sw *sw, struct port *p, const uint8_t *frame,
-			    size_t len, const struct port *from, bool flood)
+			    size_t len)
 {
 	static const enum port_drop why[] = {
 		[IMPAIR_LOST] = PORT_DROP_IMPAIR_LOSS,
@@ -675,20 +669,16 @@ static void sw_impair_offer(struct sw *sw, struct port *p, const uint8_t *frame,
 	if (v != IMPAIR_QUEUED)
 		port_count_drop(p, why[v]);
 	sw->queued_bytes += held * len;
-	if (p->mirror_tx && v == IMPAIR_QUEUED && !flood)
-		sw_mirror(sw, p, SW_MIRROR_TX, from, NULL, frame, len);
 }
 
-/* A frame from @in for @p: through its impairment if it has one (one
- * branch). */
+/* A frame for @p: through its impairment if it has one (one branch). */
 static inline void sw_enqueue(struct sw *sw, struct port *p,
-			      const uint8_t *frame, size_t len,
-			      const struct port *in, bool flood)
+			      const uint8_t *frame, size_t len, bool framed)
 {
 	if (p->impair)
-		sw_impair_offer(sw, p, frame, len, in, flood);
+		sw_impair_offer(sw, p, frame, len);
 	else
-		sw_enqueue_now(sw, p, frame, len, in->rx_framed, in, flood);
+		sw_enqueue_now(sw, p, frame, len, framed);
 }
 
 /* Queue the frames of @p's impairment due by @now_ms, in order. */
@@ -698,7 +688,7 @@ static void sw_impair_due(struct sw *sw, struct port *p, uint64_t now_ms)
 
 	while ((e = impair_pop(p->impair, now_ms))) {
 		sw->queued_bytes -= e->len; /* the queue counts it again */
-		sw_enqueue_now(sw, p, e->data, e->len, false, NULL, false);
+		sw_enqueue_now(sw, p, e->data, e->len, false);
 		/* The copy is freed now: the queue keeps its own. */
 		p->st.drops[PORT_DROP_TX_NOMEM] += txq_detach(&p->txq);
 		free(e);
@@ -892,8 +882,42 @@ static void fwd_flood(struct sw *sw, struct port *in, const uint8_t *frame,
 		struct port *p = sw->flood[i];
 
 		if (p != in)
-			sw_enqueue(sw, p, frame, len, in, true);
+			sw_enqueue(sw, p, frame, len, in->rx_framed);
 	}
+}
+
+/*
+ * The end of fwd_input() while mirror sessions exist: @in's rx sessions
+ * copy the frame (dropped with @why >= 0 or forwarded), then it is
+ * dropped or forwarded as there, and @out's tx sessions copy a unicast
+ * frame @out took in (into its queue or its impairment). A flood makes
+ * no copies: it reaches every session's destination that is up. Kept
+ * out of fwd_input(), whose frames without sessions pay for none of it.
+ */
+__attribute__((noinline)) static void
+fwd_mirrored(struct sw *sw, struct port *in, struct port *out, int why,
+	     const uint8_t *frame, size_t len)
+{
+	uint64_t took;
+
+	if (in->mirror_rx && (out || why >= 0))
+		sw_mirror(sw, in, SW_MIRROR_RX, in, why >= 0 ? NULL : out,
+			  frame, len);
+	if (why >= 0) {
+		port_count_drop(in, (enum port_drop)why);
+		return;
+	}
+	in->st.rx_forwarded++;
+	if (!out) {
+		fwd_flood(sw, in, frame, len);
+		return;
+	}
+	took = out->impair ? out->impair->seq : out->st.tx_queued;
+	sw_enqueue(sw, out, frame, len, in->rx_framed);
+	sw_maybe_throttle(sw, in, out, sw->now_ms);
+	if (out->mirror_tx &&
+	    took != (out->impair ? out->impair->seq : out->st.tx_queued))
+		sw_mirror(sw, out, SW_MIRROR_TX, in, NULL, frame, len);
 }
 
 /**
@@ -942,15 +966,15 @@ void fwd_input(struct sw *sw, struct port *in, const uint8_t *frame, size_t len,
 		why = PORT_DROP_RX_LOCAL;
 	else if (out && !out->up)
 		why = PORT_DROP_RX_DEST_DOWN;
-	/* A flood reaches every session's destination that is up. */
-	if (__builtin_expect(in->mirror_rx != 0, 0) && (out || why >= 0))
-		sw_mirror(sw, in, SW_MIRROR_RX, in, why >= 0 ? NULL : out,
-			  frame, len);
+	if (__builtin_expect(sw->nmirrors != 0, 0)) {
+		fwd_mirrored(sw, in, out, why, frame, len);
+		return;
+	}
 	if (why >= 0)
 		goto drop;
 	in->st.rx_forwarded++;
 	if (out) {
-		sw_enqueue(sw, out, frame, len, in, false);
+		sw_enqueue(sw, out, frame, len, in->rx_framed);
 		sw_maybe_throttle(sw, in, out, now_ms);
 	} else
 		fwd_flood(sw, in, frame, len);
