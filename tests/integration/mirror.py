@@ -19,12 +19,11 @@ unicast frames. Each case checks what C receives frame by frame:
            source and 64 in all: exit 1 (2 for
            usage) with the reason
   removal  closing a session's destination, then a source, ends its
-           sessions (list, and the log line)
+           sessions (list, the log line, the MIRROR_REMOVED event)
 """
 import json
-import os
-import socket
 import struct
+import subprocess
 import sys
 import tempfile
 import threading
@@ -153,7 +152,7 @@ def ctl_err(sw, args, want, rc=1):
              sw.log())
 
 
-def case_errors(sw, tmp):
+def case_errors(sw):
     ctl_err(sw, ["mirror", "add", "p1", "nosuch"], "no port named `nosuch'")
     ctl_err(sw, ["mirror", "add", "99", "p1"], "no port 99")
     ctl_err(sw, ["mirror", "add", "p2", "p2"], "cannot mirror to itself")
@@ -199,7 +198,19 @@ def case_removal(sw, a, b, m):
             fail("removal: sessions of closed ports stay: %r" % mirrors(sw))
         time.sleep(0.05)
     sw.ctl_run("mirror", "add", "p2", "p1", "tx")
+    ev = subprocess.Popen([sw.ctl_exe, "-s", sw.ctl, "events", "-n", "2"],
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                          text=True)
+    time.sleep(0.5)  # subscribed
     m.s.close()
+    try:
+        out = ev.communicate(timeout=10)[0]
+    except subprocess.TimeoutExpired:
+        ev.kill()
+        ev.wait()
+        fail("removal: no 2 events within 10 s", sw.log())
+    if "MIRROR_REMOVED" not in out or "removed=4(p4)" not in out:
+        fail("removal: events %r, expected MIRROR_REMOVED for p4" % out)
     end = time.monotonic() + 5
     while any(x["destination"]["name"] == "p4" for x in mirrors(sw)):
         if time.monotonic() > end:
@@ -239,7 +250,7 @@ def main():
             case_dir(sw, a, b, c, "rx")
             case_dir(sw, a, b, c, "tx")
             m = case_stall(sw, a, b, c)
-            case_errors(sw, tmp)
+            case_errors(sw)
             case_removal(sw, a, b, m)
         finally:
             sw.stop()
