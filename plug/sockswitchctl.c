@@ -46,7 +46,8 @@ static const struct cmd_help cmd_help[] = {
 	{ "macs", "[PORT]", "learned addresses: VLAN, MAC, port, age\n" },
 	{ "events", "[-n COUNT]",
 	  "follow the event stream (ports up/down, MACs\n"
-	  "learned/moved/aged, table full, reloads);\n"
+	  "learned/moved/aged, table full, one MAC on two\n"
+	  "ports, reloads);\n"
 	  "-n: stop after COUNT events\n" },
 	{ "top", "[-i SECONDS] [-n COUNT]",
 	  "live per-port rates, refreshed every SECONDS\n"
@@ -56,6 +57,10 @@ static const struct cmd_help cmd_help[] = {
 	{ "disable", "PORT", "stop forwarding to and from PORT\n" },
 	{ "enable", "PORT", "forward to and from PORT again\n" },
 	{ "close", "PORT", "disconnect PORT\n" },
+	{ "name", "PORT NAME",
+	  "call PORT NAME in listings, events and metric\n"
+	  "labels: letters, digits and - _ . : @ + =, up to\n"
+	  "31 bytes, not a number nor another port's name\n" },
 	{ "flush", "[PORT]", "forget learned addresses (all, or PORT's)\n" },
 	{ "reload", "", "re-read the config file, apply the difference\n" },
 	{ "log-level", "LEVEL",
@@ -794,6 +799,30 @@ static int cmd_log_level(struct ctl_conn *c, int argc, char **argv)
 	return rc;
 }
 
+static int cmd_name(struct ctl_conn *c, int argc, char **argv)
+{
+	json_t *reply, *ret;
+	int rc;
+
+	if (argc != 3)
+		die_cmd("name", "expected PORT NAME");
+	reply = ctl_call(c, "port-name",
+			 json_pack("{s:o,s:s}", "port", port_value(argv[1]),
+				   "name", argv[2]));
+	ret = json_object_get(reply, "return");
+	rc = ret ? 0 : report_error(reply, "port-name");
+	if (ret && c->json)
+		show_json(ret);
+	else if (ret)
+		printf("port %lld renamed %s -> %s\n",
+		       (long long)json_integer_value(
+			       json_object_get(ret, "port")),
+		       json_string_value(json_object_get(ret, "old")),
+		       json_string_value(json_object_get(ret, "name")));
+	json_decref(reply);
+	return rc;
+}
+
 static int cmd_help_run(int argc, char **argv)
 {
 	const struct cmd_help *h;
@@ -940,6 +969,8 @@ int main(int argc, char **argv)
 		rc = cmd_mirror(&c, cl.argc, cl.argv);
 	else if (!strcmp(sub, "log-level"))
 		rc = cmd_log_level(&c, cl.argc, cl.argv);
+	else if (!strcmp(sub, "name"))
+		rc = cmd_name(&c, cl.argc, cl.argv);
 	else
 		rc = cmd_raw(&c, cl.argc, cl.argv);
 out:

@@ -106,6 +106,12 @@ void show_status(const json_t *r)
 	json_array_foreach(json_object_get(r, "listeners"), i, l)
 		printf(" %s", json_string_value(l));
 	printf("\n");
+	json_array_foreach(json_object_get(r, "listener_stats"), i, l)
+		if (jint(l, "peers_refused") > 0)
+			printf("refused:    %lld peer%s on %s (allow lists)\n",
+			       jint(l, "peers_refused"),
+			       jint(l, "peers_refused") == 1 ? "" : "s",
+			       jstr(l, "url"));
 	printf("control:    %s (%lld client%s, %lld subscribed)\n",
 	       jstr(ctl, "path"), jint(ctl, "clients"),
 	       jint(ctl, "clients") == 1 ? "" : "s", jint(ctl, "subscribers"));

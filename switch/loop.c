@@ -31,7 +31,10 @@
  * (port->held_mac). The logger keeps a small record of such addresses
  * (struct swd_macwatch) and warns, at most once a minute per address,
  * when one keeps moving back and forth, or keeps arriving on a second
- * port for longer than a guest moving between ports ever would.
+ * port for longer than a guest moving between ports ever would. The
+ * warning goes with a MAC_CONFLICT event naming both ports (hook type
+ * SWD_EV_MAC_CONFLICT), sent from the one-second sweep, outside the
+ * hooks, so that it never interleaves with the event being dispatched.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -73,6 +76,7 @@
  * @held_port:	id of the port the hold-down keeps it off, or 0
  * @held_first_ms: first sweep of the current run of held frames
  * @held_last_ms: latest sweep that saw held frames
+ * @flapping:	the moves make it a conflict: the next sweep reports it
  * @warned:	a warning was logged
  * @warned_ms:	when
  * @last_ms:	last activity: the slot least recently active is reused
@@ -88,6 +92,7 @@ struct macwatch_slot {
 	uint32_t held_port;
 	uint64_t held_first_ms;
 	uint64_t held_last_ms;
+	bool flapping;
 	bool warned;
 	uint64_t warned_ms;
 	uint64_t last_ms;
@@ -341,7 +346,6 @@ static bool macwatch_may_warn(struct macwatch_slot *s, uint64_t now_ms)
 static void macwatch_moved(struct swd *d, const struct sw_event_info *e)
 {
 	struct macwatch_slot *s;
-	char m[MAC_STRLEN];
 
 	if (!d->macwatch)
 		return;
@@ -355,13 +359,49 @@ static void macwatch_moved(struct swd *d, const struct sw_event_info *e)
 	s->to = e->to->id;
 	s->moved_ms = d->now_ms;
 	s->held_port = 0;
-	if (s->flaps < MACWATCH_FLAPS || !macwatch_may_warn(s, d->now_ms))
+	if (s->flaps >= MACWATCH_FLAPS)
+		s->flapping = true;
+}
+
+/**
+ * macwatch_conflict() - report one address on two ports: a warning and a
+ *			 MAC_CONFLICT event, at most once per address per
+ *			 MACWATCH_WARN_MS
+ * @d:		the daemon
+ * @s:		the address
+ * @on:		the port the table has it on (moving: where it went last)
+ * @also:	the other port
+ * @how:	"held" (it keeps arriving on @also, where the hold-down does
+ *		not learn it) or "moving" (back and forth between the two)
+ *
+ * Context: the sweep, not a hook: it emits an event itself.
+ */
+static void macwatch_conflict(struct swd *d, struct macwatch_slot *s,
+			      const struct port *on, const struct port *also,
+			      const char *how)
+{
+	const struct swd_mac_conflict c = {
+		.vid = s->vid, .mac = s->mac, .on = on, .also = also, .how = how
+	};
+	const struct swd_event ev = { .type = SWD_EV_MAC_CONFLICT,
+				      .conflict = &c };
+	char m[MAC_STRLEN];
+
+	if (!macwatch_may_warn(s, d->now_ms))
 		return;
-	log_warnx(
-		"mac %s vlan %u keeps moving between port %u (%s) and port %u (%s): " MACWATCH_CONFLICT
-		" (each move is a MAC_MOVED event)",
-		mac_format(e->mac, m), e->vid, e->from->id, e->from->descr,
-		e->to->id, e->to->descr);
+	mac_format(s->mac, m);
+	if (!strcmp(how, "moving"))
+		log_warnx(
+			"mac %s vlan %u keeps moving between port %u (%s: %s) and port %u (%s: %s): " MACWATCH_CONFLICT
+			" (each move is a MAC_MOVED event; a MAC_CONFLICT event names both ports)",
+			m, s->vid, also->id, also->name, also->descr, on->id,
+			on->name, on->descr);
+	else
+		log_warnx(
+			"mac %s vlan %u is on port %u (%s: %s) and keeps arriving on port %u (%s: %s) too, where the hold-down does not learn it (counted as mac_held; a MAC_CONFLICT event): " MACWATCH_CONFLICT,
+			m, s->vid, on->id, on->name, on->descr, also->id,
+			also->name, also->descr);
+	swd_emit(d, &ev);
 }
 
 /**
@@ -380,7 +420,6 @@ static void macwatch_held(struct swd *d, struct port *p)
 {
 	uint64_t span = d->sw.mt.hold_ms + (uint64_t)(2000 * SWEEP_INTERVAL_S);
 	struct macwatch_slot *s;
-	char m[MAC_STRLEN];
 	struct port *q;
 
 	q = mac_table_lookup(&d->sw.mt, p->held_vid, p->held_mac, d->now_ms);
@@ -393,24 +432,21 @@ static void macwatch_held(struct swd *d, struct port *p)
 		s->held_first_ms = d->now_ms;
 	}
 	s->held_last_ms = d->now_ms;
-	if (d->now_ms - s->held_first_ms < span ||
-	    !macwatch_may_warn(s, d->now_ms))
-		return;
-	log_warnx(
-		"mac %s vlan %u is on port %u (%s) and keeps arriving on port %u (%s) too, where the hold-down does not learn it (counted as mac_held): " MACWATCH_CONFLICT,
-		mac_format(p->held_mac, m), p->held_vid, q->id, q->descr, p->id,
-		p->descr);
+	if (d->now_ms - s->held_first_ms >= span)
+		macwatch_conflict(d, s, q, p, "held");
 }
 
 /**
  * macwatch_sweep() - look at every port that had held frames since the
- *		      last sweep
+ *		      last sweep, and every address found moving back and
+ *		      forth
  * @d:		the daemon
  */
 static void macwatch_sweep(struct swd *d)
 {
 	static const uint8_t none[MAC_LEN];
-	struct port *p;
+	struct macwatch_slot *s;
+	struct port *p, *q;
 	uint32_t i;
 
 	if (!d->macwatch)
@@ -420,6 +456,16 @@ static void macwatch_sweep(struct swd *d)
 			continue;
 		macwatch_held(d, p);
 		memset(p->held_mac, 0, MAC_LEN);
+	}
+	for (i = 0; i < MACWATCH_SLOTS; i++) {
+		s = &d->macwatch->slot[i];
+		if (!s->used || !s->flapping)
+			continue;
+		s->flapping = false;
+		p = sw_port_by_id(&d->sw, s->to);
+		q = sw_port_by_id(&d->sw, s->from);
+		if (p && q) /* both still there */
+			macwatch_conflict(d, s, p, q, "moving");
 	}
 }
 

@@ -95,11 +95,31 @@ struct swd_macwatch;
  * @SWD_EV_RELOAD_DONE:	a reload applied (@trigger, @text: the changes)
  * @SWD_EV_RELOAD_FAILED: a reload failed, nothing changed (@trigger,
  *			@text: the error)
+ * @SWD_EV_MAC_CONFLICT: one address on two ports (@conflict); the logger
+ *			reports each address at most once a minute
  */
 enum swd_event_type {
 	SWD_EV_SW,
 	SWD_EV_RELOAD_DONE,
 	SWD_EV_RELOAD_FAILED,
+	SWD_EV_MAC_CONFLICT,
+};
+
+/**
+ * struct swd_mac_conflict - one {VLAN, MAC} seen on two ports
+ * @vid:	VLAN
+ * @mac:	the address
+ * @on:		the port the MAC table has it on
+ * @also:	the other port it keeps arriving on
+ * @how:	"held" (the hold-down keeps it off @also) or "moving" (it
+ *		moves back and forth between the two)
+ */
+struct swd_mac_conflict {
+	uint16_t vid;
+	const uint8_t *mac;
+	const struct port *on;
+	const struct port *also;
+	const char *how;
 };
 
 /**
@@ -108,12 +128,14 @@ enum swd_event_type {
  * @sw:		SWD_EV_SW: the core's event (port and MAC events)
  * @trigger:	reloads: "SIGHUP", "control command"
  * @text:	reloads: what changed, or why it failed
+ * @conflict:	SWD_EV_MAC_CONFLICT: the address and its two ports
  */
 struct swd_event {
 	enum swd_event_type type;
 	const struct sw_event_info *sw;
 	const char *trigger;
 	const char *text;
+	const struct swd_mac_conflict *conflict;
 };
 
 struct swd;

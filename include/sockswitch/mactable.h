@@ -80,6 +80,8 @@ struct mac_table {
  *			port, if at its share, evicted its oldest entry
  * @MAC_LEARN_HELD:	seen on another port within the hold-down; not moved
  * @MAC_LEARN_IGNORED:	multicast, broadcast or all-zero source; not learned
+ * @MAC_LEARN_REFUSED:	new to @port, which holds its port->mac_limit
+ *			already: not learned (nor moved), nothing evicted
  */
 enum mac_learn {
 	MAC_LEARN_REFRESH,
@@ -87,6 +89,7 @@ enum mac_learn {
 	MAC_LEARN_MOVED,
 	MAC_LEARN_HELD,
 	MAC_LEARN_IGNORED,
+	MAC_LEARN_REFUSED,
 };
 
 int mac_table_init(struct mac_table *t, uint32_t max, uint64_t ageing_ms,

@@ -80,6 +80,9 @@ struct port_ops {
  * @PORT_DROP_TX_BUDGET:	the switch's queue budget (prm.queue_budget)
  *				was used up, or this port held more than
  *				what was left of it (its fair share)
+ * @PORT_DROP_RX_MAC_LIMIT:	from a source address the port may not
+ *				learn: it already holds its mac_limit
+ *				(the listener's "max_macs")
  * @PORT_DROP_TX_MIRROR:	a mirrored copy (see sw_mirror_add()) found
  *				the port's queue full, the queue budget used
  *				up or no memory; the mirrored port never waits
@@ -101,6 +104,7 @@ enum port_drop {
 	PORT_DROP_IMPAIR_RATE,
 	PORT_DROP_IMPAIR_QUEUE_FULL,
 	PORT_DROP_TX_BUDGET,
+	PORT_DROP_RX_MAC_LIMIT,
 	PORT_DROP_TX_MIRROR,
 	PORT_DROP__MAX,
 };
@@ -180,7 +184,9 @@ struct port_stats {
  *		just before it in the same buffer, so stream ports can send
  *		header and frame as one span (txq_push_framed())
  * @capture:	hand its frames to sw->capture_cb
- * @name:	short name ("p3" unless the transport sets one)
+ * @name:	short name: "p3" unless the transport sets one (a VDE
+ *		client's description), or a user's (port-name); see
+ *		port_name_check()
  * @descr:	free text: peer address, client description
  * @description: what the client said about itself (the VDE request's
  *		text), or empty
@@ -212,6 +218,11 @@ struct port_stats {
  *		default share (half the table); may be set before
  *		sw_port_add(), which keeps it. A port at its bound that
  *		learns a new address evicts its own oldest entry
+ * @mac_limit:	most entries this port may learn (a listener's
+ *		"max_macs"), or 0: no limit. Unlike @mac_max nothing is
+ *		evicted: a frame from a further source is dropped
+ *		(PORT_DROP_RX_MAC_LIMIT) until entries age out. When set,
+ *		it is also the port's bound in place of @mac_max
  * @mirror_rx:	mirror sessions copying what this port receives (kept
  *		by sw_mirror_add()/sw_mirror_remove())
  * @mirror_tx:	mirror sessions copying what is queued to this port
@@ -244,6 +255,7 @@ struct port {
 	uint16_t held_vid;
 	uint32_t mac_count;
 	uint32_t mac_max;
+	uint32_t mac_limit;
 	struct impair *impair;
 	int32_t iidx;
 	const void *origin;
@@ -258,5 +270,11 @@ static inline void port_count_drop(struct port *p, enum port_drop why)
 
 uint64_t port_rx_drops(const struct port *p);
 uint64_t port_tx_drops(const struct port *p);
+const char *port_name_check(const char *name, uint32_t id);
+bool port_name_from(char out[static PORT_NAME_LEN], const char *text);
+
+struct sw;
+struct port *sw_port_by_name(const struct sw *sw, const char *name);
+struct port *sw_port_find(const struct sw *sw, const char *text);
 
 #endif /* SOCKSWITCH_PORT_H */

@@ -503,33 +503,39 @@ static int load_uid(struct loader *ld, json_t *v, uid_t *uid)
 }
 
 /**
- * load_uids() - "allow_uids": an array of user ids or names
+ * load_uids() - "allow_uids" or "allow_gids": an array of user (or group)
+ *		 ids or names
  * @ld:		loader, path at the key
  * @v:		the value
+ * @group:	"allow_gids": groups into @u->gid (else users into @u->uid)
  * @u:		filled (@u->any left alone)
  *
  * Return: 0 on success, negative error code on failure
  */
-static int load_uids(struct loader *ld, json_t *v, struct listen_uids *u)
+static int load_uids(struct loader *ld, json_t *v, bool group,
+		     struct listen_uids *u)
 {
-	size_t i, saved;
+	const char *what = group ? "group" : "user";
+	size_t i, saved, *n = group ? &u->ngid : &u->n;
 	json_t *item;
 	int ret = 0;
 
 	if (!json_is_array(v))
 		return ld_err(ld, false,
-			      "expected an array of user ids or names, got %s",
-			      json_kind(v));
+			      "expected an array of %s ids or names, got %s",
+			      what, json_kind(v));
 	if (json_array_size(v) > LISTEN_UIDS_MAX)
-		return ld_err(ld, false, "more than %d users", LISTEN_UIDS_MAX);
-	u->n = 0;
+		return ld_err(ld, false, "more than %d %ss", LISTEN_UIDS_MAX,
+			      what);
+	*n = 0;
 	json_array_foreach(v, i, item) {
 		saved = path_push_index(ld, i);
-		ret = load_uid(ld, item, &u->uid[u->n]);
+		ret = group ? load_group(ld, item, &u->gid[*n])
+			    : load_uid(ld, item, &u->uid[*n]);
 		path_pop(ld, saved);
 		if (ret < 0)
 			return ret;
-		u->n++;
+		(*n)++;
 	}
 	return 0;
 }
@@ -736,6 +742,7 @@ static int listen_append(struct swd_config *c, const char *url,
 		memset(&l->uids, 0, sizeof(l->uids));
 	l->max_ports = 0;
 	memset(&l->impair, 0, sizeof(l->impair));
+	l->max_macs = 0;
 	return 0;
 }
 
@@ -757,24 +764,46 @@ void config_clear_listen(struct swd_config *c)
 }
 
 /**
+ * peer_key_misfit() - does a peer allow list key fit a kind of listener
+ * @key:	"allow_uids", "allow_gids" or "allow_any_uid"
+ * @kind:	the listener's kind
+ *
+ * Return: NULL if it fits, else the rest of an error message
+ */
+static const char *peer_key_misfit(const char *key, enum listen_kind kind)
+{
+	bool local = kind == LISTEN_UNIX || kind == LISTEN_VDE;
+
+	if (!strcmp(key, "allow_any_uid") && kind != LISTEN_TCP)
+		return local ? "applies only to tcp: listeners (unix: and vde: let any user in unless allow_uids or allow_gids is given)"
+			     : "applies only to tcp: listeners";
+	if (!strcmp(key, "allow_gids") && kind == LISTEN_TCP)
+		return "applies only to unix: and vde: listeners (a tcp: peer is known by its uid alone: list its users in allow_uids)";
+	if (kind == LISTEN_UDP || kind == LISTEN_UNIXGRAM)
+		return "applies only to tcp:, unix: and vde: listeners (datagram peers are not checked: use mode and group on a unixgram: socket file, see docs/security.md)";
+	return NULL;
+}
+
+/**
  * load_listener_url() - check a listener's URL and options, then add it
  * @ld:		loader, path at the listener
  * @url:	URL string from the file
  * @obj:	the listener object, or NULL for the plain string form
  * @mode:	"mode" or CONFIG_MODE_UNSET
  * @group:	"group" or CONFIG_GID_UNSET
- * @uids:	"allow_uids" and "allow_any_uid"
- * @uid_key:	the first of those two keys given, or NULL
+ * @uids:	"allow_uids", "allow_gids" and "allow_any_uid" (a key of
+ *		@obj that does not fit the kind of listener is an error)
  *
  * Return: 0 on success, negative error code on failure
  */
 static int load_listener_url(struct loader *ld, const char *url, json_t *obj,
 			     int mode, gid_t group,
-			     const struct listen_uids *uids,
-			     const char *uid_key)
+			     const struct listen_uids *uids)
 {
-	const char *opt = mode != CONFIG_MODE_UNSET ? "mode" : "group";
+	const char *opt = mode != CONFIG_MODE_UNSET ? "mode" : "group", *why;
+	const char *key;
 	struct listen_addr addr;
+	json_t *v;
 	char uerr[512];
 	size_t saved;
 	int ret;
@@ -794,10 +823,12 @@ static int load_listener_url(struct loader *ld, const char *url, json_t *obj,
 		path_pop(ld, saved);
 		return ret;
 	}
-	if (addr.kind != LISTEN_TCP && uid_key) {
-		saved = path_push_key(ld, uid_key);
-		ret = ld_err(ld, true, "%s applies only to tcp: listeners",
-			     uid_key);
+	json_object_foreach(obj, key, v) {
+		if (strncmp(key, "allow_", 6) ||
+		    !(why = peer_key_misfit(key, addr.kind)))
+			continue;
+		saved = path_push_key(ld, key);
+		ret = ld_err(ld, true, "%s %s", key, why);
 		path_pop(ld, saved);
 		return ret;
 	}
@@ -807,27 +838,31 @@ static int load_listener_url(struct loader *ld, const char *url, json_t *obj,
 }
 
 /**
- * load_listener_max_ports() - a listener's "max_ports": how many ports a
- *			       datagram listener may hold
+ * load_listener_count() - a listener's bound: an integer 1-@limit
  * @ld:		loader, path at the key
  * @v:		its value
- * @max:	on success, the limit
+ * @limit:	largest value allowed
+ * @what:	what the range error starts with ("" or "max_macs ")
+ * @hint:	what it ends with ("" or a hint in brackets)
+ * @out:	on success, the value
  *
  * Return: 0 on success, negative error code on failure
  */
-static int load_listener_max_ports(struct loader *ld, json_t *v, uint32_t *max)
+static int load_listener_count(struct loader *ld, json_t *v, unsigned limit,
+			       const char *what, const char *hint,
+			       uint32_t *out)
 {
 	json_int_t n;
 
 	if (!json_is_integer(v))
 		return ld_err(ld, false, "expected an integer 1-%u, got %s",
-			      (unsigned)SW_MAX_PORTS_LIMIT, json_kind(v));
+			      limit, json_kind(v));
 	n = json_integer_value(v);
-	if (n < 1 || n > SW_MAX_PORTS_LIMIT)
+	if (n < 1 || n > limit)
 		return ld_err(ld, false,
-			      "`%" JSON_INTEGER_FORMAT "' is not 1-%u", n,
-			      (unsigned)SW_MAX_PORTS_LIMIT);
-	*max = (uint32_t)n;
+			      "%s`%" JSON_INTEGER_FORMAT "' is not 1-%u%s",
+			      what, n, limit, hint);
+	*out = (uint32_t)n;
 	return 0;
 }
 
@@ -888,7 +923,7 @@ static int load_impair(struct loader *ld, json_t *v, struct listen_impair *out)
 
 /**
  * load_listener_obj() - one listener in the object form: "url" and its
- *			 options ("mode", "group", "max_ports")
+ *			 options ("mode", "group", "max_ports", ...)
  * @ld:		loader, path at the listener
  * @obj:	the object
  *
@@ -896,11 +931,11 @@ static int load_impair(struct loader *ld, json_t *v, struct listen_impair *out)
  */
 static int load_listener_obj(struct loader *ld, json_t *obj)
 {
-	const char *key, *url = NULL, *uid_key = NULL;
+	const char *key, *url = NULL;
 	struct listen_uids uids = { .any = false };
 	gid_t group = CONFIG_GID_UNSET;
 	int mode = CONFIG_MODE_UNSET;
-	uint32_t max_ports = 0;
+	uint32_t max_ports = 0, max_macs = 0;
 	struct listen_impair impair = { .on = false };
 	struct listen_cfg *lc;
 	size_t saved;
@@ -919,31 +954,38 @@ static int load_listener_obj(struct loader *ld, json_t *obj)
 		else if (!strcmp(key, "group"))
 			ret = load_group(ld, v, &group);
 		else if (!strcmp(key, "allow_uids"))
-			ret = load_uids(ld, v, &uids);
+			ret = load_uids(ld, v, false, &uids);
+		else if (!strcmp(key, "allow_gids"))
+			ret = load_uids(ld, v, true, &uids);
 		else if (!strcmp(key, "allow_any_uid"))
 			ret = load_bool(ld, v, &uids.any);
 		else if (!strcmp(key, "max_ports"))
-			ret = load_listener_max_ports(ld, v, &max_ports);
+			ret = load_listener_count(ld, v, SW_MAX_PORTS_LIMIT, "",
+						  "", &max_ports);
 		else if (!strcmp(key, "impair"))
 			ret = load_impair(ld, v, &impair);
+		else if (!strcmp(key, "max_macs"))
+			ret = load_listener_count(
+				ld, v, SW_MAC_TABLE_LIMIT, "max_macs ",
+				" (leave the key out for no limit)", &max_macs);
 		else
 			ret = ld_err(
 				ld, true,
-				"unknown key (expected url, mode, group, allow_uids, allow_any_uid, max_ports or impair)");
-		if (!uid_key && (!strcmp(key, "allow_uids") ||
-				 !strcmp(key, "allow_any_uid")))
-			uid_key = key;
+				"unknown key (expected url, mode, group, allow_uids, allow_gids, allow_any_uid, max_ports, max_macs or impair)");
+		if (!strcmp(key, "allow_uids") || !strcmp(key, "allow_gids"))
+			uids.given = true;
 		path_pop(ld, saved);
 		if (ret < 0)
 			return ret;
 	}
 	if (!url)
 		return ld_err(ld, false, "missing \"url\"");
-	ret = load_listener_url(ld, url, obj, mode, group, &uids, uid_key);
+	ret = load_listener_url(ld, url, obj, mode, group, &uids);
 	if (ret < 0)
 		return ret;
 	lc = &ld->c->listen[ld->c->nlisten - 1];
 	lc->impair = impair;
+	lc->max_macs = max_macs;
 	if (!max_ports)
 		return 0;
 	if (lc->addr.kind != LISTEN_UDP && lc->addr.kind != LISTEN_UNIXGRAM) {
@@ -976,7 +1018,7 @@ static int load_listen(struct loader *ld, json_t *v)
 		if (json_is_string(item))
 			ret = load_listener_url(ld, json_string_value(item),
 						NULL, CONFIG_MODE_UNSET,
-						CONFIG_GID_UNSET, NULL, NULL);
+						CONFIG_GID_UNSET, NULL);
 		else if (json_is_object(item))
 			ret = load_listener_obj(ld, item);
 		else
@@ -1262,6 +1304,7 @@ static int config_copy(struct swd_config *dst, const struct swd_config *src)
 			goto nomem;
 		dst->listen[dst->nlisten - 1].max_ports = l->max_ports;
 		dst->listen[dst->nlisten - 1].impair = l->impair;
+		dst->listen[dst->nlisten - 1].max_macs = l->max_macs;
 	}
 	return 0;
 nomem:

@@ -168,18 +168,29 @@ int config_absolutize_uplinks(struct swd_config *c, const char *cwd, char *err,
 #define CAPTURE_BUDGET_MAX (1ULL << 34)
 
 /**
- * struct listen_uids - which local users may attach to a tcp: listener
- * @any:	anyone ("allow_any_uid": true)
+ * struct listen_uids - which local users may attach to a listener
+ * @any:	tcp: anyone ("allow_any_uid": true)
+ * @given:	unix:, vde: "allow_uids" or "allow_gids" was given: peers are
+ *		checked (without either, the socket file's mode and group
+ *		decide alone)
  * @n:		how many in @uid
  * @uid:	allowed besides the switch's own uid and root ("allow_uids")
+ * @ngid:	how many in @gid
+ * @gid:	unix:, vde: a peer whose primary or supplementary group is
+ *		one of these may attach too ("allow_gids")
  *
- * Only peers on this host are checked (their socket's owner is looked up
- * with sock_diag); peers from other hosts cannot be told apart by uid.
+ * tcp: only peers on this host are checked (their socket's owner is
+ * looked up with sock_diag); peers from other hosts cannot be told apart
+ * by uid. unix: and vde: peers are checked with SO_PEERCRED and
+ * SO_PEERGROUPS when they connect.
  */
 struct listen_uids {
 	bool any;
+	bool given;
 	size_t n;
 	uid_t uid[LISTEN_UIDS_MAX];
+	size_t ngid;
+	gid_t gid[LISTEN_UIDS_MAX];
 };
 
 /**
@@ -205,6 +216,8 @@ struct listen_impair {
  * @max_ports:	udp:, unixgram: ports it may hold ("max_ports"), or 0: the
  *		default, half of the switch's max_ports (at least 1)
  * @impair:	egress impairment of every port accepted there ("impair")
+ * @max_macs:	most source addresses each of its ports may learn
+ *		("max_macs"), or 0: no limit of its own
  */
 struct listen_cfg {
 	char *url;
@@ -214,6 +227,7 @@ struct listen_cfg {
 	struct listen_uids uids;
 	uint32_t max_ports;
 	struct listen_impair impair;
+	uint32_t max_macs;
 };
 
 /**

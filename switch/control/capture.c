@@ -646,24 +646,6 @@ void capture_fini(struct swd *d)
 	d->captures = NULL;
 }
 
-static struct port *port_lookup(struct swd *d, const char *target)
-{
-	struct port *p;
-	uint32_t i;
-	char *end;
-	unsigned long id;
-
-	errno = 0;
-	id = strtoul(target, &end, 10);
-	if (*target >= '0' && *target <= '9' && !*end && !errno)
-		return id <= UINT32_MAX ? sw_port_by_id(&d->sw, (uint32_t)id)
-					: NULL;
-	port_foreach(&d->sw, p, i)
-		if (!strcmp(p->name, target))
-			return p;
-	return NULL;
-}
-
 static int capture_open(struct capture *c, const struct capture_spec *s,
 			char *err, size_t errlen)
 {
@@ -772,7 +754,8 @@ int capture_start(struct swd *d, const struct capture_spec *s, char *err,
 			s->buffer, d->cfg.capture_budget, capture_buffers(d));
 		return -ENOSPC;
 	}
-	if (strcmp(s->target, "all") && !(p = port_lookup(d, s->target))) {
+	if (strcmp(s->target, "all") &&
+	    !(p = sw_port_find(&d->sw, s->target))) {
 		snprintf(err, errlen, "no port `%s'", s->target);
 		return -ENOENT;
 	}
@@ -837,7 +820,7 @@ int capture_stop(struct swd *d, unsigned id, const char *target, char *err,
 	unsigned k;
 
 	if (target && !all)
-		p = port_lookup(d, target);
+		p = sw_port_find(&d->sw, target);
 	for (k = 0; k < CAPTURE_MAX; k++) {
 		struct capture *c = &cs->cap[k];
 
@@ -897,7 +880,9 @@ bool capture_get(const struct swd *d, unsigned slot, struct capture_info *out)
 		return false;
 	out->id = c->id;
 	out->port = c->port_id;
-	out->port_name = c->port_name;
+	/* A running port capture's port is live: its name as it is now
+	 * (port-name may have renamed it since the start). */
+	out->port_name = c->port ? c->port->name : c->port_name;
 	out->path = c->path;
 	out->filter = c->filter ? c->filter : "";
 	out->frames = c->frames;

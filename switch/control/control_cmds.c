@@ -93,8 +93,13 @@ json_t *ctl_port_json(const struct swd *d, const struct port *p)
 		(json_int_t)st->mac_evicted, "throttle", "events",
 		(json_int_t)st->throttled, "timeouts",
 		(json_int_t)st->throttle_timeouts, "drops", drops);
-	if (o)
+	if (o) {
 		json_object_set_new(o, "impair", impair_json(p));
+		json_object_set_new(json_object_get(o, "mac"), "count",
+				    json_integer((json_int_t)p->mac_count));
+		json_object_set_new(json_object_get(o, "mac"), "max_macs",
+				    json_integer((json_int_t)p->mac_limit));
+	}
 	/* Counters of the port's transport itself (an mcast uplink's). */
 	if (o && nuc && (tc = json_object()) &&
 	    json_object_set_new(o, "transport_counters", tc) == 0)
@@ -108,7 +113,8 @@ json_t *ctl_port_json(const struct swd *d, const struct port *p)
 /* ---- argument helpers ---------------------------------------------------- */
 
 /**
- * arg_port() - the port an argument names, by number or by name
+ * arg_port() - the port an argument names: by number, by name, or as
+ *		"pN" (port N, whatever its name)
  * @r:		request
  * @key:	argument name ("port")
  * @required:	missing is an error (else *@out = NULL)
@@ -121,7 +127,6 @@ static int arg_port(struct ctl_req *r, const char *key, bool required,
 {
 	json_t *v = json_object_get(r->args, key);
 	struct port *p;
-	uint32_t i;
 
 	*out = NULL;
 	if (!v) {
@@ -151,12 +156,9 @@ static int arg_port(struct ctl_req *r, const char *key, bool required,
 			 "\"%s\" must be a port number or name", key);
 		return -1;
 	}
-	port_foreach(&r->d->sw, p, i) {
-		if (!strcmp(p->name, json_string_value(v))) {
-			*out = p;
-			return 0;
-		}
-	}
+	*out = sw_port_find(&r->d->sw, json_string_value(v));
+	if (*out)
+		return 0;
 	ctl_fail(r, CTL_ERR_NO_PORT, "no port named `%.64s'",
 		 json_string_value(v));
 	return -1;
@@ -215,17 +217,26 @@ static json_t *cmd_query_status(struct ctl_req *r)
 {
 	struct swd *d = r->d;
 	const struct listener *l;
-	json_t *ls = json_array();
+	json_t *ls = json_array(), *lst = json_array();
 
 	if (args_only(r, no_args) < 0) {
 		json_decref(ls);
+		json_decref(lst);
 		return NULL;
 	}
-	listener_foreach(d, l) if (ls)
-		json_array_append_new(ls, json_string(l->url));
+	listener_foreach(d, l)
+	{
+		if (ls)
+			json_array_append_new(ls, json_string(l->url));
+		if (lst)
+			json_array_append_new(
+				lst, json_pack("{s:s,s:I}", "url", l->url,
+					       "peers_refused",
+					       (json_int_t)l->peers_refused));
+	}
 	return json_pack(
 		"{s:s,s:I,s:f,s:s?,s:s,s:{s:I,s:I,s:I,s:I,s:I},s:o?,s:o?,s:o?,"
-		"s:o?}",
+		"s:o?,s:o?}",
 		"version", SOCKSWITCH_VERSION, "pid", (json_int_t)getpid(),
 		"uptime", (double)(swd_clock_ms() - d->start_ms) / 1000.0,
 		"config", d->cfg.path, "log_level",
@@ -234,9 +245,9 @@ static json_t *cmd_query_status(struct ctl_req *r)
 		(json_int_t)d->sw.prm.max_ports, "macs",
 		(json_int_t)d->sw.mt.count, "mac_table_size",
 		(json_int_t)d->sw.mt.max, "listeners",
-		(json_int_t)json_array_size(ls), "listeners", ls, "params",
-		params_json(&d->sw.prm), "control", ctl_stats_json(d), "memory",
-		memory_json(d));
+		(json_int_t)json_array_size(ls), "listeners", ls,
+		"listener_stats", lst, "params", params_json(&d->sw.prm),
+		"control", ctl_stats_json(d), "memory", memory_json(d));
 }
 
 static json_t *cmd_query_ports(struct ctl_req *r)
@@ -380,6 +391,48 @@ static json_t *cmd_port_close(struct ctl_req *r)
 	if (ret)
 		swd_port_close(r->d, p, "closed by control command");
 	return ret;
+}
+
+/*
+ * port-name {"port": P, "name": N}: P is called N from now on, in every
+ * listing, event and metric label (PORT_RENAMED to subscribers). A name
+ * another port has, or one port_name_check() refuses, is an error.
+ */
+static json_t *cmd_port_name(struct ctl_req *r)
+{
+	static const char *const allowed[] = { "port", "name", NULL };
+	const char *name = json_string_value(json_object_get(r->args, "name"));
+	char old[PORT_NAME_LEN];
+	const char *why;
+	struct port *p, *q;
+
+	if (args_only(r, allowed) < 0 || arg_port(r, "port", true, &p) < 0)
+		return NULL;
+	if (p->closing)
+		return ctl_fail(r, CTL_ERR_NO_PORT, "port %u is closing",
+				p->id);
+	if (!name)
+		return ctl_fail(r, CTL_ERR_GENERIC,
+				"missing argument \"name\" (a string)");
+	if ((why = port_name_check(name, p->id)))
+		return ctl_fail(r, CTL_ERR_GENERIC, "`%.64s': %s", name, why);
+	q = sw_port_by_name(&r->d->sw, name);
+	if (q && q != p)
+		return ctl_fail(r, CTL_ERR_GENERIC,
+				"`%s': port %u has that name already", name,
+				q->id);
+	memcpy(old, p->name, sizeof(old));
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	if (strcmp(old, name)) {
+		log_info("port %u (%s) renamed %s -> %s by control command",
+			 p->id, p->descr, old, name);
+		ctl_emit(r->d, "PORT_RENAMED",
+			 json_pack("{s:I,s:s,s:s,s:s}", "port",
+				   (json_int_t)p->id, "name", p->name, "old",
+				   old, "transport", p->ops->name));
+	}
+	return json_pack("{s:I,s:s,s:s}", "port", (json_int_t)p->id, "name",
+			 p->name, "old", old);
 }
 
 /* "settings": an array of KEY=VALUE strings, or one string of them
@@ -646,6 +699,8 @@ static const struct ctl_cmd builtin_cmds[] = {
 	{ "port-enable", cmd_port_enable_fn,
 	  "{\"port\": P}: forward to and from P again" },
 	{ "port-close", cmd_port_close, "{\"port\": P}: disconnect P" },
+	{ "port-name", cmd_port_name,
+	  "{\"port\": P, \"name\": N}: call P N in listings, events and metrics" },
 	{ "impair", cmd_impair,
 	  "{\"port\": P, \"settings\": [\"loss=1%\", \"delay=20ms\", ...]}: impair frames leaving P (replaces its settings; [\"off\"] stops)" },
 	{ "mirror-add", cmd_mirror_add,
@@ -696,6 +751,17 @@ static void ctl_mac_event(struct swd *d, const struct sw_event_info *e)
 	if (e->ev == SW_EV_MAC_TABLE_FULL)
 		json_object_set_new(data, "size", json_integer(d->sw.mt.max));
 	ctl_emit(d, names[e->ev], data);
+}
+
+/* One address on two ports (the logger's finding), to subscribers. */
+static void ctl_conflict_event(struct swd *d, const struct swd_mac_conflict *c)
+{
+	char m[MAC_STRLEN];
+
+	ctl_emit(d, "MAC_CONFLICT",
+		 json_pack("{s:i,s:s,s:o,s:o,s:s}", "vlan", (int)c->vid, "mac",
+			   mac_format(c->mac, m), "on", port_ref_json(c->on),
+			   "also", port_ref_json(c->also), "how", c->how));
 }
 
 /* A port went up or down, to subscribers. */
@@ -769,6 +835,9 @@ static void ctl_hook(struct swd *d, const struct swd_event *ev, void *opaque)
 		ctl_emit(d, "RELOAD_FAILED",
 			 json_pack("{s:s,s:s}", "trigger", ev->trigger, "error",
 				   ev->text));
+		break;
+	case SWD_EV_MAC_CONFLICT:
+		ctl_conflict_event(d, ev->conflict);
 		break;
 	}
 }

@@ -42,6 +42,7 @@
 #include "control/control.h"
 #include "control/metrics_int.h"
 #include "dynlib.h"
+#include "transport/listener.h"
 #include "transport/sock.h"
 #include "transport/transport.h"
 
@@ -270,6 +271,22 @@ static void put_switch(FILE *f, const struct metrics_ep *m)
 		  m->last_cost);
 }
 
+/* Peers each listener refused by its allow lists (counter, by listener). */
+static void put_listeners(FILE *f, const struct swd *d)
+{
+	const struct listener *l;
+
+	put_head(
+		f, "sockswitch_listener_peers_refused_total", "counter",
+		"Peers a listener closed at once: a user or group its allow_uids/allow_gids do not let in.");
+	listener_foreach(d, l)
+	{
+		fputs("sockswitch_listener_peers_refused_total{", f);
+		put_label(f, "listener", l->url);
+		fprintf(f, "} %" PRIu64 "\n", l->peers_refused);
+	}
+}
+
 static void put_captures(FILE *f, const struct swd *d)
 {
 	struct capture_info ci;
@@ -363,6 +380,7 @@ static char *metrics_format(const struct metrics_ep *m, size_t *len)
 		return NULL;
 	put_switch(f, m);
 	put_captures(f, m->d);
+	put_listeners(f, m->d);
 	put_slirp(f, &m->d->sw);
 	if (ferror(f)) {
 		fclose(f);

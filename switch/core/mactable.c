@@ -26,7 +26,10 @@
  * of the sample, which is the exact oldest in a small table and close
  * to it in a large one. That happens only when an entry is evicted:
  * never on the forwarding of known addresses, and for a new address only
- * when its port is at its share or the table is full.
+ * when its port is at its share or the table is full. A port given an
+ * explicit limit (port->mac_limit, a listener's "max_macs") is the
+ * exception: at its limit it learns nothing new and evicts nothing, and
+ * the caller drops the frame, until its entries age out.
  */
 #include <endian.h>
 #include <errno.h>
@@ -106,11 +109,14 @@ void mac_table_fini(struct mac_table *t)
  * @t:		the table
  * @port:	the port
  *
- * Return: port->mac_max if set, else the table's default share
+ * Return: port->mac_limit if set, else port->mac_max if set, else the
+ *	   table's default share
  */
 uint32_t mac_table_port_limit(const struct mac_table *t,
 			      const struct port *port)
 {
+	if (port->mac_limit)
+		return port->mac_limit;
 	return port->mac_max ? port->mac_max : t->port_share;
 }
 
@@ -235,6 +241,12 @@ static void mac_make_room_on(struct mac_table *t, struct port *port,
 			break;
 }
 
+/* @port has its own limit ("max_macs") and holds that many entries. */
+static bool mac_at_limit(const struct port *port)
+{
+	return port->mac_limit && port->mac_count >= port->mac_limit;
+}
+
 static enum mac_learn mac_insert(struct mac_table *t, uint64_t key,
 				 struct port *port, uint64_t now_ms)
 {
@@ -269,7 +281,9 @@ static enum mac_learn mac_insert(struct mac_table *t, uint64_t key,
  * ports therefore stays on the first one instead of thrashing. A new
  * address is always learned: if @port is at its share it evicts its own
  * oldest entry, and if the table is full the oldest entry of the port
- * with the most entries goes (each reported through t->evicted).
+ * with the most entries goes (each reported through t->evicted). A port
+ * with a mac_limit that holds that many learns nothing new (nor moves
+ * an address to itself) and evicts nothing.
  *
  * Return: what happened, see enum mac_learn
  */
@@ -285,7 +299,8 @@ enum mac_learn mac_table_learn(struct mac_table *t, uint16_t vid,
 	key = mac_key(vid, mac);
 	e = mac_find(t, key);
 	if (!e)
-		return mac_insert(t, key, port, now_ms);
+		return mac_at_limit(port) ? MAC_LEARN_REFUSED
+					  : mac_insert(t, key, port, now_ms);
 	if (e->port == port) {
 		e->seen_ms = now_ms;
 		return MAC_LEARN_REFRESH;
@@ -295,6 +310,8 @@ enum mac_learn mac_table_learn(struct mac_table *t, uint16_t vid,
 	if (!mac_expired(t, e, now_ms) && now_ms >= e->seen_ms &&
 	    now_ms - e->seen_ms < t->hold_ms)
 		return MAC_LEARN_HELD;
+	if (mac_at_limit(port))
+		return MAC_LEARN_REFUSED;
 	if (port->mac_count >= mac_table_port_limit(t, port)) {
 		const struct mac_entry in = { key, port, now_ms };
 

@@ -835,7 +835,9 @@ static void sw_evicted_cb(void *opaque, const struct mac_entry *victim,
 		 victim->port, incoming->port);
 }
 
-static void sw_learn(struct sw *sw, struct port *in,
+/* Learn the source of a frame from @in. Return: false if the frame is
+ * to be dropped (a source beyond the port's mac_limit). */
+static bool sw_learn(struct sw *sw, struct port *in,
 		     const struct frame_info *fi, uint64_t now_ms)
 {
 	struct port *old = NULL;
@@ -854,10 +856,13 @@ static void sw_learn(struct sw *sw, struct port *in,
 		memcpy(in->held_mac, fi->src, sizeof(in->held_mac));
 		in->held_vid = fi->vid;
 		break;
+	case MAC_LEARN_REFUSED:
+		return false;
 	case MAC_LEARN_REFRESH:
 	case MAC_LEARN_IGNORED:
 		break;
 	}
+	return true;
 }
 
 /**
@@ -958,7 +963,10 @@ void fwd_input(struct sw *sw, struct port *in, const uint8_t *frame, size_t len,
 			in->st.rx_multicast++;
 	}
 	if (!sw->prm.hub) {
-		sw_learn(sw, in, &fi, now_ms);
+		if (!sw_learn(sw, in, &fi, now_ms)) {
+			why = PORT_DROP_RX_MAC_LIMIT;
+			goto drop;
+		}
 		if (!mac_is_multicast(fi.dst))
 			out = mac_table_lookup(&sw->mt, fi.vid, fi.dst, now_ms);
 	}

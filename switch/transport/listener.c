@@ -16,17 +16,24 @@
  * listener's connections stay attached; datagram ports close with their
  * socket), and hands the ones that stay their new settings: socket file
  * mode and group, changed in place, the datagram idle time and port
- * limit, and which local users may attach to a tcp: listener (for new
- * connections).
+ * limit, and which local users may attach to a tcp:, unix: or vde:
+ * listener (for new connections); its ports get the new "impair" and
+ * "max_macs".
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "transport/transport.h"
+
+#ifndef SO_PEERGROUPS
+#define SO_PEERGROUPS 59 /* Linux 4.13 */
+#endif
+#define LISTENER_PEER_GROUPS 256 /* supplementary groups looked at */
 
 /* Which ops open a listener of each kind of URL. */
 static const struct listener_ops *const listener_kinds[] = {
@@ -55,6 +62,7 @@ static void listener_settings_of(const struct swd_config *c,
 	if (!s->max_ports)
 		s->max_ports = 1;
 	s->impair = lc->impair;
+	s->max_macs = lc->max_macs;
 }
 
 /**
@@ -86,6 +94,9 @@ static int listener_start(struct swd *d, const struct swd_config *c,
 	l->ops = ops;
 	l->next = NULL;
 	l->impair = s.impair;
+	l->max_macs = s.max_macs;
+	l->peers = s.uids;
+	l->peers_refused = 0;
 	for (tail = &d->listeners; *tail; tail = &(*tail)->next)
 		;
 	*tail = l;
@@ -199,7 +210,8 @@ void listener_print_device(FILE *out, unsigned *n, const char *hint)
 
 /**
  * listener_port_added() - what every kind does with a port it just added:
- *			   mark where it came from, impair it as configured
+ *			   mark where it came from, impair it and bound
+ *			   its addresses as configured
  * @d:		the daemon
  * @l:		the listener
  * @p:		the port, added to the switch
@@ -207,6 +219,7 @@ void listener_print_device(FILE *out, unsigned *n, const char *hint)
 void listener_port_added(struct swd *d, struct listener *l, struct port *p)
 {
 	p->origin = l;
+	p->mac_limit = l->max_macs;
 	if (l->impair.on)
 		swd_port_impair(d, p, &l->impair.cfg, l->impair.seeded);
 }
@@ -226,6 +239,185 @@ static void listener_reimpair(struct swd *d, struct listener *l,
 			swd_port_impair(d, p, n->on ? &n->cfg : NULL,
 					n->seeded);
 	reload_note(d, "%s: impairment changed for its ports", l->url);
+}
+
+/* A reload changed @l's "max_macs": its ports get the new limit (one
+ * lowered below what a port holds keeps those entries until they age). */
+static void listener_remacs(struct swd *d, struct listener *l, uint32_t n)
+{
+	struct port *p;
+	uint32_t i;
+
+	if (l->max_macs == n)
+		return;
+	l->max_macs = n;
+	port_foreach(&d->sw, p, i)
+		if (p->origin == l)
+			p->mac_limit = n;
+	if (n)
+		reload_note(d, "%s: max_macs %u for its ports", l->url, n);
+	else
+		reload_note(d, "%s: no max_macs for its ports", l->url);
+}
+
+/**
+ * listener_uid_allowed() - is @uid one of the users @u lets in
+ * @u:		the allow list
+ * @uid:	the peer's user
+ *
+ * The switch's own (effective) uid and root always are: root can reach
+ * the switch anyway, and the switch's own user is the usual guest.
+ *
+ * Return: true if @uid may attach
+ */
+bool listener_uid_allowed(const struct listen_uids *u, uid_t uid)
+{
+	size_t i;
+
+	if (u->any || uid == 0 || uid == geteuid())
+		return true;
+	for (i = 0; i < u->n; i++)
+		if (u->uid[i] == uid)
+			return true;
+	return false;
+}
+
+/**
+ * listener_who_always() - who may always attach, for refusal messages
+ * @who:	"root", or "uid 1000 (the switch's) and root"
+ * @len:	size of @who
+ */
+void listener_who_always(char *who, size_t len)
+{
+	if (geteuid() == 0)
+		snprintf(who, len, "root");
+	else
+		snprintf(who, len, "uid %u (the switch's) and root",
+			 (unsigned)geteuid());
+}
+
+/* Is @gid, or one of the peer's supplementary groups (SO_PEERGROUPS, the
+ * groups it had when it connected), in "allow_gids"? */
+static bool listener_gid_allowed(const struct listen_uids *u, int fd, gid_t gid)
+{
+	gid_t groups[LISTENER_PEER_GROUPS];
+	socklen_t len = sizeof(groups);
+	size_t i, j, n = 0;
+
+	if (!u->ngid)
+		return false;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0)
+		n = len / sizeof(groups[0]);
+	for (i = 0; i < u->ngid; i++) {
+		if (u->gid[i] == gid)
+			return true;
+		for (j = 0; j < n; j++)
+			if (u->gid[i] == groups[j])
+				return true;
+	}
+	return false;
+}
+
+/**
+ * listener_peer_check() - may the peer of a unix: or vde: connection attach
+ * @l:		the listener
+ * @fd:		the accepted connection
+ * @why:	on refusal, why (with the fix)
+ * @len:	size of @why
+ *
+ * Without "allow_uids" and "allow_gids" anyone who can open the socket
+ * file may. With them, the peer's credentials from connect() time
+ * (SO_PEERCRED, SO_PEERGROUPS) must match: the switch's uid, root, a
+ * user of allow_uids, or a group of allow_gids (primary or
+ * supplementary). A refusal is counted in @l->peers_refused; the caller
+ * closes @fd and logs @why (rate-limited).
+ *
+ * Return: 0 if the peer may attach, -EACCES if not
+ */
+int listener_peer_check(struct listener *l, int fd, char *why, size_t len)
+{
+	const struct listen_uids *u = &l->peers;
+	socklen_t clen = sizeof(struct ucred);
+	struct ucred cr;
+	char who[48];
+
+	if (!u->given)
+		return 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &clen) < 0) {
+		snprintf(why, len,
+			 "cannot tell which user it is (SO_PEERCRED: %s)",
+			 strerror(errno));
+		goto refused;
+	}
+	if (listener_uid_allowed(u, cr.uid) ||
+	    listener_gid_allowed(u, fd, cr.gid))
+		return 0;
+	listener_who_always(who, sizeof(who));
+	snprintf(
+		why, len,
+		"uid %u gid %u may not attach (allowed: %s%s%s); add \"allow_uids\": [%u] or one of its groups to \"allow_gids\" on this listener in the config",
+		(unsigned)cr.uid, (unsigned)cr.gid, who,
+		u->n ? ", allow_uids" : "", u->ngid ? ", allow_gids" : "",
+		(unsigned)cr.uid);
+refused:
+	l->peers_refused++;
+	return -EACCES;
+}
+
+/* ---- reload: allow lists ------------------------------------------------ */
+
+/* Do two allow lists say the same (in the same order)? */
+static bool uids_same(const struct listen_uids *a, const struct listen_uids *b)
+{
+	return a->any == b->any && a->given == b->given && a->n == b->n &&
+	       a->ngid == b->ngid &&
+	       !memcmp(a->uid, b->uid, a->n * sizeof(a->uid[0])) &&
+	       !memcmp(a->gid, b->gid, a->ngid * sizeof(a->gid[0]));
+}
+
+/* "[1000,1001]": @n ids into @out. */
+static void ids_format(char *out, size_t size, const unsigned *ids, size_t n)
+{
+	size_t i, o = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < n && o < size; i++)
+		o += (size_t)snprintf(out + o, size - o, "%s%u", i ? "," : "",
+				      ids[i]);
+}
+
+/* A reload changed who may attach to @l: from now on (connections
+ * already attached stay), and the summary says so. */
+static void listener_repeers(struct swd *d, struct listener *l,
+			     const struct listen_uids *n)
+{
+	char uids[LISTEN_UIDS_MAX * 11 + 1], gids[LISTEN_UIDS_MAX * 11 + 1];
+	unsigned ids[LISTEN_UIDS_MAX];
+	size_t i;
+
+	if (uids_same(&l->peers, n))
+		return;
+	l->peers = *n;
+	if (n->any) {
+		reload_note(d, "%s allow_any_uid", l->url);
+		return;
+	}
+	if (!n->given && l->want.kind != LISTEN_TCP) {
+		reload_note(d, "%s: any user who can open it may attach",
+			    l->url);
+		return;
+	}
+	for (i = 0; i < n->n; i++)
+		ids[i] = (unsigned)n->uid[i];
+	ids_format(uids, sizeof(uids), ids, n->n);
+	for (i = 0; i < n->ngid; i++)
+		ids[i] = (unsigned)n->gid[i];
+	ids_format(gids, sizeof(gids), ids, n->ngid);
+	if (n->ngid)
+		reload_note(d, "%s allow_uids [%s] allow_gids [%s]", l->url,
+			    uids, gids);
+	else
+		reload_note(d, "%s allow_uids [%s]", l->url, uids);
 }
 
 /**
@@ -363,6 +555,8 @@ static void listeners_commit(struct swd *d, const struct swd_config *oldc,
 		listener_settings_of(oldc, &oldc->listen[i], &os);
 		listener_settings_of(newc, lc, &ns);
 		listener_reimpair(d, l, &ns.impair);
+		listener_remacs(d, l, ns.max_macs);
+		listener_repeers(d, l, &ns.uids);
 		if (l->ops->reload)
 			l->ops->reload(l, &os, &ns, lc->url);
 	}

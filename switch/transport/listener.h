@@ -35,13 +35,16 @@ struct listener;
  *		config's socket_mode)
  * @group:	unix socket files: group, or CONFIG_GID_UNSET
  * @idle_s:	datagram ports: seconds without a datagram before they close
- * @uids:	tcp: local users who may attach besides the switch's own uid
- *		and root ("allow_uids", "allow_any_uid")
+ * @uids:	tcp:, unix:, vde: local users who may attach besides the
+ *		switch's own uid and root ("allow_uids", "allow_gids",
+ *		"allow_any_uid")
  * @max_ports:	datagram listeners: ports it may hold (its "max_ports", else
  *		half of the switch's max_ports, at least 1), so that peers
  *		sending from forged or ever new source addresses cannot take
  *		the slots of stream and VDE guests
  * @impair:	egress impairment of each port it accepts ("impair")
+ * @max_macs:	source addresses each port it accepts may learn, 0: no
+ *		limit of its own ("max_macs")
  */
 struct listener_settings {
 	int mode;
@@ -50,6 +53,7 @@ struct listener_settings {
 	struct listen_uids uids;
 	uint32_t max_ports;
 	struct listen_impair impair;
+	uint32_t max_macs;
 };
 
 /**
@@ -88,6 +92,10 @@ struct listener_ops {
  * @url:	what is bound (real port for tcp:...:0, udp:...:0)
  * @fresh:	opened by the reload being prepared (undone if it fails)
  * @impair:	what listener_port_added() gives each new port
+ * @max_macs:	and its port->mac_limit
+ * @peers:	who may attach (tcp:, unix:, vde:; see struct listen_uids)
+ * @peers_refused: peers refused by @peers (or whose user could not be
+ *		told), closed at once
  */
 struct listener {
 	const struct listener_ops *ops;
@@ -96,6 +104,9 @@ struct listener {
 	char url[LISTENER_URL_LEN];
 	bool fresh;
 	struct listen_impair impair;
+	uint32_t max_macs;
+	struct listen_uids peers;
+	uint64_t peers_refused;
 };
 
 /**
@@ -117,6 +128,9 @@ void listener_print_all(const struct swd *d, FILE *out);
 void listener_print_device(FILE *out, unsigned *n, const char *hint);
 void listener_log_stats(const struct swd *d);
 void listener_port_added(struct swd *d, struct listener *l, struct port *p);
+bool listener_uid_allowed(const struct listen_uids *u, uid_t uid);
+void listener_who_always(char *who, size_t len);
+int listener_peer_check(struct listener *l, int fd, char *why, size_t len);
 void listener_reload_perms(struct swd *d, const char *path,
 			   const struct listener_settings *o,
 			   const struct listener_settings *n, const char *url);

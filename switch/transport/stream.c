@@ -50,7 +50,8 @@
  * @refused:	connections refused (max_ports reached, out of memory,
  *		a local user not allowed)
  * @rl_refuse:	rate limit of the refusal lines
- * @uids:	tcp: local users allowed besides our own uid and root
+ *
+ * Who may attach (tcp:, unix:) is the base's @peers (listener.c).
  */
 struct stream_listener {
 	struct listener base;
@@ -62,7 +63,6 @@ struct stream_listener {
 	struct sock_file file;
 	uint64_t refused;
 	struct log_ratelimit rl_refuse;
-	struct listen_uids uids;
 };
 
 /**
@@ -361,29 +361,6 @@ static void stream_refuse(struct stream_listener *l, int fd, const char *peer,
 }
 
 /**
- * stream_uid_allowed() - may this local user attach to @l?
- * @l:		a tcp: listener
- * @uid:	the owner of the peer's socket
- *
- * The switch's own (effective) uid and root always may: root can reach
- * any socket anyway, and the QEMU of the user who started the switch is
- * the usual guest.
- *
- * Return: true if @uid may attach
- */
-static bool stream_uid_allowed(const struct stream_listener *l, uid_t uid)
-{
-	size_t i;
-
-	if (l->uids.any || uid == 0 || uid == geteuid())
-		return true;
-	for (i = 0; i < l->uids.n; i++)
-		if (l->uids.uid[i] == uid)
-			return true;
-	return false;
-}
-
-/**
  * stream_uid_check() - refuse a tcp: connection from a local user the
  *			listener does not allow
  * @l:		a tcp: listener
@@ -410,7 +387,7 @@ static bool stream_uid_check(struct stream_listener *l, int fd,
 	uid_t uid;
 	int rc;
 
-	if (l->uids.any || !inet_addr_is_local(ss))
+	if (l->base.peers.any || !inet_addr_is_local(ss))
 		return true;
 	if (getsockname(fd, (struct sockaddr *)&local, &llen) < 0)
 		rc = -errno;
@@ -429,21 +406,19 @@ static bool stream_uid_check(struct stream_listener *l, int fd,
 			why, sizeof(why),
 			"cannot tell which local user it is (sock_diag: %s); to let any local user attach, set \"allow_any_uid\": true on this listener",
 			strerror(-rc));
+		l->base.peers_refused++;
 		stream_refuse(l, fd, peer, why);
 		return false;
 	}
-	if (stream_uid_allowed(l, uid))
+	if (listener_uid_allowed(&l->base.peers, uid))
 		return true;
-	if (geteuid() == 0)
-		snprintf(who, sizeof(who), "root");
-	else
-		snprintf(who, sizeof(who), "uid %u (the switch's) and root",
-			 (unsigned)geteuid());
+	listener_who_always(who, sizeof(who));
 	snprintf(
 		why, sizeof(why),
 		"uid %u may not attach (allowed: %s%s); add \"allow_uids\": [%u] or \"allow_any_uid\": true to this listener in the config",
-		(unsigned)uid, who, l->uids.n ? ", allow_uids" : "",
+		(unsigned)uid, who, l->base.peers.n ? ", allow_uids" : "",
 		(unsigned)uid);
+	l->base.peers_refused++;
 	stream_refuse(l, fd, peer, why);
 	return false;
 }
@@ -453,12 +428,17 @@ static void stream_port_new(struct stream_listener *l, int fd,
 {
 	struct swd *d = l->d;
 	struct stream_port *sp;
-	char peer[PORT_DESCR_LEN];
+	char peer[PORT_DESCR_LEN], why[320];
 	int one = 1, rc;
 
 	describe_peer(l, fd, ss, slen, peer, sizeof(peer));
 	if (l->addr.kind == LISTEN_TCP && !stream_uid_check(l, fd, ss, peer))
 		return;
+	if (l->addr.kind == LISTEN_UNIX &&
+	    listener_peer_check(&l->base, fd, why, sizeof(why)) < 0) {
+		stream_refuse(l, fd, peer, why);
+		return;
+	}
 	sp = calloc(1, sizeof(*sp));
 	if (!sp) {
 		stream_refuse(l, fd, peer, "out of memory");
@@ -565,7 +545,6 @@ static int stream_listener_open(struct swd *d, const struct listen_cfg *lc,
 	l->base.want = lc->addr;
 	l->fd = -1;
 	l->addr = lc->addr;
-	l->uids = s->uids;
 	listen_url_format(&l->addr, l->base.url, sizeof(l->base.url));
 	ev_io_init(&l->io, accept_cb, -1, EV_READ);
 	accept_backoff_init(&l->backoff, &l->io);
@@ -627,44 +606,8 @@ static void stream_listener_print(const struct listener *base, FILE *out,
 }
 
 /**
- * uids_same() - do two allow lists say the same?
- * @a:		one
- * @b:		the other
- *
- * Return: true if they allow the same users, in the same order
- */
-static bool uids_same(const struct listen_uids *a, const struct listen_uids *b)
-{
-	return a->any == b->any && a->n == b->n &&
-	       !memcmp(a->uid, b->uid, a->n * sizeof(a->uid[0]));
-}
-
-/**
- * uids_note() - say in the reload summary who may attach now
- * @d:		the daemon
- * @u:		the new allow list
- * @url:	the listener as configured
- */
-static void uids_note(struct swd *d, const struct listen_uids *u,
-		      const char *url)
-{
-	char list[LISTEN_UIDS_MAX * 11 + 1] = "";
-	size_t i, o = 0;
-
-	if (u->any) {
-		reload_note(d, "%s allow_any_uid", url);
-		return;
-	}
-	for (i = 0; i < u->n && o < sizeof(list); i++)
-		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%u",
-				      i ? "," : "", (unsigned)u->uid[i]);
-	reload_note(d, "%s allow_uids [%s]", url, list);
-}
-
-/**
  * stream_listener_reload() - unix: give the socket file its new mode and
- *			      group; tcp: the new allow list, for the
- *			      connections to come
+ *			      group (listener.c applies the allow lists)
  * @base:	the listener
  * @o:		settings in force
  * @n:		settings to apply
@@ -680,10 +623,6 @@ static void stream_listener_reload(struct listener *base,
 
 	if (l->addr.kind == LISTEN_UNIX)
 		listener_reload_perms(l->d, l->addr.path, o, n, url);
-	if (l->addr.kind == LISTEN_TCP && !uids_same(&l->uids, &n->uids)) {
-		l->uids = n->uids;
-		uids_note(l->d, &n->uids, url);
-	}
 }
 
 /* SIGUSR1: the listener's own counter, when there is something to say. */

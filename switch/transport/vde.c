@@ -655,6 +655,18 @@ static int vde_req_check(struct vde_ctl *c, const struct vde_req *r, char *why,
 	return 0;
 }
 
+/* The client's description names the port, if it makes a name no other
+ * port has ("QEMU user=alice pid=4925" -> QEMU_user=alice_pid=4925);
+ * else it keeps its default, "p<id>". */
+static void vde_port_name(struct swd *d, struct port *p)
+{
+	char name[PORT_NAME_LEN];
+
+	if (port_name_from(name, p->description) &&
+	    !port_name_check(name, p->id) && !sw_port_by_name(&d->sw, name))
+		memcpy(p->name, name, sizeof(name));
+}
+
 static void vde_port_new(struct vde_ctl *c, const struct vde_req *r)
 {
 	struct vde_listener *l = c->l;
@@ -690,6 +702,7 @@ static void vde_port_new(struct vde_ctl *c, const struct vde_req *r)
 		vde_ctl_refuse(c, "no free port");
 		return;
 	}
+	vde_port_name(d, &vp->port);
 	if (vde_data_socket(l, vp, r, c->uid, why, sizeof(why)) < 0) {
 		sw_port_remove(&d->sw, &vp->port);
 		vde_close(&vp->port);
@@ -723,8 +736,8 @@ static void vde_port_new(struct vde_ctl *c, const struct vde_req *r)
 	ev_io_start(d->loop, &vp->rio);
 	l->st.ports_opened++;
 	log_info(
-		"port %u (%s) connected on %s: pid=%d uid=%u, request v%u%s, client socket %s, switch socket %s",
-		vp->port.id, vp->port.descr, l->url, (int)c->pid,
+		"port %u (%s) connected on %s as %s: pid=%d uid=%u, request v%u%s, client socket %s, switch socket %s",
+		vp->port.id, vp->port.descr, l->url, vp->port.name, (int)c->pid,
 		(unsigned)c->uid, r->version,
 		r->type == VDE_REQ_NEW_PORT0
 			? " for port 0 (given an ordinary port)"
@@ -796,12 +809,19 @@ static void vde_ctl_new(struct vde_listener *l, int fd)
 	struct ucred cred = { 0 };
 	socklen_t clen = sizeof(cred);
 	struct vde_ctl *c;
+	char why[320];
 
 	l->st.ctl_accepted++;
 	/* Unknown credentials must not read as root (uid 0 may name any
 	 * client socket): nobody owns a socket as uid -1. */
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0)
 		cred.uid = (uid_t)-1;
+	/* "allow_uids", "allow_gids": closed before it may say anything. */
+	if (listener_peer_check(&l->base, fd, why, sizeof(why)) < 0) {
+		vde_refuse_log(l, cred.pid, cred.uid, why);
+		close(fd);
+		return;
+	}
 	if (l->npending >= VDE_CTL_PENDING_MAX) {
 		/* Make room: the oldest pending request goes, not the
 		 * newest, so connections that say nothing cannot keep a

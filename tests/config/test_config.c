@@ -233,6 +233,44 @@ Test(config, listener_max_ports)
 	config_fini(&c);
 }
 
+/* A listener's "max_macs": any kind, kept by a copy, 0 when unset; 0,
+ * negative, too large and non-integers refused with the key named. */
+Test(config, listener_max_macs)
+{
+	static const char text[] =
+		"{\"listen\": [{\"url\": \"unix:/tmp/a\", \"max_macs\": 4},\n"
+		"  {\"url\": \"vde:/tmp/v\", \"max_macs\": 16777216},\n"
+		"  \"udp:127.0.0.1:1\"]}";
+	struct swd_config c;
+	char err[512];
+
+	config_init(&c);
+	cr_assert_eq(load(&c, text, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c.listen[0].max_macs, 4);
+	cr_assert_eq(c.listen[1].max_macs, 16777216);
+	cr_assert_eq(c.listen[2].max_macs, 0);
+	cr_assert_eq(load(&c, "{\"hub\": true}", err, sizeof(err)), 0, "%s",
+		     err);
+	cr_assert_eq(c.listen[0].max_macs, 4);
+	config_fini(&c);
+	expect_error("{\"listen\": [\n"
+		     "  {\"url\": \"unix:/tmp/a\", \"max_macs\": 0}]}",
+		     "2:38: $.listen[0].max_macs: max_macs `0' is not "
+		     "1-16777216 (leave the key out for no limit)");
+	expect_error("{\"listen\": [{\"url\": \"tcp:127.0.0.1:1\", "
+		     "\"max_macs\": -3}]}",
+		     "1:52: $.listen[0].max_macs: max_macs `-3' is not "
+		     "1-16777216 (leave the key out for no limit)");
+	expect_error("{\"listen\": [{\"url\": \"tcp:127.0.0.1:1\", "
+		     "\"max_macs\": 16777217}]}",
+		     "1:52: $.listen[0].max_macs: max_macs `16777217' is not "
+		     "1-16777216 (leave the key out for no limit)");
+	expect_error("{\"listen\": [{\"url\": \"tcp:127.0.0.1:1\", "
+		     "\"max_macs\": \"4\"}]}",
+		     "1:52: $.listen[0].max_macs: expected an integer "
+		     "1-16777216, got a string");
+}
+
 Test(config, listen_key_replaces_earlier_listeners)
 {
 	struct swd_config c;
@@ -446,7 +484,7 @@ Test(config, unknown_listener_key)
 		"{\"listen\": [\"unix:/tmp/a\",\n"
 		"  {\"url\": \"unix:/tmp/b\", \"owner\": \"me\"}]}",
 		"2:26: $.listen[1].owner: unknown key "
-		"(expected url, mode, group, allow_uids, allow_any_uid, max_ports or impair)");
+		"(expected url, mode, group, allow_uids, allow_gids, allow_any_uid, max_ports, max_macs or impair)");
 }
 
 Test(config, wrong_types)
@@ -578,16 +616,63 @@ Test(config, tcp_listener_allow_lists)
 	config_fini(&c);
 }
 
+/* unix: and vde: allow lists: parsed (ids and names), "given" set by
+ * either key; none given leaves the socket file's permissions alone. */
+Test(config, allow_lists_on_unix_and_vde)
+{
+	static const char text[] =
+		"{\"listen\": [{\"url\": \"unix:/tmp/a\", \"allow_uids\": [7]},\n"
+		"  {\"url\": \"vde:/tmp/v\", \"allow_gids\": [\"root\", 42]},\n"
+		"  {\"url\": \"unix:/tmp/b\", \"allow_uids\": []},\n"
+		"  \"unix:/tmp/c\"]}";
+	struct swd_config c;
+	char err[512];
+
+	config_init(&c);
+	cr_assert_eq(load(&c, text, err, sizeof(err)), 0, "%s", err);
+	cr_assert(c.listen[0].uids.given);
+	cr_assert_eq(c.listen[0].uids.n, 1);
+	cr_assert_eq(c.listen[0].uids.uid[0], 7);
+	cr_assert(c.listen[1].uids.given);
+	cr_assert_eq(c.listen[1].uids.ngid, 2);
+	cr_assert_eq(c.listen[1].uids.gid[0], 0);
+	cr_assert_eq(c.listen[1].uids.gid[1], 42);
+	cr_assert(c.listen[2].uids.given, "an empty list: own uid and root");
+	cr_assert_not(c.listen[3].uids.given);
+	config_fini(&c);
+}
+
 Test(config, allow_uids_errors)
 {
 	expect_error("{\"listen\": [\n"
-		     "  {\"url\": \"unix:/tmp/a\", \"allow_uids\": [1]}]}",
-		     "2:26: $.listen[0].allow_uids: allow_uids applies only to "
-		     "tcp: listeners");
+		     "  {\"url\": \"unixgram:/tmp/a\", \"allow_uids\": [1]}]}",
+		     "2:30: $.listen[0].allow_uids: allow_uids applies only to "
+		     "tcp:, unix: and vde: listeners (datagram peers are not "
+		     "checked: use mode and group on a unixgram: socket file, "
+		     "see docs/security.md)");
 	expect_error("{\"listen\": [{\"allow_any_uid\": true, "
 		     "\"url\": \"udp:127.0.0.1:1\"}]}",
 		     "1:14: $.listen[0].allow_any_uid: allow_any_uid applies "
 		     "only to tcp: listeners");
+	expect_error("{\"listen\": [{\"allow_any_uid\": true, "
+		     "\"url\": \"unix:/tmp/a\"}]}",
+		     "1:14: $.listen[0].allow_any_uid: allow_any_uid applies "
+		     "only to tcp: listeners (unix: and vde: let any user in "
+		     "unless allow_uids or allow_gids is given)");
+	expect_error(
+		"{\"listen\": [{\"url\": \"tcp:127.0.0.1:1\", "
+		"\"allow_gids\": [0]}]}",
+		"1:40: $.listen[0].allow_gids: allow_gids applies only to "
+		"unix: and vde: listeners (a tcp: peer is known by its uid "
+		"alone: list its users in allow_uids)");
+	expect_error("{\"listen\": [{\"url\": \"unix:/tmp/a\", "
+		     "\"allow_gids\": [\"no-such-group-here\"]}]}",
+		     "1:51: $.listen[0].allow_gids[0]: unknown group "
+		     "`no-such-group-here'");
+	expect_error("{\"listen\": [{\"url\": \"vde:/tmp/v\", "
+		     "\"allow_gids\": 5}]}",
+		     "1:49: $.listen[0].allow_gids: expected an array of group "
+		     "ids or names, got an integer");
 	expect_error("{\"listen\": [{\"url\": \"tcp:127.0.0.1:1\", "
 		     "\"allow_uids\": 1000}]}",
 		     "1:54: $.listen[0].allow_uids: expected an array of user "

@@ -32,7 +32,6 @@ switch counted, with tolerances wide enough for a loaded machine:
 import json
 import os
 import select
-import signal
 import socket
 import struct
 import subprocess
@@ -41,7 +40,7 @@ import tempfile
 import threading
 import time
 
-from sstest import fail, start_switch
+from sstest import ctl_run, fail, start_switch, stop_switch
 
 BCAST = b"\xff" * 6
 MAC_A = bytes([2, 0, 0, 0, 0, 0xa])
@@ -111,13 +110,7 @@ class Switch:
             return f.read()
 
     def ctl_run(self, *args, check=True):
-        r = subprocess.run([self.ctl_exe, "-s", self.ctl] + list(args),
-                           capture_output=True, text=True, timeout=10)
-        if check and r.returncode != 0:
-            fail("sockswitchctl %s: rc %d: %s%s" % (
-                " ".join(args), r.returncode, r.stdout, r.stderr),
-                self.log())
-        return r
+        return ctl_run(self.ctl_exe, self.ctl, args, check, self.log)
 
     def port(self, name):
         ports = json.loads(self.ctl_run("--json", "ports").stdout)
@@ -127,15 +120,7 @@ class Switch:
         fail("no port " + name, self.log())
 
     def stop(self):
-        self.p.send_signal(signal.SIGTERM)
-        try:
-            rc = self.p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            self.p.wait()
-            fail("switch did not stop on SIGTERM", self.log())
-        if rc != 0:
-            fail("switch exited %d" % rc, self.log())
+        stop_switch(self.p, self.log)
 
 
 def attach(sw):

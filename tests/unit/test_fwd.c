@@ -390,6 +390,24 @@ Test(fwd, mac_move_is_counted_after_hold_down, .init = setup, .fini = teardown)
 	cr_assert_eq(mp[3].last, 10);
 }
 
+Test(fwd, sources_beyond_a_ports_mac_limit_are_dropped_and_counted,
+     .init = setup, .fini = teardown)
+{
+	mp[0].port.mac_limit = 2;
+	send_frame(0, 0xff, 1, 1, 0);
+	send_frame(0, 0xff, 2, 2, 1);
+	cr_assert_eq(got(1), 2);
+	send_frame(0, 0xff, 3, 3, 2); /* a third source: dropped */
+	cr_assert_eq(got(1), 2);
+	cr_assert_eq(mp[0].port.st.drops[PORT_DROP_RX_MAC_LIMIT], 1);
+	cr_assert_eq(port_rx_drops(&mp[0].port), 1);
+	send_frame(0, 4, 1, 4, 3); /* a known source still forwards */
+	cr_assert_eq(got(1), 3);
+	cr_assert_eq(mp[0].port.st.rx_frames,
+		     mp[0].port.st.rx_forwarded + port_rx_drops(&mp[0].port));
+	cr_assert_eq(mp[0].port.mac_count, 2);
+}
+
 Test(fwd, stalled_port_drops_only_its_own_frames, .fini = teardown)
 {
 	int i;

@@ -304,6 +304,43 @@ Test(mac_table, lowered_port_limit_is_reached_on_the_next_new_address)
 	mac_table_fini(&t);
 }
 
+Test(mac_table, port_at_its_mac_limit_learns_nothing_new_and_evicts_nothing)
+{
+	struct mac_table t;
+	uint8_t m[6];
+	uint32_t i;
+
+	mac_table_init(&t, 64, 10000, 3000, 7);
+	t.evicted = on_evicted;
+	P1->mac_limit = 3;
+	for (i = 1; i <= 3; i++) {
+		mac_of(i, m);
+		cr_assert_eq(mac_table_learn(&t, 0, m, P1, i, NULL),
+			     MAC_LEARN_NEW);
+	}
+	mac_of(4, m);
+	cr_assert_eq(mac_table_learn(&t, 0, m, P1, 4, NULL), MAC_LEARN_REFUSED);
+	cr_assert_null(mac_table_lookup(&t, 0, m, 4));
+	mac_of(2, m);
+	cr_assert_eq(mac_table_learn(&t, 0, m, P1, 5, NULL), MAC_LEARN_REFRESH,
+		     "a known address is still refreshed");
+	/* An address of another port does not move onto a full port. */
+	mac_of(9, m);
+	mac_table_learn(&t, 0, m, P2, 6, NULL);
+	cr_assert_eq(mac_table_learn(&t, 0, m, P1, 5000, NULL),
+		     MAC_LEARN_REFUSED);
+	cr_assert_eq(mac_table_lookup(&t, 0, m, 5000), P2);
+	cr_assert_eq(ev.n, 0, "nothing evicted");
+	check_counts(&t);
+	/* Entries 1 and 3 age out (2 was refreshed later): room again. */
+	mac_table_expire(&t, 10004, NULL, NULL);
+	cr_assert_eq(P1->mac_count, 1);
+	mac_of(4, m);
+	cr_assert_eq(mac_table_learn(&t, 0, m, P1, 10004, NULL), MAC_LEARN_NEW);
+	check_counts(&t);
+	mac_table_fini(&t);
+}
+
 Test(mac_table, counts_follow_flush_and_expiry)
 {
 	struct mac_table t;
