@@ -80,6 +80,12 @@ static const struct cmd_help cmd_help[] = {
 	  "(untagged), a trunk of LIST (VLANs N and ranges\n"
 	  "A-B joined by commas; tagged, but the native VLAN\n"
 	  "untagged), or none (every VLAN as it is)\n" },
+	{ "mirror", "add SOURCE DEST [rx|tx|both] | remove SOURCE DEST | list",
+	  "copy the frames port SOURCE receives (rx), sends\n"
+	  "(tx) or both (default) to port DEST, a monitor;\n"
+	  "copies DEST cannot take at once are dropped\n"
+	  "(tx_mirror), SOURCE never waits; list shows the\n"
+	  "sessions\n" },
 	{ "capture", "start|stop [KEY=VALUE]...",
 	  "packet capture (capture-start / capture-stop;\n"
 	  "KEY=VALUE pairs become its arguments)\n" },
@@ -688,6 +694,69 @@ static int cmd_vlan(struct ctl_conn *c, int argc, char **argv)
 			 "vlan", show_vlan);
 }
 
+/* One mirror session of a mirror-* reply, as text. */
+static void print_mirror(const json_t *m, const char *what)
+{
+	const json_t *s = json_object_get(m, "source");
+	const json_t *d = json_object_get(m, "destination");
+
+	printf("mirror %lld (%s) -> %lld (%s) %s%s\n",
+	       (long long)json_integer_value(json_object_get(s, "port")),
+	       json_string_value(json_object_get(s, "name")),
+	       (long long)json_integer_value(json_object_get(d, "port")),
+	       json_string_value(json_object_get(d, "name")),
+	       json_string_value(json_object_get(m, "direction")), what);
+}
+
+static int cmd_mirror(struct ctl_conn *c, int argc, char **argv)
+{
+	const char *verb = argc >= 2 ? argv[1] : "";
+	json_t *args = NULL, *reply, *ret, *v;
+	const char *cmd;
+	size_t i;
+	int rc;
+
+	if (!strcmp(verb, "list")) {
+		if (argc != 2)
+			die_cmd("mirror", "list: takes no arguments");
+		cmd = "query-mirrors";
+	} else if (!strcmp(verb, "add")) {
+		if (argc != 4 && argc != 5)
+			die_cmd("mirror",
+				"add: expected SOURCE DEST [rx|tx|both]");
+		if (argc == 5 && strcmp(argv[4], "rx") &&
+		    strcmp(argv[4], "tx") && strcmp(argv[4], "both"))
+			die_cmd("mirror", "`%s' is not rx, tx or both",
+				argv[4]);
+		cmd = "mirror-add";
+		args = json_pack("{s:o,s:o,s:s}", "source", port_value(argv[2]),
+				 "destination", port_value(argv[3]),
+				 "direction", argc == 5 ? argv[4] : "both");
+	} else if (!strcmp(verb, "remove")) {
+		if (argc != 4)
+			die_cmd("mirror", "remove: expected SOURCE DEST");
+		cmd = "mirror-remove";
+		args = json_pack("{s:o,s:o}", "source", port_value(argv[2]),
+				 "destination", port_value(argv[3]));
+	} else {
+		die_cmd("mirror", "expected add, remove or list");
+	}
+	reply = ctl_call(c, cmd, args);
+	ret = json_object_get(reply, "return");
+	rc = ret ? 0 : report_error(reply, cmd);
+	if (ret && c->json)
+		show_json(ret);
+	else if (ret && argv[1][0] == 'l' && !json_array_size(ret))
+		printf("no mirror sessions\n");
+	else if (ret && argv[1][0] == 'l')
+		json_array_foreach(ret, i, v)
+			print_mirror(v, "");
+	else if (ret)
+		print_mirror(ret, argv[1][0] == 'a' ? " added" : " removed");
+	json_decref(reply);
+	return rc;
+}
+
 static int cmd_hostfwd(struct ctl_conn *c, int argc, char **argv)
 {
 	bool list = argc >= 2 && !strcmp(argv[1], "list");
@@ -931,6 +1000,8 @@ int main(int argc, char **argv)
 		rc = cmd_impair(&c, cl.argc, cl.argv);
 	else if (!strcmp(sub, "vlan"))
 		rc = cmd_vlan(&c, cl.argc, cl.argv);
+	else if (!strcmp(sub, "mirror"))
+		rc = cmd_mirror(&c, cl.argc, cl.argv);
 	else if (!strcmp(sub, "log-level"))
 		rc = cmd_log_level(&c, cl.argc, cl.argv);
 	else if (!strcmp(sub, "name"))

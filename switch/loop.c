@@ -538,6 +538,11 @@ static void log_hook(struct swd *d, const struct swd_event *ev, void *opaque)
 			 e->port->close_reason);
 		swd_log_port_stats(e->port, "final");
 		break;
+	case SW_EV_MIRROR_REMOVED:
+		log_info("mirror %u (%s) -> %u (%s) ended: port %u is removed",
+			 e->from->id, e->from->name, e->to->id, e->to->name,
+			 e->port->id);
+		break;
 	case SW_EV_PORT_UP:
 	case SW_EV_PORT_DOWN:
 		break; /* transports log their own words for these */

@@ -95,6 +95,9 @@ struct port_ops {
  * @PORT_DROP_RX_BAD_SRC:	on a port with a VLAN mode: a multicast or
  *				all-zero source address
  * @PORT_DROP_RX_VLAN_NOMEM:	no memory for the frame's retagged copy
+ * @PORT_DROP_TX_MIRROR:	a mirrored copy (see sw_mirror_add()) found
+ *				the port's queue full, the queue budget used
+ *				up or no memory; the mirrored port never waits
  */
 enum port_drop {
 	PORT_DROP_RX_RUNT,
@@ -120,6 +123,7 @@ enum port_drop {
 	PORT_DROP_RX_VLAN_BAD,
 	PORT_DROP_RX_BAD_SRC,
 	PORT_DROP_RX_VLAN_NOMEM,
+	PORT_DROP_TX_MIRROR,
 	PORT_DROP__MAX,
 };
 
@@ -147,11 +151,14 @@ extern const char *const port_drop_name[PORT_DROP__MAX];
  *			destination's queue passed its high-water mark
  * @throttle_timeouts:	of which ended by the time bound, not by the
  *			destination draining
+ * @mirror_tx:		mirrored copies queued on this port (a mirror
+ *			session's destination); also in @tx_queued
  * @drops:		drops by reason
  *
  * Conservation: rx_frames = rx_forwarded + rx drops; every forwarded
  * frame adds one to tx_queued or a tx drop (tx_queue_full, tx_budget, an
- * impair_* reason) on each destination; and
+ * impair_* reason) on each destination; every mirrored copy adds one to
+ * mirror_tx (and tx_queued) or to tx_mirror on the session's destination; and
  * tx_queued = tx_frames + tx_closed + tx_nomem + tx_too_big + frames
  * still queued.
  */
@@ -171,6 +178,7 @@ struct port_stats {
 	uint64_t mac_evicted;
 	uint64_t throttled;
 	uint64_t throttle_timeouts;
+	uint64_t mirror_tx;
 	uint64_t drops[PORT_DROP__MAX];
 };
 
@@ -238,6 +246,9 @@ struct port_stats {
  * @pvid:	the VLAN whose frames leave the port untagged: its access
  *		or native VLAN, else 0 (@vlan->vid, kept here for the
  *		forwarding path)
+ * @mirror_rx:	mirror sessions copying what this port receives (kept
+ *		by sw_mirror_add()/sw_mirror_remove())
+ * @mirror_tx:	mirror sessions copying what is queued to this port
  */
 struct port {
 	const struct port_ops *ops;
@@ -273,6 +284,8 @@ struct port {
 	const void *origin;
 	struct vlan_cfg *vlan;
 	uint16_t pvid;
+	uint8_t mirror_rx;
+	uint8_t mirror_tx;
 };
 
 static inline void port_count_drop(struct port *p, enum port_drop why)

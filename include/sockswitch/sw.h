@@ -28,6 +28,8 @@ struct sw_vlan;
 #define SW_MAX_PORTS_LIMIT 65535
 #define SW_THROTTLE_DEFAULT_MS 100
 #define SW_THROTTLE_MAX_MS 60000
+#define SW_MIRROR_MAX 64 /* mirror sessions in all */
+#define SW_MIRROR_PER_SOURCE 8 /* of which with one source port */
 
 /**
  * struct sw_params - the core's tunables
@@ -78,6 +80,9 @@ struct sw_params {
  * @SW_EV_PORT_UP:	@port became up (p->up false -> true)
  * @SW_EV_PORT_DOWN:	@port went down (p->up true -> false)
  * @SW_EV_PORT_REMOVED:	@port was detached; its memory is still valid
+ * @SW_EV_MIRROR_REMOVED: the mirror session @from -> @to ended because
+ *			@port (one of the two) is being removed; reported
+ *			before that port's SW_EV_PORT_REMOVED
  */
 enum sw_event {
 	SW_EV_MAC_NEW,
@@ -88,6 +93,7 @@ enum sw_event {
 	SW_EV_PORT_UP,
 	SW_EV_PORT_DOWN,
 	SW_EV_PORT_REMOVED,
+	SW_EV_MIRROR_REMOVED,
 };
 
 /* MAC events first, then port events: sw_event_is_mac() relies on it. */
@@ -121,9 +127,11 @@ enum sw_cause {
  * @ev:		what happened
  * @vid:	MAC events: VLAN
  * @mac:	MAC events: the address
- * @from:	MAC events: old port (moved, aged, evicted), or NULL
+ * @from:	MAC events: old port (moved, aged, evicted), or NULL;
+ *		MIRROR_REMOVED: the session's source
  * @to:		MAC events: new port (learned, moved, table full, the
- *		port whose new address evicted), or NULL
+ *		port whose new address evicted), or NULL; MIRROR_REMOVED:
+ *		the session's destination
  * @port:	port events: the port
  * @cause:	port events: why
  * @why:	port events: the transport's words for a lost carrier, the
@@ -146,6 +154,30 @@ struct sw_event_info {
 enum sw_dir {
 	SW_DIR_RX,
 	SW_DIR_TX,
+};
+
+/**
+ * enum sw_mirror_dir - what a mirror session copies (a bit set)
+ * @SW_MIRROR_RX:	frames the source port receives
+ * @SW_MIRROR_TX:	frames queued to the source port (that it sends)
+ * @SW_MIRROR_BOTH:	both
+ */
+enum sw_mirror_dir {
+	SW_MIRROR_RX = 1,
+	SW_MIRROR_TX = 2,
+	SW_MIRROR_BOTH = 3,
+};
+
+/**
+ * struct sw_mirror - one mirror session (SPAN)
+ * @src:	the mirrored port
+ * @dst:	the port that gets the copies
+ * @dir:	enum sw_mirror_dir bits
+ */
+struct sw_mirror {
+	struct port *src;
+	struct port *dst;
+	unsigned dir;
 };
 
 /**
@@ -195,6 +227,8 @@ enum sw_dir {
  * @vlan:	VLAN member lists and retagged copies (core/vlan.c), there
  *		only while some port has a VLAN mode; NULL: every frame is
  *		forwarded as it is, to sw->flood
+ * @mirrors:	mirror sessions, in the order they were added
+ * @nmirrors:	number of those
  */
 struct sw {
 	struct sw_params prm;
@@ -223,6 +257,8 @@ struct sw {
 	size_t queued_bytes;
 	size_t budget_cap;
 	struct sw_vlan *vlan;
+	struct sw_mirror mirrors[SW_MIRROR_MAX];
+	uint32_t nmirrors;
 };
 
 void sw_params_default(struct sw_params *prm);
@@ -247,6 +283,10 @@ uint32_t sw_throttle_update(struct sw *sw, uint64_t now_ms);
 int sw_port_impair(struct sw *sw, struct port *p, const struct impair_cfg *cfg);
 void sw_impair_release(struct sw *sw, uint64_t now_ms);
 uint64_t sw_impair_next_due(const struct sw *sw);
+int sw_mirror_add(struct sw *sw, struct port *src, struct port *dst,
+		  unsigned dir);
+int sw_mirror_remove(struct sw *sw, const struct port *src,
+		     const struct port *dst);
 
 #define port_foreach(sw, p, i) \
 	for ((i) = 0; (i) < (sw)->nports && ((p) = (sw)->ports[(i)], 1); (i)++)

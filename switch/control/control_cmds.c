@@ -3,7 +3,8 @@
  * control_cmds.c - the built-in control commands and the switch's events
  *
  * query-status, query-ports, query-macs, query-commands, port-disable,
- * port-enable, port-close, mac-flush, reload, log-level and subscribe,
+ * port-enable, port-close, impair, mirror-add, mirror-remove,
+ * query-mirrors, mac-flush, reload, log-level and subscribe,
  * registered with ctl_register() like any other module's commands; and
  * the JSON form of the core's events (MAC learned, moved, aged, table
  * full) and of ports going up and down. docs/control.md describes every reply.
@@ -91,7 +92,7 @@ json_t *ctl_port_json(const struct swd *d, const struct port *p)
 	o = json_pack(
 		"{s:I,s:s,s:s,s:s,s:s,s:s,s:b,s:b,"
 		"s:{s:I,s:I,s:I,s:I,s:I,s:I},"
-		"s:{s:I,s:I,s:I},"
+		"s:{s:I,s:I,s:I,s:I},"
 		"s:{s:I,s:I,s:I,s:I},"
 		"s:{s:I,s:I,s:I,s:I,s:I},s:{s:I,s:I},s:o?}",
 		"id", (json_int_t)p->id, "name", p->name, "transport",
@@ -104,7 +105,8 @@ json_t *ctl_port_json(const struct swd *d, const struct port *p)
 		(json_int_t)st->rx_forwarded, "dropped",
 		(json_int_t)port_rx_drops(p), "tx", "frames",
 		(json_int_t)st->tx_frames, "bytes", (json_int_t)st->tx_bytes,
-		"dropped", (json_int_t)port_tx_drops(p), "queue", "frames",
+		"dropped", (json_int_t)port_tx_drops(p), "mirrored",
+		(json_int_t)st->mirror_tx, "queue", "frames",
 		(json_int_t)p->txq.count, "bytes", (json_int_t)p->txq.bytes,
 		"max_frames", (json_int_t)p->txq.max_frames, "max_bytes",
 		(json_int_t)p->txq.max_bytes, "mac", "learned",
@@ -569,6 +571,107 @@ static json_t *cmd_port_vlan(struct ctl_req *r)
 	return o;
 }
 
+/* ---- mirroring ------------------------------------------------------------- */
+
+static const char *const mirror_dir_name[] = {
+	[SW_MIRROR_RX] = "rx",
+	[SW_MIRROR_TX] = "tx",
+	[SW_MIRROR_BOTH] = "both",
+};
+
+static json_t *mirror_json(const struct sw_mirror *m)
+{
+	return json_pack("{s:o,s:o,s:s}", "source", port_ref_json(m->src),
+			 "destination", port_ref_json(m->dst), "direction",
+			 mirror_dir_name[m->dir]);
+}
+
+/* The two ports of a mirror-add or mirror-remove. */
+static int mirror_ports(struct ctl_req *r, const char *const *allowed,
+			struct port **src, struct port **dst)
+{
+	if (args_only(r, allowed) < 0 || arg_port(r, "source", true, src) < 0 ||
+	    arg_port(r, "destination", true, dst) < 0)
+		return -1;
+	return 0;
+}
+
+static json_t *cmd_mirror_add(struct ctl_req *r)
+{
+	static const char *const allowed[] = { "source", "destination",
+					       "direction", NULL };
+	json_t *v = json_object_get(r->args, "direction");
+	const char *dname = v ? json_string_value(v) : "both";
+	struct sw_mirror m = { 0 };
+	unsigned dir;
+	int rc;
+
+	if (mirror_ports(r, allowed, &m.src, &m.dst) < 0)
+		return NULL;
+	for (dir = SW_MIRROR_RX; dir <= SW_MIRROR_BOTH; dir++)
+		if (dname && !strcmp(dname, mirror_dir_name[dir]))
+			break;
+	if (dir > SW_MIRROR_BOTH)
+		return ctl_fail(r, CTL_ERR_GENERIC,
+				"\"direction\" must be rx, tx or both");
+	m.dir = dir;
+	rc = sw_mirror_add(&r->d->sw, m.src, m.dst, dir);
+	if (rc == -EINVAL)
+		return ctl_fail(r, CTL_ERR_GENERIC,
+				"port %s cannot mirror to itself", m.src->name);
+	if (rc == -EEXIST)
+		return ctl_fail(
+			r, CTL_ERR_GENERIC,
+			"port %s already mirrors to port %s (mirror-remove it first)",
+			m.src->name, m.dst->name);
+	if (rc == -EMLINK)
+		return ctl_fail(r, CTL_ERR_GENERIC,
+				"port %s already has %d mirror sessions",
+				m.src->name, SW_MIRROR_PER_SOURCE);
+	if (rc < 0)
+		return ctl_fail(r, CTL_ERR_GENERIC,
+				"the switch already has %d mirror sessions",
+				SW_MIRROR_MAX);
+	log_info("mirror %u (%s) -> %u (%s) %s added by control command",
+		 m.src->id, m.src->name, m.dst->id, m.dst->name,
+		 mirror_dir_name[dir]);
+	return mirror_json(&m);
+}
+
+static json_t *cmd_mirror_remove(struct ctl_req *r)
+{
+	static const char *const allowed[] = { "source", "destination", NULL };
+	struct sw_mirror m = { 0 };
+	struct sw *sw = &r->d->sw;
+	uint32_t i;
+
+	if (mirror_ports(r, allowed, &m.src, &m.dst) < 0)
+		return NULL;
+	for (i = 0; i < sw->nmirrors; i++)
+		if (sw->mirrors[i].src == m.src && sw->mirrors[i].dst == m.dst)
+			m = sw->mirrors[i];
+	if (sw_mirror_remove(sw, m.src, m.dst) < 0)
+		return ctl_fail(r, CTL_ERR_GENERIC,
+				"port %s does not mirror to port %s",
+				m.src->name, m.dst->name);
+	log_info("mirror %u (%s) -> %u (%s) removed by control command",
+		 m.src->id, m.src->name, m.dst->id, m.dst->name);
+	return mirror_json(&m);
+}
+
+static json_t *cmd_query_mirrors(struct ctl_req *r)
+{
+	const struct sw *sw = &r->d->sw;
+	json_t *a;
+	uint32_t i;
+
+	if (args_only(r, no_args) < 0 || !(a = json_array()))
+		return NULL;
+	for (i = 0; i < sw->nmirrors; i++)
+		json_array_append_new(a, mirror_json(&sw->mirrors[i]));
+	return a;
+}
+
 static json_t *cmd_mac_flush(struct ctl_req *r)
 {
 	struct swd *d = r->d;
@@ -656,6 +759,12 @@ static const struct ctl_cmd builtin_cmds[] = {
 	  "{\"port\": P, \"settings\": [\"loss=1%\", \"delay=20ms\", ...]}: impair frames leaving P (replaces its settings; [\"off\"] stops)" },
 	{ "port-vlan", cmd_port_vlan,
 	  "{\"port\": P, \"mode\": \"access N\" | \"trunk LIST [native N]\" | \"none\"}: P's VLAN mode" },
+	{ "mirror-add", cmd_mirror_add,
+	  "{\"source\": S, \"destination\": D, \"direction\"?: \"rx\"|\"tx\"|\"both\"}: copy S's frames to D" },
+	{ "mirror-remove", cmd_mirror_remove,
+	  "{\"source\": S, \"destination\": D}: stop copying S's frames to D" },
+	{ "query-mirrors", cmd_query_mirrors,
+	  "the mirror sessions: source, destination, direction" },
 	{ "mac-flush", cmd_mac_flush,
 	  "forget learned addresses (all, or {\"port\": P}'s)" },
 	{ "reload", cmd_reload, "re-read the config file and apply changes" },
@@ -761,7 +870,14 @@ static void ctl_hook(struct swd *d, const struct swd_event *ev, void *opaque)
 		return;
 	switch (ev->type) {
 	case SWD_EV_SW:
-		if (sw_event_is_mac(ev->sw->ev))
+		if (ev->sw->ev == SW_EV_MIRROR_REMOVED)
+			ctl_emit(d, "MIRROR_REMOVED",
+				 json_pack("{s:o,s:o,s:o}", "source",
+					   port_ref_json(ev->sw->from),
+					   "destination",
+					   port_ref_json(ev->sw->to), "removed",
+					   port_ref_json(ev->sw->port)));
+		else if (sw_event_is_mac(ev->sw->ev))
 			ctl_mac_event(d, ev->sw);
 		else
 			ctl_core_event(d, ev->sw);

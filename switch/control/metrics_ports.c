@@ -163,6 +163,9 @@ static const struct port_metric port_metrics[] = {
 	{ "sockswitch_port_throttle_timeouts_total", "counter",
 	  "Of those, pauses ended by the throttle_ms bound, not by the destination draining.",
 	  PST(throttle_timeouts) },
+	{ "sockswitch_port_mirror_tx_frames_total", "counter",
+	  "Mirrored copies queued on the port (a mirror session's destination); also in tx.",
+	  PST(mirror_tx) },
 };
 
 static uint64_t stat_at(const struct port *p, size_t off)

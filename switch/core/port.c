@@ -35,9 +35,10 @@ const char *const port_drop_name[PORT_DROP__MAX] = {
 	[PORT_DROP_RX_VLAN_BAD] = "rx_vlan_bad",
 	[PORT_DROP_RX_BAD_SRC] = "rx_bad_src",
 	[PORT_DROP_RX_VLAN_NOMEM] = "rx_vlan_nomem",
+	[PORT_DROP_TX_MIRROR] = "tx_mirror",
 };
 
-static_assert(PORT_DROP__MAX == 23, "port_drop_name[] out of step with enum");
+static_assert(PORT_DROP__MAX == 24, "port_drop_name[] out of step with enum");
 
 /**
  * port_rx_drops() - frames received on @p and dropped
@@ -73,7 +74,7 @@ uint64_t port_tx_drops(const struct port *p)
 		n += p->st.drops[i];
 	for (i = PORT_DROP_TX_TOO_BIG; i <= PORT_DROP_TX_BUDGET; i++)
 		n += p->st.drops[i];
-	return n;
+	return n + p->st.drops[PORT_DROP_TX_MIRROR];
 }
 
 /* Letters and digits (ASCII, whatever the locale), and a few marks that

@@ -59,6 +59,21 @@
  * only and queues each destination the frame in its egress form. Without
  * modes fwd_input_plain() forwards as above; the choice is one test of
  * sw->vlan per frame.
+ *
+ * Mirroring (SPAN): a session (sw_mirror_add()) copies what its source
+ * port receives (well-formed frames while it is up, forwarded or not)
+ * and/or what is queued to it (taken into its queue or its impairment)
+ * onto its destination's queue, past the destination's impairment. The
+ * destination sees each such frame once: no copy when it gets the frame
+ * anyway (sent to it, or a flood, which reaches every port that is up
+ * and carries its VLAN) and none of the frames it sent itself. While VLAN
+ * modes are in use a copy is the frame as it entered the switch. Copies are pushed without
+ * waiting: the destination's full queue, the budget or no memory drop
+ * the copy (tx_mirror on the destination), and a copy never throttles
+ * nor is mirrored again (no loops). Without sessions a frame pays one
+ * branch (sw->nmirrors, in the forwarding path); with some, fwd_mirrored()
+ * (fwd_mirrored_vlan() while VLAN modes are in use) ends
+ * the forwarding instead.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -410,6 +425,8 @@ int sw_port_add(struct sw *sw, struct port *p, const struct port_ops *ops,
 	txq_init(&p->txq, sw->prm.txq_frames, sw->prm.txq_bytes);
 	p->txq.total = &sw->queued_bytes;
 	memset(&p->st, 0, sizeof(p->st));
+	p->mirror_rx = 0;
+	p->mirror_tx = 0;
 	sw->ports[sw->nports++] = p;
 	sw->by_id[id] = p;
 	sw_port_update_up(sw, p, SW_CAUSE_ADDED, NULL);
@@ -426,6 +443,43 @@ static void sw_pending_del(struct sw *sw, struct port *p)
 	sw->pending[p->pidx] = last;
 	last->pidx = p->pidx;
 	p->pidx = -1;
+}
+
+/* Forget session @i of the mirror table. */
+static void sw_mirror_del(struct sw *sw, uint32_t i)
+{
+	struct sw_mirror *m = &sw->mirrors[i];
+
+	if (m->dir & SW_MIRROR_RX)
+		m->src->mirror_rx--;
+	if (m->dir & SW_MIRROR_TX)
+		m->src->mirror_tx--;
+	sw->nmirrors--;
+	memmove(m, m + 1, (sw->nmirrors - i) * sizeof(*m));
+}
+
+/* End every mirror session naming @p, reporting each. */
+static void sw_mirror_drop_port(struct sw *sw, struct port *p)
+{
+	uint32_t i = 0;
+
+	while (i < sw->nmirrors) {
+		struct sw_mirror m = sw->mirrors[i];
+		struct sw_event_info e = { .ev = SW_EV_MIRROR_REMOVED,
+					   .from = m.src,
+					   .to = m.dst,
+					   .port = p,
+					   .cause = SW_CAUSE_REMOVED,
+					   .why = p->close_reason };
+
+		if (m.src != p && m.dst != p) {
+			i++;
+			continue;
+		}
+		sw_mirror_del(sw, i);
+		if (sw->event_cb)
+			sw->event_cb(sw->event_opaque, &e);
+	}
 }
 
 static void sw_throttle_del(struct sw *sw, struct port *p)
@@ -450,6 +504,8 @@ void sw_port_remove(struct sw *sw, struct port *p)
 {
 	struct port *last;
 
+	if (sw->nmirrors)
+		sw_mirror_drop_port(sw, p);
 	mac_table_flush_port(&sw->mt, p);
 	sw_port_impair(sw, p, NULL); /* frames held join the queue ... */
 	p->st.drops[PORT_DROP_TX_CLOSED] += txq_clear(&p->txq); /* ... here */
@@ -540,6 +596,54 @@ static inline bool sw_budget_refuses(const struct sw *sw, size_t held,
 				0);
 }
 
+static inline void sw_pending_add(struct sw *sw, struct port *p)
+{
+	if (p->pidx < 0) {
+		p->pidx = (int32_t)sw->npending;
+		sw->pending[sw->npending++] = p;
+	}
+}
+
+/* A mirrored copy for @d: queued now or dropped, never waited for. */
+static void sw_mirror_push(struct sw *sw, struct port *d, const uint8_t *frame,
+			   size_t len)
+{
+	if (sw_budget_refuses(sw, d->txq.bytes, len) ||
+	    txq_push(&d->txq, frame, len) < 0) {
+		port_count_drop(d, PORT_DROP_TX_MIRROR);
+		return;
+	}
+	d->st.tx_queued++;
+	d->st.mirror_tx++;
+	if (d->capture && sw->capture_tx)
+		sw->capture_cb(sw->capture_opaque, d, SW_DIR_TX, frame, len);
+	sw_pending_add(sw, d);
+}
+
+/*
+ * A frame from @from passes @src in direction @dir: copy it to the
+ * destinations of @src's sessions for @dir, but not back to @from, not
+ * to @to (it gets the frame anyway), not to a port that is down, and,
+ * when the frame is a flood of VLAN @flood_vid (>= 0, while VLAN modes are
+ * in use), not to a port that carries that VLAN (the flood reaches it).
+ */
+static void sw_mirror(struct sw *sw, const struct port *src, unsigned dir,
+		      const struct port *from, const struct port *to,
+		      int flood_vid, const uint8_t *frame, size_t len)
+{
+	uint32_t i;
+
+	for (i = 0; i < sw->nmirrors; i++) {
+		const struct sw_mirror *m = &sw->mirrors[i];
+
+		if (m->src == src && (m->dir & dir) && m->dst != from &&
+		    m->dst != to && m->dst->up &&
+		    (flood_vid < 0 ||
+		     !vlan_carries(m->dst->vlan, (uint16_t)flood_vid)))
+			sw_mirror_push(sw, m->dst, frame, len);
+	}
+}
+
 /* Queue a frame on @p now (no impairment). */
 static void sw_enqueue_now(struct sw *sw, struct port *p, const uint8_t *frame,
 			   size_t len, bool framed)
@@ -560,10 +664,7 @@ static void sw_enqueue_now(struct sw *sw, struct port *p, const uint8_t *frame,
 	p->st.tx_queued++;
 	if (p->capture && sw->capture_tx)
 		sw->capture_cb(sw->capture_opaque, p, SW_DIR_TX, frame, len);
-	if (p->pidx < 0) {
-		p->pidx = (int32_t)sw->npending;
-		sw->pending[sw->npending++] = p;
-	}
+	sw_pending_add(sw, p);
 }
 
 static void sw_impair_offer(struct sw *sw, struct port *p, const uint8_t *frame,
@@ -924,6 +1025,61 @@ static inline int fwd_lookup(struct sw *sw, struct port *in,
 	return -1;
 }
 
+/* Forward a frame of VLAN fi->vid that came in @form: to @out (known
+ * unicast) or flooded to the VLAN, each destination in its own form. */
+static inline void fwd_forward_vlan(struct sw *sw, struct port *in,
+				    struct port *out, const uint8_t *frame,
+				    size_t len, const struct frame_info *fi,
+				    enum vlan_tagging form)
+{
+	if (out && vlan_port_egress(out, fi->vid) == form) {
+		/* a known destination that wants the frame as it came */
+		in->st.rx_forwarded++;
+		sw_enqueue(sw, out, frame, len, in->rx_framed);
+		sw_maybe_throttle(sw, in, out, sw->now_ms);
+		return;
+	}
+	/* Room for the copies first: a frame is either dropped here or
+	 * reaches every destination. */
+	if (sw_vlan_reserve(sw, len) < 0) {
+		port_count_drop(in, PORT_DROP_RX_VLAN_NOMEM);
+		return;
+	}
+	in->st.rx_forwarded++;
+	fwd_deliver_vlan(sw, in, out, frame, len, fi, form);
+}
+
+/*
+ * fwd_mirrored() while VLAN modes are in use: as there, but a flood
+ * reaches only the ports that carry its VLAN, so the other destinations
+ * of @in's rx sessions get a copy. Copies are the frame as it entered the
+ * switch (on @in, in @form), for tx sessions too.
+ */
+__attribute__((noinline)) static void
+fwd_mirrored_vlan(struct sw *sw, struct port *in, struct port *out, int why,
+		  const uint8_t *frame, size_t len, const struct frame_info *fi,
+		  enum vlan_tagging form)
+{
+	uint64_t took;
+
+	if (in->mirror_rx)
+		sw_mirror(sw, in, SW_MIRROR_RX, in, why >= 0 ? NULL : out,
+			  why >= 0 || out ? -1 : (int)fi->vid, frame, len);
+	if (why >= 0) {
+		port_count_drop(in, (enum port_drop)why);
+		return;
+	}
+	if (!out) {
+		fwd_forward_vlan(sw, in, NULL, frame, len, fi, form);
+		return;
+	}
+	took = out->impair ? out->impair->seq : out->st.tx_queued;
+	fwd_forward_vlan(sw, in, out, frame, len, fi, form);
+	if (out->mirror_tx &&
+	    took != (out->impair ? out->impair->seq : out->st.tx_queued))
+		sw_mirror(sw, out, SW_MIRROR_TX, in, NULL, -1, frame, len);
+}
+
 /*
  * fwd_input() while some port has a VLAN mode: a port with a mode puts
  * the frame in a VLAN (or drops it), and each destination gets it in the
@@ -950,26 +1106,54 @@ fwd_input_vlan(struct sw *sw, struct port *in, const uint8_t *frame, size_t len,
 	} else { /* as it is: untagged or priority-tagged is VLAN 0 */
 		form = fi.vid ? VLAN_TAGGED_FORM : VLAN_UNTAGGED_FORM;
 	}
-	if (why >= 0 || (why = fwd_lookup(sw, in, &fi, now_ms, &out)) >= 0)
+	if (why >= 0)
 		goto drop;
-	if (out && vlan_port_egress(out, fi.vid) == form) {
-		/* a known destination that wants the frame as it came */
-		in->st.rx_forwarded++;
-		sw_enqueue(sw, out, frame, len, in->rx_framed);
-		sw_maybe_throttle(sw, in, out, now_ms);
+	why = fwd_lookup(sw, in, &fi, now_ms, &out);
+	if (__builtin_expect(sw->nmirrors != 0, 0) &&
+	    why != PORT_DROP_RX_MAC_LIMIT) {
+		fwd_mirrored_vlan(sw, in, out, why, frame, len, &fi, form);
 		return;
 	}
-	/* Room for the copies first: a frame is either dropped here or
-	 * reaches every destination. */
-	if (sw_vlan_reserve(sw, len) < 0) {
-		why = PORT_DROP_RX_VLAN_NOMEM;
+	if (why >= 0)
 		goto drop;
-	}
-	in->st.rx_forwarded++;
-	fwd_deliver_vlan(sw, in, out, frame, len, &fi, form);
+	fwd_forward_vlan(sw, in, out, frame, len, &fi, form);
 	return;
 drop:
 	port_count_drop(in, (enum port_drop)why);
+}
+
+/*
+ * The end of fwd_input_plain() while mirror sessions exist: @in's rx
+ * sessions copy the frame (dropped with @why >= 0 or forwarded), then it
+ * is dropped or forwarded as there, and @out's tx sessions copy a unicast
+ * frame @out took in (into its queue or its impairment). A flood makes no
+ * copies: it reaches every session's destination that is up. Kept out of
+ * the forwarding path, whose frames without sessions pay for none of it.
+ */
+__attribute__((noinline)) static void
+fwd_mirrored(struct sw *sw, struct port *in, struct port *out, int why,
+	     const uint8_t *frame, size_t len)
+{
+	uint64_t took;
+
+	if (in->mirror_rx && (out || why >= 0))
+		sw_mirror(sw, in, SW_MIRROR_RX, in, why >= 0 ? NULL : out, -1,
+			  frame, len);
+	if (why >= 0) {
+		port_count_drop(in, (enum port_drop)why);
+		return;
+	}
+	in->st.rx_forwarded++;
+	if (!out) {
+		fwd_flood(sw, in, frame, len);
+		return;
+	}
+	took = out->impair ? out->impair->seq : out->st.tx_queued;
+	sw_enqueue(sw, out, frame, len, in->rx_framed);
+	sw_maybe_throttle(sw, in, out, sw->now_ms);
+	if (out->mirror_tx &&
+	    took != (out->impair ? out->impair->seq : out->st.tx_queued))
+		sw_mirror(sw, out, SW_MIRROR_TX, in, NULL, -1, frame, len);
 }
 
 /* fwd_input() while no port has a VLAN mode: frames as they are. */
@@ -983,7 +1167,15 @@ fwd_input_plain(struct sw *sw, struct port *in, const uint8_t *frame,
 
 	if (why < 0 && frame_parse(frame, len, &fi) < 0)
 		why = PORT_DROP_RX_RUNT;
-	if (why >= 0 || (why = fwd_lookup(sw, in, &fi, now_ms, &out)) >= 0)
+	if (why >= 0)
+		goto drop;
+	why = fwd_lookup(sw, in, &fi, now_ms, &out);
+	if (__builtin_expect(sw->nmirrors != 0, 0) &&
+	    why != PORT_DROP_RX_MAC_LIMIT) {
+		fwd_mirrored(sw, in, out, why, frame, len);
+		return;
+	}
+	if (why >= 0)
 		goto drop;
 	in->st.rx_forwarded++;
 	if (out) {
@@ -1115,4 +1307,72 @@ unsigned sw_expire(struct sw *sw, uint64_t now_ms)
 		if (p->pidx < 0)
 			txq_trim(&p->txq);
 	return n;
+}
+
+/**
+ * sw_mirror_add() - start a mirror session
+ * @sw:		the switch
+ * @src:	the port whose frames are copied
+ * @dst:	the port that gets the copies
+ * @dir:	SW_MIRROR_RX, SW_MIRROR_TX or SW_MIRROR_BOTH
+ *
+ * The session ends with sw_mirror_remove() or when either port is
+ * removed (SW_EV_MIRROR_REMOVED).
+ *
+ * Return: 0; -EINVAL if @src is @dst or @dir is none of the three,
+ * -EEXIST if @src already mirrors to @dst, -EMLINK if @src has
+ * SW_MIRROR_PER_SOURCE sessions, -ENOSPC if the switch has SW_MIRROR_MAX
+ */
+int sw_mirror_add(struct sw *sw, struct port *src, struct port *dst,
+		  unsigned dir)
+{
+	struct sw_mirror *m;
+	unsigned n = 0;
+	uint32_t i;
+
+	if (src == dst || dir < SW_MIRROR_RX || dir > SW_MIRROR_BOTH)
+		return -EINVAL;
+	for (i = 0; i < sw->nmirrors; i++) {
+		m = &sw->mirrors[i];
+		if (m->src == src && m->dst == dst)
+			return -EEXIST;
+		n += m->src == src;
+	}
+	if (n >= SW_MIRROR_PER_SOURCE)
+		return -EMLINK;
+	if (sw->nmirrors >= SW_MIRROR_MAX)
+		return -ENOSPC;
+	m = &sw->mirrors[sw->nmirrors++];
+	m->src = src;
+	m->dst = dst;
+	m->dir = dir;
+	if (dir & SW_MIRROR_RX)
+		src->mirror_rx++;
+	if (dir & SW_MIRROR_TX)
+		src->mirror_tx++;
+	return 0;
+}
+
+/**
+ * sw_mirror_remove() - end a mirror session
+ * @sw:		the switch
+ * @src:	its source
+ * @dst:	its destination
+ *
+ * Copies already queued on @dst stay there.
+ *
+ * Return: 0, or -ENOENT if there is no such session
+ */
+int sw_mirror_remove(struct sw *sw, const struct port *src,
+		     const struct port *dst)
+{
+	uint32_t i;
+
+	for (i = 0; i < sw->nmirrors; i++) {
+		if (sw->mirrors[i].src == src && sw->mirrors[i].dst == dst) {
+			sw_mirror_del(sw, i);
+			return 0;
+		}
+	}
+	return -ENOENT;
 }

@@ -8,10 +8,12 @@
  * (built from a few hosts, or raw bytes), end of batch, a peer that stalls
  * or takes only part of a write, ports removed and added back, disabled
  * and enabled, losing and regaining their carrier or closing, the clock
- * moving on, ageing, new tunables, and egress impairment turned on, changed
+ * moving on, ageing, new tunables, egress impairment turned on, changed
  * and off with settings from the script, its held frames released as the
- * clock passes their time, and VLAN modes (access, trunk, none) given to
- * and taken from ports. Every frame is its own exact-size allocation,
+ * clock passes their time, VLAN modes (access, trunk, none) given to
+ * and taken from ports, and mirror sessions started and ended (each
+ * frame must make exactly the copies the rules say, see expect_copies()).
+ * Every frame is its own exact-size allocation,
  * freed at the end of its batch, so ASan reports any queue entry still
  * borrowing it. After every step the port
  * counters must balance, the bounds must hold, every copied frame must be
@@ -163,6 +165,15 @@ static void event_cb(void *opaque, const struct sw_event_info *e)
 			    "event %d: flood index %d", ev, e->port->fidx);
 		return;
 	}
+	if (ev == SW_EV_MIRROR_REMOVED) {
+		/* Reported while the port is still attached. */
+		FUZZ_ASSERT(
+			e->port && (e->port == e->from || e->port == e->to) &&
+				sw_port_by_id(&r->sw, e->port->id) == e->port &&
+				is_mock(r, e->from) && is_mock(r, e->to),
+			"mirror session ended for port %p", (void *)e->port);
+		return;
+	}
 	if (ev == SW_EV_PORT_REMOVED) {
 		FUZZ_ASSERT(e->port && !e->port->up && e->port->fidx < 0,
 			    "removed port still up");
@@ -214,12 +225,20 @@ static bool flood_listed(const struct run *r, const struct port *p)
 	return false;
 }
 
-/* Frames put on (or refused by) @p's transmit queue, ever. */
+/* Frames put on (or refused by) @p's transmit queue, ever, mirrored
+ * copies aside. */
 static uint64_t egress(const struct port *p)
 {
-	return p->st.tx_queued + p->st.drops[PORT_DROP_TX_QUEUE_FULL] +
+	return p->st.tx_queued - p->st.mirror_tx +
+	       p->st.drops[PORT_DROP_TX_QUEUE_FULL] +
 	       p->st.drops[PORT_DROP_TX_NOMEM] +
 	       p->st.drops[PORT_DROP_TX_BUDGET];
+}
+
+/* Mirrored copies for @p, queued or dropped, ever. */
+static uint64_t mirrored(const struct port *p)
+{
+	return p->st.mirror_tx + p->st.drops[PORT_DROP_TX_MIRROR];
 }
 
 /* Frames @p's impairment holds now. */
@@ -391,6 +410,52 @@ static void check_budget(const struct run *r)
 		    "queued_bytes %zu over the budget %zu", total, budget);
 }
 
+static int mock_index(const struct run *r, const struct port *p)
+{
+	int i;
+
+	for (i = 0; i < NP; i++)
+		if (p == &r->mp[i].port)
+			return i;
+	FUZZ_ASSERT(0, "port %p is not a mock", (const void *)p);
+	return 0;
+}
+
+/* Sessions name two live ports, differ, and each port counts its own. */
+FUZZ_NO_COVERAGE
+static void check_mirrors(const struct run *r)
+{
+	unsigned rx[NP] = { 0 }, tx[NP] = { 0 };
+	uint32_t k, j;
+	int i;
+
+	FUZZ_ASSERT(r->sw.nmirrors <= SW_MIRROR_MAX, "%u mirror sessions",
+		    r->sw.nmirrors);
+	for (k = 0; k < r->sw.nmirrors; k++) {
+		const struct sw_mirror *m = &r->sw.mirrors[k];
+
+		FUZZ_ASSERT(is_mock(r, m->src) && is_mock(r, m->dst) &&
+				    m->src != m->dst &&
+				    m->dir >= SW_MIRROR_RX &&
+				    m->dir <= SW_MIRROR_BOTH,
+			    "mirror session %u: %p -> %p dir %u", k,
+			    (void *)m->src, (void *)m->dst, m->dir);
+		for (j = 0; j < k; j++)
+			FUZZ_ASSERT(r->sw.mirrors[j].src != m->src ||
+					    r->sw.mirrors[j].dst != m->dst,
+				    "mirror session %u twice", k);
+		i = mock_index(r, m->src);
+		rx[i] += !!(m->dir & SW_MIRROR_RX);
+		tx[i] += !!(m->dir & SW_MIRROR_TX);
+	}
+	for (i = 0; i < NP; i++)
+		FUZZ_ASSERT(r->mp[i].port.mirror_rx == rx[i] &&
+				    r->mp[i].port.mirror_tx == tx[i],
+			    "port %d: counts %u rx %u tx sessions, has %u %u",
+			    i, r->mp[i].port.mirror_rx, r->mp[i].port.mirror_tx,
+			    rx[i], tx[i]);
+}
+
 FUZZ_NO_COVERAGE
 static uint32_t listed(struct port *const *list, uint32_t n,
 		       const struct port *p)
@@ -491,6 +556,7 @@ static void check_all(struct run *r)
 	FUZZ_ASSERT(n == t->count, "port counts sum to %u, table holds %u", n,
 		    t->count);
 	check_budget(r);
+	check_mirrors(r);
 	for (i = 0; i < NP; i++) {
 		r->mp[i].prev_count = r->mp[i].port.txq.count;
 		r->mp[i].prev_bytes = r->mp[i].port.txq.bytes;
@@ -534,6 +600,38 @@ static const struct port *expected_out(const struct run *r, const uint8_t *f,
 	return mac_table_lookup(&r->sw.mt, fi.vid, fi.dst, r->now);
 }
 
+/*
+ * The mirrored copies a frame from @in must have made (@want, by port):
+ * a session copies what its source received (@fwd: forwarded, @rx_drop:
+ * well-formed but dropped after the lookup) unless its destination got
+ * the frame anyway (the unicast @out, or a flood), and what its source
+ * took in (@took) as a unicast destination; never to @in, never to a
+ * port that is down.
+ */
+static void expect_copies(const struct run *r, const struct port *in,
+			  const struct port *out, bool fwd, int vid,
+			  bool rx_drop, const bool *took, unsigned *want)
+{
+	uint32_t k;
+
+	for (k = 0; k < r->sw.nmirrors; k++) {
+		const struct sw_mirror *m = &r->sw.mirrors[k];
+		/* A flood reaches every up port (of its VLAN, with modes). */
+		bool flooded = fwd && !out &&
+			       (!r->sw.vlan || vid < 0 ||
+				vlan_carries(m->dst->vlan, (uint16_t)vid));
+
+		if (m->dst == in || !m->dst->up)
+			continue;
+		if ((m->dir & SW_MIRROR_RX) && m->src == in &&
+		    (rx_drop || (fwd && out != m->dst && !flooded)))
+			want[mock_index(r, m->dst)]++;
+		if ((m->dir & SW_MIRROR_TX) && fwd && out && m->src == out &&
+		    took[mock_index(r, out)])
+			want[mock_index(r, m->dst)]++;
+	}
+}
+
 /* One frame into the switch. A dropped frame reaches no queue; a
  * forwarded one reaches exactly its learned port, which carries its
  * VLAN, or else every other live port that carries it, and never the
@@ -542,9 +640,11 @@ static void input(struct run *r, int k, uint8_t *f, size_t len)
 {
 	struct port *in = &r->mp[k].port;
 	uint64_t before[NP], seq0[NP], budget0[NP], got, fwd0, copies;
+	uint64_t mir0[NP], txq0[NP], rxd0;
 	struct frame_info fi;
 	const struct port *out;
-	bool live, want;
+	bool live, want, fwd, took[NP];
+	unsigned copies_want[NP] = { 0 };
 	int i, vid;
 
 	if (!r->mp[k].attached) {
@@ -560,7 +660,11 @@ static void input(struct run *r, int k, uint8_t *f, size_t len)
 		before[i] = p->impair ? impair_drops(p) : egress(p);
 		seq0[i] = impair_seq(p);
 		budget0[i] = p->st.drops[PORT_DROP_TX_BUDGET];
+		mir0[i] = mirrored(p);
+		txq0[i] = p->st.tx_queued - p->st.mirror_tx;
 	}
+	rxd0 = in->st.drops[PORT_DROP_RX_LOCAL] +
+	       in->st.drops[PORT_DROP_RX_DEST_DOWN];
 	fwd0 = in->st.rx_forwarded;
 	fwd_input(&r->sw, in, f, len, r->now);
 	/* Learning happened before the lookup inside, so this is the same
@@ -570,6 +674,25 @@ static void input(struct run *r, int k, uint8_t *f, size_t len)
 	FUZZ_ASSERT(in->st.rx_forwarded - fwd0 <= 1, "forwarded twice");
 	FUZZ_ASSERT(!out || vlan_carries(out->vlan, (uint16_t)vid),
 		    "learned port %u does not carry VLAN %d", out->id, vid);
+	fwd = in->st.rx_forwarded != fwd0;
+	for (i = 0; i < NP; i++) {
+		const struct port *p = &r->mp[i].port;
+
+		took[i] = p->impair ? impair_seq(p) != seq0[i]
+				    : p->st.tx_queued - p->st.mirror_tx !=
+					      txq0[i];
+	}
+	expect_copies(r, in, out, fwd, vid,
+		      in->st.drops[PORT_DROP_RX_LOCAL] +
+				      in->st.drops[PORT_DROP_RX_DEST_DOWN] !=
+			      rxd0,
+		      took, copies_want);
+	for (i = 0; i < NP; i++)
+		FUZZ_ASSERT(mirrored(&r->mp[i].port) - mir0[i] ==
+				    copies_want[i],
+			    "port %d: %lu mirrored copies, want %u", i,
+			    (unsigned long)(mirrored(&r->mp[i].port) - mir0[i]),
+			    copies_want[i]);
 	for (i = 0; i < NP; i++) {
 		struct mock_port *m = &r->mp[i];
 		const struct port *p = &m->port;
@@ -881,14 +1004,43 @@ static void op_vlan(struct run *r)
 		    "port %u: mode not taken", m->port.id);
 }
 
+/*
+ * Operand: x = source port (2 bits), destination (2), direction (2: 0
+ * ends the session, else SW_MIRROR_RX, _TX, _BOTH). Both ports must be
+ * attached, as the control command's are.
+ */
+static void op_mirror(struct run *r)
+{
+	uint8_t x = next(r);
+	struct port *src = &r->mp[x & 3].port, *dst = &r->mp[x >> 2 & 3].port;
+	unsigned dir = x >> 4 & 3;
+	bool had = false;
+	uint32_t k;
+	int rc;
+
+	if (!r->mp[x & 3].attached || !r->mp[x >> 2 & 3].attached)
+		return;
+	for (k = 0; k < r->sw.nmirrors; k++)
+		had |= r->sw.mirrors[k].src == src &&
+		       r->sw.mirrors[k].dst == dst;
+	if (!dir) {
+		rc = sw_mirror_remove(&r->sw, src, dst);
+		FUZZ_ASSERT(rc == (had ? 0 : -ENOENT), "sw_mirror_remove: %d",
+			    rc);
+		return;
+	}
+	rc = sw_mirror_add(&r->sw, src, dst, dir);
+	FUZZ_ASSERT(rc == (src == dst ? -EINVAL
+			   : had      ? -EEXIST
+				      : 0),
+		    "sw_mirror_add: %d", rc);
+}
+
 static void step(struct run *r, uint8_t op)
 {
 	struct mock_port *m;
 
-	switch (op % 16) {
-	case 15:
-		op_vlan(r);
-		break;
+	switch (op % 17) {
 	case 0:
 	case 1:
 		op_host_frame(r);
@@ -934,6 +1086,12 @@ static void step(struct run *r, uint8_t op)
 		op_release(r);
 		r->deep = true;
 		break;
+	case 15:
+		op_vlan(r);
+		break;
+	case 16:
+		op_mirror(r);
+		break;
 	default: /* the transport could not delimit a frame */
 		op = next(r);
 		m = &r->mp[op & 3];
@@ -978,7 +1136,8 @@ static int switch_fresh(struct run *r, const struct sw_params *prm)
 		return rc;
 	FUZZ_ASSERT(!r->sw.npending && !r->sw.nthrottled && !r->sw.nflood &&
 			    !r->sw.nimpaired && !r->sw.mt.count &&
-			    !r->sw.now_ms && !r->sw.table_full_latched,
+			    !r->sw.nmirrors && !r->sw.now_ms &&
+			    !r->sw.table_full_latched,
 		    "sw_reset left state behind");
 	r->sw.event_cb = event_cb;
 	r->sw.event_opaque = r;

@@ -47,7 +47,7 @@ put("stream_rx", "truncated-tail", rx(1514, [], frame(60) + frame(60)[:30]))
 # params a: table 1+(a&7), bit 0x80 hub, 0x40 three ports, (a>>3&7) bytes
 # b: txq frames 1+(b&15), max_frame 14+(b>>4)*128
 # c: ageing 1+(c&7) s, hold-down (c>>3&3)*500 ms; d: hash secret
-# opcodes (byte % 16) and operands:
+# opcodes (byte % 17) and operands:
 #   0, 1 HOST x y        frame between hosts, see host() below
 #   2 RAW port len16 ... frame of raw bytes (zeros past the end)
 #   3 FLUSH              end of receive batch: sw_flush(), frames freed
@@ -74,10 +74,13 @@ put("stream_rx", "truncated-tail", rx(1514, [], frame(60) + frame(60)[:30]))
 #   15 VLAN x            port x&3 gets mode x>>2&3 (none, access, trunk,
 #                        trunk with native VLAN a) with VLANs a = x>>4&3,
 #                        b = x>>6&3 (0 reads as 1; a trunk carries a..b)
-# (opcodes below 13 mean the same as before 13, 14 and 15 existed)
+#   16 MIRROR x          mirror session from port x&3 to port x>>2&3:
+#                        x>>4&3 = 0 ends it, else starts it with that
+#                        direction (1 rx, 2 tx, 3 both)
+# (opcodes below 13 mean the same as before 13-16 existed: byte % 17 now)
 HOST, RAW, FLUSH, BUDGET, ATTACH, ENABLE, TIME, EXPIRE, WRITABLE, PARAMS, \
-    HOUSEKEEP, DROP, IMPAIR, RELEASE, VLAN = 0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, \
-    12, 13, 14, 15
+    HOUSEKEEP, DROP, IMPAIR, RELEASE, VLAN, MIRROR = 0, 2, 3, 4, 5, 6, 7, 8, 9, \
+    10, 11, 12, 13, 14, 15, 16
 BCAST, MCAST, ZERO = 7, 6, 5
 STALL, ALL = 0, 63
 
@@ -207,6 +210,33 @@ put("fwd", "vlan-modes",
                   bytes([ENABLE, 3]), host(2, BCAST, 2, tagged=True, vid=1),
                   bytes([ENABLE, 3]), bytes([ATTACH, 1]),
                   host(3, BCAST, 3), vlan(0, 0, 0), bytes([FLUSH])]))
+
+def mirror(src, dst, direction):
+    return bytes([MIRROR, src | dst << 2 | direction << 4])
+
+
+# Port 2 mirrors port 0 both ways: unicast both ways, the monitor's own
+# frames, frames to it and floods; then rx only, tx only, and the end.
+put("fwd", "mirror-both-rx-tx",
+    fwd(P, Q, 0, [host(k, BCAST, k) for k in range(4)] +
+        [bytes([FLUSH]), mirror(0, 2, 3), host(0, 1, 0), host(1, 0, 1),
+         host(2, 0, 2), host(0, 2, 0), host(1, BCAST, 1), host(0, 0, 0),
+         bytes([FLUSH]), mirror(0, 2, 0), mirror(0, 2, 1), host(0, 1, 0),
+         host(1, 0, 1), mirror(0, 2, 0), mirror(0, 2, 2), host(0, 1, 0),
+         host(1, 0, 1), mirror(0, 0, 3), mirror(0, 2, 3), mirror(3, 1, 0),
+         bytes([FLUSH])]))
+# A monitor that never reads (port 3) behind a small budget, a mirrored
+# port that is impaired, sessions both ways, the monitor removed and
+# added back.
+put("fwd", "mirror-stalled-impaired-removed",
+    fwd(P, 0xc3, 0, [host(k, BCAST, k) for k in range(4)] +
+        [budget(3, STALL), mirror(0, 3, 1), mirror(1, 3, 3),
+         mirror(3, 1, 2), impair(1, 2, [2, 0])] +
+        [host(0, 1, 0)] * 6 + [host(1, 0, 1)] * 3 +
+        [bytes([FLUSH, RELEASE, 10]), host(2, 3, 2), host(2, 1, 2),
+         bytes([ATTACH, 3, FLUSH]), host(0, 1, 0), bytes([ATTACH, 3]),
+         mirror(0, 3, 3), bytes([ENABLE, 3]), host(0, 1, 0),
+         bytes([ATTACH, 0, FLUSH])]))
 
 # ---- config: a JSON file; with a NUL, "path\0text" for config_locate ----
 put("config", "minimal", b'{"listen": ["unix:/tmp/s.sock"]}')
