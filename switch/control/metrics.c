@@ -131,7 +131,7 @@ struct metrics_conn {
  *		to close it and take the next one from the backlog
  * @last:	the last scrape's response (our reference), or NULL
  * @last_at:	when it was made (monotonic seconds)
- * @last_cost:	seconds formatting it took
+ * @last_cost:	CPU seconds formatting it took
  * @last_len:	its length: the next text starts with room for as much
  * @reused:	scrapes answered with @last
  */
@@ -536,23 +536,26 @@ static void request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 }
 
-static double mono_s(void)
+static double clock_s(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /*
  * The response to GET /metrics: the last one again while it is younger
- * than METRICS_REUSE times what formatting it took, else a new one. MHD
+ * than METRICS_REUSE times what formatting it took, else a new one. The
+ * cost is CPU time, so a format that was preempted on a loaded machine does
+ * not stretch the reuse; a reload's outcome drops the page (metrics_hook). MHD
  * counts references to a response, so one can be queued on any number of
  * connections; the endpoint keeps its own until it replaces it.
  */
 static struct MHD_Response *scrape_response(struct metrics_ep *m)
 {
-	double t0 = mono_s(), t1;
+	double t0 = clock_s(CLOCK_MONOTONIC);
+	double c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
 	struct MHD_Response *r;
 	size_t len;
 	char *body;
@@ -572,12 +575,11 @@ static struct MHD_Response *scrape_response(struct metrics_ep *m)
 	}
 	m->api->add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 				    METRICS_CONTENT_TYPE);
-	t1 = mono_s();
 	if (m->last)
 		m->api->destroy_response(m->last);
 	m->last = r;
-	m->last_at = t1;
-	m->last_cost = t1 - t0;
+	m->last_at = clock_s(CLOCK_MONOTONIC);
+	m->last_cost = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
 	m->last_len = len;
 	return r;
 }
@@ -906,6 +908,13 @@ static void metrics_hook(struct swd *d, const struct swd_event *ev,
 	} else if (ev->type == SWD_EV_RELOAD_FAILED) {
 		mt->reload_failures++;
 		mt->last_reload_ok = false;
+	} else {
+		return;
+	}
+	/* A reload's outcome shows in the next scrape, not a reused page. */
+	if (mt->cur && mt->cur->last) {
+		mt->cur->api->destroy_response(mt->cur->last);
+		mt->cur->last = NULL;
 	}
 }
 
