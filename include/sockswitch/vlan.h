@@ -118,7 +118,9 @@ static inline uint16_t vlan_get16(const uint8_t *p)
  * @form:	the form it came in: untagged, tagged with its VLAN, or
  *		other (priority-tagged)
  *
- * Inline: it runs for every frame of a port with a mode.
+ * Inline: it runs for every frame of a port with a mode. The source
+ * address is not checked here: the switch drops a multicast or all-zero
+ * one as rx_bad_src when learning ignores it.
  *
  * Return: -1 if the frame is to be forwarded, else the enum port_drop
  * reason it is dropped for (@fi->ethertype is not set)
@@ -133,8 +135,6 @@ static inline int vlan_classify(const struct vlan_cfg *c, const uint8_t *frame,
 		return PORT_DROP_RX_RUNT;
 	fi->dst = frame;
 	fi->src = frame + MAC_LEN;
-	if (mac_is_multicast(fi->src) || mac_is_zero(fi->src))
-		return PORT_DROP_RX_BAD_SRC;
 	type = vlan_get16(frame + 12);
 	if (type != ETH_P_8021Q_TPID) { /* untagged: the common case */
 		if (type == ETH_P_8021AD_TPID || type == ETH_P_QINQ_TPID)

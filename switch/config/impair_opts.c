@@ -209,7 +209,7 @@ int impair_opts_set(struct impair_cfg *c, const char *setting, char *err,
 {
 	const char *eq = strchr(setting, '='), *v;
 	size_t klen;
-	uint64_t n;
+	uint64_t n = 0;
 	int rc;
 
 	if (!eq || eq == setting)

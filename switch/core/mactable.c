@@ -48,7 +48,7 @@ static uint64_t mac_key(uint16_t vid, const uint8_t *mac)
 	 * network order, most significant byte first, in bits 0-47. */
 	memcpy(&hi, mac, sizeof(hi));
 	memcpy(&lo, mac + 4, sizeof(lo));
-	return (uint64_t)(vid & VLAN_VID_MASK) << 48 |
+	return (uint64_t)vid << 48 | /* every caller's vid is below 4096 */
 	       (uint64_t)be32toh(hi) << 16 | be16toh(lo);
 }
 

@@ -856,9 +856,11 @@ static void sw_evicted_cb(void *opaque, const struct mac_entry *victim,
 		 victim->port, incoming->port);
 }
 
-/* Learn the source of a frame from @in. Return: false if the frame is
- * to be dropped (a source beyond the port's mac_limit). */
-static bool sw_learn(struct sw *sw, struct port *in,
+/* Learn the source of a frame from @in. Return: -1, or the reason the
+ * frame is dropped: a source beyond the port's mac_limit, or on a port
+ * with a VLAN mode a multicast or all-zero one (learning ignores those,
+ * so vlan_classify() need not test them). */
+static int sw_learn(struct sw *sw, struct port *in,
 		     const struct frame_info *fi, uint64_t now_ms)
 {
 	struct port *old = NULL;
@@ -878,12 +880,13 @@ static bool sw_learn(struct sw *sw, struct port *in,
 		in->held_vid = fi->vid;
 		break;
 	case MAC_LEARN_REFUSED:
-		return false;
+		return PORT_DROP_RX_MAC_LIMIT;
+	case MAC_LEARN_IGNORED: /* a multicast or all-zero source */
+		return in->vlan ? PORT_DROP_RX_BAD_SRC : -1;
 	case MAC_LEARN_REFRESH:
-	case MAC_LEARN_IGNORED:
 		break;
 	}
-	return true;
+	return -1;
 }
 
 /**
@@ -943,12 +946,18 @@ static void fwd_vlan_one(struct sw *sw, struct port *out, struct vlan_forms *vf)
  * the frame's VLAN since learning was keyed by it) when it wants the
  * frame in the other form than @form, the one it came in; or to the up
  * ports without a mode and those that carry the VLAN.
+ *
+ * Out of line and given the frame_info by value, like fwd_mirrored_vlan():
+ * while fwd_input_vlan()'s frame_info has no address taken, the compiler
+ * keeps it in registers, which saves a known unicast about 17 Ir
+ * (docs/performance.md "VLANs").
  */
-static void fwd_deliver_vlan(struct sw *sw, struct port *in, struct port *out,
-			     const uint8_t *frame, size_t len,
-			     const struct frame_info *fi,
-			     enum vlan_tagging form)
+__attribute__((noinline)) static void
+fwd_deliver_vlan(struct sw *sw, struct port *in, struct port *out,
+		 const uint8_t *frame, size_t len, struct frame_info info,
+		 enum vlan_tagging form)
 {
+	const struct frame_info *fi = &info;
 	const struct sw_vlan *sv = sw->vlan;
 	const struct vlan_list *l = &sv->vl[fi->vid];
 	struct vlan_forms vf;
@@ -1012,11 +1021,16 @@ static inline int fwd_lookup(struct sw *sw, struct port *in,
 			in->st.rx_multicast++;
 	}
 	if (!sw->prm.hub) {
-		if (!sw_learn(sw, in, fi, now_ms))
-			return PORT_DROP_RX_MAC_LIMIT;
+		int why = sw_learn(sw, in, fi, now_ms);
+
+		if (why >= 0)
+			return why;
 		if (!mac_is_multicast(fi->dst))
 			*out = mac_table_lookup(&sw->mt, fi->vid, fi->dst,
 						now_ms);
+	} else if (in->vlan &&
+		   (mac_is_multicast(fi->src) || mac_is_zero(fi->src))) {
+		return PORT_DROP_RX_BAD_SRC; /* what learning drops, above */
 	}
 	if (*out == in)
 		return PORT_DROP_RX_LOCAL;
@@ -1046,7 +1060,7 @@ static inline void fwd_forward_vlan(struct sw *sw, struct port *in,
 		return;
 	}
 	in->st.rx_forwarded++;
-	fwd_deliver_vlan(sw, in, out, frame, len, fi, form);
+	fwd_deliver_vlan(sw, in, out, frame, len, *fi, form);
 }
 
 /*
@@ -1057,9 +1071,10 @@ static inline void fwd_forward_vlan(struct sw *sw, struct port *in,
  */
 __attribute__((noinline)) static void
 fwd_mirrored_vlan(struct sw *sw, struct port *in, struct port *out, int why,
-		  const uint8_t *frame, size_t len, const struct frame_info *fi,
+		  const uint8_t *frame, size_t len, struct frame_info info,
 		  enum vlan_tagging form)
 {
+	const struct frame_info *fi = &info;
 	uint64_t took;
 
 	if (in->mirror_rx)
@@ -1110,8 +1125,8 @@ fwd_input_vlan(struct sw *sw, struct port *in, const uint8_t *frame, size_t len,
 		goto drop;
 	why = fwd_lookup(sw, in, &fi, now_ms, &out);
 	if (__builtin_expect(sw->nmirrors != 0, 0) &&
-	    why != PORT_DROP_RX_MAC_LIMIT) {
-		fwd_mirrored_vlan(sw, in, out, why, frame, len, &fi, form);
+	    why != PORT_DROP_RX_MAC_LIMIT && why != PORT_DROP_RX_BAD_SRC) {
+		fwd_mirrored_vlan(sw, in, out, why, frame, len, fi, form);
 		return;
 	}
 	if (why >= 0)

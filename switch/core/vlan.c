@@ -14,9 +14,11 @@
  * (rx_vlan_tagged); a trunk takes tagged frames of its VLANs
  * (rx_vlan_not_allowed otherwise) and untagged ones into its native VLAN
  * (rx_vlan_untagged without one). Tags it cannot stand for (VID 4095, a
- * second tag, an 802.1ad outer tag, a tag cut short) are rx_vlan_bad, a
- * multicast or all-zero source rx_bad_src. The frame is then learned and
- * looked up under that VLAN.
+ * second tag, an 802.1ad outer tag, a tag cut short) are rx_vlan_bad.
+ * The frame is then learned and looked up under that VLAN; learning
+ * ignores a multicast or all-zero source, which on a port with a mode
+ * drops the frame as rx_bad_src (sw_learn(); the source is not tested
+ * twice per frame).
  *
  * Flooding: sw->vlan->any lists the up ports without a mode, and vl[V]
  * the up ports with a mode that carry V, so a flood in V visits exactly

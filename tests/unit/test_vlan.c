@@ -296,15 +296,15 @@ Test(vlan, bad_frames)
 	build(f, 1, 2, 10, sizeof(f));
 	cr_assert_eq(vlan_classify(&c, f, 16, &fi, &form),
 		     PORT_DROP_RX_VLAN_BAD);
-	/* all-zero and multicast sources */
+	/* all-zero and multicast sources: classified; the switch drops
+	 * them when learning ignores them (drops_are_counted_...) */
 	build(f, 1, 0, 10, sizeof(f));
-	f[6] = 0;
-	cr_assert_eq(vlan_classify(&c, f, sizeof(f), &fi, &form),
-		     PORT_DROP_RX_BAD_SRC);
+	memset(f + 6, 0, 6);
+	cr_assert_eq(vlan_classify(&c, f, sizeof(f), &fi, &form), -1);
+	cr_assert_eq(fi.vid, 10);
 	build(f, 1, 2, 10, sizeof(f));
 	f[6] = 0x01;
-	cr_assert_eq(vlan_classify(&c, f, sizeof(f), &fi, &form),
-		     PORT_DROP_RX_BAD_SRC);
+	cr_assert_eq(vlan_classify(&c, f, sizeof(f), &fi, &form), -1);
 	cr_assert_eq(vlan_classify(&c, f, 10, &fi, &form), PORT_DROP_RX_RUNT);
 }
 
@@ -442,6 +442,24 @@ Test(vlan_fwd, drops_are_counted_where_they_came_in)
 			     mp[i].port.st.rx_forwarded +
 				     port_rx_drops(&mp[i].port));
 	}
+}
+
+Test(vlan_fwd, bad_sources_are_dropped_in_hub_mode_too)
+{
+	unsigned before[NP];
+	int i;
+
+	sw.prm.hub = true; /* no learning: the source is tested on its own */
+	lab_from(before);
+	send_src(0, 0x00, -1);
+	send_src(3, 0x01, -1);
+	send_src(4, 0x01, -1); /* a port without a mode: forwarded as ever */
+	cr_assert_eq(mp[0].port.st.drops[PORT_DROP_RX_BAD_SRC], 1);
+	cr_assert_eq(mp[3].port.st.drops[PORT_DROP_RX_BAD_SRC], 1);
+	cr_assert_eq(mp[4].port.st.drops[PORT_DROP_RX_BAD_SRC], 0);
+	cr_assert_eq(mp[4].port.st.rx_forwarded, 1);
+	for (i = 0; i < 4; i++) /* VLAN 0 is on no port with a mode */
+		cr_assert_eq(mp[i].n, before[i], "port %d got a frame", i);
 }
 
 Test(vlan_fwd, no_mode_ports_keep_todays_behaviour)
