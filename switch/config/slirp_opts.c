@@ -749,7 +749,9 @@ int slirp_opts_from_json(struct slirp_opts *o, json_t *obj,
 	if (!json_is_object(obj))
 		return config_errf(err, errlen, "expected an object");
 	json_object_foreach(obj, key, v) {
-		if (!strcmp(key, "type"))
+		/* "vlan", "trunk", "native": the port's, not slirp's */
+		if (!strcmp(key, "type") || !strcmp(key, "vlan") ||
+		    !strcmp(key, "trunk") || !strcmp(key, "native"))
 			continue;
 		*bad_key = key;
 		if (json_is_array(v) &&

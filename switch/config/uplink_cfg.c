@@ -585,6 +585,114 @@ static const char *obj_str(json_t *obj, const char *key)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/* The VLAN keys every uplink object (and a connect object) may have. */
+static bool obj_vlan_key(const char *key)
+{
+	return !strcmp(key, "vlan") || !strcmp(key, "trunk") ||
+	       !strcmp(key, "native");
+}
+
+/* One VLAN number of an object's @what, a JSON integer. */
+static int obj_vid(json_t *v, const char *what, uint16_t *vid, char *err,
+		   size_t errlen)
+{
+	json_int_t n;
+
+	if (!json_is_integer(v)) {
+		snprintf(err, errlen, "expected a VLAN number 1-4094");
+		return -EINVAL;
+	}
+	n = json_integer_value(v);
+	return vlan_opts_vid(what, n < LONG_MIN || n > LONG_MAX ? -1 : (long)n,
+			     vid, err, errlen);
+}
+
+/*
+ * An object's "vlan": N, "trunk": [N, "A-B", ...] and "native": N, as a
+ * listener takes them, into @c (mode none without them); @where->key
+ * names the member at fault.
+ */
+static int obj_vlan(json_t *obj, struct vlan_cfg *c,
+		    struct uplink_json_err *where, char *err, size_t errlen)
+{
+	bool have_vlan = false, have_trunk = false;
+	const char *key, *why;
+	long native = -1;
+	json_t *v, *item;
+	uint16_t vid;
+	size_t i;
+
+	vlan_cfg_none(c);
+	json_object_foreach(obj, key, v) {
+		if (!obj_vlan_key(key))
+			continue;
+		where->key = key;
+		if (!strcmp(key, "vlan")) {
+			have_vlan = true;
+			if (obj_vid(v, "vlan", &c->vid, err, errlen) < 0)
+				return -EINVAL;
+			continue;
+		}
+		if (!strcmp(key, "native")) {
+			if (obj_vid(v, "native", &vid, err, errlen) < 0)
+				return -EINVAL;
+			native = vid;
+			continue;
+		}
+		have_trunk = true;
+		if (!json_is_array(v) || !json_array_size(v)) {
+			snprintf(
+				err, errlen,
+				"expected a non-empty array of VLANs and ranges, e.g. [10, \"20-29\"]");
+			return -EINVAL;
+		}
+		json_array_foreach(v, i, item) {
+			if (json_is_integer(item)) {
+				if (obj_vid(item, "trunk", &vid, err, errlen) <
+				    0)
+					return -EINVAL;
+				vlan_set(c->allowed, vid);
+			} else if (!json_is_string(item)) {
+				snprintf(
+					err, errlen,
+					"expected a VLAN number or an \"A-B\" range");
+				return -EINVAL;
+			} else if (vlan_list_parse(c, json_string_value(item),
+						   ',', &why) < 0) {
+				snprintf(err, errlen, "`%s': %s",
+					 json_string_value(item), why);
+				return -EINVAL;
+			}
+		}
+	}
+	where->key = NULL;
+	key = NULL;
+	if (vlan_opts_finish(c, have_vlan, have_trunk, native, &key, err,
+			     errlen) < 0) {
+		where->key = key;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Append @c's spec options (",vlan=N", ...; nothing for mode none). */
+static int spec_add_vlan(char *buf, size_t len, const struct vlan_cfg *c,
+			 char *err, size_t errlen)
+{
+	char vopt[VLAN_SPEC_LEN];
+	size_t off = strlen(buf);
+
+	if (c->mode == VLAN_MODE_NONE)
+		return 0;
+	vlan_opts_spec_format(c, vopt, sizeof(vopt));
+	if (strlen(vopt) >= len - off) {
+		snprintf(err, errlen, "options too long");
+		return -EINVAL;
+	}
+	memcpy(buf + off, vopt, strlen(vopt) + 1);
+	return 0;
+}
+
 /* The keys each object type takes besides "type" (slirp: any option). */
 static const char *const obj_keys[][5] = {
 	[UPLINK_TAP] = { "name" },
@@ -631,7 +739,7 @@ static int obj_mcast(json_t *obj, struct uplink_mcast *m,
 	mcast_defaults(m);
 	json_object_foreach(obj, key, v) {
 		where->key = key;
-		if (!strcmp(key, "type"))
+		if (!strcmp(key, "type") || obj_vlan_key(key))
 			continue;
 		if (json_is_integer(v))
 			snprintf(num, sizeof(num), "%lld",
@@ -704,8 +812,8 @@ static int obj_to_spec(json_t *obj, char *buf, size_t len, struct uplink_cfg *u,
 		bool known = k == UPLINK_SLIRP;
 
 		where->key = key;
-		if (!strcmp(key, "type"))
-			continue;
+		if (!strcmp(key, "type") || obj_vlan_key(key))
+			continue; /* obj_vlan() takes the VLAN keys */
 		for (i = 0; k != UPLINK_SLIRP && i < 5 && obj_keys[k][i]; i++)
 			known |= !strcmp(key, obj_keys[k][i]);
 		if (!known) {
@@ -785,17 +893,31 @@ static int obj_add(struct swd_config *c, json_t *obj, char *spec, size_t len,
 		   struct uplink_json_err *where, char *err, size_t errlen)
 {
 	bool parsed = false;
+	struct vlan_cfg vlan;
 	struct uplink_cfg u;
+	char *ms;
 	int ret;
 
 	memset(&u, 0, sizeof(u));
 	u.fd = -1;
 	ret = obj_to_spec(obj, spec, len, &u, &parsed, where, err, errlen);
+	if (ret == 0)
+		ret = obj_vlan(obj, &vlan, where, err, errlen);
+	if (ret == 0 && u.kind == UPLINK_MCAST) {
+		ms = mcast_spec(&u.mcast);
+		if (ms)
+			snprintf(spec, len, "%s", ms);
+		free(ms);
+		ret = ms ? 0 : -ENOMEM;
+	}
+	/* The spec text ends with the VLAN options, as a flag's would. */
+	if (ret == 0)
+		ret = spec_add_vlan(spec, len, &vlan, err, errlen);
 	if (ret == 0 && !parsed)
 		return config_add_uplink(c, spec, false, err, errlen);
 	if (ret == 0) {
-		u.spec = u.kind == UPLINK_MCAST ? mcast_spec(&u.mcast)
-						: strdup(spec);
+		u.vlan = vlan;
+		u.spec = strdup(spec);
 		/* uplink_append() takes @u, or frees it. */
 		ret = u.spec ? uplink_append(c, &u) : -ENOMEM;
 		if (ret == -ENOMEM)
@@ -842,17 +964,36 @@ int config_load_uplinks(struct swd_config *c, struct json_t *v, bool connect,
 		if (json_is_string(item)) {
 			snprintf(spec, SPEC_MAX, "%s", json_string_value(item));
 		} else if (json_is_object(item) && connect) {
-			const char *url = obj_str(item, "url");
+			const char *url = obj_str(item, "url"), *key;
+			struct vlan_cfg vlan;
+			json_t *m;
 
-			if (!url || json_object_size(item) != 1) {
+			json_object_foreach(item, key, m) {
+				if (strcmp(key, "url") && !obj_vlan_key(key)) {
+					where->key = key;
+					where->at_key = true;
+					snprintf(
+						err, errlen,
+						"unknown key for a connection (url, vlan, trunk or native)");
+					ret = -EINVAL;
+					break;
+				}
+			}
+			if (ret == 0 && !url) {
 				snprintf(
 					err, errlen,
 					"expected {\"url\": \"unix:PATH\" or \"tcp:HOST:PORT\"}");
 				ret = -EINVAL;
-				break;
 			}
+			if (ret == 0)
+				ret = obj_vlan(item, &vlan, where, err, errlen);
+			if (ret < 0)
+				break;
 			where->key = "url";
 			snprintf(spec, SPEC_MAX, "%s", url);
+			ret = spec_add_vlan(spec, SPEC_MAX, &vlan, err, errlen);
+			if (ret < 0)
+				break;
 		} else if (json_is_object(item)) {
 			ret = obj_add(c, item, spec, SPEC_MAX, where, err,
 				      errlen);

@@ -860,8 +860,8 @@ static void sw_evicted_cb(void *opaque, const struct mac_entry *victim,
  * frame is dropped: a source beyond the port's mac_limit, or on a port
  * with a VLAN mode a multicast or all-zero one (learning ignores those,
  * so vlan_classify() need not test them). */
-static int sw_learn(struct sw *sw, struct port *in,
-		     const struct frame_info *fi, uint64_t now_ms)
+static int sw_learn(struct sw *sw, struct port *in, const struct frame_info *fi,
+		    uint64_t now_ms)
 {
 	struct port *old = NULL;
 

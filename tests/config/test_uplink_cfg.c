@@ -347,7 +347,84 @@ Test(uplink_cfg, json_errors_point_at_the_element)
 	load("{\"uplinks\": [{\"type\": \"tap\"}]}", &c, -EINVAL,
 	     "1:14: $.uplinks[0]: missing \"name\"");
 	load("{\"connect\": [{\"url\": \"unix:/a\", \"x\": 1}]}", &c, -EINVAL,
+	     "1:33: $.connect[0].x: unknown key for a connection (url, vlan, trunk or native)");
+	load("{\"connect\": [{\"vlan\": 3}]}", &c, -EINVAL,
 	     "1:14: $.connect[0]: expected {\"url\": \"unix:PATH\" or \"tcp:HOST:PORT\"}");
 	load("{\"connect\": [3]}", &c, -EINVAL,
 	     "1:14: $.connect[0]: expected a string or an object");
+}
+
+/* "vlan", "trunk" and "native" on every object form, as on a listener:
+ * the same uplink as the spec string with the same options. */
+Test(uplink_cfg, json_vlan_keys)
+{
+	struct swd_config c, s;
+	char buf[128];
+	size_t i;
+
+	load("{\"uplinks\": [{\"type\": \"tap\", \"name\": \"t0\", \"vlan\": 10},\n"
+	     " {\"type\": \"bridge\", \"bridge\": \"br0\", \"trunk\": [10, \"20-22\"],\n"
+	     "  \"native\": 21},\n"
+	     " {\"type\": \"slirp\", \"net\": \"10.9.0.0/24\", \"vlan\": 7},\n"
+	     " {\"type\": \"mcast\", \"group\": \"230.0.0.1\", \"port\": 5, \"trunk\": [4]},\n"
+	     " {\"type\": \"tap-fd\", \"fd\": 9, \"trunk\": [\"1-4094\"]}],\n"
+	     " \"connect\": [{\"url\": \"unix:/a.sock\", \"vlan\": 30}]}",
+	     &c, 0, NULL);
+	load("{\"uplinks\": [\"tap:t0,vlan=10\",\n"
+	     " \"bridge:br0,trunk=10:20-22,native=21\",\n"
+	     " \"slirp,net=10.9.0.0/24,vlan=7\", \"mcast:230.0.0.1:5,trunk=4\",\n"
+	     " \"tap-fd:9,trunk=1-4094\"],\n"
+	     " \"connect\": [\"unix:/a.sock,vlan=30\"]}",
+	     &s, 0, NULL);
+	cr_assert_eq(c.nuplinks, 6);
+	cr_assert_eq(s.nuplinks, 6);
+	for (i = 0; i < c.nuplinks; i++) {
+		cr_assert(uplink_cfg_same(&c.uplinks[i], &s.uplinks[i]),
+			  "uplink %zu: `%s' and `%s'", i, c.uplinks[i].spec,
+			  s.uplinks[i].spec);
+		cr_assert(vlan_cfg_same(&c.uplinks[i].vlan, &s.uplinks[i].vlan),
+			  "uplink %zu: VLAN modes differ", i);
+	}
+	cr_assert_str_eq(c.uplinks[0].spec, "tap:t0,vlan=10");
+	cr_assert_str_eq(c.uplinks[1].spec,
+			 "bridge:br0,trunk=10:20-22,native=21");
+	vlan_cfg_format(&c.uplinks[1].vlan, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "trunk 10,20-22 native 21");
+	cr_assert_eq(c.uplinks[2].kind, UPLINK_SLIRP);
+	cr_assert_eq(c.uplinks[2].vlan.mode, VLAN_MODE_ACCESS);
+	cr_assert_eq(c.uplinks[2].vlan.vid, 7);
+	cr_assert_eq(c.uplinks[3].kind, UPLINK_MCAST);
+	cr_assert_str_eq(c.uplinks[3].spec, "mcast:230.0.0.1:5,trunk=4");
+	cr_assert_eq(c.uplinks[5].kind, UPLINK_CONNECT);
+	cr_assert_eq(c.uplinks[5].vlan.vid, 30);
+	config_fini(&s);
+	config_fini(&c);
+}
+
+Test(uplink_cfg, json_vlan_errors_point_at_the_member)
+{
+	struct swd_config c;
+
+	load("{\"uplinks\": [{\"type\": \"tap\", \"name\": \"t0\", \"vlan\": 0}]}",
+	     &c, -EINVAL,
+	     "1:52: $.uplinks[0].vlan: vlan: `0' is not a VLAN 1-4094");
+	load("{\"uplinks\": [{\"type\": \"tap\", \"name\": \"t0\", \"vlan\": \"10\"}]}",
+	     &c, -EINVAL,
+	     "1:52: $.uplinks[0].vlan: expected a VLAN number 1-4094");
+	load("{\"uplinks\": [{\"type\": \"slirp\", \"trunk\": []}]}", &c,
+	     -EINVAL,
+	     "1:41: $.uplinks[0].trunk: expected a non-empty array of VLANs and ranges, e.g. [10, \"20-29\"]");
+	load("{\"uplinks\": [{\"type\": \"passt\", \"trunk\": [\"9-3\"]}]}", &c,
+	     -EINVAL,
+	     "1:41: $.uplinks[0].trunk: `9-3': range is reversed (A-B needs A <= B)");
+	load("{\"uplinks\": [{\"type\": \"mcast\", \"group\": \"230.0.0.1\", \"port\": 5,\n"
+	     "  \"trunk\": [10], \"native\": 11}]}",
+	     &c, -EINVAL,
+	     "2:28: $.uplinks[0].native: native VLAN 11 is not in the trunk's list");
+	load("{\"uplinks\": [{\"type\": \"tap\", \"name\": \"t0\", \"native\": 3}]}",
+	     &c, -EINVAL,
+	     "1:54: $.uplinks[0].native: native applies only to a trunk");
+	load("{\"connect\": [{\"url\": \"unix:/a\", \"vlan\": 5, \"trunk\": [5]}]}",
+	     &c, -EINVAL,
+	     "1:53: $.connect[0].trunk: a port is either an access port (vlan) or a trunk (trunk), not both");
 }

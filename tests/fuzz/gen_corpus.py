@@ -276,4 +276,13 @@ put("config", "impair-mcast-uplink", b"""{
                "localaddr": "127.0.0.1", "ttl": 1, "loop": false}],
   "mac_table_size": 1024
 }""")
+put("config", "vlan-uplink-objects", b"""{
+  "listen": [{"url": "unix:/tmp/t.sock", "trunk": [10, "20-29"],
+              "native": 10}],
+  "uplinks": [{"type": "tap", "name": "t0", "vlan": 10},
+              {"type": "slirp", "trunk": [5, "7-9"], "native": 7},
+              {"type": "mcast", "group": "230.0.0.1", "port": 9,
+               "trunk": ["30-29"]}],
+  "connect": [{"url": "unix:/tmp/p.sock", "vlan": 4095, "native": 3}]
+}""")
 put("config", "locate-bad-text", b'$.a[3]\0{"a": [1, "unterminated')

@@ -24,6 +24,10 @@ uplink spec with ,vlan=10) to a peer the test listens for:
              flood follows); bad modes are refused, the mode kept
   reload     the config changes C20's listener to 21: the attached port
              follows
+  object     a reload adds a connect object {"url", "trunk", "native"}
+             (W, trunk 20-21 native 21): its port shows the mode, a
+             broadcast tagged 21 reaches it untagged, its untagged one is
+             VLAN 21; the --connect string uplink U is kept as it was
   conserve   on every port rx.frames = rx.forwarded + rx.dropped, and no
              frame was queued that was not sent
 """
@@ -69,6 +73,7 @@ class Peer:
         self.ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.ls.bind(path)
         self.ls.listen(1)
+        self.path = path
         self.c = None
 
     def accept(self, sw):
@@ -220,6 +225,39 @@ def case_reload(sw, cl, ids, conf):
     expect(sw, cl, {"C20": [-1], "X": [21]}, "broadcast tagged 21")
 
 
+def case_object_uplink(sw, cl, ids, conf, peer):
+    conf["connect"].append({"url": "unix:" + peer.path,
+                            "trunk": [20, 21], "native": 21})
+    with open(sw.cfg, "w") as f:
+        json.dump(conf, f)
+    r = sw.ctl_run("reload")
+    if r.returncode != 0:
+        fail("reload with a connect object: " + r.stdout + r.stderr,
+             sw.log())
+    cl["W"] = peer.accept(sw)
+    end = time.monotonic() + 10
+    while True:
+        new = [p for p in ports_by_id(sw).values()
+               if p["id"] not in ids.values()]
+        if new:
+            break
+        if time.monotonic() > end:
+            fail("the connect object's port did not appear", sw.log())
+        time.sleep(0.02)
+    ids["W"] = new[0]["id"]
+    if new[0]["vlan"]["text"] != "trunk 20-21 native 21":
+        fail("connect object mode: %s" % new[0]["vlan"], sw.log())
+    if ports_by_id(sw)[ids["U"]]["vlan"]["text"] != "access 10":
+        fail("the string uplink changed: %s" % ports_by_id(sw)[ids["U"]],
+             sw.log())
+    cl["T"].send_raw(frame(BCAST, mac(0xd), vid=21))
+    expect(sw, cl, {"C20": [-1], "X": [21], "W": [-1]},
+           "broadcast tagged 21 with W")
+    cl["W"].send_raw(frame(BCAST, mac(0x57)))
+    expect(sw, cl, {"C20": [-1], "X": [21], "T": [21]},
+           "untagged broadcast from W (native 21)")
+
+
 def case_conserve(sw):
     for p in ports_by_id(sw).values():
         rx, tx, q = p["rx"], p["tx"], p["queue"]
@@ -238,6 +276,7 @@ def main():
         def sock(n):
             return os.path.join(tmp, n + ".sock")
         peer = Peer(sock("peer"))
+        peer2 = Peer(sock("peer2"))
         conf = {"listen": [
             {"url": "unix:" + sock("a10"), "vlan": 10},
             {"url": "unix:" + sock("b10"), "vlan": 10},
@@ -264,10 +303,12 @@ def main():
             case_bad(sw, cl, ids)
             case_runtime(sw, cl, ids)
             case_reload(sw, cl, ids, conf)
+            case_object_uplink(sw, cl, ids, conf, peer2)
             case_conserve(sw)
         finally:
             sw.stop()
             peer.ls.close()
+            peer2.ls.close()
 
 
 if __name__ == "__main__":
