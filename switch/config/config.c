@@ -177,7 +177,8 @@ static const char *quote(char buf[static QUOTE_MAX], const char *s)
 	return buf;
 }
 
-static const char *json_kind(const json_t *v)
+/* What @v is, for messages: "a string", "an array", ... */
+const char *config_json_kind(const json_t *v)
 {
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
@@ -355,7 +356,7 @@ static int load_mode(struct loader *ld, json_t *v, int *mode)
 		return ld_err(
 			ld, false,
 			"expected an octal mode string like \"0660\", got %s",
-			json_kind(v));
+			config_json_kind(v));
 	if (parse_octal_mode(json_string_value(v), mode) < 0)
 		return ld_err(ld, false, "`%s' is not an octal mode 0-0777",
 			      quote(q, json_string_value(v)));
@@ -366,7 +367,7 @@ static int load_bool(struct loader *ld, json_t *v, bool *out)
 {
 	if (!json_is_boolean(v))
 		return ld_err(ld, false, "expected true or false, got %s",
-			      json_kind(v));
+			      config_json_kind(v));
 	*out = json_is_true(v);
 	return 0;
 }
@@ -447,7 +448,7 @@ static int load_group(struct loader *ld, json_t *v, gid_t *gid)
 	}
 	if (!s)
 		return ld_err(ld, false, "expected a group name or id, got %s",
-			      json_kind(v));
+			      config_json_kind(v));
 	if (*s >= '0' && *s <= '9') {
 		errno = 0;
 		n = strtoll(s, &end, 10);
@@ -493,7 +494,7 @@ static int load_uid(struct loader *ld, json_t *v, uid_t *uid)
 	}
 	if (!s)
 		return ld_err(ld, false, "expected a user id or name, got %s",
-			      json_kind(v));
+			      config_json_kind(v));
 	ret = user_lookup(s, uid);
 	if (ret == -ENOENT)
 		return ld_err(ld, false, "unknown user `%s'", quote(q, s));
@@ -524,7 +525,7 @@ static int load_uids(struct loader *ld, json_t *v, bool group,
 	if (!json_is_array(v))
 		return ld_err(ld, false,
 			      "expected an array of %s ids or names, got %s",
-			      what, json_kind(v));
+			      what, config_json_kind(v));
 	if (json_array_size(v) > LISTEN_UIDS_MAX)
 		return ld_err(ld, false, "more than %d %ss", LISTEN_UIDS_MAX,
 			      what);
@@ -640,7 +641,7 @@ static int load_int(struct loader *ld, json_t *v, const struct int_key *k)
 		return ld_err(ld, false,
 			      "expected an integer %" JSON_INTEGER_FORMAT
 			      "-%" JSON_INTEGER_FORMAT ", got %s",
-			      k->min, k->max, json_kind(v));
+			      k->min, k->max, config_json_kind(v));
 	n = json_integer_value(v);
 	if (n < k->min || n > k->max)
 		return ld_err(ld, false,
@@ -659,7 +660,7 @@ static int load_log_level(struct loader *ld, json_t *v)
 	if (!json_is_string(v))
 		return ld_err(ld, false,
 			      "expected error, warning, info or debug, got %s",
-			      json_kind(v));
+			      config_json_kind(v));
 	if (log_level_parse(json_string_value(v), &ld->c->log_level) < 0)
 		return ld_err(ld, false,
 			      "`%s' is not error, warning, info or debug",
@@ -673,7 +674,7 @@ static int load_pidfile(struct loader *ld, json_t *v)
 
 	if (!json_is_string(v))
 		return ld_err(ld, false, "expected a file name, got %s",
-			      json_kind(v));
+			      config_json_kind(v));
 	if (!*json_string_value(v))
 		return ld_err(ld, false, "empty file name");
 	if (path_expand_dup(json_string_value(v), &copy, msg, sizeof(msg)) < 0)
@@ -692,7 +693,7 @@ static int load_metrics(struct loader *ld, json_t *v)
 	if (!json_is_string(v))
 		return ld_err(ld, false,
 			      "expected tcp:HOST:PORT or unix:PATH, got %s",
-			      json_kind(v));
+			      config_json_kind(v));
 	if (endpoint_url_parse(json_string_value(v), &a, msg, sizeof(msg)) < 0)
 		return ld_err(ld, false, "%s", msg);
 	copy = strdup(json_string_value(v));
@@ -858,7 +859,7 @@ static int load_listener_count(struct loader *ld, json_t *v, unsigned limit,
 
 	if (!json_is_integer(v))
 		return ld_err(ld, false, "expected an integer 1-%u, got %s",
-			      limit, json_kind(v));
+			      limit, config_json_kind(v));
 	n = json_integer_value(v);
 	if (n < 1 || n > limit)
 		return ld_err(ld, false,
@@ -890,7 +891,7 @@ static int load_impair(struct loader *ld, json_t *v, struct listen_impair *out)
 		return ld_err(
 			ld, false,
 			"expected an object of settings, e.g. {\"loss\": \"1%%\", \"delay\": \"20ms\"}, got %s",
-			json_kind(v));
+			config_json_kind(v));
 	memset(out, 0, sizeof(*out));
 	json_object_foreach(v, key, m) {
 		saved = path_push_key(ld, key);
@@ -907,7 +908,7 @@ static int load_impair(struct loader *ld, json_t *v, struct listen_impair *out)
 		else
 			ret = ld_err(ld, false,
 				     "expected a string or a number, got %s",
-				     json_kind(m));
+				     config_json_kind(m));
 		if (ret == 0 &&
 		    impair_opts_set(&out->cfg, setting, err, sizeof(err)) < 0)
 			ret = ld_err(ld, false, "%s", err);
@@ -923,119 +924,23 @@ static int load_impair(struct loader *ld, json_t *v, struct listen_impair *out)
 	return 0;
 }
 
-/* A VLAN number from a JSON integer; @what names it in the message. */
-static int load_vid(struct loader *ld, json_t *v, const char *what,
-		    uint16_t *vid)
-{
-	json_int_t n;
-
-	if (!json_is_integer(v))
-		return ld_err(ld, false,
-			      "expected a VLAN number 1-4094, got %s",
-			      json_kind(v));
-	n = json_integer_value(v);
-	if (n < VLAN_VID_MIN || n > VLAN_VID_MAX)
-		return ld_err(ld, false,
-			      "%s: `%" JSON_INTEGER_FORMAT
-			      "' is not a VLAN 1-4094",
-			      what, n);
-	*vid = (uint16_t)n;
-	return 0;
-}
-
-/**
- * load_trunk() - a listener's "trunk": an array of VLANs (numbers) and
- *		  ranges ("A-B" strings)
- * @ld:		loader, path at the key
- * @v:		its value
- * @c:		the VLANs are set in @c->allowed
- *
- * Return: 0 on success, negative error code on failure
- */
-static int load_trunk(struct loader *ld, json_t *v, struct vlan_cfg *c)
-{
-	const char *why;
-	size_t i, saved;
-	uint16_t vid;
-	json_t *item;
-	int ret = 0;
-
-	if (!json_is_array(v) || !json_array_size(v))
-		return ld_err(
-			ld, false,
-			"expected a non-empty array of VLANs and ranges, e.g. [10, \"20-29\"], got %s",
-			json_is_array(v) ? "an empty array" : json_kind(v));
-	json_array_foreach(v, i, item) {
-		saved = path_push_index(ld, i);
-		if (json_is_integer(item)) {
-			ret = load_vid(ld, item, "trunk", &vid);
-			if (ret == 0)
-				vlan_set(c->allowed, vid);
-		} else if (!json_is_string(item)) {
-			ret = ld_err(
-				ld, false,
-				"expected a VLAN number or an \"A-B\" range, got %s",
-				json_kind(item));
-		} else if (vlan_list_parse(c, json_string_value(item), ',',
-					   &why) < 0) {
-			ret = ld_err(ld, false, "`%s': %s",
-				     json_string_value(item), why);
-		}
-		path_pop(ld, saved);
-		if (ret < 0)
-			return ret;
-	}
-	return 0;
-}
-
-/**
- * struct listen_vlan_keys - a listener's "vlan", "trunk" and "native"
- * @cfg:	what they make
- * @vlan:	"vlan" given
- * @trunk:	"trunk" given
- * @native:	"native", or -1
- */
-struct listen_vlan_keys {
-	struct vlan_cfg cfg;
-	bool vlan;
-	bool trunk;
-	long native;
-};
-
-/* One of "vlan", "trunk", "native" (@key); 1 if @key is none of them. */
-static int load_vlan_key(struct loader *ld, const char *key, json_t *v,
-			 struct listen_vlan_keys *k)
-{
-	uint16_t vid;
-	int ret;
-
-	if (!strcmp(key, "vlan")) {
-		k->vlan = true;
-		return load_vid(ld, v, "vlan", &k->cfg.vid);
-	}
-	if (!strcmp(key, "trunk")) {
-		k->trunk = true;
-		return load_trunk(ld, v, &k->cfg);
-	}
-	if (strcmp(key, "native"))
-		return 1;
-	ret = load_vid(ld, v, "native", &vid);
-	k->native = vid;
-	return ret;
-}
-
-/* The keys together; an error points at the key named. */
-static int load_vlan_finish(struct loader *ld, struct listen_vlan_keys *k)
+/* A listener's "vlan", "trunk" and "native" (vlan_opts_from_json()); an
+ * error points at the key, or the trunk item, at fault. */
+static int load_listener_vlan(struct loader *ld, json_t *obj,
+			      struct vlan_cfg *c)
 {
 	const char *key = NULL;
+	long index = -1;
 	char err[256];
-	size_t saved;
+	size_t saved = ld->plen;
 	int ret;
 
-	if (vlan_opts_finish(&k->cfg, k->vlan, k->trunk, k->native, &key, err,
-			     sizeof(err)) == 0)
+	if (vlan_opts_from_json(obj, c, &key, &index, err, sizeof(err)) == 0)
 		return 0;
-	saved = path_push_key(ld, key);
+	if (key)
+		path_push_key(ld, key);
+	if (index >= 0)
+		path_push_index(ld, (size_t)index);
 	ret = ld_err(ld, false, "%s", err);
 	path_pop(ld, saved);
 	return ret;
@@ -1057,18 +962,17 @@ static int load_listener_obj(struct loader *ld, json_t *obj)
 	int mode = CONFIG_MODE_UNSET;
 	uint32_t max_ports = 0, max_macs = 0;
 	struct listen_impair impair = { .on = false };
-	struct listen_vlan_keys vk = { .native = -1 };
+	struct vlan_cfg vlan;
 	struct listen_cfg *lc;
 	size_t saved;
 	json_t *v;
 	int ret = 0;
 
-	vlan_cfg_none(&vk.cfg);
 	json_object_foreach(obj, key, v) {
 		saved = path_push_key(ld, key);
 		if (!strcmp(key, "url") && !json_is_string(v))
 			ret = ld_err(ld, false, "expected a URL string, got %s",
-				     json_kind(v));
+				     config_json_kind(v));
 		else if (!strcmp(key, "url"))
 			url = json_string_value(v);
 		else if (!strcmp(key, "mode"))
@@ -1090,7 +994,9 @@ static int load_listener_obj(struct loader *ld, json_t *obj)
 			ret = load_listener_count(
 				ld, v, SW_MAC_TABLE_LIMIT, "max_macs ",
 				" (leave the key out for no limit)", &max_macs);
-		else if ((ret = load_vlan_key(ld, key, v, &vk)) > 0)
+		else if (vlan_opts_json_key(key))
+			; /* load_listener_vlan() */
+		else
 			ret = ld_err(
 				ld, true,
 				"unknown key (expected url, mode, group, allow_uids, allow_gids, allow_any_uid, max_ports, max_macs, impair, vlan, trunk or native)");
@@ -1100,17 +1006,17 @@ static int load_listener_obj(struct loader *ld, json_t *obj)
 		if (ret < 0)
 			return ret;
 	}
+	if (load_listener_vlan(ld, obj, &vlan) < 0)
+		return -EINVAL;
 	if (!url)
 		return ld_err(ld, false, "missing \"url\"");
-	if (load_vlan_finish(ld, &vk) < 0)
-		return -EINVAL;
 	ret = load_listener_url(ld, url, obj, mode, group, &uids);
 	if (ret < 0)
 		return ret;
 	lc = &ld->c->listen[ld->c->nlisten - 1];
 	lc->impair = impair;
 	lc->max_macs = max_macs;
-	lc->vlan = vk.cfg;
+	lc->vlan = vlan;
 	if (!max_ports)
 		return 0;
 	if (lc->addr.kind != LISTEN_UDP && lc->addr.kind != LISTEN_UNIXGRAM) {
@@ -1134,7 +1040,7 @@ static int load_listen(struct loader *ld, json_t *v)
 	if (!json_is_array(v))
 		return ld_err(ld, false,
 			      "expected an array of listeners, got %s",
-			      json_kind(v));
+			      config_json_kind(v));
 	if (json_array_size(v) == 0)
 		return ld_err(ld, false, "no listeners");
 	config_clear_listen(ld->c);
@@ -1150,7 +1056,7 @@ static int load_listen(struct loader *ld, json_t *v)
 			ret = ld_err(
 				ld, false,
 				"expected a URL string or an object, got %s",
-				json_kind(item));
+				config_json_kind(item));
 		path_pop(ld, saved);
 		if (ret < 0)
 			return ret;
@@ -1207,13 +1113,13 @@ static int load_control(struct loader *ld, json_t *v)
 		return ld_err(
 			ld, false,
 			"expected a socket path, null or an object, got %s",
-			json_kind(v));
+			config_json_kind(v));
 	json_object_foreach(v, key, m) {
 		saved = path_push_key(ld, key);
 		if (!strcmp(key, "path") && !json_is_string(m))
 			ret = ld_err(ld, false,
 				     "expected a socket path, got %s",
-				     json_kind(m));
+				     config_json_kind(m));
 		else if (!strcmp(key, "path"))
 			ret = control_set_path(ld, json_string_value(m));
 		else if (!strcmp(key, "mode"))
@@ -1248,6 +1154,8 @@ static int load_uplinks(struct loader *ld, json_t *v, bool connect)
 		path_push_index(ld, where.index);
 	if (where.key)
 		path_push_key(ld, where.key);
+	if (where.key && where.has_key_index)
+		path_push_index(ld, where.key_index);
 	ret = ld_err(ld, where.at_key, "%s", msg);
 	path_pop(ld, saved);
 	return ret;
@@ -1319,7 +1227,7 @@ static int load_root(struct loader *ld, json_t *root)
 
 	if (!json_is_object(root))
 		return ld_err(ld, false, "expected an object, got %s",
-			      json_kind(root));
+			      config_json_kind(root));
 	json_object_foreach(root, key, v) {
 		saved = path_push_key(ld, key);
 		ret = load_member(ld, key, v);

@@ -128,12 +128,16 @@ struct uplink_cfg {
  * @has_index:	@index is valid
  * @index:	array element
  * @key:	member of that element, or NULL
+ * @has_key_index: @key_index is valid
+ * @key_index:	array element of @key's value (a "trunk" item)
  * @at_key:	point at the key rather than the value
  */
 struct uplink_json_err {
 	bool has_index;
 	size_t index;
 	const char *key;
+	bool has_key_index;
+	size_t key_index;
 	bool at_key;
 };
 
@@ -156,6 +160,8 @@ int config_absolutize_uplinks(struct swd_config *c, const char *cwd, char *err,
 			      size_t errlen);
 
 /* config.c, jsonpos.c */
+
+const char *config_json_kind(const struct json_t *v);
 
 #define CONFIG_MODE_UNSET (-1)
 #define CONFIG_GID_UNSET ((gid_t)-1)

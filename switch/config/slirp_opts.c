@@ -23,6 +23,7 @@
 
 #include "config/config.h"
 #include "config/slirp_opts.h"
+#include "config/vlan_opts.h"
 
 #define NAME_MAX_LEN 255
 
@@ -749,9 +750,8 @@ int slirp_opts_from_json(struct slirp_opts *o, json_t *obj,
 	if (!json_is_object(obj))
 		return config_errf(err, errlen, "expected an object");
 	json_object_foreach(obj, key, v) {
-		/* "vlan", "trunk", "native": the port's, not slirp's */
-		if (!strcmp(key, "type") || !strcmp(key, "vlan") ||
-		    !strcmp(key, "trunk") || !strcmp(key, "native"))
+		/* the VLAN keys are the port's, not slirp's */
+		if (!strcmp(key, "type") || vlan_opts_json_key(key))
 			continue;
 		*bad_key = key;
 		if (json_is_array(v) &&

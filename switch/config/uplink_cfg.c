@@ -585,94 +585,21 @@ static const char *obj_str(json_t *obj, const char *key)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-/* The VLAN keys every uplink object (and a connect object) may have. */
-static bool obj_vlan_key(const char *key)
-{
-	return !strcmp(key, "vlan") || !strcmp(key, "trunk") ||
-	       !strcmp(key, "native");
-}
-
-/* One VLAN number of an object's @what, a JSON integer. */
-static int obj_vid(json_t *v, const char *what, uint16_t *vid, char *err,
-		   size_t errlen)
-{
-	json_int_t n;
-
-	if (!json_is_integer(v)) {
-		snprintf(err, errlen, "expected a VLAN number 1-4094");
-		return -EINVAL;
-	}
-	n = json_integer_value(v);
-	return vlan_opts_vid(what, n < LONG_MIN || n > LONG_MAX ? -1 : (long)n,
-			     vid, err, errlen);
-}
-
-/*
- * An object's "vlan": N, "trunk": [N, "A-B", ...] and "native": N, as a
- * listener takes them, into @c (mode none without them); @where->key
- * names the member at fault.
- */
+/* An object's "vlan", "trunk" and "native", as a listener takes them
+ * (vlan_opts_from_json()); @where names the member, or trunk item, at
+ * fault. */
 static int obj_vlan(json_t *obj, struct vlan_cfg *c,
 		    struct uplink_json_err *where, char *err, size_t errlen)
 {
-	bool have_vlan = false, have_trunk = false;
-	const char *key, *why;
-	long native = -1;
-	json_t *v, *item;
-	uint16_t vid;
-	size_t i;
+	const char *key;
+	long index;
 
-	vlan_cfg_none(c);
-	json_object_foreach(obj, key, v) {
-		if (!obj_vlan_key(key))
-			continue;
-		where->key = key;
-		if (!strcmp(key, "vlan")) {
-			have_vlan = true;
-			if (obj_vid(v, "vlan", &c->vid, err, errlen) < 0)
-				return -EINVAL;
-			continue;
-		}
-		if (!strcmp(key, "native")) {
-			if (obj_vid(v, "native", &vid, err, errlen) < 0)
-				return -EINVAL;
-			native = vid;
-			continue;
-		}
-		have_trunk = true;
-		if (!json_is_array(v) || !json_array_size(v)) {
-			snprintf(
-				err, errlen,
-				"expected a non-empty array of VLANs and ranges, e.g. [10, \"20-29\"]");
-			return -EINVAL;
-		}
-		json_array_foreach(v, i, item) {
-			if (json_is_integer(item)) {
-				if (obj_vid(item, "trunk", &vid, err, errlen) <
-				    0)
-					return -EINVAL;
-				vlan_set(c->allowed, vid);
-			} else if (!json_is_string(item)) {
-				snprintf(
-					err, errlen,
-					"expected a VLAN number or an \"A-B\" range");
-				return -EINVAL;
-			} else if (vlan_list_parse(c, json_string_value(item),
-						   ',', &why) < 0) {
-				snprintf(err, errlen, "`%s': %s",
-					 json_string_value(item), why);
-				return -EINVAL;
-			}
-		}
-	}
-	where->key = NULL;
-	key = NULL;
-	if (vlan_opts_finish(c, have_vlan, have_trunk, native, &key, err,
-			     errlen) < 0) {
-		where->key = key;
-		return -EINVAL;
-	}
-	return 0;
+	if (vlan_opts_from_json(obj, c, &key, &index, err, errlen) == 0)
+		return 0;
+	where->key = key;
+	where->has_key_index = index >= 0;
+	where->key_index = index >= 0 ? (size_t)index : 0;
+	return -EINVAL;
 }
 
 /* Append @c's spec options (",vlan=N", ...; nothing for mode none). */
@@ -739,7 +666,7 @@ static int obj_mcast(json_t *obj, struct uplink_mcast *m,
 	mcast_defaults(m);
 	json_object_foreach(obj, key, v) {
 		where->key = key;
-		if (!strcmp(key, "type") || obj_vlan_key(key))
+		if (!strcmp(key, "type") || vlan_opts_json_key(key))
 			continue;
 		if (json_is_integer(v))
 			snprintf(num, sizeof(num), "%lld",
@@ -812,7 +739,7 @@ static int obj_to_spec(json_t *obj, char *buf, size_t len, struct uplink_cfg *u,
 		bool known = k == UPLINK_SLIRP;
 
 		where->key = key;
-		if (!strcmp(key, "type") || obj_vlan_key(key))
+		if (!strcmp(key, "type") || vlan_opts_json_key(key))
 			continue; /* obj_vlan() takes the VLAN keys */
 		for (i = 0; k != UPLINK_SLIRP && i < 5 && obj_keys[k][i]; i++)
 			known |= !strcmp(key, obj_keys[k][i]);
@@ -969,7 +896,8 @@ int config_load_uplinks(struct swd_config *c, struct json_t *v, bool connect,
 			json_t *m;
 
 			json_object_foreach(item, key, m) {
-				if (strcmp(key, "url") && !obj_vlan_key(key)) {
+				if (strcmp(key, "url") &&
+				    !vlan_opts_json_key(key)) {
 					where->key = key;
 					where->at_key = true;
 					snprintf(

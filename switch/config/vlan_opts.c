@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * vlan_opts.c - port VLAN modes as text, for uplink specs and the control
- * command (a listener's "vlan", "trunk" and "native" keys are read by
- * config.c and checked here too, so all three say the same)
+ * command, and as JSON keys ("vlan", "trunk", "native") of a listener and
+ * an uplink object, so that all of them say the same
  *
  * Spec options: ",vlan=N" makes an access port; ",trunk=LIST" a trunk,
  * LIST being VLANs N and ranges A-B joined by ':' (the comma already
@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "config/config.h"
 #include "config/vlan_opts.h"
@@ -27,12 +29,12 @@
  *
  * Return: 0, or -EINVAL when @v is not 1..4094
  */
-int vlan_opts_vid(const char *what, long v, uint16_t *out, char *err,
+int vlan_opts_vid(const char *what, long long v, uint16_t *out, char *err,
 		  size_t errlen)
 {
 	if (v < VLAN_VID_MIN || v > VLAN_VID_MAX)
 		return config_errf(err, errlen,
-				   "%s: `%ld' is not a VLAN 1-4094", what, v);
+				   "%s: `%lld' is not a VLAN 1-4094", what, v);
 	*out = (uint16_t)v;
 	return 0;
 }
@@ -88,6 +90,111 @@ int vlan_opts_finish(struct vlan_cfg *c, bool have_vlan, bool have_trunk,
 				   vid);
 	c->vid = vid;
 	return 0;
+}
+
+/**
+ * vlan_opts_json_key() - is @key one of the VLAN keys of a JSON object
+ * @key:	a member name
+ *
+ * Return: true for "vlan", "trunk" and "native", which
+ * vlan_opts_from_json() reads and the object's own parser skips
+ */
+bool vlan_opts_json_key(const char *key)
+{
+	return !strcmp(key, "vlan") || !strcmp(key, "trunk") ||
+	       !strcmp(key, "native");
+}
+
+/* One VLAN number, a JSON integer, given as @what. */
+static int json_vid(const json_t *v, const char *what, uint16_t *vid, char *err,
+		    size_t errlen)
+{
+	if (!json_is_integer(v))
+		return config_errf(err, errlen,
+				   "expected a VLAN number 1-4094, got %s",
+				   config_json_kind(v));
+	return vlan_opts_vid(what, json_integer_value(v), vid, err, errlen);
+}
+
+/* A "trunk" array's VLANs into @c->allowed; @index set to the bad item. */
+static int json_trunk(const json_t *v, struct vlan_cfg *c, long *index,
+		      char *err, size_t errlen)
+{
+	const char *why;
+	const json_t *item;
+	uint16_t vid;
+	size_t i;
+
+	if (!json_is_array(v) || !json_array_size(v))
+		return config_errf(
+			err, errlen,
+			"expected a non-empty array of VLANs and ranges, e.g. [10, \"20-29\"], got %s",
+			json_is_array(v) ? "an empty array"
+					 : config_json_kind(v));
+	json_array_foreach(v, i, item) {
+		*index = (long)i;
+		if (json_is_integer(item)) {
+			if (json_vid(item, "trunk", &vid, err, errlen) < 0)
+				return -EINVAL;
+			vlan_set(c->allowed, vid);
+		} else if (!json_is_string(item)) {
+			return config_errf(
+				err, errlen,
+				"expected a VLAN number or an \"A-B\" range, got %s",
+				config_json_kind(item));
+		} else if (vlan_list_parse(c, json_string_value(item), ',',
+					   &why) < 0) {
+			return config_errf(err, errlen, "`%s': %s",
+					   json_string_value(item), why);
+		}
+	}
+	*index = -1;
+	return 0;
+}
+
+/**
+ * vlan_opts_from_json() - the mode an object's "vlan", "trunk" and
+ *			   "native" keys give (a listener, an uplink object)
+ * @obj:	the object; its other keys are not looked at
+ * @c:		the mode; none without those keys
+ * @key:	on failure, the key at fault, or NULL
+ * @index:	on failure, the item of "trunk" at fault, or -1
+ * @err:	message on failure
+ * @errlen:	its size
+ *
+ * Return: 0, or -EINVAL
+ */
+int vlan_opts_from_json(struct json_t *obj, struct vlan_cfg *c,
+			const char **key, long *index, char *err, size_t errlen)
+{
+	bool have_vlan = false, have_trunk = false;
+	const char *k;
+	long native = -1;
+	json_t *v;
+	uint16_t vid;
+
+	vlan_cfg_none(c);
+	*key = NULL;
+	*index = -1;
+	json_object_foreach(obj, k, v) {
+		*key = k;
+		if (!strcmp(k, "vlan")) {
+			have_vlan = true;
+			if (json_vid(v, "vlan", &c->vid, err, errlen) < 0)
+				return -EINVAL;
+		} else if (!strcmp(k, "native")) {
+			if (json_vid(v, "native", &vid, err, errlen) < 0)
+				return -EINVAL;
+			native = vid;
+		} else if (!strcmp(k, "trunk")) {
+			have_trunk = true;
+			if (json_trunk(v, c, index, err, errlen) < 0)
+				return -EINVAL;
+		}
+	}
+	*key = NULL;
+	return vlan_opts_finish(c, have_vlan, have_trunk, native, key, err,
+				errlen);
 }
 
 /* A whole number, nothing else; -1 if @s is not one. */

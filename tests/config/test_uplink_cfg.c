@@ -410,13 +410,13 @@ Test(uplink_cfg, json_vlan_errors_point_at_the_member)
 	     "1:52: $.uplinks[0].vlan: vlan: `0' is not a VLAN 1-4094");
 	load("{\"uplinks\": [{\"type\": \"tap\", \"name\": \"t0\", \"vlan\": \"10\"}]}",
 	     &c, -EINVAL,
-	     "1:52: $.uplinks[0].vlan: expected a VLAN number 1-4094");
+	     "1:52: $.uplinks[0].vlan: expected a VLAN number 1-4094, got a string");
 	load("{\"uplinks\": [{\"type\": \"slirp\", \"trunk\": []}]}", &c,
 	     -EINVAL,
-	     "1:41: $.uplinks[0].trunk: expected a non-empty array of VLANs and ranges, e.g. [10, \"20-29\"]");
+	     "1:41: $.uplinks[0].trunk: expected a non-empty array of VLANs and ranges, e.g. [10, \"20-29\"], got an empty array");
 	load("{\"uplinks\": [{\"type\": \"passt\", \"trunk\": [\"9-3\"]}]}", &c,
 	     -EINVAL,
-	     "1:41: $.uplinks[0].trunk: `9-3': range is reversed (A-B needs A <= B)");
+	     "1:42: $.uplinks[0].trunk[0]: `9-3': range is reversed (A-B needs A <= B)");
 	load("{\"uplinks\": [{\"type\": \"mcast\", \"group\": \"230.0.0.1\", \"port\": 5,\n"
 	     "  \"trunk\": [10], \"native\": 11}]}",
 	     &c, -EINVAL,
