@@ -281,6 +281,16 @@ void show_ports(const json_t *r)
 			printf("impaired %s: %s\n", jstr(p, "name"), set);
 	}
 	json_array_foreach(r, i, p) {
+		json_t *vx = json_object_get(p, "vxlan");
+
+		if (vx)
+			printf("vxlan %s: vni %lld remote %s port %lld local %s\n",
+			       jstr(p, "name"), jint2(p, "vxlan", "vni"),
+			       jstr2(p, "vxlan", "remote"),
+			       jint2(p, "vxlan", "port"),
+			       jstr2(p, "vxlan", "local"));
+	}
+	json_array_foreach(r, i, p) {
 		const char *mode = jstr2(p, "vlan", "text");
 
 		if (strcmp(mode, "none") && strcmp(mode, "-"))

@@ -37,8 +37,8 @@ if [ "$TEST" -eq 1 ]; then
 	# Metrics and capture tests: promtool (prometheus), tcpdump, curl.
 	PKGS="$PKGS prometheus tcpdump curl"
 	# Uplink tests: passt, network namespaces (iproute2), a fetch (curl)
-	# from a test HTTP server (python3).
-	PKGS="$PKGS passt iproute2 python3"
+	# from a test HTTP server (python3); ping from kernel VTEPs (vxlan).
+	PKGS="$PKGS passt iproute2 python3 iputils-ping"
 	# bench/run.sh: system calls per frame (strace) and instructions per
 	# frame (valgrind --tool=callgrind).
 	PKGS="$PKGS strace valgrind"

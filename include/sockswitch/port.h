@@ -98,6 +98,11 @@ struct port_ops {
  * @PORT_DROP_TX_MIRROR:	a mirrored copy (see sw_mirror_add()) found
  *				the port's queue full, the queue budget used
  *				up or no memory; the mirrored port never waits
+ * @PORT_DROP_RX_ENCAP_BAD:	a tunnel datagram (VXLAN) whose header Linux
+ *				would refuse: flags other than I, or nonzero
+ *				reserved bits
+ * @PORT_DROP_RX_ENCAP_VNI:	a tunnel datagram from the port's remote with
+ *				a VNI no port of that remote has
  */
 enum port_drop {
 	PORT_DROP_RX_RUNT,
@@ -124,6 +129,8 @@ enum port_drop {
 	PORT_DROP_RX_BAD_SRC,
 	PORT_DROP_RX_VLAN_NOMEM,
 	PORT_DROP_TX_MIRROR,
+	PORT_DROP_RX_ENCAP_BAD,
+	PORT_DROP_RX_ENCAP_VNI,
 	PORT_DROP__MAX,
 };
 

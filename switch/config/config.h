@@ -69,6 +69,7 @@ enum uplink_kind {
 	UPLINK_PASST,
 	UPLINK_CONNECT,
 	UPLINK_MCAST,
+	UPLINK_VXLAN,
 };
 
 #define UPLINK_MCAST_TTL_DEFAULT 1
@@ -91,6 +92,39 @@ struct uplink_mcast {
 	bool loop;
 };
 
+#define VXLAN_PORT_DEFAULT 4789 /* IANA; Linux's own default is 8472 */
+#define VXLAN_REMOTES_MAX 64 /* remote= per spec; more with more specs */
+
+/**
+ * struct vxlan_addr - a numeric IPv4 or IPv6 address
+ * @family:	AF_INET or AF_INET6; 0 when not given
+ * @a:		the address, network byte order (IPv4 in the first 4 bytes)
+ */
+struct vxlan_addr {
+	uint16_t family;
+	uint8_t a[16];
+};
+
+/**
+ * struct uplink_vxlan - a VXLAN tunnel to remote VTEPs (RFC 7348)
+ * @vni:	VXLAN network identifier, 0-16777215
+ * @port:	UDP port bound and sent to (default 4789)
+ * @ttl:	TTL / hop limit of what is sent; 0: the system's default
+ * @local:	address bound and sent from; family 0: any (of the remotes'
+ *		family)
+ * @nremotes:	how many in @remote: 1 in every entry of a config (a spec
+ *		with several remotes becomes one entry per remote)
+ * @remote:	the remote VTEPs, all of one family
+ */
+struct uplink_vxlan {
+	uint32_t vni;
+	uint16_t port;
+	uint8_t ttl;
+	struct vxlan_addr local;
+	size_t nremotes;
+	struct vxlan_addr remote[VXLAN_REMOTES_MAX];
+};
+
 /**
  * struct uplink_cfg - one uplink from the config or a flag, parsed once
  * @spec:	canonical spec text ("tap:tap0", "unix:/run/x.sock"), for
@@ -104,6 +138,8 @@ struct uplink_mcast {
  * @slirp:	slirp: the options, parsed and finished (slirp_opts.c);
  *		all zero for the other kinds
  * @mcast:	mcast: group, port and options; all zero for the others
+ * @vxlan:	vxlan: VNI, port, local address and the remote (one per
+ *		entry once appended to a config); all zero for the others
  * @vlan:	the port's VLAN mode (",vlan=N", ",trunk=LIST", ",native=N"
  *		on any spec; in @spec in canonical form, so a change restarts
  *		the uplink)
@@ -120,6 +156,7 @@ struct uplink_cfg {
 	struct listen_addr addr;
 	struct slirp_opts slirp;
 	struct uplink_mcast mcast;
+	struct uplink_vxlan vxlan;
 	struct vlan_cfg vlan;
 };
 

@@ -22,6 +22,7 @@
 
 #include "config/slirp_opts.h"
 #include "config/vlan_opts.h"
+#include "config/vxlan_opts.h"
 #include "sockswitchd.h"
 
 #define SPEC_MAX 4096
@@ -357,6 +358,7 @@ int uplink_cfg_copy(struct uplink_cfg *dst, const struct uplink_cfg *src)
 	dst->fd = src->fd;
 	dst->addr = src->addr;
 	dst->mcast = src->mcast;
+	dst->vxlan = src->vxlan;
 	dst->vlan = src->vlan;
 	dst->spec = strdup_or_null(src->spec, &fail);
 	dst->arg = strdup_or_null(src->arg, &fail);
@@ -411,6 +413,11 @@ static int parse_kind(const char *spec, struct uplink_cfg *out, char *err,
 	}
 	if (!strncmp(spec, "mcast:", 6))
 		return parse_mcast(spec + 6, out, err, errlen);
+	if (!strcmp(spec, "vxlan") || !strncmp(spec, "vxlan,", 6)) {
+		out->kind = UPLINK_VXLAN;
+		return vxlan_opts_parse_spec(
+			&out->vxlan, spec[5] ? spec + 6 : "", err, errlen);
+	}
 	if (!strncmp(spec, "unix:", 5) || !strncmp(spec, "tcp:", 4)) {
 		snprintf(
 			err, errlen,
@@ -420,7 +427,8 @@ static int parse_kind(const char *spec, struct uplink_cfg *out, char *err,
 	}
 	snprintf(
 		err, errlen,
-		"`%s': unknown uplink; use tap:NAME, tap-fd:N, bridge:BRIDGE[,helper=PATH], slirp[,OPTION=VALUE...], passt, passt:PATH or " MCAST_USAGE,
+		"`%s': unknown uplink; use tap:NAME, tap-fd:N, bridge:BRIDGE[,helper=PATH], slirp[,OPTION=VALUE...], passt, passt:PATH, " MCAST_USAGE
+		" or " VXLAN_USAGE,
 		spec);
 	return -EINVAL;
 }
@@ -428,7 +436,8 @@ static int parse_kind(const char *spec, struct uplink_cfg *out, char *err,
 /**
  * uplink_cfg_parse() - parse one uplink spec
  * @spec:	tap:NAME, tap-fd:N, bridge:BR[,helper=PATH], slirp[,OPTS],
- *		passt, passt:PATH, mcast:GROUP:PORT[,OPTS]; with @connect,
+ *		passt, passt:PATH, mcast:GROUP:PORT[,OPTS],
+ *		vxlan,vni=N,remote=ADDR[,OPTS]; with @connect,
  *		unix:PATH or tcp:HOST:PORT (an mcast spec is stored in its
  *		canonical form: defaults left out); any of them may add
  *		the VLAN options ,vlan=N or ,trunk=LIST[,native=N]
@@ -483,7 +492,7 @@ int uplink_cfg_parse(const char *spec, bool connect, struct uplink_cfg *out,
 	return ret;
 }
 
-static int uplink_append(struct swd_config *c, struct uplink_cfg *u)
+static int uplink_append_one(struct swd_config *c, struct uplink_cfg *u)
 {
 	struct uplink_cfg *n =
 		realloc(c->uplinks, (c->nuplinks + 1) * sizeof(*n));
@@ -495,6 +504,45 @@ static int uplink_append(struct swd_config *c, struct uplink_cfg *u)
 	c->uplinks = n;
 	n[c->nuplinks++] = *u;
 	return 0;
+}
+
+/*
+ * A vxlan entry with several remotes becomes one entry per remote (each
+ * remote is a port of its own), named by its canonical spec with the VLAN
+ * options last. Takes @u (appended, or freed).
+ */
+static int uplink_append_vxlan(struct swd_config *c, struct uplink_cfg *u)
+{
+	char spec[VXLAN_SPEC_LEN + VLAN_SPEC_LEN];
+	char vopt[VLAN_SPEC_LEN] = "";
+	struct uplink_cfg one;
+	size_t i;
+	int ret = 0;
+
+	if (u->vlan.mode != VLAN_MODE_NONE)
+		vlan_opts_spec_format(&u->vlan, vopt, sizeof(vopt));
+	for (i = 0; i < u->vxlan.nremotes && ret == 0; i++) {
+		vxlan_opts_spec_format(&u->vxlan, i, spec, sizeof(spec));
+		strcat(spec, vopt);
+		memset(&one, 0, sizeof(one));
+		one.kind = UPLINK_VXLAN;
+		one.fd = -1;
+		one.vxlan = u->vxlan;
+		one.vxlan.remote[0] = u->vxlan.remote[i];
+		one.vxlan.nremotes = 1;
+		one.vlan = u->vlan;
+		one.spec = strdup(spec);
+		ret = one.spec ? uplink_append_one(c, &one) : -ENOMEM;
+	}
+	uplink_cfg_free(u);
+	return ret;
+}
+
+static int uplink_append(struct swd_config *c, struct uplink_cfg *u)
+{
+	if (u->kind == UPLINK_VXLAN)
+		return uplink_append_vxlan(c, u);
+	return uplink_append_one(c, u);
 }
 
 /**
@@ -629,7 +677,7 @@ static const char *const obj_keys[][5] = {
 	[UPLINK_MCAST] = { "group", "port", "localaddr", "ttl", "loop" },
 };
 
-#define OBJ_TYPES "tap, tap-fd, bridge, slirp, passt or mcast"
+#define OBJ_TYPES "tap, tap-fd, bridge, slirp, passt, mcast or vxlan"
 
 static int obj_kind(const char *type, enum uplink_kind *k)
 {
@@ -637,6 +685,7 @@ static int obj_kind(const char *type, enum uplink_kind *k)
 		[UPLINK_TAP] = "tap",	    [UPLINK_TAP_FD] = "tap-fd",
 		[UPLINK_BRIDGE] = "bridge", [UPLINK_SLIRP] = "slirp",
 		[UPLINK_PASST] = "passt",   [UPLINK_MCAST] = "mcast",
+		[UPLINK_VXLAN] = "vxlan",
 	};
 	size_t i;
 
@@ -722,11 +771,27 @@ static int obj_to_spec(json_t *obj, char *buf, size_t len, struct uplink_cfg *u,
 	if (!type || obj_kind(type, &k) < 0) {
 		snprintf(
 			err, errlen,
-			"expected \"tap\", \"tap-fd\", \"bridge\", \"slirp\", \"passt\" or \"mcast\"");
+			"expected \"tap\", \"tap-fd\", \"bridge\", \"slirp\", \"passt\", \"mcast\" or \"vxlan\"");
 		return -EINVAL;
 	}
 	snprintf(buf, len, "%s", type);
 	u->kind = k;
+	if (k == UPLINK_VXLAN) {
+		long index;
+
+		/* Every member is checked where it stands. */
+		*parsed = true;
+		if (vxlan_opts_from_json(obj, &u->vxlan, &where->key, &index,
+					 err, errlen) < 0) {
+			where->has_key_index = index >= 0;
+			where->key_index = index >= 0 ? (size_t)index : 0;
+			where->at_key = where->key &&
+					!vxlan_opts_json_key(where->key) &&
+					strcmp(where->key, "type");
+			return -EINVAL;
+		}
+		return 0;
+	}
 	if (k == UPLINK_SLIRP) {
 		/* Parsed from the object, to blame the right member. */
 		*parsed = true;

@@ -82,6 +82,7 @@ json_t *ctl_port_json(const struct swd *d, const struct port *p)
 	struct uplink_counter uc[UPLINK_COUNTERS_MAX];
 	size_t nuc = uplink_port_counters(p, uc, UPLINK_COUNTERS_MAX), k;
 	const struct port_stats *st = &p->st;
+	struct vxlan_uplink_info vx;
 	json_t *drops = json_object(), *tc = NULL, *o;
 	int i;
 
@@ -124,6 +125,12 @@ json_t *ctl_port_json(const struct swd *d, const struct port *p)
 				    json_integer((json_int_t)p->mac_limit));
 		json_object_set_new(o, "vlan", vlan_json(p));
 	}
+	if (o && vxlan_uplink_info(p, &vx))
+		json_object_set_new(o, "vxlan",
+				    json_pack("{s:i,s:s,s:s,s:i}", "vni",
+					      (int)vx.vni, "remote", vx.remote,
+					      "local", vx.local, "port",
+					      (int)vx.port));
 	/* Counters of the port's transport itself (an mcast uplink's). */
 	if (o && nuc && (tc = json_object()) &&
 	    json_object_set_new(o, "transport_counters", tc) == 0)

@@ -331,6 +331,38 @@ static void put_transport_counters(struct tbuf *b, const struct sw *sw,
 	}
 }
 
+/* vxlan uplinks: the VNI as the value, the remote, local address and UDP
+ * port as labels (a line only for each vxlan port). */
+static void put_vxlan(struct tbuf *b, const struct sw *sw,
+		      const struct port_labels *pl)
+{
+	static const char name[] = "sockswitch_port_vxlan_vni";
+	struct vxlan_uplink_info vx;
+	const struct port *p;
+	bool head = false;
+	uint32_t i;
+
+	port_foreach(sw, p, i) {
+		if (!vxlan_uplink_info(p, &vx))
+			continue;
+		if (!head)
+			tb_head(b, name, "gauge",
+				"A vxlan uplink's VNI; its remote VTEP, local address and UDP port are labels.");
+		head = true;
+		tb_put(b, name, sizeof(name) - 1);
+		tb_put(b, pl->text.p + pl->off[i], pl->off[i + 1] - pl->off[i]);
+		tb_put(b, ",", 1);
+		tb_label(b, "remote", vx.remote);
+		tb_put(b, ",", 1);
+		tb_label(b, "local", vx.local);
+		tb_put(b, ",udp_port=\"", 11);
+		tb_u64(b, vx.port);
+		tb_put(b, "\"} ", 3);
+		tb_u64(b, vx.vni);
+		tb_put(b, "\n", 1);
+	}
+}
+
 /**
  * metrics_put_ports() - append every per-port series to @b
  * @b:		the scrape so far
@@ -388,6 +420,7 @@ int metrics_put_ports(struct tbuf *b, const struct sw *sw)
 		"The port's VLAN mode (none, access, trunk) and VLANs; the value is the VLAN of its untagged frames (access or native), 0 if none (sockswitchctl vlan).",
 		vlan_labels);
 	put_transport_counters(b, sw, &pl);
+	put_vxlan(b, sw, &pl);
 	free(pl.off);
 	free(pl.text.p);
 	return b->failed ? -1 : 0;

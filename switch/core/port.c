@@ -36,9 +36,11 @@ const char *const port_drop_name[PORT_DROP__MAX] = {
 	[PORT_DROP_RX_BAD_SRC] = "rx_bad_src",
 	[PORT_DROP_RX_VLAN_NOMEM] = "rx_vlan_nomem",
 	[PORT_DROP_TX_MIRROR] = "tx_mirror",
+	[PORT_DROP_RX_ENCAP_BAD] = "rx_encap_bad",
+	[PORT_DROP_RX_ENCAP_VNI] = "rx_encap_vni",
 };
 
-static_assert(PORT_DROP__MAX == 24, "port_drop_name[] out of step with enum");
+static_assert(PORT_DROP__MAX == 26, "port_drop_name[] out of step with enum");
 
 /**
  * port_rx_drops() - frames received on @p and dropped
@@ -56,7 +58,9 @@ uint64_t port_rx_drops(const struct port *p)
 	for (i = PORT_DROP_RX_VLAN_TAGGED; i <= PORT_DROP_RX_VLAN_NOMEM; i++)
 		n += p->st.drops[i];
 	return n + p->st.drops[PORT_DROP_RX_BACKLOG] +
-	       p->st.drops[PORT_DROP_RX_MAC_LIMIT];
+	       p->st.drops[PORT_DROP_RX_MAC_LIMIT] +
+	       p->st.drops[PORT_DROP_RX_ENCAP_BAD] +
+	       p->st.drops[PORT_DROP_RX_ENCAP_VNI];
 }
 
 /**

@@ -86,10 +86,7 @@ struct mcast_priv {
 	struct mmsghdr rmm[MCAST_BATCH];
 	struct iovec riov[MCAST_BATCH];
 	struct sockaddr_in from[MCAST_BATCH];
-	union {
-		char buf[CMSG_SPACE(sizeof(uint32_t))];
-		struct cmsghdr align;
-	} rcm[MCAST_BATCH];
+	union dgram_ovfl_cmsg rcm[MCAST_BATCH];
 	struct mmsghdr smm[MCAST_BATCH];
 };
 
@@ -377,19 +374,6 @@ static void mcast_input(struct uplink *u, struct mcast_priv *m, unsigned i,
 	*used += len;
 }
 
-/* The socket's drop count as of datagram @h (only there once nonzero). */
-static void mcast_overruns(struct mcast_priv *m, struct msghdr *h)
-{
-	struct cmsghdr *c;
-
-	for (c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c))
-		if (c->cmsg_level == SOL_SOCKET &&
-		    c->cmsg_type == SO_RXQ_OVFL &&
-		    c->cmsg_len >= CMSG_LEN(sizeof(uint32_t)))
-			memcpy(&m->overruns_now, CMSG_DATA(c),
-			       sizeof(uint32_t));
-}
-
 /* One recvmmsg() into the arena. Return: datagrams read, or -errno. */
 static int mcast_read_batch(struct uplink *u, struct mcast_priv *m,
 			    unsigned *asked)
@@ -402,10 +386,7 @@ static int mcast_read_batch(struct uplink *u, struct mcast_priv *m,
 
 	dgram_slots_init(m->rmm, m->riov, m->from, sizeof(m->from[0]), buf,
 			 slot, *asked);
-	for (i = 0; i < *asked; i++) {
-		m->rmm[i].msg_hdr.msg_control = m->rcm[i].buf;
-		m->rmm[i].msg_hdr.msg_controllen = sizeof(m->rcm[i].buf);
-	}
+	dgram_ovfl_init(m->rmm, m->rcm, *asked);
 	do
 		r = recvmmsg(u->fd, m->rmm, *asked, MSG_DONTWAIT | MSG_TRUNC,
 			     NULL);
@@ -413,7 +394,7 @@ static int mcast_read_batch(struct uplink *u, struct mcast_priv *m,
 	if (r < 0)
 		return -errno;
 	if (r > 0)
-		mcast_overruns(m, &m->rmm[r - 1].msg_hdr);
+		dgram_ovfl_read(&m->rmm[r - 1].msg_hdr, &m->overruns_now);
 	for (i = 0; i < (unsigned)r; i++)
 		mcast_input(u, m, i, buf, slot, &used);
 	swd_rx_commit(d, used);

@@ -677,3 +677,36 @@ void dgram_slots_init(struct mmsghdr *mm, struct iovec *iov, void *names,
 		h->msg_iovlen = 1;
 	}
 }
+
+/**
+ * dgram_ovfl_init() - give @n recvmmsg() headers room for SO_RXQ_OVFL
+ * @mm:		the headers (after dgram_slots_init())
+ * @c:		@n control buffers
+ * @n:		how many
+ */
+void dgram_ovfl_init(struct mmsghdr *mm, union dgram_ovfl_cmsg *c, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		mm[i].msg_hdr.msg_control = c[i].buf;
+		mm[i].msg_hdr.msg_controllen = sizeof(c[i].buf);
+	}
+}
+
+/**
+ * dgram_ovfl_read() - the socket's drop count as of datagram @h
+ * @h:		a received datagram's header
+ * @count:	set to the kernel's count of datagrams dropped on the full
+ *		receive queue, if @h carries it (only once it is nonzero)
+ */
+void dgram_ovfl_read(struct msghdr *h, uint32_t *count)
+{
+	struct cmsghdr *c;
+
+	for (c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c))
+		if (c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SO_RXQ_OVFL &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(uint32_t)))
+			memcpy(count, CMSG_DATA(c), sizeof(uint32_t));
+}

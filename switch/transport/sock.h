@@ -54,4 +54,17 @@ int tcp_peer_uid(const struct sockaddr_storage *local,
 void dgram_slots_init(struct mmsghdr *mm, struct iovec *iov, void *names,
 		      socklen_t namelen, uint8_t *buf, size_t slot, unsigned n);
 
+/**
+ * union dgram_ovfl_cmsg - room for one SO_RXQ_OVFL control message
+ * @buf:	the message
+ * @align:	its alignment
+ */
+union dgram_ovfl_cmsg {
+	char buf[CMSG_SPACE(sizeof(uint32_t))];
+	struct cmsghdr align;
+};
+
+void dgram_ovfl_init(struct mmsghdr *mm, union dgram_ovfl_cmsg *c, unsigned n);
+void dgram_ovfl_read(struct msghdr *h, uint32_t *count);
+
 #endif /* SWD_SOCK_H */

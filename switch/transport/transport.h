@@ -48,4 +48,20 @@ struct slirp_uplink_stats {
 
 bool slirp_uplink_stats(const struct port *p, struct slirp_uplink_stats *out);
 
+/**
+ * struct vxlan_uplink_info - a vxlan uplink, for query-ports and metrics
+ * @vni:	its VNI
+ * @port:	UDP port
+ * @remote:	the remote VTEP's address
+ * @local:	the local address asked for, or "any"
+ */
+struct vxlan_uplink_info {
+	uint32_t vni;
+	uint16_t port;
+	char remote[48];
+	char local[48];
+};
+
+bool vxlan_uplink_info(const struct port *p, struct vxlan_uplink_info *out);
+
 #endif /* SWD_TRANSPORT_H */

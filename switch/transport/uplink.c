@@ -35,6 +35,7 @@ static const struct uplink_ops *const uplink_kinds[] = {
 	[UPLINK_PASST] = &uplink_passt_ops,
 	[UPLINK_CONNECT] = &uplink_connect_ops,
 	[UPLINK_MCAST] = &uplink_mcast_ops,
+	[UPLINK_VXLAN] = &uplink_vxlan_ops,
 };
 
 /* xorshift64: jitter only, seeded per uplink from the switch's secret. */
@@ -217,6 +218,19 @@ struct uplink *uplink_of(struct port *p)
 }
 
 /**
+ * uplink_of_const() - uplink_of() for a read-only port
+ * @p:		any port
+ *
+ * Return: the uplink, or NULL if @p is not one
+ */
+const struct uplink *uplink_of_const(const struct port *p)
+{
+	if (!p || p->ops->close != uplink_port_close)
+		return NULL;
+	return (const void *)((const char *)p - offsetof(struct uplink, port));
+}
+
+/**
  * uplink_remove() - stop an uplink for good and close its port
  * @u:		the uplink
  * @why:	close reason, for the log and the PORT_DOWN event
@@ -233,7 +247,8 @@ void uplink_remove(struct uplink *u, const char *why)
 	sw_port_set_carrier(&u->d->sw, &u->port, false, NULL);
 }
 
-/* "tap:tap0" -> "tap tap0"; connections -> "connect unix:/path". */
+/* "tap:tap0" -> "tap tap0"; connections -> "connect unix:/path";
+ * "vxlan,vni=42,remote=192.0.2.2" -> "vxlan vni=42 remote=192.0.2.2". */
 static void uplink_what(struct uplink *u)
 {
 	char *colon;
@@ -243,6 +258,12 @@ static void uplink_what(struct uplink *u)
 		return;
 	}
 	snprintf(u->what, sizeof(u->what), "%s", u->cfg->spec);
+	if (u->cfg->kind == UPLINK_VXLAN) {
+		for (colon = u->what; *colon; colon++)
+			if (*colon == ',')
+				*colon = ' ';
+		return;
+	}
 	if (u->cfg->kind == UPLINK_SLIRP)
 		return; /* options may hold colons; slirp.c describes it */
 	colon = strchr(u->what, ':');

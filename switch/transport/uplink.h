@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * uplink.h - uplinks: ports the switch opens itself (tap, bridge helper,
- * slirp, passt, outbound stream connections, multicast hubs)
+ * slirp, passt, outbound stream connections, multicast hubs, VXLAN)
  *
  * An uplink is a port like any other (it learns, floods and counts), but
  * the switch owns its lifetime: it is registered once at start and stays
@@ -125,6 +125,7 @@ struct uplink {
 int uplinks_add(struct swd *d, const struct uplink_cfg *ucs, size_t n);
 int uplink_add(struct swd *d, const struct uplink_cfg *uc);
 struct uplink *uplink_of(struct port *p);
+const struct uplink *uplink_of_const(const struct port *p);
 void uplink_remove(struct uplink *u, const char *why);
 void uplink_up(struct uplink *u);
 void uplink_fail(struct uplink *u, bool retry, const char *fmt, ...)
@@ -154,5 +155,8 @@ extern const struct uplink_ops uplink_slirp_ops;
 
 /* transport/mcast.c */
 extern const struct uplink_ops uplink_mcast_ops;
+
+/* transport/vxlan.c */
+extern const struct uplink_ops uplink_vxlan_ops;
 
 #endif /* SOCKSWITCH_UPLINK_H */

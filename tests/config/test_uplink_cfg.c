@@ -339,9 +339,9 @@ Test(uplink_cfg, json_errors_point_at_the_element)
 	load("{\"uplinks\": \"tap:t0\"}", &c, -EINVAL,
 	     "1:13: $.uplinks: expected an array of uplink spec strings or objects");
 	load("{\"uplinks\": [{\"name\": \"t0\"}]}", &c, -EINVAL,
-	     "1:14: $.uplinks[0]: missing \"type\" (tap, tap-fd, bridge, slirp, passt or mcast)");
+	     "1:14: $.uplinks[0]: missing \"type\" (tap, tap-fd, bridge, slirp, passt, mcast or vxlan)");
 	load("{\"uplinks\": [{\"type\": \"vde\"}]}", &c, -EINVAL,
-	     "1:23: $.uplinks[0].type: expected \"tap\", \"tap-fd\", \"bridge\", \"slirp\", \"passt\" or \"mcast\"");
+	     "1:23: $.uplinks[0].type: expected \"tap\", \"tap-fd\", \"bridge\", \"slirp\", \"passt\", \"mcast\" or \"vxlan\"");
 	load("{\"uplinks\": [{\"type\": \"tap-fd\", \"fd\": \"3\"}]}", &c,
 	     -EINVAL, "1:39: $.uplinks[0].fd: expected a number");
 	load("{\"uplinks\": [{\"type\": \"tap\"}]}", &c, -EINVAL,
@@ -427,4 +427,135 @@ Test(uplink_cfg, json_vlan_errors_point_at_the_member)
 	load("{\"connect\": [{\"url\": \"unix:/a\", \"vlan\": 5, \"trunk\": [5]}]}",
 	     &c, -EINVAL,
 	     "1:53: $.connect[0].trunk: a port is either an access port (vlan) or a trunk (trunk), not both");
+}
+
+/* vxlan: one entry per remote, each named by its canonical spec. */
+Test(uplink_cfg, vxlan_specs)
+{
+	struct swd_config c;
+	char err[512];
+
+	config_init(&c);
+	cr_assert_eq(
+		config_add_uplink(
+			&c,
+			"vxlan,remote=192.0.2.2,vni=42,remote=[2001:db8::1],port=8472",
+			false, err, sizeof(err)),
+		-EINVAL);
+	cr_assert_not_null(strstr(err, "all IPv4 or all IPv6"), "%s", err);
+	cr_assert_eq(config_add_uplink(
+			     &c,
+			     "vxlan,vni=42,remote=192.0.2.2,remote=192.0.2.3,"
+			     "local=192.0.2.1,ttl=9,port=8472,vlan=10",
+			     false, err, sizeof(err)),
+		     0, "%s", err);
+	cr_assert_eq(c.nuplinks, 2);
+	cr_assert_eq(c.uplinks[0].kind, UPLINK_VXLAN);
+	cr_assert_str_eq(
+		c.uplinks[0].spec,
+		"vxlan,vni=42,remote=192.0.2.2,local=192.0.2.1,port=8472,ttl=9,vlan=10");
+	cr_assert_str_eq(
+		c.uplinks[1].spec,
+		"vxlan,vni=42,remote=192.0.2.3,local=192.0.2.1,port=8472,ttl=9,vlan=10");
+	cr_assert_eq(c.uplinks[1].vxlan.nremotes, 1);
+	cr_assert_eq(c.uplinks[1].vxlan.vni, 42);
+	cr_assert_eq(c.uplinks[1].vxlan.port, 8472);
+	cr_assert_eq(c.uplinks[1].vxlan.ttl, 9);
+	cr_assert_eq(c.uplinks[1].vlan.mode, VLAN_MODE_ACCESS);
+	cr_assert_eq(c.uplinks[1].vlan.vid, 10);
+	cr_assert_eq(config_add_uplink(&c, "vxlan,vni=0,remote=[2001:DB8::7]",
+				       false, err, sizeof(err)),
+		     0, "%s", err);
+	cr_assert_eq(c.nuplinks, 3);
+	cr_assert_str_eq(c.uplinks[2].spec, "vxlan,vni=0,remote=2001:db8::7");
+	cr_assert_eq(c.uplinks[2].vxlan.port, VXLAN_PORT_DEFAULT);
+	config_fini(&c);
+}
+
+Test(uplink_cfg, vxlan_bad_specs)
+{
+	parse_bad("vxlan", false, "missing vni=N");
+	parse_bad("vxlan,vni=42", false, "missing remote=ADDR");
+	parse_bad("vxlan,vni=16777216,remote=192.0.2.2", false,
+		  "vni=16777216: expected a number from 0 to 16777215");
+	parse_bad("vxlan,vni=-1,remote=192.0.2.2", false, "vni=-1");
+	parse_bad("vxlan,vni=1,vni=2,remote=192.0.2.2", false,
+		  "vni= given twice");
+	parse_bad("vxlan,vni=1,remote=host.example", false,
+		  "expected a numeric IPv4 or IPv6 address");
+	parse_bad("vxlan,vni=1,remote=192.0.2.2,remote=192.0.2.2", false,
+		  "remote=192.0.2.2: given twice");
+	parse_bad("vxlan,vni=1,remote=239.1.1.1", false,
+		  "group mode is not built");
+	parse_bad("vxlan,vni=1,remote=0.0.0.0", false,
+		  "the unspecified address");
+	parse_bad("vxlan,vni=1,remote=fe80::1", false, "link-local");
+	parse_bad("vxlan,vni=1,remote=192.0.2.2,local=2001:db8::1", false,
+		  "not of the same family");
+	parse_bad("vxlan,vni=1,remote=192.0.2.2,local=192.0.2.2", false,
+		  "is the local address itself");
+	parse_bad("vxlan,vni=1,remote=192.0.2.2,port=0", false,
+		  "port=0: expected a UDP port from 1 to 65535");
+	parse_bad("vxlan,vni=1,remote=192.0.2.2,ttl=0", false,
+		  "ttl=0: expected a number from 1 to 255");
+	parse_bad("vxlan,vni=1,remote=192.0.2.2,group=239.1.1.1", false,
+		  "`group': unknown vxlan option");
+	parse_bad("vxlan,vni=1,remote=192.0.2.2,bogus", false,
+		  "`bogus': expected KEY=VALUE");
+	parse_bad("vxlan:1", false, "unknown uplink");
+}
+
+Test(uplink_cfg, json_vxlan_objects)
+{
+	struct swd_config c, s;
+	size_t i;
+
+	load("{\"uplinks\": [{\"type\": \"vxlan\", \"vni\": 42,\n"
+	     "  \"remote\": [\"192.0.2.2\", \"192.0.2.3\"], \"local\": \"192.0.2.1\",\n"
+	     "  \"port\": 8472, \"ttl\": 5, \"trunk\": [10, 20]},\n"
+	     " {\"type\": \"vxlan\", \"vni\": \"7\", \"remote\": \"2001:db8::2\"}]}",
+	     &c, 0, NULL);
+	load("{\"uplinks\": [\"vxlan,vni=42,remote=192.0.2.2,remote=192.0.2.3,"
+	     "local=192.0.2.1,port=8472,ttl=5,trunk=10:20\",\n"
+	     " \"vxlan,vni=7,remote=2001:db8::2\"]}",
+	     &s, 0, NULL);
+	cr_assert_eq(c.nuplinks, 3);
+	cr_assert_eq(s.nuplinks, 3);
+	for (i = 0; i < c.nuplinks; i++)
+		cr_assert(uplink_cfg_same(&c.uplinks[i], &s.uplinks[i]),
+			  "uplink %zu: `%s' and `%s'", i, c.uplinks[i].spec,
+			  s.uplinks[i].spec);
+	cr_assert_str_eq(
+		c.uplinks[1].spec,
+		"vxlan,vni=42,remote=192.0.2.3,local=192.0.2.1,port=8472,ttl=5,trunk=10:20");
+	cr_assert_eq(c.uplinks[1].vlan.mode, VLAN_MODE_TRUNK);
+	config_fini(&s);
+	config_fini(&c);
+}
+
+Test(uplink_cfg, json_vxlan_errors_point_at_the_member)
+{
+	struct swd_config c;
+
+	load("{\"uplinks\": [{\"type\": \"vxlan\", \"vni\": 42,\n"
+	     "  \"remote\": [\"192.0.2.2\", \"nowhere\"]}]}",
+	     &c, -EINVAL,
+	     "2:27: $.uplinks[0].remote[1]: remote=nowhere: expected a numeric IPv4 or IPv6 address (no names, no %interface)");
+	load("{\"uplinks\": [{\"type\": \"vxlan\", \"vni\": 42, \"remote\": \"192.0.2.2\",\n"
+	     "  \"ttl\": 300}]}",
+	     &c, -EINVAL,
+	     "2:10: $.uplinks[0].ttl: ttl=300: expected a number from 1 to 255");
+	load("{\"uplinks\": [{\"type\": \"vxlan\", \"vni\": 42, \"remote\": \"192.0.2.2\",\n"
+	     "  \"group\": \"239.1.1.1\"}]}",
+	     &c, -EINVAL,
+	     "2:3: $.uplinks[0].group: unknown key for a vxlan uplink (vni, remote, local, port, ttl, vlan, trunk, native)");
+	load("{\"uplinks\": [{\"type\": \"vxlan\", \"remote\": \"192.0.2.2\"}]}",
+	     &c, -EINVAL, "1:14: $.uplinks[0]: missing vni=N (0 to 16777215)");
+	load("{\"uplinks\": [{\"type\": \"vxlan\", \"vni\": 1,\n"
+	     "  \"remote\": [\"192.0.2.2\", \"2001:db8::1\"]}]}",
+	     &c, -EINVAL,
+	     "2:13: $.uplinks[0].remote: remote=192.0.2.2 and remote=2001:db8::1: the remotes of one uplink are all IPv4 or all IPv6 (use one uplink per family)");
+	load("{\"uplinks\": [{\"type\": \"vxlan\", \"vni\": 1, \"remote\": true}]}",
+	     &c, -EINVAL,
+	     "1:52: $.uplinks[0].remote: expected an address string or an array of them");
 }
