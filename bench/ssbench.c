@@ -42,6 +42,10 @@ static void usage(FILE *out, const char *prog)
 		"                         sockswitch --listen vde:DIR): hosts attach with\n"
 		"                         libvdeplug vde_open(\"vde://DIR\"), one vde_send()\n"
 		"                         and one vde_recv() per frame, like QEMU -netdev vde\n"
+		"      --rx-unix PATH     with --unix: the receiving hosts attach to a\n"
+		"                         second switch at PATH (two switches joined by\n"
+		"                         --connect, VXLAN...: the link is measured);\n"
+		"                         throughput tests only (use -P 0)\n"
 		"  -d, --direct           also run each test over direct links, no switch\n"
 		"                         (the limit of this machine): unix socketpairs,\n"
 		"                         or loopback TCP connections with --tcp\n"
@@ -143,10 +147,12 @@ enum {
 	OPT_RX_DELAY,
 	OPT_RX_CHUNK,
 	OPT_PROBE,
+	OPT_RX_UNIX,
 };
 
 static const struct option long_opts[] = {
 	{ "unix", required_argument, NULL, 'u' },
+	{ "rx-unix", required_argument, NULL, OPT_RX_UNIX },
 	{ "tcp", required_argument, NULL, 't' },
 	{ "vde", required_argument, NULL, 'V' },
 	{ "direct", no_argument, NULL, 'd' },
@@ -177,6 +183,9 @@ static int parse_opt(int c, const char *arg, struct bench_opts *o)
 	switch (c) {
 	case 'u':
 		o->unix_path = arg;
+		return 0;
+	case OPT_RX_UNIX:
+		o->rx_unix_path = arg;
 		return 0;
 	case 't':
 		o->tcp_addr = arg;
@@ -265,6 +274,12 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 	    (!o->unix_path && !o->tcp_addr && !o->vde_dir && !o->direct)) {
 		fprintf(stderr,
 			"%s: need --direct and/or one of --unix, --tcp, --vde\n",
+			argv[0]);
+		return -EINVAL;
+	}
+	if (o->rx_unix_path && (!o->unix_path || o->pingpong || o->probe)) {
+		fprintf(stderr,
+			"%s: --rx-unix needs --unix, and -P 0 without --probe (throughput tests only)\n",
 			argv[0]);
 		return -EINVAL;
 	}

@@ -64,6 +64,9 @@ struct bench_frame {
 /**
  * struct bench_opts - command line options
  * @unix_path:	switch's unix stream socket, or NULL
+ * @rx_unix_path: a second switch's unix stream socket: the receiving
+ *		hosts (2k+1) attach there, the senders to @unix_path (two
+ *		switches joined by a link under test), or NULL
  * @tcp_addr:	switch's HOST:PORT, or NULL
  * @vde_dir:	VDE switch directory (hosts attach through libvdeplug), or NULL
  * @direct:	also run every test over direct socketpairs (no switch)
@@ -89,6 +92,7 @@ struct bench_frame {
  */
 struct bench_opts {
 	const char *unix_path;
+	const char *rx_unix_path;
 	const char *tcp_addr;
 	const char *vde_dir;
 	bool direct;

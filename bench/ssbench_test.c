@@ -172,6 +172,9 @@ static int hosts_open(const struct bench_opts *o, bool sw, unsigned n,
 				break;
 			h->fd[i] = sv[0];
 			h->fd[i + 1] = sv[1];
+		} else if (sw && o->rx_unix_path && i % 2) {
+			h->fd[i] = switch_connect(o->rx_unix_path, NULL);
+			ret = h->fd[i] < 0 ? h->fd[i] : 0;
 		} else if (sw) {
 			h->fd[i] = host_attach(o, &h->rx[i]);
 			ret = h->fd[i] < 0 ? h->fd[i] : 0;

@@ -511,7 +511,57 @@ static int uplink_append_one(struct swd_config *c, struct uplink_cfg *u)
  * remote is a port of its own), named by its canonical spec with the VLAN
  * options last. Takes @u (appended, or freed).
  */
-static int uplink_append_vxlan(struct swd_config *c, struct uplink_cfg *u)
+/*
+ * What the kernel or the switch would refuse when @x's remote @i starts
+ * beside @c's vxlan entries: the same VNI to the same remote twice; on one
+ * UDP port (and family) two local addresses, or one socket with two TTLs.
+ * Return: 0, or -EINVAL (message in @err).
+ */
+static int vxlan_clash(const struct swd_config *c, const struct uplink_vxlan *x,
+		       size_t i, char *err, size_t errlen)
+{
+	char a[VXLAN_ADDR_LEN], b[VXLAN_ADDR_LEN];
+	size_t k;
+
+	for (k = 0; k < c->nuplinks; k++) {
+		const struct uplink_vxlan *o = &c->uplinks[k].vxlan;
+
+		if (c->uplinks[k].kind != UPLINK_VXLAN || o->port != x->port ||
+		    o->remote[0].family != x->remote[i].family)
+			continue;
+		if (o->vni == x->vni &&
+		    vxlan_addr_same(&o->remote[0], &x->remote[i])) {
+			snprintf(err, errlen,
+				 "vni %u to remote=%s port %u is given twice",
+				 x->vni,
+				 vxlan_addr_str(&x->remote[i], a, sizeof(a)),
+				 x->port);
+			return -EINVAL;
+		}
+		if (o->local.family != x->local.family ||
+		    (x->local.family &&
+		     !vxlan_addr_same(&o->local, &x->local))) {
+			snprintf(
+				err, errlen,
+				"local=%s and local=%s on UDP port %u: one port number takes one local address (give every vxlan uplink on it the same local=, or none)",
+				vxlan_addr_str(&x->local, a, sizeof(a)),
+				vxlan_addr_str(&o->local, b, sizeof(b)),
+				x->port);
+			return -EINVAL;
+		}
+		if (o->ttl != x->ttl) {
+			snprintf(
+				err, errlen,
+				"ttl=%u and ttl=%u on one local address and UDP port %u: the vxlan uplinks there share a socket, give them the same ttl",
+				x->ttl, o->ttl, x->port);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int uplink_append_vxlan(struct swd_config *c, struct uplink_cfg *u,
+			       char *err, size_t errlen)
 {
 	char spec[VXLAN_SPEC_LEN + VLAN_SPEC_LEN];
 	char vopt[VLAN_SPEC_LEN] = "";
@@ -521,6 +571,9 @@ static int uplink_append_vxlan(struct swd_config *c, struct uplink_cfg *u)
 
 	if (u->vlan.mode != VLAN_MODE_NONE)
 		vlan_opts_spec_format(&u->vlan, vopt, sizeof(vopt));
+	/* All or nothing: every remote is checked before any is added. */
+	for (i = 0; i < u->vxlan.nremotes && ret == 0; i++)
+		ret = vxlan_clash(c, &u->vxlan, i, err, errlen);
 	for (i = 0; i < u->vxlan.nremotes && ret == 0; i++) {
 		vxlan_opts_spec_format(&u->vxlan, i, spec, sizeof(spec));
 		strcat(spec, vopt);
@@ -533,16 +586,24 @@ static int uplink_append_vxlan(struct swd_config *c, struct uplink_cfg *u)
 		one.vlan = u->vlan;
 		one.spec = strdup(spec);
 		ret = one.spec ? uplink_append_one(c, &one) : -ENOMEM;
+		if (ret == -ENOMEM)
+			snprintf(err, errlen, "out of memory");
 	}
 	uplink_cfg_free(u);
 	return ret;
 }
 
-static int uplink_append(struct swd_config *c, struct uplink_cfg *u)
+/* Append @u (taken: appended, or freed); a message in @err on failure. */
+static int uplink_append(struct swd_config *c, struct uplink_cfg *u, char *err,
+			 size_t errlen)
 {
 	if (u->kind == UPLINK_VXLAN)
-		return uplink_append_vxlan(c, u);
-	return uplink_append_one(c, u);
+		return uplink_append_vxlan(c, u, err, errlen);
+	if (uplink_append_one(c, u) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /**
@@ -561,8 +622,8 @@ int config_add_uplink(struct swd_config *c, const char *spec, bool connect,
 	struct uplink_cfg u;
 	int ret = uplink_cfg_parse(spec, connect, &u, err, errlen);
 
-	if (ret == 0 && (ret = uplink_append(c, &u)) < 0)
-		snprintf(err, errlen, "out of memory");
+	if (ret == 0)
+		ret = uplink_append(c, &u, err, errlen);
 	return ret;
 }
 
@@ -910,12 +971,11 @@ static int obj_add(struct swd_config *c, json_t *obj, char *spec, size_t len,
 	if (ret == 0) {
 		u.vlan = vlan;
 		u.spec = strdup(spec);
-		/* uplink_append() takes @u, or frees it. */
-		ret = u.spec ? uplink_append(c, &u) : -ENOMEM;
-		if (ret == -ENOMEM)
-			snprintf(err, errlen, "out of memory");
+		/* uplink_append() takes @u (appended, or freed). */
 		if (u.spec)
-			return ret;
+			return uplink_append(c, &u, err, errlen);
+		snprintf(err, errlen, "out of memory");
+		ret = -ENOMEM;
 	}
 	uplink_cfg_free(&u);
 	return ret;
@@ -1035,7 +1095,7 @@ int config_copy_uplinks(struct swd_config *dst, const struct swd_config *src)
 
 	for (i = 0; i < src->nuplinks; i++)
 		if (uplink_cfg_copy(&u, &src->uplinks[i]) < 0 ||
-		    uplink_append(dst, &u) < 0)
+		    uplink_append_one(dst, &u) < 0)
 			return -ENOMEM;
 	return 0;
 }

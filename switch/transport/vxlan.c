@@ -9,8 +9,8 @@
  * (4789 and 8472 are not privileged ports).
  *
  * Each remote VTEP is a port of its own, as Open vSwitch makes one port
- * per remote_ip: learning, counters, VLAN modes and loop protection work
- * per remote, and a switch in the middle of a star relays between remotes
+ * per remote_ip: learning, counters and VLAN modes work per remote (and
+ * so will spanning tree), and a switch in the middle of a star relays between remotes
  * that only know it (flooding is head-end replication: a frame flooded
  * goes to every remote's port). The config gives one entry per remote
  * (uplink_cfg.c splits a spec with several), and each is an uplink.

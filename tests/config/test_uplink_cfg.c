@@ -559,3 +559,50 @@ Test(uplink_cfg, json_vxlan_errors_point_at_the_member)
 	     &c, -EINVAL,
 	     "1:52: $.uplinks[0].remote: expected an address string or an array of them");
 }
+
+/* What would clash when the uplinks start is refused in the config. */
+Test(uplink_cfg, vxlan_clashes)
+{
+	struct swd_config c;
+	char err[512];
+
+	config_init(&c);
+	cr_assert_eq(config_add_uplink(&c, "vxlan,vni=1,remote=192.0.2.2",
+				       false, err, sizeof(err)),
+		     0, "%s", err);
+	cr_assert_eq(config_add_uplink(
+			     &c,
+			     "vxlan,vni=1,remote=192.0.2.3,remote=192.0.2.2",
+			     false, err, sizeof(err)),
+		     -EINVAL);
+	cr_assert_not_null(
+		strstr(err,
+		       "vni 1 to remote=192.0.2.2 port 4789 is given twice"),
+		"%s", err);
+	cr_assert_eq(config_add_uplink(
+			     &c, "vxlan,vni=2,remote=192.0.2.2,local=192.0.2.1",
+			     false, err, sizeof(err)),
+		     -EINVAL);
+	cr_assert_not_null(
+		strstr(err, "one port number takes one local address"), "%s",
+		err);
+	cr_assert_eq(config_add_uplink(&c, "vxlan,vni=2,remote=192.0.2.2,ttl=3",
+				       false, err, sizeof(err)),
+		     -EINVAL);
+	cr_assert_not_null(strstr(err, "give them the same ttl"), "%s", err);
+	/* Another port, another family, another VNI: all fine. */
+	cr_assert_eq(
+		config_add_uplink(
+			&c,
+			"vxlan,vni=1,remote=192.0.2.2,port=8472,local=192.0.2.1,ttl=3",
+			false, err, sizeof(err)),
+		0, "%s", err);
+	cr_assert_eq(config_add_uplink(&c, "vxlan,vni=1,remote=2001:db8::2",
+				       false, err, sizeof(err)),
+		     0, "%s", err);
+	cr_assert_eq(config_add_uplink(&c, "vxlan,vni=2,remote=192.0.2.2",
+				       false, err, sizeof(err)),
+		     0, "%s", err);
+	cr_assert_eq(c.nuplinks, 4);
+	config_fini(&c);
+}

@@ -39,7 +39,6 @@ Needs root (ip netns, vxlan devices); exits 77 (skip) without them.
 import json
 import os
 import shutil
-import signal
 import socket
 import struct
 import subprocess
@@ -49,36 +48,13 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sstest import Client, fail, skip, start_switch, ctl_run  # noqa: E402
+from nslab import Lab, arp, icmp_echo  # noqa: E402
 
-PFX = "ssvx%d" % os.getpid()
-NS = {k: "%s-%s" % (PFX, k) for k in ("S", "K1", "K2", "K3", "K6", "T")}
 CLIENT_MAC = bytes.fromhex("020000770064")
 CLIENT_IP = "192.168.77.100"
 T_MAC = bytes.fromhex("020000770065")
-made_ns = []
-procs = []
-
-
-def run(*args, check=True, ns=None):
-    cmd = (["ip", "netns", "exec", NS[ns]] if ns else []) + list(args)
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
-    if check and r.returncode != 0:
-        fail("%s: rc %d: %s%s" % (" ".join(cmd), r.returncode, r.stdout,
-                                   r.stderr))
-    return r
-
-
-def cleanup():
-    for p in procs:
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-    for n in made_ns:
-        subprocess.run(["ip", "netns", "del", n], capture_output=True)
+lab = Lab("ssvx")
+run, mac_of = lab.run, lab.mac_of
 
 
 def preflight():
@@ -86,7 +62,7 @@ def preflight():
         skip("needs root for network namespaces and kernel vxlan devices")
     if not shutil.which("ip") or not shutil.which("ping"):
         skip("needs ip (iproute2) and ping")
-    n = PFX + "-probe"
+    n = lab.prefix + "-probe"
     if subprocess.run(["ip", "netns", "add", n],
                       capture_output=True).returncode != 0:
         skip("ip netns add does not work here")
@@ -100,10 +76,8 @@ def preflight():
 
 
 def topology():
-    for k in NS:
-        run("ip", "netns", "add", NS[k])
-        made_ns.append(NS[k])
-        run("ip", "link", "set", "lo", "up", ns=k)
+    for k in ("S", "K1", "K2", "K3", "K6", "T"):
+        lab.add_ns(k)
     run("ip", "link", "add", "ul", "type", "bridge", ns="S")
     run("ip", "addr", "add", "10.77.0.1/24", "dev", "ul", ns="S")
     run("ip", "addr", "add", "fd77::1/64", "dev", "ul", "nodad", ns="S")
@@ -111,8 +85,8 @@ def topology():
     addrs = {"K1": "10.77.0.2", "K2": "10.77.0.3", "K3": "10.77.0.4",
              "K6": "fd77::6", "T": "10.77.0.5"}
     for k, a in addrs.items():
-        run("ip", "link", "add", "s-" + k, "netns", NS["S"], "type", "veth",
-            "peer", "name", "eth0", "netns", NS[k])
+        run("ip", "link", "add", "s-" + k, "netns", lab.ns["S"], "type",
+            "veth", "peer", "name", "eth0", "netns", lab.ns[k])
         run("ip", "link", "set", "s-" + k, "master", "ul", "up", ns="S")
         if ":" in a:
             run("ip", "addr", "add", a + "/64", "dev", "eth0", "nodad",
@@ -143,42 +117,10 @@ def topology():
         run("ip", "link", "set", "vx0", "up", ns=k)
 
 
-def mac_of(ns, dev):
-    return bytes.fromhex(run("cat", "/sys/class/net/%s/address" % dev,
-                             ns=ns).stdout.strip().replace(":", ""))
-
-
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
-
-
-def arp_request(src_mac, src_ip, dst_ip):
-    return (b"\xff" * 6 + src_mac + b"\x08\x06" +
-            struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) + src_mac +
-            socket.inet_aton(src_ip) + b"\0" * 6 + socket.inet_aton(dst_ip)
-            + b"\0" * 18)
-
-
-def icmp_echo(src_mac, dst_mac, src_ip, dst_ip, ident, size=56):
-    payload = bytes(range(256)) * (size // 256 + 1)
-    icmp = struct.pack("!BBHHH", 8, 0, 0, ident, 1) + payload[:size]
-    icmp = icmp[:2] + struct.pack("!H", csum(icmp)) + icmp[4:]
-    iph = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(icmp), ident, 0,
-                      64, 1, 0, socket.inet_aton(src_ip),
-                      socket.inet_aton(dst_ip))
-    iph = iph[:10] + struct.pack("!H", csum(iph)) + iph[12:]
-    return dst_mac + src_mac + b"\x08\x00" + iph + icmp
-
-
 def ask_arp(c, ip, log, mac=CLIENT_MAC, src=CLIENT_IP, tries=3):
     """ARP for @ip from the client; return the answering MAC."""
     for _ in range(tries):
-        c.send_raw(arp_request(mac, src, ip))
+        c.send_raw(arp(1, mac, src, None, ip))
         for _, f in c.recv_all(0.5, 3):
             if f[12:14] == b"\x08\x06" and f[20:22] == b"\x00\x02" and \
                     f[28:32] == socket.inet_aton(ip):
@@ -225,10 +167,10 @@ class Sw:
         cfg["listen"] = ["unix:" + self.sock,
                          {"url": "unix:" + self.sock20, "vlan": 20}]
         self.write(cfg)
-        self.p = start_switch(["ip", "netns", "exec", NS[ns], exe,
-                               "--config", self.cfg, "--control",
-                               self.ctlp], self.logpath)
-        procs.append(self.p)
+        self.p = lab.own(start_switch(["ip", "netns", "exec", lab.ns[ns],
+                                       exe, "--config", self.cfg,
+                                       "--control", self.ctlp],
+                                      self.logpath))
 
     def write(self, cfg):
         with open(self.cfg, "w") as f:
@@ -345,8 +287,8 @@ def main():
 
         # 4. Bad datagrams, from K1's address and from a stranger.
         before = counters_of(sw, "10.77.0.2")
-        inner = arp_request(bytes.fromhex("020000770099"), "192.168.77.99",
-                            "192.168.77.2")
+        inner = arp(1, bytes.fromhex("020000770099"), "192.168.77.99",
+                    None, "192.168.77.2")
         bad = [b"", b"\x08\x00\x00", vxlan_hdr(42) + b"\x01" * 10,
                vxlan_hdr(42, flags=0x0c) + inner,
                vxlan_hdr(42, reserved=1) + inner,
@@ -449,7 +391,7 @@ def main():
         print("ok 8 - sockswitchctl ports shows VNI and remote (%d ports)" %
               len(ports))
     finally:
-        cleanup()
+        lab.cleanup()
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
