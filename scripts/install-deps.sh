@@ -39,6 +39,9 @@ if [ "$TEST" -eq 1 ]; then
 	# Uplink tests: passt, network namespaces (iproute2), a fetch (curl)
 	# from a test HTTP server (python3); ping from kernel VTEPs (vxlan).
 	PKGS="$PKGS passt iproute2 python3 iputils-ping"
+	# sockswitch-admin's test: the NAT rules it makes (nft, in the test's
+	# network namespace).
+	PKGS="$PKGS nftables"
 	# bench/run.sh: system calls per frame (strace) and instructions per
 	# frame (valgrind --tool=callgrind).
 	PKGS="$PKGS strace valgrind"
