@@ -247,6 +247,10 @@ sudo_admin tap add "$P2"
 grep -qF "has made 1 tap(s) on no bridge through sudo, the most" "$T/out.log" ||
 	fail "second sudo tap: $(cat "$T/out.log")"
 sudo_admin tap add "$P2" --bridge "$BR" || fail "sudo add on $BR (@nogroup): $(cat "$T/out.log")"
+sudo_admin --state-dir "$T/fresh" tap add "$P2"
+grep -qF "under sudo only an existing one is used" "$T/out.log" ||
+	fail "sudo with a fresh state directory: $(cat "$T/out.log")"
+[ ! -e "$T/fresh" ] || fail "sudo made a state directory"
 sudo_admin tap add "$P2" --user root
 grep -qF "may only make taps for themselves" "$T/out.log" ||
 	fail "sudo tap for root: $(cat "$T/out.log")"
