@@ -14,6 +14,7 @@ install(FILES
 	man/sockswitch.1 man/sockswitchctl.1 man/sockswitch-plug.1
 	DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 install(FILES man/sockswitch.json.5 DESTINATION ${CMAKE_INSTALL_MANDIR}/man5)
+install(FILES man/sockswitch-admin.8 DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
 
 install(FILES completions/sockswitch completions/sockswitchctl
 	DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)

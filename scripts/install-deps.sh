@@ -42,6 +42,9 @@ if [ "$TEST" -eq 1 ]; then
 	# Open vSwitch, a VXLAN peer of the vxlan uplink (vxlan_ovs.py runs
 	# its own daemons on the userspace datapath; no kernel module needed).
 	PKGS="$PKGS openvswitch-switch"
+	# sockswitch-admin's test: the NAT rules it makes (nft, in the test's
+	# network namespace).
+	PKGS="$PKGS nftables"
 	# bench/run.sh: system calls per frame (strace) and instructions per
 	# frame (valgrind --tool=callgrind).
 	PKGS="$PKGS strace valgrind"
@@ -73,7 +76,20 @@ else
 	SUDO=
 fi
 echo "install-deps: installing$missing"
+# Packages that ship a system service (Open vSwitch) are installed for the
+# tests, which start their own daemons: keep the package from starting
+# its service (it would also fail without the openvswitch kernel module)
+# with a policy-rc.d of our own, unless the machine has one already.
+policy=/usr/sbin/policy-rc.d
+ours=0
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\n# install-deps.sh: no service starts while it installs\nexit 101\n' |
+		$SUDO tee "$policy" >/dev/null && $SUDO chmod 755 "$policy" && ours=1
+fi
 $SUDO apt-get update -qq
+rc=0
 # shellcheck disable=SC2086
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
-	--no-install-recommends $missing
+	--no-install-recommends $missing || rc=$?
+[ "$ours" -eq 1 ] && $SUDO rm -f "$policy"
+exit "$rc"

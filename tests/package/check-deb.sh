@@ -76,6 +76,7 @@ for f in usr/bin/sockswitch usr/bin/sockswitchctl usr/bin/sockswitch-plug \
 	usr/share/man/man1/sockswitch.1.gz usr/share/man/man1/sockswitchctl.1.gz \
 	usr/share/man/man1/sockswitch-plug.1.gz \
 	usr/share/man/man5/sockswitch.json.5.gz \
+	usr/sbin/sockswitch-admin usr/share/man/man8/sockswitch-admin.8.gz \
 	usr/lib/systemd/user/sockswitch.service \
 	usr/lib/systemd/user/sockswitch@.service \
 	usr/share/bash-completion/completions/sockswitch \

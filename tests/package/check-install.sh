@@ -8,7 +8,8 @@
 # Installs BUILD_DIR with `cmake --install --prefix /usr' and DESTDIR set
 # (what the Makefile's install target runs, as `make -n install' shows
 # here), then checks that every expected file is there, the binaries
-# executable, the units' ExecStart at /usr/bin and no @VARIABLE@ left.
+# (and sbin/sockswitch-admin) executable, the units' ExecStart at /usr/bin
+# and no @VARIABLE@ left.
 set -u
 
 if [ $# -ne 2 ]; then
@@ -41,7 +42,8 @@ if ! DESTDIR="$tmp/stage" cmake --install "$build" --prefix /usr \
 	exit 1
 fi
 d=$tmp/stage/usr
-for f in bin/sockswitch bin/sockswitchctl bin/sockswitch-plug; do
+for f in bin/sockswitch bin/sockswitchctl bin/sockswitch-plug \
+	sbin/sockswitch-admin; do
 	if [ -x "$d/$f" ] && [ -f "$d/$f" ]; then
 		echo "ok - $f"
 	else
@@ -50,6 +52,7 @@ for f in bin/sockswitch bin/sockswitchctl bin/sockswitch-plug; do
 done
 for f in share/man/man1/sockswitch.1 share/man/man1/sockswitchctl.1 \
 	share/man/man1/sockswitch-plug.1 share/man/man5/sockswitch.json.5 \
+	share/man/man8/sockswitch-admin.8 \
 	lib/systemd/user/sockswitch.service \
 	lib/systemd/user/sockswitch@.service \
 	share/bash-completion/completions/sockswitch \
@@ -82,6 +85,14 @@ for u in sockswitch.service sockswitch@.service; do
 		grep -n 'ExecStart\|@' "$f" | sed 's/^/#   /'
 	fi
 done
+# sockswitch-admin is configured: its version, no @VARIABLE@ left.
+f=$d/sbin/sockswitch-admin
+if [ -x "$f" ] && ! grep -q '@[A-Z_]*@' "$f" &&
+	"$f" --version | grep -q '^sockswitch-admin [0-9]'; then
+	echo "ok - sbin/sockswitch-admin --version: $("$f" --version)"
+else
+	not_ok "sbin/sockswitch-admin is not configured (@VARIABLE@ or no version)"
+fi
 # Nothing outside the prefix.
 extra=$(cd "$tmp/stage" && find . -mindepth 1 -maxdepth 1 ! -name usr)
 [ -z "$extra" ] || not_ok "files outside PREFIX: $extra"

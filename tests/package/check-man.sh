@@ -4,16 +4,17 @@
 # check-man.sh - the man pages render without a warning and follow --help
 #
 # Usage: check-man.sh MAN_DIR SOCKSWITCH SOCKSWITCHCTL SOCKSWITCH_PLUG
+#                     SOCKSWITCH_ADMIN
 #
 # Every page in MAN_DIR renders with `man --warnings -l' and
 # `groff -man -ww -z' printing nothing, and every long option of the
-# three programs' --help (and every sockswitchctl command) appears in
+# four programs' --help (and every sockswitchctl command) appears in
 # its page, every key of docs/config.md in sockswitch.json(5), and each
 # .TH names the version of --version. Exit 77 (skip) without man or groff.
 set -u
 
-if [ $# -ne 4 ]; then
-	echo "usage: $0 MAN_DIR SOCKSWITCH SOCKSWITCHCTL SOCKSWITCH_PLUG" >&2
+if [ $# -ne 5 ]; then
+	echo "usage: $0 MAN_DIR SOCKSWITCH SOCKSWITCHCTL SOCKSWITCH_PLUG SOCKSWITCH_ADMIN" >&2
 	exit 2
 fi
 for tool in man groff; do
@@ -70,6 +71,7 @@ check_options() {
 check_options "$2" "$1/sockswitch.1"
 check_options "$3" "$1/sockswitchctl.1"
 check_options "$4" "$1/sockswitch-plug.1"
+check_options "$5" "$1/sockswitch-admin.8"
 
 # Every command in the Commands: section of sockswitchctl --help.
 missing=""
