@@ -16,7 +16,8 @@
 # 4096), N whole-switch captures into FIFOs nobody reads run during the
 # test (bench/budget.sh uses it for the cost of stalled captures).
 # With CG_VLAN=N in the environment the listener makes every port an
-# access port of VLAN N (a config file with "vlan": N), for the VLAN cost.
+# access port of VLAN N (a config file with "vlan": N), for the VLAN cost;
+# with CG_STP=1 spanning tree is on (--stp), for its cost.
 set -euo pipefail
 (($# >= 4)) || {
 	sed -n '6,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
@@ -34,6 +35,7 @@ if [[ -n ${CG_VLAN:-} ]]; then
 		"$d/sw.sock" "$CG_VLAN" >"$d/sw.json"
 	where=(--config "$d/sw.json")
 fi
+[[ -z ${CG_STP:-} ]] || where+=(--stp)
 nice -n 19 valgrind --tool=callgrind --callgrind-out-file="$d/cg.out" \
 	"$sw" --foreground "${where[@]}" "${ctlopt[@]}" \
 	>"$d/out" 2>"$d/err" &

@@ -37,7 +37,9 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/vxlanbench.XXXXXX")
 cleanup() {
 	local p
 	for p in "${pids[@]}"; do
-		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true
+		if kill "$p" 2>/dev/null; then
+			wait "$p" 2>/dev/null || true
+		fi
 	done
 	rm -rf "$tmp"
 }

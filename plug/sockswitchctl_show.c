@@ -85,7 +85,8 @@ void show_status(const json_t *r)
 	const json_t *cnt = json_object_get(r, "counts"),
 		     *prm = json_object_get(r, "params"),
 		     *ctl = json_object_get(r, "control"),
-		     *mem = json_object_get(r, "memory"), *l;
+		     *mem = json_object_get(r, "memory"),
+		     *stp = json_object_get(r, "stp"), *l;
 	char up[32];
 	size_t i;
 
@@ -125,6 +126,28 @@ void show_status(const json_t *r)
 		       jint(mem, "queued_bytes"), jint(mem, "queue_budget"),
 		       jint(mem, "capture_buffers"),
 		       jint(mem, "capture_budget"));
+	if (json_is_true(json_object_get(stp, "enabled"))) {
+		printf("stp:        bridge %s, root %s%s, cost %lld%s%s; hello %lld s, max age %lld s, forward delay %lld s\n",
+		       jstr(stp, "bridge_id"), jstr(stp, "root_id"),
+		       json_is_true(json_object_get(stp, "root"))
+			       ? " (this switch)"
+			       : "",
+		       jint(stp, "root_path_cost"),
+		       json_is_string(json_object_get(stp, "root_port"))
+			       ? ", root port "
+			       : "",
+		       json_is_string(json_object_get(stp, "root_port"))
+			       ? jstr(stp, "root_port")
+			       : "",
+		       jint(stp, "hello_time"), jint(stp, "max_age"),
+		       jint(stp, "forward_delay"));
+		printf("topology:   %lld change%s%s\n",
+		       jint(stp, "topology_changes"),
+		       jint(stp, "topology_changes") == 1 ? "" : "s",
+		       json_is_true(json_object_get(stp, "topology_change"))
+			       ? ", one in progress (addresses age in forward delay)"
+			       : "");
+	}
 }
 
 /**
@@ -279,6 +302,24 @@ void show_ports(const json_t *r)
 
 		if (strcmp(set, "off") && strcmp(set, "-"))
 			printf("impaired %s: %s\n", jstr(p, "name"), set);
+	}
+	json_array_foreach(r, i, p) {
+		json_t *st = json_object_get(p, "stp");
+
+		if (st)
+			printf("stp %s: %s, %s%s, cost %lld, bpdus in %lld out %lld%s\n",
+			       jstr(p, "name"), jstr(st, "state"),
+			       jstr(st, "role"),
+			       json_is_true(json_object_get(st, "edge"))
+				       ? ", edge"
+				       : "",
+			       jint(st, "path_cost"), jint(st, "rx_bpdu"),
+			       jint(st, "tx_bpdu"),
+			       jint(st, "rx_bad") ? ", some refused" : "");
+		if (json_is_true(json_object_get(p, "bpdu_guard")))
+			printf("bpdu guard %s: on, tripped %lld time%s\n",
+			       jstr(p, "name"), jint(p, "bpdu_guard_trips"),
+			       jint(p, "bpdu_guard_trips") == 1 ? "" : "s");
 	}
 	json_array_foreach(r, i, p) {
 		json_t *vx = json_object_get(p, "vxlan");

@@ -110,6 +110,7 @@ struct swd_macwatch {
  * struct swd_watchers - libev watchers owned by the daemon context
  * @prepare:	ends receive batches, closes ports
  * @check:	refreshes the clock
+ * @stp:	spanning tree's timers (while it is on)
  * @sweep:	ages the MAC table
  * @throttle:	runs while ports are throttled (the wakeup is the point)
  * @impair:	wakes the loop when the next impaired (delayed) frame is
@@ -121,6 +122,7 @@ struct swd_watchers {
 	ev_timer sweep;
 	ev_timer throttle;
 	ev_timer impair;
+	ev_timer stp;
 };
 
 /**
@@ -206,6 +208,68 @@ static void throttle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)w;
 	(void)revents;
 	/* The prepare watcher does the work before the loop blocks again. */
+}
+
+static void stp_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct swd *d = ev_userdata(loop);
+
+	(void)w;
+	(void)revents;
+	sw_stp_tick(&d->sw, d->now_ms); /* the prepare watcher flushes */
+}
+
+/* The bridge's address: locally administered, from the run's secret. */
+static void stp_mac(const struct swd *d, uint8_t mac[6])
+{
+	uint64_t x = d->sw.prm.hash_secret * 0x9e3779b97f4a7c15ULL;
+	int i;
+
+	mac[0] = 0x02;
+	for (i = 1; i < 6; i++)
+		mac[i] = (uint8_t)(x >> (8 * i));
+}
+
+/**
+ * swd_stp_apply() - spanning tree as @c says: on (with its settings), off,
+ *		     or unchanged
+ * @d:		the daemon
+ * @c:		the config (in force, or being applied by a reload)
+ *
+ * New settings restart the tree (every port that is not an edge listens
+ * and learns again).
+ *
+ * Return: 0, or -ENOMEM (logged; STP is then off)
+ */
+int swd_stp_apply(struct swd *d, const struct swd_config *c)
+{
+	struct stp *s = d->sw.stp;
+	uint8_t mac[6];
+	char id[24];
+
+	if (!c->stp_on) {
+		if (!s)
+			return 0;
+		sw_stp_disable(&d->sw);
+		ev_timer_stop(d->loop, &d->watchers->stp);
+		log_info("spanning tree off: every port forwards");
+		return 0;
+	}
+	if (s && !memcmp(&s->cfg, &c->stp, sizeof(c->stp)))
+		return 0;
+	stp_mac(d, mac);
+	if (sw_stp_enable(&d->sw, &c->stp, mac, d->now_ms) < 0) {
+		log_error("spanning tree: out of memory; it stays off");
+		return -ENOMEM;
+	}
+	stp_id_format(d->sw.stp->bridge_id, id, sizeof(id));
+	log_info(
+		"spanning tree on: bridge id %s, hello %us, max age %us, forward delay %us",
+		id, c->stp.hello_s, c->stp.max_age_s, c->stp.fwd_delay_s);
+	ev_timer_set(&d->watchers->stp, STP_TICK_MS / 1000.0,
+		     STP_TICK_MS / 1000.0);
+	ev_timer_start(d->loop, &d->watchers->stp);
+	return 0;
 }
 
 /**
@@ -497,6 +561,40 @@ static void macwatch_sweep(struct swd *d)
 	}
 }
 
+/* Spanning tree's changes, and BPDU guards that fire. */
+static void log_stp_event(struct swd *d, const struct sw_event_info *e)
+{
+	const struct stp *s = d->sw.stp;
+	struct port *p = e->port;
+	char id[24];
+
+	if (e->ev == SW_EV_BPDU_GUARD) {
+		log_warnx(
+			"port %u (%s): a BPDU arrived on a port with bpdu_guard: port disabled (a bridge or a loop where a guest was expected); sockswitchctl enable %s turns it back on",
+			p->id, p->descr, p->name);
+		return;
+	}
+	if (!s)
+		return;
+	if (e->ev == SW_EV_STP_PORT && p && p->stp) {
+		log_info("port %u (%s): stp %s, %s%s", p->id, p->descr,
+			 stp_state_name(p->stp->state),
+			 stp_role_name(stp_port_role(&d->sw, p)),
+			 p->stp->edge ? ", edge" : "");
+	} else if (e->ev == SW_EV_STP_ROOT) {
+		stp_id_format(s->root_id, id, sizeof(id));
+		if (!s->root_port)
+			log_info("stp: this switch is the root (%s)", id);
+		else
+			log_info("stp: root %s, cost %u, through port %u (%s)",
+				 id, s->root_cost, s->root_port->id,
+				 s->root_port->descr);
+	} else if (e->ev == SW_EV_STP_TC) {
+		log_info("stp: topology change (%llu so far)",
+			 (unsigned long long)s->tc_count);
+	}
+}
+
 /* The logger's subscription: MAC events, and the end of a port. */
 static void log_hook(struct swd *d, const struct swd_event *ev, void *opaque)
 {
@@ -546,6 +644,12 @@ static void log_hook(struct swd *d, const struct swd_event *ev, void *opaque)
 	case SW_EV_PORT_UP:
 	case SW_EV_PORT_DOWN:
 		break; /* transports log their own words for these */
+	case SW_EV_STP_PORT:
+	case SW_EV_STP_ROOT:
+	case SW_EV_STP_TC:
+	case SW_EV_BPDU_GUARD:
+		log_stp_event(d, e);
+		break;
 	}
 }
 
@@ -617,6 +721,7 @@ int swd_init(struct swd *d, struct ev_loop *loop)
 	ev_init(&w->throttle, throttle_cb);
 	w->throttle.repeat = THROTTLE_POLL_S;
 	ev_init(&w->impair, throttle_cb);
+	ev_init(&w->stp, stp_cb);
 	return 0;
 }
 
@@ -633,6 +738,7 @@ void swd_fini(struct swd *d)
 		ev_timer_stop(d->loop, &d->watchers->sweep);
 		ev_timer_stop(d->loop, &d->watchers->throttle);
 		ev_timer_stop(d->loop, &d->watchers->impair);
+		ev_timer_stop(d->loop, &d->watchers->stp);
 	}
 	free(d->watchers);
 	free(d->macwatch);

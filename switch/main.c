@@ -50,6 +50,7 @@ struct flags {
 		bool pidfile, daemon, control, metrics, queue_budget;
 		bool capture_budget;
 		bool dgram_idle;
+		bool stp;
 	} set;
 	struct {
 		bool hub, daemon;
@@ -89,6 +90,7 @@ struct build_ctx {
 
 enum {
 	OPT_HUB = 256,
+	OPT_STP,
 	OPT_MAC_TABLE_SIZE,
 	OPT_AGEING,
 	OPT_HOLD_DOWN,
@@ -116,6 +118,7 @@ static const struct option long_opts[] = {
 	{ "config", required_argument, NULL, 'c' },
 	{ "check-config", required_argument, NULL, 'n' },
 	{ "hub", no_argument, NULL, OPT_HUB },
+	{ "stp", no_argument, NULL, OPT_STP },
 	{ "mac-table-size", required_argument, NULL, OPT_MAC_TABLE_SIZE },
 	{ "ageing", required_argument, NULL, OPT_AGEING },
 	{ "aging", required_argument, NULL, OPT_AGEING },
@@ -224,6 +227,9 @@ static void usage(FILE *out)
 		"\n"
 		"Switching:\n"
 		"      --hub                 flood every frame to every other port, learn nothing\n"
+		"      --stp                 802.1D spanning tree (as the Linux bridge's): loops\n"
+		"                            between switches block instead of storming; guest\n"
+		"                            ports still forward at once (config \"stp\": {...})\n"
 		"      --mac-table-size N    bound on learned addresses (default %u); a port\n"
 		"                            holds at most half; when full, a new address\n"
 		"                            evicts the oldest of the port holding the most\n"
@@ -373,6 +379,9 @@ static void parse_flags(int argc, char **argv, struct flags *f)
 			break;
 		case OPT_HUB:
 			f->set.hub = f->v.hub = true;
+			break;
+		case OPT_STP:
+			f->set.stp = true;
 			break;
 		case OPT_MAC_TABLE_SIZE:
 			f->set.mac_table_size = true;
@@ -536,6 +545,8 @@ static int apply_flags(struct swd_config *c, const struct flags *f, char *err,
 		fatalx("out of memory");
 	if (f->set.hub)
 		c->core.hub = f->v.hub;
+	if (f->set.stp)
+		c->stp_on = true; /* the config's "stp" settings, if any */
 	if (f->set.mac_table_size)
 		c->core.mac_table_size = (uint32_t)f->v.mac_table_size;
 	if (f->set.ageing)
@@ -1090,11 +1101,13 @@ static void start(struct swd *d, struct ev_loop *loop, struct build_ctx *b,
 	}
 	if (notify_fd >= 0)
 		ev_loop_fork(loop);
+	swd_stp_apply(d, &d->cfg);
 	uplinks_add(d, d->cfg.uplinks, d->cfg.nuplinks);
-	printf("ready pid=%ld: %zu listener%s, mac table %u, max ports %u%s\n",
+	printf("ready pid=%ld: %zu listener%s, mac table %u, max ports %u%s%s\n",
 	       (long)getpid(), d->cfg.nlisten, d->cfg.nlisten == 1 ? "" : "s",
 	       d->cfg.core.mac_table_size, d->cfg.core.max_ports,
-	       d->cfg.core.hub ? ", hub mode" : "");
+	       d->cfg.core.hub ? ", hub mode" : "",
+	       d->cfg.stp_on ? ", spanning tree" : "");
 	fflush(stdout);
 	snprintf(status, sizeof(status), "%zu listeners, control %s",
 		 d->cfg.nlisten, ctl_path(d) ? ctl_path(d) : "off");

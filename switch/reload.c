@@ -262,6 +262,12 @@ static void reload_commit(struct swd *d, struct swd_config *nc,
 		if (rs->hooks[i].commit)
 			rs->hooks[i].commit(d, oc, nc, rs->hooks[i].opaque);
 	rs->sum = NULL;
+	if (oc->stp_on != nc->stp_on ||
+	    (nc->stp_on && memcmp(&oc->stp, &nc->stp, sizeof(nc->stp)))) {
+		swd_stp_apply(d, nc);
+		sum_add(s, "stp %s",
+			nc->stp_on ? "on, settings applied" : "off");
+	}
 	sum_params(s, &oc->core, &nc->core);
 	if (nc->core.max_ports < d->sw.nports)
 		log_warnx(

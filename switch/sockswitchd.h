@@ -256,6 +256,7 @@ const char *swd_port_state(const struct port *p);
 int swd_port_impair(struct swd *d, struct port *p, const struct impair_cfg *cfg,
 		    bool seeded);
 int swd_port_vlan(struct swd *d, struct port *p, const struct vlan_cfg *c);
+int swd_stp_apply(struct swd *d, const struct swd_config *c);
 uint64_t swd_clock_ms(void);
 int swd_hook_add(struct swd *d, swd_hook_fn fn, void *opaque);
 void swd_emit(struct swd *d, const struct swd_event *ev);

@@ -103,6 +103,9 @@ struct port_ops {
  *				reserved bits
  * @PORT_DROP_RX_ENCAP_VNI:	a tunnel datagram from the port's remote with
  *				a VNI no port of that remote has
+ * @PORT_DROP_RX_STP:		received on a port that spanning tree keeps
+ *				from forwarding (blocking, listening,
+ *				learning); BPDUs are taken, not dropped
  */
 enum port_drop {
 	PORT_DROP_RX_RUNT,
@@ -131,6 +134,7 @@ enum port_drop {
 	PORT_DROP_TX_MIRROR,
 	PORT_DROP_RX_ENCAP_BAD,
 	PORT_DROP_RX_ENCAP_VNI,
+	PORT_DROP_RX_STP,
 	PORT_DROP__MAX,
 };
 
@@ -256,7 +260,16 @@ struct port_stats {
  * @mirror_rx:	mirror sessions copying what this port receives (kept
  *		by sw_mirror_add()/sw_mirror_remove())
  * @mirror_tx:	mirror sessions copying what is queued to this port
+ * @stp:	spanning-tree state (core/stp.c) while STP is on, else NULL
+ * @stp_nonedge: not an edge port when STP starts on it: set before
+ *		sw_port_add() for uplinks and --connect ports, or by
+ *		sw_port_set_edge() (a listener's "edge": false); ports accepted
+ *		on listeners are edge ports by default
+ * @bpdu_guard:	a BPDU arriving disables the port (sw_port_set_bpdu_guard())
+ * @bpdu_guard_trips: times that happened
  */
+struct stp_port;
+
 struct port {
 	const struct port_ops *ops;
 	uint32_t id;
@@ -293,6 +306,10 @@ struct port {
 	uint16_t pvid;
 	uint8_t mirror_rx;
 	uint8_t mirror_tx;
+	struct stp_port *stp;
+	bool stp_nonedge;
+	bool bpdu_guard;
+	uint64_t bpdu_guard_trips;
 };
 
 static inline void port_count_drop(struct port *p, enum port_drop why)

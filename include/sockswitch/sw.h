@@ -83,6 +83,13 @@ struct sw_params {
  * @SW_EV_MIRROR_REMOVED: the mirror session @from -> @to ended because
  *			@port (one of the two) is being removed; reported
  *			before that port's SW_EV_PORT_REMOVED
+ * @SW_EV_STP_PORT:	spanning tree: @port changed state or role, or lost
+ *			its edge status (a BPDU arrived)
+ * @SW_EV_STP_ROOT:	spanning tree: the root or the root port (@port,
+ *			NULL when this bridge is the root) changed
+ * @SW_EV_STP_TC:	spanning tree: a topology change was detected
+ * @SW_EV_BPDU_GUARD:	a BPDU arrived on @port, which has a BPDU guard:
+ *			the port is disabled (a SW_EV_PORT_DOWN follows)
  */
 enum sw_event {
 	SW_EV_MAC_NEW,
@@ -94,6 +101,10 @@ enum sw_event {
 	SW_EV_PORT_DOWN,
 	SW_EV_PORT_REMOVED,
 	SW_EV_MIRROR_REMOVED,
+	SW_EV_STP_PORT,
+	SW_EV_STP_ROOT,
+	SW_EV_STP_TC,
+	SW_EV_BPDU_GUARD,
 };
 
 /* MAC events first, then port events: sw_event_is_mac() relies on it. */
@@ -111,6 +122,9 @@ static inline bool sw_event_is_mac(enum sw_event ev)
  * @SW_CAUSE_NO_CARRIER: sw_port_set_carrier(..., false, why)
  * @SW_CAUSE_CLOSING:	sw_port_set_closing(): p->close_reason says why
  * @SW_CAUSE_REMOVED:	sw_port_remove()
+ * @SW_CAUSE_STP:	spanning tree let the port forward or stopped it
+ *			(@why: the STP state)
+ * @SW_CAUSE_BPDU_GUARD: disabled by its BPDU guard
  */
 enum sw_cause {
 	SW_CAUSE_ADDED,
@@ -120,6 +134,8 @@ enum sw_cause {
 	SW_CAUSE_NO_CARRIER,
 	SW_CAUSE_CLOSING,
 	SW_CAUSE_REMOVED,
+	SW_CAUSE_STP,
+	SW_CAUSE_BPDU_GUARD,
 };
 
 /**
@@ -229,6 +245,10 @@ struct sw_mirror {
  *		forwarded as it is, to sw->flood
  * @mirrors:	mirror sessions, in the order they were added
  * @nmirrors:	number of those
+ * @stp:	spanning tree (core/stp.c), or NULL when off
+ * @nguard:	ports with a BPDU guard
+ * @bpdu_watch:	@stp or @nguard: frames to the bridge group address are
+ *		looked at before forwarding
  */
 struct sw {
 	struct sw_params prm;
@@ -259,6 +279,9 @@ struct sw {
 	struct sw_vlan *vlan;
 	struct sw_mirror mirrors[SW_MIRROR_MAX];
 	uint32_t nmirrors;
+	struct stp *stp;
+	uint32_t nguard;
+	bool bpdu_watch;
 };
 
 void sw_params_default(struct sw_params *prm);
@@ -287,6 +310,19 @@ int sw_mirror_add(struct sw *sw, struct port *src, struct port *dst,
 		  unsigned dir);
 int sw_mirror_remove(struct sw *sw, const struct port *src,
 		     const struct port *dst);
+
+/* Core-internal: between sw.c and stp.c. */
+void sw_send_local(struct sw *sw, struct port *p, const uint8_t *frame,
+		   size_t len);
+void sw_port_stp_changed(struct sw *sw, struct port *p);
+void sw_stp_event(struct sw *sw, enum sw_event ev, struct port *p);
+void stp_input(struct sw *sw, struct port *in, const uint8_t *frame,
+	       size_t len);
+void stp_port_oper(struct sw *sw, struct port *p, bool oper);
+int stp_port_attach(struct sw *sw, struct port *p);
+void stp_port_detach(struct sw *sw, struct port *p);
+bool stp_port_forwarding(const struct port *p);
+bool stp_port_learning(const struct port *p);
 
 #define port_foreach(sw, p, i) \
 	for ((i) = 0; (i) < (sw)->nports && ((p) = (sw)->ports[(i)], 1); (i)++)

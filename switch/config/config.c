@@ -746,6 +746,8 @@ static int listen_append(struct swd_config *c, const char *url,
 	memset(&l->impair, 0, sizeof(l->impair));
 	l->max_macs = 0;
 	vlan_cfg_none(&l->vlan);
+	l->no_edge = false;
+	l->bpdu_guard = false;
 	return 0;
 }
 
@@ -961,6 +963,7 @@ static int load_listener_obj(struct loader *ld, json_t *obj)
 	gid_t group = CONFIG_GID_UNSET;
 	int mode = CONFIG_MODE_UNSET;
 	uint32_t max_ports = 0, max_macs = 0;
+	bool edge = true, guard = false;
 	struct listen_impair impair = { .on = false };
 	struct vlan_cfg vlan;
 	struct listen_cfg *lc;
@@ -994,12 +997,16 @@ static int load_listener_obj(struct loader *ld, json_t *obj)
 			ret = load_listener_count(
 				ld, v, SW_MAC_TABLE_LIMIT, "max_macs ",
 				" (leave the key out for no limit)", &max_macs);
+		else if (!strcmp(key, "edge"))
+			ret = load_bool(ld, v, &edge);
+		else if (!strcmp(key, "bpdu_guard"))
+			ret = load_bool(ld, v, &guard);
 		else if (vlan_opts_json_key(key))
 			; /* load_listener_vlan() */
 		else
 			ret = ld_err(
 				ld, true,
-				"unknown key (expected url, mode, group, allow_uids, allow_gids, allow_any_uid, max_ports, max_macs, impair, vlan, trunk or native)");
+				"unknown key (expected url, mode, group, allow_uids, allow_gids, allow_any_uid, max_ports, max_macs, impair, vlan, trunk, native, edge or bpdu_guard)");
 		if (!strcmp(key, "allow_uids") || !strcmp(key, "allow_gids"))
 			uids.given = true;
 		path_pop(ld, saved);
@@ -1017,6 +1024,8 @@ static int load_listener_obj(struct loader *ld, json_t *obj)
 	lc->impair = impair;
 	lc->max_macs = max_macs;
 	lc->vlan = vlan;
+	lc->no_edge = !edge;
+	lc->bpdu_guard = guard;
 	if (!max_ports)
 		return 0;
 	if (lc->addr.kind != LISTEN_UDP && lc->addr.kind != LISTEN_UNIXGRAM) {
@@ -1161,6 +1170,84 @@ static int load_uplinks(struct loader *ld, json_t *v, bool connect)
 	return ret;
 }
 
+/* ---- spanning tree ---------------------------------------------------------- */
+
+/*
+ * "stp": true, false, or {"priority": N, "hello_time": S, "max_age": S,
+ * "forward_delay": S} (on, with those; the others default). Each value is
+ * checked where it stands; the 802.1D relations between the times are
+ * blamed on the object.
+ */
+static int load_stp(struct loader *ld, json_t *v)
+{
+	static const struct {
+		const char *key;
+		json_int_t min, max;
+	} keys[] = {
+		{ "priority", 0, 65535 },
+		{ "hello_time", 1, 10 },
+		{ "max_age", 6, 40 },
+		{ "forward_delay", 4, 30 },
+	};
+	struct stp_cfg c;
+	const char *key, *why;
+	size_t saved, i;
+	json_int_t n;
+	json_t *m;
+
+	stp_cfg_default(&c);
+	if (json_is_boolean(v)) {
+		ld->c->stp_on = json_is_true(v);
+		ld->c->stp = c;
+		return 0;
+	}
+	if (!json_is_object(v))
+		return ld_err(ld, false,
+			      "expected true, false or an object, got %s",
+			      config_json_kind(v));
+	json_object_foreach(v, key, m) {
+		saved = path_push_key(ld, key);
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (!strcmp(key, keys[i].key))
+				break;
+		if (i == sizeof(keys) / sizeof(keys[0]))
+			return ld_err(
+				ld, true,
+				"unknown key (expected priority, hello_time, max_age or forward_delay)");
+		if (!json_is_integer(m))
+			return ld_err(
+				ld, false,
+				"expected an integer %" JSON_INTEGER_FORMAT
+				"-%" JSON_INTEGER_FORMAT ", got %s",
+				keys[i].min, keys[i].max, config_json_kind(m));
+		n = json_integer_value(m);
+		if (n < keys[i].min || n > keys[i].max)
+			return ld_err(
+				ld, false,
+				"`%" JSON_INTEGER_FORMAT
+				"' is not %" JSON_INTEGER_FORMAT
+				"-%" JSON_INTEGER_FORMAT "%s",
+				n, keys[i].min, keys[i].max,
+				i == 0 ? " (32768 by default; lower wins the root election)"
+				: i == 1 ? " seconds (802.1D)"
+					 : " seconds (802.1D)");
+		if (i == 0)
+			c.priority = (uint32_t)n;
+		else if (i == 1)
+			c.hello_s = (uint32_t)n;
+		else if (i == 2)
+			c.max_age_s = (uint32_t)n;
+		else
+			c.fwd_delay_s = (uint32_t)n;
+		path_pop(ld, saved);
+	}
+	if (stp_cfg_check(&c, &why) < 0)
+		return ld_err(ld, false, "%s", why);
+	ld->c->stp_on = true;
+	ld->c->stp = c;
+	return 0;
+}
+
 /* ---- the top level ---------------------------------------------------------- */
 
 static int load_member(struct loader *ld, const char *key, json_t *v)
@@ -1185,6 +1272,8 @@ static int load_member(struct loader *ld, const char *key, json_t *v)
 		return load_control(ld, v);
 	if (!strcmp(key, "uplinks") || !strcmp(key, "connect"))
 		return load_uplinks(ld, v, key[0] == 'c');
+	if (!strcmp(key, "stp"))
+		return load_stp(ld, v);
 	for (i = 0; i < sizeof(int_keys) / sizeof(int_keys[0]); i++) {
 		if (!strcmp(key, int_keys[i].name))
 			return load_int(ld, v, &int_keys[i]);
@@ -1258,6 +1347,7 @@ void config_init(struct swd_config *c)
 	c->dgram_idle_s = DGRAM_IDLE_DEFAULT_S;
 	c->capture_budget = CAPTURE_BUDGET_DEFAULT;
 	c->control.mode = CONFIG_MODE_UNSET;
+	stp_cfg_default(&c->stp);
 	c->control.group = CONFIG_GID_UNSET;
 }
 
@@ -1339,6 +1429,8 @@ static int config_copy(struct swd_config *dst, const struct swd_config *src)
 		dst->listen[dst->nlisten - 1].impair = l->impair;
 		dst->listen[dst->nlisten - 1].max_macs = l->max_macs;
 		dst->listen[dst->nlisten - 1].vlan = l->vlan;
+		dst->listen[dst->nlisten - 1].no_edge = l->no_edge;
+		dst->listen[dst->nlisten - 1].bpdu_guard = l->bpdu_guard;
 	}
 	return 0;
 nomem:

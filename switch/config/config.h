@@ -13,6 +13,7 @@
 #include <sys/un.h>
 
 #include "config/slirp_opts.h"
+#include "sockswitch/stp.h"
 #include "sockswitch/sw.h"
 #include "sockswitch/vlan.h"
 
@@ -268,6 +269,10 @@ struct listen_impair {
  *		("max_macs"), or 0: no limit of its own
  * @vlan:	VLAN mode of every port accepted there ("vlan", "trunk",
  *		"native"); VLAN_MODE_NONE without them
+ * @no_edge:	its ports are normal spanning-tree ports ("edge": false),
+ *		not edge ports that forward at once
+ * @bpdu_guard:	a BPDU arriving on one of its ports disables that port
+ *		("bpdu_guard": true)
  */
 struct listen_cfg {
 	char *url;
@@ -279,6 +284,8 @@ struct listen_cfg {
 	struct listen_impair impair;
 	uint32_t max_macs;
 	struct vlan_cfg vlan;
+	bool no_edge;
+	bool bpdu_guard;
 };
 
 /**
@@ -316,6 +323,8 @@ enum log_level {
  * @nuplinks:		how many
  * @capture_budget:	bound on the buffers of all running captures
  *			together, bytes
+ * @stp_on:		spanning tree ("stp": true or an object, --stp)
+ * @stp:		its settings (defaults: stp_cfg_default())
  */
 struct swd_config {
 	char *path;
@@ -339,6 +348,8 @@ struct swd_config {
 	struct uplink_cfg *uplinks;
 	size_t nuplinks;
 	size_t capture_budget;
+	bool stp_on;
+	struct stp_cfg stp;
 };
 
 void config_init(struct swd_config *c);

@@ -71,6 +71,60 @@ static json_t *vlan_json(const struct port *p)
 }
 
 /**
+ * ctl_stp_json() - the bridge's spanning-tree state, for query-status
+ * @d:		the daemon
+ *
+ * Return: {"enabled": false} when off, else the bridge and root ids,
+ *	   root port and cost, timers in use and topology changes
+ */
+static json_t *ctl_stp_json(const struct swd *d)
+{
+	const struct stp *s = d->sw.stp;
+	char b[24], r[24];
+
+	if (!s)
+		return json_pack("{s:b}", "enabled", false);
+	stp_id_format(s->bridge_id, b, sizeof(b));
+	stp_id_format(s->root_id, r, sizeof(r));
+	return json_pack(
+		"{s:b,s:s,s:i,s:s,s:b,s:I,s:s?,s:i,s:i,s:i,s:b,s:I,s:f}",
+		"enabled", true, "bridge_id", b, "priority",
+		(int)s->cfg.priority, "root_id", r, "root", !s->root_port,
+		"root_path_cost", (json_int_t)s->root_cost, "root_port",
+		s->root_port ? s->root_port->name : NULL, "hello_time",
+		(int)(s->hello_ms / 1000), "max_age",
+		(int)(s->max_age_ms / 1000), "forward_delay",
+		(int)(s->fwd_delay_ms / 1000), "topology_change", s->tc,
+		"topology_changes", (json_int_t)s->tc_count,
+		"last_topology_change_ago",
+		s->tc_count ? (double)(s->last_ms - s->tc_last_ms) / 1000.0
+			    : -1.0);
+}
+
+/* A port's spanning-tree state, for query-ports (NULL: STP off). */
+static json_t *stp_port_json(const struct swd *d, const struct port *p)
+{
+	const struct stp_port *sp = p->stp;
+	char db[24], dr[24];
+
+	if (!sp)
+		return NULL;
+	stp_id_format(sp->dbridge, db, sizeof(db));
+	stp_id_format(sp->droot, dr, sizeof(dr));
+	return json_pack(
+		"{s:s,s:s,s:b,s:i,s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I}",
+		"state", stp_state_name(sp->state), "role",
+		stp_role_name(stp_port_role(&d->sw, p)), "edge", sp->edge,
+		"port_id", (int)sp->port_id, "path_cost",
+		(json_int_t)sp->path_cost, "designated_root", dr,
+		"designated_bridge", db, "rx_bpdu", (json_int_t)sp->rx_bpdu,
+		"tx_bpdu", (json_int_t)sp->tx_bpdu, "rx_tcn",
+		(json_int_t)sp->rx_tcn, "tx_tcn", (json_int_t)sp->tx_tcn,
+		"rx_bad", (json_int_t)sp->rx_bad, "forward_transitions",
+		(json_int_t)sp->transitions);
+}
+
+/**
  * ctl_port_json() - everything about one port, as query-ports shows it
  * @d:		the daemon
  * @p:		the port
@@ -124,6 +178,15 @@ json_t *ctl_port_json(const struct swd *d, const struct port *p)
 		json_object_set_new(json_object_get(o, "mac"), "max_macs",
 				    json_integer((json_int_t)p->mac_limit));
 		json_object_set_new(o, "vlan", vlan_json(p));
+	}
+	if (o) {
+		json_object_set_new(o, "bpdu_guard",
+				    json_boolean(p->bpdu_guard));
+		json_object_set_new(
+			o, "bpdu_guard_trips",
+			json_integer((json_int_t)p->bpdu_guard_trips));
+		if (p->stp)
+			json_object_set_new(o, "stp", stp_port_json(d, p));
 	}
 	if (o && vxlan_uplink_info(p, &vx))
 		json_object_set_new(o, "vxlan",
@@ -267,7 +330,7 @@ static json_t *cmd_query_status(struct ctl_req *r)
 	}
 	return json_pack(
 		"{s:s,s:I,s:f,s:s?,s:s,s:{s:I,s:I,s:I,s:I,s:I},s:o?,s:o?,s:o?,"
-		"s:o?,s:o?}",
+		"s:o?,s:o?,s:o?}",
 		"version", SOCKSWITCH_VERSION, "pid", (json_int_t)getpid(),
 		"uptime", (double)(swd_clock_ms() - d->start_ms) / 1000.0,
 		"config", d->cfg.path, "log_level",
@@ -278,7 +341,8 @@ static json_t *cmd_query_status(struct ctl_req *r)
 		(json_int_t)d->sw.mt.max, "listeners",
 		(json_int_t)json_array_size(ls), "listeners", ls,
 		"listener_stats", lst, "params", params_json(&d->sw.prm),
-		"control", ctl_stats_json(d), "memory", memory_json(d));
+		"control", ctl_stats_json(d), "memory", memory_json(d), "stp",
+		ctl_stp_json(d));
 }
 
 static json_t *cmd_query_ports(struct ctl_req *r)
@@ -860,11 +924,57 @@ static void ctl_core_event(struct swd *d, const struct sw_event_info *e)
 	case SW_CAUSE_NO_CARRIER:
 		ctl_port_event(d, p, false, e->why ? e->why : "no carrier");
 		break;
+	case SW_CAUSE_STP:
+		ctl_port_event(d, p, e->ev == SW_EV_PORT_UP,
+			       e->ev == SW_EV_PORT_UP ? "stp forwarding"
+						      : "stp not forwarding");
+		break;
+	case SW_CAUSE_BPDU_GUARD:
+		ctl_port_event(d, p, false, "bpdu guard");
+		break;
 	case SW_CAUSE_CLOSING:
 		break; /* reported at removal */
 	case SW_CAUSE_REMOVED:
 		if (e->ev == SW_EV_PORT_REMOVED && p->closing)
 			ctl_port_event(d, p, false, p->close_reason);
+		break;
+	}
+}
+
+/* Spanning tree's events and BPDU guards (docs/control.md). */
+static void ctl_stp_event(struct swd *d, const struct sw_event_info *e)
+{
+	const struct stp *s = d->sw.stp;
+	struct port *p = e->port;
+
+	switch (e->ev) {
+	case SW_EV_STP_PORT:
+		if (p && p->stp)
+			ctl_emit(
+				d, "STP_PORT",
+				json_pack(
+					"{s:o,s:s,s:s,s:b}", "port",
+					port_ref_json(p), "state",
+					stp_state_name(p->stp->state), "role",
+					stp_role_name(stp_port_role(&d->sw, p)),
+					"edge", p->stp->edge));
+		break;
+	case SW_EV_STP_ROOT:
+		if (s)
+			ctl_emit(d, "STP_ROOT", ctl_stp_json(d));
+		break;
+	case SW_EV_STP_TC:
+		if (s)
+			ctl_emit(d, "STP_TOPOLOGY_CHANGE",
+				 json_pack("{s:I}", "topology_changes",
+					   (json_int_t)s->tc_count));
+		break;
+	case SW_EV_BPDU_GUARD:
+		ctl_emit(d, "BPDU_GUARD",
+			 json_pack("{s:o,s:I}", "port", port_ref_json(p),
+				   "trips", (json_int_t)p->bpdu_guard_trips));
+		break;
+	default:
 		break;
 	}
 }
@@ -886,6 +996,8 @@ static void ctl_hook(struct swd *d, const struct swd_event *ev, void *opaque)
 					   port_ref_json(ev->sw->port)));
 		else if (sw_event_is_mac(ev->sw->ev))
 			ctl_mac_event(d, ev->sw);
+		else if (ev->sw->ev >= SW_EV_STP_PORT)
+			ctl_stp_event(d, ev->sw);
 		else
 			ctl_core_event(d, ev->sw);
 		break;

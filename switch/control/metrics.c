@@ -271,6 +271,39 @@ static void put_switch(FILE *f, const struct metrics_ep *m)
 		  m->last_cost);
 }
 
+/* Spanning tree, when it is on: the bridge's place in the tree. */
+static void put_stp(FILE *f, const struct swd *d)
+{
+	const struct stp *s = d->sw.stp;
+	char id[24];
+
+	put_gauge(f, "sockswitch_stp_enabled", "1 if spanning tree is on.",
+		  s ? 1 : 0);
+	if (!s)
+		return;
+	put_head(
+		f, "sockswitch_stp_root_info", "gauge",
+		"1 if this switch is the root, else 0; the labels name the bridge and the root (priority.MAC).");
+	fputs("sockswitch_stp_root_info{", f);
+	stp_id_format(s->bridge_id, id, sizeof(id));
+	put_label(f, "bridge_id", id);
+	fputc(',', f);
+	stp_id_format(s->root_id, id, sizeof(id));
+	put_label(f, "root_id", id);
+	fprintf(f, "} %d\n", s->root_port ? 0 : 1);
+	put_gauge(f, "sockswitch_stp_root_path_cost",
+		  "Path cost from this switch to the root.",
+		  (double)s->root_cost);
+	put_gauge(
+		f, "sockswitch_stp_topology_change",
+		"1 while a topology change is in progress (addresses age in forward_delay).",
+		s->tc ? 1 : 0);
+	put_head(f, "sockswitch_stp_topology_changes_total", "counter",
+		 "Topology changes this switch detected.");
+	fprintf(f, "sockswitch_stp_topology_changes_total %" PRIu64 "\n",
+		s->tc_count);
+}
+
 /* Peers each listener refused by its allow lists (counter, by listener). */
 static void put_listeners(FILE *f, const struct swd *d)
 {
@@ -379,6 +412,7 @@ static char *metrics_format(const struct metrics_ep *m, size_t *len)
 	if (!f)
 		return NULL;
 	put_switch(f, m);
+	put_stp(f, m->d);
 	put_captures(f, m->d);
 	put_listeners(f, m->d);
 	put_slirp(f, &m->d->sw);

@@ -237,10 +237,11 @@ static int labels_build(struct port_labels *pl, const struct sw *sw)
  * One line per port of a setting: the port's labels, then @labels adds
  * its own (after a comma) and returns the line's value.
  */
-static void
-put_setting(struct tbuf *b, const struct sw *sw, const struct port_labels *pl,
-	    const char *name, const char *help,
-	    uint64_t (*labels)(struct tbuf *b, const struct port *p))
+static void put_setting(struct tbuf *b, const struct sw *sw,
+			const struct port_labels *pl, const char *name,
+			const char *help,
+			uint64_t (*labels)(struct tbuf *b, const struct sw *sw,
+					   const struct port *p))
 {
 	const struct port *p;
 	uint32_t i;
@@ -252,7 +253,7 @@ put_setting(struct tbuf *b, const struct sw *sw, const struct port_labels *pl,
 		tb_put(b, name, strlen(name));
 		tb_put(b, pl->text.p + pl->off[i], pl->off[i + 1] - pl->off[i]);
 		tb_put(b, ",", 1);
-		v = labels(b, p);
+		v = labels(b, sw, p);
 		tb_put(b, "} ", 2);
 		tb_u64(b, v);
 		tb_put(b, "\n", 1);
@@ -260,8 +261,10 @@ put_setting(struct tbuf *b, const struct sw *sw, const struct port_labels *pl,
 }
 
 /* 1 with the settings as a label for an impaired port, 0 with "off". */
-static uint64_t impaired_labels(struct tbuf *b, const struct port *p)
+static uint64_t impaired_labels(struct tbuf *b, const struct sw *sw,
+				const struct port *p)
 {
+	(void)sw;
 	char set[IMPAIR_SETTINGS_LEN];
 
 	if (p->impair)
@@ -272,9 +275,22 @@ static uint64_t impaired_labels(struct tbuf *b, const struct port *p)
 	return p->impair != NULL;
 }
 
+/* Spanning tree: state and role as labels; the value is the state's 802.1D
+ * number (0 disabled, 1 blocking, 2 listening, 3 learning, 4 forwarding). */
+static uint64_t stp_labels(struct tbuf *b, const struct sw *sw,
+			   const struct port *p)
+{
+	tb_label(b, "state", p->stp ? stp_state_name(p->stp->state) : "off");
+	tb_put(b, ",", 1);
+	tb_label(b, "role",
+		 p->stp ? stp_role_name(stp_port_role(sw, p)) : "off");
+	return p->stp ? (uint64_t)p->stp->state : 0;
+}
+
 /* The VLAN mode as labels; the value is the VLAN untagged frames belong
  * to (access VLAN or native), 0 for none. */
-static uint64_t vlan_labels(struct tbuf *b, const struct port *p)
+static uint64_t vlan_labels(struct tbuf *b, const struct sw *sw,
+			    const struct port *p)
 {
 	char list[VLAN_TEXT_MAX] = "";
 
@@ -401,7 +417,7 @@ int metrics_put_ports(struct tbuf *b, const struct sw *sw)
 			put_line(b, "sockswitch_port_drops_total", n, &pl, i,
 				 port_drop_name[r], p->st.drops[r]);
 	tb_head(b, "sockswitch_port_up", "gauge",
-		"1 if the port forwards, 0 if it is disabled or closing.");
+		"1 if the port forwards, 0 if it is disabled, closing, without a carrier or kept from forwarding by spanning tree.");
 	n = strlen("sockswitch_port_up");
 	port_foreach(sw, p, i)
 		put_line(b, "sockswitch_port_up", n, &pl, i, NULL, p->up);
@@ -419,6 +435,11 @@ int metrics_put_ports(struct tbuf *b, const struct sw *sw)
 		b, sw, &pl, "sockswitch_port_vlan",
 		"The port's VLAN mode (none, access, trunk) and VLANs; the value is the VLAN of its untagged frames (access or native), 0 if none (sockswitchctl vlan).",
 		vlan_labels);
+	if (sw->stp)
+		put_setting(
+			b, sw, &pl, "sockswitch_port_stp_state",
+			"Spanning tree: the port's 802.1D state (0 disabled, 1 blocking, 2 listening, 3 learning, 4 forwarding), with state and role as labels.",
+			stp_labels);
 	put_transport_counters(b, sw, &pl);
 	put_vxlan(b, sw, &pl);
 	free(pl.off);

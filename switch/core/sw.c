@@ -80,6 +80,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sockswitch/stp.h"
 #include "sockswitch/sw.h"
 #include "sockswitch/vlan.h"
 
@@ -182,6 +183,8 @@ int sw_init(struct sw *sw, const struct sw_params *prm)
  */
 void sw_fini(struct sw *sw)
 {
+	if (sw->stp)
+		sw_stp_disable(sw);
 	sw_vlan_fini(sw);
 	mac_table_fini(&sw->mt);
 	free(sw->ports);
@@ -219,6 +222,8 @@ int sw_reset(struct sw *sw, const struct sw_params *prm)
 		return -EBUSY;
 	if (sw_params_check(prm) < 0)
 		return -EINVAL;
+	if (sw->stp)
+		sw_stp_disable(sw);
 	sw_vlan_fini(sw);
 	mac_table_fini(&sw->mt);
 	memset(sw, 0, sizeof(*sw));
@@ -367,12 +372,43 @@ static void sw_port_set_up(struct sw *sw, struct port *p, bool up,
 			      cause, why);
 }
 
-/* An attached port is up when enabled, not closing and with a carrier. */
+/* An attached port is up when enabled, not closing and with a carrier,
+ * and, with spanning tree on, in the forwarding state. */
 static void sw_port_update_up(struct sw *sw, struct port *p,
 			      enum sw_cause cause, const char *why)
 {
-	sw_port_set_up(sw, p, p->enabled && !p->closing && !p->no_carrier,
-		       cause, why);
+	bool oper = p->enabled && !p->closing && !p->no_carrier;
+
+	if (sw->stp)
+		stp_port_oper(sw, p, oper);
+	sw_port_set_up(sw, p, oper && stp_port_forwarding(p), cause, why);
+}
+
+/**
+ * sw_port_stp_changed() - spanning tree changed @p's state (stp.c)
+ * @sw:		the switch
+ * @p:		the port
+ */
+void sw_port_stp_changed(struct sw *sw, struct port *p)
+{
+	sw_port_update_up(sw, p, SW_CAUSE_STP,
+			  p->stp ? stp_state_name(p->stp->state)
+				 : "spanning tree off");
+	sw_stp_event(sw, SW_EV_STP_PORT, p);
+}
+
+/**
+ * sw_stp_event() - report a spanning-tree event (stp.c)
+ * @sw:		the switch
+ * @ev:		SW_EV_STP_*
+ * @p:		the port concerned, or NULL
+ */
+void sw_stp_event(struct sw *sw, enum sw_event ev, struct port *p)
+{
+	struct sw_event_info e = { .ev = ev, .port = p };
+
+	if (sw->event_cb)
+		sw->event_cb(sw->event_opaque, &e);
 }
 
 /**
@@ -427,6 +463,17 @@ int sw_port_add(struct sw *sw, struct port *p, const struct port_ops *ops,
 	memset(&p->st, 0, sizeof(p->st));
 	p->mirror_rx = 0;
 	p->mirror_tx = 0;
+	p->stp = NULL;
+	p->bpdu_guard_trips = 0;
+	if (sw->stp && stp_port_attach(sw, p) < 0) {
+		txq_fini(&p->txq);
+		id_set(sw, id, false);
+		return -ENOMEM;
+	}
+	if (p->bpdu_guard) {
+		sw->nguard++;
+		sw->bpdu_watch = true;
+	}
 	sw->ports[sw->nports++] = p;
 	sw->by_id[id] = p;
 	sw_port_update_up(sw, p, SW_CAUSE_ADDED, NULL);
@@ -506,6 +553,11 @@ void sw_port_remove(struct sw *sw, struct port *p)
 
 	if (sw->nmirrors)
 		sw_mirror_drop_port(sw, p);
+	stp_port_detach(sw, p);
+	if (p->bpdu_guard) {
+		sw->nguard--;
+		sw->bpdu_watch = sw->stp || sw->nguard > 0;
+	}
 	mac_table_flush_port(&sw->mt, p);
 	sw_port_impair(sw, p, NULL); /* frames held join the queue ... */
 	p->st.drops[PORT_DROP_TX_CLOSED] += txq_clear(&p->txq); /* ... here */
@@ -665,6 +717,20 @@ static void sw_enqueue_now(struct sw *sw, struct port *p, const uint8_t *frame,
 	if (p->capture && sw->capture_tx)
 		sw->capture_cb(sw->capture_opaque, p, SW_DIR_TX, frame, len);
 	sw_pending_add(sw, p);
+}
+
+/**
+ * sw_send_local() - queue a frame the switch itself sends (a BPDU)
+ * @sw:		the switch
+ * @p:		the port, whatever its state
+ * @frame:	the frame; copied, so it may live on the caller's stack
+ * @len:	its length
+ */
+void sw_send_local(struct sw *sw, struct port *p, const uint8_t *frame,
+		   size_t len)
+{
+	sw_enqueue_now(sw, p, frame, len, false);
+	p->st.drops[PORT_DROP_TX_NOMEM] += txq_detach(&p->txq);
 }
 
 static void sw_impair_offer(struct sw *sw, struct port *p, const uint8_t *frame,
@@ -990,6 +1056,27 @@ fwd_deliver_vlan(struct sw *sw, struct port *in, struct port *out,
 			fwd_vlan_one(sw, l->p[i], &vf);
 }
 
+/*
+ * A frame on a port that is not up: disabled or closing (rx_disabled), or
+ * kept from forwarding by spanning tree (rx_stp), which in the learning
+ * state learns its source first (ports with a VLAN mode learn only once
+ * forwarding).
+ */
+static __attribute__((noinline)) int fwd_rx_not_up(struct sw *sw,
+						   struct port *in,
+						   const uint8_t *frame,
+						   size_t len, uint64_t now_ms)
+{
+	struct frame_info fi;
+
+	if (!in->stp || !in->enabled || in->closing || in->no_carrier)
+		return PORT_DROP_RX_DISABLED;
+	if (stp_port_learning(in) && !in->vlan && !sw->prm.hub &&
+	    len <= sw->prm.max_frame && frame_parse(frame, len, &fi) == 0)
+		sw_learn(sw, in, &fi, now_ms);
+	return PORT_DROP_RX_STP;
+}
+
 /* Count a received frame, show it to capture; the reason it is dropped
  * before parsing, or -1. */
 static inline int fwd_rx_start(struct sw *sw, struct port *in,
@@ -1002,7 +1089,7 @@ static inline int fwd_rx_start(struct sw *sw, struct port *in,
 	if (in->capture)
 		sw->capture_cb(sw->capture_opaque, in, SW_DIR_RX, frame, len);
 	if (!in->up)
-		return PORT_DROP_RX_DISABLED;
+		return fwd_rx_not_up(sw, in, frame, len, now_ms);
 	if (len > sw->prm.max_frame)
 		return PORT_DROP_RX_OVERSIZE;
 	return -1;
@@ -1214,13 +1301,58 @@ drop:
  * Context: may be called many times per receive batch; call sw_flush()
  * before @frame's buffer is reused.
  */
+static bool fwd_bpdu(struct sw *sw, struct port *in, const uint8_t *frame,
+		     size_t len, uint64_t now_ms);
+
 void fwd_input(struct sw *sw, struct port *in, const uint8_t *frame, size_t len,
 	       uint64_t now_ms)
 {
+	if (__builtin_expect(sw->bpdu_watch, 0) && len >= 14 &&
+	    stp_is_bpdu_dst(frame) && fwd_bpdu(sw, in, frame, len, now_ms))
+		return;
 	if (sw->vlan)
 		fwd_input_vlan(sw, in, frame, len, now_ms);
 	else
 		fwd_input_plain(sw, in, frame, len, now_ms);
+}
+
+/*
+ * A frame to the bridge group address while spanning tree is on or a
+ * port has a BPDU guard. Return: true if it was taken here (never
+ * forwarded), false to forward it as any frame (STP off, no guard on
+ * @in). Taken frames count in rx_frames and either as a drop (a port
+ * disabled, or by its guard: rx_disabled) or in the port's spanning-tree
+ * counters (rx_bpdu, rx_tcn, rx_bad).
+ */
+static __attribute__((noinline)) bool fwd_bpdu(struct sw *sw, struct port *in,
+					       const uint8_t *frame, size_t len,
+					       uint64_t now_ms)
+{
+	struct sw_event_info e = { .ev = SW_EV_BPDU_GUARD, .port = in };
+
+	if (!sw->stp && !in->bpdu_guard)
+		return false;
+	in->st.rx_frames++;
+	in->st.rx_bytes += len;
+	sw->now_ms = now_ms;
+	if (in->capture)
+		sw->capture_cb(sw->capture_opaque, in, SW_DIR_RX, frame, len);
+	if (!in->enabled || in->closing || in->no_carrier) {
+		port_count_drop(in, PORT_DROP_RX_DISABLED);
+		return true;
+	}
+	if (in->bpdu_guard) {
+		port_count_drop(in, PORT_DROP_RX_DISABLED);
+		in->bpdu_guard_trips++;
+		if (sw->event_cb)
+			sw->event_cb(sw->event_opaque, &e);
+		in->enabled = false;
+		sw_port_update_up(sw, in, SW_CAUSE_BPDU_GUARD,
+				  "a BPDU arrived on a port with bpdu_guard");
+		return true;
+	}
+	stp_input(sw, in, frame, len);
+	return true;
 }
 
 /**

@@ -598,6 +598,7 @@ static struct dgram_port *dgram_port_new(struct dgram_listener *l,
 		}
 		ev_io_init(&dp->wio, dgram_port_write_cb, dp->fd, EV_WRITE);
 	}
+	listener_port_prepare(&l->base, &dp->port);
 	if (sw_port_add(&d->sw, &dp->port,
 			l->unixgram ? &dgram_unixgram_ops : &dgram_udp_ops,
 			0) < 0) {

@@ -64,6 +64,8 @@ static void listener_settings_of(const struct swd_config *c,
 	s->impair = lc->impair;
 	s->max_macs = lc->max_macs;
 	s->vlan = lc->vlan;
+	s->no_edge = lc->no_edge;
+	s->bpdu_guard = lc->bpdu_guard;
 }
 
 /**
@@ -99,6 +101,8 @@ static int listener_start(struct swd *d, const struct swd_config *c,
 	l->peers = s.uids;
 	l->peers_refused = 0;
 	l->vlan = s.vlan;
+	l->no_edge = s.no_edge;
+	l->bpdu_guard = s.bpdu_guard;
 	for (tail = &d->listeners; *tail; tail = &(*tail)->next)
 		;
 	*tail = l;
@@ -226,6 +230,44 @@ void listener_port_added(struct swd *d, struct listener *l, struct port *p)
 		swd_port_impair(d, p, &l->impair.cfg, l->impair.seeded);
 	if (l->vlan.mode != VLAN_MODE_NONE)
 		swd_port_vlan(d, p, &l->vlan);
+}
+
+/**
+ * listener_port_prepare() - what a port of @l starts with, set before
+ *			     sw_port_add(): its spanning-tree edge setting
+ *			     and BPDU guard
+ * @l:		the listener
+ * @p:		the port, not added yet
+ */
+void listener_port_prepare(const struct listener *l, struct port *p)
+{
+	p->stp_nonedge = l->no_edge;
+	p->bpdu_guard = l->bpdu_guard;
+}
+
+/* A reload changed @l's "edge" or "bpdu_guard": its ports get them. */
+static void listener_restp(struct swd *d, struct listener *l,
+			   const struct listener_settings *n)
+{
+	struct port *p;
+	uint32_t i;
+
+	if (l->no_edge == n->no_edge && l->bpdu_guard == n->bpdu_guard)
+		return;
+	if (l->no_edge != n->no_edge)
+		reload_note(d, "%s: its ports are %s ports", l->url,
+			    n->no_edge ? "normal spanning-tree" : "edge");
+	if (l->bpdu_guard != n->bpdu_guard)
+		reload_note(d, "%s: bpdu_guard %s", l->url,
+			    n->bpdu_guard ? "on" : "off");
+	l->no_edge = n->no_edge;
+	l->bpdu_guard = n->bpdu_guard;
+	port_foreach(&d->sw, p, i) {
+		if (p->origin != l)
+			continue;
+		sw_port_set_edge(&d->sw, p, !n->no_edge);
+		sw_port_set_bpdu_guard(&d->sw, p, n->bpdu_guard);
+	}
 }
 
 /* A reload changed @l's VLAN mode: its ports get the new one. */
@@ -580,6 +622,7 @@ static void listeners_commit(struct swd *d, const struct swd_config *oldc,
 		listener_remacs(d, l, ns.max_macs);
 		listener_repeers(d, l, &ns.uids);
 		listener_revlan(d, l, &ns.vlan);
+		listener_restp(d, l, &ns);
 		if (l->ops->reload)
 			l->ops->reload(l, &os, &ns, lc->url);
 	}

@@ -46,6 +46,8 @@ struct listener;
  * @max_macs:	source addresses each port it accepts may learn, 0: no
  *		limit of its own ("max_macs")
  * @vlan:	VLAN mode of each port it accepts ("vlan", "trunk", "native")
+ * @no_edge:	its ports are normal spanning-tree ports ("edge": false)
+ * @bpdu_guard:	a BPDU disables the port it arrives on ("bpdu_guard")
  */
 struct listener_settings {
 	int mode;
@@ -56,6 +58,8 @@ struct listener_settings {
 	struct listen_impair impair;
 	uint32_t max_macs;
 	struct vlan_cfg vlan;
+	bool no_edge;
+	bool bpdu_guard;
 };
 
 /**
@@ -99,6 +103,8 @@ struct listener_ops {
  * @peers_refused: peers refused by @peers (or whose user could not be
  *		told), closed at once
  * @vlan:	the VLAN mode listener_port_added() gives each new port
+ * @no_edge:	its ports are not edge ports (spanning tree)
+ * @bpdu_guard:	its ports have a BPDU guard
  */
 struct listener {
 	const struct listener_ops *ops;
@@ -111,6 +117,8 @@ struct listener {
 	struct listen_uids peers;
 	uint64_t peers_refused;
 	struct vlan_cfg vlan;
+	bool no_edge;
+	bool bpdu_guard;
 };
 
 /**
@@ -131,6 +139,7 @@ struct listener *listener_find(struct swd *d, const struct listen_addr *want);
 void listener_print_all(const struct swd *d, FILE *out);
 void listener_print_device(FILE *out, unsigned *n, const char *hint);
 void listener_log_stats(const struct swd *d);
+void listener_port_prepare(const struct listener *l, struct port *p);
 void listener_port_added(struct swd *d, struct listener *l, struct port *p);
 bool listener_uid_allowed(const struct listen_uids *u, uid_t uid);
 void listener_who_always(char *who, size_t len);

@@ -445,6 +445,7 @@ static void stream_port_new(struct stream_listener *l, int fd,
 		return;
 	}
 	snprintf(sp->port.descr, sizeof(sp->port.descr), "%s", peer);
+	listener_port_prepare(&l->base, &sp->port);
 	rc = sw_port_add(&d->sw, &sp->port,
 			 l->addr.kind == LISTEN_UNIX ? &stream_unix_ops
 						     : &stream_tcp_ops,

@@ -312,6 +312,7 @@ int uplink_add(struct swd *d, const struct uplink_cfg *uc)
 	uplink_descr(u, 0);
 	ev_init(&u->retry, uplink_retry_cb);
 	u->port.no_carrier = true; /* up once the first attempt succeeds */
+	u->port.stp_nonedge = true; /* a link to other bridges, maybe */
 	if (sw_port_add(&d->sw, &u->port, &u->pops, 0) < 0) {
 		log_error(
 			"%s: cannot add the uplink: %u ports attached, the maximum (--max-ports)",

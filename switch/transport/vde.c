@@ -697,6 +697,7 @@ static void vde_port_new(struct vde_ctl *c, const struct vde_req *r)
 	/* Down until the handshake is done: if it fails the port goes
 	 * without ever having been announced. */
 	vp->port.no_carrier = true;
+	listener_port_prepare(&l->base, &vp->port);
 	if (sw_port_add(&d->sw, &vp->port, &vde_ops, r->want) < 0) {
 		free(vp);
 		vde_ctl_refuse(c, "no free port");

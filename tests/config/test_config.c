@@ -484,7 +484,7 @@ Test(config, unknown_listener_key)
 		"{\"listen\": [\"unix:/tmp/a\",\n"
 		"  {\"url\": \"unix:/tmp/b\", \"owner\": \"me\"}]}",
 		"2:26: $.listen[1].owner: unknown key "
-		"(expected url, mode, group, allow_uids, allow_gids, allow_any_uid, max_ports, max_macs, impair, vlan, trunk or native)");
+		"(expected url, mode, group, allow_uids, allow_gids, allow_any_uid, max_ports, max_macs, impair, vlan, trunk, native, edge or bpdu_guard)");
 }
 
 /* A listener's VLAN mode: "vlan" (access), "trunk" with ranges and
@@ -1199,4 +1199,62 @@ Test(config, control_errors)
 		     "or group)");
 	expect_error("{\"control\": {\"mode\": \"999\"}}",
 		     "1:22: $.control.mode: `999' is not an octal mode 0-0777");
+}
+
+/* "stp": on/off, settings, 802.1D ranges and relations; a listener's
+ * "edge" and "bpdu_guard", kept by a copy. */
+Test(config, stp)
+{
+	struct swd_config c;
+	char err[512];
+
+	config_init(&c);
+	cr_assert(!c.stp_on);
+	cr_assert_eq(
+		load(&c,
+		     "{\"stp\": {\"priority\": 4096, \"hello_time\": 1,\n"
+		     "  \"max_age\": 6, \"forward_delay\": 4},\n"
+		     " \"listen\": [{\"url\": \"unix:/tmp/a\", \"edge\": false},\n"
+		     "  {\"url\": \"unix:/tmp/b\", \"bpdu_guard\": true},\n"
+		     "  \"unix:/tmp/c\"]}",
+		     err, sizeof(err)),
+		0, "%s", err);
+	cr_assert(c.stp_on);
+	cr_assert_eq(c.stp.priority, 4096);
+	cr_assert_eq(c.stp.hello_s, 1);
+	cr_assert_eq(c.stp.max_age_s, 6);
+	cr_assert_eq(c.stp.fwd_delay_s, 4);
+	cr_assert(c.listen[0].no_edge && !c.listen[0].bpdu_guard);
+	cr_assert(!c.listen[1].no_edge && c.listen[1].bpdu_guard);
+	cr_assert(!c.listen[2].no_edge && !c.listen[2].bpdu_guard);
+	/* A load copies what is there first: "listen" replaces, the rest
+	 * stays. */
+	cr_assert_eq(load(&c, "{\"log_level\": \"debug\"}", err, sizeof(err)),
+		     0, "%s", err);
+	cr_assert(c.stp_on && c.stp.priority == 4096);
+	cr_assert(c.listen[0].no_edge && c.listen[1].bpdu_guard);
+	config_fini(&c);
+	config_init(&c);
+	cr_assert_eq(load(&c, "{\"stp\": true}", err, sizeof(err)), 0);
+	cr_assert(c.stp_on);
+	cr_assert_eq(c.stp.fwd_delay_s, STP_FWD_DELAY_DEFAULT_S);
+	config_fini(&c);
+	expect_error(
+		"{\"stp\": {\"hello_time\": 11}}",
+		"1:24: $.stp.hello_time: `11' is not 1-10 seconds (802.1D)");
+	expect_error(
+		"{\"stp\": {\"max_age\": 40}}",
+		"1:9: $.stp: 802.1D needs 2 x (forward_delay - 1) >= max_age");
+	expect_error(
+		"{\"stp\": {\"priority\": \"low\"}}",
+		"1:22: $.stp.priority: expected an integer 0-65535, got a string");
+	expect_error(
+		"{\"stp\": {\"root\": 1}}",
+		"1:10: $.stp.root: unknown key (expected priority, hello_time, max_age or forward_delay)");
+	expect_error(
+		"{\"stp\": 1}",
+		"1:9: $.stp: expected true, false or an object, got an integer");
+	expect_error(
+		"{\"listen\": [{\"url\": \"unix:/tmp/a\", \"edge\": 0}]}",
+		"1:44: $.listen[0].edge: expected true or false, got an integer");
 }
