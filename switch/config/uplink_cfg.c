@@ -560,21 +560,43 @@ static int vxlan_clash(const struct swd_config *c, const struct uplink_vxlan *x,
 	return 0;
 }
 
+/* Is a vxlan entry with canonical spec @spec in @c already? */
+static bool vxlan_there(const struct swd_config *c, const char *spec)
+{
+	size_t k;
+
+	for (k = 0; k < c->nuplinks; k++)
+		if (c->uplinks[k].kind == UPLINK_VXLAN &&
+		    !strcmp(c->uplinks[k].spec, spec))
+			return true;
+	return false;
+}
+
 static int uplink_append_vxlan(struct swd_config *c, struct uplink_cfg *u,
 			       char *err, size_t errlen)
 {
 	char spec[VXLAN_SPEC_LEN + VLAN_SPEC_LEN];
 	char vopt[VLAN_SPEC_LEN] = "";
+	bool same[VXLAN_REMOTES_MAX] = { false };
 	struct uplink_cfg one;
 	size_t i;
 	int ret = 0;
 
 	if (u->vlan.mode != VLAN_MODE_NONE)
 		vlan_opts_spec_format(&u->vlan, vopt, sizeof(vopt));
-	/* All or nothing: every remote is checked before any is added. */
-	for (i = 0; i < u->vxlan.nremotes && ret == 0; i++)
-		ret = vxlan_clash(c, &u->vxlan, i, err, errlen);
+	/* All or nothing: every remote is checked before any is added. An
+	 * entry identical to one already there (the same uplink from a flag
+	 * and the file, or a file loaded on top of itself) is that one. */
 	for (i = 0; i < u->vxlan.nremotes && ret == 0; i++) {
+		vxlan_opts_spec_format(&u->vxlan, i, spec, sizeof(spec));
+		strcat(spec, vopt);
+		same[i] = vxlan_there(c, spec);
+		if (!same[i])
+			ret = vxlan_clash(c, &u->vxlan, i, err, errlen);
+	}
+	for (i = 0; i < u->vxlan.nremotes && ret == 0; i++) {
+		if (same[i])
+			continue;
 		vxlan_opts_spec_format(&u->vxlan, i, spec, sizeof(spec));
 		strcat(spec, vopt);
 		memset(&one, 0, sizeof(one));

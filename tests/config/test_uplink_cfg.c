@@ -570,11 +570,12 @@ Test(uplink_cfg, vxlan_clashes)
 	cr_assert_eq(config_add_uplink(&c, "vxlan,vni=1,remote=192.0.2.2",
 				       false, err, sizeof(err)),
 		     0, "%s", err);
-	cr_assert_eq(config_add_uplink(
-			     &c,
-			     "vxlan,vni=1,remote=192.0.2.3,remote=192.0.2.2",
-			     false, err, sizeof(err)),
-		     -EINVAL);
+	cr_assert_eq(
+		config_add_uplink(
+			&c,
+			"vxlan,vni=1,remote=192.0.2.3,remote=192.0.2.2,vlan=5",
+			false, err, sizeof(err)),
+		-EINVAL);
 	cr_assert_not_null(
 		strstr(err,
 		       "vni 1 to remote=192.0.2.2 port 4789 is given twice"),
@@ -604,5 +605,14 @@ Test(uplink_cfg, vxlan_clashes)
 				       false, err, sizeof(err)),
 		     0, "%s", err);
 	cr_assert_eq(c.nuplinks, 4);
+	/* The same uplink again (a flag and the file, a file loaded on top
+	 * of itself) is that uplink, not a clash. */
+	cr_assert_eq(config_add_uplink(
+			     &c,
+			     "vxlan,remote=192.0.2.2,vni=2,remote=192.0.2.9",
+			     false, err, sizeof(err)),
+		     0, "%s", err);
+	cr_assert_eq(c.nuplinks, 5);
+	cr_assert_str_eq(c.uplinks[4].spec, "vxlan,vni=2,remote=192.0.2.9");
 	config_fini(&c);
 }
