@@ -103,6 +103,10 @@ struct port_ops {
  *				reserved bits
  * @PORT_DROP_RX_ENCAP_VNI:	a tunnel datagram from the port's remote with
  *				a VNI no port of that remote has
+ * @PORT_DROP_RX_STORM:	storm control: a frame the switch would flood
+ *				(broadcast, multicast, unknown unicast) over
+ *				the port's storm_fps (the listener's
+ *				"broadcast_limit")
  */
 enum port_drop {
 	PORT_DROP_RX_RUNT,
@@ -131,6 +135,7 @@ enum port_drop {
 	PORT_DROP_TX_MIRROR,
 	PORT_DROP_RX_ENCAP_BAD,
 	PORT_DROP_RX_ENCAP_VNI,
+	PORT_DROP_RX_STORM,
 	PORT_DROP__MAX,
 };
 
@@ -248,6 +253,17 @@ struct port_stats {
  *		evicted: a frame from a further source is dropped
  *		(PORT_DROP_RX_MAC_LIMIT) until entries age out. When set,
  *		it is also the port's bound in place of @mac_max
+ * @storm_fps:	storm control: frames per second this port may send
+ *		that the switch floods (broadcast, multicast, unknown
+ *		unicast; a listener's "broadcast_limit"), or 0: no limit.
+ *		Set with sw_port_set_storm_limit(); the excess is dropped
+ *		(PORT_DROP_RX_STORM)
+ * @storm_credit: its token bucket, in thousandths of a frame: at most
+ *		one second's worth (@storm_fps * 1000), one frame costs 1000
+ * @storm_ms:	when the bucket was last refilled (a frame's now_ms)
+ * @storm_seen:	the daemon's, never touched by the core: the port's
+ *		rx_storm drops when it last warned about them
+ * @storm_warned_ms: the daemon's: when that was
  * @vlan:	VLAN mode (sw_port_set_vlan(), include/sockswitch/vlan.h),
  *		or NULL: every VLAN, frames as they are
  * @pvid:	the VLAN whose frames leave the port untagged: its access
@@ -286,6 +302,11 @@ struct port {
 	uint32_t mac_count;
 	uint32_t mac_max;
 	uint32_t mac_limit;
+	uint32_t storm_fps;
+	uint64_t storm_credit;
+	uint64_t storm_ms;
+	uint64_t storm_seen;
+	uint64_t storm_warned_ms;
 	struct impair *impair;
 	int32_t iidx;
 	const void *origin;
@@ -302,6 +323,7 @@ static inline void port_count_drop(struct port *p, enum port_drop why)
 
 uint64_t port_rx_drops(const struct port *p);
 uint64_t port_tx_drops(const struct port *p);
+bool port_storm_take(struct port *p, uint64_t now_ms);
 const char *port_name_check(const char *name, uint32_t id);
 bool port_name_from(char out[static PORT_NAME_LEN], const char *text);
 
