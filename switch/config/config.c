@@ -745,6 +745,7 @@ static int listen_append(struct swd_config *c, const char *url,
 	l->max_ports = 0;
 	memset(&l->impair, 0, sizeof(l->impair));
 	l->max_macs = 0;
+	l->broadcast_limit = 0;
 	vlan_cfg_none(&l->vlan);
 	return 0;
 }
@@ -845,7 +846,7 @@ static int load_listener_url(struct loader *ld, const char *url, json_t *obj,
  * @ld:		loader, path at the key
  * @v:		its value
  * @limit:	largest value allowed
- * @what:	what the range error starts with ("" or "max_macs ")
+ * @what:	what the range error starts with ("" or "max_macs ", ...)
  * @hint:	what it ends with ("" or a hint in brackets)
  * @out:	on success, the value
  *
@@ -960,7 +961,7 @@ static int load_listener_obj(struct loader *ld, json_t *obj)
 	struct listen_uids uids = { .any = false };
 	gid_t group = CONFIG_GID_UNSET;
 	int mode = CONFIG_MODE_UNSET;
-	uint32_t max_ports = 0, max_macs = 0;
+	uint32_t max_ports = 0, max_macs = 0, broadcast_limit = 0;
 	struct listen_impair impair = { .on = false };
 	struct vlan_cfg vlan;
 	struct listen_cfg *lc;
@@ -994,12 +995,17 @@ static int load_listener_obj(struct loader *ld, json_t *obj)
 			ret = load_listener_count(
 				ld, v, SW_MAC_TABLE_LIMIT, "max_macs ",
 				" (leave the key out for no limit)", &max_macs);
+		else if (!strcmp(key, "broadcast_limit"))
+			ret = load_listener_count(
+				ld, v, SW_STORM_FPS_MAX, "broadcast_limit ",
+				" frames per second (leave the key out for no limit)",
+				&broadcast_limit);
 		else if (vlan_opts_json_key(key))
 			; /* load_listener_vlan() */
 		else
 			ret = ld_err(
 				ld, true,
-				"unknown key (expected url, mode, group, allow_uids, allow_gids, allow_any_uid, max_ports, max_macs, impair, vlan, trunk or native)");
+				"unknown key (expected url, mode, group, allow_uids, allow_gids, allow_any_uid, max_ports, max_macs, broadcast_limit, impair, vlan, trunk or native)");
 		if (!strcmp(key, "allow_uids") || !strcmp(key, "allow_gids"))
 			uids.given = true;
 		path_pop(ld, saved);
@@ -1016,6 +1022,7 @@ static int load_listener_obj(struct loader *ld, json_t *obj)
 	lc = &ld->c->listen[ld->c->nlisten - 1];
 	lc->impair = impair;
 	lc->max_macs = max_macs;
+	lc->broadcast_limit = broadcast_limit;
 	lc->vlan = vlan;
 	if (!max_ports)
 		return 0;
@@ -1338,6 +1345,8 @@ static int config_copy(struct swd_config *dst, const struct swd_config *src)
 		dst->listen[dst->nlisten - 1].max_ports = l->max_ports;
 		dst->listen[dst->nlisten - 1].impair = l->impair;
 		dst->listen[dst->nlisten - 1].max_macs = l->max_macs;
+		dst->listen[dst->nlisten - 1].broadcast_limit =
+			l->broadcast_limit;
 		dst->listen[dst->nlisten - 1].vlan = l->vlan;
 	}
 	return 0;
