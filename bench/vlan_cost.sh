@@ -17,36 +17,40 @@
 # BUILD is a cmake build directory with switch/sockswitch and
 # bench/ssbench (Release: cmake -DCMAKE_BUILD_TYPE=Release
 # -DBUILD_TESTING=OFF, targets sockswitch ssbench).
+# COST_KEY='"KEY": VALUE' and COST_NAME=LABEL measure another listener
+# key the same way (default '"vlan": 10' and vlan10), e.g. storm control:
+# COST_KEY='"broadcast_limit": 10000000' COST_NAME=limit.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 (($# >= 1)) || {
-	sed -n '6,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '6,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 build=$1 rounds=${2:-2} secs=${3:-3}
+key=${COST_KEY:-'"vlan": 10'} name=${COST_NAME:-vlan10}
 sw=$build/switch/sockswitch ssb=$build/bench/ssbench
 [[ -x $sw && -x $ssb ]] || {
 	echo "vlan_cost.sh: no $sw or $ssb (build targets sockswitch ssbench)" >&2
 	exit 2
 }
 
-# Ir per frame of one case: CG_VLAN set or not.
+# Ir per frame of one case: the listener's key (CG_LISTEN) or none.
 cg_case() {
-	local vlan=$1 a b
-	a=$(CG_VLAN=$vlan bash "$here/cg_mac.sh" "$sw" "$ssb" x 20000 |
+	local k=$1 a b
+	a=$(CG_LISTEN=$k bash "$here/cg_mac.sh" "$sw" "$ssb" x 20000 |
 		sed 's/.* ir=\([0-9]*\).*/\1/')
-	b=$(CG_VLAN=$vlan bash "$here/cg_mac.sh" "$sw" "$ssb" x 60000 |
+	b=$(CG_LISTEN=$k bash "$here/cg_mac.sh" "$sw" "$ssb" x 60000 |
 		sed 's/.* ir=\([0-9]*\).*/\1/')
 	awk -v a="$a" -v b="$b" 'BEGIN { printf "%.1f", (b - a) / 160000 }'
 }
 
 # One throughput run: prints "FPS CPU_US_PER_FRAME".
 tput_case() {
-	local vlan=$1 d pid line
+	local k=$1 d pid line
 	d=$(mktemp -d "${TMPDIR:-/tmp}/vlancost.XXXXXX")
-	if [[ -n $vlan ]]; then
-		printf '{"listen": [{"url": "unix:%s", "vlan": %d}]}\n' \
-			"$d/sw.sock" "$vlan" >"$d/sw.json"
+	if [[ -n $k ]]; then
+		printf '{"listen": [{"url": "unix:%s", %s}]}\n' \
+			"$d/sw.sock" "$k" >"$d/sw.json"
 		"$sw" --foreground --config "$d/sw.json" >"$d/out" 2>"$d/err" &
 	else
 		"$sw" --foreground --listen unix:"$d/sw.sock" \
@@ -78,21 +82,21 @@ tput_case() {
 echo "# callgrind, Ir per forwarded frame"
 for ((r = 1; r <= rounds; r++)); do
 	n=$(cg_case "")
-	v=$(cg_case 10)
-	awk -v r="$r" -v n="$n" -v v="$v" 'BEGIN {
-		printf "round %d: none %s vlan10 %s (%+.1f %%)\n", r, n, v,
+	v=$(cg_case "$key")
+	awk -v r="$r" -v n="$n" -v v="$v" -v c="$name" 'BEGIN {
+		printf "round %d: none %s %s %s (%+.1f %%)\n", r, n, c, v,
 			(v / n - 1) * 100 }'
 done
 echo "# throughput, ssbench --pairs 4 --size 64 --seconds $secs"
 reps=$((2 * rounds + 1))
 : >"${TMPDIR:-/tmp}/vlancost.$$"
 for ((r = 1; r <= reps; r++)); do
-	for c in none vlan10; do
-		if [[ $c == none ]]; then res=$(tput_case ""); else res=$(tput_case 10); fi
+	for c in none "$name"; do
+		if [[ $c == none ]]; then res=$(tput_case ""); else res=$(tput_case "$key"); fi
 		echo "$c $res" | tee -a "${TMPDIR:-/tmp}/vlancost.$$"
 	done
 done
-awk '
+awk -v lbl="$name" '
 function median(a, n,   i, j, t) {
 	for (i = 2; i <= n; i++)
 		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
@@ -108,8 +112,8 @@ END {
 		printf "median %s: %.0f frames/s, %.3f us CPU per frame\n",
 			k, mf[k], mc[k]
 	}
-	printf "vlan10 / none: frames/s %+.1f %%, CPU per frame %+.1f %%\n",
-		(mf["vlan10"] / mf["none"] - 1) * 100,
-		(mc["vlan10"] / mc["none"] - 1) * 100
+	printf "%s / none: frames/s %+.1f %%, CPU per frame %+.1f %%\n", lbl,
+		(mf[lbl] / mf["none"] - 1) * 100,
+		(mc[lbl] / mc["none"] - 1) * 100
 }' "${TMPDIR:-/tmp}/vlancost.$$"
 rm -f "${TMPDIR:-/tmp}/vlancost.$$"
