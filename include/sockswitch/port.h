@@ -261,9 +261,10 @@ struct port_stats {
  * @storm_credit: its token bucket, in thousandths of a frame: at most
  *		one second's worth (@storm_fps * 1000), one frame costs 1000
  * @storm_ms:	when the bucket was last refilled (a frame's now_ms)
- * @storm_seen:	the daemon's, never touched by the core: the port's
- *		rx_storm drops when it last warned about them
- * @storm_warned_ms: the daemon's: when that was
+ * @storm_seen:	the daemon's: the port's rx_storm drops when it last
+ *		warned about them; the core only zeroes it with @st
+ *		(sw_port_add())
+ * @storm_warned_ms: the daemon's: when that was (0: never)
  * @vlan:	VLAN mode (sw_port_set_vlan(), include/sockswitch/vlan.h),
  *		or NULL: every VLAN, frames as they are
  * @pvid:	the VLAN whose frames leave the port untagged: its access

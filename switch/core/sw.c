@@ -430,6 +430,8 @@ int sw_port_add(struct sw *sw, struct port *p, const struct port_ops *ops,
 	txq_init(&p->txq, sw->prm.txq_frames, sw->prm.txq_bytes);
 	p->txq.total = &sw->queued_bytes;
 	memset(&p->st, 0, sizeof(p->st));
+	p->storm_seen = 0; /* the daemon's view of p->st, zeroed with it */
+	p->storm_warned_ms = 0;
 	p->mirror_rx = 0;
 	p->mirror_tx = 0;
 	sw->ports[sw->nports++] = p;
