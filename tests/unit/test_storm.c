@@ -270,3 +270,18 @@ Test(storm, setting_the_limit, .init = setup, .fini = teardown)
 	cr_assert_eq(sp[1].got, 2 + 3 + 50);
 	cr_assert_eq(sw_port_set_storm_limit(&sw, p, SW_STORM_FPS_MAX), 0);
 }
+
+Test(storm, a_mirror_session_still_copies_the_frames_dropped, .init = setup,
+     .fini = teardown)
+{
+	sw_port_set_storm_limit(&sw, &sp[0].port, 2);
+	cr_assert_eq(sw_mirror_add(&sw, &sp[0].port, &sp[2].port, SW_MIRROR_RX),
+		     0);
+	send_n(0, 0xff, 1, 5, 0);
+	cr_assert_eq(sp[1].got, 2);
+	cr_assert_eq(storm(0), 3);
+	/* The monitor gets the two floods and a copy of each drop. */
+	cr_assert_eq(sp[2].got, 5);
+	cr_assert_eq(sp[2].port.st.mirror_tx, 3);
+	assert_conserved(0);
+}
