@@ -253,18 +253,6 @@ struct port_stats {
  *		evicted: a frame from a further source is dropped
  *		(PORT_DROP_RX_MAC_LIMIT) until entries age out. When set,
  *		it is also the port's bound in place of @mac_max
- * @storm_fps:	storm control: frames per second this port may send
- *		that the switch floods (broadcast, multicast, unknown
- *		unicast; a listener's "broadcast_limit"), or 0: no limit.
- *		Set with sw_port_set_storm_limit(); the excess is dropped
- *		(PORT_DROP_RX_STORM)
- * @storm_credit: its token bucket, in thousandths of a frame: at most
- *		one second's worth (@storm_fps * 1000), one frame costs 1000
- * @storm_ms:	when the bucket was last refilled (a frame's now_ms)
- * @storm_seen:	the daemon's: the port's rx_storm drops when it last
- *		warned about them; the core only zeroes it with @st
- *		(sw_port_add())
- * @storm_warned_ms: the daemon's: when that was (0: never)
  * @vlan:	VLAN mode (sw_port_set_vlan(), include/sockswitch/vlan.h),
  *		or NULL: every VLAN, frames as they are
  * @pvid:	the VLAN whose frames leave the port untagged: its access
@@ -273,6 +261,20 @@ struct port_stats {
  * @mirror_rx:	mirror sessions copying what this port receives (kept
  *		by sw_mirror_add()/sw_mirror_remove())
  * @mirror_tx:	mirror sessions copying what is queued to this port
+ * @storm_fps:	storm control: frames per second this port may send
+ *		that the switch floods (broadcast, multicast, unknown
+ *		unicast; a listener's "broadcast_limit"), or 0: no limit.
+ *		Set with sw_port_set_storm_limit(); the excess is dropped
+ *		(PORT_DROP_RX_STORM). These fields come last, read only on
+ *		the flood path, so that the lines every frame reads keep
+ *		their layout
+ * @storm_credit: its token bucket, in thousandths of a frame: at most
+ *		one second's worth (@storm_fps * 1000), one frame costs 1000
+ * @storm_ms:	when the bucket was last refilled (a frame's now_ms)
+ * @storm_seen:	the daemon's: the port's rx_storm drops when it last
+ *		warned about them; the core only zeroes it with @st
+ *		(sw_port_add())
+ * @storm_warned_ms: the daemon's: when that was (0: never)
  */
 struct port {
 	const struct port_ops *ops;
@@ -303,11 +305,6 @@ struct port {
 	uint32_t mac_count;
 	uint32_t mac_max;
 	uint32_t mac_limit;
-	uint32_t storm_fps;
-	uint64_t storm_credit;
-	uint64_t storm_ms;
-	uint64_t storm_seen;
-	uint64_t storm_warned_ms;
 	struct impair *impair;
 	int32_t iidx;
 	const void *origin;
@@ -315,6 +312,11 @@ struct port {
 	uint16_t pvid;
 	uint8_t mirror_rx;
 	uint8_t mirror_tx;
+	uint32_t storm_fps;
+	uint64_t storm_credit;
+	uint64_t storm_ms;
+	uint64_t storm_seen;
+	uint64_t storm_warned_ms;
 };
 
 static inline void port_count_drop(struct port *p, enum port_drop why)
