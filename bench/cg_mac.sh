@@ -17,10 +17,12 @@
 # test (bench/budget.sh uses it for the cost of stalled captures).
 # With CG_VLAN=N in the environment the listener makes every port an
 # access port of VLAN N (a config file with "vlan": N), for the VLAN cost;
+# CG_LISTEN='"KEY": VALUE' gives the listener any other key the same way
+# (e.g. '"broadcast_limit": 10000000', for the cost of storm control);
 # with CG_STP=1 spanning tree is on (--stp), for its cost.
 set -euo pipefail
 (($# >= 4)) || {
-	sed -n '6,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '6,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 sw=$1 ssb=$2 label=$3 n=$4
@@ -30,9 +32,11 @@ ncap=${CG_CAPTURES:-0}
 ctlopt=()
 ((ncap == 0)) || ctlopt=(--control "$d/ctl.sock")
 where=(--listen unix:"$d/sw.sock")
-if [[ -n ${CG_VLAN:-} ]]; then
-	printf '{"listen": [{"url": "unix:%s", "vlan": %d}]}\n' \
-		"$d/sw.sock" "$CG_VLAN" >"$d/sw.json"
+key=${CG_LISTEN:-}
+[[ -z ${CG_VLAN:-} ]] || key="\"vlan\": $CG_VLAN"
+if [[ -n $key ]]; then
+	printf '{"listen": [{"url": "unix:%s", %s}]}\n' \
+		"$d/sw.sock" "$key" >"$d/sw.json"
 	where=(--config "$d/sw.json")
 fi
 [[ -z ${CG_STP:-} ]] || where+=(--stp)

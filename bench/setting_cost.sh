@@ -4,14 +4,16 @@
 # setting_cost.sh - what a setting costs the hot path (docs/performance.md
 # "VLANs", "Spanning tree")
 #
-# Usage: bash bench/setting_cost.sh BUILD vlan|stp [ROUNDS [SECONDS]]
+# Usage: bash bench/setting_cost.sh BUILD vlan|limit|stp [ROUNDS [SECONDS]]
 #
 # The 4 x 64 B stream case of bench/run.sh with the setting on against the
 # same case without it, same binaries, interleaved. The settings:
 #   vlan	every port an access port of VLAN 10 (a config with "vlan": 10
 #		on the listener)
-#   stp		spanning tree on ("stp": {} : 802.1D defaults), every port
-#		an edge port, forwarding (BPDUs go to each port every 2 s)
+#   limit	storm control on every port, high enough never to drop
+#		("broadcast_limit": 10000000 on the listener)
+#   stp		spanning tree on (--stp: 802.1D defaults), every port an
+#		edge port, forwarding (BPDUs go to each port every 2 s)
 # Measured:
 #   - callgrind: Ir per forwarded frame, (Ir(60000) - Ir(20000)) over
 #     4 x 40000 frames (bench/cg_mac.sh), ROUNDS rounds (default 2);
@@ -25,15 +27,17 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 (($# >= 1)) || {
-	sed -n '6,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '6,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 build=$1 feature=${2:-} rounds=${3:-2} secs=${4:-3}
+key=
 case $feature in
-vlan) on=vlan10 ;;
+vlan) on=vlan10 key='"vlan": 10' ;;
+limit) on=limit key='"broadcast_limit": 10000000' ;;
 stp) on=stp ;;
 *)
-	echo "setting_cost.sh: the setting is vlan or stp" >&2
+	echo "setting_cost.sh: the setting is vlan, limit or stp" >&2
 	exit 2
 	;;
 esac
@@ -45,11 +49,11 @@ sw=$build/switch/sockswitch ssb=$build/bench/ssbench
 
 # Ir per frame of one case: the setting on (1) or not (empty).
 cg_case() {
-	local v=${1:+10} s=${1:+1} a b
-	[[ $feature == vlan ]] && s= || v=
-	a=$(CG_VLAN=$v CG_STP=$s bash "$here/cg_mac.sh" "$sw" "$ssb" x 20000 |
+	local k='' s='' a b
+	if [[ -n $1 && -n $key ]]; then k=$key; elif [[ -n $1 ]]; then s=1; fi
+	a=$(CG_LISTEN=$k CG_STP=$s bash "$here/cg_mac.sh" "$sw" "$ssb" x 20000 |
 		sed 's/.* ir=\([0-9]*\).*/\1/')
-	b=$(CG_VLAN=$v CG_STP=$s bash "$here/cg_mac.sh" "$sw" "$ssb" x 60000 |
+	b=$(CG_LISTEN=$k CG_STP=$s bash "$here/cg_mac.sh" "$sw" "$ssb" x 60000 |
 		sed 's/.* ir=\([0-9]*\).*/\1/')
 	awk -v a="$a" -v b="$b" 'BEGIN { printf "%.1f", (b - a) / 160000 }'
 }
@@ -58,9 +62,9 @@ cg_case() {
 tput_case() {
 	local set=$1 d pid line
 	d=$(mktemp -d "${TMPDIR:-/tmp}/settingcost.XXXXXX")
-	if [[ -n $set && $feature == vlan ]]; then
-		printf '{"listen": [{"url": "unix:%s", "vlan": 10}]}\n' \
-			"$d/sw.sock" >"$d/sw.json"
+	if [[ -n $set && -n $key ]]; then
+		printf '{"listen": [{"url": "unix:%s", %s}]}\n' \
+			"$d/sw.sock" "$key" >"$d/sw.json"
 		"$sw" --foreground --config "$d/sw.json" >"$d/out" 2>"$d/err" &
 	elif [[ -n $set ]]; then
 		"$sw" --foreground --stp --listen unix:"$d/sw.sock" \

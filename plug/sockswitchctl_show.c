@@ -337,6 +337,11 @@ void show_ports(const json_t *r)
 		if (strcmp(mode, "none") && strcmp(mode, "-"))
 			printf("vlan %s: %s\n", jstr(p, "name"), mode);
 	}
+	json_array_foreach(r, i, p) {
+		if (jint(p, "broadcast_limit") > 0)
+			printf("broadcast_limit %s: %lld frames/s\n",
+			       jstr(p, "name"), jint(p, "broadcast_limit"));
+	}
 }
 
 /**

@@ -35,6 +35,8 @@
  * warning goes with a MAC_CONFLICT event naming both ports (hook type
  * SWD_EV_MAC_CONFLICT), sent from the one-second sweep, outside the
  * hooks, so that it never interleaves with the event being dispatched.
+ * The same sweep warns when a port's storm control starts dropping
+ * frames (rx_storm), then at most once a minute per port.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -55,6 +57,8 @@
 
 #define SWEEP_INTERVAL_S 1.0
 #define THROTTLE_POLL_S 0.005
+
+#define STORM_WARN_MS 60000 /* one storm warning per port per minute */
 
 #define MACWATCH_SLOTS 16
 #define MACWATCH_FLAP_MS 10000 /* a move back within this is flapping */
@@ -595,6 +599,37 @@ static void log_stp_event(struct swd *d, const struct sw_event_info *e)
 	}
 }
 
+/**
+ * storm_sweep() - warn about ports whose storm control drops frames: on
+ *		   the first sweep that sees new rx_storm drops, then at most
+ *		   once a minute per port while they go on, with the count
+ *		   since the last warning
+ * @d:		the daemon
+ *
+ * The core only counts (port->st.drops[PORT_DROP_RX_STORM]); the logger
+ * keeps what it said last in port->storm_seen and ->storm_warned_ms.
+ */
+static void storm_sweep(struct swd *d)
+{
+	struct port *p;
+	uint32_t i;
+
+	port_foreach(&d->sw, p, i) {
+		uint64_t n = p->st.drops[PORT_DROP_RX_STORM];
+
+		if (n == p->storm_seen ||
+		    (p->storm_warned_ms &&
+		     d->now_ms - p->storm_warned_ms < STORM_WARN_MS))
+			continue;
+		log_warnx(
+			"port %u (%s): storm control dropped %" PRIu64
+			" broadcast, multicast and unknown unicast frames over its broadcast_limit of %u a second (counted as rx_storm; one warning a minute at most)",
+			p->id, p->descr, n - p->storm_seen, p->storm_fps);
+		p->storm_seen = n;
+		p->storm_warned_ms = d->now_ms;
+	}
+}
+
 /* The logger's subscription: MAC events, and the end of a port. */
 static void log_hook(struct swd *d, const struct swd_event *ev, void *opaque)
 {
@@ -679,6 +714,7 @@ static void sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	sw_expire(&d->sw, d->now_ms);
 	swd_memory_sweep(d);
 	macwatch_sweep(d);
+	storm_sweep(d);
 }
 
 /**
@@ -927,7 +963,7 @@ const char *swd_port_state(const struct port *p)
 void swd_log_port_stats(const struct port *p, const char *prefix)
 {
 	struct uplink_counter uc[UPLINK_COUNTERS_MAX];
-	char drops[640];
+	char drops[1024];
 	size_t off = 0, nuc, k;
 	int i;
 

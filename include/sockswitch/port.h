@@ -106,6 +106,10 @@ struct port_ops {
  * @PORT_DROP_RX_STP:		received on a port that spanning tree keeps
  *				from forwarding (blocking, listening,
  *				learning); BPDUs are taken, not dropped
+ * @PORT_DROP_RX_STORM:	storm control: a frame the switch would flood
+ *				(broadcast, multicast, unknown unicast) over
+ *				the port's storm_fps (the listener's
+ *				"broadcast_limit")
  */
 enum port_drop {
 	PORT_DROP_RX_RUNT,
@@ -135,6 +139,7 @@ enum port_drop {
 	PORT_DROP_RX_ENCAP_BAD,
 	PORT_DROP_RX_ENCAP_VNI,
 	PORT_DROP_RX_STP,
+	PORT_DROP_RX_STORM,
 	PORT_DROP__MAX,
 };
 
@@ -267,6 +272,20 @@ struct port_stats {
  *		on listeners are edge ports by default
  * @bpdu_guard:	a BPDU arriving disables the port (sw_port_set_bpdu_guard())
  * @bpdu_guard_trips: times that happened
+ * @storm_fps:	storm control: frames per second this port may send
+ *		that the switch floods (broadcast, multicast, unknown
+ *		unicast; a listener's "broadcast_limit"), or 0: no limit.
+ *		Set with sw_port_set_storm_limit(); the excess is dropped
+ *		(PORT_DROP_RX_STORM). These fields come last, read only on
+ *		the flood path, so that the lines every frame reads keep
+ *		their layout
+ * @storm_credit: its token bucket, in thousandths of a frame: at most
+ *		one second's worth (@storm_fps * 1000), one frame costs 1000
+ * @storm_ms:	when the bucket was last refilled (a frame's now_ms)
+ * @storm_seen:	the daemon's: the port's rx_storm drops when it last
+ *		warned about them; the core only zeroes it with @st
+ *		(sw_port_add())
+ * @storm_warned_ms: the daemon's: when that was (0: never)
  */
 struct stp_port;
 
@@ -310,6 +329,11 @@ struct port {
 	bool stp_nonedge;
 	bool bpdu_guard;
 	uint64_t bpdu_guard_trips;
+	uint32_t storm_fps;
+	uint64_t storm_credit;
+	uint64_t storm_ms;
+	uint64_t storm_seen;
+	uint64_t storm_warned_ms;
 };
 
 static inline void port_count_drop(struct port *p, enum port_drop why)
@@ -319,6 +343,7 @@ static inline void port_count_drop(struct port *p, enum port_drop why)
 
 uint64_t port_rx_drops(const struct port *p);
 uint64_t port_tx_drops(const struct port *p);
+bool port_storm_take(struct port *p, uint64_t now_ms);
 const char *port_name_check(const char *name, uint32_t id);
 bool port_name_from(char out[static PORT_NAME_LEN], const char *text);
 

@@ -28,6 +28,7 @@ struct sw_vlan;
 #define SW_MAX_PORTS_LIMIT 65535
 #define SW_THROTTLE_DEFAULT_MS 100
 #define SW_THROTTLE_MAX_MS 60000
+#define SW_STORM_FPS_MAX 10000000 /* storm control: frames per second */
 #define SW_MIRROR_MAX 64 /* mirror sessions in all */
 #define SW_MIRROR_PER_SOURCE 8 /* of which with one source port */
 
@@ -296,6 +297,7 @@ void sw_port_set_enabled(struct sw *sw, struct port *p, bool enabled);
 void sw_port_set_carrier(struct sw *sw, struct port *p, bool carrier,
 			 const char *why);
 void sw_port_set_closing(struct sw *sw, struct port *p);
+int sw_port_set_storm_limit(struct sw *sw, struct port *p, uint32_t fps);
 struct port *sw_port_by_id(const struct sw *sw, uint32_t id);
 void fwd_input(struct sw *sw, struct port *in, const uint8_t *frame, size_t len,
 	       uint64_t now_ms);

@@ -745,6 +745,7 @@ static int listen_append(struct swd_config *c, const char *url,
 	l->max_ports = 0;
 	memset(&l->impair, 0, sizeof(l->impair));
 	l->max_macs = 0;
+	l->broadcast_limit = 0;
 	vlan_cfg_none(&l->vlan);
 	l->no_edge = false;
 	l->bpdu_guard = false;
@@ -847,7 +848,7 @@ static int load_listener_url(struct loader *ld, const char *url, json_t *obj,
  * @ld:		loader, path at the key
  * @v:		its value
  * @limit:	largest value allowed
- * @what:	what the range error starts with ("" or "max_macs ")
+ * @what:	what the range error starts with ("" or "max_macs ", ...)
  * @hint:	what it ends with ("" or a hint in brackets)
  * @out:	on success, the value
  *
@@ -962,7 +963,7 @@ static int load_listener_obj(struct loader *ld, json_t *obj)
 	struct listen_uids uids = { .any = false };
 	gid_t group = CONFIG_GID_UNSET;
 	int mode = CONFIG_MODE_UNSET;
-	uint32_t max_ports = 0, max_macs = 0;
+	uint32_t max_ports = 0, max_macs = 0, broadcast_limit = 0;
 	bool edge = true, guard = false;
 	struct listen_impair impair = { .on = false };
 	struct vlan_cfg vlan;
@@ -1001,12 +1002,17 @@ static int load_listener_obj(struct loader *ld, json_t *obj)
 			ret = load_bool(ld, v, &edge);
 		else if (!strcmp(key, "bpdu_guard"))
 			ret = load_bool(ld, v, &guard);
+		else if (!strcmp(key, "broadcast_limit"))
+			ret = load_listener_count(
+				ld, v, SW_STORM_FPS_MAX, "broadcast_limit ",
+				" frames per second (leave the key out for no limit)",
+				&broadcast_limit);
 		else if (vlan_opts_json_key(key))
 			; /* load_listener_vlan() */
 		else
 			ret = ld_err(
 				ld, true,
-				"unknown key (expected url, mode, group, allow_uids, allow_gids, allow_any_uid, max_ports, max_macs, impair, vlan, trunk, native, edge or bpdu_guard)");
+				"unknown key (expected url, mode, group, allow_uids, allow_gids, allow_any_uid, max_ports, max_macs, broadcast_limit, impair, vlan, trunk, native, edge or bpdu_guard)");
 		if (!strcmp(key, "allow_uids") || !strcmp(key, "allow_gids"))
 			uids.given = true;
 		path_pop(ld, saved);
@@ -1023,6 +1029,7 @@ static int load_listener_obj(struct loader *ld, json_t *obj)
 	lc = &ld->c->listen[ld->c->nlisten - 1];
 	lc->impair = impair;
 	lc->max_macs = max_macs;
+	lc->broadcast_limit = broadcast_limit;
 	lc->vlan = vlan;
 	lc->no_edge = !edge;
 	lc->bpdu_guard = guard;
@@ -1428,6 +1435,8 @@ static int config_copy(struct swd_config *dst, const struct swd_config *src)
 		dst->listen[dst->nlisten - 1].max_ports = l->max_ports;
 		dst->listen[dst->nlisten - 1].impair = l->impair;
 		dst->listen[dst->nlisten - 1].max_macs = l->max_macs;
+		dst->listen[dst->nlisten - 1].broadcast_limit =
+			l->broadcast_limit;
 		dst->listen[dst->nlisten - 1].vlan = l->vlan;
 		dst->listen[dst->nlisten - 1].no_edge = l->no_edge;
 		dst->listen[dst->nlisten - 1].bpdu_guard = l->bpdu_guard;

@@ -267,6 +267,8 @@ struct listen_impair {
  * @impair:	egress impairment of every port accepted there ("impair")
  * @max_macs:	most source addresses each of its ports may learn
  *		("max_macs"), or 0: no limit of its own
+ * @broadcast_limit: frames per second each of its ports may have
+ *		flooded ("broadcast_limit", storm control), or 0: no limit
  * @vlan:	VLAN mode of every port accepted there ("vlan", "trunk",
  *		"native"); VLAN_MODE_NONE without them
  * @no_edge:	its ports are normal spanning-tree ports ("edge": false),
@@ -283,6 +285,7 @@ struct listen_cfg {
 	uint32_t max_ports;
 	struct listen_impair impair;
 	uint32_t max_macs;
+	uint32_t broadcast_limit;
 	struct vlan_cfg vlan;
 	bool no_edge;
 	bool bpdu_guard;

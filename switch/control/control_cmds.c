@@ -178,6 +178,8 @@ json_t *ctl_port_json(const struct swd *d, const struct port *p)
 		json_object_set_new(json_object_get(o, "mac"), "max_macs",
 				    json_integer((json_int_t)p->mac_limit));
 		json_object_set_new(o, "vlan", vlan_json(p));
+		json_object_set_new(o, "broadcast_limit",
+				    json_integer((json_int_t)p->storm_fps));
 	}
 	if (o) {
 		json_object_set_new(o, "bpdu_guard",

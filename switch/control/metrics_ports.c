@@ -427,6 +427,12 @@ int metrics_put_ports(struct tbuf *b, const struct sw *sw)
 	port_foreach(sw, p, i)
 		put_line(b, "sockswitch_port_tx_queue_frames", n, &pl, i, NULL,
 			 p->txq.count);
+	tb_head(b, "sockswitch_port_broadcast_limit", "gauge",
+		"Storm control: frames per second the port may have flooded (broadcast, multicast, unknown unicast), 0 if no limit; the excess is counted as drops reason rx_storm.");
+	n = strlen("sockswitch_port_broadcast_limit");
+	port_foreach(sw, p, i)
+		put_line(b, "sockswitch_port_broadcast_limit", n, &pl, i, NULL,
+			 p->storm_fps);
 	put_setting(
 		b, sw, &pl, "sockswitch_port_impaired",
 		"1 if frames leaving the port are impaired; the settings label says how (sockswitchctl impair).",

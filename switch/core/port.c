@@ -39,9 +39,10 @@ const char *const port_drop_name[PORT_DROP__MAX] = {
 	[PORT_DROP_RX_ENCAP_BAD] = "rx_encap_bad",
 	[PORT_DROP_RX_ENCAP_VNI] = "rx_encap_vni",
 	[PORT_DROP_RX_STP] = "rx_stp",
+	[PORT_DROP_RX_STORM] = "rx_storm",
 };
 
-static_assert(PORT_DROP__MAX == 27, "port_drop_name[] out of step with enum");
+static_assert(PORT_DROP__MAX == 28, "port_drop_name[] out of step with enum");
 
 /**
  * port_rx_drops() - frames received on @p and dropped
@@ -62,7 +63,7 @@ uint64_t port_rx_drops(const struct port *p)
 	       p->st.drops[PORT_DROP_RX_MAC_LIMIT] +
 	       p->st.drops[PORT_DROP_RX_ENCAP_BAD] +
 	       p->st.drops[PORT_DROP_RX_ENCAP_VNI] +
-	       p->st.drops[PORT_DROP_RX_STP];
+	       p->st.drops[PORT_DROP_RX_STP] + p->st.drops[PORT_DROP_RX_STORM];
 }
 
 /**

@@ -74,6 +74,11 @@
  * branch (sw->nmirrors, in the forwarding path); with some, fwd_mirrored()
  * (fwd_mirrored_vlan() while VLAN modes are in use) ends
  * the forwarding instead.
+ *
+ * Storm control: a port with a limit (p->storm_fps) may have at most
+ * that many frames per second flooded; fwd_lookup() drops the rest
+ * (rx_storm) once the source is learned and before any copy is made.
+ * The token bucket is in core/storm.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -461,6 +466,8 @@ int sw_port_add(struct sw *sw, struct port *p, const struct port_ops *ops,
 	txq_init(&p->txq, sw->prm.txq_frames, sw->prm.txq_bytes);
 	p->txq.total = &sw->queued_bytes;
 	memset(&p->st, 0, sizeof(p->st));
+	p->storm_seen = 0; /* the daemon's view of p->st, zeroed with it */
+	p->storm_warned_ms = 0;
 	p->mirror_rx = 0;
 	p->mirror_tx = 0;
 	p->stp = NULL;
@@ -1096,7 +1103,8 @@ static inline int fwd_rx_start(struct sw *sw, struct port *in,
 }
 
 /* Count broadcast and multicast, learn the source, find the destination
- * (*@out, NULL to flood); the reason the frame is dropped, or -1. */
+ * (*@out, NULL to flood: within the port's storm limit); the reason the
+ * frame is dropped, or -1. */
 static inline int fwd_lookup(struct sw *sw, struct port *in,
 			     const struct frame_info *fi, uint64_t now_ms,
 			     struct port **out)
@@ -1119,10 +1127,15 @@ static inline int fwd_lookup(struct sw *sw, struct port *in,
 		   (mac_is_multicast(fi->src) || mac_is_zero(fi->src))) {
 		return PORT_DROP_RX_BAD_SRC; /* what learning drops, above */
 	}
-	if (*out == in)
-		return PORT_DROP_RX_LOCAL;
-	if (*out && !(*out)->up)
-		return PORT_DROP_RX_DEST_DOWN;
+	if (*out) {
+		if (*out == in)
+			return PORT_DROP_RX_LOCAL;
+		return (*out)->up ? -1 : PORT_DROP_RX_DEST_DOWN;
+	}
+	/* To be flooded: storm control (core/storm.c), after learning. */
+	if (__builtin_expect(in->storm_fps != 0, 0) &&
+	    !port_storm_take(in, now_ms))
+		return PORT_DROP_RX_STORM;
 	return -1;
 }
 

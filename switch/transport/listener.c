@@ -17,8 +17,8 @@
  * socket), and hands the ones that stay their new settings: socket file
  * mode and group, changed in place, the datagram idle time and port
  * limit, and which local users may attach to a tcp:, unix: or vde:
- * listener (for new connections); its ports get the new "impair" and
- * "max_macs".
+ * listener (for new connections); its ports get the new "impair",
+ * "max_macs" and "broadcast_limit".
  */
 #include <errno.h>
 #include <stdio.h>
@@ -63,6 +63,7 @@ static void listener_settings_of(const struct swd_config *c,
 		s->max_ports = 1;
 	s->impair = lc->impair;
 	s->max_macs = lc->max_macs;
+	s->broadcast_limit = lc->broadcast_limit;
 	s->vlan = lc->vlan;
 	s->no_edge = lc->no_edge;
 	s->bpdu_guard = lc->bpdu_guard;
@@ -98,6 +99,7 @@ static int listener_start(struct swd *d, const struct swd_config *c,
 	l->next = NULL;
 	l->impair = s.impair;
 	l->max_macs = s.max_macs;
+	l->broadcast_limit = s.broadcast_limit;
 	l->peers = s.uids;
 	l->peers_refused = 0;
 	l->vlan = s.vlan;
@@ -217,7 +219,8 @@ void listener_print_device(FILE *out, unsigned *n, const char *hint)
 /**
  * listener_port_added() - what every kind does with a port it just added:
  *			   mark where it came from, impair it, bound its
- *			   addresses and give it its VLAN mode as configured
+ *			   addresses and its floods (storm control) and
+ *			   give it its VLAN mode as configured
  * @d:		the daemon
  * @l:		the listener
  * @p:		the port, added to the switch
@@ -226,6 +229,7 @@ void listener_port_added(struct swd *d, struct listener *l, struct port *p)
 {
 	p->origin = l;
 	p->mac_limit = l->max_macs;
+	sw_port_set_storm_limit(&d->sw, p, l->broadcast_limit);
 	if (l->impair.on)
 		swd_port_impair(d, p, &l->impair.cfg, l->impair.seeded);
 	if (l->vlan.mode != VLAN_MODE_NONE)
@@ -322,6 +326,26 @@ static void listener_remacs(struct swd *d, struct listener *l, uint32_t n)
 		reload_note(d, "%s: max_macs %u for its ports", l->url, n);
 	else
 		reload_note(d, "%s: no max_macs for its ports", l->url);
+}
+
+/* A reload changed @l's "broadcast_limit": its ports get the new limit,
+ * each with a full bucket (one that keeps its limit keeps its bucket). */
+static void listener_restorm(struct swd *d, struct listener *l, uint32_t n)
+{
+	struct port *p;
+	uint32_t i;
+
+	if (l->broadcast_limit == n)
+		return;
+	l->broadcast_limit = n;
+	port_foreach(&d->sw, p, i)
+		if (p->origin == l)
+			sw_port_set_storm_limit(&d->sw, p, n);
+	if (n)
+		reload_note(d, "%s: broadcast_limit %u/s for its ports", l->url,
+			    n);
+	else
+		reload_note(d, "%s: no broadcast_limit for its ports", l->url);
 }
 
 /**
@@ -620,6 +644,7 @@ static void listeners_commit(struct swd *d, const struct swd_config *oldc,
 		listener_settings_of(newc, lc, &ns);
 		listener_reimpair(d, l, &ns.impair);
 		listener_remacs(d, l, ns.max_macs);
+		listener_restorm(d, l, ns.broadcast_limit);
 		listener_repeers(d, l, &ns.uids);
 		listener_revlan(d, l, &ns.vlan);
 		listener_restp(d, l, &ns);

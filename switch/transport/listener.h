@@ -45,6 +45,8 @@ struct listener;
  * @impair:	egress impairment of each port it accepts ("impair")
  * @max_macs:	source addresses each port it accepts may learn, 0: no
  *		limit of its own ("max_macs")
+ * @broadcast_limit: frames per second each port it accepts may have
+ *		flooded, 0: no limit ("broadcast_limit")
  * @vlan:	VLAN mode of each port it accepts ("vlan", "trunk", "native")
  * @no_edge:	its ports are normal spanning-tree ports ("edge": false)
  * @bpdu_guard:	a BPDU disables the port it arrives on ("bpdu_guard")
@@ -57,6 +59,7 @@ struct listener_settings {
 	uint32_t max_ports;
 	struct listen_impair impair;
 	uint32_t max_macs;
+	uint32_t broadcast_limit;
 	struct vlan_cfg vlan;
 	bool no_edge;
 	bool bpdu_guard;
@@ -99,6 +102,7 @@ struct listener_ops {
  * @fresh:	opened by the reload being prepared (undone if it fails)
  * @impair:	what listener_port_added() gives each new port
  * @max_macs:	and its port->mac_limit
+ * @broadcast_limit: and its storm limit (sw_port_set_storm_limit())
  * @peers:	who may attach (tcp:, unix:, vde:; see struct listen_uids)
  * @peers_refused: peers refused by @peers (or whose user could not be
  *		told), closed at once
@@ -114,6 +118,7 @@ struct listener {
 	bool fresh;
 	struct listen_impair impair;
 	uint32_t max_macs;
+	uint32_t broadcast_limit;
 	struct listen_uids peers;
 	uint64_t peers_refused;
 	struct vlan_cfg vlan;

@@ -271,6 +271,51 @@ Test(config, listener_max_macs)
 		     "1-16777216, got a string");
 }
 
+/* A listener's "broadcast_limit" (storm control): any kind, kept by a
+ * copy, 0 when unset; 0, negative, over 10000000 and non-integers
+ * refused with the key named. */
+Test(config, listener_broadcast_limit)
+{
+	static const char text[] =
+		"{\"listen\": [{\"url\": \"unix:/tmp/a\", \"broadcast_limit\": 100},\n"
+		"  {\"url\": \"udp:127.0.0.1:1\", \"broadcast_limit\": 10000000},\n"
+		"  {\"url\": \"vde:/tmp/v\", \"broadcast_limit\": 1},\n"
+		"  \"tcp:127.0.0.1:1\"]}";
+	struct swd_config c;
+	char err[512];
+
+	config_init(&c);
+	cr_assert_eq(load(&c, text, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c.listen[0].broadcast_limit, 100);
+	cr_assert_eq(c.listen[1].broadcast_limit, 10000000);
+	cr_assert_eq(c.listen[2].broadcast_limit, 1);
+	cr_assert_eq(c.listen[3].broadcast_limit, 0);
+	cr_assert_eq(load(&c, "{\"hub\": true}", err, sizeof(err)), 0, "%s",
+		     err);
+	cr_assert_eq(c.listen[0].broadcast_limit, 100);
+	cr_assert_eq(c.listen[3].broadcast_limit, 0);
+	config_fini(&c);
+	expect_error("{\"listen\": [\n"
+		     "  {\"url\": \"unix:/tmp/a\", \"broadcast_limit\": 0}]}",
+		     "2:45: $.listen[0].broadcast_limit: broadcast_limit `0' "
+		     "is not 1-10000000 frames per second (leave the key out "
+		     "for no limit)");
+	expect_error("{\"listen\": [{\"url\": \"tcp:127.0.0.1:1\", "
+		     "\"broadcast_limit\": -5}]}",
+		     "1:59: $.listen[0].broadcast_limit: broadcast_limit `-5' "
+		     "is not 1-10000000 frames per second (leave the key out "
+		     "for no limit)");
+	expect_error("{\"listen\": [{\"url\": \"tcp:127.0.0.1:1\", "
+		     "\"broadcast_limit\": 10000001}]}",
+		     "1:59: $.listen[0].broadcast_limit: broadcast_limit "
+		     "`10000001' is not 1-10000000 frames per second (leave "
+		     "the key out for no limit)");
+	expect_error("{\"listen\": [{\"url\": \"tcp:127.0.0.1:1\", "
+		     "\"broadcast_limit\": 1.5}]}",
+		     "1:59: $.listen[0].broadcast_limit: expected an integer "
+		     "1-10000000, got a real number");
+}
+
 Test(config, listen_key_replaces_earlier_listeners)
 {
 	struct swd_config c;
@@ -484,7 +529,7 @@ Test(config, unknown_listener_key)
 		"{\"listen\": [\"unix:/tmp/a\",\n"
 		"  {\"url\": \"unix:/tmp/b\", \"owner\": \"me\"}]}",
 		"2:26: $.listen[1].owner: unknown key "
-		"(expected url, mode, group, allow_uids, allow_gids, allow_any_uid, max_ports, max_macs, impair, vlan, trunk, native, edge or bpdu_guard)");
+		"(expected url, mode, group, allow_uids, allow_gids, allow_any_uid, max_ports, max_macs, broadcast_limit, impair, vlan, trunk, native, edge or bpdu_guard)");
 }
 
 /* A listener's VLAN mode: "vlan" (access), "trunk" with ranges and

@@ -7,7 +7,8 @@
  * A switch with four mock ports replays the input as a script: frames
  * (built from a few hosts, or raw bytes), end of batch, a peer that stalls
  * or takes only part of a write, ports removed and added back, disabled
- * and enabled, losing and regaining their carrier or closing, the clock
+ * and enabled, losing and regaining their carrier or closing, given a
+ * storm limit (a frame it drops is still mirrored), the clock
  * moving on, ageing, new tunables, egress impairment turned on, changed
  * and off with settings from the script, its held frames released as the
  * clock passes their time, VLAN modes (access, trunk, none) given to
@@ -664,7 +665,8 @@ static void input(struct run *r, int k, uint8_t *f, size_t len)
 		txq0[i] = p->st.tx_queued - p->st.mirror_tx;
 	}
 	rxd0 = in->st.drops[PORT_DROP_RX_LOCAL] +
-	       in->st.drops[PORT_DROP_RX_DEST_DOWN];
+	       in->st.drops[PORT_DROP_RX_DEST_DOWN] +
+	       in->st.drops[PORT_DROP_RX_STORM];
 	fwd0 = in->st.rx_forwarded;
 	fwd_input(&r->sw, in, f, len, r->now);
 	/* Learning happened before the lookup inside, so this is the same
@@ -684,7 +686,8 @@ static void input(struct run *r, int k, uint8_t *f, size_t len)
 	}
 	expect_copies(r, in, out, fwd, vid,
 		      in->st.drops[PORT_DROP_RX_LOCAL] +
-				      in->st.drops[PORT_DROP_RX_DEST_DOWN] !=
+				      in->st.drops[PORT_DROP_RX_DEST_DOWN] +
+				      in->st.drops[PORT_DROP_RX_STORM] !=
 			      rxd0,
 		      took, copies_want);
 	for (i = 0; i < NP; i++)
@@ -856,9 +859,10 @@ static void op_params(struct run *r)
 	FUZZ_ASSERT(rc == 0, "sw_set_params: %d", rc);
 }
 
-/* Operand: port (2 bits), then what (2 bits): toggle enabled (0, 3),
+/* Operand: port (2 bits), then what (2 bits): toggle enabled (0),
  * toggle the carrier (1), mark closing (2; the daemon would remove it,
- * here it stays closing until the script removes and re-adds it). */
+ * here it stays closing until the script removes and re-adds it), or a
+ * storm limit of the high 4 bits' frames a second (3; 0: none). */
 static void op_state(struct run *r)
 {
 	uint8_t x = next(r);
@@ -872,6 +876,11 @@ static void op_state(struct run *r)
 		break;
 	case 2:
 		sw_port_set_closing(&r->sw, &m->port);
+		break;
+	case 3: /* storm control: 0 (none) to 15 frames a second */
+		FUZZ_ASSERT(sw_port_set_storm_limit(&r->sw, &m->port, x >> 4) ==
+				    0,
+			    "sw_port_set_storm_limit");
 		break;
 	default:
 		sw_port_set_enabled(&r->sw, &m->port, !m->port.enabled);

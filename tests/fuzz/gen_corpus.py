@@ -55,7 +55,9 @@ put("stream_rx", "truncated-tail", rx(1514, [], frame(60) + frame(60)[:30]))
 #                        0 = stalled, 63 = everything
 #   5 ATTACH x           remove port x&3, or add it back as number x>>2&7
 #   6 ENABLE x           port x&3: toggle administrative state (x>>2&3
-#                        0 or 3), toggle carrier (1), mark closing (2)
+#                        0), toggle carrier (1), mark closing (2), storm
+#                        control (3): at most x>>4 flooded frames a
+#                        second, 0 = no limit
 #   7 TIME n             clock += n * 64 ms
 #   8 EXPIRE             sw_expire()
 #   9 WRITABLE port      peer became writable: flush that port
@@ -237,6 +239,22 @@ put("fwd", "mirror-stalled-impaired-removed",
          bytes([ATTACH, 3, FLUSH]), host(0, 1, 0), bytes([ATTACH, 3]),
          mirror(0, 3, 3), bytes([ENABLE, 3]), host(0, 1, 0),
          bytes([ATTACH, 0, FLUSH])]))
+
+
+def storm(port, fps):
+    return bytes([ENABLE, port | 3 << 2 | fps << 4])
+
+
+# Storm control: port 0 may have 2 frames a second flooded (broadcast,
+# unknown unicast), port 1 mirrors what it receives to port 2 (so the
+# drops are copied too); the bucket refills with time; known unicast is
+# never limited; the limit is lifted.
+put("fwd", "storm-control",
+    fwd(P, Q, 0, [host(1, BCAST, 1), storm(0, 2), mirror(0, 2, 1)] +
+        [host(0, BCAST, 0)] * 4 + [host(0, 3, 0)] * 2 +
+        [host(0, 1, 0)] * 3 + [bytes([FLUSH, TIME, 8])] +
+        [host(0, BCAST, 0)] * 3 + [storm(0, 0)] +
+        [host(0, BCAST, 0)] * 2 + [bytes([FLUSH])]))
 
 # ---- config: a JSON file; with a NUL, "path\0text" for config_locate ----
 put("config", "minimal", b'{"listen": ["unix:/tmp/s.sock"]}')
