@@ -96,6 +96,14 @@ def frame(dst, src, tag):
     return f + b"\0" * (60 - len(f))
 
 
+def attached(sw, n, what):
+    """Wait until @sw has @n ports of unix clients (it accepts in its own
+    time: slowly under ASan on a loaded machine)."""
+    wait_for(what, lambda: len([p for p in sw.ports()
+                                if p["transport"] == "unix"]) >= n,
+             10, sw.log)
+
+
 def copies(c, tag, quiet=0.7):
     return sum(1 for _, f in c.recv_all(quiet, 5) if tag in f[14:])
 
@@ -148,6 +156,8 @@ def switches(exe, ctl_exe, tmp):
         ga2 = Client(os.path.join(tmp, "a.sock"),
                      bytes.fromhex("02000000aa02"))
         gb = Client(os.path.join(tmp, "b.sock"), bytes.fromhex("02000000bb01"))
+        attached(a, 2, "A's guests")
+        attached(b, 1, "B's guest")
 
         # 1. Convergence: B's root port forwards, its other cable blocks.
         def converged():
@@ -208,7 +218,7 @@ def switches(exe, ctl_exe, tmp):
 
         # 4. BPDU guard.
         g = Client(os.path.join(tmp, "g.sock"), bytes.fromhex("02000000cc01"))
-        time.sleep(0.3)
+        attached(a, 3, "the guarded guest")
         gport = [p for p in a.ports() if p.get("bpdu_guard")]
         if len(gport) != 1:
             fail("no guarded port", a.log())
@@ -239,7 +249,7 @@ def switches(exe, ctl_exe, tmp):
             "listen": ["unix:" + os.path.join(tmp, "c.sock")]})
         g1 = Client(os.path.join(tmp, "c.sock"), bytes.fromhex("02000000dd01"))
         g2 = Client(os.path.join(tmp, "c.sock"), bytes.fromhex("02000000dd02"))
-        time.sleep(0.2)
+        attached(c, 2, "C's guests")
         g1.send_raw(bpdu())
         got = [f for _, f in g2.recv_all(0.5, 3) if f[:6] == GROUP]
         if len(got) != 1:
@@ -314,6 +324,7 @@ def bridge(exe, ctl_exe, tmp):
         c = Client(os.path.join(tmp, "s.sock"), bytes.fromhex("020000780064"))
         c2 = Client(os.path.join(tmp, "s.sock"),
                     bytes.fromhex("020000780065"))
+        attached(sw, 2, "the switch's guests")
         hmac = None
         for _ in range(5):
             c.send_raw(arp(1, c.mac, "10.78.0.100", None, "10.78.0.2"))
