@@ -273,11 +273,17 @@ def main():
         print("ok 2 - K1 pings K2, K2 pings K3 (port 8472) "
               "through the switch")
 
-        # 3. Two sockswitch instances over VXLAN.
+        # 3. Two sockswitch instances over VXLAN. T accepts its client
+        # in its own time (slow under ASan): wait for the port first.
         tc = Client(t.sock, T_MAC)
+        end = time.monotonic() + 10
+        while len(json.loads(t.ctl("--json", "ports").stdout)) < 2:
+            if time.monotonic() > end:
+                fail("T did not attach its client", t.log())
+            time.sleep(0.1)
         c.send(b"\xff" * 6, b"from-s")
         if not any(f[6:12] == CLIENT_MAC and b"from-s" in f
-                   for _, f in tc.recv_all(0.5, 5)):
+                   for _, f in tc.recv_all(1.0, 5)):
             fail("T's client did not get S's broadcast", t.log())
         tc.send(CLIENT_MAC, b"from-t")
         if not any(f[6:12] == T_MAC and b"from-t" in f
