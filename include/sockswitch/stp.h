@@ -83,7 +83,8 @@ struct stp_cfg {
  * @rx_bpdu:	config BPDUs received and taken
  * @rx_tcn:	TCN BPDUs received and taken
  * @rx_bad:	BPDUs refused: short, wrong LLC or protocol, unknown type,
- *		timers outside the 802.1D ranges
+ *		timers outside the 802.1D ranges, this bridge's id through a
+ *		port it does not have
  * @tx_bpdu:	config BPDUs sent
  * @tx_tcn:	TCN BPDUs sent
  * @transitions: state changes into forwarding

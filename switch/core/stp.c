@@ -35,8 +35,9 @@
  * (42 42 03), protocol 0, a known type (config 0x00, TCN 0x80, an RSTP
  * BPDU 0x02 read as a config BPDU as 802.1D-2004 asks of an STP bridge),
  * the length, and every timer within the 802.1D ranges (max age 6-40 s,
- * hello 1-10 s, forward delay 4-30 s, message age below max age). A BPDU
- * that fails is counted (rx_bad) and changes nothing.
+ * hello 1-10 s, forward delay 4-30 s, message age below max age), and a
+ * config BPDU claiming this bridge's id through a port it does not have is
+ * forged. A BPDU that fails is counted (rx_bad) and changes nothing.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -667,6 +668,25 @@ static int bpdu_parse(const uint8_t *f, size_t len, struct bpdu *b)
 	return BPDU_TYPE_CONFIG;
 }
 
+/*
+ * A config BPDU that claims to come from this bridge through a port it
+ * does not have. Its own BPDUs may come back (two of its ports on one
+ * segment, a port looped to itself), and the tree handles them; one with
+ * its id from nowhere is forged, and refused.
+ */
+static bool forged(struct sw *sw, const struct bpdu *b)
+{
+	struct port *p;
+	uint32_t i;
+
+	if (b->bridge != sw->stp->bridge_id)
+		return false;
+	port_foreach(sw, p, i)
+		if (p->stp && p->stp->port_id == b->port)
+			return false;
+	return true;
+}
+
 /* 8.7.1 */
 static void received_config(struct sw *sw, struct port *p, const struct bpdu *b)
 {
@@ -732,7 +752,7 @@ void stp_input(struct sw *sw, struct port *in, const uint8_t *frame, size_t len)
 	if (!sw->stp || !sp || sp->state == STP_DISABLED)
 		return;
 	type = bpdu_parse(frame, len, &b);
-	if (type < 0) {
+	if (type < 0 || (type == BPDU_TYPE_CONFIG && forged(sw, &b))) {
 		sp->rx_bad++;
 		return;
 	}

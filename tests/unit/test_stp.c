@@ -419,6 +419,51 @@ Test(stp, malformed_bpdus_are_counted_and_change_nothing)
 	cr_assert_eq(sp[1][2].got_tag, 0);
 }
 
+/* A BPDU claiming this bridge's own id: from a port it has (its own BPDU
+ * come back) it is taken, from a port it does not have it is refused. */
+Test(stp, a_bpdu_with_our_own_bridge_id)
+{
+	uint8_t f[60];
+	uint64_t id;
+	int i;
+
+	two_cabled_twice();
+	run_ms(9000);
+	id = sws[1].stp->bridge_id;
+	for (i = 0; i < 2; i++) {
+		memset(f, 0, sizeof(f));
+		memcpy(f, "\x01\x80\xc2\x00\x00\x00\x02\x00\x00\x00\x00\x09",
+		       12);
+		f[13] = 38;
+		f[14] = f[15] = 0x42;
+		f[16] = 0x03;
+		f[17 + 5] = 0; /* root 0: better than anything */
+		f[17 + 17] = (uint8_t)(id >> 56);
+		f[17 + 18] = (uint8_t)(id >> 48);
+		f[17 + 19] = (uint8_t)(id >> 40);
+		f[17 + 20] = (uint8_t)(id >> 32);
+		f[17 + 21] = (uint8_t)(id >> 24);
+		f[17 + 22] = (uint8_t)(id >> 16);
+		f[17 + 23] = (uint8_t)(id >> 8);
+		f[17 + 24] = (uint8_t)id;
+		/* A port id it does not have, then its own port 3's. */
+		f[17 + 25] = i ? 0x80 : 0x8f;
+		f[17 + 26] = i ? 0x03 : 0xff;
+		f[17 + 29] = 20;
+		f[17 + 31] = 2;
+		f[17 + 33] = 15;
+		fwd_input(&sws[1], &sp[1][2].port, f, sizeof(f), now);
+		sw_flush(&sws[1]);
+		if (i == 0) {
+			cr_assert_eq(sp[1][2].port.stp->rx_bad, 1);
+			cr_assert_eq(sws[1].stp->root_id, sws[0].stp->bridge_id,
+				     "believed a forged BPDU");
+		}
+	}
+	cr_assert_eq(sp[1][2].port.stp->rx_bad, 1);
+	cr_assert_eq(sp[1][2].port.stp->rx_bpdu, 1);
+}
+
 Test(stp, with_stp_off_bpdus_are_flooded)
 {
 	uint8_t f[60] = { 0x01, 0x80, 0xc2, 0, 0, 0, 0x02, 0, 0, 0, 0, 0x66 };
