@@ -308,6 +308,15 @@ static void transmit_config(struct sw *sw, struct port *p)
 }
 
 /* 8.6.2.2: does @b beat what port @p holds? */
+/* Cost through a port: saturating, so that a BPDU claiming a cost near
+ * 2^32 does not wrap into the cheapest. */
+static uint32_t cost_via(const struct stp_port *sp)
+{
+	return sp->dcost > UINT32_MAX - sp->path_cost
+		       ? UINT32_MAX
+		       : sp->dcost + sp->path_cost;
+}
+
 static bool supersedes(const struct stp *s, const struct stp_port *sp,
 		       const struct bpdu *b)
 {
@@ -358,20 +367,18 @@ static void root_selection(struct sw *sw)
 			continue;
 		}
 		rs = rp->stp;
-		if (sp->droot != rs->droot ? sp->droot < rs->droot
-		    : sp->dcost + sp->path_cost != rs->dcost + rs->path_cost
-			    ? sp->dcost + sp->path_cost <
-				      rs->dcost + rs->path_cost
-		    : sp->dbridge != rs->dbridge ? sp->dbridge < rs->dbridge
-		    : sp->dport != rs->dport	 ? sp->dport < rs->dport
-						 : sp->port_id < rs->port_id)
+		if (sp->droot != rs->droot	   ? sp->droot < rs->droot
+		    : cost_via(sp) != cost_via(rs) ? cost_via(sp) < cost_via(rs)
+		    : sp->dbridge != rs->dbridge   ? sp->dbridge < rs->dbridge
+		    : sp->dport != rs->dport	   ? sp->dport < rs->dport
+						   : sp->port_id < rs->port_id)
 			rp = p;
 	}
 	changed = rp != s->root_port ||
 		  s->root_id != (rp ? rp->stp->droot : s->bridge_id);
 	s->root_port = rp;
 	s->root_id = rp ? rp->stp->droot : s->bridge_id;
-	s->root_cost = rp ? rp->stp->dcost + rp->stp->path_cost : 0;
+	s->root_cost = rp ? cost_via(rp->stp) : 0;
 	if (changed)
 		sw_stp_event(sw, SW_EV_STP_ROOT, rp);
 }
@@ -538,6 +545,7 @@ void stp_port_oper(struct sw *sw, struct port *p, bool oper)
 		port_state_selection(sw);
 		if (sp->state != STP_DISABLED && is_designated(s, p))
 			transmit_config(sw, p);
+		sw_stp_event(sw, SW_EV_STP_PORT, p);
 		return;
 	}
 	was_root = is_root_bridge(s);
@@ -549,14 +557,31 @@ void stp_port_oper(struct sw *sw, struct port *p, bool oper)
 	port_state_selection(sw);
 	if (is_root_bridge(s) && !was_root)
 		became_root(sw);
+	sw_stp_event(sw, SW_EV_STP_PORT, p);
 }
 
-/* A port's identifier: priority 128 in the top 4 bits, its number
- * (modulo 4096) below, as 802.1D-2004 and Linux make it. */
-static uint16_t port_id_of(const struct port *p)
+/* A port's identifier: priority 128 in the top 4 bits and a 12-bit
+ * number below, as 802.1D-2004 and Linux make it: the port's own number
+ * when it is below 4096 and free, else the lowest free one (two ports
+ * with one id on a segment would both think themselves designated).
+ * Return: the id, or 0 when all 4095 are taken. */
+static uint16_t port_id_of(struct sw *sw, const struct port *p)
 {
-	return (uint16_t)((STP_PORT_PRIORITY_DEFAULT >> 4) << 12 |
-			  (p->id & 0xfff));
+	uint8_t used[4096 / 8] = { 0 };
+	const struct port *q;
+	uint32_t i, n;
+
+	port_foreach(sw, q, i)
+		if (q != p && q->stp)
+			n = q->stp->port_id & 0xfff,
+			used[n / 8] |= (uint8_t)(1u << (n % 8));
+	n = p->id;
+	if (n == 0 || n > 0xfff || (used[n / 8] & (1u << (n % 8))))
+		for (n = 1; n <= 0xfff && (used[n / 8] & (1u << (n % 8))); n++)
+			;
+	if (n > 0xfff)
+		return 0;
+	return (uint16_t)((STP_PORT_PRIORITY_DEFAULT >> 4) << 12 | n);
 }
 
 /**
@@ -564,18 +589,22 @@ static uint16_t port_id_of(const struct port *p)
  * @sw:		the switch (STP on)
  * @p:		the port (p->stp_nonedge: it does not start as an edge)
  *
- * Return: 0, or -ENOMEM
+ * Return: 0, -ENOMEM, or -ENOSPC when 4095 ports take part already (the
+ *	   most 802.1D port ids can tell apart)
  */
 int stp_port_attach(struct sw *sw, struct port *p)
 {
-	struct stp_port *sp = calloc(1, sizeof(*sp));
+	uint16_t id = port_id_of(sw, p);
+	struct stp_port *sp;
 
-	(void)sw;
+	if (!id)
+		return -ENOSPC;
+	sp = calloc(1, sizeof(*sp));
 	if (!sp)
 		return -ENOMEM;
 	sp->state = STP_DISABLED;
 	sp->edge_cfg = !p->stp_nonedge;
-	sp->port_id = port_id_of(p);
+	sp->port_id = id;
 	sp->path_cost = STP_PATH_COST_DEFAULT;
 	sp->msg_age_ms = sp->fwd_delay_ms = sp->hold_ms = -1;
 	p->stp = sp;
@@ -628,6 +657,13 @@ static bool time_ok(int64_t ms, int64_t lo_s, int64_t hi_s)
 	return ms >= lo_s * 1000 - 4 && ms <= hi_s * 1000 + 4;
 }
 
+static int64_t clamp_s(int64_t ms, int64_t lo_s, int64_t hi_s)
+{
+	return ms < lo_s * 1000	  ? lo_s * 1000
+	       : ms > hi_s * 1000 ? hi_s * 1000
+				  : ms;
+}
+
 /* Decode and check; Return: the type, or -1 (counted as rx_bad). */
 static int bpdu_parse(const uint8_t *f, size_t len, struct bpdu *b)
 {
@@ -662,8 +698,11 @@ static int bpdu_parse(const uint8_t *f, size_t len, struct bpdu *b)
 	b->max_age_ms = get_time(x + 29);
 	b->hello_ms = get_time(x + 31);
 	b->fwd_delay_ms = get_time(x + 33);
+	/* Linux bridges allow a forward delay of 2-3 s: such a root's
+	 * BPDUs are taken (refusing them would leave the port forwarding),
+	 * its forward delay raised to 4 s where it is adopted. */
 	if (!time_ok(b->max_age_ms, 6, 40) || !time_ok(b->hello_ms, 1, 10) ||
-	    !time_ok(b->fwd_delay_ms, 4, 30) || b->msg_age_ms >= b->max_age_ms)
+	    !time_ok(b->fwd_delay_ms, 2, 30) || b->msg_age_ms > b->max_age_ms)
 		return -1;
 	return BPDU_TYPE_CONFIG;
 }
@@ -708,10 +747,10 @@ static void received_config(struct sw *sw, struct port *p, const struct bpdu *b)
 			}
 		}
 		if (p == s->root_port) {
-			/* record_config_timeout_values() */
-			s->max_age_ms = b->max_age_ms;
-			s->hello_ms = b->hello_ms;
-			s->fwd_delay_ms = b->fwd_delay_ms;
+			/* record_config_timeout_values(), within 802.1D */
+			s->max_age_ms = clamp_s(b->max_age_ms, 6, 40);
+			s->hello_ms = clamp_s(b->hello_ms, 1, 10);
+			s->fwd_delay_ms = clamp_s(b->fwd_delay_ms, 4, 30);
 			s->tc = (b->flags & BPDU_FLAG_TC) != 0;
 			config_bpdu_generation(sw);
 			if (b->flags & BPDU_FLAG_TCA) {
@@ -837,6 +876,11 @@ void sw_stp_tick(struct sw *sw, uint64_t now_ms)
 		return;
 	dt = now_ms > s->last_ms ? (int64_t)(now_ms - s->last_ms) : 0;
 	s->last_ms = now_ms;
+	/* After a stall the timers run late, never early: a timer started
+	 * by an expiry in this tick loses at most a second of its time, and
+	 * no port skips a state. */
+	if (dt > 1000)
+		dt = 1000;
 	if (expired(&s->hello_timer_ms, dt)) {
 		config_bpdu_generation(sw);
 		s->hello_timer_ms = s->hello_ms;
@@ -882,7 +926,7 @@ void sw_stp_tick(struct sw *sw, uint64_t now_ms)
  * Every port starts over: edge ports forward at once, the others listen,
  * learn and forward only after 2 x forward delay if the tree lets them.
  *
- * Return: 0, or -ENOMEM (STP is then off)
+ * Return: 0, or -ENOMEM or -ENOSPC (over 4095 ports; STP is then off)
  */
 int sw_stp_enable(struct sw *sw, const struct stp_cfg *cfg,
 		  const uint8_t mac[6], uint64_t now_ms)
@@ -896,10 +940,12 @@ int sw_stp_enable(struct sw *sw, const struct stp_cfg *cfg,
 		if (!s)
 			return -ENOMEM;
 		port_foreach(sw, p, i) {
-			if (!p->stp && stp_port_attach(sw, p) < 0) {
+			int rc = p->stp ? 0 : stp_port_attach(sw, p);
+
+			if (rc < 0) {
 				free(s);
 				sw_stp_disable(sw);
-				return -ENOMEM;
+				return rc;
 			}
 		}
 	}

@@ -369,8 +369,11 @@ static void sw_port_set_up(struct sw *sw, struct port *p, bool up,
 		sw_vlan_port_up(sw, p, up);
 	/* A port that is down is no destination: what was learned on it
 	 * goes at once, so frames to those addresses flood (and reach the
-	 * guest again as soon as it is back) instead of being dropped. */
-	if (was && !up)
+	 * guest again as soon as it is back) instead of being dropped. A
+	 * port spanning tree keeps learning before it forwards keeps what
+	 * it learned; once it leaves that state (disabled, blocked) the
+	 * addresses go too. */
+	if (!up && p->mac_count && !stp_port_learning(p))
 		mac_table_flush_port(&sw->mt, p);
 	if (was != up)
 		sw_port_event(sw, up ? SW_EV_PORT_UP : SW_EV_PORT_DOWN, p,

@@ -242,6 +242,11 @@ void uplink_remove(struct uplink *u, const char *why)
 {
 	ev_timer_stop(u->d->loop, &u->retry);
 	u->ops->stop(u);
+	/* Stopped: what is queued, and what this dispatch still queues
+	 * before the port is freed, is discarded (tx_closed), never handed
+	 * to the kind's flush without its device or socket. */
+	u->state = UPLINK_DOWN;
+	u->port.st.drops[PORT_DROP_TX_CLOSED] += txq_clear(&u->port.txq);
 	/* Closing first: the PORT_DOWN subscribers see is the close. */
 	swd_port_close(u->d, &u->port, "%s", why);
 	sw_port_set_carrier(&u->d->sw, &u->port, false, NULL);

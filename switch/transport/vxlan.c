@@ -87,7 +87,6 @@
  * @cap:	room in @members
  * @strangers:	datagrams from addresses that are no member's remote
  * @overruns:	the kernel's drops on a full receive queue (SO_RXQ_OVFL)
- * @csum_base:	Udp6InCsumErrors of the namespace when it opened (IPv6)
  * @rl_stranger: strangers, logged rate-limited
  * @rl_rx:	receive errors, logged rate-limited
  * @defer:	freed after the dispatch where the last user left
@@ -109,7 +108,6 @@ struct vxlan_sock {
 	size_t nmembers, cap;
 	uint64_t strangers;
 	uint32_t overruns;
-	uint64_t csum_base;
 	struct log_ratelimit rl_stranger, rl_rx;
 	struct swd_deferred defer;
 	struct mmsghdr rmm[VXLAN_BATCH];
@@ -124,7 +122,13 @@ struct vxlan_sock {
  * @hdr:	the VXLAN header of what it sends (its VNI)
  * @to:		the remote's address and port
  * @tolen:	its length
- * @strangers:	@s's strangers before this port joined it (not counted)
+ * @strangers_base: strangers and overruns counted on the sockets this
+ * @overruns_base:  port was on before, so that its counters never go
+ * @csum_base:	    back when it rejoins a new socket (and @csum_base the
+ *		    IPv6 checksum drops)
+ * @strangers_at: @s's strangers when this port joined it
+ * @overruns_at: @s's overruns when this port joined it
+ * @csum_at:	the namespace's Udp6InCsumErrors when it joined (IPv6)
  * @rl_big:	frames too long for the path, logged rate-limited
  * @rl_big_rx:	datagrams over max_frame, logged rate-limited
  * @smm:	sendmmsg() headers
@@ -135,6 +139,8 @@ struct vxlan_priv {
 	uint8_t hdr[VXLAN_HDR_LEN];
 	struct sockaddr_storage to;
 	socklen_t tolen;
+	uint64_t strangers_base, overruns_base, csum_base;
+	uint64_t strangers_at, overruns_at, csum_at;
 	struct log_ratelimit rl_big, rl_big_rx;
 	struct mmsghdr smm[VXLAN_BATCH];
 	struct iovec siov[2 * VXLAN_BATCH];
@@ -319,8 +325,6 @@ static struct vxlan_sock *vxlan_sock_new(struct uplink *u)
 	s->local = x->local;
 	s->port = x->port;
 	s->ttl = x->ttl;
-	if (family == AF_INET6)
-		s->csum_base = udp6_csum_errors();
 	ev_io_init(&s->rio, vxlan_read_cb, s->fd, EV_READ);
 	ev_io_start(u->d->loop, &s->rio);
 	return s;
@@ -521,12 +525,36 @@ static void vxlan_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 /* ---- the uplink kind ----------------------------------------------------- */
 
+/* This port's share of what its socket counts, since it joined. */
+static void vxlan_since_join(const struct vxlan_priv *v, uint64_t *strangers,
+			     uint64_t *overruns, uint64_t *csum)
+{
+	const struct vxlan_sock *s = v->s;
+	uint64_t c;
+
+	*strangers = *overruns = *csum = 0;
+	if (!s)
+		return;
+	*strangers = s->strangers - v->strangers_at;
+	*overruns = s->overruns >= v->overruns_at ? s->overruns - v->overruns_at
+						  : 0;
+	if (s->family == AF_INET6) {
+		c = udp6_csum_errors();
+		*csum = c > v->csum_at ? c - v->csum_at : 0;
+	}
+}
+
 static void vxlan_stop(struct uplink *u)
 {
 	struct vxlan_priv *v = u->priv;
+	uint64_t st, ov, cs;
 
 	ev_io_stop(u->d->loop, &u->wio);
 	if (v && v->s) {
+		vxlan_since_join(v, &st, &ov, &cs);
+		v->strangers_base += st;
+		v->overruns_base += ov;
+		v->csum_base += cs;
 		vxlan_sock_leave(v->s, u);
 		v->s = NULL;
 	}
@@ -542,27 +570,28 @@ static size_t vxlan_counters(const struct uplink *u, struct uplink_counter *c,
 			     size_t max)
 {
 	const struct vxlan_priv *v = u->priv;
-	const struct vxlan_sock *s = v ? v->s : NULL;
-	uint64_t csum = 0;
+	uint64_t st = 0, ov = 0, cs = 0;
 
 	if (max < 3)
 		return 0;
-	if (s && s->family == AF_INET6) {
-		csum = udp6_csum_errors();
-		csum = csum > s->csum_base ? csum - s->csum_base : 0;
+	if (v) {
+		vxlan_since_join(v, &st, &ov, &cs);
+		st += v->strangers_base;
+		ov += v->overruns_base;
+		cs += v->csum_base;
 	}
 	c[0].name = "vxlan_strangers";
 	c[0].help =
 		"Datagrams dropped because they came from an address that is no remote of a vxlan uplink on this port's socket (shared by the vxlan ports of one local address and port).";
-	c[0].value = s ? s->strangers : 0;
+	c[0].value = st;
 	c[1].name = "vxlan_rx_overruns";
 	c[1].help =
 		"Datagrams the kernel dropped because the vxlan socket's receive queue was full (shared by the vxlan ports of one local address and port).";
-	c[1].value = s ? s->overruns : 0;
+	c[1].value = ov;
 	c[2].name = "vxlan_udp6_csum_errors";
 	c[2].help =
 		"IPv6 UDP datagrams with a zero or bad checksum the kernel dropped in the switch's network namespace since the socket opened (Linux counts them per namespace only).";
-	c[2].value = csum;
+	c[2].value = cs;
 	return 3;
 }
 
@@ -637,6 +666,9 @@ static void vxlan_start(struct uplink *u)
 		return;
 	}
 	v->s = s;
+	v->strangers_at = s->strangers;
+	v->overruns_at = s->overruns;
+	v->csum_at = s->family == AF_INET6 ? udp6_csum_errors() : 0;
 	ev_io_init(&u->wio, vxlan_write_cb, s->fd, EV_WRITE);
 	log_info(
 		"port %u (%s): vni %u to %s port %u from %s; guests' MTU: the path MTU less %d (%d on a 1500-byte network)",
@@ -704,6 +736,10 @@ static int vxlan_flush(struct uplink *u)
 	struct txq *q = &p->txq;
 	char r[VXLAN_ADDR_LEN];
 
+	if (!v || !v->s) { /* stopped: no socket to send on */
+		p->st.drops[PORT_DROP_TX_CLOSED] += txq_clear(q);
+		return 0;
+	}
 	while (!txq_empty(q)) {
 		size_t n = txq_iov(q, d->iov, VXLAN_BATCH, NULL, false), i;
 		uint64_t bytes = 0;
@@ -733,8 +769,17 @@ static int vxlan_flush(struct uplink *u)
 		err = errno;
 		if (err == EINTR)
 			continue;
-		if (err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS)
+		if (err == EAGAIN || err == EWOULDBLOCK)
 			break;
+		if (err == ENOBUFS) {
+			/* The device's queue is full while the socket is
+			 * writable: waiting for EV_WRITE would spin. */
+			uint64_t ignored = 0;
+
+			txq_advance(q, q->ring[q->head].len, false, &ignored);
+			p->st.drops[PORT_DROP_TX_QUEUE_FULL]++;
+			continue;
+		}
 		if (err == EMSGSIZE) {
 			vxlan_drop_head(u, v);
 			continue;

@@ -164,7 +164,7 @@ def switches(exe, ctl_exe, tmp):
             s = b.status()["stp"]
             st = sorted(stp_of(b, n).get("state") for n in ("p1", "p2"))
             return s["root_port"] and st == ["blocking", "forwarding"] and s
-        s = wait_for("convergence", converged, 2 * 4 + 6, b.log)
+        s = wait_for("convergence", converged, 30, b.log)
         if s["root_id"] != a.status()["stp"]["bridge_id"]:
             fail("B's root is %s, not A (%s)" % (
                 s["root_id"], a.status()["stp"]["bridge_id"]), b.log())

@@ -527,3 +527,68 @@ Test(stp, a_ring_of_three_blocks_one_port)
 	cr_assert_eq(sp[2][2].got_tag, 1);
 	cr_assert_eq(sp[1][2].got_tag, 0);
 }
+
+/* Port 1 and port 4097 would share 802.1D port id 0x8001: the second
+ * takes a free one. */
+Test(stp, port_ids_are_unique)
+{
+	static struct sim_port extra;
+
+	add_port(0, 0);
+	extra.sw = &sws[0];
+	cr_assert_eq(sw_port_add(&sws[0], &extra.port, &sim_ops, 4097), 0);
+	stp_on(0, 32768);
+	cr_assert_eq(sp[0][0].port.stp->port_id, 0x8001);
+	cr_assert_neq(extra.port.stp->port_id, 0x8001);
+	cr_assert_eq(extra.port.stp->port_id >> 12, 8);
+	sw_port_remove(&sws[0], &extra.port);
+}
+
+/* A Linux root may run a forward delay of 2-3 s: its BPDUs are taken
+ * (refusing them would leave the port forwarding, a loop), the delay
+ * raised to 802.1D's 4 s where it is adopted. */
+Test(stp, a_root_with_a_short_forward_delay_is_followed_within_802_1d)
+{
+	uint8_t f[60];
+
+	cable(0, 0, 1, 0);
+	add_port(0, 0);
+	add_port(1, 0);
+	stp_on(0, 32768);
+	memset(f, 0, sizeof(f));
+	memcpy(f, "\x01\x80\xc2\x00\x00\x00\x02\x00\x00\x00\x00\x01", 12);
+	f[13] = 38;
+	f[14] = f[15] = 0x42;
+	f[16] = 0x03;
+	f[17 + 5] = 0x10; /* root 1000.020000000001: better */
+	f[17 + 7] = 0x02;
+	f[17 + 12] = 0x01;
+	memcpy(f + 17 + 17, f + 17 + 5, 8);
+	f[17 + 25] = 0x80;
+	f[17 + 26] = 0x01;
+	f[17 + 29] = 6;
+	f[17 + 31] = 1;
+	f[17 + 33] = 3; /* forward delay 3 s */
+	fwd_input(&sws[0], &sp[0][0].port, f, sizeof(f), now);
+	sw_flush(&sws[0]);
+	cr_assert_eq(sp[0][0].port.stp->rx_bad, 0);
+	cr_assert_eq(sws[0].stp->root_port, &sp[0][0].port);
+	cr_assert_eq(sws[0].stp->fwd_delay_ms, 4000);
+	cr_assert_eq(sws[0].stp->max_age_ms, 6000);
+}
+
+/* Addresses learned while learning go when the port is disabled. */
+Test(stp, a_learning_port_forgets_when_it_goes_down)
+{
+	uint8_t f[60] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02,
+			  0,	0,    0,    0,	  0x44, 0x88, 0xb5 };
+
+	two_cabled_twice();
+	run_ms(4000 + 500); /* cables listen 4 s, then learn */
+	cr_assert_eq(st(1, 0), STP_LEARNING);
+	fwd_input(&sws[1], &sp[1][0].port, f, sizeof(f), now);
+	sw_flush(&sws[1]);
+	cr_assert_eq(sp[1][0].port.mac_count, 1, "learned while learning");
+	sw_port_set_enabled(&sws[1], &sp[1][0].port, false);
+	cr_assert_eq(sp[1][0].port.mac_count, 0);
+}
