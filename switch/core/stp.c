@@ -35,9 +35,11 @@
  * (42 42 03), protocol 0, a known type (config 0x00, TCN 0x80, an RSTP
  * BPDU 0x02 read as a config BPDU as 802.1D-2004 asks of an STP bridge),
  * the length, and every timer within the 802.1D ranges (max age 6-40 s,
- * hello 1-10 s, forward delay 4-30 s, message age below max age), and a
- * config BPDU claiming this bridge's id through a port it does not have is
- * forged. A BPDU that fails is counted (rx_bad) and changes nothing.
+ * hello 1-10 s, forward delay 4-30 s, but 2-3 s as Linux allows it;
+ * message age at most max age), and a config BPDU claiming this bridge's
+ * id through a port it does not have is forged. A BPDU that fails is
+ * counted (rx_bad) and changes nothing. The root's times are adopted
+ * within the 802.1D ranges (a 2-3 s forward delay becomes 4 s).
  */
 #include <errno.h>
 #include <stdio.h>
