@@ -216,18 +216,32 @@ netdev_for() {
 # $E2E_WORK/NAME.log. no_timer_check: under TCG on a busy host the
 # kernel's IO-APIC timer check can fail and panic ("IO-APIC + timer
 # doesn't work!"), seen once in e2e_restart.
+# NETDEV vhost-user:PATH joins the vhost-user backend listening at PATH
+# instead: the guest's RAM is then a shared memfd of the same size (the
+# backend maps it), and the NIC must be virtio-net-pci, given vectors=0
+# (QEMU 7.2 under TCG crashes in its MSI-X vector notifiers when a
+# vhost-user netdev starts on a device with MSI-X vectors).
 guest_start() {
-	local name=$1 n=$2 netdev=$3 nic=$4
+	local name=$1 n=$2 netdev=$3 nic=$4 mem=256 net
 	shift 4
 	GUEST_LOG[$name]=$E2E_WORK/$name.log
 	GUEST_T0[$name]=$(e2e_now)
-	"$E2E_QEMU" -machine "accel=$E2E_ACCEL" -m 256 -smp 1 \
+	net=(-netdev "$netdev" -device "$nic,netdev=net0,mac=52:54:00:00:00:0$n")
+	case $netdev in
+	vhost-user:*)
+		net=(-object "memory-backend-memfd,id=mem0,size=${mem}M,share=on"
+			-numa "node,memdev=mem0"
+			-chardev "socket,id=vu0,path=${netdev#vhost-user:}"
+			-netdev "vhost-user,id=net0,chardev=vu0"
+			-device "$nic,netdev=net0,vectors=0,mac=52:54:00:00:00:0$n")
+		;;
+	esac
+	"$E2E_QEMU" -machine "accel=$E2E_ACCEL" -m $mem -smp 1 \
 		-nodefaults -display none -vga none -no-reboot \
 		-serial "file:${GUEST_LOG[$name]}" \
 		-kernel "$E2E_KERNEL" -initrd "$E2E_INITRD" \
 		-append "console=ttyS0 quiet panic=-1 no_timer_check sw.name=$name $*" \
-		-netdev "$netdev" -device "$nic,netdev=net0,mac=52:54:00:00:00:0$n" \
-		>"$E2E_WORK/$name.qemu.out" 2>&1 </dev/null &
+		"${net[@]}" >"$E2E_WORK/$name.qemu.out" 2>&1 </dev/null &
 	GUEST_PID[$name]=$!
 	E2E_PIDS+=("${GUEST_PID[$name]}")
 	e2e_log "guest $name pid ${GUEST_PID[$name]}: -netdev $netdev -device $nic ($*)"

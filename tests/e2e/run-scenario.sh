@@ -410,29 +410,60 @@ scenario_mcast() {
 	sw_stop
 }
 
-# port_vlan NAME MODE...: sockswitchctl vlan on guest NAME's port, found by
-# its QEMU's pid in the port's peer ("unix pid=N ...").
-port_vlan() {
-	local name=$1 pid=${GUEST_PID[$1]} id="" _
-	shift
-	for _ in $(seq 100); do
-		id=$("$SW_CTL" -s "$E2E_WORK/control.sock" --json ports |
-			python3 -c 'import json, sys
-for p in json.load(sys.stdin):
-    if "pid=%s " % sys.argv[1] in p["peer"] + " ":
-        print(p["id"])' "$pid")
-		[ -n "$id" ] && break
-		sleep 0.1
-	done
-	[ -n "$id" ] || e2e_fail "no switch port for guest $name (QEMU pid $pid)"
-	"$SW_CTL" -s "$E2E_WORK/control.sock" vlan "$id" "$@" >&2 ||
-		e2e_fail "sockswitchctl vlan $id $* failed"
-}
-
-scenario_vlan() {
+# need_ctl: set SW_CTL, the sockswitchctl binary (E2E_SOCKSWITCHCTL, or
+# the one built next to the switch); python3 reads its --json output.
+need_ctl() {
 	SW_CTL=${E2E_SOCKSWITCHCTL:-$(dirname "$switch")/../plug/sockswitchctl}
 	[ -x "$SW_CTL" ] || e2e_fail "no sockswitchctl at $SW_CTL (set E2E_SOCKSWITCHCTL)"
 	command -v python3 >/dev/null || e2e_skip "python3 not found"
+}
+
+# sw_ports PROGRAM ARG: run the python3 PROGRAM on the running switch's
+# port table (sockswitchctl --json ports) as `ports`, with ARG as `arg`.
+sw_ports() {
+	"$SW_CTL" -s "$E2E_WORK/control.sock" --json ports |
+		python3 -c "import json, sys
+ports = json.load(sys.stdin)
+arg = sys.argv[1]
+$1" "$2"
+}
+
+# port_of NAME: the id of guest NAME's switch port, found by its QEMU's
+# pid in the port's peer ("unix pid=N ...", "vhost-user pid=N ..."); empty
+# when it has none.
+port_of() {
+	sw_ports 'print(*[p["id"] for p in ports
+             if "pid=%s " % arg in p["peer"] + " "])' "${GUEST_PID[$1]}"
+}
+
+# ports_of TRANSPORT: how many ports of TRANSPORT the switch has.
+ports_of() {
+	sw_ports 'print(sum(p["transport"] == arg for p in ports))' "$1"
+}
+
+# wait_port_of NAME: set PORT_ID to port_of NAME, waiting up to 10 s for
+# the port to appear.
+wait_port_of() {
+	local _
+	PORT_ID=
+	for _ in $(seq 100); do
+		PORT_ID=$(port_of "$1")
+		[ -n "$PORT_ID" ] && return 0
+		sleep 0.1
+	done
+	e2e_fail "no switch port for guest $1 (QEMU pid ${GUEST_PID[$1]})"
+}
+
+# port_vlan NAME MODE...: sockswitchctl vlan on guest NAME's port.
+port_vlan() {
+	wait_port_of "$1"
+	shift
+	"$SW_CTL" -s "$E2E_WORK/control.sock" vlan "$PORT_ID" "$@" >&2 ||
+		e2e_fail "sockswitchctl vlan $PORT_ID $* failed"
+}
+
+scenario_vlan() {
+	need_ctl
 	need_switch
 	guest_start g1 1 "$(netdev_for unix net0)" virtio-net-pci \
 		sw.ip=10.0.0.1/24 sw.cmd=vlan sw.arg=access10 sw.peers=10.0.0.3 $LINGER

@@ -12,11 +12,7 @@ bulk_data >/tmp/send
 nc -l -p 5001 -e sh -c 'cat >/tmp/recv' &
 rpid=$!
 ping_retry "$peer" 150 >/dev/null || fail "no answer from $peer"
-end=$(($(now) + 60))
-until nc "$peer" 5001 </tmp/send; do
-	[ "$(now)" -ge "$end" ] && fail "cannot send to $peer:5001"
-	sleep 1
-done
+nc_send "$peer" 5001 /tmp/send
 mark "sent $(wc -c </tmp/send) bytes to $peer"
 wait $rpid || fail "receiving nc failed"
 got=$(sha256sum </tmp/recv | cut -d' ' -f1)

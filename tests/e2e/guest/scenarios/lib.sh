@@ -24,6 +24,17 @@ ping_retry() {
 	ping -c 3 -W 3 "$@" "$addr"
 }
 
+# nc_send ADDR PORT FILE: send FILE to ADDR:PORT over TCP, retrying for up
+# to 60 s while the connection is refused (the receiver may not listen
+# yet); fail after that.
+nc_send() {
+	end=$(($(now) + 60))
+	until nc "$1" "$2" <"$3"; do
+		[ "$(now)" -ge "$end" ] && fail "cannot send to $1:$2"
+		sleep 1
+	done
+}
+
 rx_bytes() { cat /sys/class/net/eth0/statistics/rx_bytes; }
 rx_packets() { cat /sys/class/net/eth0/statistics/rx_packets; }
 
