@@ -37,6 +37,12 @@
 #             modes set with sockswitchctl vlan: pings within a VLAN work,
 #             a ping to the same subnet in the other VLAN gets no answer
 #             (E2E_SOCKSWITCHCTL: the sockswitchctl binary)
+#   vhost     g1 and g2 on the vhost-user listener (the switch as their
+#             virtio-net backend), g3 on stream unix, MTU 9000: they ping
+#             each other, g2 sends g1 5.5 MB over TCP (sha256 checked),
+#             resets its virtio device (unbind and bind virtio_net) and
+#             pings again on the same port; then g2's QEMU is killed: its
+#             port goes, g1 and g3 still ping (E2E_SOCKSWITCHCTL as vlan)
 # E2E_SWITCH_ARGS adds options to the switch (e.g. --hub); see lib.sh for
 # the other E2E_* variables.
 # Exit: 0 pass, 1 fail (every console log and the switch log are printed),
@@ -479,6 +485,59 @@ scenario_vlan() {
 	"$SW_CTL" -s "$E2E_WORK/control.sock" ports >&2
 	sw_stats
 	sw_stop
+}
+
+# Two guests on the vhost-user listener (the switch is their virtio-net
+# backend) and one on the unix stream listener, at MTU 9000. After the
+# pings and g2's bulk transfer to g1, g2 resets its virtio device, which
+# stops its queues and starts them again on the same connection: the
+# same port, which must carry pings again. Then g2's QEMU is killed: its
+# port is removed and g1 and g3 still reach each other.
+scenario_vhost() {
+	local vsock=$E2E_WORK/vhost.sock g id2 line stops
+	need_ctl
+	need_switch --listen "vhost-user:$vsock"
+	[ -S "$vsock" ] || e2e_fail "switch is ready but $vsock is not a socket"
+	guest_start g1 1 "vhost-user:$vsock" virtio-net-pci sw.ip=10.0.0.1/24 \
+		sw.mtu=9000 sw.cmd=vhost sw.arg=recv sw.peers=10.0.0.2,10.0.0.3 $LINGER
+	guest_start g2 2 "vhost-user:$vsock" virtio-net-pci sw.ip=10.0.0.2/24 \
+		sw.mtu=9000 sw.cmd=vhost sw.arg=reset sw.peers=10.0.0.1,10.0.0.3 $LINGER
+	guest_start g3 3 "$(netdev_for unix net0)" e1000 sw.ip=10.0.0.3/24 \
+		sw.mtu=9000 sw.cmd=vhost sw.arg=watch sw.peers=10.0.0.2,10.0.0.1 $LINGER
+	wait_port_of g2
+	id2=$PORT_ID
+	guests_booted g1 g2 g3
+	guests_result g2
+	guest_wait g1 'E2E-MARK g1 watching'
+	guest_wait g3 'E2E-MARK g3 watching'
+	for g in g1 g3; do
+		if grep -aq "E2E-MARK $g 10.0.0.2 gone" "${GUEST_LOG[$g]}"; then
+			e2e_fail "guest $g lost g2 before it was killed"
+		fi
+	done
+	# The reset kept g2's connection and its port; the switch saw its
+	# queues stop.
+	[ "$(port_of g2)" = "$id2" ] ||
+		e2e_fail "g2's port changed across its reset: $id2, now '$(port_of g2)'"
+	[ "$(ports_of vhost-user)" = 2 ] ||
+		e2e_fail "expected 2 vhost-user ports, the switch has $(ports_of vhost-user)"
+	sw_stats
+	line=$(grep "stats vhost_user_port=$id2 " "$E2E_WORK/switch.log" | tail -n 1)
+	stops=$(echo "$line" | sed -n 's/.* queue_stops=\([0-9]*\).*/\1/p')
+	[ "${stops:-0}" -ge 1 ] || e2e_fail "g2's reset stopped no queue of port $id2: $line"
+	sw_port_traffic vhost-user unix
+	guest_kill g2
+	sw_wait_log "port $id2 \(vhost-user pid=${GUEST_PID[g2]} [^)]*\) closed" \
+		"that g2's port $id2 closed"
+	grep -E "port $id2 \(.*\) closed" "$E2E_WORK/switch.log" >&2
+	guests_result g1 g3
+	[ -z "$(port_of g2)" ] || e2e_fail "g2's port $id2 is still there"
+	[ "$(ports_of vhost-user)" = 1 ] ||
+		e2e_fail "expected 1 vhost-user port after the kill, the switch has $(ports_of vhost-user)"
+	"$SW_CTL" -s "$E2E_WORK/control.sock" ports >&2
+	sw_stats
+	sw_stop
+	[ ! -e "$vsock" ] || e2e_fail "switch left $vsock behind"
 }
 
 # e2e_mcast runs in a network namespace of its own (lo only): re-run this
