@@ -145,6 +145,23 @@ class Switch:
     def ctl_run(self, *args, check=True):
         return ctl_run(self.ctl_exe, self.ctl, args, check, self.log)
 
+    def ports(self):
+        """The port table (sockswitchctl --json ports) by port name."""
+        return {p["name"]: p for p in
+                json.loads(self.ctl_run("--json", "ports").stdout)}
+
+    def wait_ports(self, what, cond, limit_s=10):
+        """Poll ports() until @cond(ports) is true; return them. FAIL,
+        naming @what, with the table and the log after @limit_s."""
+        end = time.monotonic() + limit_s
+        while True:
+            got = self.ports()
+            if cond(got):
+                return got
+            if time.monotonic() > end:
+                fail("%s: ports show %r" % (what, got), self.log())
+            time.sleep(0.01)
+
     def port(self, name):
         ports = json.loads(self.ctl_run("--json", "ports").stdout)
         for p in ports:

@@ -38,22 +38,6 @@ def frame(dst, src, n):
     return len(f).to_bytes(4, "big") + f
 
 
-def ports(sw):
-    return {p["name"]: p for p in
-            json.loads(sw.ctl_run("--json", "ports").stdout)}
-
-
-def wait_for(sw, what, cond, limit_s=10):
-    end = time.monotonic() + limit_s
-    while True:
-        got = ports(sw)
-        if cond(got):
-            return got
-        if time.monotonic() > end:
-            fail("%s: ports show %r" % (what, got), sw.log())
-        time.sleep(0.01)
-
-
 def from_guest(frames):
     return [f for _, f in frames if f[6:12] == mac(1)]
 
@@ -72,10 +56,10 @@ def case_storm(exe, ctl_exe, tmp):
     sw = Switch(exe, ctl_exe, tmp, conf)
     try:
         obs = Client(os.path.join(tmp, "obs.sock"), mac(2))
-        wait_for(sw, "observer attached", lambda p: "p1" in p)
+        sw.wait_ports("observer attached", lambda p: "p1" in p)
         obs.send(BCAST, b"hello")  # the observer's address is learned
         g = Client(os.path.join(tmp, "lim.sock"), mac(1))
-        got = wait_for(sw, "guest attached", lambda p: "p2" in p)
+        got = sw.wait_ports("guest attached", lambda p: "p2" in p)
         if got["p2"]["broadcast_limit"] != LIMIT or \
                 got["p1"]["broadcast_limit"] != 0:
             fail("query-ports broadcast_limit: %r" % got, sw.log())
@@ -83,11 +67,11 @@ def case_storm(exe, ctl_exe, tmp):
         blast = b"".join(frame(BCAST, 1, i) for i in range(SENT))
         t0 = time.monotonic()
         g.s.sendall(blast)
-        got = wait_for(sw, "the blast counted",
-                       lambda p: p["p2"]["rx"]["frames"] >= SENT)
+        got = sw.wait_ports("the blast counted",
+                            lambda p: p["p2"]["rx"]["frames"] >= SENT)
         elapsed = time.monotonic() - t0
         received = len(from_guest(obs.recv_all(0.5)))
-        p2 = ports(sw)["p2"]
+        p2 = sw.ports()["p2"]
         storm = p2["drops"]["rx_storm"]
         bound = LIMIT + LIMIT * elapsed + SLACK
         print("# %d of %d broadcasts in %.3f s passed (bound %.0f), "
@@ -110,7 +94,7 @@ def case_storm(exe, ctl_exe, tmp):
         if len(uni) != UNICAST:
             fail("%d of %d unicast frames arrived" % (len(uni), UNICAST),
                  sw.log())
-        if ports(sw)["p2"]["drops"]["rx_storm"] != storm:
+        if sw.ports()["p2"]["drops"]["rx_storm"] != storm:
             fail("unicast counted as rx_storm", sw.log())
 
         text = sw.ctl_run("ports").stdout
@@ -133,7 +117,7 @@ def case_storm(exe, ctl_exe, tmp):
         lim["broadcast_limit"] = 1000
         reload(sw, conf)
         if "broadcast_limit 1000/s for its ports" not in sw.log() or \
-                ports(sw)["p2"]["broadcast_limit"] != 1000:
+                sw.ports()["p2"]["broadcast_limit"] != 1000:
             fail("the reload to 1000 did not reach port 2", sw.log())
         lim["broadcast_limit"] = 0
         r = reload(sw, conf, check=False)
@@ -141,12 +125,12 @@ def case_storm(exe, ctl_exe, tmp):
                 not in r.stderr:
             fail("a reload with broadcast_limit 0 did not fail: %r" %
                  (r.stdout + r.stderr), sw.log())
-        if ports(sw)["p2"]["broadcast_limit"] != 1000:
+        if sw.ports()["p2"]["broadcast_limit"] != 1000:
             fail("a failed reload changed the limit", sw.log())
         del lim["broadcast_limit"]
         reload(sw, conf)
         if "no broadcast_limit for its ports" not in sw.log() or \
-                ports(sw)["p2"]["broadcast_limit"] != 0:
+                sw.ports()["p2"]["broadcast_limit"] != 0:
             fail("the reload without the key kept the limit", sw.log())
         g.s.sendall(b"".join(frame(BCAST, 1, i) for i in range(500)))
         if len(from_guest(obs.recv_all(0.5))) != 500:
