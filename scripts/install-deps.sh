@@ -42,6 +42,9 @@ if [ "$TEST" -eq 1 ]; then
 	# Open vSwitch, a VXLAN peer of the vxlan uplink (vxlan_ovs.py runs
 	# its own daemons on the userspace datapath; no kernel module needed).
 	PKGS="$PKGS openvswitch-switch"
+	# DPDK's dpdk-testpmd: its virtio-user port is a vhost-user frontend
+	# (integration_vhost_dpdk), run without hugepages.
+	PKGS="$PKGS dpdk"
 	# sockswitch-admin's test: the NAT rules it makes (nft, in the test's
 	# network namespace).
 	PKGS="$PKGS nftables"
