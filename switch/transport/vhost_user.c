@@ -1036,6 +1036,35 @@ static void vu_close(struct port *p)
 	free(vp);
 }
 
+/**
+ * vhost_port_info() - a vhost-user port's state and counters
+ * @p:		any port
+ * @out:	filled if it is a vhost-user port
+ *
+ * Return: true if @p is a vhost-user port
+ */
+bool vhost_port_info(const struct port *p, struct vhost_port_info *out)
+{
+	const struct vu_port *vp;
+
+	if (p->ops != &vu_ops)
+		return false;
+	vp = const_container_of(p, struct vu_port, port);
+	*out = (struct vhost_port_info){
+		.running = vu_running(vp),
+		.features = vp->features,
+		.regions = vp->mem.n,
+		.rx_size = vp->vq[VU_RXQ].num,
+		.tx_size = vp->vq[VU_TXQ].num,
+		.kicks = vp->st.kicks,
+		.calls = vp->st.calls,
+		.rx_wait = vp->st.rx_wait,
+		.rx_bad_desc = vp->st.rx_bad_desc,
+		.queue_stops = vp->st.resets,
+	};
+	return true;
+}
+
 /* -------------------------------------------------------------------- */
 /* Listener                                                             */
 
