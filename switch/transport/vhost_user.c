@@ -382,7 +382,7 @@ static void vu_tx_run(struct vu_port *vp)
 	}
 	swd_batch_hook_add(d, &vp->bh, vu_tx_done);
 	if (!budget)
-		ev_feed_event(d->loop, &v->kick, EV_READ); /* others first */
+		ev_feed_event(d->loop, &v->kick, EV_CUSTOM); /* others first */
 }
 
 static void vu_kick_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -391,8 +391,8 @@ static void vu_kick_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct vu_port *vp = w->data;
 
 	(void)loop;
-	(void)revents;
-	vu_drain_kick(vp, v);
+	if (revents & EV_READ) /* not when fed by ourselves (EV_CUSTOM) */
+		vu_drain_kick(vp, v);
 	if (v == &vp->vq[VU_TXQ])
 		vu_tx_run(vp);
 	else if (!vp->port.closing)
@@ -412,7 +412,7 @@ static void vu_rx_pause(struct port *p, bool pause)
 		return;
 	}
 	ev_io_start(vp->d->loop, &v->kick);
-	ev_feed_event(vp->d->loop, &v->kick, EV_READ);
+	ev_feed_event(vp->d->loop, &v->kick, EV_CUSTOM);
 }
 
 /*
