@@ -179,8 +179,10 @@ void sleep_s(double s);
 
 /* ssbench_io.c */
 double now_s(void);
+void put_be32(uint8_t *p, uint32_t v);
 int rx_buf_init(struct rx_buf *r);
 void rx_buf_fini(struct rx_buf *r);
+void rx_buf_compact(struct rx_buf *r);
 ssize_t rx_buf_fill(int fd, struct rx_buf *r);
 const uint8_t *rx_buf_next(struct rx_buf *r, size_t *len);
 void host_mac(uint8_t mac[6], unsigned idx);

@@ -51,7 +51,12 @@ static uint32_t get_be32(const uint8_t *p)
 	       (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
-static void put_be32(uint8_t *p, uint32_t v)
+/**
+ * put_be32() - store a big-endian 32-bit value (a stream length prefix)
+ * @p:	4 bytes
+ * @v:	the value
+ */
+void put_be32(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t)(v >> 24);
 	p[1] = (uint8_t)(v >> 16);
@@ -84,6 +89,19 @@ void rx_buf_fini(struct rx_buf *r)
 }
 
 /**
+ * rx_buf_compact() - move the unparsed bytes to the front of the buffer
+ * @r:	reassembly buffer
+ */
+void rx_buf_compact(struct rx_buf *r)
+{
+	if (r->off) {
+		memmove(r->buf, r->buf + r->off, r->have - r->off);
+		r->have -= r->off;
+		r->off = 0;
+	}
+}
+
+/**
  * rx_buf_fill() - one read() of up to BENCH_RX_CHUNK bytes
  * @fd:	stream socket (ignored when @r->vde is set: vde_fill())
  * @r:	reassembly buffer; an incomplete frame is moved to the front first
@@ -98,11 +116,7 @@ ssize_t rx_buf_fill(int fd, struct rx_buf *r)
 
 	if (r->vde)
 		return vde_fill(r->vde, r);
-	if (r->off) {
-		memmove(r->buf, r->buf + r->off, r->have - r->off);
-		r->have -= r->off;
-		r->off = 0;
-	}
+	rx_buf_compact(r);
 	room = r->cap - r->have;
 	if (room > (r->chunk ? r->chunk : BENCH_RX_CHUNK))
 		room = r->chunk ? r->chunk : BENCH_RX_CHUNK;
