@@ -23,6 +23,7 @@
 #define BENCH_ETHERTYPE 0x88b5 /* IEEE local experimental */
 #define BENCH_MAGIC 0x53534231u /* "SSB1" */
 #define BENCH_MAX_HOSTS 250
+#define BENCH_SEND_BURST 32 /* frames per kick of a vhost-user sender */
 
 /**
  * struct rx_buf - reassembly of length-prefixed frames from a stream
@@ -36,6 +37,10 @@
  *		stream socket, or NULL; rx_buf_fill() then receives one
  *		datagram and stores it with a length prefix, so parsing is the
  *		same for both
+ * @vhost:	vhost-user frontend (struct vhost_host *) this host uses
+ *		instead, or NULL; rx_buf_fill() then copies the frames of its
+ *		RX ring in, each behind a length prefix
+ * @calls:	system calls made to fill @buf (read(), poll(), ...)
  */
 struct rx_buf {
 	uint8_t *buf;
@@ -45,6 +50,8 @@ struct rx_buf {
 	bool bad_len;
 	size_t chunk;
 	void *vde;
+	void *vhost;
+	uint64_t calls;
 };
 
 /**
@@ -211,5 +218,17 @@ void vde_detach(void *conn);
 ssize_t vde_fill(void *conn, struct rx_buf *r);
 int vde_write_frame(void *conn, const uint8_t *buf, size_t total,
 		    uint64_t *writes);
+
+/* ssbench_vhost.c */
+int vhost_attach(const char *path, void **conn);
+void vhost_detach(void *conn);
+
+/* ssbench_virtq.c */
+void vhost_timeouts(void *conn, int snd_ms, int rcv_ms);
+ssize_t vhost_fill(void *conn, struct rx_buf *r);
+int vhost_write_frame(void *conn, const uint8_t *buf, size_t total,
+		      uint64_t *calls);
+int vhost_send_burst(void *conn, const uint8_t *frame, size_t len, uint64_t seq,
+		     unsigned max, uint64_t *calls);
 
 #endif /* SOCKSWITCH_SSBENCH_H */
