@@ -90,6 +90,7 @@ ssize_t vde_fill(void *conn, struct rx_buf *r)
 		return -ENOBUFS;
 	p = r->buf + r->have;
 	n = vde_recv(conn, p + BENCH_HDR_LEN, BENCH_MAX_FRAME, 0);
+	r->calls++;
 	if (n < 0)
 		return errno == EWOULDBLOCK || errno == EINTR ? -EAGAIN
 							      : -errno;
