@@ -142,7 +142,15 @@ uint64_t swd_clock_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void swd_end_batch(struct swd *d)
+/**
+ * swd_end_batch() - end the receive batch now: write or copy every queued
+ *		     frame, reuse the arena, run the batch hooks
+ * @d:		the daemon
+ *
+ * The prepare watcher does it once per loop iteration; a transport calls
+ * it before it unmaps memory that queued frames may still point into.
+ */
+void swd_end_batch(struct swd *d)
 {
 	if (d->sw.nimpaired)
 		sw_impair_release(&d->sw, d->now_ms);
@@ -150,6 +158,52 @@ static void swd_end_batch(struct swd *d)
 	d->arena_used = 0;
 	if (d->sw.queued_bytes > d->queued_high) /* what sits in the heap */
 		d->queued_high = d->sw.queued_bytes;
+	while (d->batch_hooks) {
+		struct swd_batch_hook *h = d->batch_hooks;
+
+		d->batch_hooks = h->next;
+		h->next = NULL;
+		h->queued = false;
+		h->done(h);
+	}
+}
+
+/**
+ * swd_batch_hook_add() - run @done when this batch ends
+ * @d:		the daemon
+ * @h:		the hook, embedded in the transport's object
+ * @done:	what to run (it may add the hook again: for the next batch)
+ */
+void swd_batch_hook_add(struct swd *d, struct swd_batch_hook *h,
+			void (*done)(struct swd_batch_hook *h))
+{
+	if (h->queued)
+		return;
+	h->done = done;
+	h->queued = true;
+	h->next = d->batch_hooks;
+	d->batch_hooks = h;
+}
+
+/**
+ * swd_batch_hook_cancel() - take @h off the list (its object is going)
+ * @d:		the daemon
+ * @h:		the hook
+ */
+void swd_batch_hook_cancel(struct swd *d, struct swd_batch_hook *h)
+{
+	struct swd_batch_hook **pp;
+
+	if (!h->queued)
+		return;
+	for (pp = &d->batch_hooks; *pp; pp = &(*pp)->next) {
+		if (*pp == h) {
+			*pp = h->next;
+			break;
+		}
+	}
+	h->next = NULL;
+	h->queued = false;
 }
 
 /*

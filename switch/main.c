@@ -153,8 +153,10 @@ static void usage(FILE *out)
 		"A learning Ethernet switch for QEMU guests, run without root.\n"
 		"\n"
 		"Guests attach with QEMU's own backends: -netdev stream (unix or inet),\n"
-		"-netdev socket,connect=, -netdev dgram (unix or inet), -netdev socket,udp=\n"
-		"and -netdev vde (a vde:DIR listener). With no options it listens on\n"
+		"-netdev socket,connect=, -netdev dgram (unix or inet), -netdev socket,udp=,\n"
+		"-netdev vde (a vde:DIR listener) and -netdev vhost-user (a vhost-user:PATH\n"
+		"listener: guest memory shared, no system call per frame). With no options\n"
+		"it listens on\n"
 		"  unix:$XDG_RUNTIME_DIR/sockswitch/switch.sock (or /tmp/sockswitch-UID/)\n"
 		"  " DEFAULT_TCP "\n"
 		"and prints, for each listener, the QEMU arguments that attach a guest.\n"
@@ -172,6 +174,11 @@ static void usage(FILE *out)
 		"                              vde:DIR          like vde_switch, for qemu\n"
 		"                                               -netdev vde,sock=DIR and\n"
 		"                                               vde_plug vde:///DIR\n"
+		"                              vhost-user:PATH  vhost-user backend for QEMU\n"
+		"                                               -netdev vhost-user and DPDK's\n"
+		"                                               virtio-user; the guest's RAM\n"
+		"                                               must be shared (memfd,share=on;\n"
+		"                                               docs/vhost-user.md)\n"
 		"                            PORT 0 picks a free port (printed at start).\n"
 		"                            Give each QEMU guest its own mac=.\n"
 		"  -c, --config FILE         read settings from a JSON file (docs/config.md);\n"
@@ -709,8 +716,7 @@ static int absolutize_paths(struct swd_config *c, const char *cwd, char *err,
 
 	for (i = 0; i < c->nlisten; i++) {
 		a = &c->listen[i].addr;
-		if ((a->kind == LISTEN_UNIX || a->kind == LISTEN_UNIXGRAM ||
-		     a->kind == LISTEN_VDE) &&
+		if (listen_addr_is_file(a) &&
 		    absolutize(a->path, sizeof(a->path), cwd, err, errlen) < 0)
 			return -ENAMETOOLONG;
 	}
@@ -1031,8 +1037,7 @@ start_failed(struct swd *d, const char *what, const char *path, int rc,
 
 static bool is_unix_kind(const struct listen_addr *a)
 {
-	return a->kind == LISTEN_UNIX || a->kind == LISTEN_UNIXGRAM ||
-	       a->kind == LISTEN_VDE;
+	return listen_addr_is_file(a);
 }
 
 static void start_listeners(struct swd *d)

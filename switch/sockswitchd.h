@@ -141,6 +141,22 @@ struct swd_event {
 struct swd;
 
 /**
+ * struct swd_batch_hook - a transport lending memory of its own to the batch
+ * @next:	the daemon's list of hooks to run at the end of this batch
+ * @done:	runs once the batch has ended: sw_flush() wrote or copied
+ *		every queued frame, so nothing points into the memory any
+ *		more (vhost-user hands its guests' transmit buffers back)
+ * @queued:	on the list (swd_batch_hook_add() twice is harmless)
+ *
+ * Embedded in the transport's object; see swd_batch_hook_add().
+ */
+struct swd_batch_hook {
+	struct swd_batch_hook *next;
+	void (*done)(struct swd_batch_hook *h);
+	bool queued;
+};
+
+/**
  * typedef swd_hook_fn - a subscriber to the daemon's events
  * @d:		the daemon
  * @ev:		the event; valid for the call only
@@ -197,6 +213,8 @@ struct swd_deferred {
  * @closing:	ports to close after this dispatch (linked by close_next)
  * @deferred:	other objects to free after this dispatch (control
  *		clients, VDE handshakes): swd_defer()
+ * @batch_hooks: transports whose memory frames of this batch borrow
+ *		(swd_batch_hook_add()), run when it ends
  * @watchers:	libev watchers owned by loop.c (opaque here)
  * @metrics:	the metrics endpoint (metrics.c), or NULL
  * @captures:	packet captures (capture.c)
@@ -225,6 +243,7 @@ struct swd {
 	struct listener *listeners;
 	struct port *closing;
 	struct swd_deferred *deferred;
+	struct swd_batch_hook *batch_hooks;
 	struct swd_watchers *watchers;
 	struct metrics *metrics;
 	struct capture_set *captures;
@@ -245,6 +264,10 @@ uint8_t *swd_rx_slots(struct swd *d, size_t slot, unsigned want, unsigned *n);
 struct ev_io;
 void swd_watch_output(struct swd *d, struct ev_io *wio, const struct txq *q);
 void swd_rx_commit(struct swd *d, size_t used);
+void swd_end_batch(struct swd *d);
+void swd_batch_hook_add(struct swd *d, struct swd_batch_hook *h,
+			void (*done)(struct swd_batch_hook *h));
+void swd_batch_hook_cancel(struct swd *d, struct swd_batch_hook *h);
 void swd_port_close(struct swd *d, struct port *p, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void swd_defer(struct swd *d, struct swd_deferred *x,

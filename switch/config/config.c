@@ -778,15 +778,16 @@ void config_clear_listen(struct swd_config *c)
  */
 static const char *peer_key_misfit(const char *key, enum listen_kind kind)
 {
-	bool local = kind == LISTEN_UNIX || kind == LISTEN_VDE;
+	bool local = kind == LISTEN_UNIX || kind == LISTEN_VDE ||
+		     kind == LISTEN_VHOST;
 
 	if (!strcmp(key, "allow_any_uid") && kind != LISTEN_TCP)
-		return local ? "applies only to tcp: listeners (unix: and vde: let any user in unless allow_uids or allow_gids is given)"
+		return local ? "applies only to tcp: listeners (unix:, vde: and vhost-user: let any user in unless allow_uids or allow_gids is given)"
 			     : "applies only to tcp: listeners";
 	if (!strcmp(key, "allow_gids") && kind == LISTEN_TCP)
-		return "applies only to unix: and vde: listeners (a tcp: peer is known by its uid alone: list its users in allow_uids)";
+		return "applies only to unix:, vde: and vhost-user: listeners (a tcp: peer is known by its uid alone: list its users in allow_uids)";
 	if (kind == LISTEN_UDP || kind == LISTEN_UNIXGRAM)
-		return "applies only to tcp:, unix: and vde: listeners (datagram peers are not checked: use mode and group on a unixgram: socket file, see docs/security.md)";
+		return "applies only to tcp:, unix:, vde: and vhost-user: listeners (datagram peers are not checked: use mode and group on a unixgram: socket file, see docs/security.md)";
 	return NULL;
 }
 

@@ -28,6 +28,7 @@ enum listen_kind {
 	LISTEN_VDE,
 	LISTEN_UDP,
 	LISTEN_UNIXGRAM,
+	LISTEN_VHOST,
 };
 
 #define VDE_DIR_MAX 94 /* DIR plus vdeplug4's "/.PPPPP-NNNNN" fit sun_path */
@@ -37,7 +38,8 @@ enum listen_kind {
  * @kind:	TCP, unix stream, UDP, unix datagram or VDE directory
  * @host:	TCP, UDP: numeric address or name, without brackets
  * @port:	TCP, UDP: port number, 0 = let the kernel pick
- * @path:	unix, unixgram: socket path; vde: the switch directory
+ * @path:	unix, unixgram, vhost-user: socket path; vde: the switch
+ *		directory
  */
 struct listen_addr {
 	enum listen_kind kind;
@@ -54,6 +56,19 @@ int endpoint_url_parse(const char *url, struct listen_addr *out, char *err,
 		       size_t errlen);
 int listen_url_format(const struct listen_addr *a, char *buf, size_t len);
 bool listen_addr_same(const struct listen_addr *a, const struct listen_addr *b);
+
+/**
+ * listen_addr_is_file() - does the listener live in the file system
+ * @a:		the address
+ *
+ * Return: true for unix:, unixgram:, vde: and vhost-user: (a path, made
+ *	   absolute before the daemon changes directory)
+ */
+static inline bool listen_addr_is_file(const struct listen_addr *a)
+{
+	return a->kind == LISTEN_UNIX || a->kind == LISTEN_UNIXGRAM ||
+	       a->kind == LISTEN_VDE || a->kind == LISTEN_VHOST;
+}
 
 /* uplink_cfg.c */
 

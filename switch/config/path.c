@@ -352,8 +352,7 @@ unsigned config_missing_dirs(const struct swd_config *c,
 
 	for (i = 0; i < c->nlisten; i++) {
 		a = &c->listen[i].addr;
-		if (a->kind == LISTEN_UNIX || a->kind == LISTEN_UNIXGRAM ||
-		    a->kind == LISTEN_VDE)
+		if (listen_addr_is_file(a))
 			dir_check(&dc, a->path, c->listen[i].url);
 	}
 	if (c->control.path && !c->control.off)

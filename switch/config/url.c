@@ -145,7 +145,7 @@ static int parse_vde(const char *url, struct listen_addr *out, char *err,
 /**
  * listen_url_parse() - parse a listener URL
  * @url:	tcp:HOST:PORT, tcp:[V6]:PORT, unix:PATH, udp:HOST:PORT,
- *		udp:[V6]:PORT, unixgram:PATH or vde:DIR
+ *		udp:[V6]:PORT, unixgram:PATH, vde:DIR or vhost-user:PATH
  * @out:	parsed address
  * @err:	on failure, a message quoting the bad part
  * @errlen:	size of @err
@@ -174,9 +174,13 @@ int listen_url_parse(const char *url, struct listen_addr *out, char *err,
 	}
 	if (strncmp(url, "vde:", 4) == 0)
 		return parse_vde(url, out, err, errlen);
+	if (strncmp(url, "vhost-user:", 11) == 0) {
+		out->kind = LISTEN_VHOST;
+		return parse_path(url, url + 11, out, err, errlen);
+	}
 	snprintf(
 		err, errlen,
-		"`%s': unknown listener; use tcp:HOST:PORT, tcp:[V6]:PORT, unix:PATH, udp:HOST:PORT, udp:[V6]:PORT, unixgram:PATH or vde:DIR",
+		"`%s': unknown listener; use tcp:HOST:PORT, tcp:[V6]:PORT, unix:PATH, udp:HOST:PORT, udp:[V6]:PORT, unixgram:PATH, vde:DIR or vhost-user:PATH",
 		url);
 	return -EINVAL;
 }
@@ -200,6 +204,8 @@ int listen_url_format(const struct listen_addr *a, char *buf, size_t len)
 		n = snprintf(buf, len, "vde:%s", a->path);
 	else if (a->kind == LISTEN_UNIXGRAM)
 		n = snprintf(buf, len, "unixgram:%s", a->path);
+	else if (a->kind == LISTEN_VHOST)
+		n = snprintf(buf, len, "vhost-user:%s", a->path);
 	else if (strchr(a->host, ':'))
 		n = snprintf(buf, len, "%s:[%s]:%u", scheme, a->host, a->port);
 	else
@@ -218,8 +224,7 @@ bool listen_addr_same(const struct listen_addr *a, const struct listen_addr *b)
 {
 	if (a->kind != b->kind)
 		return false;
-	if (a->kind == LISTEN_UNIX || a->kind == LISTEN_UNIXGRAM ||
-	    a->kind == LISTEN_VDE)
+	if (listen_addr_is_file(a))
 		return !strcmp(a->path, b->path);
 	return a->port == b->port && !strcmp(a->host, b->host);
 }

@@ -40,9 +40,10 @@ const char *const port_drop_name[PORT_DROP__MAX] = {
 	[PORT_DROP_RX_ENCAP_VNI] = "rx_encap_vni",
 	[PORT_DROP_RX_STP] = "rx_stp",
 	[PORT_DROP_RX_STORM] = "rx_storm",
+	[PORT_DROP_RX_DESC_BAD] = "rx_desc_bad",
 };
 
-static_assert(PORT_DROP__MAX == 28, "port_drop_name[] out of step with enum");
+static_assert(PORT_DROP__MAX == 29, "port_drop_name[] out of step with enum");
 
 /**
  * port_rx_drops() - frames received on @p and dropped

@@ -42,6 +42,7 @@ static const struct listener_ops *const listener_kinds[] = {
 	[LISTEN_VDE] = &vde_listener_ops,
 	[LISTEN_UDP] = &dgram_listener_ops,
 	[LISTEN_UNIXGRAM] = &dgram_listener_ops,
+	[LISTEN_VHOST] = &vhost_listener_ops,
 };
 
 /**

@@ -158,5 +158,6 @@ void listener_reload_perms(struct swd *d, const char *path,
 extern const struct listener_ops stream_listener_ops;
 extern const struct listener_ops dgram_listener_ops;
 extern const struct listener_ops vde_listener_ops;
+extern const struct listener_ops vhost_listener_ops;
 
 #endif /* SWD_LISTENER_H */

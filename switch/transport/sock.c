@@ -241,6 +241,53 @@ int unix_path_check(const char *path, int type, struct sock_file *f)
 }
 
 /**
+ * listen_start() - listen() on a bound stream socket and start accepting
+ * @loop:	the loop
+ * @io:		the listener's accept watcher (callback set)
+ * @fd:		the bound socket
+ * @url:	the listener, for the message
+ *
+ * Return: 0, or a negative error code (logged)
+ */
+int listen_start(struct ev_loop *loop, struct ev_io *io, int fd,
+		 const char *url)
+{
+	if (listen(fd, SOMAXCONN) < 0) {
+		int err = errno;
+
+		log_warn("cannot listen on %s", url);
+		return -err;
+	}
+	ev_io_set(io, fd, EV_READ);
+	ev_io_start(loop, io);
+	return 0;
+}
+
+/**
+ * unix_stream_bind() - a non-blocking unix stream socket bound at @path,
+ *			not listening yet (unix:, vhost-user: listeners)
+ * @path:	socket path: checked free first (unix_path_check())
+ * @mode:	file permissions
+ * @group:	file group, or CONFIG_GID_UNSET
+ * @f:		see unix_bind_path(); give it to unix_unlink_ours() on close
+ * @fdp:	set to the socket as soon as it exists (close it on failure)
+ *
+ * Return: 0, or a negative error code
+ */
+int unix_stream_bind(const char *path, int mode, gid_t group,
+		     struct sock_file *f, int *fdp)
+{
+	int rc = unix_path_check(path, SOCK_STREAM, f);
+
+	if (rc < 0)
+		return rc;
+	*fdp = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (*fdp < 0)
+		return -errno;
+	return unix_bind_path(*fdp, path, mode, group, f);
+}
+
+/**
  * unix_bind_path() - bind @fd to @path with the listener's mode and group
  * @fd:		unix socket, not bound yet
  * @path:	socket path (free: see unix_path_check()); missing

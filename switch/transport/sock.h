@@ -41,9 +41,13 @@ int unix_path_check(const char *path, int type, struct sock_file *f);
 int unix_bind_path(int fd, const char *path, int mode, gid_t group,
 		   struct sock_file *f);
 void unix_unlink_ours(const char *path, struct sock_file *f);
+int unix_stream_bind(const char *path, int mode, gid_t group,
+		     struct sock_file *f, int *fdp);
 int inet_bind(struct listen_addr *a, int type, const char *url);
 void accept_failed(struct ev_loop *loop, struct ev_io *io,
 		   struct ev_timer *backoff, const char *url);
+int listen_start(struct ev_loop *loop, struct ev_io *io, int fd,
+		 const char *url);
 void accept_backoff_init(struct ev_timer *backoff, struct ev_io *io);
 void qemu_escape(const char *s, char *out, size_t len);
 int unix_connect_owned(int fd, const char *path, uid_t uid, bool any_owner,

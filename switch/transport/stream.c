@@ -490,15 +490,8 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 static int unix_listen(struct stream_listener *l,
 		       const struct listener_settings *s)
 {
-	int rc;
-
-	rc = unix_path_check(l->addr.path, SOCK_STREAM, &l->file);
-	if (rc < 0)
-		return rc;
-	l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (l->fd < 0)
-		return -errno;
-	return unix_bind_path(l->fd, l->addr.path, s->mode, s->group, &l->file);
+	return unix_stream_bind(l->addr.path, s->mode, s->group, &l->file,
+				&l->fd);
 }
 
 static int tcp_listen(struct stream_listener *l)
@@ -550,16 +543,12 @@ static int stream_listener_open(struct swd *d, const struct listen_cfg *lc,
 	ev_io_init(&l->io, accept_cb, -1, EV_READ);
 	accept_backoff_init(&l->backoff, &l->io);
 	rc = l->addr.kind == LISTEN_UNIX ? unix_listen(l, s) : tcp_listen(l);
-	if (rc == 0 && listen(l->fd, SOMAXCONN) < 0) {
-		rc = -errno;
-		log_warn("cannot listen on %s", l->base.url);
-	}
+	if (rc == 0)
+		rc = listen_start(d->loop, &l->io, l->fd, l->base.url);
 	if (rc < 0) {
 		stream_listener_free(l);
 		return rc;
 	}
-	ev_io_set(&l->io, l->fd, EV_READ);
-	ev_io_start(d->loop, &l->io);
 	*out = &l->base;
 	return 0;
 }

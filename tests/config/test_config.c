@@ -667,6 +667,27 @@ Test(config, long_bad_value_is_cut_in_the_message)
 			   "' is not error, warning, info or debug");
 }
 
+Test(config, vhost_user_listener)
+{
+	struct listen_addr a;
+	char err[256], url[320];
+
+	cr_assert_eq(listen_url_parse("vhost-user:/tmp/vu.sock", &a, err,
+				      sizeof(err)),
+		     0, "%s", err);
+	cr_assert_eq(a.kind, LISTEN_VHOST);
+	cr_assert_str_eq(a.path, "/tmp/vu.sock");
+	cr_assert(listen_addr_is_file(&a));
+	cr_assert_eq(listen_url_format(&a, url, sizeof(url)), 0);
+	cr_assert_str_eq(url, "vhost-user:/tmp/vu.sock");
+	cr_assert_lt(listen_url_parse("vhost-user:", &a, err, sizeof(err)), 0);
+	cr_assert_str_eq(err, "`vhost-user:': empty unix socket path");
+	expect_error("{\"listen\": [{\"url\": \"vhost-user:/tmp/a\", "
+		     "\"max_ports\": 3}]}",
+		     "1:42: $.listen[0].max_ports: max_ports applies only to "
+		     "udp: and unixgram: listeners");
+}
+
 Test(config, bad_listener_url)
 {
 	expect_error("{\n  \"listen\": [\"unix:/tmp/a\", \"tcp:127.0.0.1\"]\n}",
@@ -675,7 +696,7 @@ Test(config, bad_listener_url)
 		"{\"listen\": [{\"mode\": \"0600\", \"url\": \"sctp:x:1\"}]}",
 		"1:37: $.listen[0].url: `sctp:x:1': unknown listener; "
 		"use tcp:HOST:PORT, tcp:[V6]:PORT, unix:PATH, udp:HOST:PORT, "
-		"udp:[V6]:PORT, unixgram:PATH or vde:DIR");
+		"udp:[V6]:PORT, unixgram:PATH, vde:DIR or vhost-user:PATH");
 }
 
 Test(config, mode_and_group_only_on_unix_listeners)
@@ -755,7 +776,8 @@ Test(config, allow_uids_errors)
 	expect_error("{\"listen\": [\n"
 		     "  {\"url\": \"unixgram:/tmp/a\", \"allow_uids\": [1]}]}",
 		     "2:30: $.listen[0].allow_uids: allow_uids applies only to "
-		     "tcp:, unix: and vde: listeners (datagram peers are not "
+		     "tcp:, unix:, vde: and vhost-user: listeners (datagram "
+		     "peers are not "
 		     "checked: use mode and group on a unixgram: socket file, "
 		     "see docs/security.md)");
 	expect_error("{\"listen\": [{\"allow_any_uid\": true, "
@@ -765,13 +787,15 @@ Test(config, allow_uids_errors)
 	expect_error("{\"listen\": [{\"allow_any_uid\": true, "
 		     "\"url\": \"unix:/tmp/a\"}]}",
 		     "1:14: $.listen[0].allow_any_uid: allow_any_uid applies "
-		     "only to tcp: listeners (unix: and vde: let any user in "
+		     "only to tcp: listeners (unix:, vde: and vhost-user: let "
+		     "any user in "
 		     "unless allow_uids or allow_gids is given)");
 	expect_error(
 		"{\"listen\": [{\"url\": \"tcp:127.0.0.1:1\", "
 		"\"allow_gids\": [0]}]}",
 		"1:40: $.listen[0].allow_gids: allow_gids applies only to "
-		"unix: and vde: listeners (a tcp: peer is known by its uid "
+		"unix:, vde: and vhost-user: listeners (a tcp: peer is known "
+		"by its uid "
 		"alone: list its users in allow_uids)");
 	expect_error("{\"listen\": [{\"url\": \"unix:/tmp/a\", "
 		     "\"allow_gids\": [\"no-such-group-here\"]}]}",
