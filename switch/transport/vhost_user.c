@@ -57,6 +57,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -610,6 +611,39 @@ static int vu_place(struct vu_port *vp, struct vu_vq *v)
 	return virtq_setup(&v->q, &vp->mem, v->num, v->desc, v->avail, v->used);
 }
 
+/*
+ * A mapping past the end of its file faults (SIGBUS) when touched: the
+ * region must lie within a regular file (memfd, tmpfs, hugetlbfs) as it
+ * is now. A frontend that shrinks the file later could still make the
+ * switch fault; QEMU's memfd backend seals it against that (seal=on, its
+ * default), and only the switch's own user may attach (vhost-user.md).
+ */
+static int vu_region_file_check(int fd, uint64_t len, unsigned i, char *why,
+				size_t wlen)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		snprintf(why, wlen, "memory region %u: %s", i, strerror(errno));
+		return -EINVAL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(
+			why, wlen,
+			"memory region %u is not a memory file (memfd, tmpfs or hugetlbfs)",
+			i);
+		return -EINVAL;
+	}
+	if ((uint64_t)st.st_size < len) {
+		snprintf(why, wlen,
+			 "memory region %u claims %" PRIu64
+			 " bytes of a file of %lld bytes",
+			 i, len, (long long)st.st_size);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int vu_set_mem_table(struct vu_port *vp, const uint8_t *pl,
 			    uint32_t size, char *why, size_t wlen)
 {
@@ -652,6 +686,9 @@ static int vu_set_mem_table(struct vu_port *vp, const uint8_t *pl,
 			rc = -EINVAL;
 			break;
 		}
+		rc = vu_region_file_check(fds[i], len, i, why, wlen);
+		if (rc < 0)
+			break;
 		m = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_SHARED,
 			 fds[i], 0);
 		if (m == MAP_FAILED) {
