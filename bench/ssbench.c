@@ -5,8 +5,9 @@
  * Copyright (c) 2026 the sockswitch authors
  *
  * Parses the command line, runs every (pairs, size) throughput test in
- * direct mode and/or through the switch, then the ping-pong test, prints one
- * RESULT line per test as it finishes and a Markdown table at the end.
+ * direct mode and/or through the switch (stream or VDE) and/or its
+ * vhost-user listener, then the ping-pong test, prints one RESULT line per
+ * test as it finishes and Markdown tables at the end.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,20 +21,23 @@
 
 #include "ssbench.h"
 
-#define MAX_RESULTS (2 * BENCH_MAX_LIST * BENCH_MAX_LIST + 2)
+#define MAX_RESULTS (BENCH_NTARGETS * (BENCH_MAX_LIST * BENCH_MAX_LIST + 1))
 
 static void usage(FILE *out, const char *prog)
 {
 	fprintf(out,
-		"Usage: %s [--unix PATH | --tcp HOST:PORT | --vde DIR] [--direct]\n"
-		"       [OPTIONS]\n"
+		"Usage: %s [--unix PATH | --tcp HOST:PORT | --vde DIR] [--vhost PATH]\n"
+		"       [--direct] [OPTIONS]\n"
 		"\n"
 		"Load generator for sockswitch. Attaches 2*N simulated hosts (MAC\n"
 		"02:00:00:00:00:NN) over the stream protocol (4-byte big-endian length +\n"
-		"Ethernet frame, as QEMU -netdev stream/socket) or, with --vde, through\n"
-		"libvdeplug (as QEMU -netdev vde), lets the switch learn them with one\n"
-		"broadcast each, then host 2k sends to host 2k+1 for a fixed time, one\n"
-		"frame per system call, each sender and receiver in its own thread.\n"
+		"Ethernet frame, as QEMU -netdev stream/socket), with --vde through\n"
+		"libvdeplug (as QEMU -netdev vde), or with --vhost as vhost-user\n"
+		"frontends (as QEMU -netdev vhost-user), lets the switch learn them with\n"
+		"one broadcast each, then host 2k sends to host 2k+1 for a fixed time,\n"
+		"one frame per system call (vhost-user: up to %d frames per kick), each\n"
+		"sender and receiver in its own thread. Every target given is measured\n"
+		"in turn, test by test, in the same run.\n"
 		"\n"
 		"Targets (at least one):\n"
 		"  -u, --unix PATH        switch listening on a unix stream socket\n"
@@ -42,6 +46,15 @@ static void usage(FILE *out, const char *prog)
 		"                         sockswitch --listen vde:DIR): hosts attach with\n"
 		"                         libvdeplug vde_open(\"vde://DIR\"), one vde_send()\n"
 		"                         and one vde_recv() per frame, like QEMU -netdev vde\n"
+		"      --vhost PATH       vhost-user backend listening on PATH (sockswitch\n"
+		"                         --listen vhost-user:PATH): every host is a\n"
+		"                         frontend with its own memfd, RX and TX rings\n"
+		"                         of 256 and eventfds, one connection per host;\n"
+		"                         may be given with --unix, --tcp or --vde\n"
+		"      --rx-vhost PATH    with --vhost: the receiving hosts attach to\n"
+		"                         PATH instead (two backends, or one with two\n"
+		"                         sockets such as dpdk-testpmd's net_vhost\n"
+		"                         ports forwarding to each other)\n"
 		"      --rx-unix PATH     with --unix: the receiving hosts attach to a\n"
 		"                         second switch at PATH (two switches joined by\n"
 		"                         --connect, VXLAN...: the link is measured);\n"
@@ -80,16 +93,20 @@ static void usage(FILE *out, const char *prog)
 		"                         sum every drop_<reason>= from the stats in FILE\n"
 		"  -h, --help             this text\n"
 		"\n"
-		"Output: one line per test on stdout, then a Markdown table:\n"
-		"  RESULT test=tput mode=direct|switch pairs=N size=N seconds=F sent=N\n"
-		"    received=N loss=N loss_pct=F fps=F mbps=F writes_per_frame=F\n"
-		"    reordered=N bad=N sw_cpu_us_per_frame=F|- sw_drop=N|- status=ok|ERRNO\n"
+		"Output: one line per test on stdout, then Markdown tables:\n"
+		"  RESULT test=tput mode=direct|switch transport=stream|vde|vhost-user\n"
+		"    pairs=N size=N seconds=F sent=N received=N loss=N loss_pct=F fps=F\n"
+		"    mbps=F writes_per_frame=F rx_calls_per_frame=F reordered=N bad=N\n"
+		"    sw_cpu_us_per_frame=F|- sw_drop=N|- status=ok|ERRNO\n"
 		"    sw_drop_reasons=REASON:N,...|none|- [attach_ms=F|-]\n"
-		"  RESULT test=pingpong mode=direct|switch pairs=1 size=N n=N warmup=N\n"
-		"    lost=N p50_us=F p99_us=F sw_cpu_us_per_frame=F|- status=ok|ERRNO\n"
+		"  RESULT test=pingpong mode=direct|switch transport=... pairs=1 size=N\n"
+		"    n=N warmup=N lost=N p50_us=F p99_us=F sw_cpu_us_per_frame=F|-\n"
+		"    status=ok|ERRNO\n"
+		"writes_per_frame and rx_calls_per_frame count every system call of\n"
+		"the senders and receivers (write/read, or kick, poll, eventfd read).\n"
 		"Exit status: 0 if every test ran cleanly, 1 if one failed, 2 on usage\n"
 		"errors. Progress goes to stderr.\n",
-		prog, BENCH_MIN_FRAME, BENCH_MAX_FRAME);
+		prog, BENCH_SEND_BURST, BENCH_MIN_FRAME, BENCH_MAX_FRAME);
 }
 
 static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *v)
@@ -148,6 +165,8 @@ enum {
 	OPT_RX_CHUNK,
 	OPT_PROBE,
 	OPT_RX_UNIX,
+	OPT_VHOST,
+	OPT_RX_VHOST,
 };
 
 static const struct option long_opts[] = {
@@ -155,6 +174,8 @@ static const struct option long_opts[] = {
 	{ "rx-unix", required_argument, NULL, OPT_RX_UNIX },
 	{ "tcp", required_argument, NULL, 't' },
 	{ "vde", required_argument, NULL, 'V' },
+	{ "vhost", required_argument, NULL, OPT_VHOST },
+	{ "rx-vhost", required_argument, NULL, OPT_RX_VHOST },
 	{ "direct", no_argument, NULL, 'd' },
 	{ "pairs", required_argument, NULL, 'p' },
 	{ "size", required_argument, NULL, 's' },
@@ -192,6 +213,12 @@ static int parse_opt(int c, const char *arg, struct bench_opts *o)
 		return 0;
 	case 'V':
 		o->vde_dir = arg;
+		return 0;
+	case OPT_VHOST:
+		o->vhost_path = arg;
+		return 0;
+	case OPT_RX_VHOST:
+		o->rx_vhost_path = arg;
 		return 0;
 	case 'd':
 		o->direct = true;
@@ -271,10 +298,15 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 	}
 	if (optind < argc ||
 	    !!o->unix_path + !!o->tcp_addr + !!o->vde_dir > 1 ||
-	    (!o->unix_path && !o->tcp_addr && !o->vde_dir && !o->direct)) {
+	    (!o->unix_path && !o->tcp_addr && !o->vde_dir && !o->vhost_path &&
+	     !o->direct)) {
 		fprintf(stderr,
-			"%s: need --direct and/or one of --unix, --tcp, --vde\n",
+			"%s: need --direct, --vhost and/or one of --unix, --tcp, --vde\n",
 			argv[0]);
+		return -EINVAL;
+	}
+	if (o->rx_vhost_path && !o->vhost_path) {
+		fprintf(stderr, "%s: --rx-vhost needs --vhost\n", argv[0]);
 		return -EINVAL;
 	}
 	if (o->rx_unix_path && (!o->unix_path || o->pingpong || o->probe)) {
@@ -312,25 +344,27 @@ static void print_result(const struct bench_result *r, bool probe)
 	else if (probe)
 		snprintf(att, sizeof(att), " attach_ms=-");
 	if (!strcmp(r->test, "pingpong")) {
-		printf("RESULT test=pingpong mode=%s pairs=1 size=%zu n=%llu "
-		       "warmup=%llu lost=%llu p50_us=%.1f p99_us=%.1f "
-		       "sw_cpu_us_per_frame=%s status=%s\n",
-		       r->mode, r->size, (unsigned long long)r->received,
+		printf("RESULT test=pingpong mode=%s transport=%s pairs=1 "
+		       "size=%zu n=%llu warmup=%llu lost=%llu p50_us=%.1f "
+		       "p99_us=%.1f sw_cpu_us_per_frame=%s status=%s\n",
+		       r->mode, r->transport, r->size,
+		       (unsigned long long)r->received,
 		       (unsigned long long)r->pp_warmup,
 		       (unsigned long long)r->pp_lost, r->p50, r->p99, cpu,
 		       status(r->err));
 	} else {
-		printf("RESULT test=tput mode=%s pairs=%u size=%zu seconds=%.3f "
-		       "sent=%llu received=%llu loss=%lld loss_pct=%.3f "
-		       "fps=%.0f mbps=%.1f writes_per_frame=%.3f "
-		       "reordered=%llu bad=%llu sw_cpu_us_per_frame=%s "
-		       "sw_drop=%s status=%s sw_drop_reasons=%s%s\n",
-		       r->mode, r->pairs, r->size, r->elapsed,
+		printf("RESULT test=tput mode=%s transport=%s pairs=%u size=%zu "
+		       "seconds=%.3f sent=%llu received=%llu loss=%lld "
+		       "loss_pct=%.3f fps=%.0f mbps=%.1f writes_per_frame=%.3f "
+		       "rx_calls_per_frame=%.3f reordered=%llu bad=%llu "
+		       "sw_cpu_us_per_frame=%s sw_drop=%s status=%s "
+		       "sw_drop_reasons=%s%s\n",
+		       r->mode, r->transport, r->pairs, r->size, r->elapsed,
 		       (unsigned long long)r->sent,
 		       (unsigned long long)r->received, loss,
 		       r->sent ? 100.0 * (double)loss / (double)r->sent : 0.0,
 		       r->fps, r->mbps, r->writes_per_frame,
-		       (unsigned long long)r->reordered,
+		       r->rx_calls_per_frame, (unsigned long long)r->reordered,
 		       (unsigned long long)r->bad, cpu, drop, status(r->err),
 		       r->sw_reasons[0] ? r->sw_reasons : "-", att);
 	}
@@ -339,16 +373,28 @@ static void print_result(const struct bench_result *r, bool probe)
 
 static const struct bench_result *find(const struct bench_result *res,
 				       unsigned n, const char *test,
-				       const char *mode, unsigned pairs,
+				       enum bench_target t, unsigned pairs,
 				       size_t size)
 {
 	unsigned i;
 
 	for (i = 0; i < n; i++)
-		if (!strcmp(res[i].test, test) && !strcmp(res[i].mode, mode) &&
+		if (!strcmp(res[i].test, test) && res[i].target == t &&
 		    res[i].pairs == pairs && res[i].size == size)
 			return &res[i];
 	return NULL;
+}
+
+/* How tables and progress lines name a target. */
+static const char *target_name(enum bench_target t)
+{
+	static const char *const names[BENCH_NTARGETS] = {
+		[BENCH_DIRECT] = "direct",
+		[BENCH_SWITCH] = "switch",
+		[BENCH_VHOST] = "vhost-user",
+	};
+
+	return names[t];
 }
 
 /* Format @v with @prec decimals into @buf, or "-" when not @ok. */
@@ -389,6 +435,30 @@ static void print_tput_row(const struct bench_result *d,
 	       pairs, size, dfps, sfps, ratio, dmb, smb, loss, drop, cpu);
 }
 
+/*
+ * Throughput of target @b beside target @a (the ratio is b / a), named @an
+ * and @bn in the header.
+ */
+static void print_tput_table(const struct bench_opts *o,
+			     const struct bench_result *res, unsigned n,
+			     enum bench_target a, enum bench_target b,
+			     const char *an, const char *bn)
+{
+	unsigned i, j;
+
+	printf("\n| pairs x size | %s fps | %s fps | ratio | %s Mbit/s "
+	       "| %s Mbit/s | %s loss | %s queue drops | %s CPU us/frame |\n"
+	       "|---|--:|--:|--:|--:|--:|--:|--:|--:|\n",
+	       an, bn, an, bn, bn, bn, bn);
+	for (i = 0; i < o->npairs; i++)
+		for (j = 0; j < o->nsizes; j++)
+			print_tput_row(find(res, n, "tput", a, o->pairs[i],
+					    o->sizes[j]),
+				       find(res, n, "tput", b, o->pairs[i],
+					    o->sizes[j]),
+				       o->pairs[i], o->sizes[j]);
+}
+
 /* Point out loss that the switch's own drop counters do not explain. */
 static void print_unexplained(const struct bench_result *res, unsigned n)
 {
@@ -402,57 +472,83 @@ static void print_unexplained(const struct bench_result *res, unsigned n)
 			continue;
 		printf("note: %s %u x %zu B: %lld frames lost, the switch "
 		       "counted %lld drops (%s)\n",
-		       res[i].mode, res[i].pairs, res[i].size, lost,
-		       res[i].sw_drop, res[i].sw_reasons);
+		       target_name(res[i].target), res[i].pairs, res[i].size,
+		       lost, res[i].sw_drop, res[i].sw_reasons);
 	}
 }
 
-static void print_tables(const struct bench_opts *o,
-			 const struct bench_result *res, unsigned n)
+/* Direct and switch columns always, vhost-user ones when it ran. */
+static void print_pp_table(const struct bench_opts *o, const bool *on,
+			   const struct bench_result *res, unsigned n)
 {
-	const struct bench_result *d, *s;
-	char buf[4][32];
-	unsigned i, j;
+	const struct bench_result *r;
+	char p50[32], p99[32];
+	unsigned t;
 
-	printf("\n| pairs x size | direct fps | switch fps | ratio "
-	       "| direct Mbit/s | switch Mbit/s | switch loss "
-	       "| switch queue drops | switch CPU us/frame |\n"
-	       "|---|--:|--:|--:|--:|--:|--:|--:|--:|\n");
-	for (i = 0; o->seconds > 0 && i < o->npairs; i++)
-		for (j = 0; j < o->nsizes; j++)
-			print_tput_row(find(res, n, "tput", "direct",
-					    o->pairs[i], o->sizes[j]),
-				       find(res, n, "tput", "switch",
-					    o->pairs[i], o->sizes[j]),
-				       o->pairs[i], o->sizes[j]);
-	print_unexplained(res, n);
-	if (!o->pingpong)
-		return;
-	d = find(res, n, "pingpong", "direct", 1, o->pp_size);
-	s = find(res, n, "pingpong", "switch", 1, o->pp_size);
-	cell(buf[0], 32, 1, d ? d->p50 : 0, d && !d->err);
-	cell(buf[1], 32, 1, d ? d->p99 : 0, d && !d->err);
-	cell(buf[2], 32, 1, s ? s->p50 : 0, s && !s->err);
-	cell(buf[3], 32, 1, s ? s->p99 : 0, s && !s->err);
-	printf("\n| ping-pong | direct p50 us | direct p99 us "
-	       "| switch p50 us | switch p99 us |\n|---|--:|--:|--:|--:|\n"
-	       "| %u x %u B | %s | %s | %s | %s |\n",
-	       o->pingpong, o->pp_size, buf[0], buf[1], buf[2], buf[3]);
+	printf("\n| ping-pong |");
+	for (t = 0; t < BENCH_NTARGETS; t++)
+		if (t != BENCH_VHOST || on[t])
+			printf(" %s p50 us | %s p99 us |", target_name(t),
+			       target_name(t));
+	printf("\n|---|");
+	for (t = 0; t < BENCH_NTARGETS; t++)
+		if (t != BENCH_VHOST || on[t])
+			printf("--:|--:|");
+	printf("\n| %u x %u B |", o->pingpong, o->pp_size);
+	for (t = 0; t < BENCH_NTARGETS; t++) {
+		if (t == BENCH_VHOST && !on[t])
+			continue;
+		r = find(res, n, "pingpong", t, 1, o->pp_size);
+		cell(p50, sizeof(p50), 1, r ? r->p50 : 0, r && !r->err);
+		cell(p99, sizeof(p99), 1, r ? r->p99 : 0, r && !r->err);
+		printf(" %s | %s |", p50, p99);
+	}
+	printf("\n");
 }
 
-static void progress(const struct bench_result *r)
+/*
+ * Direct against switch as always; vhost-user against the stream (or VDE)
+ * switch when both ran, else against direct.
+ */
+static void print_tables(const struct bench_opts *o, const bool *on,
+			 const struct bench_result *res, unsigned n)
 {
-	fprintf(stderr, "ssbench: %s %s %u x %zu B: %s\n", r->test, r->mode,
-		r->pairs, r->size, status(r->err));
+	bool base = on[BENCH_SWITCH];
+
+	if (o->seconds > 0 && (on[BENCH_SWITCH] || !on[BENCH_VHOST]))
+		print_tput_table(o, res, n, BENCH_DIRECT, BENCH_SWITCH,
+				 "direct", "switch");
+	if (o->seconds > 0 && on[BENCH_VHOST])
+		print_tput_table(o, res, n, base ? BENCH_SWITCH : BENCH_DIRECT,
+				 BENCH_VHOST,
+				 base ? (o->vde_dir ? "vde" : "stream")
+				      : "direct",
+				 "vhost-user");
+	print_unexplained(res, n);
+	if (o->pingpong)
+		print_pp_table(o, on, res, n);
+}
+
+/* Report a finished test. Return: whether it failed. */
+static bool record(const struct bench_opts *o, const struct bench_result *r)
+{
+	fprintf(stderr, "ssbench: %s %s %u x %zu B: %s\n", r->test,
+		target_name(r->target), r->pairs, r->size, status(r->err));
+	print_result(r, o->probe && r->target != BENCH_DIRECT &&
+				!strcmp(r->test, "tput"));
+	return r->err != 0;
 }
 
 /**
  * struct extra - ports attached for the whole run (--idle, --fill-macs)
+ * @t:		the target they attach to
  * @n:		entries used
  * @fd:		their fds
- * @rx:		their buffers (only @rx->vde is used: nothing is read)
+ * @rx:		their buffers (only @rx->vde or @rx->vhost is used: nothing
+ *		is read)
  */
 struct extra {
+	enum bench_target t;
 	unsigned n;
 	int *fd;
 	struct rx_buf *rx;
@@ -460,14 +556,13 @@ struct extra {
 
 static int extra_attach(const struct bench_opts *o, struct extra *x)
 {
-	int fd = host_attach(o, &x->rx[x->n]);
+	int fd = host_attach(o, x->t, false, &x->rx[x->n]);
 
 	if (fd < 0)
 		return fd;
 	x->fd[x->n++] = fd;
 	return 0;
 }
-
 /* One port sends o->fill_macs frames from distinct source MACs. */
 static int fill_macs(const struct bench_opts *o, struct extra *x)
 {
@@ -531,11 +626,14 @@ static void extras_close(struct extra *x)
 	free(x->rx);
 }
 
-static void note_skip(const struct bench_opts *o, unsigned pairs, unsigned size)
+static void note_skip(const struct bench_opts *o, enum bench_target t,
+		      unsigned pairs, unsigned size)
 {
-	printf("note: switch %u x %u B skipped: above --max-frame %u%s\n",
-	       pairs, size, o->max_frame,
-	       o->vde_dir ? " (vde_switch truncates at 1518)" : "");
+	printf("note: %s %u x %u B skipped: above --max-frame %u%s\n",
+	       target_name(t), pairs, size, o->max_frame,
+	       t == BENCH_SWITCH && o->vde_dir
+		       ? " (vde_switch truncates at 1518)"
+		       : "");
 }
 
 int main(int argc, char **argv)
@@ -543,42 +641,47 @@ int main(int argc, char **argv)
 	static struct bench_result res[MAX_RESULTS];
 	struct extra x = { 0 };
 	struct bench_opts o;
-	bool sw, failed = false;
-	unsigned i, j, m, n = 0;
+	bool on[BENCH_NTARGETS], failed = false;
+	unsigned i, j, t, n = 0;
 
 	if (parse_args(argc, argv, &o)) {
 		fprintf(stderr, "Try `%s --help'.\n", argv[0]);
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	sw = o.unix_path || o.tcp_addr || o.vde_dir;
-	if (sw && (o.idle || o.fill_macs) && extras_open(&o, &x)) {
+	on[BENCH_DIRECT] = o.direct;
+	on[BENCH_SWITCH] = o.unix_path || o.tcp_addr || o.vde_dir;
+	on[BENCH_VHOST] = o.vhost_path;
+	x.t = on[BENCH_SWITCH] ? BENCH_SWITCH : BENCH_VHOST;
+	if ((on[BENCH_SWITCH] || on[BENCH_VHOST]) && (o.idle || o.fill_macs) &&
+	    extras_open(&o, &x)) {
 		extras_close(&x);
 		return 1;
 	}
-	/* direct and switch alternate, so slow drifts of load hit both */
+	/* the targets alternate, so slow drifts of load hit all of them */
 	for (i = 0; o.seconds > 0 && i < o.npairs; i++)
 		for (j = 0; j < o.nsizes; j++)
-			for (m = !o.direct; m < 1u + sw; m++) {
-				if (m && o.max_frame &&
+			for (t = 0; t < BENCH_NTARGETS; t++) {
+				if (!on[t])
+					continue;
+				if (t != BENCH_DIRECT && o.max_frame &&
 				    o.sizes[j] > o.max_frame) {
-					note_skip(&o, o.pairs[i], o.sizes[j]);
+					note_skip(&o, t, o.pairs[i],
+						  o.sizes[j]);
 					continue;
 				}
-				bench_tput(&o, m, o.pairs[i], o.sizes[j],
+				bench_tput(&o, t, o.pairs[i], o.sizes[j],
 					   &res[n]);
-				progress(&res[n]);
-				print_result(&res[n], o.probe && m);
-				failed |= res[n++].err != 0;
+				failed |= record(&o, &res[n++]);
 			}
-	for (m = !o.direct; o.pingpong && m < 1u + sw; m++) {
-		bench_pingpong(&o, m, &res[n]);
-		progress(&res[n]);
-		print_result(&res[n], false);
-		failed |= res[n++].err != 0;
+	for (t = 0; o.pingpong && t < BENCH_NTARGETS; t++) {
+		if (!on[t])
+			continue;
+		bench_pingpong(&o, t, &res[n]);
+		failed |= record(&o, &res[n++]);
 	}
 	if (n)
-		print_tables(&o, res, n);
+		print_tables(&o, on, res, n);
 	if (o.hold > 0 && x.n) {
 		printf("HOLD ports=%u\n", x.n);
 		fflush(stdout);

@@ -51,7 +51,12 @@ static uint32_t get_be32(const uint8_t *p)
 	       (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
-static void put_be32(uint8_t *p, uint32_t v)
+/**
+ * put_be32() - store a big-endian 32-bit value (a stream length prefix)
+ * @p:	4 bytes
+ * @v:	the value
+ */
+void put_be32(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t)(v >> 24);
 	p[1] = (uint8_t)(v >> 16);
@@ -84,8 +89,22 @@ void rx_buf_fini(struct rx_buf *r)
 }
 
 /**
+ * rx_buf_compact() - move the unparsed bytes to the front of the buffer
+ * @r:	reassembly buffer
+ */
+void rx_buf_compact(struct rx_buf *r)
+{
+	if (r->off) {
+		memmove(r->buf, r->buf + r->off, r->have - r->off);
+		r->have -= r->off;
+		r->off = 0;
+	}
+}
+
+/**
  * rx_buf_fill() - one read() of up to BENCH_RX_CHUNK bytes
- * @fd:	stream socket (ignored when @r->vde is set: vde_fill())
+ * @fd:	stream socket (ignored when @r->vde or @r->vhost is set:
+ *	vde_fill(), vhost_fill())
  * @r:	reassembly buffer; an incomplete frame is moved to the front first
  *
  * Return: bytes read, 0 on end of stream, -errno on error (-EAGAIN when a
@@ -98,15 +117,14 @@ ssize_t rx_buf_fill(int fd, struct rx_buf *r)
 
 	if (r->vde)
 		return vde_fill(r->vde, r);
-	if (r->off) {
-		memmove(r->buf, r->buf + r->off, r->have - r->off);
-		r->have -= r->off;
-		r->off = 0;
-	}
+	if (r->vhost)
+		return vhost_fill(r->vhost, r);
+	rx_buf_compact(r);
 	room = r->cap - r->have;
 	if (room > (r->chunk ? r->chunk : BENCH_RX_CHUNK))
 		room = r->chunk ? r->chunk : BENCH_RX_CHUNK;
 	n = read(fd, r->buf + r->have, room);
+	r->calls++;
 	if (n < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
 	r->have += (size_t)n;
@@ -280,7 +298,39 @@ int host_write(int fd, const struct rx_buf *rx, const uint8_t *buf,
 {
 	if (rx->vde)
 		return vde_write_frame(rx->vde, buf, total, writes);
+	if (rx->vhost)
+		return vhost_write_frame(rx->vhost, buf, total, writes);
 	return write_frame(fd, buf, total, writes);
+}
+
+/**
+ * host_send() - send the next frames of a flow
+ * @fd:		stream socket (unused for VDE and vhost-user hosts)
+ * @rx:		the host's buffer (selects the transport as host_write())
+ * @buf:	length prefix and frame; its sequence number is overwritten
+ * @total:	their length
+ * @seq:	sequence number of the first frame
+ * @max:	send at most this many frames, numbered @seq, @seq + 1, ...
+ * @writes:	incremented for every system call
+ *
+ * A stream or VDE host sends one frame with one system call, as QEMU does.
+ * A vhost-user host puts up to @max frames into its TX ring and kicks once,
+ * as a guest driver does with a batch.
+ *
+ * Return: frames sent (at least 1), or as write_frame()
+ */
+int host_send(int fd, const struct rx_buf *rx, uint8_t *buf, size_t total,
+	      uint64_t seq, unsigned max, uint64_t *writes)
+{
+	int ret;
+
+	if (rx->vhost)
+		return vhost_send_burst(rx->vhost, buf + BENCH_HDR_LEN,
+					total - BENCH_HDR_LEN, seq, max,
+					writes);
+	frame_set_seq(buf + BENCH_HDR_LEN, total - BENCH_HDR_LEN, seq);
+	ret = host_write(fd, rx, buf, total, writes);
+	return ret < 0 ? ret : 1;
 }
 
 static int connect_unix(const char *path)
@@ -352,29 +402,63 @@ int switch_connect(const char *unix_path, const char *tcp_addr)
 }
 
 /**
- * host_attach() - attach one host to the switch named in @o
- * @o:		options: --vde DIR, --unix PATH or --tcp HOST:PORT
- * @rx:		the host's initialised buffer; @rx->vde is set for VDE
+ * host_attach() - attach one host to a switch named in @o
+ * @o:		options: --vhost PATH for @t == BENCH_VHOST, else --vde DIR,
+ *		--unix PATH or --tcp HOST:PORT
+ * @t:		BENCH_SWITCH or BENCH_VHOST
+ * @rx_side:	a receiving host: attach to --rx-unix or --rx-vhost if given
+ * @rx:		the host's initialised buffer; @rx->vde is set for VDE,
+ *		@rx->vhost for vhost-user
  *
- * Return: the fd to poll (a VDE host's data fd), or negative error code
+ * Return: the fd to poll (a VDE host's data fd, a vhost-user host's RX call
+ *	   eventfd), or negative error code
  */
-int host_attach(const struct bench_opts *o, struct rx_buf *rx)
+int host_attach(const struct bench_opts *o, enum bench_target t, bool rx_side,
+		struct rx_buf *rx)
 {
+	if (t == BENCH_VHOST && rx_side && o->rx_vhost_path)
+		return vhost_attach(o->rx_vhost_path, &rx->vhost);
+	if (t == BENCH_VHOST)
+		return vhost_attach(o->vhost_path, &rx->vhost);
 	if (o->vde_dir)
 		return vde_attach(o->vde_dir, &rx->vde);
+	if (rx_side && o->rx_unix_path)
+		return switch_connect(o->rx_unix_path, NULL);
 	return switch_connect(o->unix_path, o->tcp_addr);
+}
+
+/**
+ * host_timeouts() - bound how long a host's sends and receives block
+ * @fd:		its fd
+ * @rx:		its buffer (a vhost-user host keeps its own timeouts)
+ * @snd_ms:	send timeout, milliseconds
+ * @rcv_ms:	receive timeout, milliseconds
+ *
+ * Return: 0 on success, negative error code on failure
+ */
+int host_timeouts(int fd, const struct rx_buf *rx, int snd_ms, int rcv_ms)
+{
+	if (rx->vhost) {
+		vhost_timeouts(rx->vhost, snd_ms, rcv_ms);
+		return 0;
+	}
+	return sock_timeouts(fd, snd_ms, rcv_ms);
 }
 
 /**
  * host_detach() - close a host made by host_attach() or a direct link
  * @fd:		its fd, or negative
- * @rx:		its buffer (the VDE connection, if any, is closed and cleared)
+ * @rx:		its buffer (the VDE or vhost-user connection, if any, is
+ *		closed and cleared)
  */
 void host_detach(int fd, struct rx_buf *rx)
 {
 	if (rx->vde) {
 		vde_detach(rx->vde); /* closes the data fd too */
 		rx->vde = NULL;
+	} else if (rx->vhost) {
+		vhost_detach(rx->vhost); /* closes the eventfds too */
+		rx->vhost = NULL;
 	} else if (fd >= 0) {
 		close(fd);
 	}

@@ -10,11 +10,12 @@
  *
  * DOC: Theory of Operation
  * Every sender thread writes one length-prefixed frame per write() to its
- * socket, as QEMU does, until the run phase ends. Every receiver thread reads
- * up to 256 KiB per read(), reassembles frames and counts them by sequence
- * number, so loss is exact: sent - received. After the senders stop, the
- * receivers keep reading until the last sequence number arrived or nothing
- * came for --drain seconds.
+ * socket, as QEMU does, until the run phase ends (a vhost-user sender puts
+ * a batch into its TX ring per kick instead, as a guest driver does). Every
+ * receiver thread reads up to 256 KiB per read(), reassembles frames and
+ * counts them by sequence number, so loss is exact: sent - received. After
+ * the senders stop, the receivers keep reading until the last sequence
+ * number arrived or nothing came for --drain seconds.
  */
 #include <errno.h>
 #include <math.h>
@@ -85,7 +86,8 @@ struct hosts {
  * @dst:	receiver's MAC
  * @size:	frame length
  * @sent:	frames completely written
- * @writes:	write() calls issued by the sender
+ * @writes:	system calls made by the sender
+ * @rx_calls:	system calls made by the receiver
  * @tx_err:	sender's errno, 0 if none
  * @sent_final:	@sent published when the sender is done, else SENT_UNKNOWN
  * @received:	frames received in sequence (duplicates not counted)
@@ -109,6 +111,7 @@ struct flow {
 	size_t size;
 	uint64_t sent;
 	uint64_t writes;
+	uint64_t rx_calls;
 	int tx_err;
 	_Atomic uint64_t sent_final;
 	uint64_t received;
@@ -144,16 +147,18 @@ static int direct_pair(const struct bench_opts *o, int sv[2])
 /**
  * hosts_open() - create and attach @n simulated hosts
  * @o:		options (switch address)
- * @sw:		attach to the switch; false: connect 2k and 2k+1 directly
- *		(unix socketpair, or loopback TCP when @o names a TCP switch)
+ * @t:		attach to this switch; BENCH_DIRECT: connect 2k and 2k+1
+ *		directly (unix socketpair, or loopback TCP when @o names a TCP
+ *		switch)
  * @n:		number of hosts, even
  * @h:		output
  *
  * Return: 0 on success, negative error code on failure (nothing left open)
  */
-static int hosts_open(const struct bench_opts *o, bool sw, unsigned n,
-		      struct hosts *h)
+static int hosts_open(const struct bench_opts *o, enum bench_target t,
+		      unsigned n, struct hosts *h)
 {
+	bool sw = t != BENCH_DIRECT;
 	int ret = 0, sv[2];
 	unsigned i;
 
@@ -172,15 +177,12 @@ static int hosts_open(const struct bench_opts *o, bool sw, unsigned n,
 				break;
 			h->fd[i] = sv[0];
 			h->fd[i + 1] = sv[1];
-		} else if (sw && o->rx_unix_path && i % 2) {
-			h->fd[i] = switch_connect(o->rx_unix_path, NULL);
-			ret = h->fd[i] < 0 ? h->fd[i] : 0;
 		} else if (sw) {
-			h->fd[i] = host_attach(o, &h->rx[i]);
+			h->fd[i] = host_attach(o, t, i % 2, &h->rx[i]);
 			ret = h->fd[i] < 0 ? h->fd[i] : 0;
 		}
 		if (!ret)
-			ret = sock_timeouts(h->fd[i], SND_TIMEOUT_MS,
+			ret = host_timeouts(h->fd[i], &h->rx[i], SND_TIMEOUT_MS,
 					    RCV_TIMEOUT_MS);
 	}
 	if (!ret && sw)
@@ -196,6 +198,7 @@ static void *sender_main(void *arg)
 	size_t total = BENCH_HDR_LEN + f->size;
 	uint8_t *buf = malloc(total);
 	uint64_t seq = 0;
+	unsigned max;
 	int ret;
 
 	if (buf)
@@ -206,15 +209,18 @@ static void *sender_main(void *arg)
 	while (buf && (!f->count || seq < f->count) &&
 	       atomic_load_explicit(&f->ctl->phase, memory_order_relaxed) ==
 		       PHASE_RUN) {
-		frame_set_seq(buf + BENCH_HDR_LEN, f->size, seq);
-		ret = host_write(f->tx_fd, f->tx, buf, total, &f->writes);
+		max = f->count && f->count - seq < BENCH_SEND_BURST
+			      ? (unsigned)(f->count - seq)
+			      : BENCH_SEND_BURST;
+		ret = host_send(f->tx_fd, f->tx, buf, total, seq, max,
+				&f->writes);
 		if (ret == -EAGAIN)
 			continue;
 		if (ret < 0) {
 			f->tx_err = -ret;
 			break;
 		}
-		seq++;
+		seq += (uint64_t)ret;
 	}
 	f->sent = seq;
 	atomic_store(&f->sent_final, seq);
@@ -263,6 +269,7 @@ static void *receiver_main(void *arg)
 	ssize_t n;
 
 	pthread_barrier_wait(&f->ctl->start);
+	f->rx->calls = 0;
 	do {
 		n = rx_buf_fill(f->rx_fd, f->rx);
 		if (n == 0) {
@@ -285,6 +292,7 @@ static void *receiver_main(void *arg)
 			break;
 		}
 	} while (!receiver_done(f));
+	f->rx_calls = f->rx->calls;
 	return NULL;
 }
 
@@ -332,6 +340,7 @@ static void flows_sum(const struct flow *fl, unsigned pairs, double t0,
 		r->sent += fl[k].sent;
 		r->received += fl[k].received;
 		r->writes += fl[k].writes;
+		r->rx_calls += fl[k].rx_calls;
 		r->reordered += fl[k].reordered;
 		r->bad += fl[k].bad;
 		if (fl[k].t_last_rx > last)
@@ -346,6 +355,9 @@ static void flows_sum(const struct flow *fl, unsigned pairs, double t0,
 	}
 	if (r->sent)
 		r->writes_per_frame = (double)r->writes / (double)r->sent;
+	if (r->received)
+		r->rx_calls_per_frame =
+			(double)r->rx_calls / (double)r->received;
 }
 
 /**
@@ -367,8 +379,9 @@ static void probe_close(struct probe *p)
 	p->fd = -1;
 }
 
-/* Attach host B and let the switch learn it. Return: 0 or -errno. */
-static int probe_open(const struct bench_opts *o, struct probe *p)
+/* Attach host B to @t and let it learn B. Return: 0 or -errno. */
+static int probe_open(const struct bench_opts *o, enum bench_target t,
+		      struct probe *p)
 {
 	uint8_t buf[BENCH_HDR_LEN + 64];
 	uint64_t w = 0;
@@ -380,8 +393,9 @@ static int probe_open(const struct bench_opts *o, struct probe *p)
 	ret = rx_buf_init(&p->rx);
 	if (ret)
 		return ret;
-	p->fd = host_attach(o, &p->rx);
-	ret = p->fd < 0 ? p->fd : sock_timeouts(p->fd, SND_TIMEOUT_MS, 20);
+	p->fd = host_attach(o, t, false, &p->rx);
+	ret = p->fd < 0 ? p->fd
+			: host_timeouts(p->fd, &p->rx, SND_TIMEOUT_MS, 20);
 	if (!ret)
 		ret = host_write(p->fd, &p->rx, buf, arp_build(buf, PROBE_B),
 				 &w);
@@ -420,7 +434,8 @@ static int probe_wait(struct probe *p, double deadline)
  * Attach a new client A, send one frame from it to B, time until B has it.
  * Sets p->ms (-1 if the frame did not arrive within PROBE_TIMEOUT_S).
  */
-static void probe_run(const struct bench_opts *o, struct probe *p)
+static void probe_run(const struct bench_opts *o, enum bench_target t,
+		      struct probe *p)
 {
 	uint8_t buf[BENCH_HDR_LEN + 64], a[6], b[6];
 	double t0 = now_s();
@@ -431,8 +446,8 @@ static void probe_run(const struct bench_opts *o, struct probe *p)
 	p->ms = -1;
 	if (rx_buf_init(&arx))
 		return;
-	fd = host_attach(o, &arx);
-	ret = fd < 0 ? fd : sock_timeouts(fd, SND_TIMEOUT_MS, 20);
+	fd = host_attach(o, t, false, &arx);
+	ret = fd < 0 ? fd : host_timeouts(fd, &arx, SND_TIMEOUT_MS, 20);
 	host_mac(a, PROBE_A);
 	host_mac(b, PROBE_B);
 	frame_build(buf, b, a, 64, PROBE_FLOW);
@@ -467,9 +482,9 @@ static void wait_senders(struct flow *fl, unsigned pairs, double limit)
  * o->count, until every sender is done), join them. With @p, probe the
  * control path half-way through.
  */
-static int flows_run(const struct bench_opts *o, struct flow *fl,
-		     unsigned pairs, struct run_ctl *ctl, double *t0,
-		     double *cpu, struct probe *p)
+static int flows_run(const struct bench_opts *o, enum bench_target t,
+		     struct flow *fl, unsigned pairs, struct run_ctl *ctl,
+		     double *t0, double *cpu, struct probe *p)
 {
 	pthread_t thr[BENCH_MAX_HOSTS];
 	unsigned k, started = 0;
@@ -498,7 +513,7 @@ static int flows_run(const struct bench_opts *o, struct flow *fl,
 		wait_senders(fl, pairs, o->seconds);
 	} else if (p) {
 		sleep_s(o->seconds / 2);
-		probe_run(o, p);
+		probe_run(o, t, p);
 		if (now_s() < *t0 + o->seconds)
 			sleep_s(*t0 + o->seconds - now_s());
 	} else {
@@ -513,44 +528,59 @@ static int flows_run(const struct bench_opts *o, struct flow *fl,
 	return 0;
 }
 
+/* Start @r: nothing measured yet. */
+static void result_init(const struct bench_opts *o, enum bench_target t,
+			const char *test, unsigned pairs, size_t size,
+			struct bench_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->test = test;
+	r->mode = t == BENCH_DIRECT ? "direct" : "switch";
+	r->target = t;
+	if (t == BENCH_VHOST)
+		r->transport = "vhost-user";
+	else if (t == BENCH_SWITCH && o->vde_dir)
+		r->transport = "vde";
+	else
+		r->transport = "stream";
+	r->pairs = pairs;
+	r->size = size;
+	r->cpu_us = -1;
+	r->sw_drop = -1;
+	r->attach_ms = -1;
+}
+
 /**
  * bench_tput() - one throughput test
  * @o:		options
- * @sw:		through the switch (else direct socketpairs)
+ * @t:		through this switch (BENCH_DIRECT: direct socketpairs)
  * @pairs:	number of sender/receiver pairs
  * @size:	frame length
  * @r:		result, filled in (r->err set on failure)
  */
-void bench_tput(const struct bench_opts *o, bool sw, unsigned pairs,
+void bench_tput(const struct bench_opts *o, enum bench_target t, unsigned pairs,
 		size_t size, struct bench_result *r)
 {
 	struct hosts *h = calloc(1, sizeof(*h));
 	struct flow *fl = calloc(pairs, sizeof(*fl));
 	struct probe pr = { .fd = -1, .ms = -1 };
-	bool probe = sw && o->probe && !o->count;
+	bool sw = t != BENCH_DIRECT, probe = sw && o->probe && !o->count;
 	struct run_ctl ctl;
 	double t0, cpu;
 	int ret;
 
-	memset(r, 0, sizeof(*r));
-	r->attach_ms = -1;
-	r->test = "tput";
-	r->mode = sw ? "switch" : "direct";
-	r->pairs = pairs;
-	r->size = size;
-	r->cpu_us = -1;
-	r->sw_drop = -1;
+	result_init(o, t, "tput", pairs, size, r);
 	if (!h || !fl) {
 		r->err = ENOMEM;
 		goto out;
 	}
-	ret = hosts_open(o, sw, 2 * pairs, h);
+	ret = hosts_open(o, t, 2 * pairs, h);
 	if (ret) {
 		r->err = -ret;
 		goto out;
 	}
 	if (probe) {
-		ret = probe_open(o, &pr);
+		ret = probe_open(o, t, &pr);
 		if (ret) {
 			r->err = -ret;
 			hosts_close(h);
@@ -558,7 +588,7 @@ void bench_tput(const struct bench_opts *o, bool sw, unsigned pairs,
 		}
 	}
 	flows_setup(o, fl, pairs, h, &ctl, size);
-	flows_run(o, fl, pairs, &ctl, &t0, &cpu, probe ? &pr : NULL);
+	flows_run(o, t, fl, pairs, &ctl, &t0, &cpu, probe ? &pr : NULL);
 	flows_sum(fl, pairs, t0, r);
 	r->attach_ms = pr.ms;
 	if (sw && cpu >= 0 && r->received)
@@ -719,27 +749,22 @@ static int pp_loop(const struct bench_opts *o, struct hosts *h, double *rtt,
 /**
  * bench_pingpong() - round-trip latency with one frame outstanding
  * @o:		options (o->pingpong round trips of o->pp_size bytes)
- * @sw:		through the switch (else a direct socketpair)
+ * @t:		through this switch (BENCH_DIRECT: a direct socketpair)
  * @r:		result, filled in (r->err set on failure)
  */
-void bench_pingpong(const struct bench_opts *o, bool sw, struct bench_result *r)
+void bench_pingpong(const struct bench_opts *o, enum bench_target t,
+		    struct bench_result *r)
 {
 	double *rtt = calloc(o->pingpong, sizeof(*rtt)), c0, t0;
 	struct hosts *h = calloc(1, sizeof(*h));
 	struct run_ctl ctl = { .drain = o->drain };
 	struct echo e = { .ctl = &ctl };
+	bool sw = t != BENCH_DIRECT;
 	pthread_t thr;
 	int ret;
 
-	memset(r, 0, sizeof(*r));
-	r->test = "pingpong";
-	r->mode = sw ? "switch" : "direct";
-	r->pairs = 1;
-	r->size = o->pp_size;
-	r->cpu_us = -1;
-	r->sw_drop = -1;
-	r->attach_ms = -1;
-	ret = !rtt || !h ? -ENOMEM : hosts_open(o, sw, 2, h);
+	result_init(o, t, "pingpong", 1, o->pp_size, r);
+	ret = !rtt || !h ? -ENOMEM : hosts_open(o, t, 2, h);
 	if (ret) {
 		r->err = -ret;
 		goto out;

@@ -84,25 +84,19 @@ ssize_t vde_fill(void *conn, struct rx_buf *r)
 	ssize_t n;
 	uint8_t *p;
 
-	if (r->off) {
-		memmove(r->buf, r->buf + r->off, r->have - r->off);
-		r->have -= r->off;
-		r->off = 0;
-	}
+	rx_buf_compact(r);
 	room = r->cap - r->have;
 	if (room < BENCH_HDR_LEN + BENCH_MAX_FRAME)
 		return -ENOBUFS;
 	p = r->buf + r->have;
 	n = vde_recv(conn, p + BENCH_HDR_LEN, BENCH_MAX_FRAME, 0);
+	r->calls++;
 	if (n < 0)
 		return errno == EWOULDBLOCK || errno == EINTR ? -EAGAIN
 							      : -errno;
 	if (n < 14) /* 1: "received but must be dropped" */
 		return -EAGAIN;
-	p[0] = (uint8_t)((size_t)n >> 24);
-	p[1] = (uint8_t)((size_t)n >> 16);
-	p[2] = (uint8_t)((size_t)n >> 8);
-	p[3] = (uint8_t)n;
+	put_be32(p, (uint32_t)n);
 	r->have += BENCH_HDR_LEN + (size_t)n;
 	return BENCH_HDR_LEN + n;
 }

@@ -332,6 +332,24 @@ void show_ports(const json_t *r)
 			       jstr2(p, "vxlan", "local"));
 	}
 	json_array_foreach(r, i, p) {
+		json_t *vh = json_object_get(p, "vhost_user");
+
+		if (vh)
+			printf("vhost-user %s: %s, queues %lld/%lld, %lld memory region%s, kicks %lld calls %lld, waited for receive buffers %lld times\n",
+			       jstr(p, "name"),
+			       json_is_true(json_object_get(vh, "running"))
+				       ? "running"
+				       : "negotiating",
+			       jint2(p, "vhost_user", "rx_queue_size"),
+			       jint2(p, "vhost_user", "tx_queue_size"),
+			       jint2(p, "vhost_user", "regions"),
+			       jint2(p, "vhost_user", "regions") == 1 ? ""
+								      : "s",
+			       jint2(p, "vhost_user", "kicks"),
+			       jint2(p, "vhost_user", "calls"),
+			       jint2(p, "vhost_user", "rx_wait"));
+	}
+	json_array_foreach(r, i, p) {
 		const char *mode = jstr2(p, "vlan", "text");
 
 		if (strcmp(mode, "none") && strcmp(mode, "-"))

@@ -137,6 +137,7 @@ json_t *ctl_port_json(const struct swd *d, const struct port *p)
 	size_t nuc = uplink_port_counters(p, uc, UPLINK_COUNTERS_MAX), k;
 	const struct port_stats *st = &p->st;
 	struct vxlan_uplink_info vx;
+	struct vhost_port_info vh;
 	json_t *drops = json_object(), *tc = NULL, *o;
 	int i;
 
@@ -196,6 +197,20 @@ json_t *ctl_port_json(const struct swd *d, const struct port *p)
 					      (int)vx.vni, "remote", vx.remote,
 					      "local", vx.local, "port",
 					      (int)vx.port));
+	if (o && vhost_port_info(p, &vh))
+		json_object_set_new(
+			o, "vhost_user",
+			json_pack("{s:b,s:I,s:i,s:i,s:i,s:I,s:I,s:I,s:I,s:I}",
+				  "running", vh.running, "features",
+				  (json_int_t)vh.features, "regions",
+				  (int)vh.regions, "rx_queue_size",
+				  (int)vh.rx_size, "tx_queue_size",
+				  (int)vh.tx_size, "kicks",
+				  (json_int_t)vh.kicks, "calls",
+				  (json_int_t)vh.calls, "rx_wait",
+				  (json_int_t)vh.rx_wait, "rx_bad_desc",
+				  (json_int_t)vh.rx_bad_desc, "queue_stops",
+				  (json_int_t)vh.queue_stops));
 	/* Counters of the port's transport itself (an mcast uplink's). */
 	if (o && nuc && (tc = json_object()) &&
 	    json_object_set_new(o, "transport_counters", tc) == 0)

@@ -64,4 +64,27 @@ struct vxlan_uplink_info {
 
 bool vxlan_uplink_info(const struct port *p, struct vxlan_uplink_info *out);
 
+/**
+ * struct vhost_port_info - a vhost-user port, for query-ports
+ * @running:	memory mapped and both queues running (the port has carrier)
+ * @features:	virtio features the frontend acked
+ * @regions:	memory regions mapped
+ * @rx_size:	receive queue size (0 until set)
+ * @tx_size:	transmit queue size
+ * @kicks:	eventfd reads that found kicks, both queues
+ * @calls:	call eventfd writes, both queues
+ * @rx_wait:	flushes that left frames queued for want of receive buffers
+ * @rx_bad_desc: receive chains refused
+ * @queue_stops: times the guest stopped its queues (reset, shutdown)
+ */
+struct vhost_port_info {
+	bool running;
+	uint64_t features;
+	unsigned regions;
+	uint32_t rx_size, tx_size;
+	uint64_t kicks, calls, rx_wait, rx_bad_desc, queue_stops;
+};
+
+bool vhost_port_info(const struct port *p, struct vhost_port_info *out);
+
 #endif /* SWD_TRANSPORT_H */

@@ -57,6 +57,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -382,7 +383,7 @@ static void vu_tx_run(struct vu_port *vp)
 	}
 	swd_batch_hook_add(d, &vp->bh, vu_tx_done);
 	if (!budget)
-		ev_feed_event(d->loop, &v->kick, EV_READ); /* others first */
+		ev_feed_event(d->loop, &v->kick, EV_CUSTOM); /* others first */
 }
 
 static void vu_kick_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -391,8 +392,8 @@ static void vu_kick_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct vu_port *vp = w->data;
 
 	(void)loop;
-	(void)revents;
-	vu_drain_kick(vp, v);
+	if (revents & EV_READ) /* not when fed by ourselves (EV_CUSTOM) */
+		vu_drain_kick(vp, v);
 	if (v == &vp->vq[VU_TXQ])
 		vu_tx_run(vp);
 	else if (!vp->port.closing)
@@ -412,7 +413,7 @@ static void vu_rx_pause(struct port *p, bool pause)
 		return;
 	}
 	ev_io_start(vp->d->loop, &v->kick);
-	ev_feed_event(vp->d->loop, &v->kick, EV_READ);
+	ev_feed_event(vp->d->loop, &v->kick, EV_CUSTOM);
 }
 
 /*
@@ -610,6 +611,39 @@ static int vu_place(struct vu_port *vp, struct vu_vq *v)
 	return virtq_setup(&v->q, &vp->mem, v->num, v->desc, v->avail, v->used);
 }
 
+/*
+ * A mapping past the end of its file faults (SIGBUS) when touched: the
+ * region must lie within a regular file (memfd, tmpfs, hugetlbfs) as it
+ * is now. A frontend that shrinks the file later could still make the
+ * switch fault; QEMU's memfd backend seals it against that (seal=on, its
+ * default), and only the switch's own user may attach (vhost-user.md).
+ */
+static int vu_region_file_check(int fd, uint64_t len, unsigned i, char *why,
+				size_t wlen)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		snprintf(why, wlen, "memory region %u: %s", i, strerror(errno));
+		return -EINVAL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(
+			why, wlen,
+			"memory region %u is not a memory file (memfd, tmpfs or hugetlbfs)",
+			i);
+		return -EINVAL;
+	}
+	if ((uint64_t)st.st_size < len) {
+		snprintf(why, wlen,
+			 "memory region %u claims %" PRIu64
+			 " bytes of a file of %lld bytes",
+			 i, len, (long long)st.st_size);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int vu_set_mem_table(struct vu_port *vp, const uint8_t *pl,
 			    uint32_t size, char *why, size_t wlen)
 {
@@ -652,6 +686,9 @@ static int vu_set_mem_table(struct vu_port *vp, const uint8_t *pl,
 			rc = -EINVAL;
 			break;
 		}
+		rc = vu_region_file_check(fds[i], len, i, why, wlen);
+		if (rc < 0)
+			break;
 		m = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_SHARED,
 			 fds[i], 0);
 		if (m == MAP_FAILED) {
@@ -1034,6 +1071,35 @@ static void vu_close(struct port *p)
 		 p->id, vp->st.kicks, vp->st.calls, vp->st.rx_wait,
 		 vp->st.rx_bad_desc, vp->st.msgs, vp->st.resets);
 	free(vp);
+}
+
+/**
+ * vhost_port_info() - a vhost-user port's state and counters
+ * @p:		any port
+ * @out:	filled if it is a vhost-user port
+ *
+ * Return: true if @p is a vhost-user port
+ */
+bool vhost_port_info(const struct port *p, struct vhost_port_info *out)
+{
+	const struct vu_port *vp;
+
+	if (p->ops != &vu_ops)
+		return false;
+	vp = const_container_of(p, struct vu_port, port);
+	*out = (struct vhost_port_info){
+		.running = vu_running(vp),
+		.features = vp->features,
+		.regions = vp->mem.n,
+		.rx_size = vp->vq[VU_RXQ].num,
+		.tx_size = vp->vq[VU_TXQ].num,
+		.kicks = vp->st.kicks,
+		.calls = vp->st.calls,
+		.rx_wait = vp->st.rx_wait,
+		.rx_bad_desc = vp->st.rx_bad_desc,
+		.queue_stops = vp->st.resets,
+	};
+	return true;
 }
 
 /* -------------------------------------------------------------------- */

@@ -304,3 +304,54 @@ put("config", "vlan-uplink-objects", b"""{
   "connect": [{"url": "unix:/tmp/p.sock", "vlan": 4095, "native": 3}]
 }""")
 put("config", "locate-bad-text", b'$.a[3]\0{"a": [1, "unterminated')
+
+
+# ---- virtq: [log2 num] [gpa0 le32] [gpa1 le32] [flags] [16 KiB memory] ----
+# The memory: descriptor table at 0, avail ring at 4096, used ring at 5120
+# (all in region 0, guest physical GPA0..GPA0+8K); buffers in region 1
+# (GPA1..GPA1+8K). See fuzz_virtq.c.
+
+VQ_GPA0, VQ_GPA1 = 0x10000000, 0x20000000
+F_NEXT, F_WRITE, F_INDIRECT = 1, 2, 4
+
+
+def virtq(log2num, descs, heads, avail_idx=None, flags=0):
+    mem = bytearray(16 * 1024)
+    for i, (addr, length, fl, nxt) in enumerate(descs):
+        struct.pack_into("<QIHH", mem, 16 * i, addr, length, fl, nxt)
+    struct.pack_into("<HH", mem, 4096, 0,
+                     len(heads) if avail_idx is None else avail_idx)
+    for i, h in enumerate(heads):
+        struct.pack_into("<H", mem, 4096 + 4 + 2 * i, h)
+    for i in range(8192, 16384):
+        mem[i] = i & 0xff
+    return (bytes([log2num]) + struct.pack("<II", VQ_GPA0, VQ_GPA1) +
+            bytes([flags]) + bytes(mem))
+
+
+def buf(off):
+    return VQ_GPA1 + off
+
+
+good = [(buf(0), 72, 0, 0),                      # header and frame in one
+        (buf(100), 12, F_NEXT, 2), (buf(200), 60, 0, 0),   # header apart
+        (buf(300), 12, F_NEXT, 4), (buf(400), 30, F_NEXT, 5),
+        (buf(500), 30, 0, 0)]                    # frame in two pieces
+put("virtq", "tx-three-layouts", virtq(3, good, [0, 1, 3]))
+put("virtq", "rx-writable",
+    virtq(3, [(a, n, f | F_WRITE, x) for a, n, f, x in good], [0, 1, 3]))
+put("virtq", "chain-loop",
+    virtq(3, [(buf(0), 12, F_NEXT, 1), (buf(64), 60, F_NEXT, 0)], [0]))
+put("virtq", "outside-memory",
+    virtq(3, [(buf(8000), 400, 0, 0), (0x30000000, 64, 0, 0)], [0, 1]))
+put("virtq", "indirect", virtq(3, [(buf(0), 64, F_INDIRECT, 0)], [0]))
+put("virtq", "head-out-of-table", virtq(3, [(buf(0), 64, 0, 0)], [200]))
+put("virtq", "avail-far-ahead", virtq(3, [(buf(0), 64, 0, 0)], [0],
+                                      avail_idx=100))
+put("virtq", "across-regions",
+    virtq(3, [(VQ_GPA0 + 8192 - 16, 64, 0, 0)], [0]))
+put("virtq", "next-out-of-table",
+    virtq(3, [(buf(0), 12, F_NEXT, 9), (buf(64), 60, 0, 0)], [0]))
+put("virtq", "ring-256-wraps",
+    virtq(8, [(buf(16 * i), 16, 0, 0) for i in range(256)],
+          list(range(256)), flags=1))

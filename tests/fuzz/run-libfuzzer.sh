@@ -6,7 +6,7 @@
 #
 # Usage: run-libfuzzer.sh SOURCE_DIR WORK_DIR [TARGET...]
 #
-# TARGETs default to stream_rx fwd config stp. Each runs for
+# TARGETs default to stream_rx fwd config stp virtq. Each runs for
 # $SOCKSWITCH_FUZZ_SECONDS seconds (default 60) from its checked-in corpus
 # (tests/fuzz/corpus/<t>, read only); new inputs go to WORK_DIR/corpus/<t>,
 # which later runs start from too. A crash, a leak, a broken invariant
@@ -24,7 +24,7 @@ fi
 src=$1
 work=$2
 shift 2
-targets=${*:-stream_rx fwd config stp}
+targets=${*:-stream_rx fwd config stp virtq}
 secs=${SOCKSWITCH_FUZZ_SECONDS:-60}
 cc=${SOCKSWITCH_FUZZ_CC:-clang}
 jobs=$(nproc 2>/dev/null || echo 2)
