@@ -494,7 +494,7 @@ scenario_vlan() {
 # same port, which must carry pings again. Then g2's QEMU is killed: its
 # port is removed and g1 and g3 still reach each other.
 scenario_vhost() {
-	local vsock=$E2E_WORK/vhost.sock g id2 line stops
+	local vsock=$E2E_WORK/vhost.sock g id2 vh
 	need_ctl
 	need_switch --listen "vhost-user:$vsock"
 	[ -S "$vsock" ] || e2e_fail "switch is ready but $vsock is not a socket"
@@ -516,15 +516,16 @@ scenario_vhost() {
 		fi
 	done
 	# The reset kept g2's connection and its port; the switch saw its
-	# queues stop.
+	# queues stop, and they run again.
 	[ "$(port_of g2)" = "$id2" ] ||
 		e2e_fail "g2's port changed across its reset: $id2, now '$(port_of g2)'"
 	[ "$(ports_of vhost-user)" = 2 ] ||
 		e2e_fail "expected 2 vhost-user ports, the switch has $(ports_of vhost-user)"
+	vh=$(sw_ports 'v = [p for p in ports if p["id"] == int(arg)][0]["vhost_user"]
+print("ok" if v["running"] and v["queue_stops"] >= 1 else v)' "$id2")
+	[ "$vh" = ok ] ||
+		e2e_fail "g2's port $id2 after its reset: expected running and queue_stops >= 1: $vh"
 	sw_stats
-	line=$(grep "stats vhost_user_port=$id2 " "$E2E_WORK/switch.log" | tail -n 1)
-	stops=$(echo "$line" | sed -n 's/.* queue_stops=\([0-9]*\).*/\1/p')
-	[ "${stops:-0}" -ge 1 ] || e2e_fail "g2's reset stopped no queue of port $id2: $line"
 	sw_port_traffic vhost-user unix
 	guest_kill g2
 	sw_wait_log "port $id2 \(vhost-user pid=${GUEST_PID[g2]} [^)]*\) closed" \

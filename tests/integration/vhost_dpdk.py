@@ -22,7 +22,9 @@ so it holds a CPU while it forwards.
            with the addresses swapped: C gets all 500, in order, their
            payload intact
 
-After each case testpmd quits: the port closes ("frontend closed the
+query-ports shows each port's vhost_user object running (VERSION_1, a
+memory region, both queues) and no bad descriptor or stopped queue after
+the traffic. After each case testpmd quits: the port closes ("frontend closed the
 connection" in the log) and leaves the port table. Needs dpdk-testpmd;
 exits 77 (skip) without it.
 """
@@ -43,6 +45,7 @@ C_MAC = bytes.fromhex("020000000001")
 NOBODY = bytes.fromhex("020000000000")  # testpmd's default peer address
 BCAST = b"\xff" * 6
 PROMPT = b"testpmd> "
+VERSION_1 = 1 << 32  # virtio 1.0 (feature bit 32)
 
 
 def lcores():
@@ -145,7 +148,15 @@ def run_case(sw, mode, body):
         got = sw.wait_ports("testpmd's port up", lambda g: vhost_port(
             g, tp.p.pid).get("state") == "up")
         name = vhost_port(got, tp.p.pid)["name"]
+        vh = got[name]["vhost_user"]
+        check(sw, tp, vh["running"] and vh["features"] & VERSION_1 and
+              vh["regions"] >= 1 and vh["rx_queue_size"] > 0 and
+              vh["tx_queue_size"] > 0,
+              "%s's vhost_user in query-ports: %r" % (name, vh))
         body(tp, name)
+        vh = sw.ports()[name]["vhost_user"]
+        check(sw, tp, vh["rx_bad_desc"] == 0 and vh["queue_stops"] == 0,
+              "%s's vhost_user after the case: %r" % (name, vh))
     finally:
         tp.quit()
     sw.wait_ports("testpmd's port gone",
