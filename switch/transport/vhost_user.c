@@ -417,14 +417,17 @@ static void vu_rx_pause(struct port *p, bool pause)
 
 /*
  * Take receive chains until @need bytes fit (one chain without
- * MRG_RXBUF). Return: chains taken, 0 if the guest has too few buffers
- * (all given back), -1 if the ring is broken (port failed).
+ * MRG_RXBUF). A bad chain is handed back at once, and with it, unused,
+ * the chains taken before it: virtq_unpop() can give back only the
+ * chains taken last, in a row. Return: chains taken, 0 if the guest has
+ * too few buffers (all given back), -1 if the ring is broken (port
+ * failed).
  */
 static int vu_rx_take(struct vu_port *vp, struct vq_chain *c, unsigned max,
 		      uint32_t need)
 {
 	struct vu_vq *v = &vp->vq[VU_RXQ];
-	unsigned n = 0;
+	unsigned n = 0, i;
 	uint32_t room = 0;
 
 	while (room < need) {
@@ -447,7 +450,10 @@ static int vu_rx_take(struct vu_port *vp, struct vq_chain *c, unsigned max,
 		if (r == VQ_BAD_DESC || c[n].len < (n ? 1 : vp->hdr_len)) {
 			vp->st.rx_bad_desc++;
 			vu_bad_desc_log(vp, "receive");
-			virtq_push(&v->q, c[n].head, 0);
+			for (i = 0; i <= n; i++)
+				virtq_push(&v->q, c[i].head, 0);
+			n = 0;
+			room = 0;
 			continue;
 		}
 		room += c[n].len;
