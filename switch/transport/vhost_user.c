@@ -34,7 +34,11 @@
  * no buffers the frames wait in the port's bounded queue, the guest's
  * next receive kick (kicks stay on for the receive queue) flushes again;
  * a guest that never refills loses its own frames (tx_queue_full) and
- * throttles its senders only for the core's time bound.
+ * throttles its senders only for the core's time bound. A frame that can
+ * never fit the guest's buffers (more than one chain without MRG_RXBUF,
+ * more than VU_RX_CHAINS or the whole ring with it) is dropped
+ * (tx_too_big), as vhost-net does, instead of holding up every frame
+ * behind it.
  *
  * Safety: everything in the guest's memory is read once and checked
  * (virtq.c): buffers must lie in the mapped regions, chains be bounded
@@ -196,6 +200,7 @@ struct vu_listener {
  * @vq:		receive and transmit queue
  * @bh:		publishes the transmit used ring once the batch has ended
  * @rl_bad:	rate limit of bad-descriptor lines
+ * @rl_big:	rate limit of the lines for frames too big for the guest
  * @st:		counters
  */
 struct vu_port {
@@ -217,6 +222,7 @@ struct vu_port {
 	struct vu_vq vq[VU_NQ];
 	struct swd_batch_hook bh;
 	struct log_ratelimit rl_bad;
+	struct log_ratelimit rl_big;
 	struct vu_stats st;
 };
 
@@ -415,13 +421,16 @@ static void vu_rx_pause(struct port *p, bool pause)
 	ev_feed_event(vp->d->loop, &v->kick, EV_READ);
 }
 
+#define VU_RX_TOO_BIG (-2)
+
 /*
  * Take receive chains until @need bytes fit (one chain without
  * MRG_RXBUF). A bad chain is handed back at once, and with it, unused,
  * the chains taken before it: virtq_unpop() can give back only the
  * chains taken last, in a row. Return: chains taken, 0 if the guest has
- * too few buffers (all given back), -1 if the ring is broken (port
- * failed).
+ * too few buffers (all given back), VU_RX_TOO_BIG if the frame can never
+ * fit (more than one chain without MRG_RXBUF, more than @max, the whole
+ * ring; all given back), -1 if the ring is broken (port failed).
  */
 static int vu_rx_take(struct vu_port *vp, struct vq_chain *c, unsigned max,
 		      uint32_t need)
@@ -435,12 +444,12 @@ static int vu_rx_take(struct vu_port *vp, struct vq_chain *c, unsigned max,
 
 		if (n == max || (n && !vp->mrg)) {
 			virtq_unpop(&v->q, n);
-			return 0;
+			return VU_RX_TOO_BIG;
 		}
 		r = virtq_pop(&v->q, &vp->mem, true, &c[n]);
 		if (r == VQ_EMPTY) {
 			virtq_unpop(&v->q, n);
-			return 0;
+			return n >= v->q.num ? VU_RX_TOO_BIG : 0;
 		}
 		if (r == VQ_BAD_IDX) {
 			vu_fail(vp,
@@ -464,6 +473,45 @@ static int vu_rx_take(struct vu_port *vp, struct vq_chain *c, unsigned max,
 
 #define VU_RX_CHAINS 64 /* chains one frame may take (65,550 B / 1 KiB) */
 
+/* The head frame can never fit the guest's receive buffers: drop it. */
+static void vu_drop_head(struct vu_port *vp)
+{
+	struct txq *q = &vp->port.txq;
+	uint32_t len = q->ring[q->head].len;
+	uint64_t ignored = 0, held;
+
+	txq_advance(q, len, false, &ignored);
+	vp->port.st.drops[PORT_DROP_TX_TOO_BIG]++;
+	if (log_ratelimit_ok(&vp->rl_big, vp->d->now_ms, 1, &held))
+		log_warnx(
+			"port %u: %" PRIu64
+			" frame(s) too big for the guest's receive buffers dropped (this one %u bytes)%s",
+			vp->port.id, held + 1, len,
+			vp->mrg ? ""
+				: "; without MRG_RXBUF a frame must fit one buffer");
+}
+
+/* One frame into the @nc chains taken for it, behind its header. */
+static void vu_rx_put(struct vu_port *vp, const struct vq_chain *c, int nc,
+		      const uint8_t *f, uint32_t len)
+{
+	struct vu_vq *v = &vp->vq[VU_RXQ];
+	uint8_t hdr[VU_NET_HDR_MAX] = { 0 };
+	uint32_t off = 0;
+	int i;
+
+	hdr[10] = (uint8_t)nc; /* num_buffers, little-endian */
+	hdr[11] = (uint8_t)(nc >> 8);
+	virtq_copy_out(&c[0], 0, hdr, vp->hdr_len);
+	for (i = 0; i < nc; i++) {
+		uint32_t skip = i ? 0 : vp->hdr_len;
+		uint32_t w = virtq_copy_out(&c[i], skip, f + off, len - off);
+
+		off += w;
+		virtq_push(&v->q, c[i].head, w + skip);
+	}
+}
+
 /* Switch to guest: copy queued frames into the guest's receive buffers. */
 static int vu_flush(struct port *p)
 {
@@ -481,39 +529,31 @@ static int vu_flush(struct port *p)
 	while (!txq_empty(q)) {
 		size_t n = txq_iov(q, d->iov, SWD_IOV_MAX, NULL, false), k;
 		uint64_t bytes = 0;
-		bool stuck = false;
+		bool stuck = false, big = false;
 
 		for (k = 0; k < n; k++) {
-			const uint8_t *f = d->iov[k].iov_base;
-			uint32_t len = (uint32_t)d->iov[k].iov_len, off;
-			uint8_t hdr[VU_NET_HDR_MAX] = { 0 };
+			uint32_t len = (uint32_t)d->iov[k].iov_len;
 			int nc = vu_rx_take(vp, c, VU_RX_CHAINS,
 					    vp->hdr_len + len);
-			int i;
 
+			if (nc == VU_RX_TOO_BIG) {
+				big = true;
+				break;
+			}
 			if (nc < 0)
 				return -EPIPE;
 			if (nc == 0) {
 				stuck = true;
 				break;
 			}
-			hdr[10] = (uint8_t)nc; /* num_buffers, little-endian */
-			hdr[11] = (uint8_t)(nc >> 8);
-			virtq_copy_out(&c[0], 0, hdr, vp->hdr_len);
-			off = 0;
-			for (i = 0; i < nc; i++) {
-				uint32_t skip = i ? 0 : vp->hdr_len;
-				uint32_t w = virtq_copy_out(&c[i], skip,
-							    f + off, len - off);
-
-				off += w;
-				virtq_push(&v->q, c[i].head, w + skip);
-			}
+			vu_rx_put(vp, c, nc, d->iov[k].iov_base, len);
 			bytes += len;
 		}
 		if (k)
 			p->st.tx_frames +=
 				txq_advance(q, bytes, false, &p->st.tx_bytes);
+		if (big)
+			vu_drop_head(vp);
 		if (!stuck)
 			continue;
 		/* The guest kicks when it adds buffers; one more look in
