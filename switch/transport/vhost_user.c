@@ -61,6 +61,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -656,6 +657,22 @@ static int vu_place(struct vu_port *vp, struct vu_vq *v)
 	return virtq_setup(&v->q, &vp->mem, v->num, v->desc, v->avail, v->used);
 }
 
+/*
+ * Would a mapping of @len bytes of @fd reach past the end of its file?
+ * A page there raises SIGBUS when touched, which ends the whole switch:
+ * such a region is refused. (A frontend could still shrink the file
+ * later unless it is sealed, as QEMU's memfd backend seals it.)
+ */
+static bool vu_file_short(int fd, uint64_t len, uint64_t *size)
+{
+	struct stat sb;
+
+	if (fstat(fd, &sb) < 0)
+		return false; /* mmap() will say what is wrong */
+	*size = (uint64_t)sb.st_size;
+	return S_ISREG(sb.st_mode) && *size < len;
+}
+
 static int vu_set_mem_table(struct vu_port *vp, const uint8_t *pl,
 			    uint32_t size, char *why, size_t wlen)
 {
@@ -688,13 +705,23 @@ static int vu_set_mem_table(struct vu_port *vp, const uint8_t *pl,
 	vu_quiesce(vp);
 	vu_unmap(vp);
 	for (i = 0; i < n && rc == 0; i++) {
-		uint64_t len = r[i].size + r[i].offset;
+		uint64_t len = r[i].size + r[i].offset, fsize = 0;
 		void *m;
 
 		if (r[i].size == 0 || len < r[i].size || len > SIZE_MAX ||
 		    r[i].gpa + r[i].size < r[i].gpa ||
 		    r[i].uva + r[i].size < r[i].uva) {
 			snprintf(why, wlen, "memory region %u: bad size", i);
+			rc = -EINVAL;
+			break;
+		}
+		if (vu_file_short(fds[i], len, &fsize)) {
+			snprintf(why, wlen,
+				 "memory region %u needs %" PRIu64
+				 " bytes of its file (offset %" PRIu64
+				 " + size %" PRIu64
+				 ") but the file has %" PRIu64,
+				 i, len, r[i].offset, r[i].size, fsize);
 			rc = -EINVAL;
 			break;
 		}

@@ -39,7 +39,8 @@ everyone else:
             only that port closes ("ring is broken"), the others forward
   garbage   bad flags, a payload over 4096, request 99, memory tables
             with 0 and 9 regions, fewer descriptors than regions, a
-            region of size 0, a queue size not a power of two (its
+            region of size 0, regions larger than their files (the
+            switch would die of SIGBUS touching them), a queue size not a power of two (its
             REPLY_ACK says 1), a queue that does not exist, rings outside
             memory, over a region's end or misaligned, a kick before any
             memory, a kick without its descriptor, a frontend that hangs
@@ -910,6 +911,16 @@ def case_broken(b, fa, st):
           "outside the table close only their port")
 
 
+def short_file(fe):
+    """SET_MEM_TABLE: a 2 MiB region in a file of 4 KiB (touching the
+    rest would raise SIGBUS in the switch)."""
+    fd = os.memfd_create("vut-short")
+    os.ftruncate(fd, 4096)
+    fe.send(SET_MEM_TABLE, struct.pack("<II", 1, 0) +
+            struct.pack("<QQQQ", R0_GPA, R0_SIZE, R0_UVA, 0), fds=[fd])
+    os.close(fd)
+
+
 def case_garbage(b, fa, st):
     def ring_addr(desc, used, avail):
         return struct.pack("<IIQQQQ", 1, 0, desc, used, avail, 0)
@@ -939,6 +950,17 @@ def case_garbage(b, fa, st):
             SET_MEM_TABLE, struct.pack("<II", 1, 0) +
             struct.pack("<QQQQ", R0_GPA, 0, R0_UVA, 0), fds=[fe.fd0]),
          "memory region 0: bad size"),
+        ("a region larger than its file", short_file,
+         "memory region 0 needs 2097152 bytes of its file (offset 0 + "
+         "size 2097152) but the file has 4096"),
+        ("a region past its file's end by its offset", lambda fe: fe.send(
+            SET_MEM_TABLE, struct.pack("<II", 2, 0) +
+            struct.pack("<QQQQ", R0_GPA, R0_SIZE, R0_UVA, 0) +
+            struct.pack("<QQQQ", R1_GPA, R1_SIZE, R1_UVA, 2 * R1_OFF),
+            fds=[fe.fd0, fe.fd1]),
+         "memory region 1 needs %d bytes of its file (offset %d + size "
+         "%d) but the file has %d" % (2 * R1_OFF + R1_SIZE, 2 * R1_OFF,
+                                      R1_SIZE, R1_OFF + R1_SIZE)),
         ("queue size 100", lambda fe: fe.negotiate() or fe.send(
             SET_VRING_NUM, struct.pack("<II", 1, 100),
             flags=FLAG_VERSION | FLAG_NEED_REPLY),
