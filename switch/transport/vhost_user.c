@@ -811,6 +811,76 @@ static int vu_start(struct vu_port *vp, struct vu_vq *v, char *why, size_t wlen)
 	return 0;
 }
 
+/*
+ * Kicks and calls are eventfds: another kind of file can stay readable
+ * for good (a pipe whose writer has gone: the loop would spin on it) or
+ * fill up (a pipe nobody reads: a blocking write would stop the switch).
+ * Without /proc this cannot be told; the descriptors are made
+ * non-blocking anyway.
+ */
+static bool vu_is_eventfd(int fd)
+{
+	char path[32], link[32];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return true;
+	link[n] = '\0';
+	return strcmp(link, "anon_inode:[eventfd]") == 0;
+}
+
+/* SET_VRING_KICK, SET_VRING_CALL, SET_VRING_ERR: a queue's descriptor. */
+static int vu_set_vring_fd(struct vu_port *vp, uint32_t req, uint64_t u64,
+			   char *why, size_t wlen)
+{
+	int fd = (u64 & VU_VRING_NOFD) ? -1 : vu_take_fd(vp);
+	struct vu_vq *v = vu_vq_of(vp, u64 & VU_VRING_IDX_MASK, why, wlen);
+	const char *what = req == VU_SET_VRING_KICK ? "kick" : "call";
+
+	if (!v)
+		goto bad;
+	if (fd < 0 && !(u64 & VU_VRING_NOFD)) {
+		snprintf(why, wlen, "request %u came without its descriptor",
+			 req);
+		goto bad;
+	}
+	if (req == VU_SET_VRING_ERR) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	if (fd >= 0 && !vu_is_eventfd(fd)) {
+		snprintf(why, wlen,
+			 "queue %u: the %s descriptor is not an eventfd",
+			 (unsigned)(v - vp->vq), what);
+		goto bad;
+	}
+	if (fd >= 0)
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	if (req == VU_SET_VRING_CALL) {
+		if (v->call_fd >= 0)
+			close(v->call_fd);
+		v->call_fd = fd;
+		return 0;
+	}
+	if (fd < 0) {
+		snprintf(
+			why, wlen,
+			"queue %u without a kick descriptor (polling) is not supported",
+			(unsigned)(v - vp->vq));
+		return -EINVAL;
+	}
+	vu_vq_stop(vp, v);
+	v->kick_fd = fd;
+	return vu_start(vp, v, why, wlen);
+bad:
+	if (fd >= 0)
+		close(fd);
+	return -EINVAL;
+}
+
 /* One message; returns 0, or -1 once the port failed. */
 static int vu_handle(struct vu_port *vp, uint32_t req, uint32_t flags,
 		     const uint8_t *pl, uint32_t size)
@@ -939,42 +1009,9 @@ static int vu_handle(struct vu_port *vp, uint32_t req, uint32_t flags,
 		break;
 	case VU_SET_VRING_KICK:
 	case VU_SET_VRING_CALL:
-	case VU_SET_VRING_ERR: {
-		int fd = (u64 & VU_VRING_NOFD) ? -1 : vu_take_fd(vp);
-
-		v = vu_vq_of(vp, u64 & VU_VRING_IDX_MASK, why, sizeof(why));
-		if (!v || (fd < 0 && !(u64 & VU_VRING_NOFD))) {
-			if (v)
-				snprintf(
-					why, sizeof(why),
-					"request %u came without its descriptor",
-					req);
-			if (fd >= 0)
-				close(fd);
-			rc = -EINVAL;
-			break;
-		}
-		if (req == VU_SET_VRING_ERR) {
-			if (fd >= 0)
-				close(fd);
-		} else if (req == VU_SET_VRING_CALL) {
-			if (v->call_fd >= 0)
-				close(v->call_fd);
-			v->call_fd = fd;
-		} else if (fd < 0) {
-			snprintf(
-				why, sizeof(why),
-				"queue %u without a kick descriptor (polling) is not supported",
-				(unsigned)(v - vp->vq));
-			rc = -EINVAL;
-		} else {
-			vu_vq_stop(vp, v);
-			fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-			v->kick_fd = fd;
-			rc = vu_start(vp, v, why, sizeof(why));
-		}
+	case VU_SET_VRING_ERR:
+		rc = vu_set_vring_fd(vp, req, u64, why, sizeof(why));
 		break;
-	}
 	case VU_SET_VRING_ENABLE:
 		v = vu_vq_of(vp, st[0], why, sizeof(why));
 		if (!v)

@@ -43,7 +43,8 @@ everyone else:
             switch would die of SIGBUS touching them), a queue size not a power of two (its
             REPLY_ACK says 1), a queue that does not exist, rings outside
             memory, over a region's end or misaligned, a kick before any
-            memory, a kick without its descriptor, a frontend that hangs
+            memory, a kick without its descriptor, a pipe as a call (a
+            full one blocked the switch) or as a kick, a frontend that hangs
             up in a header and in a payload: each closes only its
             connection with a clear log line; no descriptor or mapping of
             theirs stays in the daemon
@@ -921,6 +922,16 @@ def short_file(fe):
     os.close(fd)
 
 
+def pipe_as(fe, req):
+    """A pipe as queue 1's call or kick: the switch would block writing
+    to a full one, or spin on one whose writer has gone."""
+    r, w = os.pipe()
+    fe.send(req, struct.pack("<Q", 1), fds=[w if req == SET_VRING_CALL
+                                            else r])
+    os.close(r)
+    os.close(w)
+
+
 def case_garbage(b, fa, st):
     def ring_addr(desc, used, avail):
         return struct.pack("<IIQQQQ", 1, 0, desc, used, avail, 0)
@@ -968,6 +979,10 @@ def case_garbage(b, fa, st):
         ("queue 2", lambda fe: fe.send(SET_VRING_NUM,
                                        struct.pack("<II", 2, 256)),
          "queue 2 does not exist"),
+        ("a call that is a pipe", lambda fe: pipe_as(fe, SET_VRING_CALL),
+         "queue 1: the call descriptor is not an eventfd"),
+        ("a kick that is a pipe", lambda fe: pipe_as(fe, SET_VRING_KICK),
+         "queue 1: the kick descriptor is not an eventfd"),
         ("kick without its descriptor", lambda fe: fe.send(
             SET_VRING_KICK, struct.pack("<Q", 1)),
          "request 12 came without its descriptor"),
