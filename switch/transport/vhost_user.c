@@ -34,7 +34,11 @@
  * no buffers the frames wait in the port's bounded queue, the guest's
  * next receive kick (kicks stay on for the receive queue) flushes again;
  * a guest that never refills loses its own frames (tx_queue_full) and
- * throttles its senders only for the core's time bound.
+ * throttles its senders only for the core's time bound. A frame that can
+ * never fit the guest's buffers (more than one chain without MRG_RXBUF,
+ * more than VU_RX_CHAINS or the whole ring with it) is dropped
+ * (tx_too_big), as vhost-net does, instead of holding up every frame
+ * behind it.
  *
  * Safety: everything in the guest's memory is read once and checked
  * (virtq.c): buffers must lie in the mapped regions, chains be bounded
@@ -197,6 +201,7 @@ struct vu_listener {
  * @vq:		receive and transmit queue
  * @bh:		publishes the transmit used ring once the batch has ended
  * @rl_bad:	rate limit of bad-descriptor lines
+ * @rl_big:	rate limit of the lines for frames too big for the guest
  * @st:		counters
  */
 struct vu_port {
@@ -218,6 +223,7 @@ struct vu_port {
 	struct vu_vq vq[VU_NQ];
 	struct swd_batch_hook bh;
 	struct log_ratelimit rl_bad;
+	struct log_ratelimit rl_big;
 	struct vu_stats st;
 };
 
@@ -416,16 +422,22 @@ static void vu_rx_pause(struct port *p, bool pause)
 	ev_feed_event(vp->d->loop, &v->kick, EV_CUSTOM);
 }
 
+#define VU_RX_TOO_BIG (-2)
+
 /*
  * Take receive chains until @need bytes fit (one chain without
- * MRG_RXBUF). Return: chains taken, 0 if the guest has too few buffers
- * (all given back), -1 if the ring is broken (port failed).
+ * MRG_RXBUF). A bad chain is handed back at once, and with it, unused,
+ * the chains taken before it: virtq_unpop() can give back only the
+ * chains taken last, in a row. Return: chains taken, 0 if the guest has
+ * too few buffers (all given back), VU_RX_TOO_BIG if the frame can never
+ * fit (more than one chain without MRG_RXBUF, more than @max, the whole
+ * ring; all given back), -1 if the ring is broken (port failed).
  */
 static int vu_rx_take(struct vu_port *vp, struct vq_chain *c, unsigned max,
 		      uint32_t need)
 {
 	struct vu_vq *v = &vp->vq[VU_RXQ];
-	unsigned n = 0;
+	unsigned n = 0, i;
 	uint32_t room = 0;
 
 	while (room < need) {
@@ -433,12 +445,12 @@ static int vu_rx_take(struct vu_port *vp, struct vq_chain *c, unsigned max,
 
 		if (n == max || (n && !vp->mrg)) {
 			virtq_unpop(&v->q, n);
-			return 0;
+			return VU_RX_TOO_BIG;
 		}
 		r = virtq_pop(&v->q, &vp->mem, true, &c[n]);
 		if (r == VQ_EMPTY) {
 			virtq_unpop(&v->q, n);
-			return 0;
+			return n >= v->q.num ? VU_RX_TOO_BIG : 0;
 		}
 		if (r == VQ_BAD_IDX) {
 			vu_fail(vp,
@@ -448,7 +460,10 @@ static int vu_rx_take(struct vu_port *vp, struct vq_chain *c, unsigned max,
 		if (r == VQ_BAD_DESC || c[n].len < (n ? 1 : vp->hdr_len)) {
 			vp->st.rx_bad_desc++;
 			vu_bad_desc_log(vp, "receive");
-			virtq_push(&v->q, c[n].head, 0);
+			for (i = 0; i <= n; i++)
+				virtq_push(&v->q, c[i].head, 0);
+			n = 0;
+			room = 0;
 			continue;
 		}
 		room += c[n].len;
@@ -458,6 +473,45 @@ static int vu_rx_take(struct vu_port *vp, struct vq_chain *c, unsigned max,
 }
 
 #define VU_RX_CHAINS 64 /* chains one frame may take (65,550 B / 1 KiB) */
+
+/* The head frame can never fit the guest's receive buffers: drop it. */
+static void vu_drop_head(struct vu_port *vp)
+{
+	struct txq *q = &vp->port.txq;
+	uint32_t len = q->ring[q->head].len;
+	uint64_t ignored = 0, held;
+
+	txq_advance(q, len, false, &ignored);
+	vp->port.st.drops[PORT_DROP_TX_TOO_BIG]++;
+	if (log_ratelimit_ok(&vp->rl_big, vp->d->now_ms, 1, &held))
+		log_warnx(
+			"port %u: %" PRIu64
+			" frame(s) too big for the guest's receive buffers dropped (this one %u bytes)%s",
+			vp->port.id, held + 1, len,
+			vp->mrg ? ""
+				: "; without MRG_RXBUF a frame must fit one buffer");
+}
+
+/* One frame into the @nc chains taken for it, behind its header. */
+static void vu_rx_put(struct vu_port *vp, const struct vq_chain *c, int nc,
+		      const uint8_t *f, uint32_t len)
+{
+	struct vu_vq *v = &vp->vq[VU_RXQ];
+	uint8_t hdr[VU_NET_HDR_MAX] = { 0 };
+	uint32_t off = 0;
+	int i;
+
+	hdr[10] = (uint8_t)nc; /* num_buffers, little-endian */
+	hdr[11] = (uint8_t)(nc >> 8);
+	virtq_copy_out(&c[0], 0, hdr, vp->hdr_len);
+	for (i = 0; i < nc; i++) {
+		uint32_t skip = i ? 0 : vp->hdr_len;
+		uint32_t w = virtq_copy_out(&c[i], skip, f + off, len - off);
+
+		off += w;
+		virtq_push(&v->q, c[i].head, w + skip);
+	}
+}
 
 /* Switch to guest: copy queued frames into the guest's receive buffers. */
 static int vu_flush(struct port *p)
@@ -476,39 +530,31 @@ static int vu_flush(struct port *p)
 	while (!txq_empty(q)) {
 		size_t n = txq_iov(q, d->iov, SWD_IOV_MAX, NULL, false), k;
 		uint64_t bytes = 0;
-		bool stuck = false;
+		bool stuck = false, big = false;
 
 		for (k = 0; k < n; k++) {
-			const uint8_t *f = d->iov[k].iov_base;
-			uint32_t len = (uint32_t)d->iov[k].iov_len, off;
-			uint8_t hdr[VU_NET_HDR_MAX] = { 0 };
+			uint32_t len = (uint32_t)d->iov[k].iov_len;
 			int nc = vu_rx_take(vp, c, VU_RX_CHAINS,
 					    vp->hdr_len + len);
-			int i;
 
+			if (nc == VU_RX_TOO_BIG) {
+				big = true;
+				break;
+			}
 			if (nc < 0)
 				return -EPIPE;
 			if (nc == 0) {
 				stuck = true;
 				break;
 			}
-			hdr[10] = (uint8_t)nc; /* num_buffers, little-endian */
-			hdr[11] = (uint8_t)(nc >> 8);
-			virtq_copy_out(&c[0], 0, hdr, vp->hdr_len);
-			off = 0;
-			for (i = 0; i < nc; i++) {
-				uint32_t skip = i ? 0 : vp->hdr_len;
-				uint32_t w = virtq_copy_out(&c[i], skip,
-							    f + off, len - off);
-
-				off += w;
-				virtq_push(&v->q, c[i].head, w + skip);
-			}
+			vu_rx_put(vp, c, nc, d->iov[k].iov_base, len);
 			bytes += len;
 		}
 		if (k)
 			p->st.tx_frames +=
 				txq_advance(q, bytes, false, &p->st.tx_bytes);
+		if (big)
+			vu_drop_head(vp);
 		if (!stuck)
 			continue;
 		/* The guest kicks when it adds buffers; one more look in
@@ -612,36 +658,19 @@ static int vu_place(struct vu_port *vp, struct vu_vq *v)
 }
 
 /*
- * A mapping past the end of its file faults (SIGBUS) when touched: the
- * region must lie within a regular file (memfd, tmpfs, hugetlbfs) as it
- * is now. A frontend that shrinks the file later could still make the
- * switch fault; QEMU's memfd backend seals it against that (seal=on, its
- * default), and only the switch's own user may attach (vhost-user.md).
+ * Would a mapping of @len bytes of @fd reach past the end of its file?
+ * A page there raises SIGBUS when touched, which ends the whole switch:
+ * such a region is refused. (A frontend could still shrink the file
+ * later unless it is sealed, as QEMU's memfd backend seals it.)
  */
-static int vu_region_file_check(int fd, uint64_t len, unsigned i, char *why,
-				size_t wlen)
+static bool vu_file_short(int fd, uint64_t len, uint64_t *size)
 {
-	struct stat st;
+	struct stat sb;
 
-	if (fstat(fd, &st) < 0) {
-		snprintf(why, wlen, "memory region %u: %s", i, strerror(errno));
-		return -EINVAL;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(
-			why, wlen,
-			"memory region %u is not a memory file (memfd, tmpfs or hugetlbfs)",
-			i);
-		return -EINVAL;
-	}
-	if ((uint64_t)st.st_size < len) {
-		snprintf(why, wlen,
-			 "memory region %u claims %" PRIu64
-			 " bytes of a file of %lld bytes",
-			 i, len, (long long)st.st_size);
-		return -EINVAL;
-	}
-	return 0;
+	if (fstat(fd, &sb) < 0)
+		return false; /* mmap() will say what is wrong */
+	*size = (uint64_t)sb.st_size;
+	return S_ISREG(sb.st_mode) && *size < len;
 }
 
 static int vu_set_mem_table(struct vu_port *vp, const uint8_t *pl,
@@ -676,7 +705,7 @@ static int vu_set_mem_table(struct vu_port *vp, const uint8_t *pl,
 	vu_quiesce(vp);
 	vu_unmap(vp);
 	for (i = 0; i < n && rc == 0; i++) {
-		uint64_t len = r[i].size + r[i].offset;
+		uint64_t len = r[i].size + r[i].offset, fsize = 0;
 		void *m;
 
 		if (r[i].size == 0 || len < r[i].size || len > SIZE_MAX ||
@@ -686,9 +715,16 @@ static int vu_set_mem_table(struct vu_port *vp, const uint8_t *pl,
 			rc = -EINVAL;
 			break;
 		}
-		rc = vu_region_file_check(fds[i], len, i, why, wlen);
-		if (rc < 0)
+		if (vu_file_short(fds[i], len, &fsize)) {
+			snprintf(why, wlen,
+				 "memory region %u needs %" PRIu64
+				 " bytes of its file (offset %" PRIu64
+				 " + size %" PRIu64
+				 ") but the file has %" PRIu64,
+				 i, len, r[i].offset, r[i].size, fsize);
+			rc = -EINVAL;
 			break;
+		}
 		m = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_SHARED,
 			 fds[i], 0);
 		if (m == MAP_FAILED) {
@@ -773,6 +809,76 @@ static int vu_start(struct vu_port *vp, struct vu_vq *v, char *why, size_t wlen)
 	ev_feed_event(vp->d->loop, &v->kick,
 		      EV_READ); /* chains already there */
 	return 0;
+}
+
+/*
+ * Kicks and calls are eventfds: another kind of file can stay readable
+ * for good (a pipe whose writer has gone: the loop would spin on it) or
+ * fill up (a pipe nobody reads: a blocking write would stop the switch).
+ * Without /proc this cannot be told; the descriptors are made
+ * non-blocking anyway.
+ */
+static bool vu_is_eventfd(int fd)
+{
+	char path[32], link[32];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return true;
+	link[n] = '\0';
+	return strcmp(link, "anon_inode:[eventfd]") == 0;
+}
+
+/* SET_VRING_KICK, SET_VRING_CALL, SET_VRING_ERR: a queue's descriptor. */
+static int vu_set_vring_fd(struct vu_port *vp, uint32_t req, uint64_t u64,
+			   char *why, size_t wlen)
+{
+	int fd = (u64 & VU_VRING_NOFD) ? -1 : vu_take_fd(vp);
+	struct vu_vq *v = vu_vq_of(vp, u64 & VU_VRING_IDX_MASK, why, wlen);
+	const char *what = req == VU_SET_VRING_KICK ? "kick" : "call";
+
+	if (!v)
+		goto bad;
+	if (fd < 0 && !(u64 & VU_VRING_NOFD)) {
+		snprintf(why, wlen, "request %u came without its descriptor",
+			 req);
+		goto bad;
+	}
+	if (req == VU_SET_VRING_ERR) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	if (fd >= 0 && !vu_is_eventfd(fd)) {
+		snprintf(why, wlen,
+			 "queue %u: the %s descriptor is not an eventfd",
+			 (unsigned)(v - vp->vq), what);
+		goto bad;
+	}
+	if (fd >= 0)
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	if (req == VU_SET_VRING_CALL) {
+		if (v->call_fd >= 0)
+			close(v->call_fd);
+		v->call_fd = fd;
+		return 0;
+	}
+	if (fd < 0) {
+		snprintf(
+			why, wlen,
+			"queue %u without a kick descriptor (polling) is not supported",
+			(unsigned)(v - vp->vq));
+		return -EINVAL;
+	}
+	vu_vq_stop(vp, v);
+	v->kick_fd = fd;
+	return vu_start(vp, v, why, wlen);
+bad:
+	if (fd >= 0)
+		close(fd);
+	return -EINVAL;
 }
 
 /* One message; returns 0, or -1 once the port failed. */
@@ -903,42 +1009,9 @@ static int vu_handle(struct vu_port *vp, uint32_t req, uint32_t flags,
 		break;
 	case VU_SET_VRING_KICK:
 	case VU_SET_VRING_CALL:
-	case VU_SET_VRING_ERR: {
-		int fd = (u64 & VU_VRING_NOFD) ? -1 : vu_take_fd(vp);
-
-		v = vu_vq_of(vp, u64 & VU_VRING_IDX_MASK, why, sizeof(why));
-		if (!v || (fd < 0 && !(u64 & VU_VRING_NOFD))) {
-			if (v)
-				snprintf(
-					why, sizeof(why),
-					"request %u came without its descriptor",
-					req);
-			if (fd >= 0)
-				close(fd);
-			rc = -EINVAL;
-			break;
-		}
-		if (req == VU_SET_VRING_ERR) {
-			if (fd >= 0)
-				close(fd);
-		} else if (req == VU_SET_VRING_CALL) {
-			if (v->call_fd >= 0)
-				close(v->call_fd);
-			v->call_fd = fd;
-		} else if (fd < 0) {
-			snprintf(
-				why, sizeof(why),
-				"queue %u without a kick descriptor (polling) is not supported",
-				(unsigned)(v - vp->vq));
-			rc = -EINVAL;
-		} else {
-			vu_vq_stop(vp, v);
-			fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-			v->kick_fd = fd;
-			rc = vu_start(vp, v, why, sizeof(why));
-		}
+	case VU_SET_VRING_ERR:
+		rc = vu_set_vring_fd(vp, req, u64, why, sizeof(why));
 		break;
-	}
 	case VU_SET_VRING_ENABLE:
 		v = vu_vq_of(vp, st[0], why, sizeof(why));
 		if (!v)
