@@ -330,6 +330,33 @@ static void vu_drain_kick(struct vu_port *vp, struct vu_vq *v)
 }
 
 /* Guest to switch: up to VU_TX_BUDGET chains into the core. */
+/*
+ * A transmit ring that runs but is disabled (SET_VRING_ENABLE 0, or not
+ * yet enabled) is still consumed, as the vhost-user spec asks: its frames
+ * are dropped (rx_disabled), so they do not go out later, once enabled.
+ */
+static void vu_tx_discard(struct vu_port *vp)
+{
+	struct vu_vq *v = &vp->vq[VU_TXQ];
+	struct vq_chain c;
+	enum vq_err r;
+	unsigned n;
+
+	if (!vp->mem.n || !v->started || v->enabled)
+		return;
+	for (n = 0; n < v->q.num; n++) {
+		r = virtq_pop(&v->q, &vp->mem, false, &c);
+		if (r == VQ_EMPTY || r == VQ_BAD_IDX)
+			break;
+		fwd_drop(&vp->port,
+			 c.len > vp->hdr_len ? c.len - vp->hdr_len : 0,
+			 PORT_DROP_RX_DISABLED);
+		virtq_push(&v->q, c.head, 0);
+	}
+	/* published with any chains still lent to this batch */
+	swd_batch_hook_add(vp->d, &vp->bh, vu_tx_done);
+}
+
 static void vu_tx_run(struct vu_port *vp)
 {
 	struct vu_vq *v = &vp->vq[VU_TXQ];
@@ -338,8 +365,12 @@ static void vu_tx_run(struct vu_port *vp)
 	unsigned budget = VU_TX_BUDGET;
 	size_t max = d->sw.prm.max_frame;
 
-	if (!vu_running(vp) || vp->port.closing)
+	if (vp->port.closing)
 		return;
+	if (!vu_running(vp)) {
+		vu_tx_discard(vp);
+		return;
+	}
 	virtq_notify_off(&v->q, true);
 	while (budget && !vp->port.throttle_on) {
 		enum vq_err r = virtq_pop(&v->q, &vp->mem, false, &c);
