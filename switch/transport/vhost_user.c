@@ -329,7 +329,6 @@ static void vu_drain_kick(struct vu_port *vp, struct vu_vq *v)
 		vp->st.kicks++;
 }
 
-/* Guest to switch: up to VU_TX_BUDGET chains into the core. */
 /*
  * A transmit ring that runs but is disabled (SET_VRING_ENABLE 0, or not
  * yet enabled) is still consumed, as the vhost-user spec asks: its frames
@@ -357,6 +356,7 @@ static void vu_tx_discard(struct vu_port *vp)
 	swd_batch_hook_add(vp->d, &vp->bh, vu_tx_done);
 }
 
+/* Guest to switch: up to VU_TX_BUDGET chains into the core. */
 static void vu_tx_run(struct vu_port *vp)
 {
 	struct vu_vq *v = &vp->vq[VU_TXQ];
