@@ -187,8 +187,9 @@ static void tap_eperm(struct uplink *u, const char *name)
 	if (!iface_exists(name)) {
 		uplink_fail(
 			u, true,
-			"no tap device `%s' (attaching needs a persistent tap); ask an admin to run `ip tuntap add dev %s mode tap user %u && ip link set %s up'",
-			name, name, (unsigned)getuid(), name);
+			"no tap device `%s' (attaching needs a persistent tap); ask an admin to run `sockswitch-admin tap add %s --user %u' (or `ip tuntap add dev %s mode tap user %u && ip link set %s up')",
+			name, name, (unsigned)getuid(), name,
+			(unsigned)getuid(), name);
 		return;
 	}
 	if (sysfs_num(name, "tun_flags") < 0) {

@@ -116,6 +116,7 @@ SW3=$BG
 wait_log sw3.log "(tap $N) up"
 wait_log sw3.log "not your tap: \`$P' belongs to user 0"
 wait_log sw3.log "no tap device \`${M}x'"
+wait_log sw3.log "sockswitch-admin tap add ${M}x --user 65534"
 wait_log sw3.log "ip tuntap add dev ${M}x mode tap user 65534"
 alive "$SW3" "the unprivileged switch"
 stop_pid "$SW3"
