@@ -347,6 +347,51 @@ static void put_transport_counters(struct tbuf *b, const struct sw *sw,
 	}
 }
 
+/* vhost-user ports: their transport's counters, a family each (lines only
+ * for vhost-user ports; no family without one). */
+static void put_vhost(struct tbuf *b, const struct sw *sw,
+		      const struct port_labels *pl)
+{
+	static const struct {
+		const char *name, *help;
+		size_t off;
+	} fam[] = {
+		{ "sockswitch_port_vhost_user_kicks_total",
+		  "vhost-user ports: eventfd reads that found the guest's kicks (both queues).",
+		  offsetof(struct vhost_port_info, kicks) },
+		{ "sockswitch_port_vhost_user_calls_total",
+		  "vhost-user ports: interrupts (call eventfd writes) sent to the guest.",
+		  offsetof(struct vhost_port_info, calls) },
+		{ "sockswitch_port_vhost_user_rx_wait_total",
+		  "vhost-user ports: flushes that left frames queued because the guest had no receive buffers.",
+		  offsetof(struct vhost_port_info, rx_wait) },
+		{ "sockswitch_port_vhost_user_queue_stops_total",
+		  "vhost-user ports: times the guest stopped its queues (reset, reboot, shutdown).",
+		  offsetof(struct vhost_port_info, queue_stops) },
+	};
+	struct vhost_port_info vh;
+	const struct port *p;
+	size_t f;
+	uint32_t i;
+
+	for (f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
+		bool head = false;
+
+		port_foreach(sw, p, i) {
+			uint64_t v;
+
+			if (!vhost_port_info(p, &vh))
+				continue;
+			if (!head)
+				tb_head(b, fam[f].name, "counter", fam[f].help);
+			head = true;
+			memcpy(&v, (const char *)&vh + fam[f].off, sizeof(v));
+			put_line(b, fam[f].name, strlen(fam[f].name), pl, i,
+				 NULL, v);
+		}
+	}
+}
+
 /* vxlan uplinks: the VNI as the value, the remote, local address and UDP
  * port as labels (a line only for each vxlan port). */
 static void put_vxlan(struct tbuf *b, const struct sw *sw,
@@ -448,6 +493,7 @@ int metrics_put_ports(struct tbuf *b, const struct sw *sw)
 			stp_labels);
 	put_transport_counters(b, sw, &pl);
 	put_vxlan(b, sw, &pl);
+	put_vhost(b, sw, &pl);
 	free(pl.off);
 	free(pl.text.p);
 	return b->failed ? -1 : 0;

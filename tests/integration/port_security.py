@@ -40,6 +40,7 @@ import tempfile
 import time
 
 from sstest import ctl_run, fail, skip, stop_switch
+from sstest import metrics_get as metrics
 
 BCAST = b"\xff" * 6
 ETH = b"\x88\xb5"
@@ -295,21 +296,6 @@ def conflict_run(exe, ctl_exe, tmp, hold_ms, how):
 def case_conflict(exe, ctl_exe, tmp):
     conflict_run(exe, ctl_exe, tmp, 500, "held")
     conflict_run(exe, ctl_exe, tmp, 0, "moving")
-
-
-def metrics(path):
-    """GET /metrics over the switch's unix metrics socket."""
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(path)
-    s.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
-    out = b""
-    while True:
-        d = s.recv(1 << 16)
-        if not d:
-            break
-        out += d
-    s.close()
-    return out.decode()
 
 
 def vde_plug(dirpath, descr, **kw):

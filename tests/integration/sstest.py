@@ -171,3 +171,19 @@ class Switch:
 
     def stop(self):
         stop_switch(self.p, self.log)
+
+
+def metrics_get(path):
+    """GET /metrics over a unix metrics socket; the body, as text."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect(path)
+    s.sendall(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")
+    data = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        data += d
+    s.close()
+    return data.split(b"\r\n\r\n", 1)[1].decode()

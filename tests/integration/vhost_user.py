@@ -69,7 +69,7 @@ import sys
 import tempfile
 import time
 
-from sstest import ETH, Client, Switch, fail, skip
+from sstest import ETH, Client, Switch, fail, metrics_get, skip
 
 # vhost-user requests (QEMU docs/interop/vhost-user.rst)
 GET_FEATURES = 1
@@ -499,7 +499,9 @@ class Bench:
         self.vu = os.path.join(tmp, "vu.sock")
         self.open = os.path.join(tmp, "open.sock")
         self.ss = os.path.join(tmp, "ss.sock")
-        conf = {"max_frame": MAX_FRAME, "listen": [
+        self.metrics = os.path.join(tmp, "metrics.sock")
+        conf = {"max_frame": MAX_FRAME, "metrics": "unix:" + self.metrics,
+                "listen": [
             "vhost-user:" + self.vu, "unix:" + self.ss,
             {"url": "vhost-user:" + self.open, "mode": "0666",
              "allow_uids": []}]}
@@ -1195,6 +1197,35 @@ def case_peers(b):
           "by the switch on a 0666 listener (logged, counted); root served")
 
 
+def case_metrics(b, a):
+    """The vhost-user port's own counters in /metrics equal query-ports'."""
+    vh = b.port(a)["vhost_user"]
+    text = metrics_get(b.metrics)
+    for fam in ("kicks", "calls", "rx_wait", "queue_stops"):
+        name = "sockswitch_port_vhost_user_%s_total" % fam
+        if "# TYPE %s counter" % name not in text:
+            fail("metrics: no %s family" % name, b.log())
+        lines = [ln for ln in text.splitlines()
+                 if ln.startswith(name + "{") and 'port="%d"' % a in ln]
+        if len(lines) != 1:
+            fail("metrics: %d lines of %s for port %d" % (len(lines), name, a),
+                 b.log())
+        v = int(lines[0].rsplit(" ", 1)[1])
+        # kicks and calls only grow between the two reads
+        if v < vh[fam] or (fam in ("rx_wait", "queue_stops") and v != vh[fam]):
+            fail("metrics: %s %d, query-ports said %d" % (name, v, vh[fam]),
+                 b.log())
+    if vh["kicks"] == 0 or vh["calls"] == 0:
+        fail("metrics: the good case made no kick or call (%r)" % vh, b.log())
+    for ln in text.splitlines():
+        if ln.startswith("sockswitch_port_vhost_user_") and \
+                'transport="unix"' in ln:
+            fail("metrics: a vhost-user counter on a stream port: " + ln,
+                 b.log())
+    print("ok: metrics: the vhost-user port's kicks, calls, rx_wait and "
+          "queue_stops, as query-ports says")
+
+
 def timed(name, fn, *args):
     t = time.monotonic()
     r = fn(*args)
@@ -1215,6 +1246,7 @@ def main():
         b = Bench(sys.argv[1], sys.argv[2], tmp)
         try:
             fa, a, st, _ = timed("good", case_good, b)
+            timed("metrics", case_metrics, b, a)
             # The connections of these frontends stay open to the end.
             keep = [timed("two", case_two, b, fa, a, st),
                     timed("hostile", case_hostile, b, st),
