@@ -40,6 +40,8 @@ import sys
 import tempfile
 import time
 
+from sstest import metrics_get as scrape
+
 GROUP = "230.0.0.1"
 PORT1, PORT2 = 41001, 41002
 MAX_FRAME = 2000
@@ -218,22 +220,6 @@ def write_config(path, sock, spec):
         json.dump({"listen": ["unix:" + sock], "max_frame": MAX_FRAME,
                    "metrics": "unix:" + sock + ".metrics",
                    "uplinks": [spec]}, f)
-
-
-def scrape(path):
-    """GET /metrics over the switch's unix metrics socket."""
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(5)
-    s.connect(path)
-    s.sendall(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")
-    data = b""
-    while True:
-        d = s.recv(65536)
-        if not d:
-            break
-        data += d
-    s.close()
-    return data.split(b"\r\n\r\n", 1)[1].decode()
 
 
 def shows_counter(exe_ctl, ctlp, sock, log, port_id, echoes):
