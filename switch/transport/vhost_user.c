@@ -913,153 +913,176 @@ bad:
 }
 
 /* One message; returns 0, or -1 once the port failed. */
-static int vu_handle(struct vu_port *vp, uint32_t req, uint32_t flags,
-		     const uint8_t *pl, uint32_t size)
-{
-	char why[320] = "";
-	uint64_t u64 = 0;
-	uint32_t st[2] = { 0, 0 };
-	struct vu_vq *v;
-	int rc = 0;
-	bool replied = false;
+#define VU_REPLY_FAILED (-1000) /* a reply could not be sent: port failed */
 
-	vp->st.msgs++;
-	log_debug("port %u: vhost-user request %u, %u bytes%s", vp->port.id,
-		  req, size,
-		  (flags & VU_FLAG_NEED_REPLY) ? ", reply wanted" : "");
+static int vu_set_vring_addr(struct vu_port *vp, const uint8_t *pl,
+			     uint32_t size, char *why, size_t wlen)
+{
+	struct vu_vq *v;
+	uint64_t a[5];
+
+	if (size < 40) {
+		snprintf(why, wlen, "vring address of %u bytes", size);
+		return -EINVAL;
+	}
+	memcpy(a, pl, 40); /* index, flags; desc, used, avail, log */
+	v = vu_vq_of(vp, (uint32_t)a[0], why, wlen);
+	if (!v)
+		return -EINVAL;
+	v->desc = a[1];
+	v->used = a[2];
+	v->avail = a[3];
+	log_debug("port %u: queue %u: desc %#" PRIx64 " used %#" PRIx64
+		  " avail %#" PRIx64,
+		  vp->port.id, (unsigned)(v - vp->vq), a[1], a[2], a[3]);
+	v->have_addr = true;
+	return 0;
+}
+
+/* GET_VRING_BASE: the guest stops the queue (reset, shutdown). */
+static int vu_get_vring_base(struct vu_port *vp, struct vu_vq *v,
+			     uint32_t st[2])
+{
+	vu_quiesce(vp); /* transmit chains taken go back first */
+	if (v->started)
+		vp->st.resets += v == &vp->vq[VU_TXQ];
+	vu_vq_stop(vp, v);
+	v->enabled = false;
+	vu_carrier(vp);
+	st[1] = v->q.last_avail;
+	return vu_send(vp, VU_GET_VRING_BASE, st, 2 * sizeof(st[0])) < 0
+		       ? VU_REPLY_FAILED
+		       : 0;
+}
+
+/*
+ * The per-queue requests. Return: 0, a negative error code with @why
+ * filled, or VU_REPLY_FAILED; *@replied when the request had a reply.
+ */
+static int vu_handle_vring(struct vu_port *vp, uint32_t req, const uint8_t *pl,
+			   uint32_t size, char *why, size_t wlen, bool *replied)
+{
+	uint32_t st[2] = { 0, 0 };
+	uint64_t u64 = 0;
+	struct vu_vq *v;
+
+	if (size >= 8) {
+		memcpy(st, pl, 8);
+		memcpy(&u64, pl, 8);
+	}
+	switch (req) {
+	case VU_SET_VRING_ADDR:
+		return vu_set_vring_addr(vp, pl, size, why, wlen);
+	case VU_SET_VRING_KICK:
+	case VU_SET_VRING_CALL:
+	case VU_SET_VRING_ERR:
+		return vu_set_vring_fd(vp, req, u64, why, wlen);
+	}
+	v = vu_vq_of(vp, st[0], why, wlen);
+	if (!v)
+		return -EINVAL;
+	switch (req) {
+	case VU_SET_VRING_NUM:
+		if (st[1] == 0 || st[1] > VQ_NUM_MAX || (st[1] & (st[1] - 1))) {
+			snprintf(why, wlen,
+				 "queue size %u (a power of two up to %d)",
+				 st[1], VQ_NUM_MAX);
+			return -EINVAL;
+		}
+		v->num = st[1];
+		return 0;
+	case VU_SET_VRING_BASE:
+		v->q.last_avail = (uint16_t)st[1];
+		return 0;
+	case VU_GET_VRING_BASE:
+		*replied = true;
+		return vu_get_vring_base(vp, v, st);
+	default: /* VU_SET_VRING_ENABLE */
+		v->enabled = st[1] != 0;
+		return 0;
+	}
+}
+
+static bool vu_is_vring_req(uint32_t req)
+{
+	return (req >= VU_SET_VRING_NUM && req <= VU_SET_VRING_ERR) ||
+	       req == VU_SET_VRING_ENABLE;
+}
+
+/* The device-wide requests; as vu_handle_vring(). */
+static int vu_handle_dev(struct vu_port *vp, uint32_t req, const uint8_t *pl,
+			 uint32_t size, char *why, size_t wlen, bool *replied)
+{
+	uint64_t u64 = 0;
+
 	if (size >= 8)
 		memcpy(&u64, pl, 8);
-	if (size >= 8)
-		memcpy(st, pl, 8);
 	switch (req) {
 	case VU_GET_FEATURES:
-		if (vu_send_u64(vp, req, VU_FEATURES) < 0)
-			return -1;
-		replied = true;
-		break;
+	case VU_GET_PROTOCOL_FEATURES:
+	case VU_GET_QUEUE_NUM:
+		*replied = true;
+		u64 = req == VU_GET_FEATURES		? VU_FEATURES
+		      : req == VU_GET_PROTOCOL_FEATURES ? VU_PROTOCOL_FEATURES
+							: 1;
+		return vu_send_u64(vp, req, u64) < 0 ? VU_REPLY_FAILED : 0;
 	case VU_SET_FEATURES:
 		if (size < 8 || (u64 & ~VU_FEATURES)) {
-			snprintf(why, sizeof(why),
+			snprintf(why, wlen,
 				 "features %#" PRIx64
 				 " beyond those offered (%#" PRIx64 ")",
 				 u64, (uint64_t)VU_FEATURES);
-			rc = -EINVAL;
-			break;
+			return -EINVAL;
 		}
 		vp->features = u64;
 		vp->mrg = !!(u64 & VU_F_NET_MRG_RXBUF);
 		vp->hdr_len =
 			(u64 & (VU_F_VERSION_1 | VU_F_NET_MRG_RXBUF)) ? 12 : 10;
-		break;
-	case VU_GET_PROTOCOL_FEATURES:
-		if (vu_send_u64(vp, req, VU_PROTOCOL_FEATURES) < 0)
-			return -1;
-		replied = true;
-		break;
+		return 0;
 	case VU_SET_PROTOCOL_FEATURES:
 		vp->pfeatures = u64 & VU_PROTOCOL_FEATURES;
-		break;
-	case VU_GET_QUEUE_NUM:
-		if (vu_send_u64(vp, req, 1) < 0)
-			return -1;
-		replied = true;
-		break;
+		return 0;
 	case VU_SET_OWNER:
-		break;
+		return 0;
 	case VU_RESET_OWNER:
 		vu_quiesce(vp);
 		vu_vq_stop(vp, &vp->vq[VU_RXQ]);
 		vu_vq_stop(vp, &vp->vq[VU_TXQ]);
 		vu_unmap(vp);
-		break;
+		return 0;
 	case VU_SET_MEM_TABLE:
-		rc = vu_set_mem_table(vp, pl, size, why, sizeof(why));
-		break;
-	case VU_SET_VRING_NUM:
-		v = vu_vq_of(vp, st[0], why, sizeof(why));
-		if (!v) {
-			rc = -EINVAL;
-		} else if (st[1] == 0 || st[1] > VQ_NUM_MAX ||
-			   (st[1] & (st[1] - 1))) {
-			snprintf(why, sizeof(why),
-				 "queue size %u (a power of two up to %d)",
-				 st[1], VQ_NUM_MAX);
-			rc = -EINVAL;
-		} else {
-			v->num = st[1];
-		}
-		break;
-	case VU_SET_VRING_ADDR: {
-		uint64_t a[5];
-
-		if (size < 40) {
-			snprintf(why, sizeof(why), "vring address of %u bytes",
-				 size);
-			rc = -EINVAL;
-			break;
-		}
-		memcpy(a, pl, 40); /* index, flags; desc, used, avail, log */
-		v = vu_vq_of(vp, (uint32_t)a[0], why, sizeof(why));
-		if (!v) {
-			rc = -EINVAL;
-			break;
-		}
-		v->desc = a[1];
-		v->used = a[2];
-		v->avail = a[3];
-		log_debug("port %u: queue %u: desc %#" PRIx64 " used %#" PRIx64
-			  " avail %#" PRIx64,
-			  vp->port.id, (unsigned)(v - vp->vq), a[1], a[2],
-			  a[3]);
-		v->have_addr = true;
-		break;
-	}
-	case VU_SET_VRING_BASE:
-		v = vu_vq_of(vp, st[0], why, sizeof(why));
-		if (!v)
-			rc = -EINVAL;
-		else
-			v->q.last_avail = (uint16_t)st[1];
-		break;
-	case VU_GET_VRING_BASE:
-		v = vu_vq_of(vp, st[0], why, sizeof(why));
-		if (!v) {
-			rc = -EINVAL;
-			break;
-		}
-		vu_quiesce(vp); /* transmit chains taken go back first */
-		if (v->started)
-			vp->st.resets += v == &vp->vq[VU_TXQ];
-		vu_vq_stop(vp, v);
-		v->enabled = false;
-		vu_carrier(vp);
-		st[1] = v->q.last_avail;
-		if (vu_send(vp, req, st, sizeof(st)) < 0)
-			return -1;
-		replied = true;
-		break;
-	case VU_SET_VRING_KICK:
-	case VU_SET_VRING_CALL:
-	case VU_SET_VRING_ERR:
-		rc = vu_set_vring_fd(vp, req, u64, why, sizeof(why));
-		break;
-	case VU_SET_VRING_ENABLE:
-		v = vu_vq_of(vp, st[0], why, sizeof(why));
-		if (!v)
-			rc = -EINVAL;
-		else
-			v->enabled = st[1] != 0;
-		break;
+		return vu_set_mem_table(vp, pl, size, why, wlen);
 	default:
 		snprintf(
-			why, sizeof(why),
+			why, wlen,
 			"request %u is not supported (features offered %#" PRIx64
 			", protocol features %#" PRIx64 ")",
 			req, (uint64_t)VU_FEATURES,
 			(uint64_t)VU_PROTOCOL_FEATURES);
-		rc = -EOPNOTSUPP;
-		break;
+		return -EOPNOTSUPP;
 	}
+}
+
+/* One message; returns 0, or -1 once the port failed. */
+static int vu_handle(struct vu_port *vp, uint32_t req, uint32_t flags,
+		     const uint8_t *pl, uint32_t size)
+{
+	char why[320] = "";
+	bool replied = false;
+	int rc;
+
+	vp->st.msgs++;
+	log_debug("port %u: vhost-user request %u, %u bytes%s", vp->port.id,
+		  req, size,
+		  (flags & VU_FLAG_NEED_REPLY) ? ", reply wanted" : "");
+	if (vu_is_vring_req(req))
+		rc = vu_handle_vring(vp, req, pl, size, why, sizeof(why),
+				     &replied);
+	else
+		rc = vu_handle_dev(vp, req, pl, size, why, sizeof(why),
+				   &replied);
+	if (rc == VU_REPLY_FAILED)
+		return -1;
 	if (rc == 0)
 		vu_carrier(vp);
 	if (!replied && (flags & VU_FLAG_NEED_REPLY) &&
