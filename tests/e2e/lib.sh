@@ -220,7 +220,9 @@ netdev_for() {
 # instead: the guest's RAM is then a shared memfd of the same size (the
 # backend maps it), and the NIC must be virtio-net-pci, given vectors=0
 # (QEMU 7.2 under TCG crashes in its MSI-X vector notifiers when a
-# vhost-user netdev starts on a device with MSI-X vectors).
+# vhost-user netdev starts on a device with MSI-X vectors). The chardev
+# has reconnect=1: QEMU dials the socket again, every second, after the
+# switch restarts.
 guest_start() {
 	local name=$1 n=$2 netdev=$3 nic=$4 mem=256 net
 	shift 4
@@ -231,7 +233,7 @@ guest_start() {
 	vhost-user:*)
 		net=(-object "memory-backend-memfd,id=mem0,size=${mem}M,share=on"
 			-numa "node,memdev=mem0"
-			-chardev "socket,id=vu0,path=${netdev#vhost-user:}"
+			-chardev "socket,id=vu0,path=${netdev#vhost-user:},reconnect=1"
 			-netdev "vhost-user,id=net0,chardev=vu0"
 			-device "$nic,netdev=net0,vectors=0,mac=52:54:00:00:00:0$n")
 		;;

@@ -42,7 +42,9 @@
 #             each other, g2 sends g1 5.5 MB over TCP (sha256 checked),
 #             resets its virtio device (unbind and bind virtio_net) and
 #             pings again on the same port; then g2's QEMU is killed: its
-#             port goes, g1 and g3 still ping (E2E_SOCKSWITCHCTL as vlan)
+#             port goes, g1 and g3 still ping; last the switch restarts
+#             and g1's QEMU (reconnect=1) comes back on a running port
+#             (E2E_SOCKSWITCHCTL as vlan)
 # E2E_SWITCH_ARGS adds options to the switch (e.g. --hub); see lib.sh for
 # the other E2E_* variables.
 # Exit: 0 pass, 1 fail (every console log and the switch log are printed),
@@ -494,7 +496,7 @@ scenario_vlan() {
 # same port, which must carry pings again. Then g2's QEMU is killed: its
 # port is removed and g1 and g3 still reach each other.
 scenario_vhost() {
-	local vsock=$E2E_WORK/vhost.sock g id2 vh
+	local vsock=$E2E_WORK/vhost.sock g id2 vh _
 	need_ctl
 	need_switch --listen "vhost-user:$vsock"
 	[ -S "$vsock" ] || e2e_fail "switch is ready but $vsock is not a socket"
@@ -537,6 +539,23 @@ print("ok" if v["running"] and v["queue_stops"] >= 1 else v)' "$id2")
 		e2e_fail "expected 1 vhost-user port after the kill, the switch has $(ports_of vhost-user)"
 	"$SW_CTL" -s "$E2E_WORK/control.sock" ports >&2
 	sw_stats
+	# The switch restarts: g1's QEMU (reconnect=1 on its chardev) dials
+	# again by itself and negotiates from the start (features, memory,
+	# queues); its new port must run.
+	sw_stop
+	[ ! -e "$vsock" ] || e2e_fail "switch left $vsock behind"
+	need_switch --listen "vhost-user:$vsock"
+	wait_port_of g1
+	for _ in $(seq 100); do
+		vh=$(sw_ports 'v = [p for p in ports if p["id"] == int(arg)][0]["vhost_user"]
+print("ok" if v["running"] else v)' "$PORT_ID")
+		[ "$vh" = ok ] && break
+		sleep 0.1
+	done
+	[ "$vh" = ok ] ||
+		e2e_fail "g1 reconnected after the switch restarted, but its port $PORT_ID does not run: $vh"
+	e2e_log "g1's QEMU reconnected after the switch restarted: port $PORT_ID running"
+	"$SW_CTL" -s "$E2E_WORK/control.sock" ports >&2
 	sw_stop
 	[ ! -e "$vsock" ] || e2e_fail "switch left $vsock behind"
 }
