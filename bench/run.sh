@@ -154,12 +154,13 @@ build_all() {
 	sw_bin=$build/switch/sockswitch ssb_bin=$build/bench/ssbench
 }
 
-# start_ss NAME URL [wrapper...]: sockswitch in the foreground, logs in
+# start_ss NAME URL [wrapper...]: sockswitch in the foreground, its control
+# socket DIR/NAME.ctl (never the user's default one), logs in
 # DIR/NAME.out and DIR/NAME.err; sets start_pid; returns 1 if no "ready"
 start_ss() {
 	local name=$1 url=$2 i
 	shift 2
-	"$@" "$sw_bin" --foreground --listen "$url" \
+	"$@" "$sw_bin" --foreground --listen "$url" --control "$dir/$name.ctl" \
 		>"$dir/$name.out" 2>"$dir/$name.err" &
 	start_pid=$!
 	pids+=("$start_pid")
