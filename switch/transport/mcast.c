@@ -378,23 +378,18 @@ static void mcast_input(struct uplink *u, struct mcast_priv *m, unsigned i,
 static int mcast_read_batch(struct uplink *u, struct mcast_priv *m,
 			    unsigned *asked)
 {
+	const struct dgram_rx rx = { m->rmm, m->riov, m->from,
+				     sizeof(m->from[0]), m->rcm };
 	struct swd *d = u->d;
 	size_t slot = d->sw.prm.max_frame, used = 0;
-	uint8_t *buf = swd_rx_slots(d, slot, MCAST_BATCH, asked);
+	uint8_t *buf;
 	unsigned i;
 	int r;
 
-	dgram_slots_init(m->rmm, m->riov, m->from, sizeof(m->from[0]), buf,
-			 slot, *asked);
-	dgram_ovfl_init(m->rmm, m->rcm, *asked);
-	do
-		r = recvmmsg(u->fd, m->rmm, *asked, MSG_DONTWAIT | MSG_TRUNC,
-			     NULL);
-	while (r < 0 && errno == EINTR);
+	r = dgram_recv_batch(d, u->fd, &rx, slot, MCAST_BATCH, asked, &buf,
+			     &m->overruns_now);
 	if (r < 0)
-		return -errno;
-	if (r > 0)
-		dgram_ovfl_read(&m->rmm[r - 1].msg_hdr, &m->overruns_now);
+		return r;
 	for (i = 0; i < (unsigned)r; i++)
 		mcast_input(u, m, i, buf, slot, &used);
 	swd_rx_commit(d, used);

@@ -742,6 +742,45 @@ void dgram_ovfl_init(struct mmsghdr *mm, union dgram_ovfl_cmsg *c, unsigned n)
 }
 
 /**
+ * dgram_recv_batch() - one recvmmsg() into the arena, datagram i in the
+ *			slot at *@buf + i * @slot, with the socket's count
+ *			of datagrams the kernel dropped (SO_RXQ_OVFL)
+ * @d:		the daemon (its arena: swd_rx_slots())
+ * @fd:		the socket
+ * @rx:		its receive headers, at least @want of each
+ * @slot:	bytes per slot (a datagram is never cut: max_frame or more)
+ * @want:	slots wanted
+ * @asked:	set to the slots given to recvmmsg()
+ * @buf:	set to the first slot
+ * @overruns:	updated from the last datagram's SO_RXQ_OVFL
+ *
+ * The caller hands the datagrams on, packs them and swd_rx_commit()s
+ * what it keeps. EINTR is retried.
+ *
+ * Return: datagrams read, or -errno (-EAGAIN: none)
+ */
+int dgram_recv_batch(struct swd *d, int fd, const struct dgram_rx *rx,
+		     size_t slot, unsigned want, unsigned *asked, uint8_t **buf,
+		     uint32_t *overruns)
+{
+	int r;
+
+	*buf = swd_rx_slots(d, slot, want, asked);
+	dgram_slots_init(rx->mm, rx->iov, rx->names, rx->namelen, *buf, slot,
+			 *asked);
+	dgram_ovfl_init(rx->mm, rx->cm, *asked);
+	do
+		r = recvmmsg(fd, rx->mm, *asked, MSG_DONTWAIT | MSG_TRUNC,
+			     NULL);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	if (r > 0)
+		dgram_ovfl_read(&rx->mm[r - 1].msg_hdr, overruns);
+	return r;
+}
+
+/**
  * dgram_ovfl_read() - the socket's drop count as of datagram @h
  * @h:		a received datagram's header
  * @count:	set to the kernel's count of datagrams dropped on the full

@@ -71,4 +71,26 @@ union dgram_ovfl_cmsg {
 void dgram_ovfl_init(struct mmsghdr *mm, union dgram_ovfl_cmsg *c, unsigned n);
 void dgram_ovfl_read(struct msghdr *h, uint32_t *count);
 
+/**
+ * struct dgram_rx - a datagram socket's receive headers, for
+ *		     dgram_recv_batch()
+ * @mm:		recvmmsg() headers
+ * @iov:	one iovec per header
+ * @names:	source addresses, one per header
+ * @namelen:	size of one
+ * @cm:		SO_RXQ_OVFL control buffers, one per header
+ */
+struct dgram_rx {
+	struct mmsghdr *mm;
+	struct iovec *iov;
+	void *names;
+	socklen_t namelen;
+	union dgram_ovfl_cmsg *cm;
+};
+
+struct swd;
+int dgram_recv_batch(struct swd *d, int fd, const struct dgram_rx *rx,
+		     size_t slot, unsigned want, unsigned *asked, uint8_t **buf,
+		     uint32_t *overruns);
+
 #endif /* SWD_SOCK_H */

@@ -474,23 +474,18 @@ static void vxlan_input(struct vxlan_sock *s, unsigned i, uint8_t *buf,
 /* One recvmmsg() into the arena. Return: datagrams read, or -errno. */
 static int vxlan_read_batch(struct vxlan_sock *s, unsigned *asked)
 {
+	const struct dgram_rx rx = { s->rmm, s->riov, s->from,
+				     sizeof(s->from[0]), s->rcm };
 	struct swd *d = s->d;
 	size_t slot = d->sw.prm.max_frame + VXLAN_HDR_LEN, used = 0;
-	uint8_t *buf = swd_rx_slots(d, slot, VXLAN_BATCH, asked);
+	uint8_t *buf;
 	unsigned i;
 	int r;
 
-	dgram_slots_init(s->rmm, s->riov, s->from, sizeof(s->from[0]), buf,
-			 slot, *asked);
-	dgram_ovfl_init(s->rmm, s->rcm, *asked);
-	do
-		r = recvmmsg(s->fd, s->rmm, *asked, MSG_DONTWAIT | MSG_TRUNC,
-			     NULL);
-	while (r < 0 && errno == EINTR);
+	r = dgram_recv_batch(d, s->fd, &rx, slot, VXLAN_BATCH, asked, &buf,
+			     &s->overruns);
 	if (r < 0)
-		return -errno;
-	if (r > 0)
-		dgram_ovfl_read(&s->rmm[r - 1].msg_hdr, &s->overruns);
+		return r;
 	for (i = 0; i < (unsigned)r; i++)
 		vxlan_input(s, i, buf, slot, &used);
 	swd_rx_commit(d, used);
