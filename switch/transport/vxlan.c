@@ -87,6 +87,9 @@
  * @cap:	room in @members
  * @strangers:	datagrams from addresses that are no member's remote
  * @overruns:	the kernel's drops on a full receive queue (SO_RXQ_OVFL)
+ * @csum:	IPv6: the namespace's Udp6InCsumErrors as last read
+ * @csum_ms:	the loop iteration (now_ms) it was read in: a metrics scrape
+ *		asks for every port's counters, /proc/net/snmp6 is read once
  * @rl_stranger: strangers, logged rate-limited
  * @rl_rx:	receive errors, logged rate-limited
  * @defer:	freed after the dispatch where the last user left
@@ -108,6 +111,7 @@ struct vxlan_sock {
 	size_t nmembers, cap;
 	uint64_t strangers;
 	uint32_t overruns;
+	uint64_t csum, csum_ms;
 	struct log_ratelimit rl_stranger, rl_rx;
 	struct swd_deferred defer;
 	struct mmsghdr rmm[VXLAN_BATCH];
@@ -166,6 +170,16 @@ static uint64_t udp6_csum_errors(void)
 			break;
 	fclose(f);
 	return v;
+}
+
+/* udp6_csum_errors() at most once per loop iteration for @s. */
+static uint64_t sock_csum_errors(struct vxlan_sock *s)
+{
+	if (s->csum_ms != s->d->now_ms || !s->csum_ms) {
+		s->csum = udp6_csum_errors();
+		s->csum_ms = s->d->now_ms;
+	}
+	return s->csum;
 }
 
 static void vxlan_sock_free(struct swd_deferred *x)
@@ -524,7 +538,7 @@ static void vxlan_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void vxlan_since_join(const struct vxlan_priv *v, uint64_t *strangers,
 			     uint64_t *overruns, uint64_t *csum)
 {
-	const struct vxlan_sock *s = v->s;
+	struct vxlan_sock *s = v->s;
 	uint64_t c;
 
 	*strangers = *overruns = *csum = 0;
@@ -534,7 +548,7 @@ static void vxlan_since_join(const struct vxlan_priv *v, uint64_t *strangers,
 	*overruns = s->overruns >= v->overruns_at ? s->overruns - v->overruns_at
 						  : 0;
 	if (s->family == AF_INET6) {
-		c = udp6_csum_errors();
+		c = sock_csum_errors(s);
 		*csum = c > v->csum_at ? c - v->csum_at : 0;
 	}
 }
