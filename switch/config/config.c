@@ -548,12 +548,15 @@ static int load_uids(struct loader *ld, json_t *v, bool group,
  * @min:	smallest value allowed
  * @max:	largest value allowed
  * @set:	store a checked value into the config
+ * @unit:	said after the range when a value is out of it (" seconds"),
+ *		or NULL
  */
 struct int_key {
 	const char *name;
 	json_int_t min;
 	json_int_t max;
 	void (*set)(struct swd_config *c, json_int_t v);
+	const char *unit;
 };
 
 static void set_mac_table_size(struct swd_config *c, json_int_t v)
@@ -617,20 +620,21 @@ static void set_dgram_idle(struct swd_config *c, json_int_t v)
 }
 
 static const struct int_key int_keys[] = {
-	{ "mac_table_size", 1, SW_MAC_TABLE_LIMIT, set_mac_table_size },
-	{ "mac_port_share", 0, SW_MAC_TABLE_LIMIT, set_mac_port_share },
-	{ "ageing", 1, AGEING_MAX_S, set_ageing },
-	{ "mac_hold_down_ms", 0, HOLD_DOWN_MAX_MS, set_hold_down },
-	{ "max_ports", 1, SW_MAX_PORTS_LIMIT, set_max_ports },
-	{ "max_frame", FRAME_MIN_LEN, FRAME_MAX_LEN_LIMIT, set_max_frame },
-	{ "tx_queue_frames", 1, TXQ_FRAMES_MAX, set_txq_frames },
-	{ "tx_queue_bytes", FRAME_MIN_LEN, TXQ_BYTES_MAX, set_txq_bytes },
-	{ "queue_budget", QUEUE_BUDGET_MIN, QUEUE_BUDGET_MAX,
-	  set_queue_budget },
+	{ "mac_table_size", 1, SW_MAC_TABLE_LIMIT, set_mac_table_size, NULL },
+	{ "mac_port_share", 0, SW_MAC_TABLE_LIMIT, set_mac_port_share, NULL },
+	{ "ageing", 1, AGEING_MAX_S, set_ageing, NULL },
+	{ "mac_hold_down_ms", 0, HOLD_DOWN_MAX_MS, set_hold_down, NULL },
+	{ "max_ports", 1, SW_MAX_PORTS_LIMIT, set_max_ports, NULL },
+	{ "max_frame", FRAME_MIN_LEN, FRAME_MAX_LEN_LIMIT, set_max_frame,
+	  NULL },
+	{ "tx_queue_frames", 1, TXQ_FRAMES_MAX, set_txq_frames, NULL },
+	{ "tx_queue_bytes", FRAME_MIN_LEN, TXQ_BYTES_MAX, set_txq_bytes, NULL },
+	{ "queue_budget", QUEUE_BUDGET_MIN, QUEUE_BUDGET_MAX, set_queue_budget,
+	  NULL },
 	{ "capture_budget", CAPTURE_BUDGET_MIN, CAPTURE_BUDGET_MAX,
-	  set_capture_budget },
-	{ "dgram_idle", 1, DGRAM_IDLE_MAX_S, set_dgram_idle },
-	{ "throttle_ms", 0, SW_THROTTLE_MAX_MS, set_throttle_ms },
+	  set_capture_budget, NULL },
+	{ "dgram_idle", 1, DGRAM_IDLE_MAX_S, set_dgram_idle, NULL },
+	{ "throttle_ms", 0, SW_THROTTLE_MAX_MS, set_throttle_ms, NULL },
 };
 
 static int load_int(struct loader *ld, json_t *v, const struct int_key *k)
@@ -647,8 +651,8 @@ static int load_int(struct loader *ld, json_t *v, const struct int_key *k)
 		return ld_err(ld, false,
 			      "`%" JSON_INTEGER_FORMAT
 			      "' is not %" JSON_INTEGER_FORMAT
-			      "-%" JSON_INTEGER_FORMAT,
-			      n, k->min, k->max);
+			      "-%" JSON_INTEGER_FORMAT "%s",
+			      n, k->min, k->max, k->unit ? k->unit : "");
 	k->set(ld->c, n);
 	return 0;
 }
@@ -1186,27 +1190,43 @@ static int load_uplinks(struct loader *ld, json_t *v, bool connect)
  * checked where it stands; the 802.1D relations between the times are
  * blamed on the object.
  */
+static void set_stp_priority(struct swd_config *c, json_int_t v)
+{
+	c->stp.priority = (uint32_t)v;
+}
+
+static void set_stp_hello(struct swd_config *c, json_int_t v)
+{
+	c->stp.hello_s = (uint32_t)v;
+}
+
+static void set_stp_max_age(struct swd_config *c, json_int_t v)
+{
+	c->stp.max_age_s = (uint32_t)v;
+}
+
+static void set_stp_fwd_delay(struct swd_config *c, json_int_t v)
+{
+	c->stp.fwd_delay_s = (uint32_t)v;
+}
+
+static const struct int_key stp_keys[] = {
+	{ "priority", 0, 65535, set_stp_priority,
+	  " (32768 by default; lower wins the root election)" },
+	{ "hello_time", 1, 10, set_stp_hello, " seconds (802.1D)" },
+	{ "max_age", 6, 40, set_stp_max_age, " seconds (802.1D)" },
+	{ "forward_delay", 4, 30, set_stp_fwd_delay, " seconds (802.1D)" },
+};
+
 static int load_stp(struct loader *ld, json_t *v)
 {
-	static const struct {
-		const char *key;
-		json_int_t min, max;
-	} keys[] = {
-		{ "priority", 0, 65535 },
-		{ "hello_time", 1, 10 },
-		{ "max_age", 6, 40 },
-		{ "forward_delay", 4, 30 },
-	};
-	struct stp_cfg c;
 	const char *key, *why;
 	size_t saved, i;
-	json_int_t n;
 	json_t *m;
 
-	stp_cfg_default(&c);
+	stp_cfg_default(&ld->c->stp);
 	if (json_is_boolean(v)) {
 		ld->c->stp_on = json_is_true(v);
-		ld->c->stp = c;
 		return 0;
 	}
 	if (!json_is_object(v))
@@ -1215,44 +1235,20 @@ static int load_stp(struct loader *ld, json_t *v)
 			      config_json_kind(v));
 	json_object_foreach(v, key, m) {
 		saved = path_push_key(ld, key);
-		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-			if (!strcmp(key, keys[i].key))
+		for (i = 0; i < sizeof(stp_keys) / sizeof(stp_keys[0]); i++)
+			if (!strcmp(key, stp_keys[i].name))
 				break;
-		if (i == sizeof(keys) / sizeof(keys[0]))
+		if (i == sizeof(stp_keys) / sizeof(stp_keys[0]))
 			return ld_err(
 				ld, true,
 				"unknown key (expected priority, hello_time, max_age or forward_delay)");
-		if (!json_is_integer(m))
-			return ld_err(
-				ld, false,
-				"expected an integer %" JSON_INTEGER_FORMAT
-				"-%" JSON_INTEGER_FORMAT ", got %s",
-				keys[i].min, keys[i].max, config_json_kind(m));
-		n = json_integer_value(m);
-		if (n < keys[i].min || n > keys[i].max)
-			return ld_err(
-				ld, false,
-				"`%" JSON_INTEGER_FORMAT
-				"' is not %" JSON_INTEGER_FORMAT
-				"-%" JSON_INTEGER_FORMAT "%s",
-				n, keys[i].min, keys[i].max,
-				i == 0 ? " (32768 by default; lower wins the root election)"
-				: i == 1 ? " seconds (802.1D)"
-					 : " seconds (802.1D)");
-		if (i == 0)
-			c.priority = (uint32_t)n;
-		else if (i == 1)
-			c.hello_s = (uint32_t)n;
-		else if (i == 2)
-			c.max_age_s = (uint32_t)n;
-		else
-			c.fwd_delay_s = (uint32_t)n;
+		if (load_int(ld, m, &stp_keys[i]) < 0)
+			return -EINVAL;
 		path_pop(ld, saved);
 	}
-	if (stp_cfg_check(&c, &why) < 0)
+	if (stp_cfg_check(&ld->c->stp, &why) < 0)
 		return ld_err(ld, false, "%s", why);
 	ld->c->stp_on = true;
-	ld->c->stp = c;
 	return 0;
 }
 
