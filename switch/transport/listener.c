@@ -21,6 +21,7 @@
  * "max_macs" and "broadcast_limit".
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -405,6 +406,35 @@ static bool listener_gid_allowed(const struct listen_uids *u, int fd, gid_t gid)
 				return true;
 	}
 	return false;
+}
+
+/**
+ * listener_refuse() - close a connection that cannot become a port
+ * @d:		the daemon
+ * @l:		the listener that accepted it
+ * @fd:		the connection, closed here
+ * @peer:	who it was, for the log
+ * @why:	why it is refused
+ *
+ * Counted in @l->refused and logged, rate-limited (log_ratelimit_ok()),
+ * so that a peer that keeps connecting cannot flood the log.
+ */
+void listener_refuse(struct swd *d, struct listener *l, int fd,
+		     const char *peer, const char *why)
+{
+	uint64_t held;
+
+	close(fd);
+	l->refused++;
+	if (!log_ratelimit_ok(&l->rl_refuse, d->now_ms, LOG_BURST, &held))
+		return;
+	if (held)
+		log_warnx("%s: refusing %s: %s (%u attached; %" PRIu64
+			  " more refused, not logged)",
+			  l->url, peer, why, d->sw.nports, held);
+	else
+		log_warnx("%s: refusing %s: %s (%u attached)", l->url, peer,
+			  why, d->sw.nports);
 }
 
 /**

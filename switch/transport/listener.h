@@ -106,6 +106,10 @@ struct listener_ops {
  * @peers:	who may attach (tcp:, unix:, vde:; see struct listen_uids)
  * @peers_refused: peers refused by @peers (or whose user could not be
  *		told), closed at once
+ * @refused:	connections of a stream-socket kind (tcp:, unix:,
+ *		vhost-user:) closed without a port, for any reason
+ *		(listener_refuse())
+ * @rl_refuse:	rate limit of their log lines
  * @vlan:	the VLAN mode listener_port_added() gives each new port
  * @no_edge:	its ports are not edge ports (spanning tree)
  * @bpdu_guard:	its ports have a BPDU guard
@@ -121,6 +125,8 @@ struct listener {
 	uint32_t broadcast_limit;
 	struct listen_uids peers;
 	uint64_t peers_refused;
+	uint64_t refused;
+	struct log_ratelimit rl_refuse;
 	struct vlan_cfg vlan;
 	bool no_edge;
 	bool bpdu_guard;
@@ -149,6 +155,8 @@ void listener_port_added(struct swd *d, struct listener *l, struct port *p);
 bool listener_uid_allowed(const struct listen_uids *u, uid_t uid);
 void listener_who_always(char *who, size_t len);
 int listener_peer_check(struct listener *l, int fd, char *why, size_t len);
+void listener_refuse(struct swd *d, struct listener *l, int fd,
+		     const char *peer, const char *why);
 void listener_reload_perms(struct swd *d, const char *path,
 			   const struct listener_settings *o,
 			   const struct listener_settings *n, const char *url);

@@ -47,9 +47,6 @@
  * @io:		accept watcher
  * @backoff:	restarts @io after running out of descriptors
  * @file:	unix: the socket file, removed on close while still ours
- * @refused:	connections refused (max_ports reached, out of memory,
- *		a local user not allowed)
- * @rl_refuse:	rate limit of the refusal lines
  *
  * Who may attach (tcp:, unix:) is the base's @peers (listener.c).
  */
@@ -61,8 +58,6 @@ struct stream_listener {
 	ev_io io;
 	ev_timer backoff;
 	struct sock_file file;
-	uint64_t refused;
-	struct log_ratelimit rl_refuse;
 };
 
 /**
@@ -340,26 +335,6 @@ static void describe_peer(const struct stream_listener *l, int fd,
 		 host, serv);
 }
 
-/* Close a connection that cannot become a port; a peer that keeps
- * connecting cannot flood the log (log_ratelimit_ok()). */
-static void stream_refuse(struct stream_listener *l, int fd, const char *peer,
-			  const char *why)
-{
-	uint64_t held;
-
-	close(fd);
-	l->refused++;
-	if (!log_ratelimit_ok(&l->rl_refuse, l->d->now_ms, LOG_BURST, &held))
-		return;
-	if (held)
-		log_warnx("%s: refusing %s: %s (%u attached; %" PRIu64
-			  " more refused, not logged)",
-			  l->base.url, peer, why, l->d->sw.nports, held);
-	else
-		log_warnx("%s: refusing %s: %s (%u attached)", l->base.url,
-			  peer, why, l->d->sw.nports);
-}
-
 /**
  * stream_uid_check() - refuse a tcp: connection from a local user the
  *			listener does not allow
@@ -395,8 +370,9 @@ static bool stream_uid_check(struct stream_listener *l, int fd,
 		rc = tcp_peer_uid(&local, ss, &uid);
 	if (rc == -EMFILE || rc == -ENFILE || rc == -ENOBUFS || rc == -ENOMEM) {
 		/* as if accept() had failed: pause accepting */
-		stream_refuse(l, fd, peer,
-			      "no descriptor or memory left to check its uid");
+		listener_refuse(
+			l->d, &l->base, fd, peer,
+			"no descriptor or memory left to check its uid");
 		errno = -rc;
 		accept_failed(l->d->loop, &l->io, &l->backoff, l->base.url);
 		return false;
@@ -407,7 +383,7 @@ static bool stream_uid_check(struct stream_listener *l, int fd,
 			"cannot tell which local user it is (sock_diag: %s); to let any local user attach, set \"allow_any_uid\": true on this listener",
 			strerror(-rc));
 		l->base.peers_refused++;
-		stream_refuse(l, fd, peer, why);
+		listener_refuse(l->d, &l->base, fd, peer, why);
 		return false;
 	}
 	if (listener_uid_allowed(&l->base.peers, uid))
@@ -419,7 +395,7 @@ static bool stream_uid_check(struct stream_listener *l, int fd,
 		(unsigned)uid, who, l->base.peers.n ? ", allow_uids" : "",
 		(unsigned)uid);
 	l->base.peers_refused++;
-	stream_refuse(l, fd, peer, why);
+	listener_refuse(l->d, &l->base, fd, peer, why);
 	return false;
 }
 
@@ -436,12 +412,12 @@ static void stream_port_new(struct stream_listener *l, int fd,
 		return;
 	if (l->addr.kind == LISTEN_UNIX &&
 	    listener_peer_check(&l->base, fd, why, sizeof(why)) < 0) {
-		stream_refuse(l, fd, peer, why);
+		listener_refuse(l->d, &l->base, fd, peer, why);
 		return;
 	}
 	sp = calloc(1, sizeof(*sp));
 	if (!sp) {
-		stream_refuse(l, fd, peer, "out of memory");
+		listener_refuse(l->d, &l->base, fd, peer, "out of memory");
 		return;
 	}
 	snprintf(sp->port.descr, sizeof(sp->port.descr), "%s", peer);
@@ -452,8 +428,8 @@ static void stream_port_new(struct stream_listener *l, int fd,
 			 0);
 	if (rc < 0) {
 		free(sp);
-		stream_refuse(l, fd, peer,
-			      "ports attached: the maximum (--max-ports)");
+		listener_refuse(l->d, &l->base, fd, peer,
+				"ports attached: the maximum (--max-ports)");
 		return;
 	}
 	listener_port_added(d, &l->base, &sp->port);
@@ -621,9 +597,9 @@ static void stream_listener_log_stats(const struct listener *base)
 	const struct stream_listener *l =
 		const_container_of(base, struct stream_listener, base);
 
-	if (l->refused)
+	if (l->base.refused)
 		log_info("stats listener=%s refused=%" PRIu64, l->base.url,
-			 l->refused);
+			 l->base.refused);
 }
 
 const struct listener_ops stream_listener_ops = {

@@ -75,8 +75,6 @@
  * @io:		accept watcher
  * @backoff:	restarts @io after running out of descriptors
  * @file:	the socket file, removed on close while still ours
- * @refused:	connections refused (peer check, no port free)
- * @rl_refuse:	rate limit of the refusal lines
  */
 struct vu_listener {
 	struct listener base;
@@ -85,8 +83,6 @@ struct vu_listener {
 	ev_io io;
 	ev_timer backoff;
 	struct sock_file file;
-	uint64_t refused;
-	struct log_ratelimit rl_refuse;
 };
 
 const struct port_ops vu_ops = {
@@ -96,18 +92,6 @@ const struct port_ops vu_ops = {
 	.state = vu_state,
 	.rx_pause = vu_rx_pause,
 };
-
-static void vu_refuse(struct vu_listener *l, int fd, const char *peer,
-		      const char *why)
-{
-	uint64_t held;
-
-	close(fd);
-	l->refused++;
-	if (log_ratelimit_ok(&l->rl_refuse, l->d->now_ms, LOG_BURST, &held))
-		log_warnx("%s: refusing %s: %s%s", l->base.url, peer, why,
-			  held ? " (more refused, not logged)" : "");
-}
 
 static void vu_port_new(struct vu_listener *l, int fd)
 {
@@ -124,12 +108,12 @@ static void vu_port_new(struct vu_listener *l, int fd)
 	else
 		snprintf(peer, sizeof(peer), "vhost-user peer unknown");
 	if (listener_peer_check(&l->base, fd, why, sizeof(why)) < 0) {
-		vu_refuse(l, fd, peer, why);
+		listener_refuse(d, &l->base, fd, peer, why);
 		return;
 	}
 	vp = calloc(1, sizeof(*vp));
 	if (!vp) {
-		vu_refuse(l, fd, peer, "out of memory");
+		listener_refuse(d, &l->base, fd, peer, "out of memory");
 		return;
 	}
 	vp->d = d;
@@ -145,8 +129,8 @@ static void vu_port_new(struct vu_listener *l, int fd)
 	listener_port_prepare(&l->base, &vp->port);
 	if (sw_port_add(&d->sw, &vp->port, &vu_ops, 0) < 0) {
 		free(vp);
-		vu_refuse(l, fd, peer,
-			  "ports attached: the maximum (--max-ports)");
+		listener_refuse(d, &l->base, fd, peer,
+				"ports attached: the maximum (--max-ports)");
 		return;
 	}
 	listener_port_added(d, &l->base, &vp->port);
@@ -259,9 +243,9 @@ static void vu_listener_log_stats(const struct listener *base)
 	struct port *p;
 	uint32_t i;
 
-	if (l->refused)
+	if (l->base.refused)
 		log_info("stats listener=%s refused=%" PRIu64, l->base.url,
-			 l->refused);
+			 l->base.refused);
 	port_foreach(&l->d->sw, p, i) {
 		const struct vu_port *vp;
 
