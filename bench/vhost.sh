@@ -27,39 +27,19 @@ set -euo pipefail
 	exit 2
 }
 build=$1 rounds=${2:-3} secs=${3:-3}
-sw=$build/switch/sockswitch ssb=$build/bench/ssbench
-[[ -x $sw && -x $ssb ]] || {
-	echo "vhost.sh: no $sw or $ssb (build targets sockswitch ssbench)" >&2
-	exit 2
-}
-pids=()
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/vhostbench.XXXXXX")
-# shellcheck disable=SC2317 # run by the EXIT trap
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		if kill "$p" 2>/dev/null; then
-			wait "$p" 2>/dev/null || true
-		fi
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init vhost.sh "$build"
 
 # start_switch DIR: a fresh switch in DIR; sets swpid
 start_switch() {
-	local d=$1 i
+	local d=$1
 	"$sw" --foreground --listen unix:"$d/s.sock" \
 		--listen vhost-user:"$d/vu.sock" --control none \
 		>"$d/sw.out" 2>"$d/sw.err" &
 	swpid=$!
 	pids+=("$swpid")
-	for ((i = 0; i < 100; i++)); do
-		grep -qs '^ready' "$d/sw.out" && return 0
-		sleep 0.1
-	done
-	echo "vhost.sh: switch not ready: $(cat "$d/sw.out" "$d/sw.err")" >&2
-	exit 1
+	bench_wait_ready "$d/sw.out"
 }
 
 stop_switch() {

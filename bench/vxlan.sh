@@ -26,34 +26,10 @@ set -euo pipefail
 	exit 2
 }
 build=$1 rounds=${2:-3} secs=${3:-3}
-sw=$build/switch/sockswitch ssb=$build/bench/ssbench
-[[ -x $sw && -x $ssb ]] || {
-	echo "vxlan.sh: no $sw or $ssb (build targets sockswitch ssbench)" >&2
-	exit 2
-}
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init vxlan.sh "$build"
 tport=$((20000 + $$ % 20000))
-pids=()
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/vxlanbench.XXXXXX")
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		if kill "$p" 2>/dev/null; then
-			wait "$p" 2>/dev/null || true
-		fi
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-wait_ready() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		grep -qs '^ready' "$1" && return 0
-		sleep 0.1
-	done
-	echo "vxlan.sh: switch not ready: $(cat "$1" "${1%.out}.err")" >&2
-	exit 1
-}
 
 # One run: prints "FPS MBPS LOSS_PCT".
 run_case() {
@@ -73,14 +49,14 @@ run_case() {
 			--listen tcp:127.0.0.1:"$tport" \
 			>"$d/a.out" 2>"$d/a.err" &
 		pids+=($!)
-		wait_ready "$d/a.out"
+		bench_wait_ready "$d/a.out"
 		"$sw" --foreground --listen unix:"$d/b.sock" \
 			--connect tcp:127.0.0.1:"$tport" \
 			>"$d/b.out" 2>"$d/b.err" &
 		pids+=($!)
 	fi
-	wait_ready "$d/a.out"
-	wait_ready "$d/b.out"
+	bench_wait_ready "$d/a.out"
+	bench_wait_ready "$d/b.out"
 	sleep 0.3 # the uplinks come up
 	line=$("$ssb" --unix "$d/a.sock" --rx-unix "$d/b.sock" --pairs 1 \
 		--size "$size" --seconds "$secs" -P 0 2>"$d/ssb.err" |
